@@ -1,0 +1,160 @@
+import type { TConfig } from "./config.ts";
+import type { TConfigIssue } from "./errors.ts";
+import { formatPath } from "./errors.ts";
+
+/**
+ * Whole-snapshot checks that a per-object schema cannot make: names unique per kind,
+ * references resolve to a resource of the right type, regexes compile, weights sum > 0,
+ * no two listeners on one address:port. Runs before publish in the console and before
+ * the swap in the proxy (the same function), like go-control-plane's Consistent().
+ */
+export function checkConsistency(config: TConfig): TConfigIssue[] {
+  const issues: TConfigIssue[] = [];
+  const add = (path: (string | number)[], message: string) => issues.push({ path: formatPath(path), message });
+
+  const uniqueNames = (kind: string, items: readonly { name: string }[], base: (string | number)[] = []) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, i) => {
+      const first = seen.get(item.name);
+      if (first !== undefined) add([...base, kind, i, "name"], `duplicate name "${item.name}" (also ${formatPath([...base, kind, first])})`);
+      else seen.set(item.name, i);
+    });
+  };
+  uniqueNames("listeners", config.listeners);
+  uniqueNames("routeConfigs", config.routeConfigs);
+  uniqueNames("clusters", config.clusters);
+  uniqueNames("secrets", config.secrets);
+  uniqueNames("rateLimitPolicies", config.rateLimitPolicies);
+
+  const clusters = new Set(config.clusters.map((c) => c.name));
+  const routeConfigs = new Set(config.routeConfigs.map((r) => r.name));
+  const policies = new Set(config.rateLimitPolicies.map((p) => p.name));
+  const secretType = new Map(config.secrets.map((s) => [s.name, s.type] as const));
+
+  const needCluster = (path: (string | number)[], name: string) => {
+    if (!clusters.has(name)) add(path, `unknown cluster "${name}"`);
+  };
+  const needPolicy = (path: (string | number)[], name: string) => {
+    if (!policies.has(name)) add(path, `unknown rate-limit policy "${name}"`);
+  };
+  const needSecret = (path: (string | number)[], name: string, type: "tlsCertificate" | "caBundle") => {
+    const found = secretType.get(name);
+    if (found === undefined) add(path, `unknown secret "${name}"`);
+    else if (found !== type) add(path, `secret "${name}" is a ${found}, expected a ${type}`);
+  };
+  const needRegex = (path: (string | number)[], source: string) => {
+    try {
+      new RegExp(source);
+    } catch (err) {
+      add(path, `invalid regex: ${(err as Error).message}`);
+    }
+  };
+
+  // Listeners: references and address clashes.
+  const bound = new Map<string, number>();
+  config.listeners.forEach((l, i) => {
+    const base = ["listeners", i];
+    if (l.routeConfig !== undefined && !routeConfigs.has(l.routeConfig)) add([...base, "routeConfig"], `unknown route config "${l.routeConfig}"`);
+    if (l.tcp) needCluster([...base, "tcp", "cluster"], l.tcp.cluster);
+    l.tls?.certificates.forEach((name, j) => needSecret([...base, "tls", "certificates", j], name, "tlsCertificate"));
+    if (l.tls?.clientValidation) needSecret([...base, "tls", "clientValidation", "caSecret"], l.tls.clientValidation.caSecret, "caBundle");
+    // 0.0.0.0 and :: overlap every address of their family on the same port.
+    const key = `${l.port}`;
+    const wildcard = l.address === "0.0.0.0" || l.address === "::";
+    for (const [other, j] of bound) {
+      const [addr, port] = splitBound(other);
+      if (port !== key) continue;
+      const otherWildcard = addr === "0.0.0.0" || addr === "::";
+      if (addr === l.address || wildcard || otherWildcard) {
+        add([...base, "port"], `port ${l.port} on ${l.address} clashes with ${formatPath(["listeners", j])} (${addr}:${port})`);
+        break;
+      }
+    }
+    bound.set(`${l.address}|${l.port}`, i);
+    l.httpFilters.forEach((f, j) => {
+      if (f.type === "jwtAuthn" && f.jwks.inline !== undefined) {
+        try {
+          const doc = JSON.parse(f.jwks.inline) as { keys?: unknown };
+          if (!Array.isArray(doc.keys)) add([...base, "httpFilters", j, "jwks", "inline"], "must be a JWKS document with a keys array");
+        } catch {
+          add([...base, "httpFilters", j, "jwks", "inline"], "must be valid JSON (a JWKS document)");
+        }
+      }
+    });
+  });
+
+  // Route configs: vhosts, domains, routes and their references.
+  config.routeConfigs.forEach((rc, i) => {
+    const rcBase: (string | number)[] = ["routeConfigs", i];
+    uniqueNames("virtualHosts", rc.virtualHosts, rcBase);
+    const domains = new Map<string, number>();
+    rc.virtualHosts.forEach((vh, j) => {
+      const vhBase = [...rcBase, "virtualHosts", j];
+      vh.domains.forEach((d, k) => {
+        const domain = d.toLowerCase();
+        const problem = domainProblem(domain);
+        if (problem) add([...vhBase, "domains", k], problem);
+        const first = domains.get(domain);
+        if (first !== undefined) add([...vhBase, "domains", k], `domain "${d}" is already served by ${formatPath([...rcBase, "virtualHosts", first])}`);
+        else domains.set(domain, j);
+      });
+      if (vh.rateLimit !== undefined) needPolicy([...vhBase, "rateLimit"], vh.rateLimit);
+      uniqueNames("routes", vh.routes, vhBase);
+      vh.routes.forEach((r, k) => {
+        const rBase = [...vhBase, "routes", k];
+        if (r.match.regex !== undefined) needRegex([...rBase, "match", "regex"], r.match.regex);
+        r.match.headers.forEach((h, m) => h.regex !== undefined && needRegex([...rBase, "match", "headers", m, "regex"], h.regex));
+        r.match.query.forEach((q, m) => q.regex !== undefined && needRegex([...rBase, "match", "query", m, "regex"], q.regex));
+        const action = r.route;
+        if (!action) return;
+        if (action.cluster !== undefined) needCluster([...rBase, "route", "cluster"], action.cluster);
+        if (action.weightedClusters) {
+          action.weightedClusters.forEach((w, m) => needCluster([...rBase, "route", "weightedClusters", m, "cluster"], w.cluster));
+          const total = action.weightedClusters.reduce((sum, w) => sum + w.weight, 0);
+          if (total <= 0) add([...rBase, "route", "weightedClusters"], "weights must sum to more than 0");
+        }
+        action.mirror.forEach((m, n) => needCluster([...rBase, "route", "mirror", n, "cluster"], m.cluster));
+        if (action.rateLimit !== undefined) needPolicy([...rBase, "route", "rateLimit"], action.rateLimit);
+        if (action.retryPolicy && action.retryPolicy.backoff.maxMs < action.retryPolicy.backoff.baseMs) {
+          add([...rBase, "route", "retryPolicy", "backoff", "maxMs"], "must be >= baseMs");
+        }
+      });
+    });
+  });
+
+  config.clusters.forEach((c, i) => {
+    const base = ["clusters", i];
+    if (c.tls?.caSecret !== undefined) needSecret([...base, "tls", "caSecret"], c.tls.caSecret, "caBundle");
+    if (c.tls?.clientCertificate !== undefined) needSecret([...base, "tls", "clientCertificate"], c.tls.clientCertificate, "tlsCertificate");
+    if (c.outlierDetection && c.outlierDetection.maxEjectionTimeMs < c.outlierDetection.baseEjectionTimeMs) {
+      add([...base, "outlierDetection", "maxEjectionTimeMs"], "must be >= baseEjectionTimeMs");
+    }
+    if (c.healthCheck && c.healthCheck.timeoutMs > c.healthCheck.intervalMs) {
+      add([...base, "healthCheck", "timeoutMs"], "must be <= intervalMs");
+    }
+    const seen = new Map<string, number>();
+    c.endpoints.forEach((e, j) => {
+      const key = `${e.address}:${e.port}`;
+      const first = seen.get(key);
+      if (first !== undefined) add([...base, "endpoints", j], `duplicate endpoint ${key} (also endpoints[${first}])`);
+      else seen.set(key, j);
+    });
+  });
+
+  return issues;
+}
+
+function splitBound(key: string): [string, string] {
+  const at = key.lastIndexOf("|");
+  return [key.slice(0, at), key.slice(at + 1)];
+}
+
+/** Domains are exact names, one leading "*." / "*" suffix wildcard, one trailing ".*" / "*" prefix wildcard, or "*". */
+function domainProblem(domain: string): string | undefined {
+  if (domain === "*") return undefined;
+  const stars = domain.split("*").length - 1;
+  if (stars > 1) return `domain "${domain}" may hold at most one "*"`;
+  if (stars === 1 && !domain.startsWith("*") && !domain.endsWith("*")) return `domain "${domain}" may only have "*" at its start or end`;
+  if (/[\s/]/.test(domain)) return `domain "${domain}" must not contain spaces or '/'`;
+  return undefined;
+}

@@ -1,0 +1,34 @@
+import type { z } from "zod";
+
+/** One problem with a config: where (JSON path such as `clusters[0].endpoints[1].port`) and why. */
+export type TConfigIssue = { path: string; message: string; line?: number };
+
+/** Renders a path array as `a.b[0].c`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+export function issuesFromZod(error: z.ZodError): TConfigIssue[] {
+  return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+}
+
+/** One line per issue, e.g. `routeConfigs[0]...route.cluster: unknown cluster "userz"`. */
+export function formatIssues(issues: readonly TConfigIssue[]): string {
+  return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("\n");
+}
+
+/** Thrown where a config is refused; carries every issue found. */
+export class ConfigValidationError extends Error {
+  readonly code = "SWY_ERR_INVALID_CONFIG";
+  readonly issues: TConfigIssue[];
+  constructor(issues: TConfigIssue[]) {
+    super(formatIssues(issues));
+    this.name = "ConfigValidationError";
+    this.issues = issues;
+  }
+}

@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { ZDurationMs, ZHttpHeaderName, ZHttpMethod, ZName, ZPort, exactlyOneOf } from "./common.ts";
+
+/** CORS: answer preflights locally and add the CORS response headers. */
+export const ZCorsFilter = z.strictObject({
+  type: z.literal("cors"),
+  /** Exact origins, or "*" for any. */
+  allowOrigins: z.array(z.string().min(1)).min(1, "list at least one origin"),
+  /** Default: GET, HEAD, POST. */
+  allowMethods: z.array(ZHttpMethod).default(["GET", "HEAD", "POST"]),
+  allowHeaders: z.array(ZHttpHeaderName).default([]),
+  exposeHeaders: z.array(ZHttpHeaderName).default([]),
+  allowCredentials: z.boolean().default(false),
+  /** Access-Control-Max-Age in seconds; default 600. */
+  maxAgeSeconds: z.number().int().min(0).default(600),
+});
+
+const ZJwks = z
+  .strictObject({
+    /** A JWKS document as JSON text. */
+    inline: z.string().min(1).optional(),
+    /** Fetched, cached for cacheDurationMs (default 300000) and refreshed. */
+    remote: z
+      .strictObject({ url: z.url(), cacheDurationMs: ZDurationMs.default(300_000) })
+      .optional(),
+  })
+  .superRefine(exactlyOneOf(["inline", "remote"]));
+
+/** JWT authentication: verifies `Authorization: Bearer` tokens. */
+export const ZJwtAuthnFilter = z.strictObject({
+  type: z.literal("jwtAuthn"),
+  issuer: z.string().min(1),
+  audiences: z.array(z.string().min(1)).default([]),
+  jwks: ZJwks,
+  /** Keep the Authorization header on the upstream request; default false. */
+  forward: z.boolean().default(false),
+  /** Claims copied to upstream request headers. */
+  claimToHeaders: z.array(z.strictObject({ claim: z.string().min(1), header: ZHttpHeaderName })).default([]),
+  /** When false (default) a request without a token is refused with 401. */
+  allowMissing: z.boolean().default(false),
+});
+
+export const ZRbacPrincipal = z.union([
+  z.strictObject({ any: z.literal(true) }),
+  /** CIDR such as 10.0.0.0/8 or ::1/128. */
+  z.strictObject({ sourceIp: z.string().min(1) }),
+  /** Exact URI or DNS SAN of a verified client certificate. */
+  z.strictObject({ san: z.string().min(1) }),
+  z.strictObject({ jwtClaim: z.strictObject({ name: z.string().min(1), value: z.string() }) }),
+]);
+
+export const ZRbacRule = z.strictObject({
+  /** true = allow when matched, false = deny when matched. */
+  allow: z.boolean(),
+  /** Default: any principal. */
+  principals: z.array(ZRbacPrincipal).default([{ any: true }]),
+  /** Path prefixes; default: every path. */
+  paths: z.array(z.string().startsWith("/", "must start with '/'")).default([]),
+  /** Default: every method. */
+  methods: z.array(ZHttpMethod).default([]),
+});
+
+/** RBAC: the first matching rule decides; no match = deny (403 + RBAC flag). */
+export const ZRbacFilter = z.strictObject({
+  type: z.literal("rbac"),
+  rules: z.array(ZRbacRule).min(1, "list at least one rule"),
+});
+
+export const ZHttpFilter = z.discriminatedUnion("type", [ZCorsFilter, ZJwtAuthnFilter, ZRbacFilter]);
+
+export const ZListenerTls = z.strictObject({
+  /** tlsCertificate secrets, picked by SNI; the first is the default. */
+  certificates: z.array(ZName).min(1, "list at least one certificate secret"),
+  clientValidation: z
+    .strictObject({
+      caSecret: ZName,
+      /** Refuse clients without a valid certificate; default true. */
+      required: z.boolean().default(true),
+      /** URI or DNS SANs accepted; empty = any certificate signed by the CA. */
+      allowedSans: z.array(z.string().min(1)).default([]),
+    })
+    .optional(),
+});
+
+export const ZListenerLimits = z.strictObject({
+  /** Largest request head accepted (431 beyond); default 65536. */
+  maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
+  /** Time to receive the request head; default 10000 (Node's headersTimeout is 60000). */
+  headersTimeoutMs: ZDurationMs.default(10_000),
+  /** Time to receive the whole request; default 300000; 0 = none. */
+  requestTimeoutMs: ZDurationMs.default(300_000),
+  /** Idle keep-alive connection lifetime; default 3600000. */
+  idleTimeoutMs: ZDurationMs.default(3_600_000),
+  /** Connections beyond this are closed at once; default 10000. */
+  maxConnections: z.number().int().min(1).default(10_000),
+});
+
+export const ZListener = z
+  .strictObject({
+    name: ZName,
+    /** Bind address; default 0.0.0.0. */
+    address: z.string().min(1).default("0.0.0.0"),
+    port: ZPort,
+    /** http (HTTP/1.1 + h2c prior knowledge) | https (TLS, ALPN h2,http/1.1) | tcp. Default http. */
+    protocol: z.enum(["http", "https", "tcp"]).default("http"),
+    /** Route config serving http/https listeners. */
+    routeConfig: ZName.optional(),
+    /** tcp listeners: the cluster every connection goes to. */
+    tcp: z.strictObject({ cluster: ZName, idleTimeoutMs: ZDurationMs.default(3_600_000) }).optional(),
+    tls: ZListenerTls.optional(),
+    /** Ordered; the router always runs last. */
+    httpFilters: z.array(ZHttpFilter).default([]),
+    limits: ZListenerLimits.default(ZListenerLimits.parse({})),
+  })
+  .superRefine((l, ctx) => {
+    if (l.protocol === "tcp") {
+      if (!l.tcp) ctx.addIssue({ code: "custom", path: ["tcp"], message: "required when protocol is tcp" });
+      if (l.routeConfig) ctx.addIssue({ code: "custom", path: ["routeConfig"], message: "not allowed when protocol is tcp" });
+      if (l.httpFilters.length) ctx.addIssue({ code: "custom", path: ["httpFilters"], message: "not allowed when protocol is tcp" });
+    } else {
+      if (!l.routeConfig) ctx.addIssue({ code: "custom", path: ["routeConfig"], message: `required when protocol is ${l.protocol}` });
+      if (l.tcp) ctx.addIssue({ code: "custom", path: ["tcp"], message: "only allowed when protocol is tcp" });
+    }
+    if (l.protocol === "https" && !l.tls) ctx.addIssue({ code: "custom", path: ["tls"], message: "required when protocol is https" });
+    if (l.protocol === "http" && l.tls) ctx.addIssue({ code: "custom", path: ["tls"], message: "not allowed when protocol is http (use https)" });
+  });
+
+export type TListener = z.infer<typeof ZListener>;
+export type TListenerLimits = z.infer<typeof ZListenerLimits>;
+export type THttpFilter = z.infer<typeof ZHttpFilter>;
+export type TCorsFilter = z.infer<typeof ZCorsFilter>;
+export type TJwtAuthnFilter = z.infer<typeof ZJwtAuthnFilter>;
+export type TRbacFilter = z.infer<typeof ZRbacFilter>;
+export type TRbacPrincipal = z.infer<typeof ZRbacPrincipal>;

@@ -1,0 +1,142 @@
+import { z } from "zod";
+
+/**
+ * Control-plane wire messages (WebSocket at /api/xds, one JSON object per text frame).
+ * State of the world, like xDS SotW: the console sends whole snapshots; the node answers
+ * each with ack or nack. Every message is validated on receipt with these schemas.
+ */
+
+const ZVersion = z.number().int().min(0);
+const ZHash = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest");
+
+/** node -> console, first frame after connect. */
+export const ZHelloMessage = z.object({
+  type: z.literal("hello"),
+  nodeId: z.string().min(1).max(200),
+  group: z.string().min(1).max(100).default("default"),
+  labels: z.record(z.string(), z.string()).default({}),
+  /** Version the node serves now (from its cache or a previous connection), or null. */
+  appliedVersion: ZVersion.nullable().default(null),
+  appliedHash: ZHash.nullable().default(null),
+  /** Software version of the proxy. */
+  proxyVersion: z.string().default("unknown"),
+});
+
+/** console -> node: the whole config at a version. */
+export const ZSnapshotMessage = z.object({
+  type: z.literal("snapshot"),
+  version: ZVersion,
+  hash: ZHash,
+  /** Validated by the node with the same config-model before it is applied. */
+  config: z.unknown(),
+});
+
+/** node -> console: the snapshot is applied and serving. */
+export const ZAckMessage = z.object({ type: z.literal("ack"), version: ZVersion, hash: ZHash });
+
+/** node -> console: the snapshot was refused; the node keeps serving its last good version. */
+export const ZNackMessage = z.object({
+  type: z.literal("nack"),
+  version: ZVersion,
+  hash: ZHash.optional(),
+  error: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).default([]),
+});
+
+/** Latency histogram with fixed bucket upper bounds (ms); counts[i] holds values <= bounds[i], the last count is +Inf. */
+export const ZHistogram = z.object({
+  bounds: z.array(z.number()),
+  counts: z.array(z.number().int().min(0)),
+  sum: z.number().min(0),
+  count: z.number().int().min(0),
+});
+
+export const ZStatsEntry = z.object({
+  kind: z.enum(["route", "cluster"]),
+  name: z.string(),
+  listener: z.string().optional(),
+  requests: z.number().int().min(0),
+  codeClasses: z.object({ "1xx": z.number().int(), "2xx": z.number().int(), "3xx": z.number().int(), "4xx": z.number().int(), "5xx": z.number().int() }),
+  bytesIn: z.number().int().min(0),
+  bytesOut: z.number().int().min(0),
+  latency: ZHistogram,
+});
+
+/** node -> console, every few seconds: counters and histograms for one window. */
+export const ZStatsMessage = z.object({
+  type: z.literal("stats"),
+  windowStart: z.number().int(),
+  windowEnd: z.number().int(),
+  entries: z.array(ZStatsEntry),
+  /** Windows dropped while the console was away. */
+  dropped: z.number().int().min(0).default(0),
+});
+
+/** node -> console: endpoint health transitions as they happen. */
+export const ZHealthMessage = z.object({
+  type: z.literal("health"),
+  events: z.array(
+    z.object({
+      cluster: z.string(),
+      endpoint: z.string(),
+      healthy: z.boolean(),
+      reason: z.string(),
+      at: z.number().int(),
+    }),
+  ),
+});
+
+export const ZSpan = z.object({
+  traceId: z.string().regex(/^[0-9a-f]{32}$/),
+  spanId: z.string().regex(/^[0-9a-f]{16}$/),
+  parentSpanId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  name: z.string(),
+  kind: z.enum(["server", "client"]),
+  startUnixNano: z.string().regex(/^\d+$/),
+  endUnixNano: z.string().regex(/^\d+$/),
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  status: z.enum(["ok", "error", "unset"]).default("unset"),
+});
+
+/** node -> console: sampled spans in batches. */
+export const ZSpansMessage = z.object({ type: z.literal("spans"), spans: z.array(ZSpan) });
+
+/** console -> node: the console refuses the node or the message (e.g. a bad token). */
+export const ZErrorMessage = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
+
+export const ZNodeToConsoleMessage = z.discriminatedUnion("type", [
+  ZHelloMessage,
+  ZAckMessage,
+  ZNackMessage,
+  ZStatsMessage,
+  ZHealthMessage,
+  ZSpansMessage,
+]);
+export const ZConsoleToNodeMessage = z.discriminatedUnion("type", [ZSnapshotMessage, ZErrorMessage]);
+
+export type THelloMessage = z.infer<typeof ZHelloMessage>;
+export type TSnapshotMessage = z.infer<typeof ZSnapshotMessage>;
+export type TAckMessage = z.infer<typeof ZAckMessage>;
+export type TNackMessage = z.infer<typeof ZNackMessage>;
+export type TStatsMessage = z.infer<typeof ZStatsMessage>;
+export type TStatsEntry = z.infer<typeof ZStatsEntry>;
+export type THistogram = z.infer<typeof ZHistogram>;
+export type THealthMessage = z.infer<typeof ZHealthMessage>;
+export type TSpan = z.infer<typeof ZSpan>;
+export type TSpansMessage = z.infer<typeof ZSpansMessage>;
+export type TErrorMessage = z.infer<typeof ZErrorMessage>;
+export type TNodeToConsoleMessage = z.infer<typeof ZNodeToConsoleMessage>;
+export type TConsoleToNodeMessage = z.infer<typeof ZConsoleToNodeMessage>;
+
+/** Parses one text frame against a message schema; `{ error }` says why a frame was refused. */
+export function decodeMessage<T extends z.ZodType>(schema: T, frame: string): z.infer<T> | { error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(frame);
+  } catch {
+    return { error: "frame is not JSON" };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) return { error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+  return parsed.data;
+}
