@@ -1,0 +1,168 @@
+/**
+ * `npm start`: the whole platform on one machine, in one command.
+ *
+ *  1. PostgreSQL: DATABASE_URL when set, else an embedded server under .data/postgres.
+ *  2. Migrations, then the demo config as version 1 (only on an empty database).
+ *  3. Two demo upstream services, the console (PORT, default 3000) and one proxy node
+ *     (listener 8080, admin 9901) connected to it over the control-plane WebSocket.
+ *  4. Ctrl-C stops everything, children first, then the embedded database.
+ *
+ * Flags: --dev (console in Next dev mode instead of a production build).
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { createDb, migrateDatabase, seedDemoConfig, startEmbeddedPostgres } from "@switchyard/db";
+import { demoConfig } from "../demo/config.ts";
+import { startChild, type Child } from "./lib/children.ts";
+import { waitForHttp } from "./lib/wait.ts";
+
+const root = resolve(import.meta.dirname, "..");
+const dataDir = join(root, ".data");
+const { values: flags } = parseArgs({ options: { dev: { type: "boolean", default: false } } });
+
+const env = {
+  databaseUrl: process.env.DATABASE_URL,
+  consolePort: intFromEnv("PORT", 3000),
+  proxyPort: intFromEnv("SWITCHYARD_DEMO_LISTENER_PORT", 8080),
+  adminPort: intFromEnv("SWITCHYARD_DEMO_ADMIN_PORT", 9901),
+  usersPort: intFromEnv("SWITCHYARD_DEMO_USERS_PORT", 9101),
+  ordersPort: intFromEnv("SWITCHYARD_DEMO_ORDERS_PORT", 9102),
+  embeddedPgPort: intFromEnv("SWITCHYARD_EMBEDDED_PG_PORT", 54329),
+};
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    console.error(`${name}: must be a port number from 1 to 65535, got "${raw}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const say = (line: string) => console.log(`\x1b[36m[switchyard]\x1b[0m ${line}`);
+
+type Credentials = { adminEmail: string; adminPassword: string; apiToken: string };
+
+/** Generated once and kept under .data/ so the login stays the same across restarts. */
+function loadCredentials(): Credentials {
+  const file = join(dataDir, "credentials.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as Credentials;
+  const creds: Credentials = {
+    adminEmail: process.env.SWITCHYARD_ADMIN_EMAIL ?? "admin@switchyard.local",
+    adminPassword: process.env.SWITCHYARD_ADMIN_PASSWORD ?? randomBytes(9).toString("base64url"),
+    apiToken: process.env.SWITCHYARD_API_TOKEN ?? `swy_${randomBytes(24).toString("base64url")}`,
+  };
+  writeFileSync(file, JSON.stringify(creds, null, 2) + "\n", { mode: 0o600 });
+  return creds;
+}
+
+async function main() {
+  mkdirSync(dataDir, { recursive: true });
+  const children: Child[] = [];
+  let stopDatabase: (() => Promise<void>) | undefined;
+  let stopping = false;
+
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping...");
+    await Promise.all(children.reverse().map((c) => c.stop()));
+    if (stopDatabase) {
+      say("stopping embedded PostgreSQL");
+      await stopDatabase().catch((err: unknown) => say(`embedded PostgreSQL did not stop cleanly: ${String(err)}`));
+    }
+    say("stopped");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stopAll(0));
+  process.on("SIGTERM", () => void stopAll(0));
+
+  let databaseUrl = env.databaseUrl;
+  if (databaseUrl) {
+    say(`using DATABASE_URL (${databaseUrl.replace(/\/\/[^@]*@/, "//***@")})`);
+  } else {
+    say(`starting embedded PostgreSQL under .data/postgres on 127.0.0.1:${env.embeddedPgPort} (first start initialises it)`);
+    const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, "postgres"), port: env.embeddedPgPort, log: (l) => say(`postgres: ${l}`) });
+    databaseUrl = pg.url;
+    stopDatabase = pg.stop;
+  }
+
+  say("applying database migrations");
+  await migrateDatabase(databaseUrl, { log: (l) => say(l) });
+  const db = createDb(databaseUrl);
+  const seeded = await seedDemoConfig(
+    db,
+    demoConfig({ upstreamHost: "127.0.0.1", usersPort: env.usersPort, ordersPort: env.ordersPort, listenerPort: env.proxyPort }),
+    { actor: "npm start" },
+  );
+  say(seeded ? "seeded the demo config as version 1" : "database already has config versions; not seeding");
+  await db.close();
+
+  const creds = loadCredentials();
+  const tsx = join(root, "node_modules", ".bin", "tsx");
+
+  for (const [name, port] of [["users", env.usersPort], ["orders", env.ordersPort]] as const) {
+    children.push(startChild({ name, command: tsx, args: ["demo/upstream.ts", "--name", name, "--port", String(port)], cwd: root, onExit: (c) => void stopAll(c ?? 1) }));
+  }
+
+  const webDir = join(root, "apps", "web");
+  if (!flags.dev && !existsSync(join(webDir, ".next", "BUILD_ID"))) {
+    say("building the console once (next build, about a minute on 2 cores)...");
+    const build = startChild({ name: "build", command: "npm", args: ["run", "build", "-w", "@switchyard/web"], cwd: root, env: { NEXT_TELEMETRY_DISABLED: "1" } });
+    const code = await build.exited;
+    if (code !== 0) {
+      say(`the console build failed (exit ${code}); run 'npm run build -w @switchyard/web' to see why, or 'npm start -- --dev'`);
+      await stopAll(1);
+      return;
+    }
+  }
+
+  const consoleEnv: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    PORT: String(env.consolePort),
+    SWITCHYARD_ADMIN_EMAIL: creds.adminEmail,
+    SWITCHYARD_ADMIN_PASSWORD: creds.adminPassword,
+    SWITCHYARD_API_TOKEN: creds.apiToken,
+    NODE_ENV: flags.dev ? "development" : "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  children.push(startChild({ name: "console", command: tsx, args: ["server.ts"], cwd: webDir, env: consoleEnv, onExit: (c) => void stopAll(c ?? 1) }));
+  const consoleUrl = `http://127.0.0.1:${env.consolePort}`;
+  say(`waiting for the console on ${consoleUrl}`);
+  await waitForHttp(`${consoleUrl}/api/v1/healthz`, { timeoutMs: 180_000 });
+
+  children.push(
+    startChild({
+      name: "proxy",
+      command: process.execPath,
+      args: [
+        join(root, "apps", "proxy", "bin", "switchyard-proxy.js"),
+        "--control-plane", `ws://127.0.0.1:${env.consolePort}/api/xds`,
+        "--node-id", "local-1",
+        "--admin", `127.0.0.1:${env.adminPort}`,
+        "--cache-dir", join(dataDir, "proxy-cache", "local-1"),
+      ],
+      cwd: root,
+      onExit: (c) => void stopAll(c ?? 1),
+    }),
+  );
+  await waitForHttp(`http://127.0.0.1:${env.adminPort}/ready`, { timeoutMs: 30_000 });
+
+  say("");
+  say("Switchyard is up:");
+  say(`  console       ${consoleUrl}   (log in as ${creds.adminEmail} / ${creds.adminPassword})`);
+  say(`  REST API      ${consoleUrl}/api/v1   (Authorization: Bearer ${creds.apiToken})`);
+  say(`  proxy         http://127.0.0.1:${env.proxyPort}   try: curl http://127.0.0.1:${env.proxyPort}/users/42`);
+  say(`  proxy admin   http://127.0.0.1:${env.adminPort}   (/ready /clusters /config_dump /stats/prometheus)`);
+  say(`  upstreams     users 127.0.0.1:${env.usersPort}, orders 127.0.0.1:${env.ordersPort}`);
+  say("  credentials are kept in .data/credentials.json; Ctrl-C stops everything");
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
