@@ -17,7 +17,7 @@ if (!url) {
 }
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
-await migrateDatabase(url, { log: (l) => console.log(l) });
+await migrateDatabase(url, { log: (l: string) => console.log(l) });
 const db = createDb(url);
 const config = demoConfig({
   upstreamHost: process.env.SWITCHYARD_DEMO_UPSTREAM_HOST ?? "127.0.0.1",

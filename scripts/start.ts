@@ -81,18 +81,19 @@ async function main() {
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 
-  let databaseUrl = env.databaseUrl;
-  if (databaseUrl) {
+  let databaseUrl: string;
+  if (env.databaseUrl) {
+    databaseUrl = env.databaseUrl;
     say(`using DATABASE_URL (${databaseUrl.replace(/\/\/[^@]*@/, "//***@")})`);
   } else {
     say(`starting embedded PostgreSQL under .data/postgres on 127.0.0.1:${env.embeddedPgPort} (first start initialises it)`);
-    const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, "postgres"), port: env.embeddedPgPort, log: (l) => say(`postgres: ${l}`) });
+    const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, "postgres"), port: env.embeddedPgPort, log: (l: string) => say(`postgres: ${l}`) });
     databaseUrl = pg.url;
     stopDatabase = pg.stop;
   }
 
   say("applying database migrations");
-  await migrateDatabase(databaseUrl, { log: (l) => say(l) });
+  await migrateDatabase(databaseUrl, { log: (l: string) => say(l) });
   const db = createDb(databaseUrl);
   const seeded = await seedDemoConfig(
     db,
