@@ -1,0 +1,117 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { randomUUID } from "node:crypto";
+import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import pg from "pg";
+import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
+import { pgConfigFromUrl, quoteIdent } from "../src/pg-url.ts";
+import { MIGRATIONS_DIR, readMigrations } from "../src/migrations-dir.ts";
+
+/**
+ * Prisma's schema engine compiled to WebAssembly, driven over @prisma/adapter-pg: the
+ * same engine `prisma migrate` uses, without the native binary the CLI would download.
+ *
+ * The package's entry does `import * as wasm from "./schema_engine_bg.wasm"`, which
+ * Node 20 only allows behind --experimental-wasm-modules. We instantiate the module by
+ * hand instead (its only import namespace is its own JS glue), so plain `tsx` works.
+ */
+export async function loadSchemaEngine(databaseUrl: string, log: (line: string) => void = () => {}): Promise<SchemaEngine> {
+  const bg = (await import("@prisma/schema-engine-wasm/schema_engine_bg")) as unknown as typeof import("@prisma/schema-engine-wasm") & {
+    __wbg_set_wasm(exports: WebAssembly.Exports): void;
+  };
+  const require = createRequire(import.meta.url);
+  // The package exports no ./package.json, so locate the .wasm beside its JS entry.
+  const wasmPath = path.join(path.dirname(require.resolve("@prisma/schema-engine-wasm")), "schema_engine_bg.wasm");
+  const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { "./schema_engine_bg.js": bg as unknown as WebAssembly.ModuleImports });
+  bg.__wbg_set_wasm(instance.exports);
+  (instance.exports.__wbindgen_start as (() => void) | undefined)?.();
+
+  const adapter = bindMigrationAwareSqlAdapterFactory(shadowAwareFactory(databaseUrl));
+  const schema = await readFile(path.resolve(MIGRATIONS_DIR, "../schema.prisma"), "utf8");
+  return bg.SchemaEngine.new({ datamodels: [["schema.prisma", schema]] }, (line: string) => log(line), adapter);
+}
+
+/**
+ * PrismaPg's own connectToShadowDb drops the shadow database while its pool still holds
+ * a connection (so DROP fails with "being accessed by other users") and never closes
+ * the pool it created it with. This factory makes the shadow database itself and drops
+ * it (WITH (FORCE)) only after the engine has disposed of its adapter.
+ */
+function shadowAwareFactory(databaseUrl: string): SqlMigrationAwareDriverAdapterFactory {
+  const config = pgConfigFromUrl(databaseUrl);
+  const main = new PrismaPg(config);
+  const admin = async (sql: string) => {
+    const client = new pg.Client(config);
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    provider: main.provider,
+    adapterName: main.adapterName,
+    connect: async () => patchCharColumns(await main.connect()),
+    connectToShadowDb: async () => {
+      const database = `prisma_migrate_shadow_db_${randomUUID().replace(/-/g, "")}`;
+      await admin(`CREATE DATABASE ${quoteIdent(database)}`);
+      const adapter = patchCharColumns(await new PrismaPg({ ...config, database }).connect());
+      const dispose = adapter.dispose.bind(adapter);
+      adapter.dispose = async () => {
+        await dispose();
+        await admin(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+      };
+      return adapter;
+    },
+  };
+}
+
+const PG_CHAR = 18; // the one-byte internal type "char" (pg_class.relkind, pg_constraint.contype...)
+const PG_TEXT = 25;
+
+type TPerformIO = (query: unknown) => Promise<{ fields: { dataTypeID: number }[] }>;
+
+/**
+ * adapter-pg 7.10 has no column-type mapping for Postgres' internal "char" type, which
+ * the schema engine's catalog queries select, and fails with "Column type 'char' could
+ * not be deserialized". node-postgres already returns those values as strings, so we
+ * relabel such columns as text before the adapter maps them, on the adapter and on every
+ * transaction it opens. (Dev tooling only: the console never runs catalog queries.)
+ */
+function patchCharColumns<T extends object>(queryable: T): T {
+  const target = queryable as T & { performIO?: TPerformIO; startTransaction?: (...args: unknown[]) => Promise<object> };
+  const performIO = target.performIO?.bind(target);
+  if (performIO) {
+    target.performIO = async (query) => {
+      const result = await performIO(query);
+      for (const field of result.fields) if (field.dataTypeID === PG_CHAR) field.dataTypeID = PG_TEXT;
+      return result;
+    };
+  }
+  const startTransaction = target.startTransaction?.bind(target);
+  if (startTransaction) target.startTransaction = async (...args) => patchCharColumns(await startTransaction(...args));
+  return queryable;
+}
+
+/** The committed migrations in the shape the engine expects. */
+export async function migrationList(): Promise<MigrationList> {
+  let lockContent: string | null = null;
+  try {
+    lockContent = await readFile(path.join(MIGRATIONS_DIR, "migration_lock.toml"), "utf8");
+  } catch {
+    lockContent = null;
+  }
+  const migrations = await readMigrations();
+  return {
+    baseDir: MIGRATIONS_DIR,
+    lockfile: { path: "migration_lock.toml", content: lockContent },
+    shadowDbInitScript: "",
+    migrationDirectories: migrations.map((m) => ({
+      path: m.name,
+      migrationFile: { path: "migration.sql", content: { tag: "ok", value: m.sql } },
+    })),
+  };
+}
