@@ -1,0 +1,36 @@
+import type { IncomingMessage } from "node:http";
+import { parseConfigText } from "@switchyard/config-model";
+import { RestError, bodyFormat, lineOfOffset, readBody, type TBodyFormat } from "./http.ts";
+
+export type TParsedBody = { value: unknown; text: string; format: TBodyFormat };
+
+/**
+ * Reads and parses a JSON or YAML request body. Malformed text is a 400 that names the
+ * line, so the user can find it; an empty body is `undefined`.
+ */
+export async function readDocument(req: IncomingMessage): Promise<TParsedBody> {
+  const format = bodyFormat(req);
+  const text = await readBody(req);
+  if (text.trim() === "") return { value: undefined, text, format };
+  if (format === "json") {
+    try {
+      return { value: JSON.parse(text) as unknown, text, format };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const explicit = /line (\d+)/.exec(message);
+      const position = /position (\d+)/.exec(message);
+      const line = explicit ? Number(explicit[1]) : position ? lineOfOffset(text, Number(position[1])) : undefined;
+      throw new RestError(400, "SWY_REST_MALFORMED_BODY", `malformed JSON${line ? ` at line ${line}` : ""}: ${message}`, {
+        issues: [{ path: "", message, ...(line ? { line } : {}) }],
+      });
+    }
+  }
+  const parsed = parseConfigText(text);
+  if (!parsed.ok) {
+    const first = parsed.issues[0];
+    throw new RestError(400, "SWY_REST_MALFORMED_BODY", `malformed YAML${first?.line ? ` at line ${first.line}` : ""}: ${first?.message ?? "parse error"}`, {
+      issues: parsed.issues,
+    });
+  }
+  return { value: parsed.value, text, format };
+}
