@@ -8,13 +8,16 @@ import {
   type TConfig,
   type TConfigIssue,
 } from "@switchyard/config-model";
-import { appendAudit, getLatestVersion, getWorkingConfig, replaceWorkingConfig } from "@switchyard/db";
+import { getLatestVersion, getWorkingConfig, replaceWorkingConfig } from "@switchyard/db";
 import { readDocument, type TParsedBody } from "./body.ts";
 import { RestError, invalidConfig, sendJson, sendYaml, wantsYaml } from "./http.ts";
 import type { TRestContext } from "./router.ts";
 import { restoreRedactedKeys } from "./secrets.ts";
 
-/** Every mutation through the REST API is audited under this actor. */
+/**
+ * Every mutation through the REST API is made (and audited, inside the same transaction,
+ * by @switchyard/db) under this actor.
+ */
 export const API_ACTOR = "api-token";
 
 /** GET /config: the working config, private keys redacted; ETag is its revision. */
@@ -46,7 +49,6 @@ export async function putConfig({ req, res, deps }: TRestContext): Promise<void>
     throw invalidConfig(withLines(result.issues, body));
   }
   const hash = hashConfig(result.config);
-  await appendAudit(deps.db, { actor: API_ACTOR, action: "config.replace", target: "working-config", details: { revision: result.revision, hash } });
   deps.log("rest_config_replaced", { revision: result.revision, hash });
   sendJson(res, 200, { revision: result.revision, hash }, { etag: etagOf(result.revision) });
 }

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { bearerTokenMatches } from "../xds/bearer.ts";
 import { getConfig, putConfig, validateConfigRoute } from "./config-routes.ts";
-import { RestError, sendError } from "./http.ts";
+import { ConfigValidationError } from "@switchyard/config-model";
+import { DbError } from "@switchyard/db";
+import { RestError, invalidConfig, sendError } from "./http.ts";
 import { healthzRoute, listNodesRoute } from "./node-routes.ts";
 import { allowedMethods, matchRoute, type TRestDeps, type TRouteDef } from "./router.ts";
 import { diffVersionsRoute, getVersionRoute, listVersionsRoute, publishRoute, rollbackRoute } from "./version-routes.ts";
@@ -84,6 +86,15 @@ function respondWithError(req: IncomingMessage, res: ServerResponse, err: unknow
   }
   if (err instanceof RestError) {
     sendError(res, err);
+    return;
+  }
+  // Data-layer errors carry their own status (e.g. a version deleted under a rollback: 404).
+  if (err instanceof ConfigValidationError) {
+    sendError(res, invalidConfig(err.issues));
+    return;
+  }
+  if (err instanceof DbError && err.status < 500) {
+    sendError(res, new RestError(err.status, err.code, err.message));
     return;
   }
   deps.log("rest_internal_error", { method: req.method, url: req.url, error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });

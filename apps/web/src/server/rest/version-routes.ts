@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigValidationError, formatDiff, redactConfig, type TConfig } from "@switchyard/config-model";
-import { appendAudit, diffVersions, getVersion, listVersions, publishVersion, rollbackToVersion } from "@switchyard/db";
+import { diffVersions, getVersion, listVersions, publishVersion, rollbackToVersion } from "@switchyard/db";
 import { readDocument } from "./body.ts";
 import { RestError, invalidConfig, sendJson, sendYaml, wantsYaml } from "./http.ts";
 import type { TRestContext } from "./router.ts";
@@ -50,10 +50,9 @@ export async function publishRoute({ req, res, deps }: TRestContext): Promise<vo
     throw err;
   }
   const { version, hash, unchanged } = published;
-  await appendAudit(deps.db, { actor: API_ACTOR, action: "version.publish", target: `v${version}`, details: { hash, unchanged, message: parsed.data.message } });
   deps.log("rest_version_published", { version, hash, unchanged });
-  // Publishing an unchanged working config creates nothing: 200 with the existing version.
-  sendJson(res, unchanged ? 200 : 201, { version, hash, ...(unchanged ? { unchanged: true } : {}) });
+  // Every publish is a new version; `unchanged` tells the caller its content equals the previous one.
+  sendJson(res, 201, { version, hash, unchanged });
 }
 
 /** GET /versions/:v: metadata and the snapshot (keys redacted); YAML exports the config document alone. */
@@ -88,7 +87,6 @@ export async function rollbackRoute({ res, params, deps }: TRestContext): Promis
   const v = parseVersionParam(params, "v");
   if (!(await getVersion(deps.db, v))) throw notFound(v);
   const { version, hash } = await rollbackToVersion(deps.db, v, { actor: API_ACTOR });
-  await appendAudit(deps.db, { actor: API_ACTOR, action: "version.rollback", target: `v${version}`, details: { to: v, hash } });
   deps.log("rest_version_rolled_back", { to: v, version, hash });
   sendJson(res, 201, { version, hash });
 }

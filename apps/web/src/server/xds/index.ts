@@ -49,10 +49,15 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
   });
 
   // Every replica LISTENs, so a publish on any replica reaches the nodes of all of them.
-  const listener = await listenForVersions(deps.databaseUrl, () => {
+  const push = () => {
     hub.pushLatest().catch((err: unknown) =>
       deps.log("xds_db_error", { op: "pushLatest", error: err instanceof Error ? err.message : String(err) }),
     );
+  };
+  // Notifications sent while the LISTEN connection was down are lost: re-read on reconnect.
+  const listener = await listenForVersions(deps.databaseUrl, push, {
+    onReconnect: push,
+    log: (line) => deps.log("xds_listen", { message: line }),
   });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

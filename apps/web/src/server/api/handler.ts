@@ -1,0 +1,22 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Db } from "@switchyard/db";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { appRouter } from "./root.ts";
+import { createContext, type TLog } from "./trpc.ts";
+
+export const TRPC_PREFIX = "/api/trpc";
+
+/**
+ * tRPC served by the custom server (not a Next route handler) so procedures use the
+ * server's one Db instance instead of a separately bundled copy.
+ */
+export function createTrpcHandler(deps: { db: Db; log: TLog }): (req: IncomingMessage, res: ServerResponse) => void {
+  return createHTTPHandler({
+    router: appRouter,
+    basePath: `${TRPC_PREFIX}/`,
+    createContext: ({ req, res }) => createContext(deps, req, res),
+    onError({ error, path }) {
+      if (error.code === "INTERNAL_SERVER_ERROR") deps.log("console.trpc.error", { path, message: error.message, cause: String(error.cause?.stack ?? error.cause) });
+    },
+  });
+}

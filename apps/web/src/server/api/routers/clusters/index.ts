@@ -1,0 +1,14 @@
+import { createTRPCRouter } from "../../trpc.ts";
+import { createClusterProcedure } from "./create.ts";
+import { deleteClusterProcedure } from "./delete.ts";
+import { getClusterProcedure } from "./get.ts";
+import { listClustersProcedure } from "./list.ts";
+import { updateClusterProcedure } from "./update.ts";
+
+export const clustersRouter = createTRPCRouter({
+  list: listClustersProcedure,
+  get: getClusterProcedure,
+  create: createClusterProcedure,
+  update: updateClusterProcedure,
+  delete: deleteClusterProcedure,
+});

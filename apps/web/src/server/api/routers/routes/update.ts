@@ -1,0 +1,9 @@
+import { updateRoute } from "../../../services/routes.ts";
+import { protectedProcedure } from "../../trpc.ts";
+import { ZUpdateRouteInput } from "./update.types.ts";
+
+export const updateRouteProcedure = protectedProcedure.input(ZUpdateRouteInput).mutation(async ({ ctx, input }) => {
+  const row = await updateRoute(ctx.db, ctx.user.email, input);
+  ctx.log("console.route.update", { user: ctx.user.email, ref: input.ref, route: row.name });
+  return row;
+});

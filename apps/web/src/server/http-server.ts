@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { TRPC_PREFIX } from "./api/handler.ts";
+import type { TLog } from "./api/trpc.ts";
+
+export const XDS_PATH = "/api/xds";
+export const REST_PREFIX = "/api/v1";
+
+export type TRequestHandlers = {
+  /** Answers false when the request is not one of its routes. */
+  rest: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  trpc: (req: IncomingMessage, res: ServerResponse) => void;
+  next: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  log: TLog;
+};
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function under(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+/**
+ * One process, one port: REST API, tRPC, then Next for everything else (pages, assets).
+ * The order matters only in that /api/* never reaches Next, whose 404 page would hide
+ * a mistyped API path behind HTML.
+ */
+export function createRequestListener(h: TRequestHandlers): (req: IncomingMessage, res: ServerResponse) => void {
+  const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
+    h.log("console.request.error", { method: req.method, url: req.url, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    if (!res.headersSent) {
+      res.statusCode = 500;
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ error: "internal error" }));
+    } else res.destroy();
+  };
+  return (req, res) => {
+    const path = pathOf(req);
+    if (under(path, REST_PREFIX)) {
+      h.rest(req, res).then(
+        (handled) => {
+          if (handled) return;
+          res.statusCode = 404;
+          res.setHeader("content-type", "application/json");
+          res.end(JSON.stringify({ error: `no such endpoint: ${req.method} ${path}` }));
+        },
+        (err: unknown) => fail(req, res, err),
+      );
+      return;
+    }
+    if (under(path, TRPC_PREFIX)) {
+      try {
+        h.trpc(req, res);
+      } catch (err) {
+        fail(req, res, err);
+      }
+      return;
+    }
+    h.next(req, res).catch((err: unknown) => fail(req, res, err));
+  };
+}
+
+/**
+ * Upgrades other than the control plane (which attachXdsServer owns) go to Next, which
+ * uses them for hot reload in dev mode; in production nothing else upgrades.
+ */
+export function createUpgradeListener(nextUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>) | undefined) {
+  return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (under(pathOf(req), XDS_PATH)) return;
+    if (nextUpgrade) nextUpgrade(req, socket, head).catch(() => socket.destroy());
+    else socket.destroy();
+  };
+}
