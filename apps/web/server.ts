@@ -1,0 +1,68 @@
+/**
+ * The console's composition root (the only file that wires modules together): one Node
+ * process serves the Next.js pages, tRPC (/api/trpc), the REST API (/api/v1) and the
+ * control-plane WebSocket (/api/xds), all on one port and one database handle.
+ */
+import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
+import next from "next";
+import { createDb, ensureAdminUser, migrateDatabase } from "@switchyard/db";
+import { loadEnv } from "./src/env.ts";
+import { createTrpcHandler } from "./src/server/api/handler.ts";
+import { createRequestListener, createUpgradeListener } from "./src/server/http-server.ts";
+import { log } from "./src/server/log.ts";
+import { createRestHandler } from "./src/server/rest/index.ts";
+import { attachXdsServer } from "./src/server/xds/index.ts";
+
+const env = loadEnv();
+const dev = env.NODE_ENV !== "production";
+const dir = fileURLToPath(new URL(".", import.meta.url));
+
+await migrateDatabase(env.DATABASE_URL);
+const db = createDb(env.DATABASE_URL);
+if (env.SWITCHYARD_ADMIN_EMAIL && env.SWITCHYARD_ADMIN_PASSWORD) {
+  await ensureAdminUser(db, env.SWITCHYARD_ADMIN_EMAIL, env.SWITCHYARD_ADMIN_PASSWORD);
+}
+
+const app = next({ dev, dir, hostname: env.HOST, port: env.PORT });
+await app.prepare();
+
+const server = createServer(
+  createRequestListener({
+    rest: createRestHandler({ db, apiToken: env.SWITCHYARD_API_TOKEN, log }),
+    trpc: createTrpcHandler({ db, log }),
+    next: app.getRequestHandler(),
+    log,
+  }),
+);
+const xds = await attachXdsServer(server, { db, databaseUrl: env.DATABASE_URL, nodeToken: env.SWITCHYARD_NODE_TOKEN, log });
+server.on("upgrade", createUpgradeListener(dev ? app.getUpgradeHandler() : undefined));
+
+await new Promise<void>((resolve, reject) => {
+  server.once("error", reject);
+  server.listen(env.PORT, env.HOST, resolve);
+});
+const address = server.address();
+const port = typeof address === "object" && address ? address.port : env.PORT;
+const shownHost = env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST;
+log("console.listening", { url: `http://${shownHost}:${port}`, mode: dev ? "development" : "production" });
+console.log(`Switchyard console listening on http://${shownHost}:${port} (${dev ? "development" : "production"})`);
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log("console.stopping", { signal });
+  // Stop accepting first, then close the node streams, then the pools they use.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await xds.close();
+  server.closeIdleConnections();
+  setTimeout(() => server.closeAllConnections(), 5_000).unref();
+  await closed;
+  await app.close();
+  await db.close();
+  log("console.stopped");
+  process.exit(0);
+}
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));

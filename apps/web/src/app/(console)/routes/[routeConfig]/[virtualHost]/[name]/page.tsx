@@ -1,0 +1,44 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useParams } from "next/navigation";
+import { RouteForm } from "../../../../../../components/route-form.tsx";
+import { routeFormOf } from "../../../../../../lib/route-form.ts";
+import { useTRPC } from "../../../../../../lib/trpc.ts";
+
+export default function EditRoutePage() {
+  const params = useParams<{ routeConfig: string; virtualHost: string; name: string }>();
+  const ref = {
+    routeConfig: decodeURIComponent(params.routeConfig),
+    virtualHost: decodeURIComponent(params.virtualHost),
+    name: decodeURIComponent(params.name),
+  };
+  const trpc = useTRPC();
+  // staleTime Infinity: the form keeps what it loaded; a refetch must not reset typed input.
+  const row = useQuery({ ...trpc.routes.get.queryOptions(ref), staleTime: Infinity, refetchOnWindowFocus: false });
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <p className="crumbs">
+            <Link href="/routes">Routes</Link> / {ref.routeConfig} / {ref.virtualHost} /
+          </p>
+          <h1>{ref.name}</h1>
+        </div>
+      </div>
+      {row.isError && (
+        <p className="banner banner-error" role="alert">
+          {row.error.message}
+        </p>
+      )}
+      {row.isPending && <p className="muted">Loading…</p>}
+      {row.data && (
+        <RouteForm
+          key={`${row.data.routeConfig}/${row.data.virtualHost}/${row.data.name}`}
+          initial={routeFormOf(row.data, row.data.route)}
+          existing={{ routeConfig: row.data.routeConfig, virtualHost: row.data.virtualHost, name: row.data.name, route: row.data.route }}
+        />
+      )}
+    </>
+  );
+}

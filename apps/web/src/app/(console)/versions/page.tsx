@@ -1,0 +1,101 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { formatAgo, formatTime, shortHash } from "../../../lib/format.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+import { messageOf } from "../../../lib/trpc-errors.ts";
+
+export default function VersionsPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const versions = useQuery(trpc.versions.list.queryOptions({ limit: 200 }));
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const rollback = useMutation(
+    trpc.versions.rollback.mutationOptions({
+      onSuccess: async () => {
+        setConfirming(null);
+        await queryClient.invalidateQueries({ queryKey: trpc.pathKey() });
+      },
+    }),
+  );
+  const latest = versions.data?.[0]?.version;
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Versions</h1>
+          <p className="muted">Every publish, newest first. Rolling back publishes a new version with the old content and resets the working config to it.</p>
+        </div>
+      </div>
+      {rollback.data && (
+        <p className="banner banner-ok" role="status">
+          Rolled back: published version {rollback.data.version}.
+        </p>
+      )}
+      {rollback.error && (
+        <p className="banner banner-error" role="alert">
+          {messageOf(rollback.error)}
+        </p>
+      )}
+      {versions.isError && (
+        <p className="banner banner-error" role="alert">
+          {versions.error.message}
+        </p>
+      )}
+      {versions.isPending && <p className="muted">Loading…</p>}
+      {versions.data && versions.data.length === 0 && <div className="empty">Nothing has been published yet.</div>}
+      {versions.data && versions.data.length > 0 && (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Message</th>
+              <th scope="col">Author</th>
+              <th scope="col">Published</th>
+              <th scope="col">Hash</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.data.map((v) => (
+              <tr key={v.version}>
+                <td>
+                  <strong>v{v.version}</strong> {v.version === latest && <span className="tag tag-live">live</span>}
+                  {v.parentVersion !== null && v.parentVersion !== undefined && <div className="muted small">after v{v.parentVersion}</div>}
+                </td>
+                <td>{v.message}</td>
+                <td className="small">{v.author}</td>
+                <td className="small" title={formatTime(v.createdAt)}>
+                  {formatTime(v.createdAt)}
+                  <div className="muted">{formatAgo(v.createdAt)}</div>
+                </td>
+                <td className="mono small">{shortHash(v.hash)}</td>
+                <td className="actions-cell">
+                  {v.version !== latest &&
+                    (confirming === v.version ? (
+                      <div className="confirm" role="group" aria-label={`Confirm rollback to v${v.version}`}>
+                        <span className="small">Publish v{v.version}&apos;s content as a new version?</span>
+                        <button type="button" className="btn btn-danger btn-small" disabled={rollback.isPending} onClick={() => rollback.mutate({ version: v.version })}>
+                          {rollback.isPending ? "Rolling back…" : "Confirm rollback"}
+                        </button>
+                        <button type="button" className="btn btn-ghost btn-small" onClick={() => setConfirming(null)}>
+                          Cancel
+                        </button>
+                      </div>
+                    ) : (
+                      <button type="button" className="btn btn-small" onClick={() => setConfirming(v.version)}>
+                        Roll back to v{v.version}
+                      </button>
+                    ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,77 @@
+"use client";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter, useSearchParams } from "next/navigation";
+import { Suspense, useState, type FormEvent } from "react";
+import { Field } from "../../components/field.tsx";
+import { messagesFor } from "../../lib/issues.ts";
+import { useTRPC } from "../../lib/trpc.ts";
+import { issuesOf, messageOf } from "../../lib/trpc-errors.ts";
+
+/** Only same-site paths are followed after login (no open redirect via ?next=). */
+function safeNext(raw: string | null): string {
+  return raw && raw.startsWith("/") && !raw.startsWith("//") ? raw : "/routes";
+}
+
+function LoginForm() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const params = useSearchParams();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const login = useMutation(
+    trpc.auth.login.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries();
+        router.replace(safeNext(params.get("next")));
+      },
+    }),
+  );
+  const issues = issuesOf(login.error);
+  const fieldErrors = issues.length > 0;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    login.mutate({ email, password });
+  };
+
+  return (
+    <main className="login">
+      <form className="card login-card" onSubmit={submit} noValidate>
+        <h1>
+          <span className="brand-mark" aria-hidden>
+            ⇄
+          </span>{" "}
+          Switchyard
+        </h1>
+        <p className="muted">Log in to manage routes, clusters and proxy nodes.</p>
+        {login.error && !fieldErrors && (
+          <p role="alert" className="banner banner-error">
+            {messageOf(login.error)}
+          </p>
+        )}
+        <Field label="Email" htmlFor="email" errors={messagesFor(issues, "email")}>
+          <input id="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} autoFocus required />
+        </Field>
+        <Field label="Password" htmlFor="password" errors={messagesFor(issues, "password")}>
+          <input id="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+        </Field>
+        <button type="submit" className="btn btn-primary btn-block" disabled={login.isPending}>
+          {login.isPending ? "Logging in…" : "Log in"}
+        </button>
+        <p className="hint">
+          The first administrator is created at start-up from the <code>SWITCHYARD_ADMIN_EMAIL</code> and <code>SWITCHYARD_ADMIN_PASSWORD</code>{" "}
+          environment variables of the console.
+        </p>
+      </form>
+    </main>
+  );
+}
+
+export default function LoginPage() {
+  return (
+    <Suspense>
+      <LoginForm />
+    </Suspense>
+  );
+}

@@ -1,0 +1,37 @@
+"use client";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import { useState, type ReactNode } from "react";
+import type { AppRouter } from "../server/api/root.ts";
+import { TRPCProvider } from "../lib/trpc.ts";
+import { isUnauthorized } from "../lib/trpc-errors.ts";
+
+/** An expired session anywhere sends the browser back to the login page. */
+function toLogin(error: unknown) {
+  if (!isUnauthorized(error) || typeof window === "undefined") return;
+  if (window.location.pathname === "/login") return;
+  const next = encodeURIComponent(window.location.pathname + window.location.search);
+  window.location.assign(`/login?next=${next}`);
+}
+
+function makeQueryClient() {
+  return new QueryClient({
+    queryCache: new QueryCache({ onError: toLogin }),
+    mutationCache: new MutationCache({ onError: toLogin }),
+    defaultOptions: {
+      queries: { staleTime: 5_000, retry: (count, error) => !isUnauthorized(error) && count < 2, refetchOnWindowFocus: true },
+    },
+  });
+}
+
+export function Providers({ children }: { children: ReactNode }) {
+  const [queryClient] = useState(makeQueryClient);
+  const [trpcClient] = useState(() => createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc" })] }));
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+        {children}
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}

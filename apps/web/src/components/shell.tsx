@@ -1,0 +1,89 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { usePathname, useRouter } from "next/navigation";
+import { useEffect, type ReactNode } from "react";
+import { useTRPC } from "../lib/trpc.ts";
+
+const NAV = [
+  { href: "/routes", label: "Routes" },
+  { href: "/clusters", label: "Clusters" },
+  { href: "/publish", label: "Publish" },
+  { href: "/versions", label: "Versions" },
+  { href: "/nodes", label: "Nodes" },
+] as const;
+
+/** The logged-in frame: nav on the left, page on the right; sends strangers to /login. */
+export function Shell({ children }: { children: ReactNode }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const pathname = usePathname();
+  const queryClient = useQueryClient();
+  const me = useQuery(trpc.auth.me.queryOptions());
+  const pending = useQuery({ ...trpc.versions.pendingDiff.queryOptions(), enabled: !!me.data });
+  const logout = useMutation(
+    trpc.auth.logout.mutationOptions({
+      onSuccess: () => {
+        queryClient.clear();
+        router.replace("/login");
+      },
+    }),
+  );
+
+  useEffect(() => {
+    if (me.isSuccess && me.data === null) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
+  }, [me.isSuccess, me.data, pathname, router]);
+
+  if (!me.data) {
+    return (
+      <div className="boot" aria-busy="true">
+        {me.isError ? <p role="alert">The console API is not answering: {me.error.message}</p> : <p className="muted">Loading…</p>}
+      </div>
+    );
+  }
+
+  const unpublished = pending.data && !pending.data.diff.empty;
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <Link href="/routes" className="brand">
+          <span className="brand-mark" aria-hidden>
+            ⇄
+          </span>{" "}
+          Switchyard
+        </Link>
+        <div className="topbar-right">
+          {pending.data && (
+            <span className="muted small" data-testid="live-version">
+              live: {pending.data.liveVersion === null ? "nothing published" : `v${pending.data.liveVersion}`}
+            </span>
+          )}
+          <span className="small">{me.data.email}</span>
+          <button type="button" className="btn btn-ghost btn-small" onClick={() => logout.mutate()} disabled={logout.isPending}>
+            Log out
+          </button>
+        </div>
+      </header>
+      <nav className="sidenav" aria-label="Main">
+        <ul>
+          {NAV.map((item) => {
+            const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
+            return (
+              <li key={item.href}>
+                <Link href={item.href} className={active ? "active" : undefined} aria-current={active ? "page" : undefined}>
+                  {item.label}
+                  {item.href === "/publish" && unpublished && (
+                    <span className="badge" title="The working config has unpublished changes">
+                      changes
+                    </span>
+                  )}
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      <main className="content">{children}</main>
+    </div>
+  );
+}

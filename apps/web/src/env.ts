@@ -1,0 +1,45 @@
+import { z } from "zod";
+
+/**
+ * The console's environment, validated once at start (STYLE.md habit 3: the only reader
+ * of process.env). Empty strings count as unset so `FOO= npm start` does not enable a
+ * feature with an empty secret.
+ */
+const optionalSecret = z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional());
+
+export const ZEnv = z
+  .object({
+    DATABASE_URL: z
+      .string({ error: "DATABASE_URL is required (a postgres:// URL; `npm start` supplies an embedded one)" })
+      .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgres:// or postgresql:// URL"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    /** Bearer token always accepted by the REST API. */
+    SWITCHYARD_API_TOKEN: optionalSecret,
+    SWITCHYARD_ADMIN_EMAIL: z.preprocess((v) => (v === "" ? undefined : v), z.email("SWITCHYARD_ADMIN_EMAIL must be an email address").optional()),
+    SWITCHYARD_ADMIN_PASSWORD: optionalSecret,
+    /** Token proxy nodes present on /api/xds; unset = nodes are not authenticated. */
+    SWITCHYARD_NODE_TOKEN: optionalSecret,
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  })
+  .superRefine((env, ctx) => {
+    if ((env.SWITCHYARD_ADMIN_EMAIL === undefined) !== (env.SWITCHYARD_ADMIN_PASSWORD === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SWITCHYARD_ADMIN_PASSWORD"],
+        message: "SWITCHYARD_ADMIN_EMAIL and SWITCHYARD_ADMIN_PASSWORD must be set together",
+      });
+    }
+  });
+
+export type TEnv = z.infer<typeof ZEnv>;
+
+/** Parses the environment; throws one error naming every bad variable. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): TEnv {
+  const parsed = ZEnv.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new Error(`invalid environment:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
