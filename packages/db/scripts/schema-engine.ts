@@ -19,18 +19,25 @@ import { MIGRATIONS_DIR, readMigrations } from "../src/migrations-dir.ts";
  */
 export async function loadSchemaEngine(databaseUrl: string, log: (line: string) => void = () => {}): Promise<SchemaEngine> {
   const bg = (await import("@prisma/schema-engine-wasm/schema_engine_bg")) as unknown as typeof import("@prisma/schema-engine-wasm") & {
-    __wbg_set_wasm(exports: WebAssembly.Exports): void;
+    __wbg_set_wasm(exports: Record<string, unknown>): void;
   };
   const require = createRequire(import.meta.url);
   // The package exports no ./package.json, so locate the .wasm beside its JS entry.
   const wasmPath = path.join(path.dirname(require.resolve("@prisma/schema-engine-wasm")), "schema_engine_bg.wasm");
-  const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { "./schema_engine_bg.js": bg as unknown as WebAssembly.ModuleImports });
+  const { instance } = await wasmApi().instantiate(await readFile(wasmPath), { "./schema_engine_bg.js": bg });
   bg.__wbg_set_wasm(instance.exports);
   (instance.exports.__wbindgen_start as (() => void) | undefined)?.();
 
   const adapter = bindMigrationAwareSqlAdapterFactory(shadowAwareFactory(databaseUrl));
   const schema = await readFile(path.resolve(MIGRATIONS_DIR, "../schema.prisma"), "utf8");
   return bg.SchemaEngine.new({ datamodels: [["schema.prisma", schema]] }, (line: string) => log(line), adapter);
+}
+
+/** The WebAssembly global, typed here because the project's lib (ES2023, no DOM) lacks it. */
+function wasmApi(): {
+  instantiate(bytes: Uint8Array, imports: Record<string, object>): Promise<{ instance: { exports: Record<string, unknown> } }>;
+} {
+  return (globalThis as unknown as { WebAssembly: ReturnType<typeof wasmApi> }).WebAssembly;
 }
 
 /**

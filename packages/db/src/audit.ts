@@ -1,0 +1,54 @@
+import type { Db, Tx } from "./client.ts";
+import type { Prisma } from "./generated/prisma/client.ts";
+
+export type TAuditInput = { actor: string; action: string; target?: string; details?: unknown };
+export type TAuditEntry = { id: number; at: Date; actor: string; action: string; target: string | null; details: unknown };
+
+/** Actions written by this package; other packages may use their own strings. */
+export const AUDIT_ACTIONS = {
+  replaceWorkingConfig: "config.replace",
+  publish: "version.publish",
+  rollback: "version.rollback",
+  userCreate: "user.create",
+} as const;
+
+/** Appends one row to the append-only audit log (on `db` or inside a transaction). */
+export async function appendAudit(db: Db | Tx, entry: TAuditInput): Promise<void> {
+  const client = "prisma" in db ? db.prisma : db;
+  await client.auditLog.create({
+    data: {
+      actor: entry.actor,
+      action: entry.action,
+      target: entry.target ?? null,
+      ...(entry.details === undefined ? {} : { details: toJson(entry.details) }),
+    },
+  });
+}
+
+/** Newest first. `beforeId` pages backwards from a previous page's last id. */
+export async function listAudit(
+  db: Db,
+  opts: { limit?: number; beforeId?: number; actor?: string; action?: string; target?: string } = {},
+): Promise<TAuditEntry[]> {
+  const rows = await db.prisma.auditLog.findMany({
+    where: {
+      ...(opts.beforeId !== undefined ? { id: { lt: opts.beforeId } } : {}),
+      ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
+      ...(opts.action !== undefined ? { action: opts.action } : {}),
+      ...(opts.target !== undefined ? { target: opts.target } : {}),
+    },
+    orderBy: { id: "desc" },
+    take: clampLimit(opts.limit, 100, 1000),
+  });
+  return rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, details: r.details ?? null }));
+}
+
+/** Plain JSON for a Json column (drops undefined members, Dates become strings). */
+export function toJson(value: unknown): Prisma.InputJsonValue {
+  return JSON.parse(JSON.stringify(value ?? null)) as Prisma.InputJsonValue;
+}
+
+export function clampLimit(limit: number | undefined, fallback: number, max: number): number {
+  if (limit === undefined || !Number.isFinite(limit)) return fallback;
+  return Math.max(1, Math.min(max, Math.trunc(limit)));
+}

@@ -1,0 +1,129 @@
+import type { THelloMessage } from "@switchyard/config-model";
+import { toJson } from "./audit.ts";
+import type { Db } from "./client.ts";
+
+export type TNodeStatus = {
+  id: string;
+  group: string;
+  labels: Record<string, string>;
+  connected: boolean;
+  appliedVersion: number | null;
+  appliedHash: string | null;
+  lastError: string | null;
+  lastSeen: Date | null;
+  /** Also known, for the console's node page. */
+  proxyVersion: string | null;
+  remoteAddress: string | null;
+  nackedVersion: number | null;
+  lastAckAt: Date | null;
+  lastNackAt: Date | null;
+  connectedAt: Date | null;
+};
+
+/**
+ * A node said hello: register it or refresh it, mark it connected, and take the version
+ * it says it serves (from its cache or a previous connection) as applied.
+ */
+export async function recordNodeHello(db: Db, hello: THelloMessage & { remoteAddress?: string }): Promise<void> {
+  const now = new Date();
+  const data = {
+    group: hello.group,
+    labels: toJson(hello.labels),
+    proxyVersion: hello.proxyVersion,
+    remoteAddress: hello.remoteAddress ?? null,
+    connected: true,
+    appliedVersion: hello.appliedVersion,
+    appliedHash: hello.appliedHash,
+    connectedAt: now,
+    lastSeen: now,
+  };
+  await db.prisma.node.upsert({ where: { id: hello.nodeId }, create: { id: hello.nodeId, ...data }, update: data });
+}
+
+/**
+ * The node applied `version`; a previous nack error is cleared. Nodes are registered by
+ * hello, so ack/nack/touch for an unknown id change nothing.
+ */
+export async function recordNodeAck(db: Db, nodeId: string, version: number, hash: string): Promise<void> {
+  const now = new Date();
+  await db.prisma.node.updateMany({
+    where: { id: nodeId },
+    data: { appliedVersion: version, appliedHash: hash, lastError: null, nackedVersion: null, lastAckAt: now, lastSeen: now },
+  });
+}
+
+/** The node refused `version` and keeps serving its applied one. */
+export async function recordNodeNack(db: Db, nodeId: string, version: number, error: string): Promise<void> {
+  const now = new Date();
+  await db.prisma.node.updateMany({
+    where: { id: nodeId },
+    data: { lastError: error, nackedVersion: version, lastNackAt: now, lastSeen: now },
+  });
+}
+
+export async function recordNodeDisconnected(db: Db, nodeId: string): Promise<void> {
+  await db.prisma.node.updateMany({ where: { id: nodeId }, data: { connected: false, lastSeen: new Date() } });
+}
+
+/** Any message (stats, heartbeats) shows the node is alive. */
+export async function touchNode(db: Db, nodeId: string): Promise<void> {
+  await db.prisma.node.updateMany({ where: { id: nodeId }, data: { lastSeen: new Date() } });
+}
+
+/**
+ * At console start no node can be connected to it yet; rows left `connected` by a
+ * console that died are reset. (With several console replicas, each should only reset
+ * its own nodes; one replica for now.)
+ */
+export async function markAllNodesDisconnected(db: Db): Promise<number> {
+  const { count } = await db.prisma.node.updateMany({ where: { connected: true }, data: { connected: false } });
+  return count;
+}
+
+export async function listNodes(db: Db, opts: { group?: string } = {}): Promise<TNodeStatus[]> {
+  const rows = await db.prisma.node.findMany({ where: opts.group ? { group: opts.group } : {}, orderBy: { id: "asc" } });
+  return rows.map(toNodeStatus);
+}
+
+export async function getNode(db: Db, nodeId: string): Promise<TNodeStatus | null> {
+  const row = await db.prisma.node.findUnique({ where: { id: nodeId } });
+  return row ? toNodeStatus(row) : null;
+}
+
+function toNodeStatus(r: {
+  id: string;
+  group: string;
+  labels: unknown;
+  connected: boolean;
+  appliedVersion: number | null;
+  appliedHash: string | null;
+  lastError: string | null;
+  lastSeen: Date | null;
+  proxyVersion: string | null;
+  remoteAddress: string | null;
+  nackedVersion: number | null;
+  lastAckAt: Date | null;
+  lastNackAt: Date | null;
+  connectedAt: Date | null;
+}): TNodeStatus {
+  return {
+    id: r.id,
+    group: r.group,
+    labels: isStringRecord(r.labels) ? r.labels : {},
+    connected: r.connected,
+    appliedVersion: r.appliedVersion,
+    appliedHash: r.appliedHash,
+    lastError: r.lastError,
+    lastSeen: r.lastSeen,
+    proxyVersion: r.proxyVersion,
+    remoteAddress: r.remoteAddress,
+    nackedVersion: r.nackedVersion,
+    lastAckAt: r.lastAckAt,
+    lastNackAt: r.lastNackAt,
+    connectedAt: r.connectedAt,
+  };
+}
+
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
+}

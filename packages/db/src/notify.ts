@@ -1,0 +1,101 @@
+import pg from "pg";
+import type { Tx } from "./client.ts";
+
+/** The channel every console replica LISTENs on; the payload is the version number. */
+export const VERSION_CHANNEL = "config_version";
+
+/** Queues NOTIFY config_version '<version>' in the transaction (sent on commit). */
+export async function notifyVersion(tx: Tx, version: number): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${VERSION_CHANNEL}, ${String(version)})`;
+}
+
+export type TVersionListener = { close(): Promise<void> };
+
+/**
+ * LISTENs for published versions on a dedicated connection (a pooled one would lose the
+ * LISTEN when returned). When the connection drops it reconnects with capped,
+ * jittered exponential back-off and calls `onReconnect`: notifications sent while it
+ * was away are lost, so the caller should re-read the latest version then.
+ * Resolves once the first LISTEN is in place; rejects if that first connection fails.
+ */
+export async function listenForVersions(
+  databaseUrl: string,
+  onVersion: (version: number) => void,
+  opts: { onReconnect?: () => void; log?: (line: string) => void; maxBackoffMs?: number } = {},
+): Promise<TVersionListener> {
+  const log = opts.log ?? (() => {});
+  const maxBackoffMs = opts.maxBackoffMs ?? 5_000;
+  let closed = false;
+  let current: pg.Client | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let attempt = 0;
+
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: databaseUrl });
+    c.on("notification", (msg) => {
+      if (msg.channel !== VERSION_CHANNEL) return;
+      const version = Number(msg.payload);
+      if (Number.isSafeInteger(version) && version > 0) onVersion(version);
+      else log(`ignoring ${VERSION_CHANNEL} notification with payload ${JSON.stringify(msg.payload)}`);
+    });
+    // 'error' and 'end' may both fire for one drop; only the live client counts.
+    c.on("error", (err) => {
+      log(`LISTEN connection error: ${err.message}`);
+      lost(c);
+    });
+    c.on("end", () => lost(c));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${VERSION_CHANNEL}`);
+    } catch (err) {
+      await c.end().catch(() => {});
+      throw err;
+    }
+    if (closed) {
+      await c.end().catch(() => {});
+      return;
+    }
+    current = c;
+    attempt = 0;
+  };
+
+  const lost = (c: pg.Client) => {
+    if (closed || c !== current) return;
+    current = undefined;
+    c.end().catch(() => {});
+    log("LISTEN connection lost");
+    retry();
+  };
+
+  const retry = () => {
+    if (closed || retryTimer) return;
+    // Full jitter: replicas that lost the database together do not return together.
+    const delay = Math.random() * Math.min(maxBackoffMs, 100 * 2 ** attempt++);
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (closed) return;
+      connect().then(
+        () => {
+          if (closed) return;
+          log("LISTEN connection restored");
+          opts.onReconnect?.();
+        },
+        (err: Error) => {
+          log(`LISTEN reconnect failed: ${err.message}`);
+          retry();
+        },
+      );
+    }, delay);
+  };
+
+  await connect();
+  return {
+    close: async () => {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      const c = current;
+      current = undefined;
+      await c?.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { ConfigValidationError, validateConfig } from "@switchyard/config-model";
+import { lockConfig, transaction, type Db } from "./client.ts";
+import { AUDIT_ACTIONS, appendAudit } from "./audit.ts";
+import { hasVersions, publishInTx } from "./versions.ts";
+import { writeWorkingConfig } from "./working-config.ts";
+
+/**
+ * Seeds a fresh installation: only when no version exists yet, the working config is
+ * set to `config` and published as v1 "demo config". One transaction under the config
+ * lock, so two consoles starting together seed once. Returns whether it seeded.
+ */
+export async function seedDemoConfig(db: Db, config: unknown, opts: { actor: string }): Promise<boolean> {
+  const validated = validateConfig(config);
+  if (!validated.ok) throw new ConfigValidationError(validated.issues);
+  return transaction(db, async (tx) => {
+    await lockConfig(tx);
+    if (await hasVersions(tx)) return false;
+    const revision = await writeWorkingConfig(tx, validated.config, opts.actor);
+    await appendAudit(tx, { actor: opts.actor, action: AUDIT_ACTIONS.replaceWorkingConfig, target: "working-config", details: { revision, seed: true } });
+    await publishInTx(tx, validated.config, { actor: opts.actor, message: "demo config" });
+    return true;
+  });
+}

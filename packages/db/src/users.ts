@@ -1,0 +1,137 @@
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { AUDIT_ACTIONS, appendAudit } from "./audit.ts";
+import type { Db } from "./client.ts";
+
+export type TRole = "admin" | "editor" | "viewer";
+export type TUser = { id: string; email: string; role: TRole };
+
+/** scrypt cost N=2^15, r=8, p=1 (32 MiB, tens of ms per hash). Each hash stores its own
+ * parameters, so they can be raised later without invalidating existing passwords. */
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
+const KEY_LENGTH = 32;
+const SALT_BYTES = 16;
+/** Default session lifetime: 7 days. */
+export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
+
+function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, keylen, { ...opts, maxmem: 256 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/** `scrypt$N$r$p$salt$hash`, salt and hash in base64. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(SALT_BYTES);
+  const hash = await scrypt(password, salt, KEY_LENGTH, SCRYPT);
+  return ["scrypt", SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString("base64"), hash.toString("base64")].join("$");
+}
+
+/** Constant-time check of a password against a stored hash; false for malformed hashes. */
+export async function checkPassword(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split("$");
+  if (parts.length !== 6 || parts[0] !== "scrypt") return false;
+  const [N, r, p] = parts.slice(1, 4).map(Number);
+  if (!N || !r || !p) return false;
+  const salt = Buffer.from(parts[4] ?? "", "base64");
+  const expected = Buffer.from(parts[5] ?? "", "base64");
+  if (!expected.length) return false;
+  const actual = await scrypt(password, salt, expected.length, { N, r, p });
+  return timingSafeEqual(actual, expected);
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function requireCredentials(email: string, password: string): void {
+  if (!/^[^\s@]+@[^\s@]+$/.test(normaliseEmail(email))) throw new Error(`email: "${email}" is not an e-mail address`);
+  if (password.length === 0) throw new Error("password: must not be empty");
+}
+
+export async function createUser(db: Db, input: { email: string; password: string; role: TRole; actor?: string }): Promise<TUser> {
+  requireCredentials(input.email, input.password);
+  const row = await db.prisma.user.create({
+    data: { email: normaliseEmail(input.email), passwordHash: await hashPassword(input.password), role: input.role },
+  });
+  await appendAudit(db, { actor: input.actor ?? "system", action: AUDIT_ACTIONS.userCreate, target: row.email, details: { role: row.role } });
+  return toUser(row);
+}
+
+/**
+ * Creates the first admin (SWITCHYARD_ADMIN_EMAIL / _PASSWORD) unless a user with that
+ * e-mail exists; an existing user is returned as is (its password is not reset).
+ */
+export async function ensureAdminUser(db: Db, email: string, password: string): Promise<TUser> {
+  const existing = await db.prisma.user.findUnique({ where: { email: normaliseEmail(email) } });
+  if (existing) return toUser(existing);
+  try {
+    return await createUser(db, { email, password, role: "admin" });
+  } catch (err) {
+    // P2002: another console process created it at the same moment.
+    if ((err as { code?: string }).code === "P2002") {
+      const row = await db.prisma.user.findUnique({ where: { email: normaliseEmail(email) } });
+      if (row) return toUser(row);
+    }
+    throw err;
+  }
+}
+
+// Checked against when the e-mail is unknown, so both paths cost one scrypt.
+let dummyHash: Promise<string> | undefined;
+
+export async function verifyPassword(db: Db, email: string, password: string): Promise<TUser | null> {
+  const row = await db.prisma.user.findUnique({ where: { email: normaliseEmail(email) } });
+  if (!row) {
+    await checkPassword(password, await (dummyHash ??= hashPassword("not-a-password")));
+    return null;
+  }
+  return (await checkPassword(password, row.passwordHash)) ? toUser(row) : null;
+}
+
+export async function getUser(db: Db, id: string): Promise<TUser | null> {
+  const row = await db.prisma.user.findUnique({ where: { id } });
+  return row ? toUser(row) : null;
+}
+
+export async function listUsers(db: Db): Promise<TUser[]> {
+  return (await db.prisma.user.findMany({ orderBy: { createdAt: "asc" } })).map(toUser);
+}
+
+// --- sessions ------------------------------------------------------------------------
+
+function tokenHash(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** A new random session token (returned once, to be set as a cookie); only its sha256 is stored. */
+export async function createSession(db: Db, userId: string, opts: { ttlMs?: number } = {}): Promise<{ token: string; expiresAt: Date }> {
+  const token = randomBytes(32).toString("base64url");
+  const expiresAt = new Date(Date.now() + (opts.ttlMs ?? SESSION_TTL_MS));
+  await db.prisma.session.create({ data: { id: tokenHash(token), userId, expiresAt } });
+  return { token, expiresAt };
+}
+
+/** The user of a live session, or null (unknown, expired — an expired one is deleted). */
+export async function getSessionUser(db: Db, token: string): Promise<TUser | null> {
+  if (!token) return null;
+  const session = await db.prisma.session.findUnique({ where: { id: tokenHash(token) }, include: { user: true } });
+  if (!session) return null;
+  if (session.expiresAt.getTime() <= Date.now()) {
+    await db.prisma.session.deleteMany({ where: { id: session.id } });
+    return null;
+  }
+  return toUser(session.user);
+}
+
+export async function deleteSession(db: Db, token: string): Promise<void> {
+  await db.prisma.session.deleteMany({ where: { id: tokenHash(token) } });
+}
+
+export async function deleteExpiredSessions(db: Db): Promise<number> {
+  const { count } = await db.prisma.session.deleteMany({ where: { expiresAt: { lte: new Date() } } });
+  return count;
+}
+
+function toUser(row: { id: string; email: string; role: TRole }): TUser {
+  return { id: row.id, email: row.email, role: row.role };
+}
