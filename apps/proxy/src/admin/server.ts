@@ -1,0 +1,141 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { redactConfig } from "@switchyard/config-model";
+import type { Registry } from "prom-client";
+import type { TRuntime } from "../runtime/types.ts";
+import type { ClusterRuntime } from "../upstream/cluster.ts";
+
+export type TAdminDeps = {
+  /** The applied version, or null before the first. */
+  runtime: () => TRuntime | null;
+  /** Clusters of the applied version. */
+  clusters: () => Iterable<ClusterRuntime>;
+  registry: Registry;
+  /** Extra state for /ready's body (e.g. control-plane connection). */
+  readyDetails?: () => Record<string, unknown>;
+};
+
+export type TAdminServer = {
+  readonly server: Server;
+  readonly port: number;
+  /** True between POST /healthcheck/fail and POST /healthcheck/ok. */
+  draining(): boolean;
+  close(): Promise<void>;
+};
+
+type TRoute = { method: "GET" | "POST"; handle: (res: ServerResponse) => Promise<void> | void };
+
+/**
+ * The admin server (DESIGN §4), on its own address (default 127.0.0.1:9901) so it is
+ * never reachable through a proxy listener. JSON everywhere except /stats/prometheus.
+ */
+export async function startAdminServer(host: string, port: number, deps: TAdminDeps): Promise<TAdminServer> {
+  let failed = false;
+
+  const routes: Record<string, TRoute> = {
+    "/ready": {
+      method: "GET",
+      handle: (res) => {
+        const rt = deps.runtime();
+        const state = failed ? "DRAINING" : rt ? "LIVE" : "PRE_INITIALIZING";
+        sendJson(res, state === "LIVE" ? 200 : 503, { state, version: rt?.version ?? null, hash: rt?.hash ?? null, ...deps.readyDetails?.() });
+      },
+    },
+    "/stats/prometheus": {
+      method: "GET",
+      handle: async (res) => {
+        const body = await deps.registry.metrics();
+        res.writeHead(200, { "content-type": deps.registry.contentType, "content-length": Buffer.byteLength(body) });
+        res.end(body);
+      },
+    },
+    "/stats": {
+      method: "GET",
+      handle: async (res) => sendJson(res, 200, { metrics: await deps.registry.getMetricsAsJSON() }),
+    },
+    "/clusters": {
+      method: "GET",
+      handle: (res) => {
+        const clusters = [...deps.clusters()].map((c) => ({
+          name: c.name,
+          lbPolicy: c.lbPolicy,
+          activeConnections: c.connections(),
+          endpoints: c.endpoints.map((e) => ({
+            address: e.address,
+            port: e.port,
+            weight: e.weight,
+            // No health checking or outlier detection in this build: static endpoints are healthy.
+            health: "healthy",
+            ejected: false,
+            activeRequests: e.activeRequests,
+            successes: e.successes,
+            errors: e.errors,
+          })),
+        }));
+        sendJson(res, 200, { clusters });
+      },
+    },
+    "/config_dump": {
+      method: "GET",
+      handle: (res) => {
+        const rt = deps.runtime();
+        if (!rt) return sendJson(res, 503, { error: "no config applied yet" });
+        sendJson(res, 200, { version: rt.version, hash: rt.hash, source: rt.source, appliedAt: rt.appliedAt, config: redactConfig(rt.config) });
+      },
+    },
+    "/healthcheck/fail": {
+      method: "POST",
+      handle: (res) => {
+        failed = true;
+        sendJson(res, 200, { draining: true });
+      },
+    },
+    "/healthcheck/ok": {
+      method: "POST",
+      handle: (res) => {
+        failed = false;
+        sendJson(res, 200, { draining: false });
+      },
+    },
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? "/").split("?")[0] as string;
+    const route = routes[path];
+    if (!route) return sendJson(res, 404, { error: `no admin endpoint ${path}`, endpoints: Object.keys(routes) });
+    if (req.method !== route.method && !(route.method === "GET" && req.method === "HEAD")) {
+      res.setHeader("allow", route.method === "GET" ? "GET, HEAD" : route.method);
+      return sendJson(res, 405, { error: `${req.method} not allowed on ${path}, use ${route.method}` });
+    }
+    // Drain a POST body we do not read so the connection stays usable.
+    req.resume();
+    Promise.resolve(route.handle(res)).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message });
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  return {
+    server,
+    port: addr && typeof addr === "object" ? addr.port : port,
+    draining: () => failed,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2) + "\n";
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,178 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { PROXY_VERSION } from "../version.ts";
+
+/**
+ * The CLI/env edge of the proxy: the ONLY module that reads process.argv and process.env.
+ * Flags are parsed with node:util parseArgs and validated with zod; every error names the
+ * flag (or variable) and the reason.
+ */
+
+export const USAGE = `switchyard-proxy ${PROXY_VERSION} — the Switchyard data plane
+
+Usage:
+  switchyard-proxy --config FILE [options]                       standalone mode
+  switchyard-proxy --control-plane URL --node-id ID [options]    managed mode
+
+Modes (exactly one):
+  --config FILE            YAML or JSON config; watched and re-applied on change
+                           (a bad file is refused with its errors logged; the running config stays)
+  --control-plane URL      console WebSocket, e.g. ws://127.0.0.1:3000/api/xds   [env SWITCHYARD_CONTROL_PLANE]
+  --node-id ID             this node's id (managed mode)                          [env SWITCHYARD_NODE_ID]
+  --group G                node group for canary roll-outs, default "default"     [env SWITCHYARD_NODE_GROUP]
+  --token T                bearer token for the control plane                     [env SWITCHYARD_NODE_TOKEN]
+
+Options:
+  --cache-dir DIR          last-known-good snapshot cache; managed mode default .data/proxy-cache/<node-id>,
+                           standalone default none
+  --admin HOST:PORT        admin server, default 127.0.0.1:9901 (port 0 = any free port)
+  --workers N              worker processes; this build supports only 1 (the default)
+  --access-log FILE        JSON access log file, default stdout
+  --help                   show this help
+  --version                print the version
+`;
+
+export class CliError extends Error {
+  readonly code = "SWY_ERR_CLI";
+  constructor(message: string) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+const ZHostPort = z.string().transform((value, ctx) => {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) {
+    ctx.addIssue({ code: "custom", message: `must be HOST:PORT (e.g. 127.0.0.1:9901), got "${value}"` });
+    return z.NEVER;
+  }
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
+});
+
+const ZRawOptions = z.object({
+  config: z.string().min(1, "must name a file").optional(),
+  "control-plane": z
+    .string()
+    .refine((s) => /^wss?:\/\/[^\s]+$/.test(s), "must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:3000/api/xds")
+    .optional(),
+  "node-id": z.string().min(1, "must not be empty").max(200, "must be at most 200 characters").optional(),
+  group: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters").default("default"),
+  token: z.string().min(1, "must not be empty").optional(),
+  "cache-dir": z.string().min(1, "must name a directory").optional(),
+  admin: ZHostPort.default({ host: "127.0.0.1", port: 9901 }),
+  workers: z
+    .string()
+    .regex(/^\d+$/, "must be a positive whole number")
+    .transform(Number)
+    .refine((n) => n >= 1, "must be >= 1")
+    // Multi-worker (node:cluster) arrives in a later issue; refusing beats silently running one.
+    .refine((n) => n === 1, "only 1 is supported by this build (multi-worker mode is not implemented yet)")
+    .default(1),
+  "access-log": z.string().min(1, "must name a file").optional(),
+});
+
+export type TProxyOptions = {
+  admin: { host: string; port: number };
+  workers: number;
+  /** null = stdout. */
+  accessLog: string | null;
+  cacheDir: string | null;
+} & (
+  | { mode: "standalone"; configFile: string }
+  | { mode: "managed"; controlPlane: string; nodeId: string; group: string; token: string | null }
+);
+
+export type TCliCommand = { kind: "help" } | { kind: "version" } | { kind: "run"; options: TProxyOptions };
+
+/** Pure: parses argv (without node and script) and the environment. Throws CliError. */
+export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TCliCommand {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: "string" },
+        "control-plane": { type: "string" },
+        "node-id": { type: "string" },
+        group: { type: "string" },
+        token: { type: "string" },
+        "cache-dir": { type: "string" },
+        admin: { type: "string" },
+        workers: { type: "string" },
+        "access-log": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+    }));
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\nRun switchyard-proxy --help for the flags.`);
+  }
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  // Flags win over the environment.
+  const fromEnv: Record<string, string | undefined> = {
+    "control-plane": env.SWITCHYARD_CONTROL_PLANE || undefined,
+    "node-id": env.SWITCHYARD_NODE_ID || undefined,
+    group: env.SWITCHYARD_NODE_GROUP || undefined,
+    token: env.SWITCHYARD_NODE_TOKEN || undefined,
+  };
+  const merged: Record<string, unknown> = { ...values };
+  for (const [k, v] of Object.entries(fromEnv)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
+  delete merged.help;
+  delete merged.version;
+
+  const parsed = ZRawOptions.safeParse(merged);
+  if (!parsed.success) {
+    throw new CliError(
+      parsed.error.issues
+        .map((i) => {
+          const flag = String(i.path[0] ?? "");
+          const envName = ENV_OF[flag];
+          return `--${flag}${envName ? ` (or ${envName})` : ""}: ${i.message}`;
+        })
+        .join("\n"),
+    );
+  }
+  const o = parsed.data;
+  const common = { admin: o.admin, workers: o.workers, accessLog: o["access-log"] ?? null };
+
+  if (o.config !== undefined && o["control-plane"] !== undefined) {
+    throw new CliError("--config and --control-plane are mutually exclusive: pick standalone or managed mode");
+  }
+  if (o.config !== undefined) {
+    return { kind: "run", options: { ...common, mode: "standalone", configFile: o.config, cacheDir: o["cache-dir"] ?? null } };
+  }
+  if (o["control-plane"] !== undefined) {
+    const nodeId = o["node-id"];
+    if (nodeId === undefined) throw new CliError("--node-id (or SWITCHYARD_NODE_ID): required with --control-plane");
+    return {
+      kind: "run",
+      options: {
+        ...common,
+        mode: "managed",
+        controlPlane: o["control-plane"],
+        nodeId,
+        group: o.group,
+        token: o.token ?? null,
+        cacheDir: o["cache-dir"] ?? `.data/proxy-cache/${nodeId.replace(/[^A-Za-z0-9._-]/g, "_")}`,
+      },
+    };
+  }
+  throw new CliError("one of --config FILE (standalone) or --control-plane URL (managed, or SWITCHYARD_CONTROL_PLANE) is required");
+}
+
+const ENV_OF: Record<string, string> = {
+  "control-plane": "SWITCHYARD_CONTROL_PLANE",
+  "node-id": "SWITCHYARD_NODE_ID",
+  group: "SWITCHYARD_NODE_GROUP",
+  token: "SWITCHYARD_NODE_TOKEN",
+};
+
+/** The process's own argv and environment. */
+export function readCliOptions(): TCliCommand {
+  return parseCliOptions(process.argv.slice(2), process.env);
+}

@@ -1,0 +1,335 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
+import { routeRequest, pickTarget, rewritePath, redirectLocation } from "../../router/index.ts";
+import type { TCompiledForwardAction, TCompiledRoute } from "../../router/types.ts";
+import type { TCompiledListener } from "../../runtime/types.ts";
+import type { ClusterRuntime, UpstreamEndpoint } from "../../upstream/cluster.ts";
+import { DownstreamClosedError, UpstreamTimeoutError, mapUpstreamError, type TResponseFlag } from "../../upstream/errors.ts";
+import type { TAccessLog } from "../../observability/access-log.ts";
+import type { TMetrics } from "../../observability/metrics.ts";
+import { applyHeaderMutations } from "../header-mutation.ts";
+
+/**
+ * The HTTP connection manager + router filter for one downstream request.
+ *
+ * Lifecycle: route (virtual host, then first matching route) -> action:
+ *   directResponse / redirect -> local answer;
+ *   route -> weighted cluster -> endpoint (LB) -> undici dispatch with the request body
+ *   streamed in and the response streamed out with back pressure;
+ *   every failure -> ONE local reply through mapUpstreamError (status + response flag).
+ * The downstream 'close' event ends every exchange: access log line + metrics.
+ *
+ * The class is also the undici dispatch handler. It uses undici's core handler methods
+ * (onConnect/onHeaders/onData/onComplete/onError) because the pools call those directly:
+ * no controller object and no parsed header object per response.
+ */
+
+export type TExchangeDeps = { readonly accessLog: TAccessLog; readonly metrics: TMetrics };
+
+/** RFC 9110 §7.6.1 connection-specific fields, plus `expect` (we answer 100-continue ourselves). */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
+/** Request headers the proxy sets itself, so incoming copies are dropped first. */
+const REQUEST_OWNED = new Set(["host", "content-length", "x-request-id", "x-forwarded-proto", "x-forwarded-for", "expect"]);
+
+export const RESPONSE_FLAGS_HEADER = "x-switchyard-response-flags";
+
+export function handleRequest(listener: TCompiledListener, req: IncomingMessage, res: ServerResponse, deps: TExchangeDeps): void {
+  const ex = new Exchange(listener, req, res, deps);
+  ex.run();
+}
+
+class Exchange {
+  readonly listener: TCompiledListener;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly deps: TExchangeDeps;
+  readonly start = performance.now();
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: IncomingMessage["headers"];
+  readonly requestId: string;
+
+  route: TCompiledRoute<ClusterRuntime> | null = null;
+  clusterName: string | null = null;
+  endpoint: UpstreamEndpoint | null = null;
+  flags: TResponseFlag | "" = "";
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Set once the upstream exchange is over (complete, error, timeout or DC). */
+  upstreamDone = true;
+  timer: NodeJS.Timeout | null = null;
+  timeoutMs = 0;
+  abortUpstream: ((err: Error) => void) | null = null;
+  resumeUpstream: (() => void) | null = null;
+  /** Why we gave up on the upstream before it answered, for a late onConnect. */
+  abortReason: Error | null = null;
+
+  constructor(listener: TCompiledListener, req: IncomingMessage, res: ServerResponse, deps: TExchangeDeps) {
+    this.listener = listener;
+    this.req = req;
+    this.res = res;
+    this.deps = deps;
+    this.method = req.method ?? "GET";
+    this.headers = req.headers;
+    this.host = req.headers.host ?? "";
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    this.path = q === -1 ? url : url.slice(0, q);
+    this.query = q === -1 ? "" : url.slice(q + 1);
+    const incomingId = req.headers["x-request-id"];
+    this.requestId = typeof incomingId === "string" && incomingId.length > 0 ? incomingId : randomUUID();
+    res.once("close", () => this.onDownstreamClose());
+  }
+
+  run(): void {
+    // `this` satisfies TRouteRequest (method, host, path, query, headers): no extra object.
+    const { route } = routeRequest(this.listener.routeTable, this);
+    if (!route) return this.localReply(404, "NR", "route not found\n");
+    this.route = route;
+    const action = route.action;
+    switch (action.kind) {
+      case "route":
+        return this.forward(route, action);
+      case "directResponse": {
+        const headers = ["content-type", action.contentType, "content-length", String(action.body.length), "x-request-id", this.requestId];
+        if (route.responseHeaders.length) applyHeaderMutations(headers, route.responseHeaders);
+        this.bytesOut = action.body.length;
+        this.res.writeHead(action.status, headers);
+        this.res.end(action.body);
+        return;
+      }
+      case "redirect": {
+        const location = redirectLocation(route, action, { scheme: "http", host: this.host, path: this.path, query: this.query });
+        const headers = ["location", location, "content-length", "0", "x-request-id", this.requestId];
+        if (route.responseHeaders.length) applyHeaderMutations(headers, route.responseHeaders);
+        this.res.writeHead(action.responseCode, headers);
+        this.res.end();
+        return;
+      }
+    }
+  }
+
+  forward(route: TCompiledRoute<ClusterRuntime>, action: TCompiledForwardAction<ClusterRuntime>): void {
+    const target = pickTarget(action);
+    if (!target) return this.localReply(503, "UH", "no healthy upstream\n");
+    this.clusterName = target.name;
+    const endpoint = target.cluster.pick();
+    if (!endpoint) return this.localReply(503, "UH", "no healthy upstream\n");
+    this.endpoint = endpoint;
+    endpoint.activeRequests++;
+    this.upstreamDone = false;
+
+    const req = this.req;
+    const headers = this.upstreamHeaders(action.hostRewrite);
+    if (route.requestHeaders.length) applyHeaderMutations(headers, route.requestHeaders);
+    const path = action.prefixRewrite === null ? (req.url ?? "/") : rewritePath(route, action.prefixRewrite, this.path, this.query);
+
+    // A body exists when the request says so (RFC 9112 §6.3); undici streams it with back pressure.
+    let body: Dispatcher.DispatchOptions["body"] = null;
+    const contentLength = req.headers["content-length"];
+    if (contentLength !== undefined) {
+      const n = Number(contentLength);
+      if (n > 0) {
+        body = req;
+        this.bytesIn = n;
+      }
+    } else if (req.headers["transfer-encoding"] !== undefined) {
+      // undici streams async iterables with back pressure (client-h1 writeIterable); its
+      // types only list Readable.
+      body = this.countBody() as unknown as Readable;
+    }
+
+    if (action.timeoutMs > 0) {
+      this.timeoutMs = action.timeoutMs;
+      this.timer = setTimeout(onRouteTimeout, action.timeoutMs, this);
+    }
+    endpoint.pool.dispatch({ method: this.method, path, headers, body }, this);
+  }
+
+  /** Chunked request bodies have no length up front: count them as they stream through. */
+  async *countBody(): AsyncGenerator<Buffer> {
+    for await (const chunk of this.req as AsyncIterable<Buffer>) {
+      this.bytesIn += chunk.length;
+      yield chunk;
+    }
+  }
+
+  /** Downstream headers minus hop-by-hop ones, plus host, x-forwarded-*, x-request-id. */
+  upstreamHeaders(hostRewrite: string | null): string[] {
+    const raw = this.req.rawHeaders;
+    const out: string[] = [];
+    const connection = this.headers.connection;
+    // Fields named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+    const named = connection && connection !== "keep-alive" && connection !== "close" ? new Set(connection.toLowerCase().split(/\s*,\s*/)) : null;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      if (HOP_BY_HOP.has(name) || REQUEST_OWNED.has(name) || (named !== null && named.has(name))) continue;
+      out.push(name, raw[i + 1] as string);
+    }
+    const host = hostRewrite ?? this.host;
+    if (host) out.push("host", host);
+    const contentLength = this.headers["content-length"];
+    if (contentLength !== undefined) out.push("content-length", contentLength);
+    const remote = this.req.socket.remoteAddress ?? "";
+    const xff = this.headers["x-forwarded-for"];
+    out.push("x-forwarded-for", xff ? `${xff}, ${remote}` : remote);
+    out.push("x-forwarded-proto", "http");
+    out.push("x-request-id", this.requestId);
+    return out;
+  }
+
+  // ---- undici handler -------------------------------------------------------------
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.abortReason) return abort(this.abortReason);
+    this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx (other than 101, never asked for) are not forwarded; the final response follows.
+    if (statusCode < 200) return true;
+    if (this.upstreamDone) return false;
+    this.resumeUpstream = resume;
+    const out: string[] = [];
+    let named: Set<string> | null = null;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = (rawHeaders[i] as Buffer).toString("latin1").toLowerCase();
+      if (name === "connection") {
+        const v = (rawHeaders[i + 1] as Buffer).toString("latin1").toLowerCase();
+        if (v !== "keep-alive" && v !== "close") named = new Set(v.split(/\s*,\s*/));
+        continue;
+      }
+      if (HOP_BY_HOP.has(name) || name === "x-request-id") continue;
+      out.push(name, (rawHeaders[i + 1] as Buffer).toString("latin1"));
+    }
+    if (named !== null) {
+      for (let i = out.length - 2; i >= 0; i -= 2) if (named.has(out[i] as string)) out.splice(i, 2);
+    }
+    out.push("x-request-id", this.requestId);
+    const route = this.route as TCompiledRoute<ClusterRuntime>;
+    if (route.responseHeaders.length) applyHeaderMutations(out, route.responseHeaders);
+    this.res.writeHead(statusCode, out);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.upstreamDone) return true;
+    this.bytesOut += chunk.length;
+    if (this.res.write(chunk)) return true;
+    // Back pressure: undici stops reading the upstream socket until the client drains.
+    this.res.once("drain", this.resumeUpstream as () => void);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.upstreamDone) return;
+    this.finishUpstream(true);
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    // Done already: completed, or we aborted it (timeout / DC answered when they fired).
+    if (this.upstreamDone) return;
+    this.finishUpstream(false);
+    const mapped = mapUpstreamError(err);
+    if (!this.res.headersSent) this.localReply(mapped.status, mapped.flag, `${mapped.message}\n`);
+    else {
+      // Mid-body failure: the status is out, so the only honest signal is a reset.
+      this.flags = mapped.flag;
+      this.res.destroy(err);
+    }
+  }
+
+  /** Route timeout fired: 504 UT if nothing was sent yet, else reset the client. */
+  onTimeout(): void {
+    this.timer = null;
+    if (this.upstreamDone) return;
+    const err = new UpstreamTimeoutError(this.timeoutMs);
+    this.abortReason = err;
+    this.finishUpstream(false);
+    this.abortUpstream?.(err);
+    if (!this.res.headersSent) {
+      const mapped = mapUpstreamError(err);
+      this.localReply(mapped.status, mapped.flag, `${mapped.message}\n`);
+    } else {
+      this.flags = "UT";
+      this.res.destroy(err);
+    }
+  }
+
+  finishUpstream(success: boolean): void {
+    this.upstreamDone = true;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const ep = this.endpoint as UpstreamEndpoint;
+    ep.activeRequests--;
+    if (success) ep.successes++;
+    else ep.errors++;
+  }
+
+  localReply(status: number, flag: TResponseFlag, body: string): void {
+    this.flags = flag;
+    const res = this.res;
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(status, [
+      "content-type", "text/plain",
+      "content-length", String(Buffer.byteLength(body)),
+      RESPONSE_FLAGS_HEADER, flag,
+      "x-request-id", this.requestId,
+    ]);
+    this.bytesOut = Buffer.byteLength(body);
+    res.end(body);
+  }
+
+  onDownstreamClose(): void {
+    const res = this.res;
+    if (!res.writableFinished) {
+      // The client went away before the whole response was written.
+      if (!this.flags) this.flags = "DC";
+      if (!this.upstreamDone) {
+        const err = new DownstreamClosedError();
+        this.abortReason = err;
+        this.finishUpstream(false);
+        this.abortUpstream?.(err);
+      }
+    }
+    const status = res.headersSent ? res.statusCode : 0;
+    const durationMs = performance.now() - this.start;
+    const routeName = this.route?.name ?? null;
+    this.deps.metrics.recordRequest(this.listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs / 1000);
+    this.deps.accessLog.write({
+      time: new Date().toISOString(),
+      method: this.method,
+      authority: this.host,
+      path: this.req.url ?? "/",
+      status,
+      responseFlags: this.flags || "-",
+      durationMs: Math.round(durationMs * 1000) / 1000,
+      upstreamHost: this.endpoint?.hostPort ?? null,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      requestId: this.requestId,
+      traceId: traceIdOf(this.headers.traceparent),
+      listener: this.listener.name,
+      route: routeName,
+      cluster: this.clusterName,
+    });
+  }
+}
+
+function onRouteTimeout(ex: Exchange): void {
+  ex.onTimeout();
+}
+
+/** W3C traceparent "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>" -> trace id, else null. */
+export function traceIdOf(traceparent: string | string[] | undefined): string | null {
+  if (typeof traceparent !== "string" || traceparent.length < 55) return null;
+  const id = traceparent.slice(3, 35);
+  return traceparent[2] === "-" && traceparent[35] === "-" && /^[0-9a-f]{32}$/.test(id) && id !== "0".repeat(32) ? id : null;
+}

@@ -1,0 +1,149 @@
+import { formatIssues } from "@switchyard/config-model";
+import { startAdminServer } from "./admin/server.ts";
+import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
+import { startControlPlaneClient, type TControlPlaneClient } from "./control-plane/client.ts";
+import { handleRequest } from "./filters/router/exchange.ts";
+import { ListenerManager } from "./listener/listener-manager.ts";
+import { createAccessLog } from "./observability/access-log.ts";
+import { createLogger, type TLog } from "./observability/log.ts";
+import { createMetrics } from "./observability/metrics.ts";
+import { RuntimeManager } from "./runtime/apply.ts";
+import { readCachedSnapshot } from "./runtime/cache.ts";
+import { loadConfigFile, watchConfigFile, withLines } from "./standalone/config-file.ts";
+import { ClusterManager } from "./upstream/cluster-manager.ts";
+import { PROXY_VERSION } from "./version.ts";
+
+/**
+ * Composition root: the only file that wires modules together.
+ * Boot order: options -> logs/metrics -> managers -> admin server -> first config
+ * (file, or cache then control plane) -> signal handlers.
+ */
+
+/** In-flight requests get this long to finish on SIGINT/SIGTERM. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let command;
+  try {
+    command = readCliOptions();
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`switchyard-proxy: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (command.kind === "help") return void process.stdout.write(USAGE);
+  if (command.kind === "version") return void process.stdout.write(`${PROXY_VERSION}\n`);
+  await run(command.options);
+}
+
+async function run(options: TProxyOptions): Promise<void> {
+  const log = createLogger();
+  const accessLog = createAccessLog(options.accessLog);
+  const clusters = new ClusterManager();
+  const metrics = createMetrics(() => clusters.current());
+  const deps = { accessLog, metrics };
+  const listeners = new ListenerManager((listener, req, res) => handleRequest(listener, req, res, deps), log);
+  const runtime = new RuntimeManager({ listeners, clusters, metrics, log, cacheDir: options.cacheDir });
+
+  let controlPlane: TControlPlaneClient | null = null;
+  const admin = await startAdminServer(options.admin.host, options.admin.port, {
+    runtime: () => runtime.current(),
+    clusters: () => clusters.current(),
+    registry: metrics.registry,
+    readyDetails: () => (controlPlane ? { controlPlaneConnected: controlPlane.connected() } : {}),
+  }).catch((err: unknown) => {
+    process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+  log("admin_up", { address: options.admin.host, port: admin.port, version: PROXY_VERSION, mode: options.mode });
+
+  let stopWatching: (() => void) | null = null;
+  if (options.mode === "standalone") {
+    stopWatching = await startStandalone(options.configFile, runtime, log);
+  } else {
+    if (options.cacheDir) await bootFromCache(options.cacheDir, runtime, log);
+    controlPlane = startControlPlaneClient({
+      url: options.controlPlane,
+      nodeId: options.nodeId,
+      group: options.group,
+      ...(options.token ? { token: options.token } : {}),
+      proxyVersion: PROXY_VERSION,
+      getApplied: () => {
+        const rt = runtime.current();
+        return rt && rt.version !== null ? { version: rt.version, hash: rt.hash } : null;
+      },
+      apply: async (snapshot) => {
+        const result = await runtime.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });
+        return result.ok ? { ok: true } : { ok: false, error: result.error, issues: result.issues };
+      },
+      log,
+    });
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("shutdown", { signal, graceMs: SHUTDOWN_GRACE_MS });
+    stopWatching?.();
+    await controlPlane?.close().catch(() => undefined);
+    await listeners.close(SHUTDOWN_GRACE_MS);
+    await clusters.close(1_000);
+    await admin.close();
+    await accessLog.close();
+    log("stopped", {});
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** Applies the file (exit 1 with every issue when it is bad), then re-applies it on every change. */
+async function startStandalone(file: string, runtime: RuntimeManager, log: TLog): Promise<() => void> {
+  let version = 1;
+  const source = `file:${file}`;
+  const first = await loadConfigFile(file);
+  const result = first.ok ? await runtime.applyConfig(first.value, { version, source }) : null;
+  if (!first.ok || !result?.ok) {
+    const issues = withLines(first.text, first.ok ? (result && !result.ok ? result.issues : []) : first.issues);
+    const error = first.ok ? (result && !result.ok ? result.error : "") : "cannot parse config file";
+    process.stderr.write(`switchyard-proxy: ${file}: ${error}\n${formatIssues(issues).replace(/^/gm, "  ")}\n`);
+    process.exit(1);
+  }
+  let lastText = first.text;
+  const watcher = watchConfigFile(file, () => {
+    void (async () => {
+      const loaded = await loadConfigFile(file);
+      // Editors and `touch` fire events without changing content: nothing to do then.
+      if (loaded.text === lastText) return;
+      if (!loaded.ok) {
+        if (loaded.text !== null) lastText = loaded.text;
+        log("config_rejected", { source, error: "cannot parse config file", issues: withLines(loaded.text, loaded.issues) });
+        return;
+      }
+      lastText = loaded.text;
+      const next = version + 1;
+      const r = await runtime.applyConfig(loaded.value, { version: next, source });
+      if (r.ok) version = next;
+    })();
+  });
+  return () => watcher.close();
+}
+
+/** Serve the last-known-good snapshot while the control plane is unreachable. */
+async function bootFromCache(cacheDir: string, runtime: RuntimeManager, log: TLog): Promise<void> {
+  try {
+    const cached = await readCachedSnapshot(cacheDir);
+    if (!cached) return log("config_cache_empty", { dir: cacheDir });
+    await runtime.applyConfig(cached.config, { version: cached.version, hash: cached.hash, source: `cache:${cacheDir}` });
+  } catch (err) {
+    log("config_cache_unreadable", { dir: cacheDir, error: err });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`switchyard-proxy: fatal: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,147 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * Every Prometheus metric of the proxy, declared in this one file (DESIGN §4 names,
+ * prefix `switchyard_`). Labels are resource names from the config, never raw paths, so
+ * cardinality is bounded by the config. Per-request updates go through `recordRequest`,
+ * which caches the bound label children per (listener, route, cluster).
+ */
+
+/** Cluster gauges are computed at scrape time from this source, not on the request path. */
+export type TClusterStatsSource = () => Iterable<{
+  readonly name: string;
+  readonly endpoints: readonly unknown[];
+  connections(): number;
+}>;
+
+const CODE_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+
+type TBound = {
+  readonly byClass: readonly ReturnType<Counter<"listener" | "route" | "cluster" | "code_class">["labels"]>[];
+  readonly duration: ReturnType<Histogram<"listener" | "route" | "cluster">["labels"]>;
+};
+
+export type TMetrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(clusters: TClusterStatsSource) {
+  const registry = new Registry();
+
+  const httpRequests = new Counter({
+    name: "switchyard_http_requests_total",
+    help: "Downstream HTTP requests by listener, route, cluster and status class",
+    labelNames: ["listener", "route", "cluster", "code_class"] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: "switchyard_http_request_duration_seconds",
+    help: "Downstream request duration, first byte in to last byte out",
+    labelNames: ["listener", "route", "cluster"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const upstreamRetries = new Counter({
+    name: "switchyard_upstream_rq_retry_total",
+    help: "Upstream request retries (no retry policy is supported by this build yet, so 0)",
+    labelNames: ["cluster"] as const,
+    registers: [registry],
+  });
+  const pendingOverflow = new Counter({
+    name: "switchyard_upstream_rq_pending_overflow_total",
+    help: "Requests refused by a circuit breaker (UO); circuit breakers are not supported by this build yet",
+    labelNames: ["cluster"] as const,
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: "switchyard_ratelimit_limited_total",
+    help: "Requests refused by a rate-limit policy (RL); rate limits are not supported by this build yet",
+    labelNames: ["policy"] as const,
+    registers: [registry],
+  });
+  const configVersion = new Gauge({
+    name: "switchyard_config_version",
+    help: "Version of the applied config (-1 before any)",
+    registers: [registry],
+  });
+  configVersion.set(-1);
+  const configApply = new Counter({
+    name: "switchyard_config_apply_total",
+    help: "Config apply attempts by result (applied | rejected)",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  configApply.inc({ result: "applied" }, 0);
+  configApply.inc({ result: "rejected" }, 0);
+
+  // Cluster gauges: collected at scrape time from the applied clusters.
+  new Gauge({
+    name: "switchyard_upstream_cx_active",
+    help: "Open upstream connections per cluster",
+    labelNames: ["cluster"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of clusters()) this.set({ cluster: c.name }, c.connections());
+    },
+  });
+  new Gauge({
+    name: "switchyard_cluster_membership_healthy",
+    help: "Healthy endpoints per cluster (static endpoints without health checks count as healthy)",
+    labelNames: ["cluster"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of clusters()) this.set({ cluster: c.name }, c.endpoints.length);
+    },
+  });
+  new Gauge({
+    name: "switchyard_outlier_ejections_active",
+    help: "Endpoints ejected by outlier detection per cluster (not supported by this build yet, so 0)",
+    labelNames: ["cluster"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of clusters()) this.set({ cluster: c.name }, 0);
+    },
+  });
+
+  const bound = new Map<string, TBound>();
+  const bind = (listener: string, route: string, cluster: string): TBound => {
+    const key = `${listener}\u0000${route}\u0000${cluster}`;
+    let b = bound.get(key);
+    if (!b) {
+      b = {
+        byClass: CODE_CLASSES.map((code_class) => httpRequests.labels({ listener, route, cluster, code_class })),
+        duration: httpDuration.labels({ listener, route, cluster }),
+      };
+      bound.set(key, b);
+    }
+    return b;
+  };
+
+  return {
+    registry,
+    /** One finished downstream request. status 0 (client gone before a response) counts as 5xx-free: it is not counted by class. */
+    recordRequest(listener: string, route: string, cluster: string, status: number, seconds: number): void {
+      const b = bind(listener, route, cluster);
+      const cls = Math.floor(status / 100) - 1;
+      if (cls >= 0 && cls < 5) (b.byClass[cls] as { inc(): void }).inc();
+      b.duration.observe(seconds);
+    },
+    /** Makes sure a cluster's zero-valued series exist once it is configured. */
+    touchCluster(cluster: string): void {
+      upstreamRetries.inc({ cluster }, 0);
+      pendingOverflow.inc({ cluster }, 0);
+    },
+    /** Ensures a policy's series exists (none are enforced yet). */
+    touchPolicy(policy: string): void {
+      rateLimited.inc({ policy }, 0);
+    },
+    configApplied(version: number | null): void {
+      configApply.inc({ result: "applied" });
+      if (version !== null) configVersion.set(version);
+    },
+    configRejected(): void {
+      configApply.inc({ result: "rejected" });
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { hashConfig, validateConfig, type TConfigIssue } from "@switchyard/config-model";
+import type { ListenerManager, TListenerPlan } from "../listener/listener-manager.ts";
+import { ListenerBindError } from "../listener/listener-manager.ts";
+import type { TLog } from "../observability/log.ts";
+import type { TMetrics } from "../observability/metrics.ts";
+import type { ClusterManager, TClusterPlan } from "../upstream/cluster-manager.ts";
+import { writeCachedSnapshot } from "./cache.ts";
+import { compileListeners } from "./compile.ts";
+import type { TRuntime } from "./types.ts";
+import { findUnsupported } from "./unsupported.ts";
+
+export type TApplyMeta = {
+  /** Snapshot version (managed) or local counter (standalone); null when unknown. */
+  version: number | null;
+  /** Where the config came from, e.g. "file:/etc/switchyard.yaml", "control-plane", "cache". */
+  source: string;
+  /** Hash announced by the control plane; defaults to config-model's hash of the validated config. */
+  hash?: string;
+};
+
+export type TApplyResult =
+  | { ok: true; version: number | null; hash: string }
+  | { ok: false; error: string; issues: TConfigIssue[] };
+
+export type TRuntimeDeps = {
+  listeners: ListenerManager;
+  clusters: ClusterManager;
+  metrics: TMetrics;
+  log: TLog;
+  /** When set, every applied snapshot is written there (last-known-good cache). */
+  cacheDir: string | null;
+};
+
+/**
+ * The apply pipeline (DESIGN §2.4), one version at a time:
+ *   validateConfig -> unsupported-feature check -> prepare clusters (reuse unchanged)
+ *   -> compile route tables -> bind new listeners (all or nothing)
+ *   -> swap (one synchronous step: runtime reference + every listener's compiled version)
+ *   -> close removed listeners, drain removed clusters -> write the cache.
+ * Any failure before the swap undoes what this version opened; the running version keeps serving.
+ */
+export class RuntimeManager {
+  readonly #deps: TRuntimeDeps;
+  #current: TRuntime | null = null;
+  /** Applies run strictly one after another. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: TRuntimeDeps) {
+    this.#deps = deps;
+  }
+
+  /** The applied version, or null before the first successful apply. */
+  current(): TRuntime | null {
+    return this.#current;
+  }
+
+  applyConfig(input: unknown, meta: TApplyMeta): Promise<TApplyResult> {
+    const run = this.#queue.then(() => this.#apply(input, meta));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #apply(input: unknown, meta: TApplyMeta): Promise<TApplyResult> {
+    const { listeners, clusters, metrics, log } = this.#deps;
+    const refuse = (error: string, issues: TConfigIssue[]): TApplyResult => {
+      metrics.configRejected();
+      log("config_rejected", { version: meta.version, source: meta.source, error, issues });
+      return { ok: false, error, issues };
+    };
+
+    const validated = validateConfig(input);
+    if (!validated.ok) return refuse("invalid config", validated.issues);
+    const config = validated.config;
+    const unsupported = findUnsupported(config);
+    if (unsupported.length) return refuse("config uses features not supported yet by this proxy build", unsupported);
+
+    let clusterPlan: TClusterPlan | null = null;
+    let listenerPlan: TListenerPlan | null = null;
+    try {
+      clusterPlan = clusters.prepare(config.clusters);
+      const compiled = compileListeners(config, clusterPlan.clusters);
+      listenerPlan = await listeners.prepare(compiled);
+      const runtime: TRuntime = Object.freeze({
+        version: meta.version,
+        hash: meta.hash ?? hashConfig(config),
+        source: meta.source,
+        appliedAt: new Date().toISOString(),
+        config,
+        listeners: Object.freeze(compiled),
+        clusters: clusterPlan.clusters,
+      });
+      // The swap: no await between these lines, so no request sees half of it.
+      this.#current = runtime;
+      listeners.commit(listenerPlan);
+      clusters.commit(clusterPlan);
+
+      for (const c of config.clusters) metrics.touchCluster(c.name);
+      metrics.configApplied(meta.version);
+      log("config_applied", {
+        version: runtime.version,
+        hash: runtime.hash,
+        source: meta.source,
+        listeners: listeners.list(),
+        clusters: config.clusters.map((c) => c.name),
+      });
+      if (this.#deps.cacheDir) {
+        try {
+          await writeCachedSnapshot(this.#deps.cacheDir, { version: runtime.version, hash: runtime.hash, config, appliedAt: runtime.appliedAt, source: meta.source });
+        } catch (err) {
+          // The version is serving; a failed cache write only costs a cold boot later.
+          log("config_cache_write_failed", { dir: this.#deps.cacheDir, error: err });
+        }
+      }
+      return { ok: true, version: runtime.version, hash: runtime.hash };
+    } catch (err) {
+      if (clusterPlan) clusters.discard(clusterPlan);
+      if (err instanceof ListenerBindError) return refuse(err.message, [{ path: err.path, message: err.message }]);
+      return refuse(`cannot apply config: ${(err as Error).message}`, []);
+    }
+  }
+}

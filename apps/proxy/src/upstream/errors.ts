@@ -1,0 +1,66 @@
+/**
+ * Envoy response flags this build can set (DESIGN §4). A local reply carries its flag in
+ * `x-switchyard-response-flags` and every access-log line carries it in `responseFlags`.
+ */
+export type TResponseFlag = "NR" | "UH" | "UF" | "UC" | "UT" | "DC" | "UO";
+
+export type TLocalReplyCause = { status: number; flag: TResponseFlag; message: string; cause: unknown };
+
+/** Thrown/passed by the proxy itself when the route timeout fires. */
+export class UpstreamTimeoutError extends Error {
+  readonly code = "SWY_ERR_UPSTREAM_TIMEOUT";
+  constructor(timeoutMs: number) {
+    super(`upstream request timeout after ${timeoutMs} ms`);
+    this.name = "UpstreamTimeoutError";
+  }
+}
+
+/** Passed to the upstream abort when the downstream client went away. */
+export class DownstreamClosedError extends Error {
+  readonly code = "SWY_ERR_DOWNSTREAM_CLOSED";
+  constructor() {
+    super("downstream connection closed before the response completed");
+    this.name = "DownstreamClosedError";
+  }
+}
+
+const CONNECT_FAILURES = new Set([
+  "ECONNREFUSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EADDRNOTAVAIL",
+]);
+
+/**
+ * The ONE mapping from an upstream transport failure to the local reply (STYLE habit 8):
+ * connect failures -> 503 UF, our route timeout -> 504 UT, downstream gone -> DC, and any
+ * other reset/close before response headers -> 503 UC. The original error is kept as `cause`.
+ */
+export function mapUpstreamError(err: unknown): TLocalReplyCause {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof UpstreamTimeoutError || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+    return { status: 504, flag: "UT", message: "upstream request timeout", cause: err };
+  }
+  if (err instanceof DownstreamClosedError) {
+    // Nobody reads this reply; the status is what the access log records (nginx's 499 has no Envoy analogue).
+    return { status: 0, flag: "DC", message: "downstream closed", cause: err };
+  }
+  if (typeof code === "string" && CONNECT_FAILURES.has(code)) {
+    return {
+      status: 503,
+      flag: "UF",
+      message: `upstream connect error or disconnect/reset before headers. reset reason: connection failure (${code})`,
+      cause: err,
+    };
+  }
+  return {
+    status: 503,
+    flag: "UC",
+    message: `upstream connect error or disconnect/reset before headers. reset reason: connection termination${typeof code === "string" ? ` (${code})` : ""}`,
+    cause: err,
+  };
+}
