@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { LineCounter, parseDocument } from "yaml";
 import { parseConfigText } from "@switchyard/config-model";
 import { RestError, bodyFormat, lineOfOffset, readBody, type TBodyFormat } from "./http.ts";
 
@@ -19,7 +20,7 @@ export async function readDocument(req: IncomingMessage): Promise<TParsedBody> {
       const message = err instanceof Error ? err.message : String(err);
       const explicit = /line (\d+)/.exec(message);
       const position = /position (\d+)/.exec(message);
-      const line = explicit ? Number(explicit[1]) : position ? lineOfOffset(text, Number(position[1])) : undefined;
+      const line = explicit ? Number(explicit[1]) : position ? lineOfOffset(text, Number(position[1])) : jsonErrorLine(text);
       throw new RestError(400, "SWY_REST_MALFORMED_BODY", `malformed JSON${line ? ` at line ${line}` : ""}: ${message}`, {
         issues: [{ path: "", message, ...(line ? { line } : {}) }],
       });
@@ -33,4 +34,15 @@ export async function readDocument(req: IncomingMessage): Promise<TParsedBody> {
     });
   }
   return { value: parsed.value, text, format };
+}
+
+/**
+ * V8 gives no position for some JSON errors ("Unexpected token 'o', ...oops..."); the
+ * YAML parser in JSON-schema mode finds the same fault and knows its line.
+ */
+function jsonErrorLine(text: string): number | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { schema: "json", lineCounter });
+  const first = doc.errors[0];
+  return first ? lineCounter.linePos(first.pos[0]).line : undefined;
 }
