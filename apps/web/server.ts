@@ -7,14 +7,21 @@ import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { createDb, ensureAdminUser, migrateDatabase } from "@switchyard/db";
-import { loadEnv } from "./src/env.ts";
+import { loadEnv, type TEnv } from "./src/env.ts";
 import { createTrpcHandler } from "./src/server/api/handler.ts";
 import { createRequestListener, createUpgradeListener } from "./src/server/http-server.ts";
 import { log } from "./src/server/log.ts";
 import { createRestHandler } from "./src/server/rest/index.ts";
 import { attachXdsServer } from "./src/server/xds/index.ts";
 
-const env = loadEnv();
+let env: TEnv;
+try {
+  env = loadEnv();
+} catch (err) {
+  // A configuration mistake, not a crash: the message names every bad variable.
+  console.error((err as Error).message);
+  process.exit(2);
+}
 const dev = env.NODE_ENV !== "production";
 const dir = fileURLToPath(new URL(".", import.meta.url));
 

@@ -16,7 +16,7 @@ export const ZEnv = z
     HOST: z.string().min(1).default("0.0.0.0"),
     /** Bearer token always accepted by the REST API. */
     SWITCHYARD_API_TOKEN: optionalSecret,
-    SWITCHYARD_ADMIN_EMAIL: z.preprocess((v) => (v === "" ? undefined : v), z.email("SWITCHYARD_ADMIN_EMAIL must be an email address").optional()),
+    SWITCHYARD_ADMIN_EMAIL: z.preprocess((v) => (v === "" ? undefined : v), z.string().regex(/^[^\s@]+@[^\s@]+$/, "SWITCHYARD_ADMIN_EMAIL must be an email address").optional()),
     SWITCHYARD_ADMIN_PASSWORD: optionalSecret,
     /** Token proxy nodes present on /api/xds; unset = nodes are not authenticated. */
     SWITCHYARD_NODE_TOKEN: optionalSecret,

@@ -70,7 +70,7 @@ export function createRequestListener(h: TRequestHandlers): (req: IncomingMessag
  */
 export function createUpgradeListener(nextUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>) | undefined) {
   return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (under(pathOf(req), XDS_PATH)) return;
+    if (pathOf(req) === XDS_PATH) return;
     if (nextUpgrade) nextUpgrade(req, socket, head).catch(() => socket.destroy());
     else socket.destroy();
   };

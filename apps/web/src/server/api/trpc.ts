@@ -57,7 +57,9 @@ function issuesOf(error: TRPCError): TFieldIssue[] | null {
 const t = initTRPC.context<TContext>().create({
   errorFormatter({ shape, error }) {
     const issues = issuesOf(error);
-    return { ...shape, data: { ...shape.data, issues, stack: undefined } };
+    // zod's own message is its issue list as JSON; a form wants one readable line.
+    const message = error.cause instanceof ZodError && issues?.[0] ? `${issues[0].path}: ${issues[0].message}` : shape.message;
+    return { ...shape, message, data: { ...shape.data, issues, stack: undefined } };
   },
 });
 

@@ -9,7 +9,7 @@ export const APP_ERROR_CODES = {
   UNAUTHORIZED: { trpc: "UNAUTHORIZED", http: 401 },
   NOT_FOUND: { trpc: "NOT_FOUND", http: 404 },
   CONFLICT: { trpc: "CONFLICT", http: 409 },
-  VALIDATION: { trpc: "BAD_REQUEST", http: 422 },
+  VALIDATION: { trpc: "UNPROCESSABLE_CONTENT", http: 422 },
 } as const;
 
 export type TAppErrorCode = keyof typeof APP_ERROR_CODES;

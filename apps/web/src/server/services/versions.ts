@@ -5,6 +5,7 @@ import {
   listVersions as listStoredVersions,
   publishVersion as publishStoredVersion,
   rollbackToVersion,
+  VersionNotFoundError,
   type Db,
 } from "@switchyard/db";
 import { scopeIssues } from "../../lib/issues.ts";
@@ -30,9 +31,9 @@ export async function rollback(db: Db, actor: string, version: number): Promise<
   try {
     return await rollbackToVersion(db, version, { actor });
   } catch (err) {
-    if (err instanceof Error && /not found|no such version|unknown version/i.test(err.message)) {
-      throw new AppError("NOT_FOUND", `version ${version} not found`);
-    }
+    if (err instanceof VersionNotFoundError) throw new AppError("NOT_FOUND", err.message);
+    // An old snapshot the current model refuses: report why it cannot be served again.
+    if (err instanceof ConfigValidationError) throw validationError(scopeIssues(err.issues, []));
     throw err;
   }
 }

@@ -1,0 +1,195 @@
+/**
+ * Starts the REAL console as a child process (`tsx apps/web/server.ts`, production mode
+ * from the `next build` output) on a free port with a fresh test database and known
+ * admin and API credentials. Used by the web tests and the whole-system test.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { createTestDatabase } from "@switchyard/db/testing";
+
+const WEB_DIR = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(WEB_DIR, "../..");
+const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+const BUILD_ID = join(WEB_DIR, ".next", "BUILD_ID");
+const BUILD_LOCK = join(WEB_DIR, ".next-build.lock");
+
+export type TConsoleHandle = {
+  url: string;
+  port: number;
+  databaseUrl: string;
+  apiToken: string;
+  adminEmail: string;
+  adminPassword: string;
+  /** Everything the console printed so far (stdout and stderr), for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+};
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startConsole(opts: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<TConsoleHandle> {
+  await ensureBuild();
+  const testDb = opts.databaseUrl ? undefined : await createTestDatabase();
+  const databaseUrl = opts.databaseUrl ?? testDb!.url;
+  // The console runs its own pool; the helper's handle is only needed for drop().
+  const port = await freePort();
+  const creds = {
+    apiToken: `swy_test_${randomBytes(12).toString("hex")}`,
+    adminEmail: "admin@switchyard.test",
+    adminPassword: `pw-${randomBytes(8).toString("hex")}`,
+  };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    SWITCHYARD_API_TOKEN: creds.apiToken,
+    SWITCHYARD_ADMIN_EMAIL: creds.adminEmail,
+    SWITCHYARD_ADMIN_PASSWORD: creds.adminPassword,
+    NODE_ENV: "production",
+    NEXT_TELEMETRY_DISABLED: "1",
+    ...opts.env,
+  };
+  const child = spawn(TSX, ["server.ts"], { cwd: WEB_DIR, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  for (const stream of [child.stdout, child.stderr]) stream.on("data", (d: Buffer) => (output += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+
+  const stop = async () => {
+    await stopChild(child);
+    await testDb?.drop();
+  };
+  try {
+    await waitUntilUp(child, `${url}/login`, () => output);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, port, databaseUrl, ...creds, output: () => output, stop };
+}
+
+async function waitUntilUp(child: ChildProcess, probe: string, output: () => string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the console exited (${child.exitCode ?? child.signalCode}) before it was up:\n${output().slice(-4000)}`);
+    }
+    try {
+      const res = await fetch(probe);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the console did not answer ${probe} within 90 s:\n${output().slice(-4000)}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Newest modification time of the sources the Next build depends on. */
+function newestSource(): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  walk(join(WEB_DIR, "src", "app"));
+  walk(join(WEB_DIR, "src", "components"));
+  walk(join(WEB_DIR, "src", "lib"));
+  for (const f of ["next.config.ts", "package.json"]) newest = Math.max(newest, statSync(join(WEB_DIR, f)).mtimeMs);
+  return newest;
+}
+
+function buildIsFresh(): boolean {
+  return existsSync(BUILD_ID) && statSync(BUILD_ID).mtimeMs >= newestSource();
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the console once when `.next` is missing or older than its pages. Parallel test
+ * files (vitest forks) race here: the first takes an exclusive lock file, the others wait
+ * for it to go away. A lock left by a dead process is taken over.
+ */
+async function ensureBuild(): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  while (!buildIsFresh()) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(BUILD_LOCK, "wx");
+    } catch {
+      const holder = Number(readFileSafe(BUILD_LOCK));
+      if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) unlinkSafe(BUILD_LOCK);
+      if (Date.now() > deadline) throw new Error(`waited 10 minutes for another process to build the console (${BUILD_LOCK})`);
+      await new Promise((r) => setTimeout(r, 1_000));
+      continue;
+    }
+    try {
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      if (!buildIsFresh()) await runBuild();
+    } finally {
+      unlinkSafe(BUILD_LOCK);
+    }
+  }
+}
+
+function runBuild(): Promise<void> {
+  return new Promise((resolveBuild, reject) => {
+    const child = spawn(join(ROOT, "node_modules", ".bin", "next"), ["build"], {
+      cwd: WEB_DIR,
+      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    for (const s of [child.stdout, child.stderr]) s.on("data", (d: Buffer) => (out += d.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolveBuild() : reject(new Error(`next build failed (exit ${code}):\n${out.slice(-4000)}`))));
+  });
+}
+
+function readFileSafe(p: string): string {
+  try {
+    return readFileSync(p, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function unlinkSafe(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch {
+    // already gone
+  }
+}
