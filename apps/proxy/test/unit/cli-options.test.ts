@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { CliError, parseCliOptions } from "../../src/cli/options.ts";
+
+const run = (argv: string[], env: Record<string, string> = {}) => {
+  const c = parseCliOptions(argv, env);
+  if (c.kind !== "run") throw new Error(`expected run, got ${c.kind}`);
+  return c.options;
+};
+const error = (argv: string[], env: Record<string, string> = {}) => {
+  try {
+    parseCliOptions(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(CliError);
+    return (err as Error).message;
+  }
+  throw new Error("expected a CliError");
+};
+
+describe("CLI options", () => {
+  it("parses standalone mode with defaults", () => {
+    expect(run(["--config", "x.yaml"])).toEqual({
+      mode: "standalone",
+      configFile: "x.yaml",
+      admin: { host: "127.0.0.1", port: 9901 },
+      workers: 1,
+      accessLog: null,
+      cacheDir: null,
+    });
+  });
+
+  it("parses managed mode from flags and from the environment, flags first", () => {
+    const o = run(["--control-plane", "ws://127.0.0.1:3000/api/xds", "--node-id", "n1", "--admin", "0.0.0.0:0"]);
+    expect(o).toMatchObject({ mode: "managed", nodeId: "n1", group: "default", token: null, cacheDir: ".data/proxy-cache/n1", admin: { host: "0.0.0.0", port: 0 } });
+    const e = run(["--node-id", "flag"], {
+      SWITCHYARD_CONTROL_PLANE: "wss://cp.test/api/xds",
+      SWITCHYARD_NODE_ID: "env",
+      SWITCHYARD_NODE_GROUP: "canary",
+      SWITCHYARD_NODE_TOKEN: "secret",
+    });
+    expect(e).toMatchObject({ mode: "managed", controlPlane: "wss://cp.test/api/xds", nodeId: "flag", group: "canary", token: "secret" });
+  });
+
+  it("answers --help and --version", () => {
+    expect(parseCliOptions(["--help"], {})).toEqual({ kind: "help" });
+    expect(parseCliOptions(["--version"], {})).toEqual({ kind: "version" });
+  });
+
+  it("names the flag in every error", () => {
+    expect(error(["--config", "x", "--workers", "4"])).toMatch(/^--workers: only 1 is supported/);
+    expect(error(["--config", "x", "--workers", "zero"])).toMatch(/^--workers: must be a positive whole number/);
+    expect(error(["--config", "x", "--admin", "9901"])).toMatch(/^--admin: must be HOST:PORT/);
+    expect(error(["--control-plane", "http://x"])).toMatch(/--control-plane \(or SWITCHYARD_CONTROL_PLANE\): must be a ws:\/\//);
+    expect(error(["--control-plane", "ws://x/api/xds"])).toMatch(/--node-id \(or SWITCHYARD_NODE_ID\): required/);
+    expect(error([])).toMatch(/one of --config FILE/);
+    expect(error(["--config", "a", "--control-plane", "ws://x"])).toMatch(/mutually exclusive/);
+    expect(error(["--nope"])).toMatch(/Unknown option '--nope'/);
+  });
+});

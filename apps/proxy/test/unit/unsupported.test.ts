@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "@switchyard/config-model";
+import { makeCluster, makeConfig, makeListener, makeRoute, makeRouteConfig, makeVirtualHost } from "@switchyard/config-model/testing";
+import { findUnsupported, UNSUPPORTED_MESSAGE } from "../../src/runtime/unsupported.ts";
+
+const PEM = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----";
+
+describe("unsupported-feature check", () => {
+  it("accepts what this build implements", () => {
+    const config = parseConfig(
+      makeConfig({
+        clusters: [makeCluster({ lbPolicy: "leastRequest" }), makeCluster({ name: "b", lbPolicy: "random", endpoints: [] })],
+        routeConfigs: [
+          makeRouteConfig({
+            virtualHosts: [
+              makeVirtualHost({
+                requestHeaders: { add: [{ name: "x-a", value: "1" }], remove: [] },
+                routes: [
+                  makeRoute({ route: { weightedClusters: [{ cluster: "backend", weight: 1 }, { cluster: "b", weight: 1 }], prefixRewrite: "/", hostRewrite: "h" } }),
+                  makeRoute({ name: "r", match: { path: "/r" }, route: undefined, redirect: { httpsRedirect: true } }),
+                ],
+              }),
+            ],
+          }),
+        ],
+        // Secrets themselves are fine (nothing uses them yet); only features that would use them are refused.
+        secrets: [{ name: "cert", type: "tlsCertificate", certificate: PEM, privateKey: PEM.replace(/CERTIFICATE/g, "PRIVATE KEY") }],
+      }),
+    );
+    expect(findUnsupported(config)).toEqual([]);
+  });
+
+  it("refuses every unimplemented field with its path", () => {
+    const config = parseConfig(
+      makeConfig({
+        listeners: [
+          makeListener({ httpFilters: [{ type: "cors", allowOrigins: ["*"] }] }),
+          makeListener({ name: "tls", port: 8443, protocol: "https", tls: { certificates: ["cert"] } }),
+          makeListener({ name: "tcp", port: 5432, protocol: "tcp", routeConfig: undefined, tcp: { cluster: "backend" } }),
+        ],
+        routeConfigs: [
+          makeRouteConfig({
+            virtualHosts: [
+              makeVirtualHost({
+                rateLimit: "per-ip",
+                routes: [
+                  makeRoute({
+                    route: {
+                      cluster: "backend",
+                      rateLimit: "per-ip",
+                      retryPolicy: { retryOn: ["5xx"] },
+                      mirror: [{ cluster: "backend" }],
+                      hashPolicy: [{ header: "x-user" }],
+                      idleTimeoutMs: 5,
+                    },
+                  }),
+                ],
+              }),
+            ],
+          }),
+        ],
+        clusters: [
+          makeCluster({
+            lbPolicy: "ringHash",
+            protocol: "http2",
+            tls: {},
+            healthCheck: {},
+            outlierDetection: {},
+            circuitBreakers: {},
+          }),
+          makeCluster({ name: "dns", discovery: "strictDns", endpoints: [{ address: "localhost", port: 80 }] }),
+        ],
+        secrets: [{ name: "cert", type: "tlsCertificate", certificate: PEM, privateKey: PEM }],
+        rateLimitPolicies: [{ name: "per-ip", requests: 10 }],
+      }),
+    );
+    const issues = findUnsupported(config);
+    expect(issues.every((i) => i.message === UNSUPPORTED_MESSAGE)).toBe(true);
+    expect(issues.map((i) => i.path).sort()).toEqual(
+      [
+        "listeners[1].protocol",
+        "listeners[2].protocol",
+        "listeners[1].tls",
+        "listeners[0].httpFilters[0]",
+        "routeConfigs[0].virtualHosts[0].rateLimit",
+        "routeConfigs[0].virtualHosts[0].routes[0].route.rateLimit",
+        "routeConfigs[0].virtualHosts[0].routes[0].route.retryPolicy",
+        "routeConfigs[0].virtualHosts[0].routes[0].route.mirror",
+        "routeConfigs[0].virtualHosts[0].routes[0].route.hashPolicy",
+        "routeConfigs[0].virtualHosts[0].routes[0].route.idleTimeoutMs",
+        "clusters[1].discovery",
+        "clusters[0].lbPolicy",
+        "clusters[0].protocol",
+        "clusters[0].tls",
+        "clusters[0].healthCheck",
+        "clusters[0].outlierDetection",
+        "clusters[0].circuitBreakers",
+        "rateLimitPolicies[0]",
+      ].sort(),
+    );
+  });
+});
