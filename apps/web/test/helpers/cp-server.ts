@@ -22,7 +22,10 @@ export type TCpServer = {
   close(): Promise<void>;
 };
 
-export type TApiResponse = { status: number; headers: Headers; text: string; body: any };
+/** Response bodies are inspected ad hoc in assertions; the tests state their shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TJsonBody = any;
+export type TApiResponse = { status: number; headers: Headers; text: string; body: TJsonBody };
 
 /**
  * A real node:http server on 127.0.0.1:0 with the REST handler and the xds hub attached,
@@ -35,6 +38,8 @@ export async function startCpServer(
     heartbeatIntervalMs?: number;
     helloTimeoutMs?: number;
     database?: TTestDatabase;
+    /** Listen on this port (to restart a console where nodes expect it); default ephemeral. */
+    port?: number;
   } = {},
 ): Promise<TCpServer> {
   const ownDatabase = !opts.database;
@@ -51,7 +56,7 @@ export async function startCpServer(
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   const xds = await attachXdsServer(server, {
     db: database.db,
