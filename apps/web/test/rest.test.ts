@@ -121,6 +121,14 @@ describe("REST API: working config", () => {
     expect(paths).toContain("clusters[0].endpoints[0].port");
   });
 
+  it("HEAD /config answers the headers of GET without a body", async () => {
+    const get = await cp.api("/config");
+    const head = await cp.api("/config", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.text).toBe("");
+    expect(head.headers.get("etag")).toBe(get.headers.get("etag"));
+  });
+
   it("GET /config speaks YAML on Accept: application/yaml or text/yaml", async () => {
     const json = await cp.api("/config");
     for (const accept of ["application/yaml", "text/yaml"]) {

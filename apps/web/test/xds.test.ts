@@ -127,7 +127,16 @@ describe("xds hub", () => {
 
     // The REST view shows the same registry.
     const rest = await cp.api("/nodes");
-    expect(rest.body.find((n: { id: string }) => n.id === "node-a")).toMatchObject({ appliedVersion: v2.version, connected: true });
+    expect(rest.body.find((n: { id: string }) => n.id === "node-a")).toMatchObject({
+      id: "node-a",
+      group: "default",
+      connected: true,
+      appliedVersion: v2.version,
+      appliedHash: v2.hash,
+      lastError: null,
+      lastSeen: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(rest.body.find((n: { id: string }) => n.id === "node-b")).toMatchObject({ nackedVersion: v2.version, lastError: expect.stringContaining("port in use") });
     v1 = v2;
   });
 

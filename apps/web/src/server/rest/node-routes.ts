@@ -17,6 +17,9 @@ export async function listNodesRoute({ res, deps }: TRestContext): Promise<void>
       appliedHash: n.appliedHash,
       lastError: n.lastError,
       lastSeen: n.lastSeen instanceof Date ? n.lastSeen.toISOString() : n.lastSeen,
+      // Beyond the contract: which version was refused, and the software the node runs.
+      nackedVersion: n.nackedVersion,
+      proxyVersion: n.proxyVersion,
     })),
   );
 }
