@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.ts";
+import { startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
+import { startUpstream, type TUpstream } from "../helpers/start-upstream.ts";
+
+const CERT = "-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----";
+const KEY = "-----BEGIN PRIVATE KEY-----\nTOP-SECRET-KEY-MATERIAL\n-----END PRIVATE KEY-----";
+
+let upstream: TUpstream;
+let proxy: TProxyProcess;
+let base: string;
+
+beforeAll(async () => {
+  upstream = await startUpstream("a");
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  proxy = await startProxy({
+    accessLogFile: true,
+    config: `
+listeners:
+  - { name: public, address: 127.0.0.1, port: ${port}, routeConfig: main }
+routeConfigs:
+  - name: main
+    virtualHosts:
+      - name: all
+        domains: ["*"]
+        routes:
+          - { name: api, match: { prefix: /api }, route: { cluster: backend } }
+clusters:
+  - name: backend
+    lbPolicy: leastRequest
+    endpoints: [ { address: 127.0.0.1, port: ${upstream.port}, weight: 2 } ]
+secrets:
+  - { name: site-cert, type: tlsCertificate, certificate: "${CERT.replace(/\n/g, "\\n")}", privateKey: "${KEY.replace(/\n/g, "\\n")}" }
+`,
+  });
+  for (let i = 0; i < 3; i++) await (await fetch(`${base}/api/x`)).text();
+  await (await fetch(`${base}/nope`)).text();
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await upstream?.close();
+});
+
+describe("admin server", () => {
+  it("/ready is 200 with the applied version", async () => {
+    const res = await proxy.admin("/ready");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ state: "LIVE", version: 1 });
+  });
+
+  it("/healthcheck/fail makes /ready 503 until /healthcheck/ok", async () => {
+    expect((await proxy.admin("/healthcheck/fail", "POST")).status).toBe(200);
+    const draining = await proxy.admin("/ready");
+    expect(draining.status).toBe(503);
+    expect(await draining.json()).toMatchObject({ state: "DRAINING" });
+    // Traffic keeps flowing while draining: only the readiness signal changes.
+    expect((await fetch(`${base}/api/still`)).status).toBe(200);
+    expect((await proxy.admin("/healthcheck/ok", "POST")).status).toBe(200);
+    expect((await proxy.admin("/ready")).status).toBe(200);
+  });
+
+  it("/stats/prometheus exposes every DESIGN §4 metric with name labels", async () => {
+    const res = await proxy.admin("/stats/prometheus");
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const name of [
+      "switchyard_http_requests_total",
+      "switchyard_http_request_duration_seconds_bucket",
+      "switchyard_upstream_rq_retry_total",
+      "switchyard_upstream_cx_active",
+      "switchyard_upstream_rq_pending_overflow_total",
+      "switchyard_cluster_membership_healthy",
+      "switchyard_outlier_ejections_active",
+      "switchyard_ratelimit_limited_total",
+      "switchyard_config_version",
+      "switchyard_config_apply_total",
+    ]) {
+      expect(text, name).toContain(name);
+    }
+    expect(text).toMatch(/switchyard_http_requests_total\{listener="public",route="api",cluster="backend",code_class="2xx"\} [3-9]/);
+    expect(text).toMatch(/switchyard_http_requests_total\{listener="public",route="",cluster="",code_class="4xx"\} 1/);
+    expect(text).toMatch(/switchyard_config_version 1/);
+    expect(text).toMatch(/switchyard_config_apply_total\{result="applied"\} 1/);
+    expect(text).toMatch(/switchyard_cluster_membership_healthy\{cluster="backend"\} 1/);
+    expect(text).toMatch(/switchyard_upstream_cx_active\{cluster="backend"\} [1-9]/);
+    // Paths never become labels.
+    expect(text).not.toContain("/api/x");
+  });
+
+  it("/stats answers JSON", async () => {
+    const body = (await (await proxy.admin("/stats")).json()) as { metrics: { name: string }[] };
+    expect(body.metrics.map((m) => m.name)).toContain("switchyard_http_requests_total");
+  });
+
+  it("/clusters lists endpoints with health and counters", async () => {
+    const body = (await (await proxy.admin("/clusters")).json()) as { clusters: unknown[] };
+    expect(body.clusters).toEqual([
+      {
+        name: "backend",
+        lbPolicy: "leastRequest",
+        activeConnections: expect.any(Number),
+        endpoints: [
+          { address: "127.0.0.1", port: upstream.port, weight: 2, health: "healthy", ejected: false, activeRequests: 0, successes: expect.any(Number), errors: 0 },
+        ],
+      },
+    ]);
+    const ep = (body.clusters[0] as { endpoints: { successes: number }[] }).endpoints[0]!;
+    expect(ep.successes).toBeGreaterThanOrEqual(3);
+  });
+
+  it("/config_dump has version, hash, source and the config with private keys redacted", async () => {
+    const res = await proxy.admin("/config_dump");
+    const text = await res.text();
+    expect(text).not.toContain("TOP-SECRET-KEY-MATERIAL");
+    const body = JSON.parse(text) as { version: number; hash: string; source: string; appliedAt: string; config: { secrets: { privateKey: string; certificate: string }[]; clusters: unknown[] } };
+    expect(body.version).toBe(1);
+    expect(body.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(body.source).toBe(`file:${proxy.configFile}`);
+    expect(Date.parse(body.appliedAt)).not.toBeNaN();
+    expect(body.config.secrets[0]!.privateKey).toBe("[redacted]");
+    expect(body.config.secrets[0]!.certificate).toBe(CERT);
+    expect(body.config.clusters).toHaveLength(1);
+  });
+
+  it("answers 404 JSON for unknown paths and 405 for wrong methods", async () => {
+    const missing = await proxy.admin("/nope");
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toBe("application/json");
+    expect((await proxy.admin("/healthcheck/fail")).status).toBe(405);
+    const wrong = await proxy.admin("/clusters", "POST");
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("writes the access log to --access-log FILE", async () => {
+    const lines = await proxy.accessLog();
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    expect(lines.find((l) => l.path === "/nope")).toMatchObject({ status: 404, responseFlags: "NR", route: null });
+    expect(proxy.stdout()).toBe("");
+  });
+});
+
+describe("CLI", () => {
+  it("exits 0 on SIGTERM after finishing", async () => {
+    const p = await startProxy({ config: { listeners: [], routeConfigs: [], clusters: [] } });
+    expect(await p.stop("SIGTERM")).toBe(0);
+  });
+});
