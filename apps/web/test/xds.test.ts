@@ -262,3 +262,23 @@ describe("xds hub heartbeats", () => {
     }
   });
 });
+
+describe("xds hub across console replicas", () => {
+  it("a publish on one replica reaches nodes connected to another (LISTEN/NOTIFY)", async () => {
+    const replica = await startCpServer({ database: cp.database });
+    try {
+      const node = await connectNode(replica.wsUrl);
+      node.send(hello("node-on-replica"));
+      await waitFor(() => node.snapshots()[0], "initial snapshot from the replica");
+      const v = await publish(cp, 9555, "published on the first replica");
+      const pushed = await waitFor(() => node.snapshots()[1], "push via the other replica", 1000);
+      expect(pushed).toMatchObject({ version: v.version, hash: v.hash });
+      expect(replica.xds.connectedNodeIds()).toEqual(["node-on-replica"]);
+      expect(cp.xds.connectedNodeIds()).toEqual([]);
+      node.ws.terminate();
+      await waitFor(() => replica.xds.connectedNodeIds().length === 0, "replica node gone");
+    } finally {
+      await replica.close();
+    }
+  });
+});
