@@ -31,8 +31,8 @@ export function Shell({ children }: { children: ReactNode }) {
   );
 
   useEffect(() => {
-    if (me.isSuccess && me.data === null) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
-  }, [me.isSuccess, me.data, pathname, router]);
+    if (me.isSuccess && !me.isFetching && me.data === null) router.replace(`/login?next=${encodeURIComponent(pathname)}`);
+  }, [me.isSuccess, me.isFetching, me.data, pathname, router]);
 
   if (!me.data) {
     return (

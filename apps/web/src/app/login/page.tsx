@@ -21,8 +21,11 @@ function LoginForm() {
   const [password, setPassword] = useState("");
   const login = useMutation(
     trpc.auth.login.mutationOptions({
-      onSuccess: async () => {
-        await queryClient.invalidateQueries();
+      onSuccess: (user) => {
+        // Drop what was cached while logged out (e.g. `me` = null), then seed `me`,
+        // so the shell does not bounce back here on a stale answer.
+        queryClient.clear();
+        queryClient.setQueryData(trpc.auth.me.queryKey(), user);
         router.replace(safeNext(params.get("next")));
       },
     }),
