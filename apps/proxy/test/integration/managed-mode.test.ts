@@ -1,0 +1,141 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocketServer, type WebSocket } from "ws";
+import { hashConfig } from "@switchyard/config-model";
+import { freePort } from "../helpers/free-port.ts";
+import { startProxy } from "../helpers/start-proxy.ts";
+import { startUpstream, type TUpstream } from "../helpers/start-upstream.ts";
+
+/**
+ * Managed mode end to end against a minimal control plane that speaks the real wire
+ * protocol over a real WebSocket (the console's hub needs PostgreSQL; its own tests run
+ * the proxy client against it). Covers ack/nack, the last-known-good cache, and booting
+ * from that cache while the control plane is unreachable.
+ */
+
+let upstream: TUpstream;
+let cacheDir: string;
+let listenPort: number;
+
+beforeAll(async () => {
+  upstream = await startUpstream("cached");
+  cacheDir = await mkdtemp(join(tmpdir(), "switchyard-cache-"));
+  listenPort = await freePort();
+});
+afterAll(async () => {
+  await upstream?.close();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+function config(extraRoute: Record<string, unknown> = {}) {
+  return {
+    listeners: [{ name: "public", address: "127.0.0.1", port: listenPort, routeConfig: "main" }],
+    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "all", match: { prefix: "/" }, route: { cluster: "up", ...extraRoute } }] }] }],
+    clusters: [{ name: "up", endpoints: [{ address: "127.0.0.1", port: upstream.port }] }],
+  };
+}
+
+type TFrame = Record<string, unknown> & { type: string };
+
+async function startControlPlane() {
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/api/xds" });
+  await new Promise<void>((r) => wss.once("listening", r));
+  const frames: TFrame[] = [];
+  let socket: WebSocket | null = null;
+  wss.on("connection", (ws, req) => {
+    socket = ws;
+    frames.push({ type: "upgrade", authorization: req.headers.authorization ?? null });
+    ws.on("message", (data) => frames.push(JSON.parse(String(data)) as TFrame));
+  });
+  const next = async (type: string, after = 0): Promise<TFrame> => {
+    for (let i = 0; i < 200; i++) {
+      const f = frames.slice(after).find((x) => x.type === type);
+      if (f) return f;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no ${type} frame; got ${JSON.stringify(frames)}`);
+  };
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/api/xds`,
+    frames,
+    next,
+    send: (msg: unknown) => socket?.send(JSON.stringify(msg)),
+    close: () => new Promise<void>((r) => {
+      for (const c of wss.clients) c.terminate();
+      wss.close(() => r());
+    }),
+  };
+}
+
+describe("managed mode", () => {
+  it("applies snapshots with ack, refuses unsupported ones with nack, and caches the last good one", async () => {
+    const cp = await startControlPlane();
+    const proxy = await startProxy({
+      args: ["--cache-dir", cacheDir],
+      env: { SWITCHYARD_CONTROL_PLANE: cp.url, SWITCHYARD_NODE_ID: "node-1", SWITCHYARD_NODE_GROUP: "canary", SWITCHYARD_NODE_TOKEN: "tok" },
+      waitReady: false,
+    });
+    try {
+      const hello = await cp.next("hello");
+      expect(hello).toMatchObject({ nodeId: "node-1", group: "canary", appliedVersion: null });
+      expect(cp.frames[0]).toMatchObject({ type: "upgrade", authorization: "Bearer tok" });
+      // No config yet: not ready.
+      expect((await proxy.admin("/ready")).status).toBe(503);
+
+      const good = config();
+      const hash = hashConfig(good);
+      cp.send({ type: "snapshot", version: 7, hash, config: good });
+      expect(await cp.next("ack")).toEqual({ type: "ack", version: 7, hash });
+      expect((await proxy.admin("/ready")).status).toBe(200);
+      const res = await fetch(`http://127.0.0.1:${listenPort}/via-cp`);
+      expect(res.status).toBe(200);
+      const dump = (await (await proxy.admin("/config_dump")).json()) as { version: number; hash: string; source: string };
+      expect(dump).toMatchObject({ version: 7, hash, source: "control-plane" });
+
+      const bad = config({ hashPolicy: [{ header: "x-user" }] });
+      cp.send({ type: "snapshot", version: 8, hash: hashConfig(bad), config: bad });
+      const nack = await cp.next("nack");
+      expect(nack).toMatchObject({
+        version: 8,
+        issues: [{ path: "routeConfigs[0].virtualHosts[0].routes[0].route.hashPolicy", message: "not supported yet by this proxy build" }],
+      });
+      // Still serving version 7.
+      expect(((await (await proxy.admin("/ready")).json()) as { version: number }).version).toBe(7);
+
+      const cached = JSON.parse(await readFile(join(cacheDir, "snapshot.json"), "utf8")) as { version: number; hash: string };
+      expect(cached).toMatchObject({ version: 7, hash });
+    } finally {
+      expect(await proxy.stop()).toBe(0);
+      await cp.close();
+    }
+  });
+
+  it("boots from the cache and serves while the control plane is unreachable", async () => {
+    const unreachable = `ws://127.0.0.1:${await freePort()}/api/xds`;
+    const proxy = await startProxy({ args: ["--control-plane", unreachable, "--node-id", "node-1", "--cache-dir", cacheDir] });
+    try {
+      const ready = (await (await proxy.admin("/ready")).json()) as { version: number; controlPlaneConnected: boolean };
+      expect(ready).toMatchObject({ version: 7, controlPlaneConnected: false });
+      const res = await fetch(`http://127.0.0.1:${listenPort}/from-cache`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-upstream")).toBe("cached");
+      expect(upstream.seen.some((s) => s.url === "/from-cache")).toBe(true);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("tells the control plane the cached version in hello", async () => {
+    const cp = await startControlPlane();
+    const proxy = await startProxy({ args: ["--control-plane", cp.url, "--node-id", "node-1", "--cache-dir", cacheDir] });
+    try {
+      expect(await cp.next("hello")).toMatchObject({ appliedVersion: 7 });
+    } finally {
+      await proxy.stop();
+      await cp.close();
+    }
+  });
+});
