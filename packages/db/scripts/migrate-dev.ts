@@ -5,7 +5,8 @@
  * WASM schema engine, writes prisma/migrations/<timestamp>_<name>/migration.sql, then
  * applies pending migrations to the development database.
  *
- * Database: DATABASE_URL, or an embedded PostgreSQL under .data/pg when it is unset.
+ * Database: DATABASE_URL, or the embedded PostgreSQL of `npm start` (.data/postgres) when it
+ * is unset (stop the console first, or point DATABASE_URL at its server).
  */
 import { mkdir, writeFile, access } from "node:fs/promises";
 import path from "node:path";
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
 
   const embedded = process.env.DATABASE_URL
     ? undefined
-    : await startEmbeddedPostgres({ dataDir: path.resolve(MIGRATIONS_DIR, "../../.data/pg") });
+    : await startEmbeddedPostgres({ dataDir: path.resolve(MIGRATIONS_DIR, "../../.data/postgres") });
   const databaseUrl = process.env.DATABASE_URL ?? embedded!.url;
   try {
     // The engine reads the connector from the lock file, so it must exist before a diff.

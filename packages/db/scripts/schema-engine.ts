@@ -18,19 +18,27 @@ import { MIGRATIONS_DIR, readMigrations } from "../src/migrations-dir.ts";
  * hand instead (its only import namespace is its own JS glue), so plain `tsx` works.
  */
 export async function loadSchemaEngine(databaseUrl: string, log: (line: string) => void = () => {}): Promise<SchemaEngine> {
-  const bg = (await import("@prisma/schema-engine-wasm/schema_engine_bg")) as unknown as typeof import("@prisma/schema-engine-wasm") & {
-    __wbg_set_wasm(exports: Record<string, unknown>): void;
-  };
+  const bg = await (wasmGlue ??= instantiateWasm());
+  const adapter = bindMigrationAwareSqlAdapterFactory(shadowAwareFactory(databaseUrl));
+  const schema = await readFile(path.resolve(MIGRATIONS_DIR, "../schema.prisma"), "utf8");
+  return bg.SchemaEngine.new({ datamodels: [["schema.prisma", schema]] }, (line: string) => log(line), adapter);
+}
+
+type TWasmGlue = typeof import("@prisma/schema-engine-wasm") & { __wbg_set_wasm(exports: Record<string, unknown>): void };
+
+// The JS glue keeps the instance in module state (memory views, the heap of JS values):
+// instantiate once per process and create every engine from that one instance.
+let wasmGlue: Promise<TWasmGlue> | undefined;
+
+async function instantiateWasm(): Promise<TWasmGlue> {
+  const bg = (await import("@prisma/schema-engine-wasm/schema_engine_bg")) as unknown as TWasmGlue;
   const require = createRequire(import.meta.url);
   // The package exports no ./package.json, so locate the .wasm beside its JS entry.
   const wasmPath = path.join(path.dirname(require.resolve("@prisma/schema-engine-wasm")), "schema_engine_bg.wasm");
   const { instance } = await wasmApi().instantiate(await readFile(wasmPath), { "./schema_engine_bg.js": bg });
   bg.__wbg_set_wasm(instance.exports);
   (instance.exports.__wbindgen_start as (() => void) | undefined)?.();
-
-  const adapter = bindMigrationAwareSqlAdapterFactory(shadowAwareFactory(databaseUrl));
-  const schema = await readFile(path.resolve(MIGRATIONS_DIR, "../schema.prisma"), "utf8");
-  return bg.SchemaEngine.new({ datamodels: [["schema.prisma", schema]] }, (line: string) => log(line), adapter);
+  return bg;
 }
 
 /** The WebAssembly global, typed here because the project's lib (ES2023, no DOM) lacks it. */
@@ -48,7 +56,10 @@ function wasmApi(): {
  */
 function shadowAwareFactory(databaseUrl: string): SqlMigrationAwareDriverAdapterFactory {
   const config = pgConfigFromUrl(databaseUrl);
-  const main = new PrismaPg(config);
+  // The engine never releases Prisma's migrate advisory lock before it is dropped (the
+  // CLI simply exits); a short idle timeout closes its connection, and with it the lock,
+  // soon after a command instead of after pg's default 10 s.
+  const main = new PrismaPg({ ...config, idleTimeoutMillis: 200 });
   const admin = async (sql: string) => {
     const client = new pg.Client(config);
     await client.connect();
@@ -79,7 +90,7 @@ function shadowAwareFactory(databaseUrl: string): SqlMigrationAwareDriverAdapter
 const PG_CHAR = 18; // the one-byte internal type "char" (pg_class.relkind, pg_constraint.contype...)
 const PG_TEXT = 25;
 
-type TPerformIO = (query: unknown) => Promise<{ fields: { dataTypeID: number }[] }>;
+type TPerformIO = (query: unknown) => Promise<{ fields: { name: string; dataTypeID: number }[]; rows: unknown[][] }>;
 
 /**
  * adapter-pg 7.10 has no column-type mapping for Postgres' internal "char" type, which
@@ -94,7 +105,14 @@ function patchCharColumns<T extends object>(queryable: T): T {
   if (performIO) {
     target.performIO = async (query) => {
       const result = await performIO(query);
-      for (const field of result.fields) if (field.dataTypeID === PG_CHAR) field.dataTypeID = PG_TEXT;
+      result.fields.forEach((field, i) => {
+        if (field.dataTypeID !== PG_CHAR) return;
+        field.dataTypeID = PG_TEXT;
+        // PostgreSQL 18 lists NOT NULL as constraints of type 'n' (the embedded server is
+        // 18); this engine knows only the older types and panics on them. Nullability is
+        // read from pg_attribute anyway, so these rows carry nothing it needs.
+        if (field.name === "constraint_type") result.rows = result.rows.filter((row) => row[i] !== "n");
+      });
       return result;
     };
   }
