@@ -43,7 +43,7 @@ async function run(options: TProxyOptions): Promise<void> {
   const accessLog = createAccessLog(options.accessLog);
   const clusters = new ClusterManager();
   const metrics = createMetrics(() => clusters.current());
-  const deps = { accessLog, metrics };
+  const deps = { accessLog, metrics, log };
   const listeners = new ListenerManager((listener, req, res) => handleRequest(listener, req, res, deps), log);
   const runtime = new RuntimeManager({ listeners, clusters, metrics, log, cacheDir: options.cacheDir });
 
@@ -113,8 +113,10 @@ async function startStandalone(file: string, runtime: RuntimeManager, log: TLog)
     process.exit(1);
   }
   let lastText = first.text;
+  // Reloads run one after another so version numbers and "last text" stay consistent.
+  let chain = Promise.resolve();
   const watcher = watchConfigFile(file, () => {
-    void (async () => {
+    chain = chain.then(async () => {
       const loaded = await loadConfigFile(file);
       // Editors and `touch` fire events without changing content: nothing to do then.
       if (loaded.text === lastText) return;
@@ -127,7 +129,7 @@ async function startStandalone(file: string, runtime: RuntimeManager, log: TLog)
       const next = version + 1;
       const r = await runtime.applyConfig(loaded.value, { version: next, source });
       if (r.ok) version = next;
-    })();
+    }).catch((err: unknown) => log("config_reload_failed", { source, error: err }));
   });
   return () => watcher.close();
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /**
@@ -106,7 +106,7 @@ export async function startUpstream(name = "upstream"): Promise<TUpstream> {
 }
 
 /** Writes `total` bytes honouring back pressure. */
-function writeBytes(res: import("node:http").ServerResponse, total: number): void {
+function writeBytes(res: ServerResponse, total: number): void {
   const chunk = Buffer.alloc(65_536, "x");
   let left = total;
   const pump = () => {

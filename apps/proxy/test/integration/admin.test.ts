@@ -1,6 +1,7 @@
+import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.ts";
-import { startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
+import { PROXY_BIN, startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
 import { startUpstream, type TUpstream } from "../helpers/start-upstream.ts";
 
 const CERT = "-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----";
@@ -143,8 +144,47 @@ describe("admin server", () => {
 });
 
 describe("CLI", () => {
-  it("exits 0 on SIGTERM after finishing", async () => {
-    const p = await startProxy({ config: { listeners: [], routeConfigs: [], clusters: [] } });
-    expect(await p.stop("SIGTERM")).toBe(0);
+  const cli = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [PROXY_BIN, ...args], (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+
+  it("prints --help and --version", async () => {
+    const help = await cli(["--help"]);
+    expect(help.code).toBe(0);
+    for (const flag of ["--config", "--control-plane", "--node-id", "--group", "--token", "--cache-dir", "--admin", "--workers", "--access-log"]) {
+      expect(help.stdout).toContain(flag);
+    }
+    const version = await cli(["--version"]);
+    expect(version).toMatchObject({ code: 0, stdout: "0.1.0\n" });
+  });
+
+  it("refuses bad flags with exit 2, naming the flag", async () => {
+    const workers = await cli(["--config", "x.yaml", "--workers", "4"]);
+    expect(workers.code).toBe(2);
+    expect(workers.stderr).toContain("--workers: only 1 is supported");
+    const none = await cli([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("one of --config FILE");
+  });
+
+  it("finishes in-flight requests on SIGTERM, then exits 0", async () => {
+    const port = await freePort();
+    const p = await startProxy({
+      config: {
+        listeners: [{ name: "l", address: "127.0.0.1", port, routeConfig: "rc" }],
+        routeConfigs: [{ name: "rc", virtualHosts: [{ name: "v", domains: ["*"], routes: [{ name: "r", match: { prefix: "/" }, route: { cluster: "c" } }] }] }],
+        clusters: [{ name: "c", endpoints: [{ address: "127.0.0.1", port: upstream.port }] }],
+      },
+    });
+    const slow = fetch(`http://127.0.0.1:${port}/slow`, { headers: { "x-upstream-delay-ms": "700" } });
+    await new Promise((r) => setTimeout(r, 200));
+    const exit = p.stop("SIGTERM");
+    const res = await slow;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { url: string }).url).toBe("/slow");
+    expect(await exit).toBe(0);
   });
 });

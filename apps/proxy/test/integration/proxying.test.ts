@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "undici";
@@ -88,7 +88,7 @@ async function get(path: string, headers: Record<string, string> = {}) {
 }
 
 function rawGet(path: string, headers: Record<string, string>) {
-  return new Promise<{ status: number; headers: import("node:http").IncomingHttpHeaders; text: string }>((resolve, reject) => {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
     const req = httpRequest(`${base}${path}`, { headers, agent: false }, (res) => {
       let text = "";
       res.setEncoding("utf8").on("data", (d: string) => (text += d));

@@ -9,6 +9,7 @@ import type { ClusterRuntime, UpstreamEndpoint } from "../../upstream/cluster.ts
 import { DownstreamClosedError, UpstreamTimeoutError, mapUpstreamError, type TResponseFlag } from "../../upstream/errors.ts";
 import type { TAccessLog } from "../../observability/access-log.ts";
 import type { TMetrics } from "../../observability/metrics.ts";
+import type { TLog } from "../../observability/log.ts";
 import { applyHeaderMutations } from "../header-mutation.ts";
 
 /**
@@ -26,7 +27,7 @@ import { applyHeaderMutations } from "../header-mutation.ts";
  * no controller object and no parsed header object per response.
  */
 
-export type TExchangeDeps = { readonly accessLog: TAccessLog; readonly metrics: TMetrics };
+export type TExchangeDeps = { readonly accessLog: TAccessLog; readonly metrics: TMetrics; readonly log: TLog };
 
 /** RFC 9110 §7.6.1 connection-specific fields, plus `expect` (we answer 100-continue ourselves). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
@@ -37,7 +38,14 @@ export const RESPONSE_FLAGS_HEADER = "x-switchyard-response-flags";
 
 export function handleRequest(listener: TCompiledListener, req: IncomingMessage, res: ServerResponse, deps: TExchangeDeps): void {
   const ex = new Exchange(listener, req, res, deps);
-  ex.run();
+  try {
+    ex.run();
+  } catch (err) {
+    // A bug or an unforeseen input must cost one request, never the process.
+    deps.log("request_failed", { requestId: ex.requestId, path: ex.path, error: err });
+    if (!res.headersSent) ex.localReply(500, "UC", "internal proxy error\n");
+    else res.destroy();
+  }
 }
 
 class Exchange {
