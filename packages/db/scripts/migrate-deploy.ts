@@ -3,8 +3,9 @@
  * with the built-in migrator (the same one the console runs at start).
  */
 import { migrateDatabase } from "../src/migrate.ts";
+import { databaseUrlFromEnv } from "./env.ts";
 
-const url = process.env.DATABASE_URL;
+const url = databaseUrlFromEnv();
 if (!url) {
   console.error("DATABASE_URL: required (postgres://user:password@host:port/database)");
   process.exit(1);

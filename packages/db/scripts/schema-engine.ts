@@ -1,10 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { randomUUID } from "node:crypto";
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
+import type * as SchemaEngineWasm from "@prisma/schema-engine-wasm";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
 import { pgConfigFromUrl, quoteIdent } from "../src/pg-url.ts";
 import { MIGRATIONS_DIR, readMigrations } from "../src/migrations-dir.ts";
@@ -24,7 +25,7 @@ export async function loadSchemaEngine(databaseUrl: string, log: (line: string) 
   return bg.SchemaEngine.new({ datamodels: [["schema.prisma", schema]] }, (line: string) => log(line), adapter);
 }
 
-type TWasmGlue = typeof import("@prisma/schema-engine-wasm") & { __wbg_set_wasm(exports: Record<string, unknown>): void };
+type TWasmGlue = typeof SchemaEngineWasm & { __wbg_set_wasm(exports: Record<string, unknown>): void };
 
 // The JS glue keeps the instance in module state (memory views, the heap of JS values):
 // instantiate once per process and create every engine from that one instance.
