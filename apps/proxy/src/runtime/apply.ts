@@ -8,6 +8,7 @@ import { writeCachedSnapshot } from "./cache.ts";
 import { compileListeners } from "./compile.ts";
 import type { TRuntime } from "./types.ts";
 import { findUnsupported } from "./unsupported.ts";
+import { findInvalidHeaderValues } from "./header-values.ts";
 
 export type TApplyMeta = {
   /** Snapshot version (managed) or local counter (standalone); null when unknown. */
@@ -33,7 +34,7 @@ export type TRuntimeDeps = {
 
 /**
  * The apply pipeline (DESIGN §2.4), one version at a time:
- *   validateConfig -> unsupported-feature check -> prepare clusters (reuse unchanged)
+ *   validateConfig -> header values writable by node:http -> unsupported-feature check -> prepare clusters (reuse unchanged)
  *   -> compile route tables -> bind new listeners (all or nothing)
  *   -> swap (one synchronous step: runtime reference + every listener's compiled version)
  *   -> close removed listeners, drain removed clusters -> write the cache.
@@ -71,6 +72,8 @@ export class RuntimeManager {
     const validated = validateConfig(input);
     if (!validated.ok) return refuse("invalid config", validated.issues);
     const config = validated.config;
+    const badValues = findInvalidHeaderValues(config);
+    if (badValues.length) return refuse("invalid config", badValues);
     const unsupported = findUnsupported(config);
     if (unsupported.length) return refuse("config uses features not supported yet by this proxy build", unsupported);
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "@switchyard/config-model";
 import { makeCluster, makeConfig, makeListener, makeRoute, makeRouteConfig, makeVirtualHost } from "@switchyard/config-model/testing";
 import { findUnsupported, UNSUPPORTED_MESSAGE } from "../../src/runtime/unsupported.ts";
+import { findInvalidHeaderValues } from "../../src/runtime/header-values.ts";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----";
 
@@ -98,5 +99,28 @@ describe("unsupported-feature check", () => {
         "rateLimitPolicies[0]",
       ].sort(),
     );
+  });
+});
+
+describe("header values from config", () => {
+  it("refuses values node:http could not write, naming the path", () => {
+    const config = parseConfig(
+      makeConfig({
+        routeConfigs: [
+          makeRouteConfig({
+            virtualHosts: [
+              makeVirtualHost({
+                responseHeaders: { add: [{ name: "x-ok", value: "fine\tvalue" }, { name: "x-bad", value: "a\r\nSet-Cookie: x" }], remove: [] },
+                routes: [makeRoute({ route: { cluster: "backend", hostRewrite: "evil\n" } })],
+              }),
+            ],
+          }),
+        ],
+      }),
+    );
+    expect(findInvalidHeaderValues(config).map((i) => i.path)).toEqual([
+      "routeConfigs[0].virtualHosts[0].responseHeaders.add[1].value",
+      "routeConfigs[0].virtualHosts[0].routes[0].route.hostRewrite",
+    ]);
   });
 });
