@@ -23,7 +23,8 @@ export async function writeCachedSnapshot(cacheDir: string, snapshot: TCachedSna
   await mkdir(cacheDir, { recursive: true });
   const target = join(cacheDir, CACHE_FILE);
   const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, JSON.stringify(snapshot));
+  // 0600: the snapshot holds secrets (private keys) in clear.
+  await writeFile(temp, JSON.stringify(snapshot), { mode: 0o600 });
   await rename(temp, target);
 }
 

@@ -13,6 +13,9 @@ export async function loadConfigFile(path: string): Promise<TLoadedFile> {
   } catch (err) {
     return { ok: false, text: null, issues: [{ path: "", message: `cannot read ${path}: ${(err as Error).message}` }] };
   }
+  // An empty file is almost always an editor mid-save (truncate, then write); applying it
+  // would remove every listener, so it is refused like any other bad file.
+  if (text.trim() === "") return { ok: false, text, issues: [{ path: "", message: `${path} is empty` }] };
   const parsed = parseConfigText(text);
   if (!parsed.ok) return { ok: false, text, issues: parsed.issues };
   return { ok: true, text, value: parsed.value };

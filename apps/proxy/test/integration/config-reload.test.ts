@@ -136,6 +136,11 @@ describe("config file hot reload", () => {
     await proxy.writeConfig("listeners: [\n  - { name: x,\n");
     await proxy.waitForEvent((e) => e.event === "config_rejected" && e.error === "cannot parse config file");
     expect(await tagOf(`http://127.0.0.1:${port}/`)).toBe(before);
+
+    // An empty file (an editor mid-save) would mean "no listeners": refused too.
+    await proxy.writeConfig("");
+    await proxy.waitForEvent((e) => e.event === "config_rejected" && JSON.stringify(e.issues).includes("is empty"));
+    expect(await tagOf(`http://127.0.0.1:${port}/`)).toBe(before);
   });
 
   it("refuses a version using an unsupported field, naming its path", async () => {
