@@ -73,11 +73,11 @@ function shadowAwareFactory(databaseUrl: string): SqlMigrationAwareDriverAdapter
   return {
     provider: main.provider,
     adapterName: main.adapterName,
-    connect: async () => patchCharColumns(await main.connect()),
+    connect: async () => patchAdapter(await main.connect()),
     connectToShadowDb: async () => {
       const database = `prisma_migrate_shadow_db_${randomUUID().replace(/-/g, "")}`;
       await admin(`CREATE DATABASE ${quoteIdent(database)}`);
-      const adapter = patchCharColumns(await new PrismaPg({ ...config, database }).connect());
+      const adapter = patchAdapter(await new PrismaPg({ ...config, database }).connect());
       const dispose = adapter.dispose.bind(adapter);
       adapter.dispose = async () => {
         await dispose();
@@ -94,13 +94,16 @@ const PG_TEXT = 25;
 type TPerformIO = (query: unknown) => Promise<{ fields: { name: string; dataTypeID: number }[]; rows: unknown[][] }>;
 
 /**
+ * Makes adapter-pg 7.10 behave like the native engine's driver where the schema engine
+ * needs it (both are dev-tooling only: the console never runs catalog queries).
+ *
  * adapter-pg 7.10 has no column-type mapping for Postgres' internal "char" type, which
  * the schema engine's catalog queries select, and fails with "Column type 'char' could
  * not be deserialized". node-postgres already returns those values as strings, so we
  * relabel such columns as text before the adapter maps them, on the adapter and on every
- * transaction it opens. (Dev tooling only: the console never runs catalog queries.)
+ * transaction it opens.
  */
-function patchCharColumns<T extends object>(queryable: T): T {
+function patchAdapter<T extends object>(queryable: T): T {
   const target = queryable as T & { performIO?: TPerformIO; startTransaction?: (...args: unknown[]) => Promise<object> };
   const performIO = target.performIO?.bind(target);
   if (performIO) {
@@ -117,8 +120,23 @@ function patchCharColumns<T extends object>(queryable: T): T {
       return result;
     };
   }
+  // adapter-pg's executeScript splits a migration on every ';', which breaks function
+  // bodies ($$ ... ; ... $$). Postgres' simple query protocol runs a whole multi-statement
+  // script as the native engine does, so hand it the script in one piece.
+  const scriptable = target as T & { executeScript?: (script: string) => Promise<void>; underlyingDriver?: () => pg.Pool; onError?: (e: unknown) => never };
+  if (scriptable.executeScript && scriptable.underlyingDriver && scriptable.onError) {
+    const pool = scriptable.underlyingDriver();
+    const onError = scriptable.onError.bind(scriptable);
+    scriptable.executeScript = async (script) => {
+      try {
+        await pool.query(script);
+      } catch (err) {
+        onError(err);
+      }
+    };
+  }
   const startTransaction = target.startTransaction?.bind(target);
-  if (startTransaction) target.startTransaction = async (...args) => patchCharColumns(await startTransaction(...args));
+  if (startTransaction) target.startTransaction = async (...args) => patchAdapter(await startTransaction(...args));
   return queryable;
 }
 

@@ -1,7 +1,9 @@
 import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { startEmbeddedPostgres } from "../src/embedded.ts";
+import { quoteIdent } from "../src/pg-url.ts";
 import { configuredDatabaseUrl, embeddedTestServerUrl, setEmbeddedTestServerUrl } from "../src/testing/env.ts";
 
 /**
@@ -27,12 +29,29 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   const server = await startEmbeddedPostgres({ dataDir, log: (l) => lines.push(l) }).catch((err: unknown) => {
     throw new Error(`${(err as Error).message}\n${lines.slice(-20).join("\n")}`);
   });
+  await dropLeftoverTestDatabases(server.adminUrl);
   setEmbeddedTestServerUrl(server.adminUrl);
   return async () => {
     setEmbeddedTestServerUrl(undefined);
     await server.stop();
     if (temporary) await rm(dataDir, { recursive: true, force: true });
   };
+}
+
+/**
+ * Test databases of earlier runs that died before drop(): safe to remove here, since this
+ * server belongs to this run alone. (Never done on a DATABASE_URL server, which other
+ * runs may be using at this moment.)
+ */
+async function dropLeftoverTestDatabases(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'swy\\_test\\_%'");
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** postmaster.pid names a live process: a server is running in that data dir. */

@@ -126,4 +126,12 @@ describe("audit", () => {
     expect(await listAudit(t.db, { actor: "zed", beforeId: rows[0]!.id })).toHaveLength(1);
     expect(await listAudit(t.db, { actor: "zed", limit: 1 })).toHaveLength(1);
   });
+
+  it("refuses to update or delete audit rows, at the database", async () => {
+    await appendAudit(t.db, { actor: "yan", action: "test.keep" });
+    await expect(t.db.prisma.auditLog.updateMany({ where: { actor: "yan" }, data: { actor: "someone-else" } })).rejects.toThrow(/append-only/);
+    await expect(t.db.prisma.auditLog.deleteMany({ where: { actor: "yan" } })).rejects.toThrow(/append-only/);
+    await expect(t.db.prisma.$executeRawUnsafe(`TRUNCATE "AuditLog"`)).rejects.toThrow(/append-only/);
+    expect(await listAudit(t.db, { actor: "yan" })).toHaveLength(1);
+  });
 });
