@@ -1,4 +1,3 @@
-import { formatIssues } from "@switchyard/config-model";
 import { startAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { startControlPlaneClient, type TControlPlaneClient } from "./control-plane/client.ts";
@@ -109,7 +108,8 @@ async function startStandalone(file: string, runtime: RuntimeManager, log: TLog)
   if (!first.ok || !result?.ok) {
     const issues = withLines(first.text, first.ok ? (result && !result.ok ? result.issues : []) : first.issues);
     const error = first.ok ? (result && !result.ok ? result.error : "") : "cannot parse config file";
-    process.stderr.write(`switchyard-proxy: ${file}: ${error}\n${formatIssues(issues).replace(/^/gm, "  ")}\n`);
+    const lines = issues.map((i) => `  ${i.path || "(document)"}${i.line !== undefined ? ` (line ${i.line})` : ""}: ${i.message}`);
+    process.stderr.write(`switchyard-proxy: ${file}: ${error}\n${lines.join("\n")}\n`);
     process.exit(1);
   }
   let lastText = first.text;
