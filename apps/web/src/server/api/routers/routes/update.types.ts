@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { ZRouteBody, ZRoutePlacement, ZRouteRef } from "./route-ref.types.ts";
 
 export const ZUpdateRouteInput = ZRoutePlacement.extend({ ref: ZRouteRef, route: ZRouteBody });
