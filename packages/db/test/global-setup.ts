@@ -26,9 +26,20 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
     temporary = true;
   }
   const lines: string[] = [];
-  const server = await startEmbeddedPostgres({ dataDir, log: (l) => lines.push(l) }).catch((err: unknown) => {
-    throw new Error(`${(err as Error).message}\n${lines.slice(-20).join("\n")}`);
-  });
+  const start = (dir: string) =>
+    startEmbeddedPostgres({ dataDir: dir, log: (l) => lines.push(l) }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${lines.slice(-20).join("\n")}`);
+    });
+  let server;
+  try {
+    server = await start(dataDir);
+  } catch (err) {
+    if (temporary) throw err;
+    // Lost a race with another run starting in the same data dir at the same moment.
+    dataDir = path.join(REPO_ROOT, `.data/test-pg-${process.pid}`);
+    temporary = true;
+    server = await start(dataDir);
+  }
   await dropLeftoverTestDatabases(server.adminUrl);
   setEmbeddedTestServerUrl(server.adminUrl);
   return async () => {
