@@ -18,6 +18,7 @@ const root = resolve(import.meta.dirname, "../..");
 type ConsoleHandle = Awaited<ReturnType<typeof startConsole>>;
 
 let consoleApp: ConsoleHandle;
+let consoleStopped = false;
 let proxy: ChildProcess;
 let upstream: Server;
 let upstreamPort: number;
@@ -95,7 +96,7 @@ afterAll(async () => {
     proxy.kill("SIGTERM");
     await new Promise((r) => proxy.once("exit", r));
   }
-  await consoleApp?.stop();
+  if (!consoleStopped) await consoleApp?.stop();
   await new Promise((r) => upstream?.close(r));
 });
 
@@ -156,6 +157,7 @@ describe("console -> PostgreSQL -> WebSocket -> proxy -> upstream", () => {
 
   it("a proxy node keeps serving its last good config when the console goes away", async () => {
     await consoleApp.stop();
+    consoleStopped = true;
     const res = await fetch(`http://127.0.0.1:${listenerPort}/ping`);
     expect(await res.text()).toBe("pong");
   });
