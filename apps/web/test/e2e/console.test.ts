@@ -102,7 +102,7 @@ afterAll(async () => {
 });
 
 describe("console in a browser", () => {
-  it("logs in, creates a cluster and a route, shows a server-side error by its field, publishes, and traffic flows", async () => {
+  it("logs in, creates a cluster and a route, shows a server-side error by its field, publishes, traffic flows, edits and rolls back", async () => {
     try {
       await flow();
     } catch (err) {
@@ -168,10 +168,12 @@ async function flow() {
     const row = page.getByRole("row", { name: /hello/ });
     await row.waitFor();
     expect(await row.textContent()).toContain("backend");
+    await page.screenshot({ path: join(ARTIFACTS, "console-e2e-routes.png"), fullPage: true });
 
     // Publish: the message is required (server-side), the diff lists what goes live.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: /Publish/ }).click();
     await page.getByRole("list", { name: "Pending changes" }).getByText("backend").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "console-e2e-publish.png"), fullPage: true });
     await page.getByRole("button", { name: "Publish" }).click();
     const messageError = page.locator(".field", { has: page.locator("#publish-message") }).locator(".field-error");
     await messageError.waitFor();
@@ -201,8 +203,37 @@ async function flow() {
     await v1.getByText("e2e: route /hello to backend").waitFor();
     expect(await v1.textContent()).toContain(app.adminEmail);
 
+    // Edit the route (v2 rewrites to /v2), publish, and the proxy follows.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Routes" }).click();
+    await page.getByRole("link", { name: "hello", exact: true }).click();
+    await page.getByRole("heading", { name: "hello" }).waitFor();
+    await expect(page.getByLabel("Prefix rewrite").inputValue()).resolves.toBe("/greet");
+    await page.getByLabel("Prefix rewrite").fill("/v2");
+    await page.getByRole("button", { name: "Save route" }).click();
+    await page.waitForURL(/\/routes$/);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: /Publish/ }).click();
+    await page.getByRole("list", { name: "Pending changes" }).getByText("main").waitFor();
+    await page.getByLabel("Message").fill("e2e: rewrite to /v2");
+    await page.getByRole("button", { name: "Publish" }).click();
+    await page.getByTestId("publish-result").getByText("Published version 2").waitFor();
+    await eventually("the proxy to serve v2", async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${listenerPort}/hello/world`)).json()) as { path?: string };
+      return body.path === "/v2/world" ? true : undefined;
+    });
+
+    // Roll back to v1 (with confirmation): a new version 3 with v1's content goes live.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Versions" }).click();
+    await page.getByRole("button", { name: "Roll back to v1" }).click();
+    await page.getByRole("button", { name: "Confirm rollback" }).click();
+    await page.getByText("Rolled back: published version 3.").waitFor();
+    await page.getByRole("row", { name: /v3/ }).getByText("rollback to v1").waitFor();
+    await eventually("the proxy to serve v3 (= v1)", async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${listenerPort}/hello/world`)).json()) as { path?: string };
+      return body.path === "/greet/world" ? true : undefined;
+    });
+
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Nodes" }).click();
-    await nodeRow.getByTestId("applied-version").getByText("v1").waitFor();
+    await nodeRow.getByTestId("applied-version").getByText("v3").waitFor({ timeout: 30_000 });
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "console-e2e.png"), fullPage: true });
   }

@@ -7,7 +7,7 @@ export default function NodesPage() {
   const trpc = useTRPC();
   // Every 2 s, also in the background: a rollout is watched from this page.
   const nodes = useQuery({ ...trpc.nodes.list.queryOptions(), refetchInterval: 2_000, refetchIntervalInBackground: true, staleTime: 0 });
-  const versions = useQuery(trpc.versions.list.queryOptions({ limit: 1 }));
+  const versions = useQuery({ ...trpc.versions.list.queryOptions({ limit: 1 }), refetchInterval: 2_000, staleTime: 0 });
   const live = versions.data?.[0];
 
   return (
