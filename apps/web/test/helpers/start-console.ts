@@ -116,9 +116,8 @@ function newestSource(): number {
       else newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
-  walk(join(WEB_DIR, "src", "app"));
-  walk(join(WEB_DIR, "src", "components"));
-  walk(join(WEB_DIR, "src", "lib"));
+  // All of src: pages, components, lib, proxy.ts and the server modules they import.
+  walk(join(WEB_DIR, "src"));
   for (const f of ["next.config.ts", "package.json"]) newest = Math.max(newest, statSync(join(WEB_DIR, f)).mtimeMs);
   return newest;
 }
