@@ -70,7 +70,9 @@ async function main() {
     if (stopping) return;
     stopping = true;
     say("stopping...");
-    await Promise.all(children.reverse().map((c) => c.stop()));
+    // Reverse start order: the proxy first (it keeps serving from its cache meanwhile),
+    // then the console, then the upstreams, and the database last.
+    for (const child of [...children].reverse()) await child.stop();
     if (stopDatabase) {
       say("stopping embedded PostgreSQL");
       await stopDatabase().catch((err: unknown) => say(`embedded PostgreSQL did not stop cleanly: ${String(err)}`));

