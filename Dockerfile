@@ -7,9 +7,10 @@ WORKDIR /app
 ENV NEXT_TELEMETRY_DISABLED=1
 COPY package.json package-lock.json turbo.json tsconfig.base.json ./
 COPY packages/config-model/package.json packages/config-model/
-COPY packages/db/package.json packages/db/
+COPY packages/db/package.json packages/db/prisma.config.ts packages/db/
 COPY apps/proxy/package.json apps/proxy/
 COPY apps/web/package.json apps/web/
+# prisma/ and prisma.config.ts: the db package's postinstall generates the Prisma client.
 COPY prisma prisma
 RUN npm ci --no-audit --no-fund
 COPY . .
