@@ -1,28 +1,15 @@
-import type { THeaderMutation } from "@switchyard/config-model";
-
 /**
  * Request/response header mutations (route- and virtual-host-level `requestHeaders` /
- * `responseHeaders`), compiled once per config version.
+ * `responseHeaders`). They are compiled with the route table in config-model's matcher
+ * (`compileHeaderMutation`), so the console's route tester and the proxy build the same
+ * objects; applying them to a live request happens here.
  *
  * Headers on the hot path are a flat array `[name, value, name, value, ...]` with
  * lower-case names: that is what undici takes for a request and what
  * `ServerResponse.writeHead` takes for a response, so no object is built per request.
  */
-export type TCompiledHeaderMutation = {
-  /** Lower-case names removed before any add of this mutation. */
-  readonly remove: ReadonlySet<string>;
-  /** Applied in order. `append: false` replaces every existing value of the name. */
-  readonly add: readonly { readonly name: string; readonly value: string; readonly append: boolean }[];
-};
-
-/** null when the mutation does nothing, so the hot path can skip it with one check. */
-export function compileHeaderMutation(m: THeaderMutation | undefined): TCompiledHeaderMutation | null {
-  if (!m || (m.add.length === 0 && m.remove.length === 0)) return null;
-  return Object.freeze({
-    remove: new Set(m.remove.map((n) => n.toLowerCase())),
-    add: Object.freeze(m.add.map((a) => Object.freeze({ name: a.name.toLowerCase(), value: a.value, append: a.append }))),
-  });
-}
+export { compileHeaderMutation, type TCompiledHeaderMutation } from "@switchyard/config-model/matcher";
+import type { TCompiledHeaderMutation } from "@switchyard/config-model/matcher";
 
 /**
  * Applies mutations in order (route first, then virtual host, as Envoy does by default:

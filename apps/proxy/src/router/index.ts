@@ -1,17 +1,6 @@
 /**
- * The router: pure matching over a compiled table, no I/O. The console's route tester
- * imports this module (`@switchyard/proxy/router`) to answer "which route would serve this request".
+ * The router: pure matching over a compiled table, no I/O. The code lives in
+ * config-model (`@switchyard/config-model/matcher`) so the console's route tester runs
+ * exactly what the proxy runs; this module keeps the proxy's imports where they were.
  */
-export * from "./types.ts";
-export { compileRouteTable } from "./compile.ts";
-export {
-  findVirtualHost,
-  matchRoute,
-  matchValue,
-  normaliseHost,
-  parseQuery,
-  pickTarget,
-  redirectLocation,
-  rewritePath,
-  routeRequest,
-} from "./match.ts";
+export * from "@switchyard/config-model/matcher";

@@ -1,0 +1,97 @@
+import type { TCompiledHeaderMutation } from "./header-mutation.ts";
+
+/**
+ * The compiled route table: plain frozen objects built once per config version by
+ * `compileRouteTable`. Nothing here is rebuilt on the request path; regexes are compiled
+ * once. `C` is whatever the caller binds a cluster name to (the proxy binds its cluster
+ * runtime; the console's route tester can bind the name itself).
+ */
+
+export type TCompiledValueMatcher = {
+  /** Lower-case header name, or the query parameter name as written. */
+  readonly name: string;
+  readonly kind: "exact" | "prefix" | "regex" | "present";
+  readonly value: string;
+  readonly regex: RegExp | null;
+  readonly present: boolean;
+  readonly invert: boolean;
+};
+
+export type TRouteTarget<C> = { readonly name: string; readonly cluster: C; readonly weight: number };
+
+export type TCompiledForwardAction<C> = {
+  readonly kind: "route";
+  /** Targets with weight > 0; one entry for a plain `cluster`. */
+  readonly targets: readonly TRouteTarget<C>[];
+  readonly totalWeight: number;
+  readonly prefixRewrite: string | null;
+  readonly hostRewrite: string | null;
+  /** 0 = no timeout. */
+  readonly timeoutMs: number;
+};
+
+export type TCompiledRedirectAction = {
+  readonly kind: "redirect";
+  readonly hostRedirect: string | null;
+  readonly portRedirect: number | null;
+  readonly pathRedirect: string | null;
+  readonly prefixRewrite: string | null;
+  readonly responseCode: number;
+  readonly httpsRedirect: boolean;
+  readonly stripQuery: boolean;
+};
+
+export type TCompiledDirectResponse = {
+  readonly kind: "directResponse";
+  readonly status: number;
+  readonly body: Buffer;
+  readonly contentType: string;
+};
+
+export type TCompiledAction<C> = TCompiledForwardAction<C> | TCompiledRedirectAction | TCompiledDirectResponse;
+
+export type TCompiledRoute<C> = {
+  readonly name: string;
+  readonly virtualHost: string;
+  readonly pathKind: "exact" | "prefix" | "regex";
+  /** The prefix or exact path, lower-cased when !caseSensitive. */
+  readonly pathValue: string;
+  readonly caseSensitive: boolean;
+  readonly pathRegex: RegExp | null;
+  readonly methods: ReadonlySet<string> | null;
+  readonly headers: readonly TCompiledValueMatcher[];
+  readonly query: readonly TCompiledValueMatcher[];
+  readonly action: TCompiledAction<C>;
+  /** Route-level first, then virtual-host-level. Empty when none. */
+  readonly requestHeaders: readonly TCompiledHeaderMutation[];
+  readonly responseHeaders: readonly TCompiledHeaderMutation[];
+};
+
+export type TCompiledVirtualHost<C> = {
+  readonly name: string;
+  readonly routes: readonly TCompiledRoute<C>[];
+  /** True when some route matches on query parameters: only then is the query parsed. */
+  readonly needsQuery: boolean;
+};
+
+export type TCompiledRouteTable<C> = {
+  readonly name: string;
+  readonly exact: ReadonlyMap<string, TCompiledVirtualHost<C>>;
+  /** `*.example.com` / `*-api.example.com`: longest suffix first. */
+  readonly suffixes: readonly { readonly suffix: string; readonly vhost: TCompiledVirtualHost<C> }[];
+  /** `api.*` / `api*`: longest prefix first. */
+  readonly prefixes: readonly { readonly prefix: string; readonly vhost: TCompiledVirtualHost<C> }[];
+  readonly any: TCompiledVirtualHost<C> | null;
+  /** Memo of wildcard lookups (bounded); the table stays immutable in meaning. */
+  readonly hostCache: Map<string, TCompiledVirtualHost<C> | null>;
+};
+
+/** What the matcher needs from a request. `path` excludes the query; `query` excludes the '?'. */
+export type TRouteRequest = {
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly query: string;
+  /** Lower-case names, as node:http's `req.headers`. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+};
