@@ -4,6 +4,10 @@ import { clustersRouter } from "./routers/clusters/index.ts";
 import { nodesRouter } from "./routers/nodes/index.ts";
 import { routesRouter } from "./routers/routes/index.ts";
 import { versionsRouter } from "./routers/versions/index.ts";
+import { configRouter } from "./routers/config/index.ts";
+import { overviewRouter } from "./routers/overview/index.ts";
+import { resourcesRouter } from "./routers/resources/index.ts";
+import { testerRouter } from "./routers/tester/index.ts";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
@@ -11,6 +15,10 @@ export const appRouter = createTRPCRouter({
   clusters: clustersRouter,
   versions: versionsRouter,
   nodes: nodesRouter,
+  resources: resourcesRouter,
+  tester: testerRouter,
+  overview: overviewRouter,
+  config: configRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -47,7 +47,7 @@ function issuesOf(error: TRPCError): TFieldIssue[] | null {
     return cause.issues.map((i) => {
       const path = formatPath(i.path as PropertyKey[]);
       const [head, ...rest] = i.path;
-      const field = (head === "route" || head === "cluster") && rest.length ? formatPath(rest as PropertyKey[]) : path;
+      const field = (head === "route" || head === "cluster" || head === "resource") && rest.length ? formatPath(rest as PropertyKey[]) : path;
       return { path, message: i.message, field };
     });
   }

@@ -2,6 +2,7 @@ import type { TCluster, TConfig } from "@switchyard/config-model";
 import type { Db } from "@switchyard/db";
 import { getWorkingConfig } from "@switchyard/db";
 import { AppError } from "./app-error.ts";
+import { usedBy } from "./references.ts";
 import { editWorkingConfig } from "./working-config.ts";
 
 export type TClusterRow = {
@@ -75,6 +76,8 @@ export async function deleteCluster(db: Db, actor: string, name: string): Promis
   await editWorkingConfig(db, actor, (draft) => {
     const index = draft.clusters.findIndex((c) => c.name === name);
     if (index < 0) throw notFound(name);
+    const refs = usedBy(draft, "clusters", name);
+    if (refs.length) throw new AppError("CONFLICT", `cluster "${name}" is used by ${refs.join(", ")}: change those first`);
     draft.clusters.splice(index, 1);
     return { scopes: [], result: undefined };
   });

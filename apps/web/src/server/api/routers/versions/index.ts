@@ -1,5 +1,8 @@
 import { createTRPCRouter } from "../../trpc.ts";
+import { compareVersionsProcedure } from "./compare.ts";
+import { getVersionProcedure } from "./get.ts";
 import { listVersionsProcedure } from "./list.ts";
+import { nodesPerVersionProcedure } from "./nodes-per-version.ts";
 import { pendingDiffProcedure } from "./pending-diff.ts";
 import { publishProcedure } from "./publish.ts";
 import { rollbackProcedure } from "./rollback.ts";
@@ -9,4 +12,7 @@ export const versionsRouter = createTRPCRouter({
   publish: publishProcedure,
   rollback: rollbackProcedure,
   pendingDiff: pendingDiffProcedure,
+  get: getVersionProcedure,
+  compare: compareVersionsProcedure,
+  nodesPerVersion: nodesPerVersionProcedure,
 });

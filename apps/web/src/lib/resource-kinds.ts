@@ -1,0 +1,44 @@
+import { ZListener, ZRateLimitPolicy, ZRouteConfig, ZSecret } from "@switchyard/config-model";
+
+/**
+ * The config kinds the console edits as whole documents (one resource = one YAML
+ * document): the same zod schemas validate in the browser (before sending) and on the
+ * server (tRPC input, then the whole config). Client-safe: no server imports.
+ */
+export const RESOURCE_KINDS = {
+  listeners: {
+    label: "Listener",
+    plural: "Listeners",
+    href: "/listeners",
+    schema: ZListener,
+    blurb: "Sockets the proxy accepts connections on, and the route config or TCP cluster they serve.",
+    template: "name: public\naddress: 0.0.0.0\nport: 8080\nprotocol: http\nrouteConfig: main\n",
+  },
+  routeConfigs: {
+    label: "Route config",
+    plural: "Route configs",
+    href: "/route-configs",
+    schema: ZRouteConfig,
+    blurb: "Virtual hosts (picked by Host: exact, then wildcard suffix, prefix, then *) and their routes in match order.",
+    template: "name: main\nvirtualHosts:\n  - name: all\n    domains: [\"*\"]\n    routes: []\n",
+  },
+  secrets: {
+    label: "TLS secret",
+    plural: "TLS secrets",
+    href: "/secrets",
+    schema: ZSecret,
+    blurb: "Certificates with their private keys (write-only) and CA bundles, referenced by listeners and clusters.",
+    template: "",
+  },
+  rateLimitPolicies: {
+    label: "Rate-limit policy",
+    plural: "Rate-limit policies",
+    href: "/rate-limits",
+    schema: ZRateLimitPolicy,
+    blurb: "Token buckets referenced by virtual hosts and routes (local: per proxy process).",
+    template: "name: per-ip\nscope: local\nrequests: 100\nper: second\nkey: remoteAddress\n",
+  },
+} as const;
+
+export type TResourceKind = keyof typeof RESOURCE_KINDS;
+export const RESOURCE_KIND_NAMES = Object.keys(RESOURCE_KINDS) as TResourceKind[];

@@ -1,0 +1,6 @@
+import { createTRPCRouter } from "../../trpc.ts";
+import { exportProcedure } from "./export.ts";
+import { importApplyProcedure } from "./import-apply.ts";
+import { importCheckProcedure } from "./import-check.ts";
+
+export const configRouter = createTRPCRouter({ export: exportProcedure, importCheck: importCheckProcedure, importApply: importApplyProcedure });

@@ -1,0 +1,141 @@
+import { REDACTED, type TConfig, type TListener, type TRateLimitPolicy, type TRouteConfig, type TSecret } from "@switchyard/config-model";
+import { getWorkingConfig, type Db } from "@switchyard/db";
+import type { TResourceKind } from "../../lib/resource-kinds.ts";
+import { AppError, validationError } from "./app-error.ts";
+import { certificateInfo, type TCertificateInfo } from "./certificates.ts";
+import { usedBy } from "./references.ts";
+import { editWorkingConfig } from "./working-config.ts";
+
+export type TResourceOf = { listeners: TListener; routeConfigs: TRouteConfig; secrets: TSecret; rateLimitPolicies: TRateLimitPolicy };
+export type TAnyResource = TResourceOf[TResourceKind];
+
+export type TResourceRow = {
+  name: string;
+  /** The resource as stored (defaults filled), private keys replaced by "[redacted]". */
+  resource: TAnyResource;
+  usedBy: string[];
+  /** secrets only. */
+  certificate?: TCertificateInfo | { error: string };
+};
+
+const KIND_WORD: Record<TResourceKind, string> = {
+  listeners: "listener",
+  routeConfigs: "route config",
+  secrets: "secret",
+  rateLimitPolicies: "rate-limit policy",
+};
+
+function itemsOf(config: TConfig, kind: TResourceKind): TAnyResource[] {
+  return config[kind];
+}
+
+/** Never let a private key reach a browser. */
+function redact(resource: TAnyResource, kind: TResourceKind): TAnyResource {
+  if (kind === "secrets" && (resource as TSecret).type === "tlsCertificate") return { ...(resource as TSecret), privateKey: REDACTED } as TSecret;
+  return resource;
+}
+
+function rowOf(config: TConfig, kind: TResourceKind, resource: TAnyResource): TResourceRow {
+  const row: TResourceRow = { name: resource.name, resource: redact(resource, kind), usedBy: usedBy(config, kind, resource.name) };
+  if (kind === "secrets") row.certificate = certificateInfo(resource as TSecret);
+  return row;
+}
+
+export function listResourceRows(config: TConfig, kind: TResourceKind): TResourceRow[] {
+  return itemsOf(config, kind).map((r) => rowOf(config, kind, r));
+}
+
+export async function listResources(db: Db, kind: TResourceKind): Promise<TResourceRow[]> {
+  return listResourceRows((await getWorkingConfig(db)).config, kind);
+}
+
+export async function getResource(db: Db, kind: TResourceKind, name: string): Promise<TResourceRow> {
+  const { config } = await getWorkingConfig(db);
+  const found = itemsOf(config, kind).find((r) => r.name === name);
+  if (!found) throw notFound(kind, name);
+  return rowOf(config, kind, found);
+}
+
+/**
+ * A tlsCertificate secret sent without a key, or with "[redacted]", keeps the stored key
+ * of the secret being edited (the browser never has it). A new secret must bring one.
+ */
+function withKeptKey(kind: TResourceKind, incoming: TAnyResource, stored: TAnyResource | undefined, path: string): TAnyResource {
+  if (kind !== "secrets") return incoming;
+  const s = incoming as TSecret;
+  if (s.type !== "tlsCertificate" || (s.privateKey !== REDACTED && s.privateKey !== "")) return incoming;
+  const kept = stored && (stored as TSecret).type === "tlsCertificate" ? (stored as Extract<TSecret, { type: "tlsCertificate" }>).privateKey : undefined;
+  if (kept === undefined) throw validationError([{ path: `${path}.privateKey`, field: "privateKey", message: "paste the PEM private key (there is no stored key to keep)" }]);
+  return { ...s, privateKey: kept };
+}
+
+export async function createResource(db: Db, actor: string, kind: TResourceKind, resource: TAnyResource): Promise<TResourceRow> {
+  const { config } = await editWorkingConfig(db, actor, (draft) => {
+    const items = itemsOf(draft, kind);
+    const path = `${kind}[${items.length}]`;
+    items.push(withKeptKey(kind, resource, undefined, path));
+    return { scopes: [{ prefix: path }], result: undefined };
+  });
+  return rowOf(config, kind, itemsOf(config, kind).find((r) => r.name === resource.name)!);
+}
+
+/** Replaces `name` in place (order is kept: it matters for route configs' neighbours in diffs). */
+export async function updateResource(db: Db, actor: string, kind: TResourceKind, name: string, resource: TAnyResource): Promise<TResourceRow> {
+  const { config } = await editWorkingConfig(db, actor, (draft) => {
+    const items = itemsOf(draft, kind);
+    const index = items.findIndex((r) => r.name === name);
+    if (index < 0) throw notFound(kind, name);
+    const path = `${kind}[${index}]`;
+    if (resource.name !== name) {
+      const refs = usedBy(draft, kind, name);
+      if (refs.length) throw new AppError("CONFLICT", `${KIND_WORD[kind]} "${name}" cannot be renamed: it is used by ${refs.join(", ")}`);
+    }
+    items[index] = withKeptKey(kind, resource, items[index], path);
+    return { scopes: [{ prefix: path }], result: undefined };
+  });
+  return rowOf(config, kind, itemsOf(config, kind).find((r) => r.name === resource.name)!);
+}
+
+/** Refuses, with the referrers, to delete something the config still refers to. */
+export async function deleteResource(db: Db, actor: string, kind: TResourceKind, name: string): Promise<void> {
+  await editWorkingConfig(db, actor, (draft) => {
+    const items = itemsOf(draft, kind);
+    const index = items.findIndex((r) => r.name === name);
+    if (index < 0) throw notFound(kind, name);
+    const refs = usedBy(draft, kind, name);
+    if (refs.length) throw new AppError("CONFLICT", `${KIND_WORD[kind]} "${name}" is used by ${refs.join(", ")}: change those first`);
+    items.splice(index, 1);
+    return { scopes: [], result: undefined };
+  });
+}
+
+/**
+ * Copies a resource under a free name "<name>-copy[-n]" (clusters too). A listener copy
+ * takes the next port no listener uses, since two listeners on one port never validate.
+ * Secrets are copied server-side, so the copy keeps the key the browser never sees.
+ */
+export async function duplicateResource(db: Db, actor: string, kind: TResourceKind | "clusters", name: string): Promise<{ name: string }> {
+  let newName = "";
+  await editWorkingConfig(db, actor, (draft) => {
+    const items: { name: string }[] = kind === "clusters" ? draft.clusters : itemsOf(draft, kind);
+    const source = items.find((r) => r.name === name);
+    if (!source) throw new AppError("NOT_FOUND", `${kind === "clusters" ? "cluster" : KIND_WORD[kind]} "${name}" not found`);
+    const names = new Set(items.map((r) => r.name));
+    newName = `${name}-copy`;
+    for (let n = 2; names.has(newName); n++) newName = `${name}-copy-${n}`;
+    const copy = { ...structuredClone(source), name: newName };
+    if (kind === "listeners") {
+      const ports = new Set(draft.listeners.map((l) => l.port));
+      let port = (copy as TListener).port;
+      while (ports.has(port) && port < 65535) port++;
+      (copy as TListener).port = port;
+    }
+    items.push(copy);
+    return { scopes: [{ prefix: `${kind}[${items.length - 1}]` }], result: undefined };
+  });
+  return { name: newName };
+}
+
+function notFound(kind: TResourceKind, name: string): AppError {
+  return new AppError("NOT_FOUND", `${KIND_WORD[kind]} "${name}" not found`);
+}
