@@ -5,6 +5,7 @@ import { useState, type ReactNode } from "react";
 import type { AppRouter } from "../server/api/root.ts";
 import { TRPCProvider } from "../lib/trpc.ts";
 import { isUnauthorized } from "../lib/trpc-errors.ts";
+import { Toaster } from "../components/toaster.tsx";
 
 /** An expired session anywhere sends the browser back to the login page. */
 function toLogin(error: unknown) {
@@ -30,7 +31,7 @@ export function Providers({ children }: { children: ReactNode }) {
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        {children}
+        <Toaster>{children}</Toaster>
       </TRPCProvider>
     </QueryClientProvider>
   );

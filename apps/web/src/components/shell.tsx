@@ -6,11 +6,18 @@ import { useEffect, type ReactNode } from "react";
 import { useTRPC } from "../lib/trpc.ts";
 
 const NAV = [
+  { href: "/overview", label: "Overview" },
+  { href: "/listeners", label: "Listeners" },
+  { href: "/route-configs", label: "Route configs" },
   { href: "/routes", label: "Routes" },
   { href: "/clusters", label: "Clusters" },
+  { href: "/secrets", label: "TLS secrets" },
+  { href: "/rate-limits", label: "Rate limits" },
+  { href: "/tester", label: "Route tester" },
   { href: "/publish", label: "Publish" },
   { href: "/versions", label: "Versions" },
   { href: "/nodes", label: "Nodes" },
+  { href: "/import", label: "Import / export" },
 ] as const;
 
 /** The logged-in frame: nav on the left, page on the right; sends strangers to /login. */
@@ -46,7 +53,7 @@ export function Shell({ children }: { children: ReactNode }) {
   return (
     <div className="shell">
       <header className="topbar">
-        <Link href="/routes" className="brand">
+        <Link href="/overview" className="brand">
           <span className="brand-mark" aria-hidden>
             ⇄
           </span>{" "}

@@ -1,4 +1,14 @@
-import { ZListener, ZRateLimitPolicy, ZRouteConfig, ZSecret } from "@switchyard/config-model";
+import { REDACTED, ZCaBundleSecret, ZListener, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
+import { z } from "zod";
+
+/**
+ * ZSecret as the console edits it: a tlsCertificate secret's privateKey may be "" or
+ * "[redacted]", meaning "keep the stored key" (the browser never receives it).
+ */
+export const ZSecretInput = z.discriminatedUnion("type", [
+  ZTlsCertificateSecret.extend({ privateKey: z.union([z.literal(""), z.literal(REDACTED), ZTlsCertificateSecret.shape.privateKey]) }),
+  ZCaBundleSecret,
+]);
 
 /**
  * The config kinds the console edits as whole documents (one resource = one YAML
@@ -26,9 +36,9 @@ export const RESOURCE_KINDS = {
     label: "TLS secret",
     plural: "TLS secrets",
     href: "/secrets",
-    schema: ZSecret,
+    schema: ZSecretInput,
     blurb: "Certificates with their private keys (write-only) and CA bundles, referenced by listeners and clusters.",
-    template: "",
+    template: "name: site-cert\ntype: tlsCertificate\ncertificate: |\n  -----BEGIN CERTIFICATE-----\n  ...\n  -----END CERTIFICATE-----\nprivateKey: |\n  -----BEGIN PRIVATE KEY-----\n  ...\n  -----END PRIVATE KEY-----\n",
   },
   rateLimitPolicies: {
     label: "Rate-limit policy",

@@ -9,7 +9,7 @@ import { issuesOf, messageOf } from "../../lib/trpc-errors.ts";
 
 /** Only same-site paths are followed after login (no open redirect via ?next=). */
 function safeNext(raw: string | null): string {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") ? raw : "/routes";
+  return raw && raw.startsWith("/") && !raw.startsWith("//") ? raw : "/overview";
 }
 
 function LoginForm() {

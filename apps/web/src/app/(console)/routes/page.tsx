@@ -1,8 +1,11 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useState } from "react";
 import type { TRouteMatch } from "@switchyard/config-model";
+import { useToast } from "../../../components/toaster.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { messageOf } from "../../../lib/trpc-errors.ts";
 
 function describeMatch(m: TRouteMatch): string {
   const kind = m.prefix !== undefined ? `prefix ${m.prefix}` : m.path !== undefined ? `path ${m.path}` : `regex ${m.regex ?? ""}`;
@@ -17,6 +20,55 @@ function describeMatch(m: TRouteMatch): string {
 export default function RoutesPage() {
   const trpc = useTRPC();
   const routes = useQuery(trpc.routes.list.queryOptions());
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const [search, setSearch] = useState("");
+  const [kind, setKind] = useState("all");
+  const listKey = trpc.routes.list.queryKey();
+  // Reordering is safe to show optimistically: the server applies exactly this move, and
+  // on failure the cached list is put back and the error toasted.
+  const move = useMutation(
+    trpc.routes.move.mutationOptions({
+      onMutate: async ({ ref, to }) => {
+        await queryClient.cancelQueries({ queryKey: listKey });
+        const before = queryClient.getQueryData(listKey);
+        queryClient.setQueryData(listKey, (rows) => {
+          if (!rows) return rows;
+          const same = rows.filter((r) => r.routeConfig === ref.routeConfig && r.virtualHost === ref.virtualHost);
+          const moved = same.find((r) => r.name === ref.name);
+          if (!moved) return rows;
+          const order = same.filter((r) => r !== moved);
+          order.splice(to, 0, moved);
+          const renumbered = new Map(order.map((r, i) => [r.name, { ...r, order: i }]));
+          const out = rows.filter((r) => !(r.routeConfig === ref.routeConfig && r.virtualHost === ref.virtualHost));
+          const at = rows.findIndex((r) => r.routeConfig === ref.routeConfig && r.virtualHost === ref.virtualHost);
+          out.splice(at, 0, ...order.map((r) => renumbered.get(r.name)!));
+          return out;
+        });
+        return { before };
+      },
+      onError: (err, _vars, ctx) => {
+        if (ctx?.before) queryClient.setQueryData(listKey, ctx.before);
+        toast.error(`Not moved: ${messageOf(err)}`);
+      },
+      onSuccess: (_d, { ref, to }) => toast.ok(`Moved "${ref.name}" to position ${to + 1}`),
+      onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.pathKey() }),
+    }),
+  );
+  const duplicate = useMutation(
+    trpc.routes.duplicate.mutationOptions({
+      onSuccess: async (copy) => {
+        toast.ok(`Created "${copy.name}" right after the original`);
+        await queryClient.invalidateQueries({ queryKey: trpc.pathKey() });
+      },
+      onError: (err) => toast.error(messageOf(err)),
+    }),
+  );
+  const q = search.trim().toLowerCase();
+  const shown = (routes.data ?? []).filter(
+    (r) => (kind === "all" || r.actionKind === kind) && (!q || `${r.routeConfig} ${r.virtualHost} ${r.name} ${describeMatch(r.match)} ${r.actionSummary} ${r.domains.join(" ")}`.toLowerCase().includes(q)),
+  );
+  const siblings = (r: { routeConfig: string; virtualHost: string }) => (routes.data ?? []).filter((x) => x.routeConfig === r.routeConfig && x.virtualHost === r.virtualHost).length;
   return (
     <>
       <div className="page-head">
@@ -38,6 +90,20 @@ export default function RoutesPage() {
         </div>
       )}
       {routes.data && routes.data.length > 0 && (
+        <div className="toolbar">
+          <input type="search" aria-label="Search routes" placeholder="Search…" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <select aria-label="Filter by action" value={kind} onChange={(e) => setKind(e.target.value)}>
+            <option value="all">All actions</option>
+            <option value="route">Forward</option>
+            <option value="redirect">Redirect</option>
+            <option value="directResponse">Direct response</option>
+          </select>
+          <span className="muted small">
+            {shown.length} of {routes.data.length} · reorder with ↑ ↓ (search off keeps the full order in view)
+          </span>
+        </div>
+      )}
+      {routes.data && routes.data.length > 0 && (
         <table className="table">
           <thead>
             <tr>
@@ -50,10 +116,13 @@ export default function RoutesPage() {
               <th scope="col">Name</th>
               <th scope="col">Match</th>
               <th scope="col">Action</th>
+              <th scope="col">
+                <span className="sr-only">Order and copy</span>
+              </th>
             </tr>
           </thead>
           <tbody>
-            {routes.data.map((r) => (
+            {shown.map((r) => (
               <tr key={`${r.routeConfig}/${r.virtualHost}/${r.name}`}>
                 <td>{r.routeConfig}</td>
                 <td>{r.virtualHost}</td>
@@ -65,6 +134,19 @@ export default function RoutesPage() {
                 <td className="mono small">{describeMatch(r.match)}</td>
                 <td className="small">
                   <span className={`tag tag-${r.actionKind}`}>{r.actionKind === "directResponse" ? "direct" : r.actionKind}</span> {r.actionSummary}
+                </td>
+                <td className="actions-cell">
+                  <div className="row-actions">
+                    <button type="button" className="btn btn-small" aria-label={`Move ${r.name} up`} disabled={r.order === 0 || move.isPending} onClick={() => move.mutate({ ref: { routeConfig: r.routeConfig, virtualHost: r.virtualHost, name: r.name }, to: r.order - 1 })}>
+                      ↑
+                    </button>
+                    <button type="button" className="btn btn-small" aria-label={`Move ${r.name} down`} disabled={r.order === siblings(r) - 1 || move.isPending} onClick={() => move.mutate({ ref: { routeConfig: r.routeConfig, virtualHost: r.virtualHost, name: r.name }, to: r.order + 1 })}>
+                      ↓
+                    </button>
+                    <button type="button" className="btn btn-small" disabled={duplicate.isPending} onClick={() => duplicate.mutate({ routeConfig: r.routeConfig, virtualHost: r.virtualHost, name: r.name })}>
+                      Duplicate<span className="sr-only"> {r.name}</span>
+                    </button>
+                  </div>
                 </td>
               </tr>
             ))}

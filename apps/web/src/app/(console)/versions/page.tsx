@@ -2,20 +2,42 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { formatAgo, formatTime, shortHash } from "../../../lib/format.ts";
-import { useTRPC } from "../../../lib/trpc.ts";
+import { useToast } from "../../../components/toaster.tsx";
+import { VersionCompare } from "../../../components/version-compare.tsx";
+import { useTRPC, useTRPCClient } from "../../../lib/trpc.ts";
 import { messageOf } from "../../../lib/trpc-errors.ts";
 
 export default function VersionsPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const client = useTRPCClient();
+  const toast = useToast();
   const versions = useQuery(trpc.versions.list.queryOptions({ limit: 200 }));
+  const perVersion = useQuery({ ...trpc.versions.nodesPerVersion.queryOptions(), refetchInterval: 5_000 });
+  const nodesOn = (v: number) => perVersion.data?.find((p) => p.version === v);
+  const download = async (version: number) => {
+    try {
+      const doc = await client.versions.get.query({ version });
+      const url = URL.createObjectURL(new Blob([doc.yaml], { type: "application/yaml" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `switchyard-v${version}.yaml`;
+      a.click();
+      URL.revokeObjectURL(url);
+      toast.ok(`Downloaded v${version} as YAML (private keys redacted)`);
+    } catch (e) {
+      toast.error(`Download failed: ${messageOf(e)}`);
+    }
+  };
   const [confirming, setConfirming] = useState<number | null>(null);
   const rollback = useMutation(
     trpc.versions.rollback.mutationOptions({
-      onSuccess: async () => {
+      onSuccess: async (data) => {
         setConfirming(null);
+        toast.ok(`Rolled back: published version ${data.version}`);
         await queryClient.invalidateQueries({ queryKey: trpc.pathKey() });
       },
+      onError: (e) => toast.error(`Rollback failed: ${messageOf(e)}`),
     }),
   );
   const latest = versions.data?.[0]?.version;
@@ -45,6 +67,7 @@ export default function VersionsPage() {
       )}
       {versions.isPending && <p className="muted">Loading…</p>}
       {versions.data && versions.data.length === 0 && <div className="empty">Nothing has been published yet.</div>}
+      {versions.data && versions.data.length > 1 && <VersionCompare versions={versions.data.map((v) => v.version)} />}
       {versions.data && versions.data.length > 0 && (
         <table className="table">
           <thead>
@@ -54,6 +77,9 @@ export default function VersionsPage() {
               <th scope="col">Author</th>
               <th scope="col">Published</th>
               <th scope="col">Hash</th>
+              <th scope="col" className="num">
+                Nodes
+              </th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
               </th>
@@ -73,7 +99,14 @@ export default function VersionsPage() {
                   <div className="muted">{formatAgo(v.createdAt)}</div>
                 </td>
                 <td className="mono small">{shortHash(v.hash)}</td>
+                <td className="num" title="connected nodes serving it (nodes that applied it)">
+                  {nodesOn(v.version)?.connected ?? 0}
+                  {nodesOn(v.version) && nodesOn(v.version)!.total !== nodesOn(v.version)!.connected ? <span className="muted small"> ({nodesOn(v.version)!.total})</span> : null}
+                </td>
                 <td className="actions-cell">
+                  <button type="button" className="btn btn-ghost btn-small" onClick={() => download(v.version)}>
+                    YAML<span className="sr-only"> of v{v.version}</span>
+                  </button>
                   {v.version !== latest &&
                     (confirming === v.version ? (
                       <div className="confirm" role="group" aria-label={`Confirm rollback to v${v.version}`}>

@@ -1,13 +1,8 @@
-import { REDACTED, ZCaBundleSecret, ZListener, ZName, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
+import { ZListener, ZName, ZRateLimitPolicy, ZRouteConfig } from "@switchyard/config-model";
 import { z } from "zod";
+import { ZSecretInput } from "../../../../lib/resource-kinds.ts";
 
 export const ZResourceKind = z.enum(["listeners", "routeConfigs", "secrets", "rateLimitPolicies"]);
-
-/** A tlsCertificate secret may come without its key ("" or "[redacted]"): the stored key is kept. */
-const ZSecretInput = z.discriminatedUnion("type", [
-  ZTlsCertificateSecret.extend({ privateKey: z.union([z.literal(""), z.literal(REDACTED), ZTlsCertificateSecret.shape.privateKey]) }),
-  ZCaBundleSecret,
-]);
 
 /** The resource document, validated with its kind's config-model schema. */
 const ZResourceOfKind = z.discriminatedUnion("kind", [

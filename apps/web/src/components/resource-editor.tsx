@@ -1,0 +1,172 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { stringify } from "yaml";
+import { checkDocument, withLines, type TDocIssue } from "../lib/document-issues.ts";
+import { RESOURCE_KINDS, type TResourceKind } from "../lib/resource-kinds.ts";
+import { useTRPC } from "../lib/trpc.ts";
+import { issuesOf, messageOf } from "../lib/trpc-errors.ts";
+import { useUnsavedChanges } from "../lib/use-unsaved-changes.ts";
+import { CertificateDetails } from "./certificate-details.tsx";
+import { useToast } from "./toaster.tsx";
+
+/**
+ * Edits one resource as a YAML document: every field of config model v1 is editable,
+ * checked as you type with the same config-model schema the server applies, issues
+ * listed with their line and path; the panel beside it shows the document with every
+ * default filled in. The server then validates the whole config and its issues come
+ * back to the same list, with lines.
+ */
+export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: string }) {
+  const meta = RESOURCE_KINDS[kind];
+  const trpc = useTRPC();
+  const router = useRouter();
+  const toast = useToast();
+  const queryClient = useQueryClient();
+  const existing = useQuery({ ...trpc.resources.get.queryOptions({ kind, name: name ?? "" }), enabled: name !== undefined });
+  const [text, setText] = useState<string | null>(name === undefined ? meta.template : null);
+  const [initial, setInitial] = useState<string>(name === undefined ? meta.template : "");
+  const [serverIssues, setServerIssues] = useState<TDocIssue[]>([]);
+  const textarea = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    if (existing.data && text === null) {
+      const yaml = stringify(existing.data.resource);
+      setText(yaml);
+      setInitial(yaml);
+    }
+  }, [existing.data, text]);
+
+  const doc = text ?? "";
+  const dirty = text !== null && text !== initial;
+  useUnsavedChanges(dirty);
+  const check = useMemo(() => checkDocument(meta.schema, doc), [meta.schema, doc]);
+  const [submitted, setSubmitted] = useState(false);
+
+  const onSaved = async (row: { name: string }) => {
+    setInitial(doc);
+    toast.ok(`${name === undefined ? "Created" : "Saved"} ${meta.label.toLowerCase()} "${row.name}"`);
+    await queryClient.invalidateQueries({ queryKey: trpc.pathKey() });
+    router.push(meta.href);
+  };
+  const onError = (err: unknown) => {
+    const issues = issuesOf(err);
+    setServerIssues(issues.length ? withLines(doc, issues) : [{ path: "", message: messageOf(err) }]);
+    toast.error(`Not saved: ${messageOf(err)}`);
+  };
+  const create = useMutation(trpc.resources.create.mutationOptions({ onSuccess: onSaved, onError }));
+  const update = useMutation(trpc.resources.update.mutationOptions({ onSuccess: onSaved, onError }));
+  const pending = create.isPending || update.isPending;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSubmitted(true);
+    setServerIssues([]);
+    if (!check.ok) {
+      toast.error(`Fix ${check.issues.length} issue(s) before saving`);
+      return;
+    }
+    // The discriminated input type is checked by the same schema on the server.
+    const input = { kind, resource: check.value } as never;
+    if (name === undefined) create.mutate(input);
+    else update.mutate({ ...(input as object), name } as never);
+  };
+
+  const goToLine = (line: number | undefined) => {
+    const el = textarea.current;
+    if (!el || line === undefined) return;
+    const lines = doc.split("\n");
+    const start = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
+    el.focus();
+    el.setSelectionRange(start, start + (lines[line - 1]?.length ?? 0));
+  };
+
+  if (name !== undefined && existing.isError) {
+    return (
+      <div className="empty" role="alert">
+        <p>{existing.error.message}</p>
+        <Link href={meta.href} className="btn">
+          Back to {meta.plural.toLowerCase()}
+        </Link>
+      </div>
+    );
+  }
+  if (text === null) return <p className="muted" aria-busy="true">Loading…</p>;
+
+  const clientIssues = check.ok ? [] : check.issues;
+  const shown = [...serverIssues, ...(submitted || dirty ? clientIssues : [])];
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <p className="crumbs">
+            <Link href={meta.href}>{meta.plural}</Link> /
+          </p>
+          <h1>{name ?? `New ${meta.label.toLowerCase()}`}</h1>
+          <p className="muted">{meta.blurb}</p>
+        </div>
+      </div>
+      {existing.data?.usedBy && existing.data.usedBy.length > 0 && (
+        <p className="banner" role="note">
+          Used by {existing.data.usedBy.join(", ")}. Renaming is refused while it is used.
+        </p>
+      )}
+      {existing.data?.certificate && <CertificateDetails info={existing.data.certificate} />}
+      <form className="editor" onSubmit={submit} noValidate>
+        <div className="editor-main">
+          <label htmlFor="resource-document" className="label">
+            {meta.label} (YAML or JSON)
+          </label>
+          {kind === "secrets" && (
+            <p className="hint">
+              The private key is write-only: it shows as <code>[redacted]</code>; leave it so to keep the stored key, or paste a new PEM key.
+            </p>
+          )}
+          <textarea
+            id="resource-document"
+            ref={textarea}
+            className="mono code-input"
+            spellCheck={false}
+            rows={Math.max(14, Math.min(40, doc.split("\n").length + 2))}
+            value={doc}
+            onChange={(e) => setText(e.target.value)}
+            aria-invalid={shown.length > 0}
+            aria-describedby="resource-issues"
+          />
+          <div id="resource-issues">
+            {shown.length > 0 ? (
+              <ul className="issues" aria-label="Issues">
+                {shown.map((i, n) => (
+                  <li key={n} className="field-error" role="alert">
+                    <button type="button" className="linkish" onClick={() => goToLine(i.line)} disabled={i.line === undefined}>
+                      {i.line !== undefined ? `line ${i.line}` : "document"}
+                    </button>{" "}
+                    {i.path && <code>{i.path}</code>} {i.message}
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p className="hint">{check.ok ? "Valid against config model v1." : ""}</p>
+            )}
+          </div>
+          <div className="actions">
+            <button type="submit" className="btn btn-primary" disabled={pending}>
+              {pending ? "Saving…" : name === undefined ? `Create ${meta.label.toLowerCase()}` : `Save ${meta.label.toLowerCase()}`}
+            </button>
+            <Link href={meta.href} className="btn btn-ghost">
+              Cancel
+            </Link>
+            {dirty && <span className="muted small">Unsaved changes</span>}
+          </div>
+        </div>
+        <aside className="editor-side" aria-label="With defaults">
+          <h2>With defaults</h2>
+          <p className="hint">What the proxy will use: your document with every omitted field at its default.</p>
+          <pre className="mono small code-view">{check.ok ? stringify(check.value) : "— fix the issues to see the effective document —"}</pre>
+        </aside>
+      </form>
+    </>
+  );
+}
