@@ -1,0 +1,282 @@
+/**
+ * Every console page's main flow in a real browser, against the real console process, a
+ * real PostgreSQL database, a real proxy node (the CLI in managed mode) and a real
+ * upstream. The tests run in order and build on each other (one working config); each
+ * saves a screenshot of its final page under test-artifacts/console-pages/.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startConsole, type TConsoleHandle } from "../helpers/start-console.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../../..");
+const ARTIFACTS = join(ROOT, "test-artifacts", "console-pages");
+
+let app: TConsoleHandle;
+let browser: Browser;
+let page: Page;
+let upstream: Server;
+let upstreamPort: number;
+let proxy: ChildProcess;
+let listenerPort: number;
+let adminPort: number;
+let cacheDir: string;
+const proxyLog: string[] = [];
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nproxy log:\n${proxyLog.slice(-20).join("\n")}`);
+}
+
+const nav = (name: string | RegExp) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: typeof name === "string" });
+
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ upstream: "pages", path: req.url }));
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  upstreamPort = (upstream.address() as { port: number }).port;
+  [listenerPort, adminPort] = [await freePort(), await freePort()];
+  app = await startConsole();
+  cacheDir = mkdtempSync(join(tmpdir(), "swy-pages-cache-"));
+  proxy = spawn(
+    process.execPath,
+    [join(ROOT, "apps/proxy/bin/switchyard-proxy.js"), "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`, "--node-id", "pages-1", "--admin", `127.0.0.1:${adminPort}`, "--cache-dir", cacheDir],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  for (const s of [proxy.stdout!, proxy.stderr!]) s.on("data", (d: Buffer) => proxyLog.push(...d.toString().split("\n").filter(Boolean)));
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  // Confirmations (delete, unsaved changes) are accepted; the tests check what follows.
+  page.on("dialog", (d) => void d.accept());
+}, 600_000);
+
+afterEach(async (ctx) => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const name = ctx.task.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 60);
+  await page?.screenshot({ path: join(ARTIFACTS, `${name}${ctx.task.result?.state === "fail" ? "-failure" : ""}.png`), fullPage: true }).catch(() => {});
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (proxy && proxy.exitCode === null && proxy.signalCode === null) {
+    const exited = new Promise((r) => proxy.once("exit", r));
+    proxy.kill("SIGTERM");
+    await exited;
+  }
+  await app?.stop();
+  await new Promise((r) => upstream?.close(r));
+  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+});
+
+describe.sequential("console pages in a browser", () => {
+  it("logs in and lands on the overview with an empty fleet", async () => {
+    await page.goto(`${app.url}/`);
+    await page.waitForURL(/\/login/);
+    await page.getByLabel("Email").fill(app.adminEmail);
+    await page.getByLabel("Password").fill(app.adminPassword);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL(/\/overview$/);
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.getByText("Nothing published yet.").waitFor();
+  });
+
+  it("creates a route config, then a listener whose bad port is flagged at its line before saving", async () => {
+    await nav("Route configs").click();
+    await page.getByText("No route configs yet.").waitFor();
+    await page.getByRole("link", { name: "New route config" }).click();
+    // The template is a valid "main" route config with a catch-all virtual host.
+    await page.getByText("Valid against config model v1.").waitFor();
+    await page.getByRole("button", { name: "Create route config" }).click();
+    await page.waitForURL(/\/route-configs$/);
+    await page.locator('tr[data-name="main"]').waitFor();
+
+    await nav("Listeners").click();
+    await page.getByRole("link", { name: "New listener" }).click();
+    const doc = page.getByLabel("Listener (YAML or JSON)");
+    await doc.fill(`name: public\naddress: 127.0.0.1\nport: 70000\nprotocol: http\nrouteConfig: main\n`);
+    // Checked in the browser with config-model's ZListener: path, message and line.
+    const issue = page.getByRole("list", { name: "Issues" }).getByRole("alert").first();
+    await issue.waitFor();
+    expect(await issue.textContent()).toMatch(/line 3.*port.*must be <= 65535/);
+    await doc.fill(`name: public\naddress: 127.0.0.1\nport: ${listenerPort}\nprotocol: http\nrouteConfig: main\n`);
+    // Defaults shown beside the document.
+    await page.getByRole("complementary", { name: "With defaults" }).getByText("maxHeaderBytes: 65536").waitFor();
+    await page.getByRole("button", { name: "Create listener" }).click();
+    await page.waitForURL(/\/listeners$/);
+    await page.getByTestId("toast").getByText('Created listener "public"').waitFor();
+    await page.locator('tr[data-name="public"]').getByText(`127.0.0.1:${listenerPort}`).waitFor();
+    // The route config now shows who uses it.
+    await nav("Route configs").click();
+    await page.locator('tr[data-name="main"]').getByText("listener public").waitFor();
+  });
+
+  it("creates a cluster and a route, refuses deleting the used cluster with the reason, and duplicates and reorders routes", async () => {
+    await nav("Clusters").click();
+    await page.getByRole("link", { name: "New cluster" }).click();
+    await page.getByLabel("Name").fill("backend");
+    await page.getByLabel("Endpoint 1 address").fill("127.0.0.1");
+    await page.getByLabel("Endpoint 1 port").fill(String(upstreamPort));
+    await page.getByRole("button", { name: "Create cluster" }).click();
+    await page.waitForURL(/\/clusters$/);
+
+    await nav("Routes").click();
+    await page.getByRole("link", { name: "New route" }).click();
+    await page.getByLabel("Name").fill("hello");
+    await page.getByLabel("Match kind").selectOption("prefix");
+    await page.getByLabel("Prefix", { exact: true }).fill("/hello");
+    await page.getByLabel("Cluster", { exact: true }).selectOption("backend");
+    await page.getByRole("button", { name: "Create route" }).click();
+    await page.waitForURL(/\/routes$/);
+
+    // Duplicate lands right after the original; moving it up changes the match order.
+    await page.getByRole("button", { name: "Duplicate hello" }).click();
+    await page.getByRole("row", { name: /hello-copy/ }).waitFor();
+    await page.getByRole("button", { name: "Move hello-copy up" }).click();
+    await page.getByTestId("toast").getByText('Moved "hello-copy" to position 1').waitFor();
+    await expect.poll(async () => (await page.getByRole("row", { name: /hello/ }).allTextContents()).map((t) => (t.includes("hello-copy") ? "copy" : "orig"))).toEqual(["copy", "orig"]);
+
+    // The cluster is used by routes: deleting it is refused with the referrers.
+    await page.goto(`${app.url}/clusters/backend`);
+    await page.getByRole("button", { name: "Delete cluster" }).click();
+    await page.getByText(/cluster "backend" is used by route main\/all\/hello/).first().waitFor();
+
+    // Remove the copy again (route edit page) so the tests below see one route.
+    await page.goto(`${app.url}/routes/main/all/hello-copy`);
+    await page.getByRole("button", { name: /Delete route/ }).click();
+    await page.waitForURL(/\/routes$/);
+    await expect.poll(async () => page.getByRole("row", { name: /hello-copy/ }).count()).toBe(0);
+  });
+
+  it("tests requests in the route tester with the reason earlier routes did not match", async () => {
+    await nav("Route tester").click();
+    await page.getByLabel("Host").fill("shop.test");
+    await page.getByLabel("Path").fill("/nope");
+    await page.getByRole("button", { name: "Test" }).click();
+    const result = page.getByTestId("tester-result");
+    await result.getByText("No route matches").waitFor();
+    await result.locator('tr[data-route="hello"]').getByText('path "/nope" does not start with "/hello"').waitFor();
+
+    await page.getByLabel("Path").fill("/hello/world");
+    await page.getByRole("button", { name: "Test" }).click();
+    await result.getByText("Served by route").waitFor();
+    await result.getByTestId("tester-cluster").getByText(`127.0.0.1:${upstreamPort}`).waitFor();
+    expect(await result.getByTestId("tester-cluster").textContent()).toContain("backend");
+  });
+
+  it("publishes with the diff, sees the node apply it, and sends a request through the proxy", async () => {
+    await nav(/Publish/).click();
+    const changes = page.getByRole("list", { name: "Pending changes" });
+    await changes.getByText("backend").waitFor();
+    await changes.getByText("public").waitFor();
+    await page.getByLabel("Message").fill("pages: listener, cluster, route");
+    await page.getByRole("button", { name: "Publish" }).click();
+    await page.getByTestId("publish-result").getByText("Published version 1").waitFor();
+
+    await nav("Nodes").click();
+    const nodeRow = page.locator('tr[data-node-id="pages-1"]');
+    await nodeRow.getByTestId("applied-version").getByText("v1").waitFor({ timeout: 30_000 });
+    await eventually("proxy /ready", async () => ((await fetch(`http://127.0.0.1:${adminPort}/ready`)).ok ? true : undefined));
+    const res = await fetch(`http://127.0.0.1:${listenerPort}/hello/world`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ upstream: "pages", path: "/hello/world" });
+
+    await nav("Overview").click();
+    await page.getByTestId("live-version-overview").getByText("v1").waitFor();
+    await page.getByRole("region", { name: "Versions in use" }).getByText(/v1/).waitFor();
+  });
+
+  it("compares two versions side by side and rolls back, and the proxy follows", async () => {
+    // v2: a direct response route in front.
+    await nav("Routes").click();
+    await page.getByRole("link", { name: "New route" }).click();
+    await page.getByLabel("Name").fill("ping");
+    await page.getByLabel("Match kind").selectOption("path");
+    await page.getByLabel("Path", { exact: true }).fill("/hello/ping");
+    await page.getByText("Direct response", { exact: true }).click();
+    await page.getByLabel("Status").fill("200");
+    await page.getByLabel("Body").fill("pong");
+    await page.getByRole("button", { name: "Create route" }).click();
+    await page.waitForURL(/\/routes$/);
+    await page.getByRole("button", { name: "Move ping up" }).click();
+    await page.getByTestId("toast").getByText('Moved "ping" to position 1').waitFor();
+    await nav(/Publish/).click();
+    await page.getByLabel("Message").fill("pages: ping");
+    await page.getByRole("button", { name: "Publish" }).click();
+    await page.getByTestId("publish-result").getByText("Published version 2").waitFor();
+    await eventually("the proxy to serve v2", async () => ((await (await fetch(`http://127.0.0.1:${listenerPort}/hello/ping`)).text()) === "pong" ? true : undefined));
+
+    await nav("Versions").click();
+    await page.getByLabel("Compare from").selectOption("1");
+    await page.getByLabel("Compare to").selectOption("2");
+    await page.getByRole("button", { name: "Show diff" }).click();
+    const sbs = page.getByTestId("side-by-side");
+    await sbs.getByText("v2", { exact: true }).waitFor();
+    await sbs.locator(".line-changed", { hasText: "pong" }).first().waitFor();
+
+    await page.getByRole("button", { name: "Roll back to v1" }).click();
+    await page.getByRole("button", { name: "Confirm rollback" }).click();
+    await page.getByTestId("toast").getByText("Rolled back: published version 3").waitFor();
+    await eventually("the proxy to serve v3 (= v1)", async () => {
+      const r = await fetch(`http://127.0.0.1:${listenerPort}/hello/ping`);
+      const body = (await r.json().catch(() => null)) as { upstream?: string } | null;
+      return body?.upstream === "pages" ? true : undefined;
+    });
+    await nav("Nodes").click();
+    await page.locator('tr[data-node-id="pages-1"]').getByTestId("applied-version").getByText("v3").waitFor({ timeout: 30_000 });
+  });
+
+  it("imports a YAML file with an error and shows it at its line, then imports a fixed one and sees the diff", async () => {
+    await nav("Import / export").click();
+    const bad = [
+      "listeners:",
+      `  - { name: public, address: 127.0.0.1, port: ${listenerPort}, routeConfig: main }`,
+      "routeConfigs:",
+      "  - name: main",
+      "    virtualHosts:",
+      "      - name: all",
+      '        domains: ["*"]',
+      "        routes:",
+      "          - name: hello",
+      "            match: { prefix: /hello }",
+      "            route: { cluster: userz }",
+      "clusters:",
+      `  - { name: backend, endpoints: [ { address: 127.0.0.1, port: ${upstreamPort} } ] }`,
+      "",
+    ].join("\n");
+    await page.getByLabel("Upload a file").setInputFiles({ name: "bad.yaml", mimeType: "application/yaml", buffer: Buffer.from(bad) });
+    await expect.poll(async () => page.getByLabel("…or paste the document").inputValue()).toContain("userz");
+    await page.getByRole("button", { name: "Check" }).click();
+    const issue = page.getByRole("region", { name: "Import issues" }).locator("li").first();
+    await issue.waitFor();
+    expect(await issue.textContent()).toMatch(/line 11.*routeConfigs\[0\]\.virtualHosts\[0\]\.routes\[0\]\.route\.cluster.*userz/);
+    await page.screenshot({ path: join(ARTIFACTS, "import-error.png"), fullPage: true });
+
+    await page.getByLabel("…or paste the document").fill(bad.replace("userz", "backend").replace("/hello }", "/hi }"));
+    await page.getByRole("button", { name: "Check" }).click();
+    await page.getByRole("region", { name: "Import diff" }).getByText("main").first().waitFor();
+    await page.getByRole("button", { name: "Replace the working config" }).click();
+    await page.getByTestId("toast").getByText(/Imported/).waitFor();
+    await nav("Routes").click();
+    await page.getByRole("row", { name: /prefix \/hi/ }).waitFor();
+  });
+});
