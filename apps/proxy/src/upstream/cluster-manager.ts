@@ -1,4 +1,4 @@
-import type { TCluster } from "@switchyard/config-model";
+import type { TCluster, TSecret } from "@switchyard/config-model";
 import { ClusterRuntime, clusterKey } from "./cluster.ts";
 
 export type TClusterPlan = {
@@ -19,15 +19,15 @@ export class ClusterManager {
   /** Replaced clusters still finishing in-flight requests. */
   readonly #draining = new Set<ClusterRuntime>();
 
-  prepare(clusters: readonly TCluster[]): TClusterPlan {
+  prepare(clusters: readonly TCluster[], secrets: ReadonlyMap<string, TSecret> = new Map()): TClusterPlan {
     const next = new Map<string, ClusterRuntime>();
     const created: ClusterRuntime[] = [];
     for (const c of clusters) {
       const existing = this.#current.get(c.name);
-      const reuse = existing && existing.key === clusterKey(c) ? existing : null;
+      const reuse = existing && existing.key === clusterKey(c, secrets) ? existing : null;
       if (reuse) next.set(c.name, reuse);
       else {
-        const fresh = new ClusterRuntime(c);
+        const fresh = new ClusterRuntime(c, secrets);
         created.push(fresh);
         next.set(c.name, fresh);
       }

@@ -1,6 +1,9 @@
-import type { TCluster } from "@switchyard/config-model";
+import type { TCluster, TSecret } from "@switchyard/config-model";
 import { hashConfig } from "@switchyard/config-model";
+import type { ConnectionOptions } from "node:tls";
 import { Pool } from "undici";
+import { H2Pool } from "./h2-pool.ts";
+import { upstreamTlsOptions } from "./tls-options.ts";
 import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
 
 /**
@@ -18,18 +21,35 @@ export class UpstreamEndpoint {
   readonly weight: number;
   /** "address:port", as the access log's upstreamHost. */
   readonly hostPort: string;
-  readonly pool: Pool;
+  /** undici Pool (http1, or auto = ALPN over TLS) or our H2Pool (http2); same dispatch protocol. */
+  readonly pool: Pool | H2Pool;
+  /** Client TLS options when the cluster has `tls` (also used by TCP and WebSocket tunnels). */
+  readonly tls: ConnectionOptions | null;
   activeRequests = 0;
   successes = 0;
   errors = 0;
 
-  constructor(address: string, port: number, weight: number, cluster: TCluster) {
+  constructor(address: string, port: number, weight: number, cluster: TCluster, secrets: ReadonlyMap<string, TSecret> = new Map()) {
     this.address = address;
     this.port = port;
     this.weight = weight;
     const host = address.includes(":") ? `[${address}]` : address;
     this.hostPort = `${host}:${port}`;
-    this.pool = new Pool(`http://${this.hostPort}`, {
+    this.tls = cluster.tls ? upstreamTlsOptions(cluster.tls, secrets, address) : null;
+    const scheme = this.tls ? "https" : "http";
+    if (cluster.protocol === "http2") {
+      this.pool = new H2Pool({
+        origin: `${scheme}://${this.hostPort}`,
+        connectTimeoutMs: cluster.connectTimeoutMs,
+        idleTimeoutMs: cluster.idleTimeoutMs,
+        ...(this.tls ? { tls: this.tls } : {}),
+      });
+      return;
+    }
+    this.pool = new Pool(`${scheme}://${this.hostPort}`, {
+      // auto: offer h2 and http/1.1 by ALPN (TLS only; over cleartext auto is HTTP/1.1).
+      ...(cluster.protocol === "auto" && this.tls ? { allowH2: true } : {}),
+      ...(this.tls ? { connect: this.tls } : {}),
       // Pipelining off: one request per connection at a time, as DESIGN §5 says.
       pipelining: 1,
       connectTimeout: cluster.connectTimeoutMs,
@@ -52,15 +72,17 @@ export class ClusterRuntime {
   readonly name: string;
   readonly key: string;
   readonly lbPolicy: string;
+  readonly connectTimeoutMs: number;
   readonly endpoints: readonly UpstreamEndpoint[];
   readonly #lb: TLoadBalancer<UpstreamEndpoint>;
   #closed: Promise<void> | null = null;
 
-  constructor(cluster: TCluster) {
+  constructor(cluster: TCluster, secrets: ReadonlyMap<string, TSecret> = new Map()) {
     this.name = cluster.name;
-    this.key = clusterKey(cluster);
+    this.key = clusterKey(cluster, secrets);
     this.lbPolicy = cluster.lbPolicy;
-    this.endpoints = Object.freeze(cluster.endpoints.map((e) => new UpstreamEndpoint(e.address, e.port, e.weight, cluster)));
+    this.connectTimeoutMs = cluster.connectTimeoutMs;
+    this.endpoints = Object.freeze(cluster.endpoints.map((e) => new UpstreamEndpoint(e.address, e.port, e.weight, cluster, secrets)));
     // ringHash/maglev are refused by runtime/unsupported.ts before we get here.
     const policy = cluster.lbPolicy === "random" || cluster.lbPolicy === "leastRequest" ? cluster.lbPolicy : "roundRobin";
     this.#lb = createLoadBalancer(policy, this.endpoints);
@@ -94,7 +116,10 @@ export class ClusterRuntime {
 }
 
 /** Identity of a cluster's runtime: its name plus the fields that shape pools and balancing. */
-export function clusterKey(c: TCluster): string {
+export function clusterKey(c: TCluster, secrets: ReadonlyMap<string, TSecret> = new Map()): string {
   const { name, endpoints, lbPolicy, protocol, connectTimeoutMs, idleTimeoutMs, tls, discovery } = c;
-  return `${name}#${hashConfig({ endpoints, lbPolicy, protocol, connectTimeoutMs, idleTimeoutMs, tls, discovery })}`;
+  // The referenced secrets' content is part of the identity: a rotated CA or client
+  // certificate must build new pools (new connections), not reuse the old TLS options.
+  const tlsSecrets = tls ? [tls.caSecret, tls.clientCertificate].map((n) => (n === undefined ? null : (secrets.get(n) ?? null))) : null;
+  return `${name}#${hashConfig({ endpoints, lbPolicy, protocol, connectTimeoutMs, idleTimeoutMs, tls, discovery, tlsSecrets })}`;
 }

@@ -97,7 +97,7 @@ function compileRoute<C>(
   });
 }
 
-function compileValueMatcher(h: THeaderMatcher | TQueryMatcher, lowerName: boolean): TCompiledValueMatcher {
+export function compileValueMatcher(h: THeaderMatcher | TQueryMatcher, lowerName: boolean): TCompiledValueMatcher {
   const name = lowerName ? h.name.toLowerCase() : h.name;
   const base = { name, invert: h.invert, value: "", regex: null, present: true };
   if (h.exact !== undefined) return Object.freeze({ ...base, kind: "exact", value: h.exact });
@@ -120,6 +120,8 @@ function compileAction<C>(r: TRoute, bindCluster: (name: string) => C): TCompile
       prefixRewrite: a.prefixRewrite ?? null,
       hostRewrite: a.hostRewrite ?? null,
       timeoutMs: a.timeoutMs,
+      allowUpgrade: a.allowUpgrade,
+      upgradeIdleTimeoutMs: a.upgradeIdleTimeoutMs,
     });
   }
   if (r.redirect) {

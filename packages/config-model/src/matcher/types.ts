@@ -28,6 +28,10 @@ export type TCompiledForwardAction<C> = {
   readonly hostRewrite: string | null;
   /** 0 = no timeout. */
   readonly timeoutMs: number;
+  /** HTTP/1.1 Upgrade (WebSocket) tunnels allowed on this route. */
+  readonly allowUpgrade: boolean;
+  /** Upgraded tunnels idle this long are closed; 0 = never. */
+  readonly upgradeIdleTimeoutMs: number;
 };
 
 export type TCompiledRedirectAction = {
