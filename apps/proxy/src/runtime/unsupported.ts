@@ -14,15 +14,6 @@ type TRule = { readonly what: string; readonly find: (config: TConfig) => TPath[
 
 export const UNSUPPORTED_RULES: readonly TRule[] = [
   {
-    what: "listener protocol https / tcp",
-    find: (c) => c.listeners.flatMap((l, i) => (l.protocol !== "http" ? [["listeners", i, "protocol"]] : [])),
-  },
-  { what: "listener tls", find: (c) => c.listeners.flatMap((l, i) => (l.tls ? [["listeners", i, "tls"]] : [])) },
-  {
-    what: "listener httpFilters (cors, jwtAuthn, rbac)",
-    find: (c) => c.listeners.flatMap((l, i) => l.httpFilters.map((_, j): TPath => ["listeners", i, "httpFilters", j])),
-  },
-  {
     what: "virtual host rateLimit",
     find: (c) =>
       c.routeConfigs.flatMap((rc, i) =>
@@ -60,14 +51,10 @@ export const UNSUPPORTED_RULES: readonly TRule[] = [
       c.clusters.flatMap((cl, i): TPath[] => (cl.lbPolicy === "ringHash" || cl.lbPolicy === "maglev" ? [["clusters", i, "lbPolicy"]] : [])),
   },
   {
-    what: "cluster protocol http2 / auto",
-    find: (c) => c.clusters.flatMap((cl, i): TPath[] => (cl.protocol !== "http1" ? [["clusters", i, "protocol"]] : [])),
-  },
-  {
-    what: "cluster tls, healthCheck, outlierDetection, circuitBreakers",
+    what: "cluster healthCheck, outlierDetection, circuitBreakers",
     find: (c) =>
       c.clusters.flatMap((cl, i) =>
-        (["tls", "healthCheck", "outlierDetection", "circuitBreakers"] as const)
+        (["healthCheck", "outlierDetection", "circuitBreakers"] as const)
           .filter((k) => cl[k] !== undefined)
           .map((k): TPath => ["clusters", i, k]),
       ),
