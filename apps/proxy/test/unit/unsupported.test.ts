@@ -79,10 +79,6 @@ describe("unsupported-feature check", () => {
     expect(issues.every((i) => i.message === UNSUPPORTED_MESSAGE)).toBe(true);
     expect(issues.map((i) => i.path).sort()).toEqual(
       [
-        "listeners[1].protocol",
-        "listeners[2].protocol",
-        "listeners[1].tls",
-        "listeners[0].httpFilters[0]",
         "routeConfigs[0].virtualHosts[0].rateLimit",
         "routeConfigs[0].virtualHosts[0].routes[0].route.rateLimit",
         "routeConfigs[0].virtualHosts[0].routes[0].route.retryPolicy",
@@ -91,8 +87,6 @@ describe("unsupported-feature check", () => {
         "routeConfigs[0].virtualHosts[0].routes[0].route.idleTimeoutMs",
         "clusters[1].discovery",
         "clusters[0].lbPolicy",
-        "clusters[0].protocol",
-        "clusters[0].tls",
         "clusters[0].healthCheck",
         "clusters[0].outlierDetection",
         "clusters[0].circuitBreakers",
