@@ -51,14 +51,15 @@ export function probeGrpcHealth(
     stream.on("trailers", (t) => (headStatus = (t["grpc-status"] as string | undefined) ?? headStatus));
     // A dying session fails its streams first (CANCEL): report the session's cause when there is one.
     stream.on("error", (err: Error & { code?: string }) => setImmediate(() => done(false, sessionError ?? `stream error: ${err.code ?? err.message}`)));
-    stream.on("close", () => {
+    stream.on("close", () => setImmediate(onClose));
+    const onClose = () => {
       if (settled) return;
-      if (headStatus === undefined) return done(false, "no grpc-status");
+      if (headStatus === undefined) return done(false, sessionError ?? "no grpc-status");
       if (headStatus !== "0") return done(false, `grpc-status ${headStatus}`);
       const status = decodeServingStatus(Buffer.concat(chunks));
       if (status === 1) return done(true, "SERVING");
       done(false, `status ${SERVING_STATUS[status ?? -1] ?? String(status)}`);
-    });
+    };
     stream.end(encodeRequest(opts.serviceName));
   });
 }
