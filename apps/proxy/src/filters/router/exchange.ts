@@ -228,7 +228,9 @@ class Exchange {
       this.timeoutMs = timeoutMs;
       this.timer = setTimeout(onRouteTimeout, timeoutMs, this);
     }
-    endpoint.pool.dispatch({ method: this.method, path, headers, body }, this);
+    // undici would derive SNI from the Host header; the cluster's tls.sni wins.
+    const servername = endpoint.tls?.servername;
+    endpoint.pool.dispatch(servername ? { method: this.method, path, headers, body, servername } : { method: this.method, path, headers, body }, this);
   }
 
   /** Chunked request bodies have no length up front: count them as they stream through. */
