@@ -28,6 +28,8 @@ export type TDispatchOptions = {
   /** Flat [name, value, ...] list, lower-case names, no connection-specific fields. */
   headers: string[];
   body: Readable | AsyncIterable<Buffer> | null;
+  /** TLS server name (undici pools; the H2Pool takes it from its TLS options). */
+  servername?: string;
 };
 
 /** Fields RFC 9113 §8.2.2 forbids in HTTP/2 (the caller strips most; this is the last guard). */
