@@ -5,9 +5,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { APT_ENV, BENCH_SECONDS } from "./env.ts";
 
 export const run = promisify(execFile);
-export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+export const SECONDS = BENCH_SECONDS;
 export type TRow = { target: string; rps: number; p50: number; p99: number };
 
 async function has(bin: string): Promise<boolean> {
@@ -20,7 +21,7 @@ export async function ensureTools(): Promise<void> {
   if (!(await has("h2load"))) missing.push("nghttp2-client");
   if (!(await has("wrk"))) missing.push("wrk");
   if (!(await has("nginx")) && !(await run("sh", ["-c", "test -x /usr/sbin/nginx"]).then(() => true, () => false))) missing.push("nginx-light");
-  if (missing.length) await run("apt-get", ["install", "-y", ...missing], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  if (missing.length) await run("apt-get", ["install", "-y", ...missing], { env: APT_ENV });
 }
 
 /** A small fixed-size HTTP/1.1 upstream (the same one behind both proxies). */

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import http2, { type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
+import http2, { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
@@ -43,7 +43,6 @@ export class HttpListener {
   readonly key: string;
   readonly server: Server | Http2SecureServer;
   current: TCompiledListener;
-  readonly #h2: Http2Server | null = null;
   readonly #sessions = new Set<ServerHttp2Session>();
   #closing: Promise<void> | null = null;
 
@@ -102,7 +101,6 @@ export class HttpListener {
     h1.on("upgrade", onUpgrade);
     const h2 = http2.createServer({ maxSessionMemory: 64 }, onRequest);
     h2.on("session", trackSession);
-    this.#h2 = h2;
     // Replace node:http's own connection listener with a sniffer that hands the socket to
     // HTTP/1.1 (that listener) or to the h2c server. node:http keeps its connection
     // tracking, timeouts and maxConnections because the socket still arrives through it.

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createServer as createHttpsServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPki, type TLeaf, type TPki } from "../helpers/certs.ts";
@@ -48,7 +48,7 @@ beforeAll(async () => {
   up = await startUpstream("plain");
   // An upstream that requires a client certificate signed by our CA.
   tlsUp = createHttpsServer({ cert: upstreamCert.cert, key: upstreamCert.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    const sock = req.socket as import("node:tls").TLSSocket;
+    const sock = req.socket as TLSSocket;
     tlsUpSeen.push({ authorized: sock.authorized, cn: String(sock.getPeerCertificate().subject?.CN) });
     res.end(`tls-upstream ${req.url}`);
   });
