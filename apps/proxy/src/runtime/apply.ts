@@ -36,6 +36,7 @@ export type TRuntimeDeps = {
 /**
  * The apply pipeline (DESIGN §2.4), one version at a time:
  *   validateConfig -> header values writable by node:http -> unsupported-feature check -> prepare clusters (reuse unchanged)
+ *   -> warm new clusters (first discovery answer, bounded)
  *   -> compile route tables -> bind new listeners (all or nothing)
  *   -> swap (one synchronous step: runtime reference + every listener's compiled version)
  *   -> close removed listeners, drain removed clusters -> write the cache.
@@ -82,6 +83,7 @@ export class RuntimeManager {
     let listenerPlan: TListenerPlan | null = null;
     try {
       clusterPlan = clusters.prepare(config.clusters, secretMap(config));
+      await clusters.warm(clusterPlan);
       const compiled = compileListeners(config, clusterPlan.clusters);
       listenerPlan = await listeners.prepare(compiled);
       const runtime: TRuntime = Object.freeze({

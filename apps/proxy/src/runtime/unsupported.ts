@@ -42,10 +42,6 @@ export const UNSUPPORTED_RULES: readonly TRule[] = [
     },
   },
   {
-    what: "cluster discovery other than static",
-    find: (c) => c.clusters.flatMap((cl, i): TPath[] => (cl.discovery !== "static" ? [["clusters", i, "discovery"]] : [])),
-  },
-  {
     what: "cluster lbPolicy ringHash / maglev",
     find: (c) =>
       c.clusters.flatMap((cl, i): TPath[] => (cl.lbPolicy === "ringHash" || cl.lbPolicy === "maglev" ? [["clusters", i, "lbPolicy"]] : [])),
