@@ -55,8 +55,9 @@ export function createDnsSource(cluster: TCluster, sink: TDiscoverySink): TDisco
         if (a.ttlMs !== null && a.ttlMs > 0) minTtl = Math.min(minTtl ?? Infinity, a.ttlMs);
       }
     });
-    if (errors.length) sink.fail(errors.join("; "));
-    if (errors.length < names.length || last.some((l) => l !== null)) {
+    // Publish when any name answered (names that failed contribute their last addresses);
+    // then report the failures, so a partial failure still shows as the cluster's error.
+    if (errors.length < names.length) {
       if (cluster.discovery === "logicalDns") {
         const first = last[0]?.[0] ?? null;
         if (first !== null && first !== current) {
@@ -74,6 +75,7 @@ export function createDnsSource(cluster: TCluster, sink: TDiscoverySink): TDisco
         sink.update(endpoints);
       }
     }
+    if (errors.length) sink.fail(errors.join("; "));
     const delay = Math.max(MIN_REFRESH_MS, Math.min(cluster.dnsRefreshMs, minTtl ?? Infinity));
     timer = setTimeout(() => void round(), delay);
     timer.unref();
