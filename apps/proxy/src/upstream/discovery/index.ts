@@ -31,6 +31,8 @@ export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps): void 
   const sink: TDiscoverySink = {
     update(endpoints: readonly TEndpoint[], meta) {
       const r = rt.setEndpoints(endpoints);
+      // Some sources learn more about where they read from once started (e.g. the kubeconfig context).
+      status.source = source.describe();
       status.updatedAt = Date.now();
       status.updates++;
       if (meta?.version !== undefined) status.endpointsVersion = meta.version;
@@ -44,6 +46,7 @@ export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps): void 
     },
     fail(error: string) {
       status.failures++;
+      status.source = source.describe();
       const first = status.lastError !== error;
       status.lastError = error;
       deps.counted(rt.name, cluster.discovery, "failure");
