@@ -3,6 +3,7 @@ import { listNodeClusterStatus } from "@switchyard/db";
 import { freePort } from "../../proxy/test/helpers/free-port.ts";
 import { startLoad, startNamedServer, waitFor, type TNamedServer } from "../../proxy/test/helpers/load.ts";
 import { startProxy, type TProxyProcess } from "../../proxy/test/helpers/start-proxy.ts";
+import { getClusterEndpointsView, setManagedEndpoints } from "../src/server/services/cluster-endpoints.ts";
 import { startCpServer, type TCpServer } from "./helpers/cp-server.ts";
 
 /**
@@ -90,6 +91,18 @@ describe("eds: endpoints pushed by the console", () => {
     expect(status.source).toBe("eds (console)");
     expect(status.endpoints.map((e) => e.port).sort((x, y) => x - y)).toEqual([a.port, b.port].sort((x, y) => x - y));
     expect(status.endpoints.every((e) => e.health === "healthy")).toBe(true);
+
+    // What the console's cluster page shows (the tRPC clusters.endpoints procedure's service).
+    const view = await getClusterEndpointsView(cp.db, "api");
+    expect(view.origin).toContain("managed in the console");
+    expect(view.managed?.version).toBe(1);
+    expect(view.nodes).toHaveLength(1);
+    expect(view.nodes[0]).toMatchObject({ nodeId: "eds-node", connected: true, source: "eds (console)", endpointsVersion: 1, lastError: null });
+    expect(view.nodes[0]?.endpoints.map((e) => e.health)).toEqual(["healthy", "healthy"]);
+    const fixed = await getClusterEndpointsView(cp.db, "fixed");
+    expect(fixed.origin).toBe("static endpoints in the config");
+    expect(fixed.managed).toBeNull();
+    await expect(setManagedEndpoints(cp.db, "someone", "fixed", [])).rejects.toMatchObject({ code: "CONFLICT" });
   }, 30_000);
 
   it("refuses endpoints for unknown or non-eds clusters and invalid endpoints, naming the field", async () => {
