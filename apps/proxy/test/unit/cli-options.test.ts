@@ -25,6 +25,7 @@ describe("CLI options", () => {
       workers: 1,
       accessLog: null,
       cacheDir: null,
+      discovery: { consulUrl: "http://127.0.0.1:8500", consulToken: null, kubernetes: null },
     });
   });
 
