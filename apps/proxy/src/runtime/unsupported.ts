@@ -42,6 +42,12 @@ export const UNSUPPORTED_RULES: readonly TRule[] = [
     },
   },
   {
+    // The h2 pool dials the host name itself; logicalDns needs our per-connection resolver.
+    what: "cluster protocol http2 with discovery logicalDns",
+    find: (c) =>
+      c.clusters.flatMap((cl, i): TPath[] => (cl.discovery === "logicalDns" && cl.protocol === "http2" ? [["clusters", i, "protocol"]] : [])),
+  },
+  {
     what: "cluster lbPolicy ringHash / maglev",
     find: (c) =>
       c.clusters.flatMap((cl, i): TPath[] => (cl.lbPolicy === "ringHash" || cl.lbPolicy === "maglev" ? [["clusters", i, "lbPolicy"]] : [])),
