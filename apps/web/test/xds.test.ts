@@ -74,7 +74,7 @@ describe("xds hub", () => {
     await expect(connectNode(cp.wsUrl)).rejects.toThrow("HTTP 401");
     await expect(connectNode(cp.wsUrl, { authorization: "Bearer nope" })).rejects.toThrow("HTTP 401");
     const refused = cp.logs.filter((l) => l.event === "xds_unauthorized");
-    expect(refused.map((l) => l.fields?.reason)).toEqual(["missing Authorization: Bearer <node token>", "wrong node token"]);
+    expect(refused.map((l) => l.fields?.reason)).toEqual(["missing Authorization: Bearer <node token>", "unknown or revoked node token"]);
   });
 
   it("sends the latest snapshot after hello and records the node", async () => {
