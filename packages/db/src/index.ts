@@ -2,7 +2,14 @@ export { createDb, transaction, lockConfig, type Db, type Tx } from "./client.ts
 export { migrateDatabase, MigrationError } from "./migrate.ts";
 export { startEmbeddedPostgres, type TEmbeddedPostgres } from "./embedded.ts";
 export { DbError, VersionNotFoundError, StoredConfigError } from "./errors.ts";
-export { getWorkingConfig, getWorkingConfigRevision, replaceWorkingConfig, type TReplaceResult } from "./working-config.ts";
+export {
+  getWorkingConfig,
+  getWorkingConfigRevision,
+  replaceWorkingConfig,
+  changesSince,
+  type TReplaceResult,
+  type TRevisionChange,
+} from "./working-config.ts";
 export {
   publishVersion,
   rollbackToVersion,

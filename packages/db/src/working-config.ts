@@ -40,7 +40,7 @@ export async function getWorkingConfig(db: Db): Promise<{ config: TConfig; revis
 export async function replaceWorkingConfig(
   db: Db,
   input: unknown,
-  opts: { actor: string; expectedRevision?: number },
+  opts: { actor: string; expectedRevision?: number; ip?: string | null },
 ): Promise<TReplaceResult> {
   const validated = validateConfig(input);
   if (!validated.ok) return { ok: false, issues: validated.issues };
@@ -56,12 +56,34 @@ export async function replaceWorkingConfig(
     const diff = diffConfigs(before.config, config);
     await appendAudit(tx, {
       actor: opts.actor,
+      ip: opts.ip ?? null,
       action: AUDIT_ACTIONS.replaceWorkingConfig,
       target: "working-config",
       details: { revision, hash: hashConfig(config), diff: diff.empty ? [] : formatDiff(diff).split("\n") },
     });
     return { ok: true as const, config, revision };
   });
+}
+
+export type TRevisionChange = { revision: number; actor: string; at: Date; diff: string[] };
+
+/**
+ * What changed the working config after `revision`, newest last, from the audit rows
+ * every write leaves (who, when, which resources and fields): the body of a 409.
+ */
+export async function changesSince(db: Db, revision: number, limit = 50): Promise<TRevisionChange[]> {
+  const rows = await db.prisma.auditLog.findMany({
+    where: { action: { in: [AUDIT_ACTIONS.replaceWorkingConfig, AUDIT_ACTIONS.rollback] } },
+    orderBy: { id: "desc" },
+    take: limit,
+  });
+  const out: TRevisionChange[] = [];
+  for (const r of rows) {
+    const d = (r.details ?? {}) as { revision?: unknown; diff?: unknown };
+    if (typeof d.revision !== "number" || d.revision <= revision) continue;
+    out.push({ revision: d.revision, actor: r.actor, at: r.at, diff: Array.isArray(d.diff) ? d.diff.map(String) : [] });
+  }
+  return out.reverse();
 }
 
 /** The current revision of the working config (0 before the first write). */
