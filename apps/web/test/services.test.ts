@@ -130,18 +130,18 @@ describe("working-config services", () => {
     const first = await pendingDiff(t.db);
     expect(first.liveVersion).toBeNull();
     expect(first.diff.clusters.added).toEqual(["backend", "other", "third"]);
-    const v1 = await publish(t.db, actor, "first");
+    const v1 = await publish(t.db, { actor, ip: null }, { message: "first" });
     expect(v1).toMatchObject({ version: 1, unchanged: false });
     expect((await pendingDiff(t.db)).diff.empty).toBe(true);
 
     await createCluster(t.db, actor, cluster({ name: "fourth", endpoints: [{ address: "10.0.0.3", port: 80 }] }));
     const diff = await pendingDiff(t.db);
     expect(diff).toMatchObject({ liveVersion: 1, diff: { empty: false, clusters: { added: ["fourth"] } } });
-    await publish(t.db, actor, "second");
+    await publish(t.db, { actor, ip: null }, { message: "second" });
 
-    const rolled = await rollback(t.db, actor, 1);
+    const rolled = await rollback(t.db, { actor, ip: null }, 1);
     expect(rolled.version).toBe(3);
     expect((await listWorkingClusters(t.db)).map((c) => c.name)).toEqual(["backend", "other", "third"]);
-    expect((await failure(rollback(t.db, actor, 99))).code).toBe("NOT_FOUND");
+    expect((await failure(rollback(t.db, { actor, ip: null }, 99))).code).toBe("NOT_FOUND");
   });
 });
