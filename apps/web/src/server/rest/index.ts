@@ -92,7 +92,10 @@ async function authenticate(req: IncomingMessage, deps: TRestDeps): Promise<TPri
   if (deps.apiToken && bearerTokenMatches(req.headers.authorization, deps.apiToken)) return { actor: API_ACTOR, scope: "write", ip };
   const token = bearerToken(req.headers.authorization);
   const owner = token ? await authenticateApiToken(deps.db, token) : null;
-  if (!owner) throw new RestError(401, "SWY_REST_UNAUTHORIZED", "invalid or revoked API token", { headers: challenge });
+  if (!owner) {
+    const hint = deps.apiToken ? "" : " (SWITCHYARD_API_TOKEN is not set on this console: use a token created on its Tokens page)";
+    throw new RestError(401, "SWY_REST_UNAUTHORIZED", `invalid or revoked API token${hint}`, { headers: challenge });
+  }
   const scope = owner.scope === "write" && owner.role !== "viewer" ? "write" : "read";
   return { actor: `${owner.email} (token ${owner.tokenName})`, scope, ip };
 }
