@@ -78,13 +78,12 @@ async function login(email: string, password: string): Promise<string> {
 let adminCookie = "";
 let viewerCookie = "";
 let editorCookie = "";
-let viewerId = "";
 const certificate = makeCertificate(10);
 
 beforeAll(async () => {
   t = await createTestDatabase();
   await ensureAdminUser(t.db, "admin@switchyard.test", "admin-password");
-  viewerId = (await createUser(t.db, { email: "viewer@switchyard.test", password: "viewer-password", role: "viewer" })).id;
+  await createUser(t.db, { email: "viewer@switchyard.test", password: "viewer-password", role: "viewer" });
   await createUser(t.db, { email: "editor@switchyard.test", password: "editor-password", role: "editor" });
   const restHandler = createRestHandler({ db: t.db, apiToken: ENV_TOKEN, log });
   const trpcHandler = createTrpcHandler({ db: t.db, log });

@@ -67,7 +67,7 @@ const ZRawOptions = z.object({
   group: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters").default("default"),
   token: z.string().min(1, "must not be empty").optional(),
   label: z
-    .array(z.string().regex(/^[A-Za-z0-9._\/-]{1,63}=[^,]{0,200}$/, "must be KEY=VALUE (key: letters, digits, . _ / -; value without commas)"))
+    .array(z.string().regex(/^[A-Za-z0-9._/-]{1,63}=[^,]{0,200}$/, "must be KEY=VALUE (key: letters, digits, . _ / -; value without commas)"))
     .default([]),
   "cache-dir": z.string().min(1, "must name a directory").optional(),
   admin: ZHostPort.default({ host: "127.0.0.1", port: 9901 }),
