@@ -63,7 +63,17 @@ export async function rollbackToVersion(db: Db, version: number, opts: { actor: 
     const validated = validateConfig(openSnapshot(target.snapshot, db.secrets));
     // An old snapshot the current model refuses cannot be served again; say why.
     if (!validated.ok) throw new ConfigValidationError(validated.issues);
-    await writeWorkingConfig(tx, validated.config, opts.actor, db.secrets);
+    const before = await readWorkingConfig(tx, { validate: false, box: db.secrets });
+    const revision = await writeWorkingConfig(tx, validated.config, opts.actor, db.secrets);
+    // The working config was replaced too: audited like any replace (forms detect stale edits from it).
+    const reset = diffConfigs(before.config, validated.config);
+    await appendAudit(tx, {
+      actor: opts.actor,
+      ip: opts.ip ?? null,
+      action: AUDIT_ACTIONS.replaceWorkingConfig,
+      target: "working-config",
+      details: { revision, hash: hashConfig(validated.config), rollbackTo: version, diff: reset.empty ? [] : formatDiff(reset).split("\n") },
+    });
     const { version: created, hash } = await insertVersion(tx, validated.config, db.secrets, {
       actor: opts.actor,
       ip: opts.ip ?? null,
