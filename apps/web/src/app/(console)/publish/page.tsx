@@ -77,13 +77,14 @@ export default function PublishPage() {
 
       {publish.data && (
         <p className="banner banner-ok" role="status" data-testid="publish-result">
-          {publish.data.unchanged ? (
-            <>Nothing to publish: version {publish.data.version} already has this content.</>
-          ) : publish.data.rolloutId !== null ? (
+          {publish.data.rolloutId !== null ? (
             <>
-              Published version {publish.data.version} ({publish.data.hash.slice(0, 12)}) to the canary group. Watch it, promote it or roll it back on the{" "}
+              Published version {publish.data.version} ({publish.data.hash.slice(0, 12)}) to the canary group
+              {publish.data.unchanged ? " (same content as the previous version)" : ""}. Watch it, promote it or roll it back on the{" "}
               <Link href={`/rollouts?id=${publish.data.rolloutId}`}>Rollouts</Link> page.
             </>
+          ) : publish.data.unchanged ? (
+            <>Nothing to publish: version {publish.data.version} already has this content.</>
           ) : (
             <>
               Published version {publish.data.version} ({publish.data.hash.slice(0, 12)}). Watch it roll out on the <Link href="/nodes">Nodes</Link> page.
