@@ -309,6 +309,13 @@ describe("secrets", () => {
       ["rollouts.list", undefined],
       ["clusters.list", undefined],
       ["routes.list", undefined],
+      // The resource pages (issue #6) read secrets too.
+      ["resources.list", { kind: "secrets" }],
+      ["resources.get", { kind: "secrets", name: "shop-cert" }],
+      ["versions.get", { version: 1 }],
+      ["versions.compare", { a: 1, b: 1 }],
+      ["config.export", undefined],
+      ["overview.get", undefined],
     ] as const) {
       const r = await trpc(path, input, { query: true, cookie: adminCookie });
       expect(r.status, path).toBe(200);
