@@ -275,6 +275,10 @@ describe("xds hub across console replicas", () => {
       expect(pushed).toMatchObject({ version: v.version, hash: v.hash });
       expect(replica.xds.connectedNodeIds()).toEqual(["node-on-replica"]);
       expect(cp.xds.connectedNodeIds()).toEqual([]);
+      // Another replica starting does not mark the nodes of this one disconnected.
+      const third = await startCpServer({ database: cp.database });
+      await third.close();
+      expect((await getNode(cp.db, "node-on-replica"))?.connected).toBe(true);
       node.ws.terminate();
       await waitFor(() => replica.xds.connectedNodeIds().length === 0, "replica node gone");
     } finally {

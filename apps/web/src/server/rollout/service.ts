@@ -20,6 +20,8 @@ import { checkRollout } from "./guard.ts";
 
 /** A node that serves another version than its target for longer than this drifts. */
 export const DRIFT_AFTER_MS = 30_000;
+/** Connected nodes are touched on every heartbeat pong (15 s); 4 missed beats mean its console is gone. */
+export const STALE_AFTER_MS = 60_000;
 
 export async function onNodeNack(db: Db, node: { nodeId: string; group: string }, version: number, error: string): Promise<boolean> {
   for (const r of await listActiveRollouts(db)) {
@@ -56,6 +58,8 @@ export async function nodesWithTargets(db: Db, nowMs = Date.now()): Promise<TNod
     const behind = target !== null && n.appliedVersion !== target.version;
     return {
       ...n,
+      // A row still "connected" whose console died stops being refreshed by heartbeats.
+      connected: n.connected && n.lastSeen !== null && nowMs - n.lastSeen.getTime() < STALE_AFTER_MS,
       targetVersion: target?.version ?? null,
       pendingVersion: behind ? target.version : null,
       drifting: behind && nowMs - target.since.getTime() > DRIFT_AFTER_MS,

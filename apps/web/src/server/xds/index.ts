@@ -50,8 +50,9 @@ export type TXdsServer = {
  * the other listeners of the same server.
  */
 export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<TXdsServer> {
-  // This replica just started, so none of the nodes it knew are connected to it any more.
-  await markAllNodesDisconnected(deps.db);
+  // Rows left connected by a console that died are reset; nodes other replicas serve are
+  // touched on every heartbeat, so only rows silent for 4 heartbeats count as stale.
+  await markAllNodesDisconnected(deps.db, { staleAfterMs: 4 * (deps.heartbeatIntervalMs ?? 15_000) });
 
   const hub = new XdsHub({
     db: deps.db,
