@@ -315,9 +315,9 @@ describe.sequential("console pages in a browser", () => {
     await page.getByLabel("Header matcher 1 name").fill("X Canary");
     await page.getByLabel("Header matcher 1 value").fill("1");
     await page.getByLabel("Retry policy").check();
-    await expect(page.getByLabel("Retries").getAttribute("placeholder")).resolves.toBe("1");
+    await expect(page.getByLabel("Retries", { exact: true }).getAttribute("placeholder")).resolves.toBe("1");
     await page.getByLabel("connect-failure").check();
-    await page.getByLabel("Retries").fill("2");
+    await page.getByLabel("Retries", { exact: true }).fill("2");
     await page.getByRole("button", { name: "Create route" }).click();
     // A header name with a space: ZRoute in the browser flags the matcher's row.
     await page.locator('[data-field-error="header-matchers-0"]').first().waitFor();
@@ -330,7 +330,7 @@ describe.sequential("console pages in a browser", () => {
     await page.goto(`${app.url}/routes/main/all/canary`);
     await expect(page.getByLabel("Header matcher 1 name").inputValue()).resolves.toBe("x-canary");
     await expect(page.getByLabel("Per-try timeout (ms)").inputValue()).resolves.toBe("0");
-    await expect(page.getByLabel("Retries").inputValue()).resolves.toBe("2");
+    await expect(page.getByLabel("Retries", { exact: true }).inputValue()).resolves.toBe("2");
 
     // Route tester: without the header the route is skipped with the reason; with it, it serves.
     await nav("Route tester").click();
@@ -345,20 +345,40 @@ describe.sequential("console pages in a browser", () => {
     await result.getByText("Served by route").waitFor();
     await result.locator('tr[data-route="canary"]').getByText("matched").waitFor();
 
+    // This proxy build refuses retries and outlier detection (apps/proxy/src/runtime/unsupported.ts):
+    // the version is published with them, the node nacks it, and the Nodes page says why.
     await publishFromDialog("pages: canary route with retries", 4, async (dialog) => {
       await dialog.getByRole("list", { name: "Pending changes" }).getByText("backend").waitFor();
     });
+    const v4 = await (await fetch(`${app.url}/api/v1/versions/4?format=yaml`, { headers: { authorization: `Bearer ${app.apiToken}` } })).text();
+    expect(v4).toMatch(/name: x-canary\s+exact: "?1"?/);
+    expect(v4).toMatch(/retryPolicy:\s+retryOn:\s+- 5xx\s+- connect-failure\s+numRetries: 2/);
+    expect(v4).toMatch(/consecutive5xx: 7/);
     await nav("Nodes").click();
-    await page.locator('tr[data-node-id="pages-1"]').getByTestId("applied-version").getByText("v4").waitFor({ timeout: 30_000 });
+    const nodeRow = page.locator('tr[data-node-id="pages-1"]');
+    await nodeRow.getByText(/nack v4 .*retryPolicy.*not supported yet/).waitFor({ timeout: 30_000 });
+    await nodeRow.getByTestId("applied-version").getByText("v3").waitFor();
+
+    // Drop them in the forms again, publish v5: the node applies it and the header matcher routes traffic.
+    await page.goto(`${app.url}/routes/main/all/canary`);
+    await page.getByLabel("Retry policy").uncheck();
+    await page.getByRole("button", { name: "Save route" }).click();
+    await page.waitForURL(/\/routes$/);
+    await page.goto(`${app.url}/clusters/backend`);
+    await page.getByLabel("Eject endpoints that keep failing").uncheck();
+    await page.getByLabel("Custom limits").uncheck();
+    await page.getByRole("button", { name: "Save cluster" }).click();
+    await page.waitForURL(/\/clusters$/);
+    await publishFromDialog("pages: canary route", 5);
+    await nav("Nodes").click();
+    await nodeRow.getByTestId("applied-version").getByText("v5").waitFor({ timeout: 30_000 });
     const dump = (await (await fetch(`http://127.0.0.1:${adminPort}/config_dump`)).json()) as {
       version: number;
-      config: { routeConfigs: { virtualHosts: { routes: { name: string; match: unknown; route?: { retryPolicy?: unknown } }[] }[] }[]; clusters: { name: string; outlierDetection?: { consecutive5xx: number } }[] };
+      config: { routeConfigs: { virtualHosts: { routes: { name: string; match: unknown }[] }[] }[] };
     };
-    expect(dump.version).toBe(4);
+    expect(dump.version).toBe(5);
     const canary = dump.config.routeConfigs[0]!.virtualHosts[0]!.routes.find((r) => r.name === "canary");
     expect(canary?.match).toMatchObject({ prefix: "/canary", headers: [{ name: "x-canary", exact: "1", invert: false }] });
-    expect(canary?.route?.retryPolicy).toEqual({ retryOn: ["5xx", "connect-failure"], numRetries: 2, perTryTimeoutMs: 0, backoff: { baseMs: 25, maxMs: 250 }, retriableStatusCodes: [] });
-    expect(dump.config.clusters.find((c) => c.name === "backend")?.outlierDetection?.consecutive5xx).toBe(7);
     expect((await fetch(`http://127.0.0.1:${listenerPort}/canary/a`)).status).toBe(404);
     const res = await fetch(`http://127.0.0.1:${listenerPort}/canary/a`, { headers: { "x-canary": "1" } });
     expect(res.status).toBe(200);
