@@ -289,7 +289,7 @@ describe.sequential("console pages in a browser", () => {
     await page.getByRole("row", { name: /prefix \/hi/ }).waitFor();
   });
 
-  it("edits cluster settings and creates a route with a header matcher and a retry policy in the forms, tests it, publishes it and the proxy applies it", async () => {
+  it("edits cluster settings and creates a route with a header matcher and a retry policy in the forms, tests it, publishes it (the node nacks the unsupported retries with the reason), then the proxy serves it", async () => {
     // Cluster: outlier detection and circuit breakers, defaults shown, one value changed.
     await page.goto(`${app.url}/clusters/backend`);
     await page.getByLabel("Eject endpoints that keep failing").check();
@@ -334,7 +334,8 @@ describe.sequential("console pages in a browser", () => {
 
     // Route tester: without the header the route is skipped with the reason; with it, it serves.
     await nav("Route tester").click();
-    await page.getByLabel("Path").fill("/canary/a");
+    await page.waitForURL(/\/tester$/);
+    await page.getByLabel("Path", { exact: true }).fill("/canary/a");
     await page.getByRole("button", { name: "Test" }).click();
     const result = page.getByTestId("tester-result");
     await result.locator('tr[data-route="canary"]').getByText(/x-canary is absent, must equal "1"/).waitFor();
@@ -356,7 +357,7 @@ describe.sequential("console pages in a browser", () => {
     expect(v4).toMatch(/consecutive5xx: 7/);
     await nav("Nodes").click();
     const nodeRow = page.locator('tr[data-node-id="pages-1"]');
-    await nodeRow.getByText(/nack v4 .*retryPolicy.*not supported yet/).waitFor({ timeout: 30_000 });
+    await nodeRow.getByText(/nack v4 .*retryPolicy.*not supported yet/s).waitFor({ timeout: 30_000 });
     await nodeRow.getByTestId("applied-version").getByText("v3").waitFor();
 
     // Drop them in the forms again, publish v5: the node applies it and the header matcher routes traffic.
@@ -383,5 +384,5 @@ describe.sequential("console pages in a browser", () => {
     const res = await fetch(`http://127.0.0.1:${listenerPort}/canary/a`, { headers: { "x-canary": "1" } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ upstream: "pages", path: "/canary/a" });
-  });
+  }, 180_000);
 });
