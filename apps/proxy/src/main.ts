@@ -10,6 +10,7 @@ import { RuntimeManager } from "./runtime/apply.ts";
 import { readCachedSnapshot } from "./runtime/cache.ts";
 import { loadConfigFile, watchConfigFile, withLines } from "./standalone/config-file.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
+import { RateLimitManager } from "./filters/rate-limit/manager.ts";
 import { PROXY_VERSION } from "./version.ts";
 
 /**
@@ -40,11 +41,14 @@ async function main(): Promise<void> {
 async function run(options: TProxyOptions): Promise<void> {
   const log = createLogger();
   const accessLog = createAccessLog(options.accessLog);
-  const clusters = new ClusterManager();
-  const metrics = createMetrics(() => clusters.current());
+  // Cluster gauges are read at scrape time, so metrics can take the manager lazily.
+  let clusters: ClusterManager | null = null;
+  const metrics = createMetrics(() => clusters?.current() ?? []);
+  clusters = new ClusterManager({ log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected });
+  const rateLimits = new RateLimitManager(options.redisUrl, { log, redisError: metrics.redisError });
   const deps = { accessLog, metrics, log };
   const listeners = new ListenerManager((listener, req, res) => handleRequest(listener, req, res, deps), log);
-  const runtime = new RuntimeManager({ listeners, clusters, metrics, log, cacheDir: options.cacheDir });
+  const runtime = new RuntimeManager({ listeners, clusters, rateLimits, metrics, log, cacheDir: options.cacheDir });
 
   let controlPlane: TControlPlaneClient | null = null;
   const admin = await startAdminServer(options.admin.host, options.admin.port, {
@@ -90,6 +94,7 @@ async function run(options: TProxyOptions): Promise<void> {
     await controlPlane?.close().catch(() => undefined);
     await listeners.close(SHUTDOWN_GRACE_MS);
     await clusters.close(1_000);
+    rateLimits.close();
     await admin.close();
     await accessLog.close();
     log("stopped", {});

@@ -55,17 +55,28 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     "/clusters": {
       method: "GET",
       handle: (res) => {
+        const now = performance.now();
         const clusters = [...deps.clusters()].map((c) => ({
           name: c.name,
+          runtimeId: c.runtimeId,
           lbPolicy: c.lbPolicy,
           activeConnections: c.connections(),
+          activeRequests: c.activeRequests,
+          pendingRequests: c.pendingRequests,
+          activeRetries: c.activeRetries,
+          circuitBreakers: c.breakers,
+          availableEndpoints: c.availableCount(),
+          panic: c.panicking(),
           endpoints: c.endpoints.map((e) => ({
             address: e.address,
             port: e.port,
             weight: e.weight,
-            // No health checking or outlier detection in this build: static endpoints are healthy.
-            health: "healthy",
-            ejected: false,
+            // "pending": health checks configured, no answer yet (kept out of the balancer).
+            health: e.hcPending ? "pending" : e.healthy ? "healthy" : "unhealthy",
+            lastHealthCheck: e.lastCheck,
+            ejected: e.outlier.ejectedUntil !== 0,
+            ejectionRemainingMs: e.outlier.ejectedUntil !== 0 ? Math.max(0, Math.round(e.outlier.ejectedUntil - now)) : 0,
+            ejections: e.outlier.ejections,
             activeRequests: e.activeRequests,
             successes: e.successes,
             errors: e.errors,

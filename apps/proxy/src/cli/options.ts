@@ -28,6 +28,7 @@ Options:
   --admin HOST:PORT        admin server, default 127.0.0.1:9901 (port 0 = any free port)
   --workers N              worker processes; this build supports only 1 (the default)
   --access-log FILE        JSON access log file, default stdout
+  --redis URL              Redis for global rate limits, e.g. redis://127.0.0.1:6379  [env SWITCHYARD_REDIS_URL]
   --help                   show this help
   --version                print the version
 `;
@@ -70,6 +71,10 @@ const ZRawOptions = z.object({
     .refine((n) => n === 1, "only 1 is supported by this build (multi-worker mode is not implemented yet)")
     .default(1),
   "access-log": z.string().min(1, "must name a file").optional(),
+  redis: z
+    .string()
+    .refine((s) => /^rediss?:\/\/[^\s]+$/.test(s), "must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379")
+    .optional(),
 });
 
 export type TProxyOptions = {
@@ -77,6 +82,8 @@ export type TProxyOptions = {
   workers: number;
   /** null = stdout. */
   accessLog: string | null;
+  /** Redis for global rate limits; null = none (global policies are refused). */
+  redisUrl: string | null;
   cacheDir: string | null;
 } & (
   | { mode: "standalone"; configFile: string }
@@ -103,6 +110,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         admin: { type: "string" },
         workers: { type: "string" },
         "access-log": { type: "string" },
+        redis: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -119,6 +127,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     "node-id": env.SWITCHYARD_NODE_ID || undefined,
     group: env.SWITCHYARD_NODE_GROUP || undefined,
     token: env.SWITCHYARD_NODE_TOKEN || undefined,
+    redis: env.SWITCHYARD_REDIS_URL || undefined,
   };
   const merged: Record<string, unknown> = { ...values };
   for (const [k, v] of Object.entries(fromEnv)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
@@ -138,7 +147,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     );
   }
   const o = parsed.data;
-  const common = { admin: o.admin, workers: o.workers, accessLog: o["access-log"] ?? null };
+  const common = { admin: o.admin, workers: o.workers, accessLog: o["access-log"] ?? null, redisUrl: o.redis ?? null };
 
   if (o.config !== undefined && o["control-plane"] !== undefined) {
     throw new CliError("--config and --control-plane are mutually exclusive: pick standalone or managed mode");
@@ -170,6 +179,7 @@ const ENV_OF: Record<string, string> = {
   "node-id": "SWITCHYARD_NODE_ID",
   group: "SWITCHYARD_NODE_GROUP",
   token: "SWITCHYARD_NODE_TOKEN",
+  redis: "SWITCHYARD_REDIS_URL",
 };
 
 /** The process's own argv and environment. */

@@ -1,5 +1,6 @@
 import type { TCluster } from "@switchyard/config-model";
 import { ClusterRuntime, clusterKey } from "./cluster.ts";
+import type { TUpstreamEvents } from "./events.ts";
 
 export type TClusterPlan = {
   /** The clusters of the new version by name (reused or new). */
@@ -18,6 +19,11 @@ export class ClusterManager {
   #current = new Map<string, ClusterRuntime>();
   /** Replaced clusters still finishing in-flight requests. */
   readonly #draining = new Set<ClusterRuntime>();
+  readonly #events: TUpstreamEvents;
+
+  constructor(events: TUpstreamEvents) {
+    this.#events = events;
+  }
 
   prepare(clusters: readonly TCluster[]): TClusterPlan {
     const next = new Map<string, ClusterRuntime>();
@@ -27,7 +33,8 @@ export class ClusterManager {
       const reuse = existing && existing.key === clusterKey(c) ? existing : null;
       if (reuse) next.set(c.name, reuse);
       else {
-        const fresh = new ClusterRuntime(c);
+        // A changed cluster inherits the health/outlier state of the endpoints it keeps.
+        const fresh = new ClusterRuntime(c, this.#events, existing);
         created.push(fresh);
         next.set(c.name, fresh);
       }
@@ -39,6 +46,8 @@ export class ClusterManager {
     const old = this.#current;
     this.#current = new Map(plan.clusters);
     const kept = new Set(plan.clusters.values());
+    // Health checks and outlier sweeps run only for committed clusters.
+    for (const c of plan.created) c.start();
     for (const c of old.values()) {
       if (kept.has(c)) continue;
       this.#draining.add(c);

@@ -1,7 +1,10 @@
-import type { TCluster } from "@switchyard/config-model";
-import { hashConfig } from "@switchyard/config-model";
+import type { TCircuitBreakers, TCluster } from "@switchyard/config-model";
+import { ZCircuitBreakers, hashConfig } from "@switchyard/config-model";
 import { Pool } from "undici";
+import type { TUpstreamEvents } from "./events.ts";
+import { HealthChecker } from "./health-check.ts";
 import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
+import { OutlierDetector, newOutlierState, type TOutlierState, type TTryOutcome } from "./outlier.ts";
 
 /**
  * undici keeps an idle upstream connection this long when the upstream sends no
@@ -11,7 +14,10 @@ import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
  */
 const DEFAULT_KEEPALIVE_MS = 4_000;
 
-/** One upstream host:port with its keep-alive pool and the counters /clusters reports. */
+/** Envoy's circuit breaker defaults, applied when a cluster sets none (1024 / 1024 / 1024 / 3). */
+const DEFAULT_BREAKERS: TCircuitBreakers = ZCircuitBreakers.parse({});
+
+/** One upstream host:port with its keep-alive pool, health/outlier state and the counters /clusters reports. */
 export class UpstreamEndpoint {
   readonly address: string;
   readonly port: number;
@@ -22,16 +28,29 @@ export class UpstreamEndpoint {
   activeRequests = 0;
   successes = 0;
   errors = 0;
+  /** Active health check verdict; true when the cluster has no health check. */
+  healthy: boolean;
+  /** No check has answered yet (Envoy: the first success marks healthy at once). */
+  hcPending: boolean;
+  hcSuccesses = 0;
+  hcFailures = 0;
+  lastCheck: string | null = null;
+  outlier: TOutlierState = newOutlierState();
 
-  constructor(address: string, port: number, weight: number, cluster: TCluster) {
+  constructor(address: string, port: number, weight: number, cluster: TCluster, connections: number) {
     this.address = address;
     this.port = port;
     this.weight = weight;
     const host = address.includes(":") ? `[${address}]` : address;
     this.hostPort = `${host}:${port}`;
+    // With active health checks an endpoint is unhealthy until its first check passes (Envoy).
+    this.healthy = cluster.healthCheck === undefined;
+    this.hcPending = cluster.healthCheck !== undefined;
     this.pool = new Pool(`http://${this.hostPort}`, {
       // Pipelining off: one request per connection at a time, as DESIGN §5 says.
       pipelining: 1,
+      // circuitBreakers.maxConnections, split over the endpoints.
+      connections,
       connectTimeout: cluster.connectTimeoutMs,
       keepAliveTimeout: Math.min(cluster.idleTimeoutMs, DEFAULT_KEEPALIVE_MS),
       keepAliveMaxTimeout: cluster.idleTimeoutMs,
@@ -41,34 +60,111 @@ export class UpstreamEndpoint {
       bodyTimeout: 0,
     });
   }
+
+  /** In the balancer: passed its health checks and not ejected. */
+  get available(): boolean {
+    return this.healthy && this.outlier.ejectedUntil === 0;
+  }
 }
 
+let nextRuntimeId = 1;
+
 /**
- * A cluster compiled for one config version: endpoints, their pools and a load balancer.
- * Reused as-is by later versions while `key` (name + hash of every field that affects
- * endpoints, pools or balancing) is unchanged.
+ * A cluster compiled for one config version: endpoints, their pools, a load balancer over
+ * the available endpoints, circuit breakers, active health checks and outlier detection.
+ * Reused as-is (pools, health and outlier state included) by later versions while `key`
+ * (name + hash of the whole cluster config) is unchanged. A changed cluster gets a new
+ * runtime that inherits the health and outlier state of endpoints it keeps.
  */
 export class ClusterRuntime {
   readonly name: string;
   readonly key: string;
-  readonly lbPolicy: string;
+  /** Distinct per runtime: /clusters shows it so a test (or operator) can see a pool was reused. */
+  readonly runtimeId = nextRuntimeId++;
+  readonly lbPolicy: TCluster["lbPolicy"];
   readonly endpoints: readonly UpstreamEndpoint[];
-  readonly #lb: TLoadBalancer<UpstreamEndpoint>;
+  readonly breakers: TCircuitBreakers;
+  /** True for ringHash / maglev: only then does the router compute a request hash. */
+  readonly hashing: boolean;
+  readonly #config: TCluster;
+  readonly #events: TUpstreamEvents;
+  #lb: TLoadBalancer<UpstreamEndpoint>;
+  #available: readonly UpstreamEndpoint[];
+  #panic = false;
+  readonly #health: HealthChecker<UpstreamEndpoint> | null;
+  readonly #outlier: OutlierDetector<UpstreamEndpoint> | null;
   #closed: Promise<void> | null = null;
+  #started = false;
 
-  constructor(cluster: TCluster) {
+  /** Circuit breaker gauges (cluster-wide). */
+  activeRequests = 0;
+  pendingRequests = 0;
+  activeRetries = 0;
+
+  constructor(cluster: TCluster, events: TUpstreamEvents, previous?: ClusterRuntime) {
     this.name = cluster.name;
     this.key = clusterKey(cluster);
     this.lbPolicy = cluster.lbPolicy;
-    this.endpoints = Object.freeze(cluster.endpoints.map((e) => new UpstreamEndpoint(e.address, e.port, e.weight, cluster)));
-    // ringHash/maglev are refused by runtime/unsupported.ts before we get here.
-    const policy = cluster.lbPolicy === "random" || cluster.lbPolicy === "leastRequest" ? cluster.lbPolicy : "roundRobin";
-    this.#lb = createLoadBalancer(policy, this.endpoints);
+    this.hashing = cluster.lbPolicy === "ringHash" || cluster.lbPolicy === "maglev";
+    this.#config = cluster;
+    this.#events = events;
+    this.breakers = cluster.circuitBreakers ?? DEFAULT_BREAKERS;
+    const n = Math.max(1, cluster.endpoints.length);
+    const perEndpoint = Math.max(1, Math.ceil(this.breakers.maxConnections / n));
+    this.endpoints = Object.freeze(cluster.endpoints.map((e) => new UpstreamEndpoint(e.address, e.port, e.weight, cluster, perEndpoint)));
+    if (previous) this.#inherit(previous, cluster);
+    this.#health = cluster.healthCheck
+      ? new HealthChecker<UpstreamEndpoint>(cluster.healthCheck, cluster.name, (e, ok, detail) => this.#onHealthCheck(e, ok, detail))
+      : null;
+    this.#outlier = cluster.outlierDetection
+      ? new OutlierDetector(cluster.outlierDetection, this.endpoints, (e, ejected) => this.#onEjection(e, ejected))
+      : null;
+    this.#available = this.endpoints;
+    this.#lb = this.#buildLb(this.endpoints);
+    this.#refresh();
   }
 
-  /** An endpoint for the next request, or null when the cluster has none (-> 503 UH). */
-  pick(): UpstreamEndpoint | null {
-    return this.#lb.pick();
+  /** Starts health checks and the outlier sweep; called when the version is committed. */
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.#health?.start(this.endpoints);
+    this.#outlier?.start();
+  }
+
+  /**
+   * An endpoint for the next try, or null when the cluster has none (-> 503 UH). `tried`
+   * holds endpoints earlier tries used: another one is preferred when one exists.
+   */
+  pick(hash: number | undefined, tried: readonly UpstreamEndpoint[] | null): UpstreamEndpoint | null {
+    const e = this.#lb.pick(hash);
+    if (e === null || tried === null || !tried.includes(e)) return e;
+    // Retries go elsewhere when possible: a few more balancer picks (random hash for the
+    // hashing policies), then the first candidate not tried yet.
+    for (let i = 0; i < 3; i++) {
+      const again = this.#lb.pick(this.hashing ? (Math.random() * 0x100000000) >>> 0 : undefined);
+      if (again !== null && !tried.includes(again)) return again;
+    }
+    const pool = this.#panic ? this.endpoints : this.#available;
+    return pool.find((c) => !tried.includes(c)) ?? e;
+  }
+
+  /** Outcome of one finished try, for outlier detection. */
+  recordOutcome(e: UpstreamEndpoint, outcome: TTryOutcome): void {
+    this.#outlier?.record(e, outcome, performance.now());
+  }
+
+  /** Available endpoints (healthy, not ejected); /clusters and cluster_membership_healthy. */
+  availableCount(): number {
+    return this.#available.length;
+  }
+
+  panicking(): boolean {
+    return this.#panic;
+  }
+
+  ejectedCount(): number {
+    return this.#outlier?.ejectedCount() ?? 0;
   }
 
   /** Connected upstream sockets over every endpoint (upstream_cx_active). */
@@ -83,18 +179,99 @@ export class ClusterRuntime {
    * semantics), so requests of older config versions complete on this cluster.
    */
   drain(): Promise<void> {
+    this.#stopChecks();
     this.#closed ??= Promise.all(this.endpoints.map((e) => e.pool.close().catch(() => undefined))).then(() => undefined);
     return this.#closed;
   }
 
   /** Hard close for shutdown after the grace period. */
   destroy(): Promise<void> {
+    this.#stopChecks();
+    this.#closed ??= Promise.resolve();
     return Promise.all(this.endpoints.map((e) => e.pool.destroy().catch(() => undefined))).then(() => undefined);
+  }
+
+  #stopChecks(): void {
+    this.#health?.stop();
+    this.#outlier?.stop();
+  }
+
+  #inherit(previous: ClusterRuntime, cluster: TCluster): void {
+    const old = new Map(previous.endpoints.map((e) => [e.hostPort, e]));
+    const hadChecks = previous.#config.healthCheck !== undefined;
+    for (const e of this.endpoints) {
+      const o = old.get(e.hostPort);
+      if (!o) continue;
+      if (hadChecks && cluster.healthCheck !== undefined) {
+        e.healthy = o.healthy;
+        e.hcPending = o.hcPending;
+      }
+      if (previous.#config.outlierDetection !== undefined && cluster.outlierDetection !== undefined) e.outlier = { ...o.outlier };
+    }
+  }
+
+  #onHealthCheck(e: UpstreamEndpoint, ok: boolean, detail: string): void {
+    const cfg = this.#config.healthCheck;
+    if (!cfg) return;
+    e.lastCheck = detail;
+    const wasPending = e.hcPending;
+    e.hcPending = false;
+    if (ok) {
+      e.hcFailures = 0;
+      e.hcSuccesses++;
+      if (!e.healthy && (wasPending || e.hcSuccesses >= cfg.healthyThreshold)) this.#setHealth(e, true, detail);
+    } else {
+      e.hcSuccesses = 0;
+      e.hcFailures++;
+      if (e.healthy && e.hcFailures >= cfg.unhealthyThreshold) this.#setHealth(e, false, detail);
+    }
+  }
+
+  #setHealth(e: UpstreamEndpoint, healthy: boolean, detail: string): void {
+    e.healthy = healthy;
+    const to = healthy ? "healthy" : "unhealthy";
+    this.#events.healthTransition(this.name, to);
+    this.#events.log("health_check_transition", { cluster: this.name, endpoint: e.hostPort, to, detail });
+    this.#refresh();
+  }
+
+  #onEjection(e: UpstreamEndpoint, ejected: boolean): void {
+    if (ejected) this.#events.outlierEjected(this.name);
+    this.#events.log(ejected ? "outlier_ejected" : "outlier_unejected", {
+      cluster: this.name,
+      endpoint: e.hostPort,
+      ejections: e.outlier.ejections,
+      ...(ejected ? { untilMs: Math.round(e.outlier.ejectedUntil - performance.now()) } : {}),
+    });
+    this.#refresh();
+  }
+
+  /**
+   * Rebuilds the balancer over the available endpoints. Panic (Envoy's healthy panic
+   * threshold): when fewer than panicThresholdPercent of the endpoints are available,
+   * balance over all of them, since a few survivors would be overwhelmed anyway.
+   */
+  #refresh(): void {
+    const available = this.endpoints.filter((e) => e.available);
+    const threshold = this.#config.panicThresholdPercent;
+    const panic = this.endpoints.length > 0 && available.length * 100 < threshold * this.endpoints.length;
+    const changed = panic !== this.#panic || available.length !== this.#available.length || available.some((e, i) => e !== this.#available[i]);
+    this.#available = available;
+    if (panic !== this.#panic) this.#events.log(panic ? "cluster_panic_start" : "cluster_panic_end", { cluster: this.name, available: available.length, total: this.endpoints.length });
+    this.#panic = panic;
+    if (changed) this.#lb = this.#buildLb(panic ? this.endpoints : available);
+  }
+
+  #buildLb(endpoints: readonly UpstreamEndpoint[]): TLoadBalancer<UpstreamEndpoint> {
+    return createLoadBalancer(this.#config.lbPolicy, endpoints, Math.random, {
+      keyOf: (e) => e.hostPort,
+      minRingSize: this.#config.ringHashMinimumRingSize,
+    });
   }
 }
 
-/** Identity of a cluster's runtime: its name plus the fields that shape pools and balancing. */
+/** Identity of a cluster's runtime: its name plus a hash of its whole config. */
 export function clusterKey(c: TCluster): string {
-  const { name, endpoints, lbPolicy, protocol, connectTimeoutMs, idleTimeoutMs, tls, discovery } = c;
-  return `${name}#${hashConfig({ endpoints, lbPolicy, protocol, connectTimeoutMs, idleTimeoutMs, tls, discovery })}`;
+  const { name, ...rest } = c;
+  return `${name}#${hashConfig(rest)}`;
 }

@@ -2,7 +2,7 @@
  * Envoy response flags this build can set (DESIGN §4). A local reply carries its flag in
  * `x-switchyard-response-flags` and every access-log line carries it in `responseFlags`.
  */
-export type TResponseFlag = "NR" | "UH" | "UF" | "UC" | "UT" | "DC" | "UO";
+export type TResponseFlag = "NR" | "UH" | "UF" | "UC" | "UT" | "DC" | "UO" | "URX" | "RL";
 
 export type TLocalReplyCause = { status: number; flag: TResponseFlag; message: string; cause: unknown };
 
@@ -12,6 +12,33 @@ export class UpstreamTimeoutError extends Error {
   constructor(timeoutMs: number) {
     super(`upstream request timeout after ${timeoutMs} ms`);
     this.name = "UpstreamTimeoutError";
+  }
+}
+
+/** A per-try timeout (retryPolicy.perTryTimeoutMs): 504 UT, and retriable. */
+export class PerTryTimeoutError extends UpstreamTimeoutError {
+  constructor(timeoutMs: number) {
+    super(timeoutMs);
+    this.message = `upstream per-try timeout after ${timeoutMs} ms`;
+    this.name = "PerTryTimeoutError";
+  }
+}
+
+/** The route's idleTimeoutMs passed without a byte from the upstream: 504 UT. */
+export class UpstreamIdleTimeoutError extends UpstreamTimeoutError {
+  constructor(timeoutMs: number) {
+    super(timeoutMs);
+    this.message = `upstream idle for ${timeoutMs} ms`;
+    this.name = "UpstreamIdleTimeoutError";
+  }
+}
+
+/** Aborts a try whose answer is going to be retried (never reaches the client). */
+export class RetryAbortError extends Error {
+  readonly code = "SWY_ERR_RETRY_ABORT";
+  constructor() {
+    super("try abandoned for a retry");
+    this.name = "RetryAbortError";
   }
 }
 
