@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.ts";
 import { startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
@@ -19,7 +20,7 @@ let hcHealthy = true;
 let proxy: TProxyProcess;
 let base: string;
 
-const named = (name: string) => (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => {
+const named = (name: string) => (req: IncomingMessage, res: ServerResponse) => {
   req.resume();
   if (req.url === "/health") return answer(res, hcHealthy || name !== "hc" ? 200 : 503, name);
   answer(res, 200, name);
