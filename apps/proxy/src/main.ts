@@ -2,6 +2,7 @@ import { startAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { startControlPlaneClient, type TControlPlaneClient } from "./control-plane/client.ts";
 import { handleRequest } from "./filters/router/exchange.ts";
+import { handleUpgrade } from "./filters/router/upgrade.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
 import { createAccessLog } from "./observability/access-log.ts";
 import { createLogger, type TLog } from "./observability/log.ts";
@@ -47,7 +48,15 @@ async function run(options: TProxyOptions): Promise<void> {
   clusters = new ClusterManager({ log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected });
   const rateLimits = new RateLimitManager(options.redisUrl, { log, redisError: metrics.redisError });
   const deps = { accessLog, metrics, log };
-  const listeners = new ListenerManager((listener, req, res) => handleRequest(listener, req, res, deps), log);
+  const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => handleRequest(listener, req, res, deps);
+  const listeners = new ListenerManager(
+    {
+      request,
+      upgrade: (listener, req, socket, head) => handleUpgrade(listener, req, socket, head, deps, request),
+      tcpStats: metrics,
+    },
+    log,
+  );
   const runtime = new RuntimeManager({ listeners, clusters, rateLimits, metrics, log, cacheDir: options.cacheDir });
 
   let controlPlane: TControlPlaneClient | null = null;

@@ -80,6 +80,15 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
           add([...base, "httpFilters", j, "jwks", "inline"], "must be valid JSON (a JWKS document)");
         }
       }
+      if (f.type === "rbac") {
+        f.rules.forEach((rule, k) => {
+          const ruleBase = [...base, "httpFilters", j, "rules", k];
+          rule.headers.forEach((h, m) => h.regex !== undefined && needRegex([...ruleBase, "headers", m, "regex"], h.regex));
+          rule.principals.forEach((p, m) => {
+            if ("sourceIp" in p && !isCidr(p.sourceIp)) add([...ruleBase, "principals", m, "sourceIp"], `"${p.sourceIp}" is not an IPv4 or IPv6 CIDR (e.g. 10.0.0.0/8, ::1/128)`);
+          });
+        });
+      }
     });
   });
 
@@ -157,4 +166,22 @@ function domainProblem(domain: string): string | undefined {
   if (stars === 1 && !domain.startsWith("*") && !domain.endsWith("*")) return `domain "${domain}" may only have "*" at its start or end`;
   if (/[\s/]/.test(domain)) return `domain "${domain}" must not contain spaces or '/'`;
   return undefined;
+}
+
+/** IPv4 a.b.c.d[/0-32] or IPv6 (hex groups, ::)[/0-128]; the prefix defaults to the whole address. */
+export function isCidr(text: string): boolean {
+  const [addr = "", bits, extra] = text.split("/");
+  if (extra !== undefined) return false;
+  if (bits !== undefined && !/^\d{1,3}$/.test(bits)) return false;
+  const n = bits === undefined ? null : Number(bits);
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(addr)) return addr.split(".").every((o) => Number(o) <= 255) && (n === null || n <= 32);
+  if (/^[0-9a-fA-F:]+$/.test(addr) && addr.includes(":")) {
+    const double = addr.split("::").length - 1;
+    if (double > 1) return false;
+    const groups = addr.split(":").filter((g) => g !== "");
+    if (groups.some((g) => g.length > 4)) return false;
+    if (double === 0 ? groups.length !== 8 : groups.length > 7) return false;
+    return n === null || n <= 128;
+  }
+  return false;
 }

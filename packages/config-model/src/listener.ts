@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZDurationMs, ZHttpHeaderName, ZHttpMethod, ZName, ZPort, exactlyOneOf } from "./common.ts";
+import { ZHeaderMatcher } from "./route.ts";
 
 /** CORS: answer preflights locally and add the CORS response headers. */
 export const ZCorsFilter = z.strictObject({
@@ -58,6 +59,8 @@ export const ZRbacRule = z.strictObject({
   paths: z.array(z.string().startsWith("/", "must start with '/'")).default([]),
   /** Default: every method. */
   methods: z.array(ZHttpMethod).default([]),
+  /** Request header matchers (as in route match), all must match; default none. */
+  headers: z.array(ZHeaderMatcher).default([]),
 });
 
 /** RBAC: the first matching rule decides; no match = deny (403 + RBAC flag). */
@@ -71,6 +74,8 @@ export const ZHttpFilter = z.discriminatedUnion("type", [ZCorsFilter, ZJwtAuthnF
 export const ZListenerTls = z.strictObject({
   /** tlsCertificate secrets, picked by SNI; the first is the default. */
   certificates: z.array(ZName).min(1, "list at least one certificate secret"),
+  /** Lowest TLS version accepted; default TLSv1.2. */
+  minVersion: z.enum(["TLSv1.2", "TLSv1.3"]).default("TLSv1.2"),
   clientValidation: z
     .strictObject({
       caSecret: ZName,

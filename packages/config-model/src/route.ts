@@ -102,6 +102,14 @@ export const ZRouteAction = z
     timeoutMs: ZDurationMs.default(15_000),
     /** Stream idle timeout; default 0 = none. */
     idleTimeoutMs: ZDurationMs.default(0),
+    /**
+     * Proxy HTTP/1.1 `Upgrade: websocket` requests on this route (a raw two-way tunnel
+     * once the upstream answers 101); default false: the upgrade headers are stripped
+     * and the request is forwarded as a plain request, as Envoy does without upgrade_configs.
+     */
+    allowUpgrade: z.boolean().default(false),
+    /** An upgraded (WebSocket) connection idle in both directions this long is closed; default 300000 (5 min); 0 = none. */
+    upgradeIdleTimeoutMs: ZDurationMs.default(300_000),
     retryPolicy: ZRetryPolicy.optional(),
     /** Fire-and-forget copies; fraction defaults to 1. */
     mirror: z

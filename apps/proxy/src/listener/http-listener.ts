@@ -1,48 +1,141 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import http2, { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
 import type { TListenerLimits } from "@switchyard/config-model";
 import type { TCompiledListener } from "../runtime/types.ts";
+import { peerIdentity, sanAllowed } from "./peer-identity.ts";
+import { pickContext } from "./tls-context.ts";
 
-export type TRequestHandler = (listener: TCompiledListener, req: IncomingMessage, res: ServerResponse) => void;
+export type TDownstreamRequest = IncomingMessage | Http2ServerRequest;
+export type TDownstreamResponse = ServerResponse | Http2ServerResponse;
+export type TRequestHandler = (listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse) => void;
+/** HTTP/1.1 `Upgrade` requests (WebSocket); `head` is what the client sent after the request head. */
+export type TUpgradeHandler = (listener: TCompiledListener, req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+export type THttpHandlers = { readonly request: TRequestHandler; readonly upgrade: TUpgradeHandler };
 
 /** How often Node checks headersTimeout/requestTimeout (its default, 30 s, makes them coarse). */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+/** "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" (RFC 9113 §3.4): a cleartext connection starting with "PRI " is h2c prior knowledge. */
+const H2_PREFACE_START = Buffer.from("PRI ");
 
-/** Socket identity: a config version reuses a listener's socket when this is unchanged. */
-export function listenerKey(l: { address: string; port: number }): string {
-  return `${l.address}|${l.port}`;
+/**
+ * Socket identity: a config version reuses a listener's socket when this is unchanged.
+ * The protocol is part of it (http and https sockets are different servers).
+ */
+export function listenerKey(l: { address: string; port: number; protocol: string }): string {
+  return `${l.protocol}|${l.address}|${l.port}`;
 }
 
 /**
- * One HTTP/1.1 listening socket. `current` is the compiled listener of the applied
- * version; each request reads it once on arrival, so a request that started on version
- * n finishes on n even if n+1 is swapped in meanwhile.
+ * One HTTP listening socket.
+ *  - `http`: node:http server whose connections are sniffed: a connection opening with
+ *    the HTTP/2 preface goes to a node:http2 session (h2c prior knowledge), anything else
+ *    to the HTTP/1.1 parser. Same port, told apart by the first bytes.
+ *  - `https`: node:http2 secure server with allowHTTP1: ALPN picks h2 or http/1.1; the
+ *    certificate is chosen per connection by SNI from the CURRENT compiled version
+ *    (rotation without a restart); TLS 1.2+; optional client certificate validation.
+ * `current` is the compiled listener of the applied version; each request reads it once
+ * on arrival, so a request that started on version n finishes on n.
  */
 export class HttpListener {
   readonly key: string;
-  readonly server: Server;
+  readonly server: Server | Http2SecureServer;
   current: TCompiledListener;
+  readonly #sessions = new Set<ServerHttp2Session>();
   #closing: Promise<void> | null = null;
 
-  private constructor(compiled: TCompiledListener, handler: TRequestHandler) {
+  private constructor(compiled: TCompiledListener, handlers: THttpHandlers) {
     this.key = listenerKey(compiled);
     this.current = compiled;
     const l = compiled.limits;
-    this.server = createServer(
+    const onRequest = (req: TDownstreamRequest, res: TDownstreamResponse) => handlers.request(this.current, req, res);
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => handlers.upgrade(this.current, req, socket, head);
+    const trackSession = (session: ServerHttp2Session) => {
+      this.#sessions.add(session);
+      session.once("close", () => this.#sessions.delete(session));
+      // Idle h2 connections (no stream activity) close after the listener's idleTimeoutMs.
+      session.setTimeout(this.current.limits.idleTimeoutMs, () => session.close());
+    };
+
+    if (compiled.protocol === "https") {
+      const tls = compiled.tls;
+      if (!tls) throw new Error(`listener "${compiled.name}": https without tls after validation`);
+      const server = http2.createSecureServer(
+        {
+          allowHTTP1: true,
+          ...tls.defaultOptions,
+          minVersion: tls.minVersion,
+          requestCert: tls.requestCert,
+          rejectUnauthorized: tls.rejectUnauthorized,
+          SNICallback: (servername, cb) => {
+            const t = this.current.tls;
+            cb(null, t ? pickContext(t, servername) : undefined);
+          },
+          maxSessionMemory: 64,
+        },
+        onRequest,
+      );
+      server.on("session", trackSession);
+      server.on("upgrade", onUpgrade);
+      server.on("secureConnection", (socket: TLSSocket) => this.#checkPeer(socket));
+      // A failed handshake (no/invalid client certificate, wrong version) costs that connection only.
+      server.on("tlsClientError", () => undefined);
+      server.maxConnections = l.maxConnections;
+      this.server = server;
+      return;
+    }
+
+    const h1 = createServer(
       {
         maxHeaderSize: l.maxHeaderBytes,
         ...nodeTimeouts(l),
         keepAliveTimeout: l.idleTimeoutMs,
         connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
       },
-      (req, res) => handler(this.current, req, res),
+      onRequest,
     );
     // Node answers 431 for a head larger than maxHeaderSize and 408 for the timeouts itself.
-    this.server.maxConnections = l.maxConnections;
+    h1.maxConnections = l.maxConnections;
+    h1.on("upgrade", onUpgrade);
+    const h2 = http2.createServer({ maxSessionMemory: 64 }, onRequest);
+    h2.on("session", trackSession);
+    // Replace node:http's own connection listener with a sniffer that hands the socket to
+    // HTTP/1.1 (that listener) or to the h2c server. node:http keeps its connection
+    // tracking, timeouts and maxConnections because the socket still arrives through it.
+    const http1Connection = h1.listeners("connection")[0] as (socket: Socket) => void;
+    h1.removeAllListeners("connection");
+    h1.on("connection", (socket: Socket) => {
+      socket.once("data", (first: Buffer) => {
+        socket.pause();
+        socket.unshift(first);
+        const n = Math.min(first.length, H2_PREFACE_START.length);
+        if (first.subarray(0, n).equals(H2_PREFACE_START.subarray(0, n))) h2.emit("connection", socket);
+        else http1Connection.call(h1, socket);
+        process.nextTick(() => socket.resume());
+      });
+    });
+    this.server = h1;
+  }
+
+  /** Downstream mTLS: a presented certificate must verify and carry an allowed SAN, else the connection is closed. */
+  #checkPeer(socket: TLSSocket): void {
+    const tls = this.current.tls;
+    if (!tls || !tls.requestCert) return;
+    const cert = socket.getPeerCertificate();
+    const presented = cert !== null && typeof cert === "object" && Object.keys(cert).length > 0;
+    if (!presented) return; // required: true already failed the handshake
+    if (!socket.authorized) return void socket.destroy();
+    if (tls.allowedSans) {
+      const id = peerIdentity(socket);
+      if (!id || !sanAllowed(id, tls.allowedSans)) socket.destroy();
+    }
   }
 
   /** Binds the socket; rejects (and leaves nothing open) when the address cannot be bound. */
-  static open(compiled: TCompiledListener, handler: TRequestHandler): Promise<HttpListener> {
-    const listener = new HttpListener(compiled, handler);
+  static open(compiled: TCompiledListener, handlers: THttpHandlers): Promise<HttpListener> {
+    const listener = new HttpListener(compiled, handlers);
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       listener.server.once("error", onError);
@@ -53,35 +146,49 @@ export class HttpListener {
     });
   }
 
-  /** Swaps in the next version's compiled listener and its limits, keeping the socket. */
+  /** Swaps in the next version's compiled listener, its limits and its certificates, keeping the socket. */
   update(compiled: TCompiledListener): void {
     const l = compiled.limits;
-    const s = this.server as Server & { maxHeaderSize?: number };
-    // Read by Node per new connection / per timeout check, so changes apply without a rebind.
-    s.maxHeaderSize = l.maxHeaderBytes;
-    const t = nodeTimeouts(l);
-    s.requestTimeout = t.requestTimeout;
-    s.headersTimeout = t.headersTimeout;
-    s.keepAliveTimeout = l.idleTimeoutMs;
-    s.maxConnections = l.maxConnections;
+    const server = this.server;
+    if (compiled.tls && "setSecureContext" in server) {
+      const secure = server as Http2SecureServer & { requestCert: boolean; rejectUnauthorized: boolean };
+      if (compiled !== this.current) secure.setSecureContext({ ...compiled.tls.defaultOptions, minVersion: compiled.tls.minVersion });
+      // tls.Server reads these per new connection.
+      secure.requestCert = compiled.tls.requestCert;
+      secure.rejectUnauthorized = compiled.tls.rejectUnauthorized;
+    } else {
+      const s = server as Server & { maxHeaderSize?: number };
+      // Read by Node per new connection / per timeout check, so changes apply without a rebind.
+      s.maxHeaderSize = l.maxHeaderBytes;
+      const t = nodeTimeouts(l);
+      s.requestTimeout = t.requestTimeout;
+      s.headersTimeout = t.headersTimeout;
+      s.keepAliveTimeout = l.idleTimeoutMs;
+    }
+    server.maxConnections = l.maxConnections;
     this.current = compiled;
   }
 
   /**
-   * Stops accepting, closes idle keep-alive connections as they become idle, and after
-   * `graceMs` closes whatever is left.
+   * Stops accepting, closes idle keep-alive connections as they become idle (h2: GOAWAY,
+   * open streams finish), and after `graceMs` closes whatever is left.
    */
   close(graceMs: number): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       const server = this.server;
-      const sweep = setInterval(() => server.closeIdleConnections(), 100);
-      const hard = setTimeout(() => server.closeAllConnections(), graceMs);
+      const closeIdle = () => (server as Server).closeIdleConnections?.();
+      const sweep = setInterval(closeIdle, 100);
+      for (const s of this.#sessions) s.close();
+      const hard = setTimeout(() => {
+        (server as Server).closeAllConnections?.();
+        for (const s of this.#sessions) s.destroy();
+      }, graceMs);
       server.close(() => {
         clearInterval(sweep);
         clearTimeout(hard);
         resolve();
       });
-      server.closeIdleConnections();
+      closeIdle();
     });
     return this.#closing;
   }

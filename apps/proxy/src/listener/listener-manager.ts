@@ -1,12 +1,17 @@
 import type { TLog } from "../observability/log.ts";
 import type { TCompiledListener } from "../runtime/types.ts";
-import { HttpListener, listenerKey, type TRequestHandler } from "./http-listener.ts";
+import { HttpListener, listenerKey, type THttpHandlers } from "./http-listener.ts";
+import { TcpListener, type TTcpStats } from "./tcp-listener.ts";
 
 /** Removed listeners get this long to finish in-flight requests before connections are cut. */
 const REMOVED_LISTENER_GRACE_MS = 10_000;
 
+type TListenerSocket = HttpListener | TcpListener;
+
+export type TListenerHandlers = THttpHandlers & { readonly tcpStats: TTcpStats };
+
 export type TListenerPlan = {
-  readonly next: readonly { compiled: TCompiledListener; listener: HttpListener; fresh: boolean }[];
+  readonly next: readonly { compiled: TCompiledListener; listener: TListenerSocket; fresh: boolean }[];
 };
 
 /** A listener of the new version could not be bound; names the config path. */
@@ -23,32 +28,32 @@ export class ListenerBindError extends Error {
 
 /**
  * Opens and closes listening sockets as versions add or remove listeners. Sockets are
- * keyed by address:port, so a listener that keeps its address keeps its socket (its
- * limits are updated in place). Two phases, like the cluster manager: `prepare` binds
- * what is new (all or nothing), `commit` swaps and closes what is gone.
+ * keyed by protocol + address:port, so a listener that keeps them keeps its socket (its
+ * limits and certificates are updated in place). Two phases, like the cluster manager:
+ * `prepare` binds what is new (all or nothing), `commit` swaps and closes what is gone.
  */
 export class ListenerManager {
-  #live = new Map<string, HttpListener>();
-  readonly #handler: TRequestHandler;
+  #live = new Map<string, TListenerSocket>();
+  readonly #handlers: TListenerHandlers;
   readonly #log: TLog;
 
-  constructor(handler: TRequestHandler, log: TLog) {
-    this.#handler = handler;
+  constructor(handlers: TListenerHandlers, log: TLog) {
+    this.#handlers = handlers;
     this.#log = log;
   }
 
   async prepare(listeners: readonly TCompiledListener[]): Promise<TListenerPlan> {
-    const next: { compiled: TCompiledListener; listener: HttpListener; fresh: boolean }[] = [];
-    const opened: HttpListener[] = [];
+    const next: { compiled: TCompiledListener; listener: TListenerSocket; fresh: boolean }[] = [];
+    const opened: TListenerSocket[] = [];
     try {
       for (const [i, compiled] of listeners.entries()) {
-        const existing = this.#live.get(listenerKey(compiled));
+        const existing = this.#live.get(keyOf(compiled));
         if (existing) {
           next.push({ compiled, listener: existing, fresh: false });
           continue;
         }
         try {
-          const listener = await HttpListener.open(compiled, this.#handler);
+          const listener = compiled.protocol === "tcp" ? await TcpListener.open(compiled, this.#handlers.tcpStats) : await HttpListener.open(compiled, this.#handlers);
           opened.push(listener);
           next.push({ compiled, listener, fresh: true });
         } catch (err) {
@@ -64,11 +69,11 @@ export class ListenerManager {
 
   /** Synchronous: the swap of every listener's compiled version happens in one tick. */
   commit(plan: TListenerPlan): void {
-    const live = new Map<string, HttpListener>();
+    const live = new Map<string, TListenerSocket>();
     for (const { compiled, listener, fresh } of plan.next) {
       listener.update(compiled);
       live.set(listener.key, listener);
-      if (fresh) this.#log("listener_up", { listener: compiled.name, address: compiled.address, port: listener.address().port });
+      if (fresh) this.#log("listener_up", { listener: compiled.name, protocol: compiled.protocol, address: compiled.address, port: listener.address().port });
     }
     for (const [key, old] of this.#live) {
       if (live.has(key)) continue;
@@ -93,4 +98,8 @@ export class ListenerManager {
     this.#live = new Map();
     await Promise.all(all.map((l) => l.close(graceMs)));
   }
+}
+
+function keyOf(l: TCompiledListener): string {
+  return l.protocol === "tcp" ? `tcp|${l.address}|${l.port}` : listenerKey(l);
 }

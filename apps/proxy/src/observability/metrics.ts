@@ -161,6 +161,50 @@ export function createMetrics(clusters: TClusterStatsSource) {
     },
   });
 
+  // Issue #4: TCP proxy and WebSocket (HTTP/1.1 Upgrade) tunnels.
+  const tcpConnections = new Counter({
+    name: "switchyard_tcp_connections_total",
+    help: "Downstream connections accepted by tcp listeners",
+    labelNames: ["listener", "cluster"] as const,
+    registers: [registry],
+  });
+  const tcpActive = new Gauge({
+    name: "switchyard_tcp_connections_active",
+    help: "Open tcp proxy connections",
+    labelNames: ["listener", "cluster"] as const,
+    registers: [registry],
+  });
+  const tcpBytes = new Counter({
+    name: "switchyard_tcp_bytes_total",
+    help: "Bytes proxied by tcp listeners; direction rx = from the client, tx = to the client",
+    labelNames: ["listener", "cluster", "direction"] as const,
+    registers: [registry],
+  });
+  const tcpFailures = new Counter({
+    name: "switchyard_tcp_connect_failures_total",
+    help: "tcp proxy connections that could not reach an upstream (UF: refused or connect timeout, UH: no endpoint)",
+    labelNames: ["listener", "cluster"] as const,
+    registers: [registry],
+  });
+  const upgrades = new Counter({
+    name: "switchyard_upgrades_total",
+    help: "HTTP/1.1 Upgrade (WebSocket) requests by result: upgraded (101 from upstream), rejected (upstream answered otherwise), refused (route does not allow upgrades), failed (upstream unreachable)",
+    labelNames: ["listener", "route", "cluster", "result"] as const,
+    registers: [registry],
+  });
+  const upgradesActive = new Gauge({
+    name: "switchyard_upgrades_active",
+    help: "Open upgraded (WebSocket) tunnels",
+    labelNames: ["listener"] as const,
+    registers: [registry],
+  });
+  const upgradeBytes = new Counter({
+    name: "switchyard_upgrade_bytes_total",
+    help: "Bytes through upgraded tunnels; direction rx = from the client, tx = to the client",
+    labelNames: ["listener", "direction"] as const,
+    registers: [registry],
+  });
+
   const bound = new Map<string, TBound>();
   const bind = (listener: string, route: string, cluster: string): TBound => {
     const key = `${listener}\u0000${route}\u0000${cluster}`;
@@ -204,6 +248,27 @@ export function createMetrics(clusters: TClusterStatsSource) {
     mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),
     healthTransition: (cluster: string, to: "healthy" | "unhealthy"): void => healthTransitions.inc({ cluster, to }),
     outlierEjected: (cluster: string): void => outlierEjections.inc({ cluster }),
+    tcpConnectionOpened(listener: string, cluster: string): void {
+      tcpConnections.inc({ listener, cluster });
+      tcpActive.inc({ listener, cluster });
+    },
+    tcpConnectionClosed(listener: string, cluster: string, bytesIn: number, bytesOut: number, flag: string): void {
+      tcpActive.dec({ listener, cluster });
+      tcpBytes.inc({ listener, cluster, direction: "rx" }, bytesIn);
+      tcpBytes.inc({ listener, cluster, direction: "tx" }, bytesOut);
+      if (flag === "UF" || flag === "UH") tcpFailures.inc({ listener, cluster });
+    },
+    upgradeResult(listener: string, route: string, cluster: string, result: "upgraded" | "rejected" | "refused" | "failed"): void {
+      upgrades.inc({ listener, route, cluster, result });
+    },
+    upgradeOpened(listener: string): void {
+      upgradesActive.inc({ listener });
+    },
+    upgradeClosed(listener: string, bytesIn: number, bytesOut: number): void {
+      upgradesActive.dec({ listener });
+      upgradeBytes.inc({ listener, direction: "rx" }, bytesIn);
+      upgradeBytes.inc({ listener, direction: "tx" }, bytesOut);
+    },
     configApplied(version: number | null): void {
       configApply.inc({ result: "applied" });
       if (version !== null) configVersion.set(version);

@@ -6,7 +6,8 @@ import type { TMetrics } from "../observability/metrics.ts";
 import type { ClusterManager, TClusterPlan } from "../upstream/cluster-manager.ts";
 import type { RateLimitManager } from "../filters/rate-limit/manager.ts";
 import { writeCachedSnapshot } from "./cache.ts";
-import { compileListeners } from "./compile.ts";
+import { compileListeners, secretMap } from "./compile.ts";
+import { ConfigCompileError } from "./compile-error.ts";
 import type { TRuntime } from "./types.ts";
 import { findUnsupported } from "./unsupported.ts";
 import { findInvalidHeaderValues } from "./header-values.ts";
@@ -84,7 +85,7 @@ export class RuntimeManager {
     let clusterPlan: TClusterPlan | null = null;
     let listenerPlan: TListenerPlan | null = null;
     try {
-      clusterPlan = clusters.prepare(config.clusters);
+      clusterPlan = clusters.prepare(config.clusters, secretMap(config));
       const limiters = rateLimits.prepare(config.rateLimitPolicies);
       const compiled = compileListeners(config, clusterPlan.clusters, limiters);
       listenerPlan = await listeners.prepare(compiled);
@@ -125,6 +126,7 @@ export class RuntimeManager {
     } catch (err) {
       if (clusterPlan) clusters.discard(clusterPlan);
       if (err instanceof ListenerBindError) return refuse(err.message, [{ path: err.path, message: err.message }]);
+      if (err instanceof ConfigCompileError) return refuse(`invalid config: ${err.message}`, [{ path: err.path, message: err.message.slice(err.path.length + 2) }]);
       return refuse(`cannot apply config: ${(err as Error).message}`, []);
     }
   }

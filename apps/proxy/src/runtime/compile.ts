@@ -1,4 +1,6 @@
-import type { TConfig } from "@switchyard/config-model";
+import type { TConfig, TSecret } from "@switchyard/config-model";
+import { buildHttpFilters } from "../filters/build.ts";
+import { compileListenerTls } from "../listener/tls-context.ts";
 import { compileRouteTable } from "../router/compile.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
@@ -7,8 +9,9 @@ import type { TRateLimiter } from "../filters/rate-limit/decision.ts";
 
 /**
  * Compiles a validated, supported config into the listeners the request path uses.
- * Each route config is compiled once even when several listeners share it. Throws only
- * on an internal inconsistency (config-model's consistency check runs first).
+ * Each route config is compiled once even when several listeners share it; TLS contexts
+ * and filters are built here, once per version. Throws ConfigCompileError (with the
+ * field's path) for what validation cannot see, e.g. a PEM that does not parse.
  */
 export function compileListeners(
   config: TConfig,
@@ -20,12 +23,29 @@ export function compileListeners(
     if (!c) throw new Error(`unknown cluster "${name}" after validation`);
     return c;
   };
+  const secrets = secretMap(config);
   const tables = new Map<string, TCompiledRouteTable<ClusterRuntime>>();
   for (const rc of config.routeConfigs) tables.set(rc.name, compileRouteTable(rc, bind));
+  const empty = compileRouteTable({ name: "", virtualHosts: [] }, bind);
 
-  return config.listeners.map((l) => {
-    const routeTable = tables.get(l.routeConfig ?? "");
+  return config.listeners.map((l, i) => {
+    const routeTable = l.protocol === "tcp" ? empty : tables.get(l.routeConfig ?? "");
     if (!routeTable) throw new Error(`listener "${l.name}" has no route config after validation`);
-    return Object.freeze({ name: l.name, address: l.address, port: l.port, limits: l.limits, routeTable, rateLimiters });
+    return Object.freeze({
+      name: l.name,
+      address: l.address,
+      port: l.port,
+      protocol: l.protocol,
+      limits: l.limits,
+      routeTable,
+      rateLimiters,
+      tls: compileListenerTls(l, i, secrets),
+      filters: Object.freeze(buildHttpFilters(l.httpFilters)),
+      tcp: l.tcp ? Object.freeze({ cluster: bind(l.tcp.cluster), idleTimeoutMs: l.tcp.idleTimeoutMs }) : null,
+    });
   });
+}
+
+export function secretMap(config: TConfig): ReadonlyMap<string, TSecret> {
+  return new Map(config.secrets.map((s) => [s.name, s]));
 }

@@ -1,4 +1,6 @@
 import type { TConfig, TListenerLimits } from "@switchyard/config-model";
+import type { THttpFilterInstance } from "../filters/chain.ts";
+import type { TCompiledTls } from "../listener/tls-context.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { TRateLimiter } from "../filters/rate-limit/decision.ts";
@@ -8,10 +10,18 @@ export type TCompiledListener = {
   readonly name: string;
   readonly address: string;
   readonly port: number;
+  readonly protocol: "http" | "https" | "tcp";
   readonly limits: TListenerLimits;
+  /** Empty for tcp listeners. */
   readonly routeTable: TCompiledRouteTable<ClusterRuntime>;
   /** Rate limiters of this version by policy name (shared by every listener). */
   readonly rateLimiters: ReadonlyMap<string, TRateLimiter>;
+  /** https listeners, and tcp listeners with tls (TLS termination); else null. */
+  readonly tls: TCompiledTls | null;
+  /** httpFilters in config order; the router runs after them. */
+  readonly filters: readonly THttpFilterInstance[];
+  /** tcp listeners only. */
+  readonly tcp: { readonly cluster: ClusterRuntime; readonly idleTimeoutMs: number } | null;
 };
 
 /** Everything one applied config version serves with; immutable, swapped as one reference. */

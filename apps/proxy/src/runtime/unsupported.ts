@@ -14,27 +14,8 @@ type TRule = { readonly what: string; readonly find: (config: TConfig) => TPath[
 
 export const UNSUPPORTED_RULES: readonly TRule[] = [
   {
-    what: "listener protocol https / tcp",
-    find: (c) => c.listeners.flatMap((l, i) => (l.protocol !== "http" ? [["listeners", i, "protocol"]] : [])),
-  },
-  { what: "listener tls", find: (c) => c.listeners.flatMap((l, i) => (l.tls ? [["listeners", i, "tls"]] : [])) },
-  {
-    what: "listener httpFilters (cors, jwtAuthn, rbac)",
-    find: (c) => c.listeners.flatMap((l, i) => l.httpFilters.map((_, j): TPath => ["listeners", i, "httpFilters", j])),
-  },
-  {
     what: "cluster discovery other than static",
     find: (c) => c.clusters.flatMap((cl, i): TPath[] => (cl.discovery !== "static" ? [["clusters", i, "discovery"]] : [])),
-  },
-  {
-    what: "cluster protocol http2 / auto",
-    find: (c) => c.clusters.flatMap((cl, i): TPath[] => (cl.protocol !== "http1" ? [["clusters", i, "protocol"]] : [])),
-  },
-  { what: "cluster tls", find: (c) => c.clusters.flatMap((cl, i): TPath[] => (cl.tls !== undefined ? [["clusters", i, "tls"]] : [])) },
-  {
-    // grpc health checks come with the protocols issue (#4).
-    what: "cluster healthCheck type grpc",
-    find: (c) => c.clusters.flatMap((cl, i): TPath[] => (cl.healthCheck?.type === "grpc" ? [["clusters", i, "healthCheck", "type"]] : [])),
   },
 ];
 

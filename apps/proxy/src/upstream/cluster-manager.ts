@@ -1,4 +1,4 @@
-import type { TCluster } from "@switchyard/config-model";
+import type { TCluster, TSecret } from "@switchyard/config-model";
 import { ClusterRuntime, clusterKey } from "./cluster.ts";
 import type { TUpstreamEvents } from "./events.ts";
 
@@ -25,16 +25,16 @@ export class ClusterManager {
     this.#events = events;
   }
 
-  prepare(clusters: readonly TCluster[]): TClusterPlan {
+  prepare(clusters: readonly TCluster[], secrets: ReadonlyMap<string, TSecret> = new Map()): TClusterPlan {
     const next = new Map<string, ClusterRuntime>();
     const created: ClusterRuntime[] = [];
     for (const c of clusters) {
       const existing = this.#current.get(c.name);
-      const reuse = existing && existing.key === clusterKey(c) ? existing : null;
+      const reuse = existing && existing.key === clusterKey(c, secrets) ? existing : null;
       if (reuse) next.set(c.name, reuse);
       else {
         // A changed cluster inherits the health/outlier state of the endpoints it keeps.
-        const fresh = new ClusterRuntime(c, this.#events, existing);
+        const fresh = new ClusterRuntime(c, this.#events, existing, secrets);
         created.push(fresh);
         next.set(c.name, fresh);
       }

@@ -1,8 +1,11 @@
-import type { TCircuitBreakers, TCluster } from "@switchyard/config-model";
+import type { TCircuitBreakers, TCluster, TSecret } from "@switchyard/config-model";
 import { ZCircuitBreakers, hashConfig } from "@switchyard/config-model";
+import type { ConnectionOptions } from "node:tls";
 import { Pool } from "undici";
 import type { TUpstreamEvents } from "./events.ts";
 import { HealthChecker } from "./health-check.ts";
+import { H2Pool } from "./h2-pool.ts";
+import { upstreamTlsOptions } from "./tls-options.ts";
 import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
 import { OutlierDetector, newOutlierState, type TOutlierState, type TTryOutcome } from "./outlier.ts";
 
@@ -24,7 +27,10 @@ export class UpstreamEndpoint {
   readonly weight: number;
   /** "address:port", as the access log's upstreamHost. */
   readonly hostPort: string;
-  readonly pool: Pool;
+  /** undici Pool (http1, or auto = ALPN over TLS) or our H2Pool (http2); same dispatch protocol. */
+  readonly pool: Pool | H2Pool;
+  /** Client TLS options when the cluster has `tls` (also used by TCP and WebSocket tunnels). */
+  readonly tls: ConnectionOptions | null;
   activeRequests = 0;
   successes = 0;
   errors = 0;
@@ -37,7 +43,14 @@ export class UpstreamEndpoint {
   lastCheck: string | null = null;
   outlier: TOutlierState = newOutlierState();
 
-  constructor(address: string, port: number, weight: number, cluster: TCluster, connections: number) {
+  constructor(
+    address: string,
+    port: number,
+    weight: number,
+    cluster: TCluster,
+    connections: number,
+    secrets: ReadonlyMap<string, TSecret> = new Map(),
+  ) {
     this.address = address;
     this.port = port;
     this.weight = weight;
@@ -46,7 +59,23 @@ export class UpstreamEndpoint {
     // With active health checks an endpoint is unhealthy until its first check passes (Envoy).
     this.healthy = cluster.healthCheck === undefined;
     this.hcPending = cluster.healthCheck !== undefined;
-    this.pool = new Pool(`http://${this.hostPort}`, {
+    this.tls = cluster.tls ? upstreamTlsOptions(cluster.tls, secrets, address) : null;
+    const scheme = this.tls ? "https" : "http";
+    if (cluster.protocol === "http2") {
+      // One multiplexed session per endpoint: circuitBreakers.maxConnections does not
+      // apply (Envoy counts h2 streams against maxRequests, which the router enforces).
+      this.pool = new H2Pool({
+        origin: `${scheme}://${this.hostPort}`,
+        connectTimeoutMs: cluster.connectTimeoutMs,
+        idleTimeoutMs: cluster.idleTimeoutMs,
+        ...(this.tls ? { tls: this.tls } : {}),
+      });
+      return;
+    }
+    this.pool = new Pool(`${scheme}://${this.hostPort}`, {
+      // auto: offer h2 and http/1.1 by ALPN (TLS only; over cleartext auto is HTTP/1.1).
+      ...(cluster.protocol === "auto" && this.tls ? { allowH2: true } : {}),
+      ...(this.tls ? { connect: this.tls } : {}),
       // Pipelining off: one request per connection at a time, as DESIGN §5 says.
       pipelining: 1,
       // circuitBreakers.maxConnections, split over the endpoints.
@@ -82,6 +111,7 @@ export class ClusterRuntime {
   /** Distinct per runtime: /clusters shows it so a test (or operator) can see a pool was reused. */
   readonly runtimeId = nextRuntimeId++;
   readonly lbPolicy: TCluster["lbPolicy"];
+  readonly connectTimeoutMs: number;
   readonly endpoints: readonly UpstreamEndpoint[];
   readonly breakers: TCircuitBreakers;
   /** True for ringHash / maglev: only then does the router compute a request hash. */
@@ -101,17 +131,18 @@ export class ClusterRuntime {
   pendingRequests = 0;
   activeRetries = 0;
 
-  constructor(cluster: TCluster, events: TUpstreamEvents, previous?: ClusterRuntime) {
+  constructor(cluster: TCluster, events: TUpstreamEvents, previous?: ClusterRuntime, secrets: ReadonlyMap<string, TSecret> = new Map()) {
     this.name = cluster.name;
-    this.key = clusterKey(cluster);
+    this.key = clusterKey(cluster, secrets);
     this.lbPolicy = cluster.lbPolicy;
+    this.connectTimeoutMs = cluster.connectTimeoutMs;
     this.hashing = cluster.lbPolicy === "ringHash" || cluster.lbPolicy === "maglev";
     this.#config = cluster;
     this.#events = events;
     this.breakers = cluster.circuitBreakers ?? DEFAULT_BREAKERS;
     const n = Math.max(1, cluster.endpoints.length);
     const perEndpoint = Math.max(1, Math.ceil(this.breakers.maxConnections / n));
-    this.endpoints = Object.freeze(cluster.endpoints.map((e) => new UpstreamEndpoint(e.address, e.port, e.weight, cluster, perEndpoint)));
+    this.endpoints = Object.freeze(cluster.endpoints.map((e) => new UpstreamEndpoint(e.address, e.port, e.weight, cluster, perEndpoint, secrets)));
     if (previous) this.#inherit(previous, cluster);
     this.#health = cluster.healthCheck
       ? new HealthChecker<UpstreamEndpoint>(cluster.healthCheck, cluster.name, (e, ok, detail) => this.#onHealthCheck(e, ok, detail))
@@ -270,8 +301,15 @@ export class ClusterRuntime {
   }
 }
 
-/** Identity of a cluster's runtime: its name plus a hash of its whole config. */
-export function clusterKey(c: TCluster): string {
+/**
+ * Identity of a cluster's runtime: its name plus a hash of its whole config (any change,
+ * breakers and health checks included, builds a new runtime that inherits endpoint state)
+ * and of the content of the secrets its `tls` references: a rotated CA or client
+ * certificate must build new pools (new connections), not reuse the old TLS options.
+ */
+export function clusterKey(c: TCluster, secrets: ReadonlyMap<string, TSecret> = new Map()): string {
   const { name, ...rest } = c;
-  return `${name}#${hashConfig(rest)}`;
+  const tls = c.tls;
+  const tlsSecrets = tls ? [tls.caSecret, tls.clientCertificate].map((n) => (n === undefined ? null : (secrets.get(n) ?? null))) : null;
+  return `${name}#${hashConfig({ ...rest, tlsSecrets })}`;
 }

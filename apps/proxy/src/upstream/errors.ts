@@ -2,7 +2,7 @@
  * Envoy response flags this build can set (DESIGN §4). A local reply carries its flag in
  * `x-switchyard-response-flags` and every access-log line carries it in `responseFlags`.
  */
-export type TResponseFlag = "NR" | "UH" | "UF" | "UC" | "UT" | "DC" | "UO" | "URX" | "RL";
+export type TResponseFlag = "NR" | "UH" | "UF" | "UC" | "UT" | "DC" | "UO" | "URX" | "RL" | "UAEX" | "RBAC";
 
 export type TLocalReplyCause = { status: number; flag: TResponseFlag; message: string; cause: unknown };
 

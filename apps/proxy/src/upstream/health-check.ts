@@ -1,18 +1,23 @@
 import { request } from "node:http";
+import { request as requestTls } from "node:https";
 import { connect } from "node:net";
+import type { ConnectionOptions } from "node:tls";
 import type { THealthCheck } from "@switchyard/config-model";
+import { probeGrpcHealth } from "./grpc-health-check.ts";
 
 /**
- * Active health checking of one cluster's endpoints (Envoy's HealthCheck, http and tcp;
- * grpc is refused by runtime/unsupported.ts until the protocols issue lands).
+ * Active health checking of one cluster's endpoints (Envoy's HealthCheck: http, tcp, and
+ * grpc = grpc.health.v1 Check through probeGrpcHealth).
  *
  * Each endpoint has its own loop: check, then wait intervalMs + random(0..intervalJitterMs)
  * and check again. The first check runs at once. Checks use a fresh connection each
  * time (never the traffic pool), so a check measures the endpoint, not our pool state.
  * Results go to `onResult`; the thresholds live with the endpoint state (cluster.ts).
+ * When the cluster has `tls`, http and grpc checks use the endpoint's upstream TLS
+ * options (SNI, CA, client certificate), as traffic does; tcp checks only connect.
  */
 
-export type THealthTarget = { readonly address: string; readonly port: number };
+export type THealthTarget = { readonly address: string; readonly port: number; readonly tls: ConnectionOptions | null };
 
 export class HealthChecker<E extends THealthTarget> {
   readonly #cfg: THealthCheck;
@@ -23,7 +28,8 @@ export class HealthChecker<E extends THealthTarget> {
 
   constructor(cfg: THealthCheck, clusterName: string, onResult: (endpoint: E, ok: boolean, detail: string) => void) {
     this.#cfg = cfg;
-    // Host header of http checks: the configured one, else the cluster name (Envoy's default).
+    // Host header of http checks (:authority of grpc checks): the configured one, else the
+    // cluster name (Envoy's default for both).
     this.#host = cfg.host ?? clusterName;
     this.#onResult = onResult;
   }
@@ -47,7 +53,8 @@ export class HealthChecker<E extends THealthTarget> {
   }
 
   async #run(e: E): Promise<void> {
-    const r = await (this.#cfg.type === "tcp" ? this.#tcp(e) : this.#http(e));
+    const type = this.#cfg.type;
+    const r = await (type === "tcp" ? this.#tcp(e) : type === "grpc" ? this.#grpc(e) : this.#http(e));
     if (this.#stopped) return;
     this.#onResult(e, r.ok, r.detail);
     const jitter = this.#cfg.intervalJitterMs > 0 ? Math.random() * this.#cfg.intervalJitterMs : 0;
@@ -65,8 +72,9 @@ export class HealthChecker<E extends THealthTarget> {
         req.destroy();
         resolve({ ok, detail });
       };
-      const req = request(
+      const req = (e.tls ? requestTls : request)(
         {
+          ...(e.tls ?? {}),
           host: e.address,
           port: e.port,
           method: "GET",
@@ -85,6 +93,11 @@ export class HealthChecker<E extends THealthTarget> {
       req.on("error", (err) => finish(false, (err as { code?: string }).code ?? err.message));
       req.end();
     });
+  }
+
+  async #grpc(e: E): Promise<{ ok: boolean; detail: string }> {
+    const r = await probeGrpcHealth(e, { serviceName: this.#cfg.grpcServiceName, timeoutMs: this.#cfg.timeoutMs, tls: e.tls, authority: this.#host });
+    return { ok: r.healthy, detail: r.reason };
   }
 
   #tcp(e: E): Promise<{ ok: boolean; detail: string }> {

@@ -21,9 +21,12 @@ afterAll(async () => {
 
 type TOpts = { tag: string; cluster?: "a" | "b"; connectTimeoutMs?: number; extraListenerPort?: number; route?: Record<string, unknown> };
 
-function withGrpcHealthCheck<T>(c: T): T {
-  const copy = structuredClone(c) as { clusters: Record<string, unknown>[] };
-  copy.clusters[0]!.healthCheck = { type: "grpc" };
+/** DNS discovery is the one field this build still refuses (runtime/unsupported.ts). */
+function withStrictDns<T>(c: T): T {
+  const copy = structuredClone(c) as { clusters: { discovery?: string; endpoints: { address: string }[] }[] };
+  const cluster = copy.clusters[0]!;
+  cluster.discovery = "strictDns";
+  for (const e of cluster.endpoints) e.address = "localhost";
   return copy as T;
 }
 
@@ -150,10 +153,10 @@ describe("config file hot reload", () => {
   });
 
   it("refuses a version using an unsupported field, naming its path", async () => {
-    // grpc health checks are still refused (they belong to the protocols issue).
-    await proxy.writeConfig(withGrpcHealthCheck(config({ tag: "retry" })));
-    const event = await proxy.waitForEvent((e) => e.event === "config_rejected" && JSON.stringify(e).includes("healthCheck"));
-    expect(event.issues).toEqual([{ path: "clusters[0].healthCheck.type", message: "not supported yet by this proxy build" }]);
+    // DNS discovery is still refused (grpc health checks, the example before, are served now).
+    await proxy.writeConfig(withStrictDns(config({ tag: "retry" })));
+    const event = await proxy.waitForEvent((e) => e.event === "config_rejected" && JSON.stringify(e).includes("discovery"));
+    expect(event.issues).toEqual([{ path: "clusters[0].discovery", message: "not supported yet by this proxy build" }]);
     expect(await tagOf(`http://127.0.0.1:${port}/`)).not.toBe("retry");
   });
 
@@ -193,9 +196,9 @@ describe("bad config at start", () => {
     expect(proxy.stderr()).toContain("clusters[1].endpoints[0].port");
     await proxy.stop();
 
-    const unsupported = await startProxy({ config: withGrpcHealthCheck(config({ tag: "x" })), waitReady: false });
+    const unsupported = await startProxy({ config: withStrictDns(config({ tag: "x" })), waitReady: false });
     expect(await unsupported.exited).not.toBe(0);
-    expect(unsupported.stderr()).toMatch(/clusters\[0\]\.healthCheck\.type \(line \d+\): not supported yet by this proxy build/);
+    expect(unsupported.stderr()).toMatch(/clusters\[0\]\.discovery \(line \d+\): not supported yet by this proxy build/);
     await unsupported.stop();
   });
 });

@@ -101,7 +101,7 @@ function compileRoute<C>(
   });
 }
 
-function compileValueMatcher(h: THeaderMatcher | TQueryMatcher, lowerName: boolean): TCompiledValueMatcher {
+export function compileValueMatcher(h: THeaderMatcher | TQueryMatcher, lowerName: boolean): TCompiledValueMatcher {
   const name = lowerName ? h.name.toLowerCase() : h.name;
   const base = { name, invert: h.invert, value: "", regex: null, present: true };
   if (h.exact !== undefined) return Object.freeze({ ...base, kind: "exact", value: h.exact });
@@ -128,6 +128,8 @@ function compileAction<C>(r: TRoute, bindCluster: (name: string) => C): TCompile
       retryPolicy: a.retryPolicy ? compileRetryPolicy(a.retryPolicy) : null,
       hashPolicy: Object.freeze(a.hashPolicy.map(compileHashPolicy)),
       mirrors: Object.freeze(a.mirror.map((m) => Object.freeze({ name: m.cluster, cluster: bindCluster(m.cluster), fraction: m.fraction }))),
+      allowUpgrade: a.allowUpgrade,
+      upgradeIdleTimeoutMs: a.upgradeIdleTimeoutMs,
     });
   }
   if (r.redirect) {

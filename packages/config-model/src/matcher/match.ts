@@ -102,7 +102,7 @@ export function routeRequest<C>(
   return { vhost, route: matchRoute(vhost, req) };
 }
 
-function matchHeaders(matchers: readonly TCompiledValueMatcher[], headers: TRouteRequest["headers"]): boolean {
+export function matchHeaders(matchers: readonly TCompiledValueMatcher[], headers: TRouteRequest["headers"]): boolean {
   for (const m of matchers) {
     const raw = headers[m.name];
     const value = raw === undefined ? undefined : Array.isArray(raw) ? raw.join(",") : raw;

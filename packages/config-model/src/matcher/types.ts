@@ -58,6 +58,10 @@ export type TCompiledForwardAction<C> = {
   readonly retryPolicy: TCompiledRetryPolicy | null;
   readonly hashPolicy: readonly TCompiledHashPolicy[];
   readonly mirrors: readonly TCompiledMirror<C>[];
+  /** HTTP/1.1 Upgrade (WebSocket) tunnels allowed on this route. */
+  readonly allowUpgrade: boolean;
+  /** Upgraded tunnels idle this long are closed; 0 = never. */
+  readonly upgradeIdleTimeoutMs: number;
 };
 
 export type TCompiledRedirectAction = {

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Readable } from "node:stream";
-import type { Dispatcher } from "undici";
+import type { TLSSocket } from "node:tls";
 import { routeRequest, pickTarget, rewritePath, redirectLocation } from "../../router/index.ts";
 import type { TCompiledForwardAction, TCompiledRetryPolicy, TCompiledRoute } from "../../router/types.ts";
 import type { TCompiledListener } from "../../runtime/types.ts";
@@ -25,6 +26,10 @@ import { sendMirrors } from "./mirror.ts";
 import { readReplayableBody, type TRequestBody } from "./request-body.ts";
 import { backoffMs, retriableFailure, retriableStatus } from "./retry.ts";
 import { UpstreamTry, type TTryOwner } from "./upstream-try.ts";
+import { runFilters, type TFilterContext, type TLocalReply } from "../chain.ts";
+import type { TDownstreamRequest, TDownstreamResponse } from "../../listener/http-listener.ts";
+import { peerIdentity } from "../../listener/peer-identity.ts";
+import { grpcStatusForHttp, parseGrpcTimeout } from "./grpc.ts";
 
 /**
  * The HTTP connection manager + router filter for one downstream request.
@@ -49,14 +54,14 @@ export type TExchangeDeps = { readonly accessLog: TAccessLog; readonly metrics: 
 /** RFC 9110 §7.6.1 connection-specific fields, plus `expect` (we answer 100-continue ourselves). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 /** Request headers the proxy sets itself, so incoming copies are dropped first. */
-const REQUEST_OWNED = new Set(["host", "content-length", "x-request-id", "x-forwarded-proto", "x-forwarded-for", "expect"]);
+const REQUEST_OWNED = new Set(["host", "content-length", "x-request-id", "x-forwarded-proto", "x-forwarded-for", "expect", "x-forwarded-client-cert"]);
 
 export const RESPONSE_FLAGS_HEADER = "x-switchyard-response-flags";
 
 /** Body buffer limit of routes that mirror without a retry policy (1 MiB, the retry default). */
 const DEFAULT_MIRROR_BUFFER_BYTES = 1_048_576;
 
-export function handleRequest(listener: TCompiledListener, req: IncomingMessage, res: ServerResponse, deps: TExchangeDeps): void {
+export function handleRequest(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TExchangeDeps): void {
   const ex = new Exchange(listener, req, res, deps);
   try {
     ex.run();
@@ -64,22 +69,32 @@ export function handleRequest(listener: TCompiledListener, req: IncomingMessage,
     // A bug or an unforeseen input must cost one request, never the process.
     deps.log("request_failed", { requestId: ex.requestId, path: ex.path, error: err });
     if (!res.headersSent) ex.localReply(500, "UC", "internal proxy error\n");
-    else res.destroy();
+    else (res as ServerResponse).destroy();
   }
 }
 
 class Exchange implements TTryOwner {
   readonly listener: TCompiledListener;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: TDownstreamRequest;
+  readonly res: TDownstreamResponse;
   readonly deps: TExchangeDeps;
   readonly start = performance.now();
   readonly method: string;
   readonly host: string;
   readonly path: string;
   readonly query: string;
-  readonly headers: IncomingMessage["headers"];
+  readonly headers: IncomingHttpHeaders;
   readonly requestId: string;
+  /** HTTP/2 downstream (h2c or h2 over TLS): trailers can be passed on. */
+  readonly h2: boolean;
+  /** `content-type: application/grpc*`: local replies become gRPC errors (HTTP 200 + grpc-status). */
+  readonly grpc: boolean;
+  /** TLS downstream socket (https listener), else null. */
+  readonly tlsSocket: TLSSocket | null;
+  /** Filter state (headers to add/remove, claims); null when the listener has no filters. */
+  filterCtx: TFilterContext | null = null;
+  /** gRPC trailers-only answers carry grpc-status in the head: kept to re-send as trailers. */
+  grpcStatusInHead: string[] | null = null;
 
   route: TCompiledRoute<ClusterRuntime> | null = null;
   clusterName: string | null = null;
@@ -97,7 +112,7 @@ class Exchange implements TTryOwner {
   // Forwarding state, set once per request by forward().
   upstreamPath = "/";
   upstreamHeaders: string[] = [];
-  body: Dispatcher.DispatchOptions["body"] = null;
+  body: Readable | Buffer | null = null;
   replayable = true;
   hash: number | undefined = undefined;
   retryPolicy: TCompiledRetryPolicy | null = null;
@@ -111,14 +126,20 @@ class Exchange implements TTryOwner {
   committed = false;
   resumeUpstream: (() => void) | null = null;
 
-  constructor(listener: TCompiledListener, req: IncomingMessage, res: ServerResponse, deps: TExchangeDeps) {
+  constructor(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TExchangeDeps) {
     this.listener = listener;
     this.req = req;
     this.res = res;
     this.deps = deps;
     this.method = req.method ?? "GET";
     this.headers = req.headers;
-    this.host = req.headers.host ?? "";
+    this.h2 = req.httpVersionMajor === 2;
+    // HTTP/2 carries the authority in :authority (RFC 9113 §8.3.1); Host is optional there.
+    this.host = req.headers.host ?? (req.headers[":authority"] as string | undefined) ?? "";
+    const ct = req.headers["content-type"];
+    this.grpc = typeof ct === "string" && ct.startsWith("application/grpc");
+    const sock = this.h2 ? (req as Http2ServerRequest).stream.session?.socket : req.socket;
+    this.tlsSocket = sock && (sock as TLSSocket).encrypted ? (sock as TLSSocket) : null;
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     this.path = q === -1 ? url : url.slice(0, q);
@@ -133,6 +154,46 @@ class Exchange implements TTryOwner {
   }
 
   run(): void {
+    const filters = this.listener.filters;
+    if (filters.length === 0) return this.routeAndForward();
+    const ctx: TFilterContext = {
+      method: this.method,
+      path: this.path,
+      headers: this.headers,
+      remoteAddress: this.req.socket?.remoteAddress ?? "",
+      peer: this.tlsSocket ? peerIdentity(this.tlsSocket) : null,
+      jwtClaims: null,
+      addRequestHeaders: [],
+      removeRequestHeaders: [],
+      addResponseHeaders: [],
+    };
+    this.filterCtx = ctx;
+    const r = runFilters(filters, ctx);
+    if (r instanceof Promise) {
+      r.then(
+        (v) => (v ? this.filterReply(v) : this.routeAndForward()),
+        (err: unknown) => {
+          this.deps.log("request_failed", { requestId: this.requestId, path: this.path, error: err });
+          this.localReply(500, "UC", "internal proxy error\n");
+        },
+      );
+    } else if (r) this.filterReply(r);
+    else this.routeAndForward();
+  }
+
+  /** A filter answered (401, 403, CORS preflight): plain text, or a gRPC error for gRPC clients. */
+  filterReply(r: TLocalReply): void {
+    if (this.res.headersSent || this.res.writableEnded) return;
+    if (this.grpc || r.flag) return this.localReply(r.status, r.flag || "UC", r.body, r.headers, r.flag === "");
+    this.flags = "";
+    const headers = [...r.headers, "content-length", String(Buffer.byteLength(r.body)), "x-request-id", this.requestId];
+    if (r.body) headers.push("content-type", "text/plain");
+    this.bytesOut = Buffer.byteLength(r.body);
+    (this.res as ServerResponse).writeHead(r.status, headers);
+    this.res.end(r.body);
+  }
+
+  routeAndForward(): void {
     // `this` satisfies TRouteRequest (method, host, path, query, headers): no extra object.
     const { route } = routeRequest(this.listener.routeTable, this);
     if (!route) return this.localReply(404, "NR", "route not found\n");
@@ -190,9 +251,10 @@ class Exchange implements TTryOwner {
         return this.forward(route, action);
       case "directResponse": {
         const headers = ["content-type", action.contentType, "content-length", String(action.body.length), "x-request-id", this.requestId];
+        if (this.filterCtx?.addResponseHeaders.length) headers.push(...this.filterCtx.addResponseHeaders);
         if (route.responseHeaders.length) applyHeaderMutations(headers, route.responseHeaders);
         this.bytesOut = action.body.length;
-        this.res.writeHead(action.status, headers);
+        (this.res as ServerResponse).writeHead(action.status, headers);
         this.res.end(action.body);
         return;
       }
@@ -200,7 +262,7 @@ class Exchange implements TTryOwner {
         const location = redirectLocation(route, action, { scheme: "http", host: this.host, path: this.path, query: this.query });
         const headers = ["location", location, "content-length", "0", "x-request-id", this.requestId];
         if (route.responseHeaders.length) applyHeaderMutations(headers, route.responseHeaders);
-        this.res.writeHead(action.responseCode, headers);
+        (this.res as ServerResponse).writeHead(action.responseCode, headers);
         this.res.end();
         return;
       }
@@ -225,20 +287,35 @@ class Exchange implements TTryOwner {
     this.upstreamHeaders = headers;
     this.upstreamPath = action.prefixRewrite === null ? (req.url ?? "/") : rewritePath(route, action.prefixRewrite, this.path, this.query);
 
-    if (action.timeoutMs > 0) {
-      this.timeoutMs = action.timeoutMs;
-      this.timer = setTimeout(onRouteTimeout, action.timeoutMs, this);
+    // The route timeout (0 = none), shortened by a gRPC client's grpc-timeout (the deadline
+    // it will give up at anyway); the header itself is forwarded unchanged. It starts
+    // before the body is buffered and covers every try and back-off.
+    let timeoutMs = action.timeoutMs;
+    if (this.grpc) {
+      const deadline = parseGrpcTimeout(this.headers["grpc-timeout"]);
+      if (deadline !== null && (timeoutMs === 0 || deadline < timeoutMs)) timeoutMs = Math.max(1, deadline);
+    }
+    if (timeoutMs > 0) {
+      this.timeoutMs = timeoutMs;
+      this.timer = setTimeout(onRouteTimeout, timeoutMs, this);
     }
 
-    // A body exists when the request says so (RFC 9112 §6.3).
+    // A body exists when the request says so (RFC 9112 §6.3); HTTP/2: unless the HEADERS
+    // frame ended the stream (gRPC bodies have no length).
     const contentLength = req.headers["content-length"];
-    const hasBody = contentLength !== undefined ? Number(contentLength) > 0 : req.headers["transfer-encoding"] !== undefined;
+    const hasBody = this.h2
+      ? !(req as Http2ServerRequest).stream.endAfterHeaders
+      : contentLength !== undefined
+        ? Number(contentLength) > 0
+        : req.headers["transfer-encoding"] !== undefined;
     if (!hasBody) {
       if (action.mirrors.length) this.mirror(action, null);
       return this.startTry();
     }
     if (action.retryPolicy !== null || action.mirrors.length) {
-      // Retries and mirrors replay the body: buffer it up to the limit first.
+      // Retries and mirrors replay the body: buffer it up to the limit first. (A streaming
+      // gRPC call on such a route is therefore sent upstream once the client half-closes
+      // or the limit is passed.)
       const limit = action.retryPolicy?.maxBufferBytes ?? DEFAULT_MIRROR_BUFFER_BYTES;
       readReplayableBody(req, limit).then(
         (b) => this.bodyReady(action, b),
@@ -246,10 +323,10 @@ class Exchange implements TTryOwner {
       );
       return;
     }
-    // Streamed with back pressure by undici.
+    // Streamed with back pressure (undici, or the H2Pool's pipe).
     this.replayable = false;
-    if (contentLength !== undefined) {
-      this.body = req;
+    if (contentLength !== undefined && !this.h2) {
+      this.body = req as Readable;
       this.bytesIn = Number(contentLength);
     } else {
       // undici streams async iterables with back pressure (client-h1 writeIterable); its
@@ -306,7 +383,10 @@ class Exchange implements TTryOwner {
     const t = new UpstreamTry(this, cluster, endpoint, attempt > 1, this.perTryTimeoutMs, this.idleTimeoutMs);
     this.current = t;
     const headers = this.upstreamHeaders.concat("x-switchyard-attempt-count", String(attempt));
-    endpoint.pool.dispatch({ method: this.method, path: this.upstreamPath, headers, body: this.body }, t);
+    // undici would derive SNI from the Host header; the cluster's tls.sni wins.
+    const servername = endpoint.tls?.servername;
+    const opts = { method: this.method, path: this.upstreamPath, headers, body: this.body };
+    endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, t);
   }
 
   /** Whether another try may start now; counts a retry-breaker overflow. */
@@ -351,11 +431,17 @@ class Exchange implements TTryOwner {
     const connection = this.headers.connection;
     // Fields named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
     const named = connection && connection !== "keep-alive" && connection !== "close" ? new Set(connection.toLowerCase().split(/\s*,\s*/)) : null;
+    const removed = this.filterCtx?.removeRequestHeaders;
     for (let i = 0; i < raw.length; i += 2) {
       const name = (raw[i] as string).toLowerCase();
-      if (HOP_BY_HOP.has(name) || REQUEST_OWNED.has(name) || (named !== null && named.has(name))) continue;
+      // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are not fields.
+      if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name) || REQUEST_OWNED.has(name) || (named !== null && named.has(name))) continue;
+      if (removed !== undefined && removed.length && removed.includes(name)) continue;
       out.push(name, raw[i + 1] as string);
     }
+    // TE is hop-by-hop, but "trailers" must reach gRPC servers (RFC 9113 §8.2.2 allows exactly that value).
+    const te = this.headers.te;
+    if (typeof te === "string" && te.includes("trailers")) out.push("te", "trailers");
     const host = hostRewrite ?? this.host;
     if (host) out.push("host", host);
     const contentLength = this.headers["content-length"];
@@ -363,8 +449,15 @@ class Exchange implements TTryOwner {
     const remote = this.req.socket.remoteAddress ?? "";
     const xff = this.headers["x-forwarded-for"];
     out.push("x-forwarded-for", xff ? `${xff}, ${remote}` : remote);
-    out.push("x-forwarded-proto", "http");
+    out.push("x-forwarded-proto", this.tlsSocket ? "https" : "http");
     out.push("x-request-id", this.requestId);
+    // Envoy's forward_client_cert_details SANITIZE_SET: a client's own XFCC is dropped
+    // (REQUEST_OWNED) and only a verified certificate is described.
+    if (this.tlsSocket) {
+      const peer = this.filterCtx ? this.filterCtx.peer : peerIdentity(this.tlsSocket);
+      if (peer) out.push("x-forwarded-client-cert", peer.xfcc);
+    }
+    if (this.filterCtx?.addRequestHeaders.length) out.push(...this.filterCtx.addRequestHeaders);
     return out;
   }
 
@@ -398,30 +491,49 @@ class Exchange implements TTryOwner {
         continue;
       }
       if (HOP_BY_HOP.has(name) || name === "x-request-id") continue;
-      out.push(name, (rawHeaders[i + 1] as Buffer).toString("latin1"));
+      const value = (rawHeaders[i + 1] as Buffer).toString("latin1");
+      if (this.grpc && (name === "grpc-status" || name === "grpc-message")) (this.grpcStatusInHead ??= []).push(name, value);
+      out.push(name, value);
     }
     if (named !== null) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (named.has(out[i] as string)) out.splice(i, 2);
     }
     out.push("x-request-id", this.requestId);
+    if (this.filterCtx?.addResponseHeaders.length) out.push(...this.filterCtx.addResponseHeaders);
     const route = this.route as TCompiledRoute<ClusterRuntime>;
     if (route.responseHeaders.length) applyHeaderMutations(out, route.responseHeaders);
-    this.res.writeHead(statusCode, out);
+    (this.res as ServerResponse).writeHead(statusCode, out);
     return "forwarded";
   }
 
   tryData(chunk: Buffer): boolean {
     if (this.upstreamDone) return true;
     this.bytesOut += chunk.length;
-    if (this.res.write(chunk)) return true;
+    if ((this.res as ServerResponse).write(chunk)) return true;
     // Back pressure: undici stops reading the upstream socket until the client drains.
     this.res.once("drain", this.resumeUpstream as () => void);
     return false;
   }
 
-  tryComplete(): void {
+  tryComplete(_t: UpstreamTry, trailers?: (Buffer | string)[] | null): void {
     if (this.upstreamDone) return;
     this.finishUpstream();
+    // Trailers (gRPC's grpc-status) travel to HTTP/2 clients; HTTP/1.1 clients get none
+    // (they would need chunked encoding and a TE: trailers promise).
+    if (this.h2) {
+      const res = this.res as Http2ServerResponse;
+      if (trailers && trailers.length) {
+        const t: Record<string, string> = {};
+        for (let i = 0; i < trailers.length; i += 2) t[latin1(trailers[i]).toLowerCase()] = latin1(trailers[i + 1]);
+        res.addTrailers(t);
+      } else if (this.grpcStatusInHead) {
+        // Trailers-only upstream answer: repeat its status as trailers, which every gRPC client reads.
+        const t: Record<string, string> = {};
+        const g = this.grpcStatusInHead;
+        for (let i = 0; i < g.length; i += 2) t[g[i] as string] = g[i + 1] as string;
+        res.addTrailers(t);
+      }
+    }
     this.res.end();
   }
 
@@ -432,7 +544,7 @@ class Exchange implements TTryOwner {
       // Mid-body failure: the status is out, so the only honest signal is a reset.
       this.finishUpstream();
       this.flags = mapped.flag;
-      this.res.destroy(err);
+      (this.res as ServerResponse).destroy(err);
       return;
     }
     const p = this.retryPolicy;
@@ -455,7 +567,7 @@ class Exchange implements TTryOwner {
       this.localReply(mapped.status, mapped.flag, `${mapped.message}\n`);
     } else {
       this.flags = "UT";
-      this.res.destroy(err);
+      (this.res as ServerResponse).destroy(err);
     }
   }
 
@@ -472,20 +584,34 @@ class Exchange implements TTryOwner {
     }
   }
 
-  localReply(status: number, flag: TResponseFlag | string, body: string, extraHeaders?: string[]): void {
-    this.flags = flag;
+  /** `flag` may combine codes ("UF,URX"); `noFlag` for filter answers that are not failures (CORS). */
+  localReply(status: number, flag: TResponseFlag | string, body: string, extra: readonly string[] = [], noFlag = false): void {
+    this.flags = noFlag ? "" : flag;
     const res = this.res;
-    if (res.headersSent || res.destroyed) return;
-    const headers = [
+    if (res.headersSent || (res as ServerResponse).destroyed || res.writableEnded) return;
+    const flagHeader = noFlag ? [] : [RESPONSE_FLAGS_HEADER, flag];
+    if (this.grpc) {
+      // gRPC clients read errors from grpc-status, always with HTTP 200 (gRPC over HTTP/2 spec).
+      const message = encodeURIComponent(body.trim()).replace(/%20/g, " ");
+      const code = String(grpcStatusForHttp(status, flag));
+      const head = ["content-type", "application/grpc", ...flagHeader, "x-request-id", this.requestId, ...extra];
+      if (this.h2) {
+        (res as ServerResponse).writeHead(200, head);
+        (res as Http2ServerResponse).addTrailers({ "grpc-status": code, "grpc-message": message });
+      } else (res as ServerResponse).writeHead(200, [...head, "grpc-status", code, "grpc-message", message]);
+      res.end();
+      return;
+    }
+    (res as ServerResponse).writeHead(status, [
       "content-type", "text/plain",
       "content-length", String(Buffer.byteLength(body)),
-      RESPONSE_FLAGS_HEADER, flag,
+      ...flagHeader,
       "x-request-id", this.requestId,
-    ];
-    if (extraHeaders) headers.push(...extraHeaders);
-    res.writeHead(status, headers);
+      ...extra,
+      ...(this.filterCtx?.addResponseHeaders ?? []),
+    ]);
     this.bytesOut = Buffer.byteLength(body);
-    res.end(body);
+    (res as ServerResponse).end(body);
   }
 
   onDownstreamClose(): void {
@@ -541,4 +667,8 @@ export function traceIdOf(traceparent: string | string[] | undefined): string | 
   if (typeof traceparent !== "string" || traceparent.length < 55) return null;
   const id = traceparent.slice(3, 35);
   return traceparent[2] === "-" && traceparent[35] === "-" && /^[0-9a-f]{32}$/.test(id) && id !== "0".repeat(32) ? id : null;
+}
+
+function latin1(v: Buffer | string | undefined): string {
+  return typeof v === "string" ? v : v === undefined ? "" : v.toString("latin1");
 }

@@ -40,7 +40,10 @@ export function sendMirrors(
     for (let i = 0; i < h.length; i += 2) if (h[i] === "host") h[i + 1] = shadowHost(h[i + 1] as string);
     cluster.activeRequests++;
     endpoint.activeRequests++;
-    endpoint.pool.dispatch({ method, path, headers: h, body }, new ShadowHandler(cluster, endpoint, sink));
+    // As for tries: the cluster's tls.sni wins over the (shadow) Host for undici pools.
+    const servername = endpoint.tls?.servername;
+    const opts = { method, path, headers: h, body };
+    endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, new ShadowHandler(cluster, endpoint, sink));
   }
 }
 

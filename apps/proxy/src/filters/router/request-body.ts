@@ -1,4 +1,5 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
 
 /**
  * Request bodies of routes with a retry policy or mirrors. Up to `limit` bytes the body is
@@ -18,7 +19,8 @@ export class DownstreamBodyError extends Error {
   }
 }
 
-export function readReplayableBody(req: IncomingMessage, limit: number): Promise<TRequestBody> {
+/** `req`: an HTTP/1.1 IncomingMessage or an HTTP/2 compat Http2ServerRequest (both Readable). */
+export function readReplayableBody(req: Readable & { readonly headers: IncomingHttpHeaders }, limit: number): Promise<TRequestBody> {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) return Promise.resolve({ kind: "stream", source: req });
   return new Promise((resolve, reject) => {

@@ -16,7 +16,8 @@ export type TTryOwner = {
   /** Response head. Return "retry" to abandon this try (it is aborted here). */
   tryHeaders(t: UpstreamTry, status: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry";
   tryData(chunk: Buffer): boolean;
-  tryComplete(t: UpstreamTry): void;
+  /** `trailers`: raw [name, value, ...] (HTTP/2 and gRPC upstreams), else null. */
+  tryComplete(t: UpstreamTry, trailers: (Buffer | string)[] | null): void;
   /** Transport failure or our per-try / idle timer. */
   tryFailed(t: UpstreamTry, err: Error): void;
 };
@@ -108,10 +109,10 @@ export class UpstreamTry {
     return this.owner.tryData(chunk);
   }
 
-  onComplete(): void {
+  onComplete(trailers?: (Buffer | string)[] | null): void {
     if (this.done) return;
     this.#finish(this.status < 500);
-    this.owner.tryComplete(this);
+    this.owner.tryComplete(this, trailers ?? null);
   }
 
   onError(err: Error): void {
