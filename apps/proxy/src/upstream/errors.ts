@@ -51,6 +51,23 @@ export class DownstreamClosedError extends Error {
   }
 }
 
+/**
+ * An HTTP/2 upstream reset our stream (RST_STREAM) before the exchange completed.
+ * REFUSED_STREAM means the upstream did not process the request at all (RFC 9113 §8.7),
+ * which retryOn `refused-stream` retries; any reset is retriable by `reset` / `5xx`.
+ */
+export class UpstreamStreamResetError extends Error {
+  readonly code: "SWY_ERR_H2_REFUSED_STREAM" | "SWY_ERR_H2_STREAM_RESET";
+  /** The RST_STREAM error code (RFC 9113 §7). */
+  readonly h2Code: number;
+  constructor(h2Code: number, refused: boolean) {
+    super(`upstream reset the stream (h2 error code ${h2Code})`);
+    this.name = "UpstreamStreamResetError";
+    this.h2Code = h2Code;
+    this.code = refused ? "SWY_ERR_H2_REFUSED_STREAM" : "SWY_ERR_H2_STREAM_RESET";
+  }
+}
+
 const CONNECT_FAILURES = new Set([
   "ECONNREFUSED",
   "UND_ERR_CONNECT_TIMEOUT",

@@ -4,6 +4,7 @@ import type { TCompiledRetryPolicy } from "../../src/router/types.ts";
 import { cookieValue } from "../../src/filters/router/hash.ts";
 import { shadowHost } from "../../src/filters/router/mirror.ts";
 import { TokenBucket } from "../../src/filters/rate-limit/token-bucket.ts";
+import { UpstreamStreamResetError, mapUpstreamError } from "../../src/upstream/errors.ts";
 
 const policy = (o: Partial<TCompiledRetryPolicy> = {}): TCompiledRetryPolicy => ({
   numRetries: 1, perTryTimeoutMs: 0, backoffBaseMs: 25, backoffMaxMs: 250,
@@ -24,6 +25,16 @@ describe("retry conditions", () => {
     expect(retriableFailure(policy({ onConnectFailure: true }), uc, false)).toBe(false);
     expect(retriableFailure(policy({ onReset: true }), uc, false)).toBe(true);
     expect(retriableFailure(policy({ onGatewayError: true }), uc, true)).toBe(true);
+  });
+
+  it("refused-stream matches only an h2 REFUSED_STREAM (code 7); reset matches any stream reset", () => {
+    const refused = mapUpstreamError(new UpstreamStreamResetError(7, true));
+    const internal = mapUpstreamError(new UpstreamStreamResetError(2, false));
+    expect([refused.status, refused.flag, internal.status, internal.flag]).toEqual([503, "UC", 503, "UC"]);
+    expect(retriableFailure(policy({ onRefusedStream: true }), refused, false)).toBe(true);
+    expect(retriableFailure(policy({ onRefusedStream: true }), internal, false)).toBe(false);
+    expect(retriableFailure(policy({ onReset: true }), refused, false)).toBe(true);
+    expect(retriableFailure(policy({ onReset: true }), internal, false)).toBe(true);
   });
 
   it("back-off is fully jittered under min(max, base * 2^(n-1))", () => {

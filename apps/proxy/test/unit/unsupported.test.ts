@@ -31,7 +31,11 @@ describe("unsupported-feature check", () => {
             ],
           }),
         ],
-        clusters: [makeCluster({ lbPolicy: "maglev", healthCheck: { type: "tcp" }, outlierDetection: {}, circuitBreakers: {} })],
+        clusters: [
+          makeCluster({ lbPolicy: "maglev", healthCheck: { type: "tcp" }, outlierDetection: {}, circuitBreakers: {} }),
+          // grpc health checks run since the protocols (#4) and traffic (#3) issues met.
+          makeCluster({ name: "grpc", protocol: "http2", tls: {}, healthCheck: { type: "grpc", grpcServiceName: "svc" } }),
+        ],
         rateLimitPolicies: [{ name: "per-ip", requests: 10 }],
       }),
     );
@@ -62,7 +66,7 @@ describe("unsupported-feature check", () => {
     expect(findUnsupported(config)).toEqual([]);
   });
 
-  it("refuses every unimplemented field with its path", () => {
+  it("refuses every unimplemented field with its path (only non-static discovery is left)", () => {
     const config = parseConfig(
       makeConfig({
         listeners: [

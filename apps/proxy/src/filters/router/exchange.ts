@@ -34,14 +34,16 @@ import { grpcStatusForHttp, parseGrpcTimeout } from "./grpc.ts";
 /**
  * The HTTP connection manager + router filter for one downstream request.
  *
- * Lifecycle: route (virtual host, then first matching route) -> rate limits (virtual
+ * Lifecycle: listener httpFilters (cors, jwtAuthn, rbac; may answer locally) -> route
+ * (virtual host, then first matching route) -> rate limits (virtual
  * host's, then route's; local ones answer synchronously, global ones after one Redis
  * round trip) -> action:
  *   directResponse / redirect -> local answer;
  *   route -> weighted cluster -> request body (buffered up to the retry/mirror limit when
  *   the route retries or mirrors, else streamed) -> mirrors (fire and forget) -> tries:
  *   each try = circuit breakers -> endpoint (LB over available endpoints, another one on a
- *   retry when possible) -> undici dispatch (UpstreamTry) -> response streamed out with
+ *   retry when possible) -> dispatch to the endpoint's undici Pool or H2Pool (UpstreamTry;
+ *   grpc-timeout may shorten the route timeout) -> response (and h2 trailers) streamed out with
  *   back pressure, or retried (jittered back-off) while the policy, the body, the retry
  *   breaker and the route timeout allow;
  *   every failure -> ONE local reply through mapUpstreamError (status + response flag).

@@ -7,7 +7,7 @@ import type { TLocalReplyCause } from "../../upstream/errors.ts";
  *   gateway-error          502 / 503 / 504, connect failures and per-try timeouts
  *   connect-failure        the connection could not be made (UF)
  *   reset                  disconnect/reset before response headers (UC), per-try timeout
- *   refused-stream         an HTTP/2 REFUSED_STREAM reset (h2 upstreams come with the protocols issue)
+ *   refused-stream         an HTTP/2 RST_STREAM REFUSED_STREAM before response headers (H2Pool)
  *   retriable-4xx          409
  *   retriable-status-codes the listed statuses
  */
@@ -27,7 +27,7 @@ export function retriableFailure(p: TCompiledRetryPolicy, failure: TLocalReplyCa
   if (failure.flag === "UF") return p.on5xx || p.onGatewayError || p.onConnectFailure;
   if (failure.flag === "UC") {
     const code = (failure.cause as { code?: unknown } | null)?.code;
-    if (p.onRefusedStream && code === "ERR_HTTP2_STREAM_ERROR") return true;
+    if (p.onRefusedStream && code === "SWY_ERR_H2_REFUSED_STREAM") return true;
     return p.on5xx || p.onReset;
   }
   return false;
