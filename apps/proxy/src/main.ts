@@ -12,6 +12,8 @@ import { readCachedSnapshot } from "./runtime/cache.ts";
 import { loadConfigFile, watchConfigFile, withLines } from "./standalone/config-file.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
 import { RateLimitManager } from "./filters/rate-limit/manager.ts";
+import { EdsStore } from "./upstream/discovery/eds.ts";
+import { describeClusters } from "./upstream/discovery/status.ts";
 import { PROXY_VERSION } from "./version.ts";
 
 /**
@@ -22,6 +24,9 @@ import { PROXY_VERSION } from "./version.ts";
 
 /** In-flight requests get this long to finish on SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** clusterStatus frames go out at most this often after a change, and at least this often while connected. */
+const CLUSTER_STATUS_MIN_INTERVAL_MS = 1_000;
+const CLUSTER_STATUS_REFRESH_MS = 10_000;
 
 async function main(): Promise<void> {
   let command;
@@ -42,10 +47,31 @@ async function main(): Promise<void> {
 async function run(options: TProxyOptions): Promise<void> {
   const log = createLogger();
   const accessLog = createAccessLog(options.accessLog);
-  // Cluster gauges are read at scrape time, so metrics can take the manager lazily.
-  let clusters: ClusterManager | null = null;
-  const metrics = createMetrics(() => clusters?.current() ?? []);
-  clusters = new ClusterManager({ log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected });
+  const eds = new EdsStore();
+  let controlPlane: TControlPlaneClient | null = null;
+  // Throttled clusterStatus frame (managed mode): the console's per-cluster endpoints view.
+  let statusTimer: NodeJS.Timeout | null = null;
+  const sendClusterStatus = () => {
+    if (statusTimer) clearTimeout(statusTimer);
+    statusTimer = null;
+    controlPlane?.send({ type: "clusterStatus", clusters: describeClusters(clusters.current()) });
+  };
+  const clusterStatusChanged = () => {
+    statusTimer ??= setTimeout(sendClusterStatus, CLUSTER_STATUS_MIN_INTERVAL_MS);
+  };
+  // Scraped lazily: the closure reads `clusters` only at scrape time.
+  const metrics = createMetrics(() => clusters.current());
+  const clusters = new ClusterManager(
+    { log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected },
+    {
+      consul: { url: options.discovery.consulUrl, token: options.discovery.consulToken },
+      kubernetes: options.discovery.kubernetes,
+      eds,
+      log: (event, fields) => log(event, fields),
+      counted: (cluster, kind, result) => metrics.discovery(cluster, kind, result),
+      changed: clusterStatusChanged,
+    },
+  );
   const rateLimits = new RateLimitManager(options.redisUrl, { log, redisError: metrics.redisError });
   const deps = { accessLog, metrics, log };
   const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => handleRequest(listener, req, res, deps);
@@ -59,7 +85,6 @@ async function run(options: TProxyOptions): Promise<void> {
   );
   const runtime = new RuntimeManager({ listeners, clusters, rateLimits, metrics, log, cacheDir: options.cacheDir });
 
-  let controlPlane: TControlPlaneClient | null = null;
   const admin = await startAdminServer(options.admin.host, options.admin.port, {
     runtime: () => runtime.current(),
     clusters: () => clusters.current(),
@@ -88,10 +113,19 @@ async function run(options: TProxyOptions): Promise<void> {
       },
       apply: async (snapshot) => {
         const result = await runtime.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });
+        if (result.ok) clusterStatusChanged();
         return result.ok ? { ok: true } : { ok: false, error: result.error, issues: result.issues };
       },
+      applyEndpoints: (msg) => {
+        const rt = clusters.get(msg.cluster);
+        if (!rt) return { ok: false, error: `unknown cluster "${msg.cluster}" in the applied config` };
+        if (rt.discovery !== "eds") return { ok: false, error: `cluster "${msg.cluster}" has discovery ${rt.discovery}, not eds` };
+        return eds.push(msg.cluster, msg.version, msg.endpoints);
+      },
+      onConnected: sendClusterStatus,
       log,
     });
+    setInterval(clusterStatusChanged, CLUSTER_STATUS_REFRESH_MS).unref();
   }
 
   let stopping = false;

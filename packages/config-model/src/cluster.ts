@@ -67,23 +67,37 @@ export const ZCluster = z
     /** static | strictDns | logicalDns | eds | kubernetes | consul; default static. */
     discovery: z.enum(["static", "strictDns", "logicalDns", "eds", "kubernetes", "consul"]).default("static"),
     endpoints: z.array(ZEndpoint).default([]),
+    /**
+     * discovery: kubernetes — the ready endpoints of a Service, from its EndpointSlices
+     * (list + watch through the API server; in-cluster service account or --kubeconfig).
+     */
     kubernetes: z
       .strictObject({
+        /** Default "default". */
         namespace: z.string().min(1).default("default"),
         service: z.string().min(1),
-        /** Port name or number. */
+        /** The EndpointSlice port: its name (e.g. "http") or its number. */
         port: z.union([z.string().min(1), ZPort]),
       })
       .optional(),
+    /** discovery: consul — passing instances from /v1/health/service/<service>?passing (blocking queries). */
     consul: z
       .strictObject({
         service: z.string().min(1),
+        /** Only instances carrying this tag; default any. */
         tag: z.string().min(1).optional(),
+        /** Ask this datacenter; default the agent's own. */
         datacenter: z.string().min(1).optional(),
+        /** Consul HTTP API base URL; default the proxy's --consul flag (SWITCHYARD_CONSUL_URL, else http://127.0.0.1:8500). */
+        address: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
       })
       .optional(),
-    /** host:port of DNS servers to ask; default the system's. */
+    /** strictDns / logicalDns: host:port of DNS servers to ask; default the system's (/etc/resolv.conf). */
     dnsResolvers: z.array(z.string().regex(/^[^\s:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/, "must be host:port")).default([]),
+    /**
+     * strictDns / logicalDns: re-resolve this often; default 5000. A record's TTL shortens
+     * the wait when it is lower (never below 100 ms); failures retry at this interval.
+     */
     dnsRefreshMs: z.number().int().min(100).default(5_000),
     /** roundRobin | leastRequest | random | ringHash | maglev; default roundRobin. */
     lbPolicy: z.enum(["roundRobin", "leastRequest", "random", "ringHash", "maglev"]).default("roundRobin"),

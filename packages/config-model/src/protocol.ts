@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZEndpoint } from "./cluster.ts";
 
 /**
  * Control-plane wire messages (WebSocket at /api/xds, one JSON object per text frame).
@@ -41,6 +42,65 @@ export const ZNackMessage = z.object({
   hash: ZHash.optional(),
   error: z.string(),
   issues: z.array(z.object({ path: z.string(), message: z.string() })).default([]),
+});
+
+/**
+ * console -> node: the endpoints of one `discovery: eds` cluster, without a config
+ * version (fast scale events). `version` counts per cluster and only grows; the node
+ * answers `endpointsAck` once the set serves, or `endpointsNack` (unknown cluster, not
+ * eds, invalid endpoints) and keeps the previous set.
+ */
+export const ZEndpointsMessage = z.object({
+  type: z.literal("endpoints"),
+  cluster: z.string().min(1),
+  version: ZVersion,
+  endpoints: z.array(ZEndpoint),
+});
+
+/** node -> console: an `endpoints` message is serving. */
+export const ZEndpointsAckMessage = z.object({ type: z.literal("endpointsAck"), cluster: z.string(), version: ZVersion });
+
+/** node -> console: an `endpoints` message was refused; the previous set keeps serving. */
+export const ZEndpointsNackMessage = z.object({
+  type: z.literal("endpointsNack"),
+  cluster: z.string(),
+  version: ZVersion,
+  error: z.string(),
+});
+
+/** One endpoint as a node serves it now, with its live state. */
+export const ZEndpointStatus = z.object({
+  address: z.string(),
+  port: z.number().int(),
+  weight: z.number().int(),
+  /** "healthy" | "unhealthy" | "pending" (first health check not answered yet). */
+  health: z.string(),
+  ejected: z.boolean().default(false),
+  activeRequests: z.number().int().min(0).default(0),
+});
+
+/**
+ * node -> console: each cluster's current endpoints and where they came from, sent after
+ * every change (discovery update, health transition, new config) and at most once a second.
+ */
+export const ZClusterStatusMessage = z.object({
+  type: z.literal("clusterStatus"),
+  clusters: z.array(
+    z.object({
+      name: z.string(),
+      discovery: z.string(),
+      /** Human-readable origin, e.g. "dns users.svc (127.0.0.1:5353)", "consul users@dc1". */
+      source: z.string(),
+      /** eds: the endpoints version serving; null otherwise. */
+      endpointsVersion: ZVersion.nullable().default(null),
+      /** Epoch ms of the last successful discovery update (null: none yet / static). */
+      updatedAt: z.number().int().nullable().default(null),
+      /** Last discovery failure while the previous endpoints keep serving. */
+      lastError: z.string().nullable().default(null),
+      failures: z.number().int().min(0).default(0),
+      endpoints: z.array(ZEndpointStatus),
+    }),
+  ),
 });
 
 /** Latency histogram with fixed bucket upper bounds (ms); counts[i] holds values <= bounds[i], the last count is +Inf. */
@@ -111,8 +171,11 @@ export const ZNodeToConsoleMessage = z.discriminatedUnion("type", [
   ZStatsMessage,
   ZHealthMessage,
   ZSpansMessage,
+  ZEndpointsAckMessage,
+  ZEndpointsNackMessage,
+  ZClusterStatusMessage,
 ]);
-export const ZConsoleToNodeMessage = z.discriminatedUnion("type", [ZSnapshotMessage, ZErrorMessage]);
+export const ZConsoleToNodeMessage = z.discriminatedUnion("type", [ZSnapshotMessage, ZEndpointsMessage, ZErrorMessage]);
 
 export type THelloMessage = z.infer<typeof ZHelloMessage>;
 export type TSnapshotMessage = z.infer<typeof ZSnapshotMessage>;
@@ -124,6 +187,11 @@ export type THistogram = z.infer<typeof ZHistogram>;
 export type THealthMessage = z.infer<typeof ZHealthMessage>;
 export type TSpan = z.infer<typeof ZSpan>;
 export type TSpansMessage = z.infer<typeof ZSpansMessage>;
+export type TEndpointsMessage = z.infer<typeof ZEndpointsMessage>;
+export type TEndpointsAckMessage = z.infer<typeof ZEndpointsAckMessage>;
+export type TEndpointsNackMessage = z.infer<typeof ZEndpointsNackMessage>;
+export type TEndpointStatus = z.infer<typeof ZEndpointStatus>;
+export type TClusterStatusMessage = z.infer<typeof ZClusterStatusMessage>;
 export type TErrorMessage = z.infer<typeof ZErrorMessage>;
 export type TNodeToConsoleMessage = z.infer<typeof ZNodeToConsoleMessage>;
 export type TConsoleToNodeMessage = z.infer<typeof ZConsoleToNodeMessage>;

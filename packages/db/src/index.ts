@@ -15,7 +15,19 @@ export {
   type TVersionSummary,
   type TPublishResult,
 } from "./versions.ts";
-export { listenForVersions, VERSION_CHANNEL, type TVersionListener } from "./notify.ts";
+export { listenForVersions, VERSION_CHANNEL, ENDPOINTS_CHANNEL, type TVersionListener } from "./notify.ts";
+export {
+  getClusterEndpointSet,
+  listClusterEndpointSets,
+  setClusterEndpoints,
+  recordNodeClusterStatus,
+  recordNodeEndpointAck,
+  listNodeClusterStatus,
+  EndpointsError,
+  type TClusterEndpointSet,
+  type TNodeClusterStatus,
+  type TNodeEndpointAck,
+} from "./endpoints.ts";
 export {
   recordNodeHello,
   recordNodeAck,

@@ -9,6 +9,14 @@ export async function notifyVersion(tx: Tx, version: number): Promise<void> {
   await tx.$executeRaw`SELECT pg_notify(${VERSION_CHANNEL}, ${String(version)})`;
 }
 
+/** Channel for console-managed (eds) endpoint writes; the payload is the cluster name. */
+export const ENDPOINTS_CHANNEL = "cluster_endpoints";
+
+/** Queues NOTIFY cluster_endpoints '<cluster>' in the transaction (sent on commit). */
+export async function notifyEndpoints(tx: Tx, cluster: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${ENDPOINTS_CHANNEL}, ${cluster})`;
+}
+
 export type TVersionListener = { close(): Promise<void> };
 
 /**
@@ -21,7 +29,13 @@ export type TVersionListener = { close(): Promise<void> };
 export async function listenForVersions(
   databaseUrl: string,
   onVersion: (version: number) => void,
-  opts: { onReconnect?: () => void; log?: (line: string) => void; maxBackoffMs?: number } = {},
+  opts: {
+    onReconnect?: () => void;
+    log?: (line: string) => void;
+    maxBackoffMs?: number;
+    /** Also LISTEN cluster_endpoints: called with the cluster whose eds endpoints changed. */
+    onEndpoints?: (cluster: string) => void;
+  } = {},
 ): Promise<TVersionListener> {
   const log = opts.log ?? (() => {});
   const maxBackoffMs = opts.maxBackoffMs ?? 5_000;
@@ -33,6 +47,7 @@ export async function listenForVersions(
   const connect = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: databaseUrl });
     c.on("notification", (msg) => {
+      if (msg.channel === ENDPOINTS_CHANNEL && opts.onEndpoints && msg.payload) return opts.onEndpoints(msg.payload);
       if (msg.channel !== VERSION_CHANNEL) return;
       const version = Number(msg.payload);
       if (Number.isSafeInteger(version) && version > 0) onVersion(version);
@@ -47,6 +62,7 @@ export async function listenForVersions(
     try {
       await c.connect();
       await c.query(`LISTEN ${VERSION_CHANNEL}`);
+      if (opts.onEndpoints) await c.query(`LISTEN ${ENDPOINTS_CHANNEL}`);
     } catch (err) {
       await c.end().catch(() => {});
       throw err;

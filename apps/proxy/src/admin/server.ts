@@ -67,6 +67,14 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
           circuitBreakers: c.breakers,
           availableEndpoints: c.availableCount(),
           panic: c.panicking(),
+          // Where the endpoints come from and how discovery is doing (static: source "static").
+          discovery: c.discovery,
+          source: c.status.source,
+          endpointsVersion: c.status.endpointsVersion,
+          discoveryUpdatedAt: c.status.updatedAt,
+          discoveryUpdates: c.status.updates,
+          discoveryFailures: c.status.failures,
+          discoveryLastError: c.status.lastError,
           endpoints: c.endpoints.map((e) => ({
             address: e.address,
             port: e.port,

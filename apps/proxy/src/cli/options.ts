@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { SERVICE_ACCOUNT_DIR, type TKubeAccessSpec } from "../upstream/discovery/kube-config.ts";
 import { PROXY_VERSION } from "../version.ts";
 
 /**
@@ -29,6 +30,11 @@ Options:
   --workers N              worker processes; this build supports only 1 (the default)
   --access-log FILE        JSON access log file, default stdout
   --redis URL              Redis for global rate limits, e.g. redis://127.0.0.1:6379  [env SWITCHYARD_REDIS_URL]
+  --consul URL             Consul HTTP API for discovery: consul clusters, default http://127.0.0.1:8500
+                                                                                  [env SWITCHYARD_CONSUL_URL]
+  --consul-token T         Consul ACL token (X-Consul-Token)                      [env SWITCHYARD_CONSUL_TOKEN]
+  --kubeconfig FILE        kubeconfig for discovery: kubernetes clusters; default: the in-cluster
+                           service account when KUBERNETES_SERVICE_HOST is set    [env KUBECONFIG]
   --help                   show this help
   --version                print the version
 `;
@@ -75,6 +81,9 @@ const ZRawOptions = z.object({
     .string()
     .refine((s) => /^rediss?:\/\/[^\s]+$/.test(s), "must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379")
     .optional(),
+  consul: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, e.g. http://127.0.0.1:8500" }).default("http://127.0.0.1:8500"),
+  "consul-token": z.string().min(1, "must not be empty").optional(),
+  kubeconfig: z.string().min(1, "must name a file").optional(),
 });
 
 export type TProxyOptions = {
@@ -85,6 +94,8 @@ export type TProxyOptions = {
   /** Redis for global rate limits; null = none (global policies are refused). */
   redisUrl: string | null;
   cacheDir: string | null;
+  /** Service discovery: the Consul agent and the Kubernetes API server (null: none configured). */
+  discovery: { consulUrl: string; consulToken: string | null; kubernetes: TKubeAccessSpec | null };
 } & (
   | { mode: "standalone"; configFile: string }
   | { mode: "managed"; controlPlane: string; nodeId: string; group: string; token: string | null }
@@ -111,6 +122,9 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         workers: { type: "string" },
         "access-log": { type: "string" },
         redis: { type: "string" },
+        consul: { type: "string" },
+        "consul-token": { type: "string" },
+        kubeconfig: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -128,6 +142,10 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     group: env.SWITCHYARD_NODE_GROUP || undefined,
     token: env.SWITCHYARD_NODE_TOKEN || undefined,
     redis: env.SWITCHYARD_REDIS_URL || undefined,
+    consul: env.SWITCHYARD_CONSUL_URL || undefined,
+    "consul-token": env.SWITCHYARD_CONSUL_TOKEN || undefined,
+    // kubectl's convention; a list (a:b) means the first file here.
+    kubeconfig: env.KUBECONFIG?.split(":")[0] || undefined,
   };
   const merged: Record<string, unknown> = { ...values };
   for (const [k, v] of Object.entries(fromEnv)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
@@ -147,7 +165,21 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     );
   }
   const o = parsed.data;
-  const common = { admin: o.admin, workers: o.workers, accessLog: o["access-log"] ?? null, redisUrl: o.redis ?? null };
+  // Kubernetes: an explicit kubeconfig wins; else the pod's service account when the
+  // kubelet's KUBERNETES_SERVICE_HOST/PORT are set; else none (kubernetes clusters say so).
+  const inCluster = env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT;
+  const kubernetes: TKubeAccessSpec | null = o.kubeconfig
+    ? { kind: "kubeconfig", path: o.kubeconfig }
+    : inCluster
+      ? { kind: "inCluster", host: env.KUBERNETES_SERVICE_HOST as string, port: env.KUBERNETES_SERVICE_PORT as string, dir: SERVICE_ACCOUNT_DIR }
+      : null;
+  const common = {
+    admin: o.admin,
+    workers: o.workers,
+    accessLog: o["access-log"] ?? null,
+    redisUrl: o.redis ?? null,
+    discovery: { consulUrl: o.consul, consulToken: o["consul-token"] ?? null, kubernetes },
+  };
 
   if (o.config !== undefined && o["control-plane"] !== undefined) {
     throw new CliError("--config and --control-plane are mutually exclusive: pick standalone or managed mode");
@@ -180,6 +212,9 @@ const ENV_OF: Record<string, string> = {
   group: "SWITCHYARD_NODE_GROUP",
   token: "SWITCHYARD_NODE_TOKEN",
   redis: "SWITCHYARD_REDIS_URL",
+  consul: "SWITCHYARD_CONSUL_URL",
+  "consul-token": "SWITCHYARD_CONSUL_TOKEN",
+  kubeconfig: "KUBECONFIG",
 };
 
 /** The process's own argv and environment. */

@@ -6,6 +6,8 @@ import {
   ZHelloMessage,
   decodeMessage,
   type TConfigIssue,
+  type TEndpointsMessage,
+  type TNodeToConsoleMessage,
   type TSnapshotMessage,
 } from "@switchyard/config-model";
 import { Backoff, type TBackoffOptions } from "./backoff.ts";
@@ -37,6 +39,14 @@ export type TControlPlaneClientOptions = {
   getApplied: () => TAppliedVersion | null;
   /** Validates, compiles and swaps a snapshot; called one at a time, never concurrently. */
   apply: (snapshot: TSnapshot) => Promise<TApplyResult>;
+  /**
+   * Serves an eds cluster's pushed endpoints (an `endpoints` frame); answered with
+   * endpointsAck / endpointsNack. Runs after any snapshot received before it has applied,
+   * so endpoints of a cluster a newer snapshot introduces find their cluster.
+   */
+  applyEndpoints?: (msg: TEndpointsMessage) => { ok: true } | { ok: false; error: string };
+  /** Called after each hello (e.g. to send the current clusterStatus). */
+  onConnected?: () => void;
   log: TControlPlaneLog;
   /** Reconnect back-off; default base 500 ms, cap 30 s, full jitter. */
   backoff?: TBackoffOptions;
@@ -53,6 +63,8 @@ export type TControlPlaneClient = {
   close(): Promise<void>;
   /** True while a socket to the console is open. */
   connected(): boolean;
+  /** Sends a node -> console frame when connected; false when there is no open socket. */
+  send(message: TNodeToConsoleMessage): boolean;
 };
 
 const DEFAULT_KEEPALIVE_MS = 15_000;
@@ -66,7 +78,7 @@ const CLOSE_GRACE_MS = 2_000;
 export function startControlPlaneClient(opts: TControlPlaneClientOptions): TControlPlaneClient {
   const client = new ControlPlaneClient(opts);
   client.start();
-  return { close: () => client.close(), connected: () => client.connected() };
+  return { close: () => client.close(), connected: () => client.connected(), send: (m) => client.sendNow(m) };
 }
 
 class ControlPlaneClient {
@@ -86,6 +98,8 @@ class ControlPlaneClient {
    * version that never served would be a lie.
    */
   #pending: TSnapshotMessage | null = null;
+  /** eds pushes waiting for the snapshot queue; only the newest per cluster matters. */
+  readonly #pendingEndpoints = new Map<string, TEndpointsMessage>();
   #applying = false;
 
   constructor(opts: TControlPlaneClientOptions) {
@@ -95,6 +109,13 @@ class ControlPlaneClient {
 
   start(): void {
     this.#connect();
+  }
+
+  sendNow(message: TNodeToConsoleMessage): boolean {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    this.#send(ws, message);
+    return true;
   }
 
   connected(): boolean {
@@ -204,6 +225,11 @@ class ControlPlaneClient {
     }
     this.#send(ws, hello);
     this.#log("control_plane_connected", { url: this.#opts.url, appliedVersion: hello.appliedVersion });
+    try {
+      this.#opts.onConnected?.();
+    } catch (err) {
+      this.#log("control_plane_on_connected_failed", { error: errorMessage(err) });
+    }
     this.#keepaliveTimer = setInterval(() => this.#keepalive(ws), this.#opts.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_MS);
   }
 
@@ -238,6 +264,12 @@ class ControlPlaneClient {
       this.#log("control_plane_console_error", { code: msg.code, message: msg.message });
       return;
     }
+    if (msg.type === "endpoints") {
+      this.#pendingEndpoints.delete(msg.cluster); // re-insert: keeps arrival order across clusters
+      this.#pendingEndpoints.set(msg.cluster, msg);
+      if (!this.#applying) void this.#drain();
+      return;
+    }
     this.#log("control_plane_snapshot_received", { version: msg.version, hash: msg.hash });
     if (this.#pending) this.#log("control_plane_snapshot_superseded", { version: this.#pending.version, by: msg.version });
     this.#pending = msg;
@@ -247,14 +279,20 @@ class ControlPlaneClient {
   async #drain(): Promise<void> {
     this.#applying = true;
     try {
-      while (this.#pending && !this.#closed) {
-        const snapshot = this.#pending;
-        this.#pending = null;
-        const answer = await this.#applyOne(snapshot);
-        // The answer goes to whichever socket is open now: if the one that delivered the
-        // snapshot died meanwhile, the new connection's console learns it just the same.
-        const ws = this.#ws;
-        if (ws && ws.readyState === WebSocket.OPEN) this.#send(ws, answer);
+      while ((this.#pending || this.#pendingEndpoints.size) && !this.#closed) {
+        if (this.#pending) {
+          const snapshot = this.#pending;
+          this.#pending = null;
+          const answer = await this.#applyOne(snapshot);
+          // The answer goes to whichever socket is open now: if the one that delivered the
+          // snapshot died meanwhile, the new connection's console learns it just the same.
+          const ws = this.#ws;
+          if (ws && ws.readyState === WebSocket.OPEN) this.#send(ws, answer);
+          continue;
+        }
+        const [cluster, msg] = this.#pendingEndpoints.entries().next().value as [string, TEndpointsMessage];
+        this.#pendingEndpoints.delete(cluster);
+        this.sendNow(this.#applyEndpointsOne(msg));
       }
     } finally {
       this.#applying = false;
@@ -282,6 +320,23 @@ class ControlPlaneClient {
     // The wire schema carries only path and message per issue.
     const issues = result.issues.map((i) => ({ path: i.path, message: i.message }));
     return { type: "nack", version, hash, error: result.error, issues };
+  }
+
+  #applyEndpointsOne(msg: TEndpointsMessage): TNodeToConsoleMessage {
+    const { cluster, version } = msg;
+    let result: { ok: true } | { ok: false; error: string };
+    try {
+      result = this.#opts.applyEndpoints ? this.#opts.applyEndpoints(msg) : { ok: false, error: "this node does not take endpoint updates" };
+    } catch (err) {
+      result = { ok: false, error: `applyEndpoints threw: ${errorMessage(err)}` };
+    }
+    this.#log(result.ok ? "control_plane_endpoints_applied" : "control_plane_endpoints_rejected", {
+      cluster,
+      version,
+      endpoints: msg.endpoints.length,
+      ...(result.ok ? {} : { error: result.error }),
+    });
+    return result.ok ? { type: "endpointsAck", cluster, version } : { type: "endpointsNack", cluster, version, error: result.error };
   }
 
   #send(ws: WebSocket, message: unknown): void {

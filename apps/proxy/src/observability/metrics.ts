@@ -204,6 +204,13 @@ export function createMetrics(clusters: TClusterStatsSource) {
     labelNames: ["listener", "direction"] as const,
     registers: [registry],
   });
+  // Issue #8: service discovery.
+  const discoveryResults = new Counter({
+    name: "switchyard_discovery_total",
+    help: "Service discovery answers per cluster (strictDns, logicalDns, eds, kubernetes, consul) by result: update | failure (last endpoints kept)",
+    labelNames: ["cluster", "discovery", "result"] as const,
+    registers: [registry],
+  });
 
   const bound = new Map<string, TBound>();
   const bind = (listener: string, route: string, cluster: string): TBound => {
@@ -272,6 +279,9 @@ export function createMetrics(clusters: TClusterStatsSource) {
     configApplied(version: number | null): void {
       configApply.inc({ result: "applied" });
       if (version !== null) configVersion.set(version);
+    },
+    discovery(cluster: string, discovery: string, result: "update" | "failure"): void {
+      discoveryResults.inc({ cluster, discovery, result });
     },
     configRejected(): void {
       configApply.inc({ result: "rejected" });

@@ -38,6 +38,7 @@ export type TRuntimeDeps = {
 /**
  * The apply pipeline (DESIGN §2.4), one version at a time:
  *   validateConfig -> header values writable by node:http -> unsupported-feature check -> prepare clusters (reuse unchanged)
+ *   -> warm new clusters (first discovery answer, bounded)
  *   -> compile route tables -> bind new listeners (all or nothing)
  *   -> swap (one synchronous step: runtime reference + every listener's compiled version)
  *   -> close removed listeners, drain removed clusters -> write the cache.
@@ -86,6 +87,7 @@ export class RuntimeManager {
     let listenerPlan: TListenerPlan | null = null;
     try {
       clusterPlan = clusters.prepare(config.clusters, secretMap(config));
+      await clusters.warm(clusterPlan);
       const limiters = rateLimits.prepare(config.rateLimitPolicies);
       const compiled = compileListeners(config, clusterPlan.clusters, limiters);
       listenerPlan = await listeners.prepare(compiled);

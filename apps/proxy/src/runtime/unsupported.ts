@@ -14,8 +14,10 @@ type TRule = { readonly what: string; readonly find: (config: TConfig) => TPath[
 
 export const UNSUPPORTED_RULES: readonly TRule[] = [
   {
-    what: "cluster discovery other than static",
-    find: (c) => c.clusters.flatMap((cl, i): TPath[] => (cl.discovery !== "static" ? [["clusters", i, "discovery"]] : [])),
+    // The h2 pool dials the host name itself; logicalDns needs our per-connection resolver.
+    what: "cluster protocol http2 with discovery logicalDns",
+    find: (c) =>
+      c.clusters.flatMap((cl, i): TPath[] => (cl.discovery === "logicalDns" && cl.protocol === "http2" ? [["clusters", i, "protocol"]] : [])),
   },
 ];
 

@@ -1,6 +1,14 @@
 import type { TCluster, TSecret } from "@switchyard/config-model";
-import { ClusterRuntime, clusterKey } from "./cluster.ts";
+import { ClusterRuntime, clusterKey, discoveryKey } from "./cluster.ts";
+import { attachDiscovery, type TDiscoveryDeps } from "./discovery/index.ts";
 import type { TUpstreamEvents } from "./events.ts";
+
+/**
+ * How long an apply waits for the first answer of a new cluster's discovery source
+ * (Envoy's cluster warming). After it the version applies anyway and the cluster answers
+ * 503 UH until discovery delivers. Default 5000.
+ */
+export const DISCOVERY_WARM_TIMEOUT_MS = 5_000;
 
 export type TClusterPlan = {
   /** The clusters of the new version by name (reused or new). */
@@ -20,9 +28,12 @@ export class ClusterManager {
   /** Replaced clusters still finishing in-flight requests. */
   readonly #draining = new Set<ClusterRuntime>();
   readonly #events: TUpstreamEvents;
+  readonly #discovery: TDiscoveryDeps | null;
 
-  constructor(events: TUpstreamEvents) {
+  /** `discovery` null: only static clusters can be served (unit tests). */
+  constructor(events: TUpstreamEvents, discovery: TDiscoveryDeps | null = null) {
     this.#events = events;
+    this.#discovery = discovery;
   }
 
   prepare(clusters: readonly TCluster[], secrets: ReadonlyMap<string, TSecret> = new Map()): TClusterPlan {
@@ -33,13 +44,33 @@ export class ClusterManager {
       const reuse = existing && existing.key === clusterKey(c, secrets) ? existing : null;
       if (reuse) next.set(c.name, reuse);
       else {
-        // A changed cluster inherits the health/outlier state of the endpoints it keeps.
-        const fresh = new ClusterRuntime(c, this.#events, existing, secrets);
+        // A changed cluster inherits the health/outlier state of the endpoints it keeps and,
+        // with the same discovery source, starts from what that one found (logicalDns
+        // excepted: its endpoint needs the new source's connector).
+        const inherit = existing && c.discovery !== "logicalDns" && discoveryKey(c) !== null && discoveryKey(c) === discoveryKey(existing.config);
+        const fresh = new ClusterRuntime(c, this.#events, existing, secrets, inherit ? existing.endpoints : undefined);
+        if (this.#discovery) attachDiscovery(fresh, this.#discovery);
         created.push(fresh);
         next.set(c.name, fresh);
       }
     }
     return { clusters: next, created };
+  }
+
+  /**
+   * Starts the discovery sources of the plan's new clusters and waits (up to `timeoutMs`)
+   * for their first answers, so a new version does not go live with empty clusters.
+   */
+  async warm(plan: TClusterPlan, timeoutMs = DISCOVERY_WARM_TIMEOUT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all(plan.created.map((c) => c.startDiscovery())), timeout]);
+    clearTimeout(timer);
+  }
+
+  /** The applied runtime of a cluster, by name. */
+  get(name: string): ClusterRuntime | undefined {
+    return this.#current.get(name);
   }
 
   commit(plan: TClusterPlan): void {

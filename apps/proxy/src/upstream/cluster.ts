@@ -1,7 +1,8 @@
-import type { TCircuitBreakers, TCluster, TSecret } from "@switchyard/config-model";
+import type { TCircuitBreakers, TCluster, TEndpoint, TSecret } from "@switchyard/config-model";
 import { ZCircuitBreakers, hashConfig } from "@switchyard/config-model";
 import type { ConnectionOptions } from "node:tls";
 import { Pool } from "undici";
+import type { TDiscoverySource, TDiscoveryStatus } from "./discovery/types.ts";
 import type { TUpstreamEvents } from "./events.ts";
 import { HealthChecker } from "./health-check.ts";
 import { H2Pool } from "./h2-pool.ts";
@@ -24,7 +25,8 @@ const DEFAULT_BREAKERS: TCircuitBreakers = ZCircuitBreakers.parse({});
 export class UpstreamEndpoint {
   readonly address: string;
   readonly port: number;
-  readonly weight: number;
+  /** Mutable only through ClusterRuntime.setEndpoints (a discovery update may reweight a kept endpoint). */
+  weight: number;
   /** "address:port", as the access log's upstreamHost. */
   readonly hostPort: string;
   /** undici Pool (http1, or auto = ALPN over TLS) or our H2Pool (http2); same dispatch protocol. */
@@ -43,6 +45,11 @@ export class UpstreamEndpoint {
   lastCheck: string | null = null;
   outlier: TOutlierState = newOutlierState();
 
+  /**
+   * `connections`: this endpoint's share of circuitBreakers.maxConnections (undici pools).
+   * `connector`: logicalDns hands a connector factory that dials the latest resolved
+   * address (see discovery/dns.ts); it gets this endpoint's TLS options.
+   */
   constructor(
     address: string,
     port: number,
@@ -50,12 +57,12 @@ export class UpstreamEndpoint {
     cluster: TCluster,
     connections: number,
     secrets: ReadonlyMap<string, TSecret> = new Map(),
+    connector?: (tls: ConnectionOptions | null) => Pool.Options["connect"],
   ) {
     this.address = address;
     this.port = port;
     this.weight = weight;
-    const host = address.includes(":") ? `[${address}]` : address;
-    this.hostPort = `${host}:${port}`;
+    this.hostPort = hostPortOf(address, port);
     // With active health checks an endpoint is unhealthy until its first check passes (Envoy).
     this.healthy = cluster.healthCheck === undefined;
     this.hcPending = cluster.healthCheck !== undefined;
@@ -75,7 +82,7 @@ export class UpstreamEndpoint {
     this.pool = new Pool(`${scheme}://${this.hostPort}`, {
       // auto: offer h2 and http/1.1 by ALPN (TLS only; over cleartext auto is HTTP/1.1).
       ...(cluster.protocol === "auto" && this.tls ? { allowH2: true } : {}),
-      ...(this.tls ? { connect: this.tls } : {}),
+      ...(connector ? { connect: connector(this.tls) } : this.tls ? { connect: this.tls } : {}),
       // Pipelining off: one request per connection at a time, as DESIGN §5 says.
       pipelining: 1,
       // circuitBreakers.maxConnections, split over the endpoints.
@@ -103,7 +110,9 @@ let nextRuntimeId = 1;
  * the available endpoints, circuit breakers, active health checks and outlier detection.
  * Reused as-is (pools, health and outlier state included) by later versions while `key`
  * (name + hash of the whole cluster config) is unchanged. A changed cluster gets a new
- * runtime that inherits the health and outlier state of endpoints it keeps.
+ * runtime that inherits the health and outlier state of endpoints it keeps. Discovery
+ * (discovery/) swaps the endpoint set in place through setEndpoints, without a new
+ * version; health checks and outlier detection follow the set.
  */
 export class ClusterRuntime {
   readonly name: string;
@@ -112,12 +121,23 @@ export class ClusterRuntime {
   readonly runtimeId = nextRuntimeId++;
   readonly lbPolicy: TCluster["lbPolicy"];
   readonly connectTimeoutMs: number;
-  readonly endpoints: readonly UpstreamEndpoint[];
+  readonly discovery: TCluster["discovery"];
   readonly breakers: TCircuitBreakers;
   /** True for ringHash / maglev: only then does the router compute a request hash. */
   readonly hashing: boolean;
   readonly #config: TCluster;
+  readonly #secrets: ReadonlyMap<string, TSecret>;
   readonly #events: TUpstreamEvents;
+  /**
+   * Every endpoint (healthy or not): an immutable array swapped as one reference by
+   * setEndpoints, so a request sees either the old set or the new one.
+   */
+  #endpoints: readonly UpstreamEndpoint[];
+  /** Pools of endpoints a discovery update removed, closing once their in-flight requests finish. */
+  readonly #retiring = new Set<Promise<void>>();
+  /** Discovery state for /clusters and the console (static clusters: source "static"). */
+  readonly status: TDiscoveryStatus;
+  #source: TDiscoverySource | null = null;
   #lb: TLoadBalancer<UpstreamEndpoint>;
   #available: readonly UpstreamEndpoint[];
   #panic = false;
@@ -131,35 +151,134 @@ export class ClusterRuntime {
   pendingRequests = 0;
   activeRetries = 0;
 
-  constructor(cluster: TCluster, events: TUpstreamEvents, previous?: ClusterRuntime, secrets: ReadonlyMap<string, TSecret> = new Map()) {
+  /**
+   * `previous`: the runtime this one replaces (same name); endpoints it had keep their
+   * health and outlier state. `initial` seeds a dynamic cluster with the endpoints a
+   * previous runtime of the same discovery source had found, so a config change (say
+   * lbPolicy) does not empty it until the next resolution.
+   */
+  constructor(
+    cluster: TCluster,
+    events: TUpstreamEvents,
+    previous?: ClusterRuntime,
+    secrets: ReadonlyMap<string, TSecret> = new Map(),
+    initial?: readonly TEndpoint[],
+  ) {
     this.name = cluster.name;
     this.key = clusterKey(cluster, secrets);
     this.lbPolicy = cluster.lbPolicy;
     this.connectTimeoutMs = cluster.connectTimeoutMs;
+    this.discovery = cluster.discovery;
     this.hashing = cluster.lbPolicy === "ringHash" || cluster.lbPolicy === "maglev";
     this.#config = cluster;
+    this.#secrets = secrets;
     this.#events = events;
     this.breakers = cluster.circuitBreakers ?? DEFAULT_BREAKERS;
-    const n = Math.max(1, cluster.endpoints.length);
-    const perEndpoint = Math.max(1, Math.ceil(this.breakers.maxConnections / n));
-    this.endpoints = Object.freeze(cluster.endpoints.map((e) => new UpstreamEndpoint(e.address, e.port, e.weight, cluster, perEndpoint, secrets)));
+    this.status = { source: cluster.discovery, endpointsVersion: null, updatedAt: null, lastError: null, failures: 0, updates: 0 };
+    // Dynamic kinds start from what discovery finds; static/eds from the config's list
+    // (eds: until the control plane pushes a set). DNS kinds list host names, not endpoints.
+    const seed = initial ?? (cluster.discovery === "static" || cluster.discovery === "eds" ? cluster.endpoints : []);
+    this.#endpoints = Object.freeze(seed.map((e) => this.#newEndpoint(e, seed.length)));
     if (previous) this.#inherit(previous, cluster);
     this.#health = cluster.healthCheck
       ? new HealthChecker<UpstreamEndpoint>(cluster.healthCheck, cluster.name, (e, ok, detail) => this.#onHealthCheck(e, ok, detail))
       : null;
     this.#outlier = cluster.outlierDetection
-      ? new OutlierDetector(cluster.outlierDetection, this.endpoints, (e, ejected) => this.#onEjection(e, ejected))
+      ? new OutlierDetector(cluster.outlierDetection, () => this.#endpoints, (e, ejected) => this.#onEjection(e, ejected))
       : null;
     this.#available = this.endpoints;
     this.#lb = this.#buildLb(this.endpoints);
     this.#refresh();
   }
 
+  /** Every endpoint, available or not (an immutable snapshot; an update swaps in a new array). */
+  get endpoints(): readonly UpstreamEndpoint[] {
+    return this.#endpoints;
+  }
+
+  /** The cluster's config (discovery sources read their settings from it). */
+  get config(): TCluster {
+    return this.#config;
+  }
+
+  /** Attaches the discovery source that feeds setEndpoints; started by startDiscovery(), stopped by drain/destroy. */
+  attachSource(source: TDiscoverySource): void {
+    this.#source = source;
+    this.status.source = source.describe();
+  }
+
+  /**
+   * Starts discovery (if any) while the version warms, before it is committed; resolves
+   * once the first answer arrived or failed.
+   */
+  startDiscovery(): Promise<void> {
+    if (!this.#source || this.#closed) return Promise.resolve();
+    return this.#source.start();
+  }
+
+  /**
+   * Swaps in a new endpoint set (discovery update). Endpoints are keyed by address:port:
+   * kept ones keep their object (pool, counters, health/outlier state) and take the new
+   * weight; new ones get a pool (and, with active health checks, stay out of the balancer
+   * until their first check passes, checked at once); removed ones leave the balancer now,
+   * stop being checked, and their pools close once their in-flight requests finish
+   * (undici close()), so churn drops nothing. An identical set changes nothing.
+   */
+  setEndpoints(next: readonly TEndpoint[]): { added: number; removed: number; changed: boolean } {
+    if (this.#closed) return { added: 0, removed: 0, changed: false };
+    const old = new Map(this.#endpoints.map((e) => [e.hostPort, e]));
+    const seen = new Set<string>();
+    const list: UpstreamEndpoint[] = [];
+    const fresh: UpstreamEndpoint[] = [];
+    let reweighted = false;
+    for (const e of next) {
+      const key = hostPortOf(e.address, e.port);
+      if (seen.has(key)) continue; // the same address from two names or records: one endpoint
+      seen.add(key);
+      const kept = old.get(key);
+      if (kept) {
+        if (kept.weight !== e.weight) reweighted = true;
+        kept.weight = e.weight;
+        list.push(kept);
+      } else {
+        const created = this.#newEndpoint(e, next.length);
+        fresh.push(created);
+        list.push(created);
+      }
+    }
+    const removedEndpoints = this.#endpoints.filter((e) => !seen.has(e.hostPort));
+    const orderChanged = list.length !== this.#endpoints.length || list.some((e, i) => e !== this.#endpoints[i]);
+    if (!orderChanged && !reweighted) return { added: 0, removed: 0, changed: false };
+    // The swap: one reference for the set; #refresh swaps the balancer, no await between.
+    this.#endpoints = Object.freeze(list);
+    this.#refresh(true);
+    for (const e of removedEndpoints) this.#retire(e);
+    if (this.#started) for (const e of fresh) this.#health?.add(e);
+    return { added: fresh.length, removed: removedEndpoints.length, changed: true };
+  }
+
+  #retire(e: UpstreamEndpoint): void {
+    this.#health?.remove(e);
+    const closing = e.pool.close().catch(() => undefined);
+    this.#retiring.add(closing);
+    void closing.finally(() => this.#retiring.delete(closing));
+  }
+
+  /**
+   * `setSize`: endpoints in the set being built; circuitBreakers.maxConnections is split
+   * over them (an endpoint keeps its share when later discovery updates resize the set).
+   */
+  #newEndpoint(e: TEndpoint, setSize: number): UpstreamEndpoint {
+    const perEndpoint = Math.max(1, Math.ceil(this.breakers.maxConnections / Math.max(1, setSize)));
+    const connector = this.#source?.connector;
+    return new UpstreamEndpoint(e.address, e.port, e.weight, this.#config, perEndpoint, this.#secrets, connector ? (tls) => connector(e, tls) : undefined);
+  }
+
   /** Starts health checks and the outlier sweep; called when the version is committed. */
   start(): void {
     if (this.#started || this.#closed) return;
     this.#started = true;
-    this.#health?.start(this.endpoints);
+    this.#health?.start(this.#endpoints);
     this.#outlier?.start();
   }
 
@@ -211,7 +330,7 @@ export class ClusterRuntime {
    */
   drain(): Promise<void> {
     this.#stopChecks();
-    this.#closed ??= Promise.all(this.endpoints.map((e) => e.pool.close().catch(() => undefined))).then(() => undefined);
+    this.#closed ??= Promise.all([...this.#endpoints.map((e) => e.pool.close().catch(() => undefined)), ...this.#retiring]).then(() => undefined);
     return this.#closed;
   }
 
@@ -223,6 +342,7 @@ export class ClusterRuntime {
   }
 
   #stopChecks(): void {
+    this.#source?.stop();
     this.#health?.stop();
     this.#outlier?.stop();
   }
@@ -282,11 +402,11 @@ export class ClusterRuntime {
    * threshold): when fewer than panicThresholdPercent of the endpoints are available,
    * balance over all of them, since a few survivors would be overwhelmed anyway.
    */
-  #refresh(): void {
+  #refresh(setChanged = false): void {
     const available = this.endpoints.filter((e) => e.available);
     const threshold = this.#config.panicThresholdPercent;
     const panic = this.endpoints.length > 0 && available.length * 100 < threshold * this.endpoints.length;
-    const changed = panic !== this.#panic || available.length !== this.#available.length || available.some((e, i) => e !== this.#available[i]);
+    const changed = setChanged || panic !== this.#panic || available.length !== this.#available.length || available.some((e, i) => e !== this.#available[i]);
     this.#available = available;
     if (panic !== this.#panic) this.#events.log(panic ? "cluster_panic_start" : "cluster_panic_end", { cluster: this.name, available: available.length, total: this.endpoints.length });
     this.#panic = panic;
@@ -306,10 +426,24 @@ export class ClusterRuntime {
  * breakers and health checks included, builds a new runtime that inherits endpoint state)
  * and of the content of the secrets its `tls` references: a rotated CA or client
  * certificate must build new pools (new connections), not reuse the old TLS options.
+ * Discovered endpoints are not part of it (they change without a config version); the
+ * discovery settings are, as every field is.
  */
 export function clusterKey(c: TCluster, secrets: ReadonlyMap<string, TSecret> = new Map()): string {
   const { name, ...rest } = c;
   const tls = c.tls;
   const tlsSecrets = tls ? [tls.caSecret, tls.clientCertificate].map((n) => (n === undefined ? null : (secrets.get(n) ?? null))) : null;
   return `${name}#${hashConfig({ ...rest, tlsSecrets })}`;
+}
+
+/** Identity of a cluster's discovery source: a new runtime with the same one inherits the endpoints found so far. */
+export function discoveryKey(c: TCluster): string | null {
+  if (c.discovery === "static") return null;
+  const { discovery, endpoints, kubernetes, consul, dnsResolvers } = c;
+  return hashConfig({ discovery, endpoints: discovery === "eds" ? [] : endpoints, kubernetes, consul, dnsResolvers });
+}
+
+/** "address:port", with IPv6 addresses in brackets. */
+export function hostPortOf(address: string, port: number): string {
+  return `${address.includes(":") ? `[${address}]` : address}:${port}`;
 }

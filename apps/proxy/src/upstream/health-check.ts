@@ -24,6 +24,8 @@ export class HealthChecker<E extends THealthTarget> {
   readonly #host: string;
   readonly #onResult: (endpoint: E, ok: boolean, detail: string) => void;
   readonly #timers = new Map<E, NodeJS.Timeout>();
+  /** Endpoints being checked; discovery adds and removes them (add/remove). */
+  readonly #active = new Set<E>();
   #stopped = false;
 
   constructor(cfg: THealthCheck, clusterName: string, onResult: (endpoint: E, ok: boolean, detail: string) => void) {
@@ -35,17 +37,33 @@ export class HealthChecker<E extends THealthTarget> {
   }
 
   start(endpoints: readonly E[]): void {
-    for (const e of endpoints) this.#schedule(e, 0);
+    for (const e of endpoints) this.add(e);
+  }
+
+  /** Starts checking one more endpoint (a discovery update added it), at once. */
+  add(e: E): void {
+    if (this.#stopped || this.#active.has(e)) return;
+    this.#active.add(e);
+    this.#schedule(e, 0);
+  }
+
+  /** Stops checking an endpoint a discovery update removed (a check in flight is ignored). */
+  remove(e: E): void {
+    this.#active.delete(e);
+    const t = this.#timers.get(e);
+    if (t) clearTimeout(t);
+    this.#timers.delete(e);
   }
 
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+    this.#active.clear();
   }
 
   #schedule(e: E, delayMs: number): void {
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#active.has(e)) return;
     const t = setTimeout(() => void this.#run(e), delayMs);
     // Health checks alone must not keep the process alive (shutdown, tests).
     t.unref();
@@ -55,7 +73,7 @@ export class HealthChecker<E extends THealthTarget> {
   async #run(e: E): Promise<void> {
     const type = this.#cfg.type;
     const r = await (type === "tcp" ? this.#tcp(e) : type === "grpc" ? this.#grpc(e) : this.#http(e));
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#active.has(e)) return;
     this.#onResult(e, r.ok, r.detail);
     const jitter = this.#cfg.intervalJitterMs > 0 ? Math.random() * this.#cfg.intervalJitterMs : 0;
     this.#schedule(e, this.#cfg.intervalMs + jitter);

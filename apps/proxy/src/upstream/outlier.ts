@@ -39,11 +39,12 @@ export type TOutlierHost = { readonly outlier: TOutlierState };
 
 export class OutlierDetector<E extends TOutlierHost> {
   readonly #cfg: TOutlierDetection;
-  readonly #endpoints: readonly E[];
+  /** The cluster's current endpoint set (discovery may swap it). */
+  readonly #endpoints: () => readonly E[];
   readonly #onChange: (endpoint: E, ejected: boolean) => void;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(cfg: TOutlierDetection, endpoints: readonly E[], onChange: (endpoint: E, ejected: boolean) => void) {
+  constructor(cfg: TOutlierDetection, endpoints: () => readonly E[], onChange: (endpoint: E, ejected: boolean) => void) {
     this.#cfg = cfg;
     this.#endpoints = endpoints;
     this.#onChange = onChange;
@@ -82,8 +83,8 @@ export class OutlierDetector<E extends TOutlierHost> {
     const pct = this.#cfg.maxEjectionPercent;
     if (pct === 0) return false;
     let ejected = 0;
-    for (const e of this.#endpoints) if (e.outlier.ejectedUntil !== 0) ejected++;
-    const allowed = Math.max(1, Math.floor((this.#endpoints.length * pct) / 100));
+    for (const e of this.#endpoints()) if (e.outlier.ejectedUntil !== 0) ejected++;
+    const allowed = Math.max(1, Math.floor((this.#endpoints().length * pct) / 100));
     return ejected < allowed;
   }
 
@@ -101,7 +102,7 @@ export class OutlierDetector<E extends TOutlierHost> {
 
   /** Un-ejects endpoints whose time is up; decays the multiplier of endpoints not ejected. */
   sweep(now: number): void {
-    for (const e of this.#endpoints) {
+    for (const e of this.#endpoints()) {
       const s = e.outlier;
       if (s.ejectedUntil !== 0) {
         if (s.ejectedUntil <= now) {
@@ -117,7 +118,7 @@ export class OutlierDetector<E extends TOutlierHost> {
 
   ejectedCount(): number {
     let n = 0;
-    for (const e of this.#endpoints) if (e.outlier.ejectedUntil !== 0) n++;
+    for (const e of this.#endpoints()) if (e.outlier.ejectedUntil !== 0) n++;
     return n;
   }
 }

@@ -102,6 +102,14 @@ describe("admin server", () => {
         name: "backend",
         lbPolicy: "leastRequest",
         activeConnections: expect.any(Number),
+        // Static cluster: discovery fields say so and stay idle.
+        discovery: "static",
+        source: "static",
+        endpointsVersion: null,
+        discoveryUpdatedAt: null,
+        discoveryUpdates: 0,
+        discoveryFailures: 0,
+        discoveryLastError: null,
         endpoints: [
           expect.objectContaining({ address: "127.0.0.1", port: upstream.port, weight: 2, health: "healthy", ejected: false, activeRequests: 0, successes: expect.any(Number), errors: 0 }),
         ],

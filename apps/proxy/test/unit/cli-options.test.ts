@@ -26,6 +26,7 @@ describe("CLI options", () => {
       accessLog: null,
       redisUrl: null,
       cacheDir: null,
+      discovery: { consulUrl: "http://127.0.0.1:8500", consulToken: null, kubernetes: null },
     });
   });
 

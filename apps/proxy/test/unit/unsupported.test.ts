@@ -66,7 +66,7 @@ describe("unsupported-feature check", () => {
     expect(findUnsupported(config)).toEqual([]);
   });
 
-  it("refuses every unimplemented field with its path (only non-static discovery is left)", () => {
+  it("refuses every unimplemented field with its path (only http2 + logicalDns is left)", () => {
     const config = parseConfig(
       makeConfig({
         listeners: [
@@ -104,7 +104,10 @@ describe("unsupported-feature check", () => {
             outlierDetection: {},
             circuitBreakers: {},
           }),
+          // Served since issue #8 (service discovery): never refused.
           makeCluster({ name: "dns", discovery: "strictDns", endpoints: [{ address: "localhost", port: 80 }] }),
+          // The one combination still refused: the h2 pool cannot use logicalDns's resolver.
+          makeCluster({ name: "h2dns", discovery: "logicalDns", protocol: "http2", endpoints: [{ address: "localhost", port: 80 }] }),
         ],
         secrets: [{ name: "cert", type: "tlsCertificate", certificate: PEM, privateKey: PEM }],
         rateLimitPolicies: [{ name: "per-ip", requests: 10 }],
@@ -114,7 +117,7 @@ describe("unsupported-feature check", () => {
     expect(issues.every((i) => i.message === UNSUPPORTED_MESSAGE)).toBe(true);
     expect(issues.map((i) => i.path).sort()).toEqual(
       [
-        "clusters[1].discovery",
+        "clusters[2].protocol",
       ].sort(),
     );
   });

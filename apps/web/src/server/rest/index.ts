@@ -5,6 +5,7 @@ import { ConfigValidationError } from "@switchyard/config-model";
 import { DbError } from "@switchyard/db";
 import { RestError, invalidConfig, sendError } from "./http.ts";
 import { healthzRoute, listNodesRoute } from "./node-routes.ts";
+import { getEndpointsRoute, putEndpointsRoute } from "./endpoint-routes.ts";
 import { allowedMethods, matchRoute, type TRestDeps, type TRouteDef } from "./router.ts";
 import { diffVersionsRoute, getVersionRoute, listVersionsRoute, publishRoute, rollbackRoute } from "./version-routes.ts";
 
@@ -27,6 +28,7 @@ const ROUTES: readonly TRouteDef[] = [
   { pattern: "/versions/:a/diff/:b", methods: { GET: diffVersionsRoute } },
   { pattern: "/versions/:v/rollback", methods: { POST: rollbackRoute } },
   { pattern: "/nodes", methods: { GET: listNodesRoute } },
+  { pattern: "/clusters/:name/endpoints", methods: { GET: getEndpointsRoute, PUT: putEndpointsRoute } },
 ];
 
 /**

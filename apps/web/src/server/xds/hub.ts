@@ -3,6 +3,11 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import { ZNodeToConsoleMessage, decodeMessage, type THelloMessage } from "@switchyard/config-model";
 import {
+  getClusterEndpointSet,
+  listClusterEndpointSets,
+  recordNodeClusterStatus,
+  recordNodeEndpointAck,
+  type TClusterEndpointSet,
   getLatestVersion,
   recordNodeAck,
   recordNodeDisconnected,
@@ -59,6 +64,8 @@ type TSession = {
   helloTimer: NodeJS.Timeout | null;
   /** Registry writes of one connection run in order (hello before ack before disconnect). */
   dbChain: Promise<void>;
+  /** eds: endpoints version last sent per cluster on this connection (resent after a nack). */
+  edsSent: Map<string, number>;
 };
 
 /**
@@ -125,6 +132,8 @@ export class XdsHub {
         if (!latest || this.#closed) continue;
         let sent = 0;
         for (const session of this.#nodes.values()) if (this.#sendSnapshot(session, latest)) sent++;
+        // A version may add eds clusters (or re-enable ones whose sets were refused).
+        for (const session of this.#nodes.values()) await this.#sendEndpointSets(session, latest);
         this.#opts.log("xds_version_pushed", { version: latest.version, hash: latest.hash, nodes: sent });
       } while (this.#pushAgain && !this.#closed);
     } finally {
@@ -167,6 +176,7 @@ export class XdsHub {
       missedPongs: 0,
       helloTimer: null,
       dbChain: Promise.resolve(),
+      edsSent: new Map(),
     };
     this.#sessions.add(session);
     session.helloTimer = setTimeout(() => {
@@ -230,7 +240,46 @@ export class XdsHub {
         this.#telemetry[msg.type]++;
         if (msg.type === "stats") this.#write(session, "touchNode", () => touchNode(db, nodeId));
         return;
+      case "endpointsAck":
+      case "endpointsNack": {
+        const ok = msg.type === "endpointsAck";
+        const error = msg.type === "endpointsNack" ? msg.error : undefined;
+        // A refused set is sent again next time (e.g. once a snapshot adds the cluster).
+        if (!ok && session.edsSent.get(msg.cluster) === msg.version) session.edsSent.delete(msg.cluster);
+        this.#opts.log(ok ? "xds_endpoints_ack" : "xds_endpoints_nack", { nodeId, cluster: msg.cluster, version: msg.version, ...(error ? { error } : {}) });
+        this.#write(session, "recordNodeEndpointAck", () => recordNodeEndpointAck(db, nodeId, msg.cluster, { version: msg.version, ok, ...(error ? { error } : {}) }));
+        return;
+      }
+      case "clusterStatus":
+        this.#write(session, "recordNodeClusterStatus", () => recordNodeClusterStatus(db, nodeId, msg.clusters));
+        return;
     }
+  }
+
+  /** Called on every NOTIFY cluster_endpoints (from any replica): push that cluster's set to every node. */
+  async pushEndpoints(cluster: string): Promise<void> {
+    const set = await getClusterEndpointSet(this.#opts.db, cluster);
+    if (!set || this.#closed) return;
+    let sent = 0;
+    for (const session of this.#nodes.values()) if (this.#sendEndpoints(session, set)) sent++;
+    this.#opts.log("xds_endpoints_pushed", { cluster, version: set.version, endpoints: set.endpoints.length, nodes: sent });
+  }
+
+  /** Sends every stored eds set whose cluster is `discovery: eds` in `latest` (after its snapshot, same socket order). */
+  async #sendEndpointSets(session: TSession, latest: TLatest): Promise<void> {
+    const clusters = (latest.config as { clusters?: { name?: unknown; discovery?: unknown }[] }).clusters ?? [];
+    const eds = new Set(clusters.filter((c) => c.discovery === "eds").map((c) => String(c.name)));
+    if (!eds.size) return;
+    const sets = await listClusterEndpointSets(this.#opts.db);
+    for (const set of sets) if (eds.has(set.cluster)) this.#sendEndpoints(session, set);
+  }
+
+  #sendEndpoints(session: TSession, set: TClusterEndpointSet): boolean {
+    if (session.ws.readyState !== WebSocket.OPEN) return false;
+    if ((session.edsSent.get(set.cluster) ?? -1) >= set.version) return false;
+    session.edsSent.set(set.cluster, set.version);
+    session.ws.send(JSON.stringify({ type: "endpoints", cluster: set.cluster, version: set.version, endpoints: set.endpoints }));
+    return true;
   }
 
   async #onHello(session: TSession, hello: THelloMessage): Promise<void> {
@@ -258,7 +307,10 @@ export class XdsHub {
 
     try {
       const latest = await this.#latest();
-      if (latest) this.#sendSnapshot(session, latest);
+      if (latest) {
+        this.#sendSnapshot(session, latest);
+        await this.#sendEndpointSets(session, latest);
+      }
     } catch (err) {
       this.#opts.log("xds_db_error", { op: "getLatestVersion", nodeId: hello.nodeId, error: errorMessage(err) });
     }

@@ -55,8 +55,14 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
     );
   };
   // Notifications sent while the LISTEN connection was down are lost: re-read on reconnect.
+  const pushEndpoints = (cluster: string) => {
+    hub.pushEndpoints(cluster).catch((err: unknown) =>
+      deps.log("xds_db_error", { op: "pushEndpoints", cluster, error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
   const listener = await listenForVersions(deps.databaseUrl, push, {
     onReconnect: push,
+    onEndpoints: pushEndpoints,
     log: (line) => deps.log("xds_listen", { message: line }),
   });
 

@@ -2,6 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
+import { ClusterEndpoints } from "../../../../components/cluster-endpoints.tsx";
 import { ClusterForm } from "../../../../components/cluster-form.tsx";
 import { clusterFormOf } from "../../../../lib/cluster-form.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
@@ -29,6 +30,7 @@ export default function EditClusterPage() {
       )}
       {row.isPending && <p className="muted">Loading…</p>}
       {row.data && <ClusterForm key={row.data.name} initial={clusterFormOf(row.data.cluster)} existing={row.data.cluster} />}
+      {row.data && <ClusterEndpoints name={row.data.name} />}
     </>
   );
 }
