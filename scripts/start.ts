@@ -13,7 +13,18 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createDb, migrateDatabase, seedDemoConfig, startEmbeddedPostgres } from "@switchyard/db";
+import {
+  createDb,
+  createNodeToken,
+  createSecretBox,
+  generateSecretKey,
+  hashToken,
+  migrateDatabase,
+  parseSecretKey,
+  seedDemoConfig,
+  startEmbeddedPostgres,
+  type Db,
+} from "@switchyard/db";
 import { demoConfig } from "../demo/config.ts";
 import { startChild, type Child } from "./lib/children.ts";
 import { waitForHttp } from "./lib/wait.ts";
@@ -45,19 +56,47 @@ function intFromEnv(name: string, fallback: number): number {
 
 const say = (line: string) => console.log(`\x1b[36m[switchyard]\x1b[0m ${line}`);
 
-type Credentials = { adminEmail: string; adminPassword: string; apiToken: string };
+type Credentials = { adminEmail: string; adminPassword: string; apiToken: string; nodeToken: string };
 
 /** Generated once and kept under .data/ so the login stays the same across restarts. */
 function loadCredentials(): Credentials {
   const file = join(dataDir, "credentials.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as Credentials;
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<Credentials>) : {};
   const creds: Credentials = {
-    adminEmail: process.env.SWITCHYARD_ADMIN_EMAIL ?? "admin@switchyard.local",
-    adminPassword: process.env.SWITCHYARD_ADMIN_PASSWORD ?? randomBytes(9).toString("base64url"),
-    apiToken: process.env.SWITCHYARD_API_TOKEN ?? `swy_${randomBytes(24).toString("base64url")}`,
+    adminEmail: stored.adminEmail ?? process.env.SWITCHYARD_ADMIN_EMAIL ?? "admin@switchyard.local",
+    adminPassword: stored.adminPassword ?? process.env.SWITCHYARD_ADMIN_PASSWORD ?? randomBytes(9).toString("base64url"),
+    apiToken: stored.apiToken ?? process.env.SWITCHYARD_API_TOKEN ?? `swy_${randomBytes(24).toString("base64url")}`,
+    // The demo node's token (group "default"); files from before node tokens get one added.
+    nodeToken: stored.nodeToken ?? process.env.SWITCHYARD_NODE_TOKEN ?? `swy_node_${randomBytes(32).toString("base64url")}`,
   };
-  writeFileSync(file, JSON.stringify(creds, null, 2) + "\n", { mode: 0o600 });
+  if (JSON.stringify(stored) !== JSON.stringify(creds)) writeFileSync(file, JSON.stringify(creds, null, 2) + "\n", { mode: 0o600 });
   return creds;
+}
+
+/**
+ * SWITCHYARD_SECRET_KEY seals private keys at rest. Without one, npm start generates a
+ * key once under .data/secret-key (mode 0600) and says so; production consoles refuse
+ * to start without one (apps/web/src/env.ts).
+ */
+function loadSecretKey(): string {
+  if (process.env.SWITCHYARD_SECRET_KEY) return process.env.SWITCHYARD_SECRET_KEY;
+  const file = join(dataDir, "secret-key");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const key = generateSecretKey();
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  say(`generated SWITCHYARD_SECRET_KEY once under .data/secret-key (it encrypts TLS private keys at rest; set the variable yourself in production)`);
+  return key;
+}
+
+/** The demo node's token must be a node token of its group in the database (nodes without one are refused). */
+async function ensureDemoNodeToken(db: Db, token: string): Promise<void> {
+  const row = await db.prisma.nodeToken.findUnique({ where: { tokenHash: hashToken(token) } });
+  if (!row) {
+    await createNodeToken(db, { name: "demo node (npm start)", group: "default", actor: "npm start", token });
+    say("created the node token of the demo node (group default); see the console's Tokens page");
+  } else if (row.revokedAt) {
+    say("the demo node's token was revoked in the console: the demo node will be refused (delete nodeToken from .data/credentials.json to get a new one)");
+  }
 }
 
 async function main() {
@@ -96,16 +135,18 @@ async function main() {
 
   say("applying database migrations");
   await migrateDatabase(databaseUrl, { log: (l: string) => say(l) });
-  const db = createDb(databaseUrl);
+  const secretKey = loadSecretKey();
+  const creds = loadCredentials();
+  const db = createDb(databaseUrl, { secrets: createSecretBox(parseSecretKey(secretKey)) });
   const seeded = await seedDemoConfig(
     db,
     demoConfig({ upstreamHost: "127.0.0.1", usersPort: env.usersPort, ordersPort: env.ordersPort, listenerPort: env.proxyPort }),
     { actor: "npm start" },
   );
   say(seeded ? "seeded the demo config as version 1" : "database already has config versions; not seeding");
+  await ensureDemoNodeToken(db, creds.nodeToken);
   await db.close();
 
-  const creds = loadCredentials();
   const tsx = join(root, "node_modules", ".bin", "tsx");
 
   for (const [name, port] of [["users", env.usersPort], ["orders", env.ordersPort]] as const) {
@@ -130,6 +171,7 @@ async function main() {
     SWITCHYARD_ADMIN_EMAIL: creds.adminEmail,
     SWITCHYARD_ADMIN_PASSWORD: creds.adminPassword,
     SWITCHYARD_API_TOKEN: creds.apiToken,
+    SWITCHYARD_SECRET_KEY: secretKey,
     NODE_ENV: flags.dev ? "development" : "production",
     NEXT_TELEMETRY_DISABLED: "1",
   };
@@ -148,8 +190,11 @@ async function main() {
         "--node-id", "local-1",
         "--admin", `127.0.0.1:${env.adminPort}`,
         "--cache-dir", join(dataDir, "proxy-cache", "local-1"),
+        "--label", "env=demo",
       ],
       cwd: root,
+      // The token goes by environment, not argv, so it does not show in `ps`.
+      env: { SWITCHYARD_NODE_TOKEN: creds.nodeToken },
       onExit: (c) => void stopAll(c ?? 1),
     }),
   );

@@ -6,7 +6,7 @@
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import next from "next";
-import { createDb, ensureAdminUser, migrateDatabase } from "@switchyard/db";
+import { createDb, createSecretBox, ensureAdminUser, migrateDatabase, parseSecretKey, reencryptSecrets } from "@switchyard/db";
 import { loadEnv, type TEnv } from "./src/env.ts";
 import { createTrpcHandler } from "./src/server/api/handler.ts";
 import { createRequestListener, createUpgradeListener } from "./src/server/http-server.ts";
@@ -26,7 +26,20 @@ const dev = env.NODE_ENV !== "production";
 const dir = fileURLToPath(new URL(".", import.meta.url));
 
 await migrateDatabase(env.DATABASE_URL);
-const db = createDb(env.DATABASE_URL);
+// Without a key (development only: env.ts refuses production) private keys cannot be stored.
+const secrets = env.SWITCHYARD_SECRET_KEY
+  ? createSecretBox(
+      parseSecretKey(env.SWITCHYARD_SECRET_KEY),
+      (env.SWITCHYARD_SECRET_KEY_PREVIOUS ?? "").split(",").filter(Boolean).map((k) => parseSecretKey(k, "SWITCHYARD_SECRET_KEY_PREVIOUS")),
+    )
+  : null;
+if (!secrets) log("console.no_secret_key", { message: "SWITCHYARD_SECRET_KEY is not set: TLS private keys cannot be stored" });
+const db = createDb(env.DATABASE_URL, { secrets });
+if (secrets) {
+  // Key rotation: values sealed under a previous key (or stored before encryption) move to the current one.
+  const moved = await reencryptSecrets(db);
+  if (moved.secrets || moved.versions) log("console.secrets_reencrypted", { keyId: secrets.keyId, ...moved });
+}
 if (env.SWITCHYARD_ADMIN_EMAIL && env.SWITCHYARD_ADMIN_PASSWORD) {
   await ensureAdminUser(db, env.SWITCHYARD_ADMIN_EMAIL, env.SWITCHYARD_ADMIN_PASSWORD);
 }

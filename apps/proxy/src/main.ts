@@ -105,6 +105,7 @@ async function run(options: TProxyOptions): Promise<void> {
       url: options.controlPlane,
       nodeId: options.nodeId,
       group: options.group,
+      labels: options.labels,
       ...(options.token ? { token: options.token } : {}),
       proxyVersion: PROXY_VERSION,
       getApplied: () => {

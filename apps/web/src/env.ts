@@ -20,9 +20,30 @@ export const ZEnv = z
     SWITCHYARD_ADMIN_PASSWORD: optionalSecret,
     /** Token proxy nodes present on /api/xds; unset = nodes are not authenticated. */
     SWITCHYARD_NODE_TOKEN: optionalSecret,
+    /**
+     * 32-byte key (64 hex digits or base64) sealing private keys at rest (AES-256-GCM).
+     * Required in production; `npm start` generates one under .data/ when unset.
+     */
+    SWITCHYARD_SECRET_KEY: optionalSecret,
+    /** Comma-separated previous keys: still decrypt, re-encrypted under the current key at start. */
+    SWITCHYARD_SECRET_KEY_PREVIOUS: optionalSecret,
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && env.SWITCHYARD_SECRET_KEY === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SWITCHYARD_SECRET_KEY"],
+        message: "SWITCHYARD_SECRET_KEY is required in production (32 bytes as 64 hex digits or base64, e.g. `openssl rand -base64 32`): private keys are encrypted with it",
+      });
+    }
+    for (const name of ["SWITCHYARD_SECRET_KEY", "SWITCHYARD_SECRET_KEY_PREVIOUS"] as const) {
+      for (const key of env[name]?.split(",") ?? []) {
+        const t = key.trim();
+        const bytes = /^[0-9a-fA-F]{64}$/.test(t) ? 32 : Buffer.from(t, "base64").length;
+        if (bytes !== 32) ctx.addIssue({ code: "custom", path: [name], message: `${name} must be 32 bytes as 64 hex digits or base64 (got ${bytes} bytes)` });
+      }
+    }
     if ((env.SWITCHYARD_ADMIN_EMAIL === undefined) !== (env.SWITCHYARD_ADMIN_PASSWORD === undefined)) {
       ctx.addIssue({
         code: "custom",

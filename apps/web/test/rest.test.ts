@@ -71,7 +71,7 @@ describe("REST API: authentication and routing", () => {
     }
   });
 
-  it("says SWITCHYARD_API_TOKEN is not set when the console has no API token", async () => {
+  it("says SWITCHYARD_API_TOKEN is not set when the console has no API token and the token is unknown", async () => {
     const noToken = await startCpServer({ apiToken: null, database: cp.database });
     try {
       const res = await noToken.api("/config", { token: "anything" });

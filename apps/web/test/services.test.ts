@@ -7,7 +7,7 @@ import { getWorkingConfig, replaceWorkingConfig } from "@switchyard/db";
 import { ZCluster, ZRoute } from "@switchyard/config-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../src/server/services/app-error.ts";
-import { createCluster, listWorkingClusters, updateCluster } from "../src/server/services/clusters.ts";
+import { createCluster, getWorkingCluster, listWorkingClusters, updateCluster } from "../src/server/services/clusters.ts";
 import { createRoute, listWorkingRoutes, updateRoute } from "../src/server/services/routes.ts";
 import { pendingDiff, publish, rollback } from "../src/server/services/versions.ts";
 
@@ -126,22 +126,41 @@ describe("working-config services", () => {
     expect((await listWorkingClusters(t.db)).map((c) => c.name)).toEqual(["backend", "other", "third"]);
   });
 
+  it("refuses a form edit made on a stale revision of the same resource with 409 and what changed; other resources' changes do not block", async () => {
+    const loaded = await getWorkingCluster(t.db, "other");
+    // Someone else changes "other" after the form loaded it...
+    await updateCluster(t.db, "someone@else.test", "other", cluster({ name: "other", endpoints: [{ address: "10.0.0.9", port: 81 }] }));
+    const stale = await failure(updateCluster(t.db, actor, "other", cluster({ name: "other", endpoints: [{ address: "10.0.0.1", port: 82 }] }), loaded.revision));
+    expect(stale.code).toBe("CONFLICT");
+    expect(stale.message).toContain("clusters/other was changed by someone else");
+    expect(stale.message).toMatch(/by someone@else\.test at .*~ clusters\/other: endpoints\[0\]\.address, endpoints\[0\]\.port/);
+    expect((await getWorkingCluster(t.db, "other")).endpoints[0]).toMatchObject({ address: "10.0.0.9", port: 81 });
+
+    // A change to another cluster since loading does not block an edit of this one.
+    const fresh = await getWorkingCluster(t.db, "other");
+    await updateCluster(t.db, "someone@else.test", "third", cluster({ name: "third", endpoints: [{ address: "10.0.0.2", port: 8080 }] }));
+    await updateCluster(t.db, actor, "other", cluster({ name: "other", endpoints: [{ address: "10.0.0.1", port: 82 }] }), fresh.revision);
+    expect((await getWorkingCluster(t.db, "other")).endpoints[0]).toMatchObject({ port: 82 });
+    await updateCluster(t.db, actor, "third", cluster({ name: "third", endpoints: [{ address: "10.0.0.2", port: 80 }] }));
+    await updateCluster(t.db, actor, "other", cluster({ name: "other", endpoints: [{ address: "10.0.0.1", port: 80 }] }));
+  });
+
   it("shows the pending diff, publishes, and rolls back as a new version", async () => {
     const first = await pendingDiff(t.db);
     expect(first.liveVersion).toBeNull();
     expect(first.diff.clusters.added).toEqual(["backend", "other", "third"]);
-    const v1 = await publish(t.db, actor, "first");
+    const v1 = await publish(t.db, { actor, ip: null }, { message: "first" });
     expect(v1).toMatchObject({ version: 1, unchanged: false });
     expect((await pendingDiff(t.db)).diff.empty).toBe(true);
 
     await createCluster(t.db, actor, cluster({ name: "fourth", endpoints: [{ address: "10.0.0.3", port: 80 }] }));
     const diff = await pendingDiff(t.db);
     expect(diff).toMatchObject({ liveVersion: 1, diff: { empty: false, clusters: { added: ["fourth"] } } });
-    await publish(t.db, actor, "second");
+    await publish(t.db, { actor, ip: null }, { message: "second" });
 
-    const rolled = await rollback(t.db, actor, 1);
+    const rolled = await rollback(t.db, { actor, ip: null }, 1);
     expect(rolled.version).toBe(3);
     expect((await listWorkingClusters(t.db)).map((c) => c.name)).toEqual(["backend", "other", "third"]);
-    expect((await failure(rollback(t.db, actor, 99))).code).toBe("NOT_FOUND");
+    expect((await failure(rollback(t.db, { actor, ip: null }, 99))).code).toBe("NOT_FOUND");
   });
 });

@@ -8,6 +8,7 @@ import { ensureAdminUser } from "@switchyard/db";
 import { createTestDatabase, type TTestDatabase } from "@switchyard/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTrpcHandler } from "../src/server/api/handler.ts";
+import { csrfTokenFor } from "../src/server/api/session-cookie.ts";
 
 let t: TTestDatabase;
 let server: Server;
@@ -19,6 +20,9 @@ type TRpcError = { error: { message: string; data: { code: string; httpStatus: n
 async function call(path: string, input: unknown, opts: { cookie?: string; query?: boolean } = {}) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (opts.cookie) headers.cookie = opts.cookie;
+  // What the page does: echo the session's CSRF token (its swy_csrf cookie) in the header.
+  const session = /swy_session=([^;]+)/.exec(opts.cookie ?? "")?.[1];
+  if (session) headers["x-swy-csrf"] = csrfTokenFor(decodeURIComponent(session));
   const res = opts.query
     ? await fetch(`${base}/api/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers })
     : await fetch(`${base}/api/trpc/${path}`, { method: "POST", headers, body: JSON.stringify(input ?? null) });

@@ -74,7 +74,7 @@ describe("xds hub", () => {
     await expect(connectNode(cp.wsUrl)).rejects.toThrow("HTTP 401");
     await expect(connectNode(cp.wsUrl, { authorization: "Bearer nope" })).rejects.toThrow("HTTP 401");
     const refused = cp.logs.filter((l) => l.event === "xds_unauthorized");
-    expect(refused.map((l) => l.fields?.reason)).toEqual(["missing Authorization: Bearer <node token>", "wrong node token"]);
+    expect(refused.map((l) => l.fields?.reason)).toEqual(["missing Authorization: Bearer <node token>", "unknown or revoked node token"]);
   });
 
   it("sends the latest snapshot after hello and records the node", async () => {
@@ -275,6 +275,10 @@ describe("xds hub across console replicas", () => {
       expect(pushed).toMatchObject({ version: v.version, hash: v.hash });
       expect(replica.xds.connectedNodeIds()).toEqual(["node-on-replica"]);
       expect(cp.xds.connectedNodeIds()).toEqual([]);
+      // Another replica starting does not mark the nodes of this one disconnected.
+      const third = await startCpServer({ database: cp.database });
+      await third.close();
+      expect((await getNode(cp.db, "node-on-replica"))?.connected).toBe(true);
       node.ws.terminate();
       await waitFor(() => replica.xds.connectedNodeIds().length === 0, "replica node gone");
     } finally {

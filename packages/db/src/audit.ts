@@ -1,8 +1,8 @@
 import type { Db, Tx } from "./client.ts";
 import type { Prisma } from "./generated/prisma/client.ts";
 
-export type TAuditInput = { actor: string; action: string; target?: string; details?: unknown };
-export type TAuditEntry = { id: number; at: Date; actor: string; action: string; target: string | null; details: unknown };
+export type TAuditInput = { actor: string; action: string; target?: string; ip?: string | null; details?: unknown };
+export type TAuditEntry = { id: number; at: Date; actor: string; action: string; target: string | null; ip: string | null; details: unknown };
 
 /** Actions written by this package; other packages may use their own strings. */
 export const AUDIT_ACTIONS = {
@@ -10,6 +10,21 @@ export const AUDIT_ACTIONS = {
   publish: "version.publish",
   rollback: "version.rollback",
   userCreate: "user.create",
+  userUpdate: "user.update",
+  userDelete: "user.delete",
+  login: "auth.login",
+  loginFailed: "auth.login_failed",
+  logout: "auth.logout",
+  apiTokenCreate: "api_token.create",
+  apiTokenRevoke: "api_token.revoke",
+  nodeTokenCreate: "node_token.create",
+  nodeTokenRevoke: "node_token.revoke",
+  nodeRefused: "node.refused",
+  rolloutStart: "rollout.start",
+  rolloutPromote: "rollout.promote",
+  rolloutRollback: "rollout.rollback",
+  rolloutSuperseded: "rollout.superseded",
+  secretsReencrypt: "secrets.reencrypt",
 } as const;
 
 /** Appends one row to the append-only audit log (on `db` or inside a transaction). */
@@ -20,6 +35,7 @@ export async function appendAudit(db: Db | Tx, entry: TAuditInput): Promise<void
       actor: entry.actor,
       action: entry.action,
       target: entry.target ?? null,
+      ip: entry.ip ?? null,
       ...(entry.details === undefined ? {} : { details: toJson(entry.details) }),
     },
   });
@@ -28,19 +44,27 @@ export async function appendAudit(db: Db | Tx, entry: TAuditInput): Promise<void
 /** Newest first. `beforeId` pages backwards from a previous page's last id. */
 export async function listAudit(
   db: Db,
-  opts: { limit?: number; beforeId?: number; actor?: string; action?: string; target?: string } = {},
+  opts: { limit?: number; beforeId?: number; actor?: string; action?: string; actionPrefix?: string; target?: string; since?: Date; until?: Date } = {},
 ): Promise<TAuditEntry[]> {
   const rows = await db.prisma.auditLog.findMany({
     where: {
       ...(opts.beforeId !== undefined ? { id: { lt: opts.beforeId } } : {}),
-      ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
-      ...(opts.action !== undefined ? { action: opts.action } : {}),
-      ...(opts.target !== undefined ? { target: opts.target } : {}),
+      ...(opts.actor !== undefined ? { actor: { contains: opts.actor, mode: "insensitive" as const } } : {}),
+      ...(opts.action !== undefined ? { action: opts.action } : opts.actionPrefix !== undefined ? { action: { startsWith: opts.actionPrefix } } : {}),
+      ...(opts.target !== undefined ? { target: { contains: opts.target, mode: "insensitive" as const } } : {}),
+      ...(opts.since || opts.until ? { at: { ...(opts.since ? { gte: opts.since } : {}), ...(opts.until ? { lte: opts.until } : {}) } } : {}),
     },
     orderBy: { id: "desc" },
     take: clampLimit(opts.limit, 100, 1000),
   });
-  return rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, details: r.details ?? null }));
+  return rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, ip: r.ip, details: r.details ?? null }));
+}
+
+/** How many audit rows of `action` match since `since` (login rate limiting reads failed logins). */
+export async function countAudit(db: Db, opts: { action: string; since: Date; target?: string; ip?: string }): Promise<number> {
+  return db.prisma.auditLog.count({
+    where: { action: opts.action, at: { gte: opts.since }, ...(opts.target !== undefined ? { target: opts.target } : {}), ...(opts.ip !== undefined ? { ip: opts.ip } : {}) },
+  });
 }
 
 /** Plain JSON for a Json column (drops undefined members, Dates become strings). */

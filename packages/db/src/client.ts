@@ -1,5 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient, type Prisma } from "./generated/prisma/client.ts";
+import type { TSecretBox } from "./secret-box.ts";
 
 /**
  * A handle on the console database: the Prisma client (over node-postgres via
@@ -9,19 +10,22 @@ import { PrismaClient, type Prisma } from "./generated/prisma/client.ts";
 export type Db = {
   readonly prisma: PrismaClient;
   readonly databaseUrl: string;
+  /** Encrypts private keys at rest; null = no SWITCHYARD_SECRET_KEY (storing a key then fails). */
+  readonly secrets: TSecretBox | null;
   close(): Promise<void>;
 };
 
 /** Inside `prisma.$transaction(async (tx) => ...)`. */
 export type Tx = Prisma.TransactionClient;
 
-export function createDb(databaseUrl: string, opts: { maxConnections?: number } = {}): Db {
+export function createDb(databaseUrl: string, opts: { maxConnections?: number; secrets?: TSecretBox | null } = {}): Db {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: opts.maxConnections ?? 10 });
   const prisma = new PrismaClient({ adapter });
   let closed: Promise<void> | undefined;
   return {
     prisma,
     databaseUrl,
+    secrets: opts.secrets ?? null,
     close: () => (closed ??= prisma.$disconnect()),
   };
 }

@@ -5,6 +5,7 @@ import { transaction, type Db } from "./client.ts";
 import { DbError } from "./errors.ts";
 import { notifyEndpoints } from "./notify.ts";
 import { readWorkingConfig } from "./working-config.ts";
+import { openSnapshot } from "./versions.ts";
 
 /**
  * Console-managed endpoints of `discovery: eds` clusters. They live beside the config
@@ -68,10 +69,11 @@ export async function setClusterEndpoints(db: Db, input: { cluster: string; endp
 /** The cluster's discovery kind in the latest version, else in the working config; null when it exists in neither. */
 async function discoveryOf(db: Db, cluster: string): Promise<string | null> {
   const latest = await db.prisma.configVersion.findFirst({ orderBy: { version: "desc" }, select: { snapshot: true } });
-  const fromLatest = latest ? validateConfig(latest.snapshot) : null;
+  // Snapshots hold sealed private keys: open them before validating.
+  const fromLatest = latest ? validateConfig(openSnapshot(latest.snapshot, db.secrets)) : null;
   const inLatest = fromLatest?.ok ? fromLatest.config.clusters.find((c) => c.name === cluster) : undefined;
   if (inLatest?.discovery === "eds") return "eds";
-  const working = await transaction(db, (tx) => readWorkingConfig(tx, { validate: false }));
+  const working = await transaction(db, (tx) => readWorkingConfig(tx, { validate: false, box: db.secrets }));
   const w = working.config.clusters.find((c) => c.name === cluster);
   if (w) return w.discovery;
   return inLatest?.discovery ?? null;

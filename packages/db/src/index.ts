@@ -2,7 +2,14 @@ export { createDb, transaction, lockConfig, type Db, type Tx } from "./client.ts
 export { migrateDatabase, MigrationError } from "./migrate.ts";
 export { startEmbeddedPostgres, type TEmbeddedPostgres } from "./embedded.ts";
 export { DbError, VersionNotFoundError, StoredConfigError } from "./errors.ts";
-export { getWorkingConfig, getWorkingConfigRevision, replaceWorkingConfig, type TReplaceResult } from "./working-config.ts";
+export {
+  getWorkingConfig,
+  getWorkingConfigRevision,
+  replaceWorkingConfig,
+  changesSince,
+  type TReplaceResult,
+  type TRevisionChange,
+} from "./working-config.ts";
 export {
   publishVersion,
   rollbackToVersion,
@@ -50,9 +57,57 @@ export {
   deleteSession,
   deleteExpiredSessions,
   hashPassword,
+  updateUser,
+  deleteUser,
+  UserError,
   SESSION_TTL_MS,
   type TUser,
   type TRole,
 } from "./users.ts";
-export { appendAudit, listAudit, AUDIT_ACTIONS, type TAuditEntry, type TAuditInput } from "./audit.ts";
+export { appendAudit, countAudit, listAudit, AUDIT_ACTIONS, type TAuditEntry, type TAuditInput } from "./audit.ts";
 export { seedDemoConfig } from "./seed.ts";
+export {
+  createSecretBox,
+  parseSecretKey,
+  generateSecretKey,
+  keyIdOf,
+  SecretKeyError,
+  type TSecretBox,
+} from "./secret-box.ts";
+export { reencryptSecrets } from "./secrets-rotation.ts";
+export {
+  getDeployTargets,
+  targetOf,
+  promoteRollout,
+  rollBackRollout,
+  setRolloutBaseline,
+  appendRolloutEvent,
+  listActiveRollouts,
+  listRollouts,
+  getRollout,
+  RolloutError,
+  STABLE_GROUP,
+  type TDeployTarget,
+  type TDeployTargets,
+  type TRollout,
+  type TRolloutEvent,
+  type TRolloutState,
+  type TCanaryInput,
+} from "./rollouts.ts";
+export { recordStatsWindow, readGroupWindow, pruneStatsWindows, mergeHistograms, quantileOf, type TGroupWindow } from "./stats-windows.ts";
+export {
+  createApiToken,
+  listApiTokens,
+  revokeApiToken,
+  authenticateApiToken,
+  createNodeToken,
+  listNodeTokens,
+  revokeNodeToken,
+  nodeTokensConfigured,
+  authenticateNodeToken,
+  hashToken,
+  type TApiToken,
+  type TApiTokenOwner,
+  type TNodeToken,
+  type TTokenScope,
+} from "./tokens.ts";

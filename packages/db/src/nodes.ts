@@ -71,12 +71,14 @@ export async function touchNode(db: Db, nodeId: string): Promise<void> {
 }
 
 /**
- * At console start no node can be connected to it yet; rows left `connected` by a
- * console that died are reset. (With several console replicas, each should only reset
- * its own nodes; one replica for now.)
+ * At console start, rows left `connected` by a console that died are reset. With several
+ * replicas on one database a starting replica must not touch the nodes of the others,
+ * so only rows not seen for `staleAfterMs` are reset (live connections are touched on
+ * every heartbeat pong, 15 s by default). Without `staleAfterMs` every row is reset.
  */
-export async function markAllNodesDisconnected(db: Db): Promise<number> {
-  const { count } = await db.prisma.node.updateMany({ where: { connected: true }, data: { connected: false } });
+export async function markAllNodesDisconnected(db: Db, opts: { staleAfterMs?: number } = {}): Promise<number> {
+  const stale = opts.staleAfterMs === undefined ? {} : { OR: [{ lastSeen: null }, { lastSeen: { lt: new Date(Date.now() - opts.staleAfterMs) } }] };
+  const { count } = await db.prisma.node.updateMany({ where: { connected: true, ...stale }, data: { connected: false } });
   return count;
 }
 

@@ -15,9 +15,9 @@ export async function seedDemoConfig(db: Db, config: unknown, opts: { actor: str
   return transaction(db, async (tx) => {
     await lockConfig(tx);
     if (await hasVersions(tx)) return false;
-    const revision = await writeWorkingConfig(tx, validated.config, opts.actor);
+    const revision = await writeWorkingConfig(tx, validated.config, opts.actor, db.secrets);
     await appendAudit(tx, { actor: opts.actor, action: AUDIT_ACTIONS.replaceWorkingConfig, target: "working-config", details: { revision, seed: true } });
-    await publishInTx(tx, validated.config, { actor: opts.actor, message: "demo config" });
+    await publishInTx(tx, validated.config, db.secrets, { actor: opts.actor, message: "demo config" });
     return true;
   });
 }

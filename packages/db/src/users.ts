@@ -1,6 +1,7 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { AUDIT_ACTIONS, appendAudit } from "./audit.ts";
 import type { Db } from "./client.ts";
+import { DbError } from "./errors.ts";
 
 export type TRole = "admin" | "editor" | "viewer";
 export type TUser = { id: string; email: string; role: TRole };
@@ -48,12 +49,15 @@ function requireCredentials(email: string, password: string): void {
   if (password.length === 0) throw new Error("password: must not be empty");
 }
 
-export async function createUser(db: Db, input: { email: string; password: string; role: TRole; actor?: string }): Promise<TUser> {
+export async function createUser(db: Db, input: { email: string; password: string; role: TRole; actor?: string; ip?: string | null }): Promise<TUser> {
   requireCredentials(input.email, input.password);
+  if (await db.prisma.user.findUnique({ where: { email: normaliseEmail(input.email) } })) {
+    throw new UserError(409, `email: a user "${normaliseEmail(input.email)}" exists already`);
+  }
   const row = await db.prisma.user.create({
     data: { email: normaliseEmail(input.email), passwordHash: await hashPassword(input.password), role: input.role },
   });
-  await appendAudit(db, { actor: input.actor ?? "system", action: AUDIT_ACTIONS.userCreate, target: row.email, details: { role: row.role } });
+  await appendAudit(db, { actor: input.actor ?? "system", action: AUDIT_ACTIONS.userCreate, ip: input.ip ?? null, target: row.email, details: { role: row.role } });
   return toUser(row);
 }
 
@@ -134,4 +138,52 @@ export async function deleteExpiredSessions(db: Db): Promise<number> {
 
 function toUser(row: { id: string; email: string; role: TRole }): TUser {
   return { id: row.id, email: row.email, role: row.role };
+}
+
+// --- user management (admins) ----------------------------------------------------------
+
+export class UserError extends DbError {
+  constructor(status: 404 | 409 | 422, message: string) {
+    super(status === 404 ? "SWY_ERR_USER_NOT_FOUND" : status === 409 ? "SWY_ERR_USER_CONFLICT" : "SWY_ERR_USER_INVALID", status, message);
+    this.name = "UserError";
+  }
+}
+
+/** Refuses to leave the console without an admin (nobody could manage users any more). */
+async function assertAdminRemains(db: Db, changingUserId: string): Promise<void> {
+  const admins = await db.prisma.user.count({ where: { role: "admin", id: { not: changingUserId } } });
+  if (admins === 0) throw new UserError(409, "role: the last admin cannot be demoted or deleted");
+}
+
+export async function updateUser(
+  db: Db,
+  id: string,
+  input: { role?: TRole; password?: string; actor: string; ip?: string | null },
+): Promise<TUser> {
+  const row = await db.prisma.user.findUnique({ where: { id } });
+  if (!row) throw new UserError(404, `user ${id} does not exist`);
+  if (input.role && input.role !== "admin" && row.role === "admin") await assertAdminRemains(db, id);
+  if (input.password !== undefined && input.password.length < 8) throw new UserError(422, "password: must be at least 8 characters");
+  const updated = await db.prisma.user.update({
+    where: { id },
+    data: { ...(input.role ? { role: input.role } : {}), ...(input.password !== undefined ? { passwordHash: await hashPassword(input.password) } : {}) },
+  });
+  // A new password or a lower role ends the user's sessions, so it takes effect now.
+  if (input.password !== undefined || (input.role && input.role !== row.role)) await db.prisma.session.deleteMany({ where: { userId: id } });
+  await appendAudit(db, {
+    actor: input.actor,
+    ip: input.ip ?? null,
+    action: AUDIT_ACTIONS.userUpdate,
+    target: row.email,
+    details: { ...(input.role ? { role: { from: row.role, to: input.role } } : {}), ...(input.password !== undefined ? { password: "changed" } : {}) },
+  });
+  return toUser(updated);
+}
+
+export async function deleteUser(db: Db, id: string, opts: { actor: string; ip?: string | null }): Promise<void> {
+  const row = await db.prisma.user.findUnique({ where: { id } });
+  if (!row) throw new UserError(404, `user ${id} does not exist`);
+  if (row.role === "admin") await assertAdminRemains(db, id);
+  await db.prisma.user.delete({ where: { id } });
+  await appendAudit(db, { actor: opts.actor, ip: opts.ip ?? null, action: AUDIT_ACTIONS.userDelete, target: row.email, details: { role: row.role } });
 }

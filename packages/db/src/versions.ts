@@ -1,6 +1,7 @@
 import {
   ConfigValidationError,
   diffConfigs,
+  formatDiff,
   hashConfig,
   validateConfig,
   type TConfig,
@@ -8,8 +9,10 @@ import {
 } from "@switchyard/config-model";
 import { AUDIT_ACTIONS, appendAudit, clampLimit, toJson } from "./audit.ts";
 import { lockConfig, transaction, type Db, type Tx } from "./client.ts";
-import { StoredConfigError, VersionNotFoundError } from "./errors.ts";
+import { DbError, StoredConfigError, VersionNotFoundError } from "./errors.ts";
 import { notifyVersion } from "./notify.ts";
+import { startCanaryInTx, setStableInTx, type TCanaryInput } from "./rollouts.ts";
+import { openPrivateKey, sealPrivateKey, type TSecretBox } from "./secret-box.ts";
 import { readWorkingConfig, writeWorkingConfig } from "./working-config.ts";
 
 export type TVersion = {
@@ -22,7 +25,7 @@ export type TVersion = {
   createdAt: Date;
 };
 export type TVersionSummary = Omit<TVersion, "config">;
-export type TPublishResult = { version: number; hash: string; unchanged: boolean };
+export type TPublishResult = { version: number; hash: string; unchanged: boolean; rolloutId: number | null };
 
 /**
  * Publishes the working config as version n+1 (parent n), in one transaction: read,
@@ -30,14 +33,21 @@ export type TPublishResult = { version: number; hash: string; unchanged: boolean
  * config_version (delivered by Postgres on commit, never for a rolled-back publish).
  * Every publish is a version; `unchanged` says its hash equals the previous one's.
  * Publishes serialise on the config lock, so two never get the same number.
+ *
+ * Without `canary` the version goes to every node (it becomes the stable version and
+ * supersedes an active canary). With `canary` only that group gets it: a rollout starts
+ * and the other groups stay on the stable version until it is promoted.
  */
-export async function publishVersion(db: Db, opts: { actor: string; message: string }): Promise<TPublishResult> {
+export async function publishVersion(
+  db: Db,
+  opts: { actor: string; message: string; ip?: string | null; canary?: TCanaryInput },
+): Promise<TPublishResult> {
   return transaction(db, async (tx) => {
     await lockConfig(tx);
-    const { config: raw } = await readWorkingConfig(tx, { validate: false });
+    const { config: raw } = await readWorkingConfig(tx, { validate: false, box: db.secrets });
     const validated = validateConfig(raw);
     if (!validated.ok) throw new ConfigValidationError(validated.issues);
-    return insertVersion(tx, validated.config, { ...opts, action: AUDIT_ACTIONS.publish });
+    return insertVersion(tx, validated.config, db.secrets, { ...opts, action: AUDIT_ACTIONS.publish });
   });
 }
 
@@ -45,17 +55,28 @@ export async function publishVersion(db: Db, opts: { actor: string; message: str
  * Publishes a new version n+1 whose content equals version k (message "rollback to vk")
  * and resets the working config to it. History stays append-only.
  */
-export async function rollbackToVersion(db: Db, version: number, opts: { actor: string }): Promise<{ version: number; hash: string }> {
+export async function rollbackToVersion(db: Db, version: number, opts: { actor: string; ip?: string | null }): Promise<{ version: number; hash: string }> {
   return transaction(db, async (tx) => {
     await lockConfig(tx);
     const target = await tx.configVersion.findUnique({ where: { version } });
     if (!target) throw new VersionNotFoundError(version);
-    const validated = validateConfig(target.snapshot);
+    const validated = validateConfig(openSnapshot(target.snapshot, db.secrets));
     // An old snapshot the current model refuses cannot be served again; say why.
     if (!validated.ok) throw new ConfigValidationError(validated.issues);
-    await writeWorkingConfig(tx, validated.config, opts.actor);
-    const { version: created, hash } = await insertVersion(tx, validated.config, {
+    const before = await readWorkingConfig(tx, { validate: false, box: db.secrets });
+    const revision = await writeWorkingConfig(tx, validated.config, opts.actor, db.secrets);
+    // The working config was replaced too: audited like any replace (forms detect stale edits from it).
+    const reset = diffConfigs(before.config, validated.config);
+    await appendAudit(tx, {
       actor: opts.actor,
+      ip: opts.ip ?? null,
+      action: AUDIT_ACTIONS.replaceWorkingConfig,
+      target: "working-config",
+      details: { revision, hash: hashConfig(validated.config), rollbackTo: version, diff: reset.empty ? [] : formatDiff(reset).split("\n") },
+    });
+    const { version: created, hash } = await insertVersion(tx, validated.config, db.secrets, {
+      actor: opts.actor,
+      ip: opts.ip ?? null,
       message: `rollback to v${version}`,
       action: AUDIT_ACTIONS.rollback,
       rolledBackTo: version,
@@ -66,13 +87,13 @@ export async function rollbackToVersion(db: Db, version: number, opts: { actor: 
 
 export async function getLatestVersion(db: Db): Promise<TVersion | null> {
   const row = await db.prisma.configVersion.findFirst({ orderBy: { version: "desc" } });
-  return row ? toVersion(row) : null;
+  return row ? toVersion(row, db.secrets) : null;
 }
 
 export async function getVersion(db: Db, version: number): Promise<TVersion | null> {
   if (!Number.isSafeInteger(version)) return null;
   const row = await db.prisma.configVersion.findUnique({ where: { version } });
-  return row ? toVersion(row) : null;
+  return row ? toVersion(row, db.secrets) : null;
 }
 
 /** Newest first, without snapshots. */
@@ -102,37 +123,86 @@ export async function hasVersions(db: Db | Tx): Promise<boolean> {
 // --- inside transactions holding the config lock --------------------------------------
 
 /** Publishes an already validated config as the next version (for seeding). */
-export function publishInTx(tx: Tx, config: TConfig, opts: { actor: string; message: string }): Promise<TPublishResult> {
-  return insertVersion(tx, config, { ...opts, action: AUDIT_ACTIONS.publish });
+export function publishInTx(tx: Tx, config: TConfig, box: TSecretBox | null, opts: { actor: string; message: string }): Promise<TPublishResult> {
+  return insertVersion(tx, config, box, { ...opts, action: AUDIT_ACTIONS.publish });
 }
 
 async function insertVersion(
   tx: Tx,
   config: TConfig,
-  opts: { actor: string; message: string; action: string; rolledBackTo?: number },
+  box: TSecretBox | null,
+  opts: { actor: string; message: string; action: string; rolledBackTo?: number; ip?: string | null; canary?: TCanaryInput },
 ): Promise<TPublishResult> {
   const latest = await tx.configVersion.findFirst({ orderBy: { version: "desc" }, select: { version: true, hash: true } });
   const version = (latest?.version ?? 0) + 1;
   const hash = hashConfig(config);
+  if (opts.canary && !latest) throw new DbError("SWY_ERR_CANARY_WITHOUT_STABLE", 409, "a canary needs a stable version to compare with and return to: publish the first version to all nodes");
   await tx.configVersion.create({
     data: {
       version,
       hash,
-      snapshot: toJson(config),
+      // Private keys inside the snapshot are sealed like the working config's.
+      snapshot: toJson(sealSnapshot(config, box)),
       author: opts.actor,
       message: opts.message,
       parentVersion: latest?.version ?? null,
     },
   });
   const unchanged = latest !== null && latest.hash === hash;
+  const rolloutId = opts.canary
+    ? await startCanaryInTx(tx, { version, actor: opts.actor, ip: opts.ip ?? null, latestVersion: latest!.version, ...opts.canary })
+    : (await setStableInTx(tx, { version, actor: opts.actor, ip: opts.ip ?? null }), null);
+  // The diff against the parent is audited with the publish (secrets appear by name only).
+  let diff: string[] = [];
+  if (latest) {
+    const parent = await tx.configVersion.findUnique({ where: { version: latest.version }, select: { snapshot: true } });
+    const parsed = parent ? validateConfig(openSnapshot(parent.snapshot, box)) : null;
+    if (parsed?.ok) {
+      const d = diffConfigs(parsed.config, config);
+      diff = d.empty ? [] : formatDiff(d).split("\n");
+    }
+  }
   await appendAudit(tx, {
     actor: opts.actor,
     action: opts.action,
     target: `v${version}`,
-    details: { version, hash, parentVersion: latest?.version ?? null, message: opts.message, unchanged, ...(opts.rolledBackTo !== undefined ? { rolledBackTo: opts.rolledBackTo } : {}) },
+    ip: opts.ip ?? null,
+    details: {
+      version,
+      hash,
+      parentVersion: latest?.version ?? null,
+      message: opts.message,
+      unchanged,
+      diff,
+      ...(opts.canary ? { canaryGroup: opts.canary.group, rolloutId } : { to: "all" }),
+      ...(opts.rolledBackTo !== undefined ? { rolledBackTo: opts.rolledBackTo } : {}),
+    },
   });
   await notifyVersion(tx, version);
-  return { version, hash, unchanged };
+  return { version, hash, unchanged, rolloutId };
+}
+
+/** A copy of `config` whose private keys are sealed with `box`, for the snapshot column. */
+export function sealSnapshot(config: TConfig, box: TSecretBox | null): TConfig {
+  if (!config.secrets.some((s) => s.type === "tlsCertificate")) return config;
+  return {
+    ...config,
+    secrets: config.secrets.map((s) => (s.type === "tlsCertificate" ? { ...s, privateKey: sealPrivateKey(box, s.privateKey) } : s)),
+  };
+}
+
+/** The stored snapshot with its private keys opened (untrusted shape: validated afterwards). */
+export function openSnapshot(raw: unknown, box: TSecretBox | null): unknown {
+  if (typeof raw !== "object" || raw === null || !Array.isArray((raw as { secrets?: unknown }).secrets)) return raw;
+  const r = raw as { secrets: unknown[] };
+  return {
+    ...r,
+    secrets: r.secrets.map((s) => {
+      if (typeof s !== "object" || s === null) return s;
+      const secret = s as { privateKey?: unknown };
+      return typeof secret.privateKey === "string" ? { ...secret, privateKey: openPrivateKey(box, secret.privateKey) } : s;
+    }),
+  };
 }
 
 function toVersion(row: {
@@ -143,9 +213,9 @@ function toVersion(row: {
   message: string;
   parentVersion: number | null;
   createdAt: Date;
-}): TVersion {
+}, box: TSecretBox | null): TVersion {
   // Snapshots are validated on the way out like any input from outside the process.
-  const validated = validateConfig(row.snapshot);
+  const validated = validateConfig(openSnapshot(row.snapshot, box));
   if (!validated.ok) {
     throw new StoredConfigError(`version ${row.version}: stored snapshot is invalid:\n${new ConfigValidationError(validated.issues).message}`);
   }

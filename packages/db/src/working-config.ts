@@ -15,6 +15,7 @@ import {
 import { AUDIT_ACTIONS, appendAudit, toJson } from "./audit.ts";
 import { lockConfig, transaction, type Db, type Tx } from "./client.ts";
 import { StoredConfigError } from "./errors.ts";
+import { openPrivateKey, sealPrivateKey, type TSecretBox } from "./secret-box.ts";
 
 export type TReplaceResult =
   | { ok: true; config: TConfig; revision: number }
@@ -27,7 +28,7 @@ export type TReplaceResult =
  * repeatable-read transaction so the tables agree with each other and the revision.
  */
 export async function getWorkingConfig(db: Db): Promise<{ config: TConfig; revision: number }> {
-  return transaction(db, (tx) => readWorkingConfig(tx), { isolationLevel: "RepeatableRead" });
+  return transaction(db, (tx) => readWorkingConfig(tx, { box: db.secrets }), { isolationLevel: "RepeatableRead" });
 }
 
 /**
@@ -39,7 +40,7 @@ export async function getWorkingConfig(db: Db): Promise<{ config: TConfig; revis
 export async function replaceWorkingConfig(
   db: Db,
   input: unknown,
-  opts: { actor: string; expectedRevision?: number },
+  opts: { actor: string; expectedRevision?: number; ip?: string | null },
 ): Promise<TReplaceResult> {
   const validated = validateConfig(input);
   if (!validated.ok) return { ok: false, issues: validated.issues };
@@ -50,17 +51,39 @@ export async function replaceWorkingConfig(
     if (opts.expectedRevision !== undefined && opts.expectedRevision !== current) {
       return { ok: false as const, conflict: { currentRevision: current } };
     }
-    const before = await readWorkingConfig(tx, { validate: false });
-    const revision = await writeWorkingConfig(tx, config, opts.actor);
+    const before = await readWorkingConfig(tx, { validate: false, box: db.secrets });
+    const revision = await writeWorkingConfig(tx, config, opts.actor, db.secrets);
     const diff = diffConfigs(before.config, config);
     await appendAudit(tx, {
       actor: opts.actor,
+      ip: opts.ip ?? null,
       action: AUDIT_ACTIONS.replaceWorkingConfig,
       target: "working-config",
       details: { revision, hash: hashConfig(config), diff: diff.empty ? [] : formatDiff(diff).split("\n") },
     });
     return { ok: true as const, config, revision };
   });
+}
+
+export type TRevisionChange = { revision: number; actor: string; at: Date; diff: string[] };
+
+/**
+ * What changed the working config after `revision`, newest last, from the audit rows
+ * every write leaves (who, when, which resources and fields): the body of a 409.
+ */
+export async function changesSince(db: Db, revision: number, limit = 50): Promise<TRevisionChange[]> {
+  const rows = await db.prisma.auditLog.findMany({
+    where: { action: { in: [AUDIT_ACTIONS.replaceWorkingConfig, AUDIT_ACTIONS.rollback] } },
+    orderBy: { id: "desc" },
+    take: limit,
+  });
+  const out: TRevisionChange[] = [];
+  for (const r of rows) {
+    const d = (r.details ?? {}) as { revision?: unknown; diff?: unknown };
+    if (typeof d.revision !== "number" || d.revision <= revision) continue;
+    out.push({ revision: d.revision, actor: r.actor, at: r.at, diff: Array.isArray(d.diff) ? d.diff.map(String) : [] });
+  }
+  return out.reverse();
 }
 
 /** The current revision of the working config (0 before the first write). */
@@ -81,7 +104,7 @@ export async function readRevision(tx: Tx | Db["prisma"]): Promise<number> {
  * compared by hash: a field the tables cannot hold (the model grew, the schema did not)
  * fails the write loudly instead of being dropped silently.
  */
-export async function writeWorkingConfig(tx: Tx, config: TConfig, actor: string): Promise<number> {
+export async function writeWorkingConfig(tx: Tx, config: TConfig, actor: string, box: TSecretBox | null): Promise<number> {
   // Children first is not needed (ON DELETE CASCADE), but explicit is cheaper to reason about.
   await tx.route.deleteMany();
   await tx.virtualHost.deleteMany();
@@ -99,10 +122,10 @@ export async function writeWorkingConfig(tx: Tx, config: TConfig, actor: string)
   for (const [position, c] of config.clusters.entries()) {
     await tx.cluster.create({ data: clusterRow(c, position) });
   }
-  if (config.secrets.length) await tx.secret.createMany({ data: config.secrets.map(secretRow) });
+  if (config.secrets.length) await tx.secret.createMany({ data: config.secrets.map((x, i) => secretRow(x, i, box)) });
   if (config.rateLimitPolicies.length) await tx.rateLimitPolicy.createMany({ data: config.rateLimitPolicies.map(policyRow) });
 
-  const stored = await readWorkingConfig(tx, { validate: false });
+  const stored = await readWorkingConfig(tx, { validate: false, box });
   if (hashConfig(stored.config) !== hashConfig(config)) {
     const diff = formatDiff(diffConfigs(config, stored.config));
     throw new StoredConfigError(`the working-config tables cannot hold this config; lost or changed on the way in:\n${diff}`);
@@ -121,7 +144,10 @@ export async function writeWorkingConfig(tx: Tx, config: TConfig, actor: string)
  * through config-model like any other untrusted input; rows that no longer form a valid
  * config (edited by hand, or the model tightened) raise StoredConfigError with the issues.
  */
-export async function readWorkingConfig(tx: Tx, opts: { validate?: boolean } = {}): Promise<{ config: TConfig; revision: number }> {
+export async function readWorkingConfig(
+  tx: Tx,
+  opts: { validate?: boolean; box: TSecretBox | null },
+): Promise<{ config: TConfig; revision: number }> {
   const [revision, listeners, routeConfigs, clusters, secrets, policies] = [
     await readRevision(tx),
     await tx.listener.findMany({ orderBy: { position: "asc" } }),
@@ -192,7 +218,7 @@ export async function readWorkingConfig(tx: Tx, opts: { validate?: boolean } = {
         circuitBreakers: c.circuitBreakers,
       }),
     ),
-    secrets: secrets.map((s) => compact({ name: s.name, type: s.type, certificate: s.certificate, privateKey: s.privateKey })),
+    secrets: secrets.map((s) => compact({ name: s.name, type: s.type, certificate: s.certificate, privateKey: s.privateKey === null ? null : openPrivateKey(opts.box, s.privateKey) })),
     rateLimitPolicies: policies.map((p) =>
       compact({ name: p.name, scope: p.scope, requests: p.requests, per: p.per, burst: p.burst, key: p.key, failOpen: p.failOpen }),
     ),
@@ -279,13 +305,14 @@ function clusterRow(c: TCluster, position: number) {
   };
 }
 
-function secretRow(s: TSecret, position: number) {
+/** Private keys are sealed (AES-256-GCM) before they reach the table. */
+function secretRow(s: TSecret, position: number, box: TSecretBox | null) {
   return {
     position,
     name: s.name,
     type: s.type,
     certificate: s.certificate,
-    privateKey: s.type === "tlsCertificate" ? s.privateKey : null,
+    privateKey: s.type === "tlsCertificate" ? sealPrivateKey(box, s.privateKey) : null,
   };
 }
 

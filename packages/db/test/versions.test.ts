@@ -64,7 +64,7 @@ describe("versions", () => {
     try {
       await replaceWorkingConfig(t.db, makeConfig(), { actor: "alice" });
       const v1 = await publishVersion(t.db, { actor: "alice", message: "first" });
-      expect(v1).toEqual({ version: 1, hash: hashConfig(parseConfig(makeConfig())), unchanged: false });
+      expect(v1).toEqual({ version: 1, hash: hashConfig(parseConfig(makeConfig())), unchanged: false, rolloutId: null });
 
       await replaceWorkingConfig(t.db, fullConfig(), { actor: "bob" });
       const v2 = await publishVersion(t.db, { actor: "bob", message: "every resource" });

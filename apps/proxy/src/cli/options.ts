@@ -22,6 +22,7 @@ Modes (exactly one):
   --node-id ID             this node's id (managed mode)                          [env SWITCHYARD_NODE_ID]
   --group G                node group for canary roll-outs, default "default"     [env SWITCHYARD_NODE_GROUP]
   --token T                bearer token for the control plane                     [env SWITCHYARD_NODE_TOKEN]
+  --label KEY=VALUE        node label shown in the console; repeatable            [env SWITCHYARD_NODE_LABELS=k=v,k2=v2]
 
 Options:
   --cache-dir DIR          last-known-good snapshot cache; managed mode default .data/proxy-cache/<node-id>,
@@ -66,6 +67,9 @@ const ZRawOptions = z.object({
   "node-id": z.string().min(1, "must not be empty").max(200, "must be at most 200 characters").optional(),
   group: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters").default("default"),
   token: z.string().min(1, "must not be empty").optional(),
+  label: z
+    .array(z.string().regex(/^[A-Za-z0-9._/-]{1,63}=[^,]{0,200}$/, "must be KEY=VALUE (key: letters, digits, . _ / -; value without commas)"))
+    .default([]),
   "cache-dir": z.string().min(1, "must name a directory").optional(),
   admin: ZHostPort.default({ host: "127.0.0.1", port: 9901 }),
   workers: z
@@ -98,14 +102,14 @@ export type TProxyOptions = {
   discovery: { consulUrl: string; consulToken: string | null; kubernetes: TKubeAccessSpec | null };
 } & (
   | { mode: "standalone"; configFile: string }
-  | { mode: "managed"; controlPlane: string; nodeId: string; group: string; token: string | null }
+  | { mode: "managed"; controlPlane: string; nodeId: string; group: string; token: string | null; labels: Record<string, string> }
 );
 
 export type TCliCommand = { kind: "help" } | { kind: "version" } | { kind: "run"; options: TProxyOptions };
 
 /** Pure: parses argv (without node and script) and the environment. Throws CliError. */
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TCliCommand {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -117,6 +121,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         "node-id": { type: "string" },
         group: { type: "string" },
         token: { type: "string" },
+        label: { type: "string", multiple: true },
         "cache-dir": { type: "string" },
         admin: { type: "string" },
         workers: { type: "string" },
@@ -147,8 +152,10 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     // kubectl's convention; a list (a:b) means the first file here.
     kubeconfig: env.KUBECONFIG?.split(":")[0] || undefined,
   };
+  const envLabels = env.SWITCHYARD_NODE_LABELS ? env.SWITCHYARD_NODE_LABELS.split(",").map((l) => l.trim()).filter(Boolean) : undefined;
   const merged: Record<string, unknown> = { ...values };
   for (const [k, v] of Object.entries(fromEnv)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
+  if (merged.label === undefined && envLabels) merged.label = envLabels;
   delete merged.help;
   delete merged.version;
 
@@ -199,6 +206,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         nodeId,
         group: o.group,
         token: o.token ?? null,
+        labels: Object.fromEntries(o.label.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])),
         cacheDir: o["cache-dir"] ?? `.data/proxy-cache/${nodeId.replace(/[^A-Za-z0-9._-]/g, "_")}`,
       },
     };
@@ -215,6 +223,7 @@ const ENV_OF: Record<string, string> = {
   consul: "SWITCHYARD_CONSUL_URL",
   "consul-token": "SWITCHYARD_CONSUL_TOKEN",
   kubeconfig: "KUBECONFIG",
+  label: "SWITCHYARD_NODE_LABELS",
 };
 
 /** The process's own argv and environment. */

@@ -49,6 +49,14 @@ describe("CLI options", () => {
     expect(e).toMatchObject({ mode: "managed", controlPlane: "wss://cp.test/api/xds", nodeId: "flag", group: "canary", token: "secret" });
   });
 
+  it("parses repeated --label KEY=VALUE (or SWITCHYARD_NODE_LABELS) and names the flag on a bad one", () => {
+    const base = ["--control-plane", "ws://127.0.0.1:3000/api/xds", "--node-id", "n1"];
+    expect(run([...base, "--label", "zone=eu-1", "--label", "tier=edge"])).toMatchObject({ labels: { zone: "eu-1", tier: "edge" } });
+    expect(run(base, { SWITCHYARD_NODE_LABELS: "zone=us, rack=7" })).toMatchObject({ labels: { zone: "us", rack: "7" } });
+    expect(run(base)).toMatchObject({ labels: {} });
+    expect(() => run([...base, "--label", "novalue"])).toThrow(/--label \(or SWITCHYARD_NODE_LABELS\): must be KEY=VALUE/);
+  });
+
   it("answers --help and --version", () => {
     expect(parseCliOptions(["--help"], {})).toEqual({ kind: "help" });
     expect(parseCliOptions(["--version"], {})).toEqual({ kind: "version" });

@@ -25,9 +25,18 @@ function makeQueryClient() {
   });
 }
 
+function readCsrfCookie(): string {
+  if (typeof document === "undefined") return "";
+  const m = /(?:^|;\s*)swy_csrf=([^;]*)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1] ?? "") : "";
+}
+
 export function Providers({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
-  const [trpcClient] = useState(() => createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc" })] }));
+  // CSRF: echo the session's CSRF cookie in a header the server checks on every mutation.
+  const [trpcClient] = useState(() =>
+    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", headers: () => ({ "x-swy-csrf": readCsrfCookie() }) })] }),
+  );
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>

@@ -9,7 +9,8 @@ import { useTRPC } from "../lib/trpc.ts";
 import { issuesOf, messageOf } from "../lib/trpc-errors.ts";
 import { Field, IssueList } from "./field.tsx";
 
-export function ClusterForm({ initial, existing }: { initial: TClusterForm; existing?: TCluster }) {
+/** `baseRevision`: the working-config revision the cluster was read at (a stale edit gets 409). */
+export function ClusterForm({ initial, existing, baseRevision }: { initial: TClusterForm; existing?: TCluster; baseRevision?: number }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -30,7 +31,7 @@ export function ClusterForm({ initial, existing }: { initial: TClusterForm; exis
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const cluster = buildCluster(form, existing);
-    if (existing) update.mutate({ name: existing.name, cluster });
+    if (existing) update.mutate({ name: existing.name, cluster, baseRevision });
     else create.mutate({ cluster });
   };
 

@@ -13,7 +13,8 @@ import { NameSelect } from "./name-select.tsx";
 export type TRouteFormProps = {
   initial: TRouteForm;
   /** Present when editing: the route as stored and where it is. */
-  existing?: { routeConfig: string; virtualHost: string; name: string; route: TRoute };
+  /** `revision`: the working-config revision the route was read at, sent back so a stale edit gets 409. */
+  existing?: { routeConfig: string; virtualHost: string; name: string; route: TRoute; revision?: number };
 };
 
 export function RouteForm({ initial, existing }: TRouteFormProps) {
@@ -49,7 +50,7 @@ export function RouteForm({ initial, existing }: TRouteFormProps) {
       domains: vhostExists ? undefined : domainsOf(form),
     };
     const route = buildRoute(form, existing?.route);
-    if (existing) update.mutate({ ...placement, ref: { routeConfig: existing.routeConfig, virtualHost: existing.virtualHost, name: existing.name }, route });
+    if (existing) update.mutate({ ...placement, ref: { routeConfig: existing.routeConfig, virtualHost: existing.virtualHost, name: existing.name }, route, baseRevision: existing.revision });
     else create.mutate({ ...placement, route });
   };
 

@@ -18,6 +18,10 @@ const NAV = [
   { href: "/versions", label: "Versions" },
   { href: "/nodes", label: "Nodes" },
   { href: "/import", label: "Import / export" },
+  { href: "/rollouts", label: "Rollouts" },
+  { href: "/audit", label: "Audit log" },
+  { href: "/tokens", label: "Tokens" },
+  { href: "/users", label: "Users" },
 ] as const;
 
 /** The logged-in frame: nav on the left, page on the right; sends strangers to /login. */
@@ -65,7 +69,9 @@ export function Shell({ children }: { children: ReactNode }) {
               live: {pending.data.liveVersion === null ? "nothing published" : `v${pending.data.liveVersion}`}
             </span>
           )}
-          <span className="small">{me.data.email}</span>
+          <span className="small" data-testid="whoami">
+            {me.data.email} <span className="tag">{me.data.role}</span>
+          </span>
           <button type="button" className="btn btn-ghost btn-small" onClick={() => logout.mutate()} disabled={logout.isPending}>
             Log out
           </button>

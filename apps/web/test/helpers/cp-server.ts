@@ -40,6 +40,8 @@ export async function startCpServer(
     database?: TTestDatabase;
     /** Listen on this port (to restart a console where nodes expect it); default ephemeral. */
     port?: number;
+    /** SLO guard tick (default 1 000 ms; 0 = no guard). */
+    guardIntervalMs?: number;
   } = {},
 ): Promise<TCpServer> {
   const ownDatabase = !opts.database;
@@ -65,6 +67,7 @@ export async function startCpServer(
     log,
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
     helloTimeoutMs: opts.helloTimeoutMs,
+    guardIntervalMs: opts.guardIntervalMs,
   });
   const url = `http://127.0.0.1:${port}`;
   return {

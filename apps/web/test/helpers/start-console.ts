@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { createTestDatabase } from "@switchyard/db/testing";
+import { createTestDatabase, TEST_SECRET_KEY } from "@switchyard/db/testing";
 
 const WEB_DIR = resolve(import.meta.dirname, "../..");
 const ROOT = resolve(WEB_DIR, "../..");
@@ -60,6 +60,8 @@ export async function startConsole(opts: { databaseUrl?: string; env?: Record<st
     SWITCHYARD_ADMIN_PASSWORD: creds.adminPassword,
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
+    // The key of test databases, so the test's own handle reads what the console sealed.
+    SWITCHYARD_SECRET_KEY: TEST_SECRET_KEY,
     ...opts.env,
   };
   const child = spawn(TSX, ["server.ts"], { cwd: WEB_DIR, env, stdio: ["ignore", "pipe", "pipe"] });

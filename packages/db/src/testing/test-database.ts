@@ -2,8 +2,15 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { createDb, type Db } from "../client.ts";
 import { migrateDatabase } from "../migrate.ts";
+import { createSecretBox, parseSecretKey } from "../secret-box.ts";
 import { quoteIdent, withDatabase } from "../pg-url.ts";
 import { configuredDatabaseUrl, embeddedTestServerUrl } from "./env.ts";
+
+/**
+ * The SWITCHYARD_SECRET_KEY of test databases: tests that start a console process on a
+ * test database pass it too, so both sides read each other's private keys.
+ */
+export const TEST_SECRET_KEY = "0000000000000000000000000000000000000000000000000000000000005eed";
 
 export type TTestDatabase = { url: string; db: Db; drop(): Promise<void> };
 
@@ -23,7 +30,7 @@ export async function createTestDatabase(): Promise<TTestDatabase> {
     await admin(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => {});
     throw err;
   }
-  const db = createDb(url, { maxConnections: 4 });
+  const db = createDb(url, { maxConnections: 4, secrets: createSecretBox(parseSecretKey(TEST_SECRET_KEY)) });
   let dropped: Promise<void> | undefined;
   return {
     url,

@@ -8,6 +8,11 @@ import { configRouter } from "./routers/config/index.ts";
 import { overviewRouter } from "./routers/overview/index.ts";
 import { resourcesRouter } from "./routers/resources/index.ts";
 import { testerRouter } from "./routers/tester/index.ts";
+import { auditRouter } from "./routers/audit/index.ts";
+import { certificatesRouter } from "./routers/certificates/index.ts";
+import { rolloutsRouter } from "./routers/rollouts/index.ts";
+import { tokensRouter } from "./routers/tokens/index.ts";
+import { usersRouter } from "./routers/users/index.ts";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
@@ -19,6 +24,11 @@ export const appRouter = createTRPCRouter({
   tester: testerRouter,
   overview: overviewRouter,
   config: configRouter,
+  rollouts: rolloutsRouter,
+  users: usersRouter,
+  tokens: tokensRouter,
+  audit: auditRouter,
+  certificates: certificatesRouter,
 });
 
 export type AppRouter = typeof appRouter;

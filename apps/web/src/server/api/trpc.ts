@@ -6,7 +6,16 @@ import { formatPath } from "@switchyard/config-model";
 import type { TFieldIssue } from "../../lib/issues.ts";
 import { AppError, APP_ERROR_CODES } from "../services/app-error.ts";
 import { userForSession, type TSessionUser } from "../services/auth.ts";
-import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from "./session-cookie.ts";
+import {
+  clearedCsrfCookie,
+  clearedSessionCookie,
+  CSRF_HEADER,
+  csrfCookie,
+  csrfMatches,
+  readCookie,
+  SESSION_COOKIE,
+  sessionCookie,
+} from "./session-cookie.ts";
 
 export type TLog = (event: string, fields?: Record<string, unknown>) => void;
 
@@ -15,7 +24,13 @@ export type TContext = {
   log: TLog;
   user: TSessionUser | null;
   sessionToken: string | undefined;
+  /** The client's address (the socket's; forwarded headers are not trusted). */
+  ip: string | null;
+  /** The request carried the CSRF header matching its session. */
+  csrfOk: boolean;
   setSession(token: string, expiresAt: Date): void;
+  /** Re-sends the CSRF cookie of the current session (sessions from before it existed). */
+  refreshCsrf(): void;
   clearSession(): void;
 };
 
@@ -28,9 +43,20 @@ export async function createContext(deps: { db: Db; log: TLog }, req: IncomingMe
     log: deps.log,
     user: await userForSession(deps.db, sessionToken),
     sessionToken,
+    ip: req.socket.remoteAddress ?? null,
+    csrfOk: sessionToken !== undefined && csrfMatches(sessionToken, req.headers[CSRF_HEADER]),
     // Set before tRPC writes the response; appendHeader keeps other cookies intact.
-    setSession: (token, expiresAt) => void res.appendHeader("Set-Cookie", sessionCookie(token, expiresAt, secure)),
-    clearSession: () => void res.appendHeader("Set-Cookie", clearedSessionCookie()),
+    setSession: (token, expiresAt) => {
+      res.appendHeader("Set-Cookie", sessionCookie(token, expiresAt, secure));
+      res.appendHeader("Set-Cookie", csrfCookie(token, expiresAt, secure));
+    },
+    refreshCsrf: () => {
+      if (sessionToken) res.appendHeader("Set-Cookie", csrfCookie(sessionToken, new Date(Date.now() + 7 * 24 * 3600 * 1000), secure));
+    },
+    clearSession: () => {
+      res.appendHeader("Set-Cookie", clearedSessionCookie());
+      res.appendHeader("Set-Cookie", clearedCsrfCookie());
+    },
   };
 }
 
@@ -76,8 +102,31 @@ const errorMapping = t.middleware(async ({ next }) => {
 export const createTRPCRouter = t.router;
 export const publicProcedure = t.procedure.use(errorMapping);
 
-/** Requires a valid session; `ctx.user` is non-null inside. */
-export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+export type TRole = "admin" | "editor" | "viewer";
+const RANK: Record<TRole, number> = { viewer: 0, editor: 1, admin: 2 };
+
+/**
+ * Requires a valid session (`ctx.user` is non-null inside) and, for mutations, the CSRF
+ * header of that session.
+ */
+export const protectedProcedure = publicProcedure.use(({ ctx, next, type }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "log in first" });
+  if (type === "mutation" && !ctx.csrfOk) {
+    throw new TRPCError({ code: "FORBIDDEN", message: `missing or wrong ${CSRF_HEADER} header (CSRF protection): reload the page` });
+  }
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
+
+function requireRole(role: TRole) {
+  return protectedProcedure.use(({ ctx, next }) => {
+    if (RANK[ctx.user.role as TRole] === undefined || RANK[ctx.user.role as TRole] < RANK[role]) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `this needs the ${role} role; you are ${ctx.user.role}` });
+    }
+    return next();
+  });
+}
+
+/** Changes config, publishes, rolls out: editors and admins. */
+export const editorProcedure = requireRole("editor");
+/** Manages users, tokens and node tokens: admins only. */
+export const adminProcedure = requireRole("admin");

@@ -8,7 +8,7 @@ import {
   type TConfig,
   type TConfigIssue,
 } from "@switchyard/config-model";
-import { getLatestVersion, getWorkingConfig, replaceWorkingConfig } from "@switchyard/db";
+import { changesSince, getLatestVersion, getWorkingConfig, replaceWorkingConfig } from "@switchyard/db";
 import { readDocument, type TParsedBody } from "./body.ts";
 import { RestError, invalidConfig, sendJson, sendYaml, wantsYaml } from "./http.ts";
 import type { TRestContext } from "./router.ts";
@@ -29,21 +29,24 @@ export async function getConfig({ req, res, deps }: TRestContext): Promise<void>
 }
 
 /** PUT /config: replaces the working config as a whole; nothing is stored unless it is valid. */
-export async function putConfig({ req, res, deps }: TRestContext): Promise<void> {
+export async function putConfig({ req, res, deps, principal }: TRestContext): Promise<void> {
   const expectedRevision = parseIfMatch(req.headers["if-match"]);
   const body = await readDocument(req);
   const current = await getWorkingConfig(deps.db);
   const config = checkCandidate(body, current.config);
   const result = await replaceWorkingConfig(deps.db, config, {
-    actor: API_ACTOR,
+    actor: principal.actor,
+    ip: principal.ip,
     ...(expectedRevision !== undefined ? { expectedRevision } : {}),
   });
   if (!result.ok) {
     if ("conflict" in result) {
       const currentRevision = result.conflict.currentRevision;
+      // What changed since the caller's revision (who, when, which fields): merge, then retry.
+      const changes = expectedRevision !== undefined && expectedRevision >= 0 ? await changesSince(deps.db, expectedRevision) : [];
       throw new RestError(409, "SWY_REST_REVISION_CONFLICT", `the working config changed: If-Match ${req.headers["if-match"]} is stale, the current revision is ${currentRevision}`, {
         headers: { etag: etagOf(currentRevision) },
-        extra: { currentRevision },
+        extra: { currentRevision, changes: changes.map((c) => ({ ...c, at: c.at.toISOString() })) },
       });
     }
     throw invalidConfig(withLines(result.issues, body));

@@ -1,6 +1,5 @@
 import { EndpointsError, getClusterEndpointSet, listNodeClusterStatus, setClusterEndpoints } from "@switchyard/db";
 import { readDocument } from "./body.ts";
-import { API_ACTOR } from "./config-routes.ts";
 import { RestError, sendJson } from "./http.ts";
 import type { TRestContext } from "./router.ts";
 
@@ -23,7 +22,7 @@ export async function getEndpointsRoute({ res, params, deps }: TRestContext): Pr
   sendJson(res, 200, { ...set, updatedAt: set.updatedAt.toISOString(), nodes });
 }
 
-export async function putEndpointsRoute({ req, res, params, deps }: TRestContext): Promise<void> {
+export async function putEndpointsRoute({ req, res, params, deps, principal }: TRestContext): Promise<void> {
   const body = await readDocument(req);
   const value = body.value;
   const endpoints = value !== null && typeof value === "object" && !Array.isArray(value) ? (value as { endpoints?: unknown }).endpoints : undefined;
@@ -31,7 +30,7 @@ export async function putEndpointsRoute({ req, res, params, deps }: TRestContext
     throw new RestError(422, "SWY_REST_INVALID_ENDPOINTS", "body must be {endpoints: [{address, port, weight?}]}", { issues: [{ path: "endpoints", message: "is required" }] });
   }
   try {
-    const set = await setClusterEndpoints(deps.db, { cluster: params.name as string, endpoints, actor: API_ACTOR });
+    const set = await setClusterEndpoints(deps.db, { cluster: params.name as string, endpoints, actor: principal.actor });
     deps.log("rest_endpoints_set", { cluster: set.cluster, version: set.version, endpoints: set.endpoints.length });
     sendJson(res, 200, { ...set, updatedAt: set.updatedAt.toISOString() });
   } catch (err) {

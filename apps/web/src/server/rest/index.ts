@@ -1,12 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { bearerTokenMatches } from "../xds/bearer.ts";
-import { getConfig, putConfig, validateConfigRoute } from "./config-routes.ts";
+import { authenticateApiToken } from "@switchyard/db";
+import { bearerToken, bearerTokenMatches } from "../xds/bearer.ts";
+import { auditRoute } from "./audit-routes.ts";
+import { getRolloutRoute, listRolloutsRoute, promoteRolloutRoute, rollbackRolloutRoute } from "./rollout-routes.ts";
+import { listSecretsRoute } from "./secret-routes.ts";
+import { API_ACTOR, getConfig, putConfig, validateConfigRoute } from "./config-routes.ts";
 import { ConfigValidationError } from "@switchyard/config-model";
 import { DbError } from "@switchyard/db";
 import { RestError, invalidConfig, sendError } from "./http.ts";
 import { healthzRoute, listNodesRoute } from "./node-routes.ts";
 import { getEndpointsRoute, putEndpointsRoute } from "./endpoint-routes.ts";
-import { allowedMethods, matchRoute, type TRestDeps, type TRouteDef } from "./router.ts";
+import { allowedMethods, matchRoute, type TPrincipal, type TRestDeps, type TRouteDef } from "./router.ts";
 import { diffVersionsRoute, getVersionRoute, listVersionsRoute, publishRoute, rollbackRoute } from "./version-routes.ts";
 
 export type { TRestDeps, TRestLog } from "./router.ts";
@@ -22,13 +26,19 @@ export const REST_PREFIX = "/api/v1";
 const ROUTES: readonly TRouteDef[] = [
   { pattern: "/healthz", methods: { GET: healthzRoute }, public: true },
   { pattern: "/config", methods: { GET: getConfig, PUT: putConfig } },
-  { pattern: "/config/validate", methods: { POST: validateConfigRoute } },
+  { pattern: "/config/validate", methods: { POST: validateConfigRoute }, readOnlyPost: true },
   { pattern: "/versions", methods: { GET: listVersionsRoute, POST: publishRoute } },
   { pattern: "/versions/:v", methods: { GET: getVersionRoute } },
   { pattern: "/versions/:a/diff/:b", methods: { GET: diffVersionsRoute } },
   { pattern: "/versions/:v/rollback", methods: { POST: rollbackRoute } },
   { pattern: "/nodes", methods: { GET: listNodesRoute } },
   { pattern: "/clusters/:name/endpoints", methods: { GET: getEndpointsRoute, PUT: putEndpointsRoute } },
+  { pattern: "/rollouts", methods: { GET: listRolloutsRoute } },
+  { pattern: "/rollouts/:id", methods: { GET: getRolloutRoute } },
+  { pattern: "/rollouts/:id/promote", methods: { POST: promoteRolloutRoute } },
+  { pattern: "/rollouts/:id/rollback", methods: { POST: rollbackRolloutRoute } },
+  { pattern: "/secrets", methods: { GET: listSecretsRoute } },
+  { pattern: "/audit", methods: { GET: auditRoute } },
 ];
 
 /**
@@ -46,7 +56,8 @@ export function createRestHandler(deps: TRestDeps): (req: IncomingMessage, res: 
     try {
       const match = matchRoute(ROUTES, path.slice(REST_PREFIX.length));
       // Authenticate before routing so unauthenticated callers cannot map the API.
-      if (!match?.route.public) authenticate(req, deps.apiToken);
+      const ip = req.socket.remoteAddress ?? null;
+      const principal: TPrincipal = match?.route.public ? { actor: "anonymous", scope: "read", ip } : await authenticate(req, deps);
       if (!match) throw new RestError(404, "SWY_REST_NOT_FOUND", `no such endpoint: ${req.method} ${path}`);
       const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
       const handler = match.route.methods[method as keyof TRouteDef["methods"]];
@@ -56,7 +67,11 @@ export function createRestHandler(deps: TRestDeps): (req: IncomingMessage, res: 
           headers: { allow },
         });
       }
-      await handler({ req, res, params: match.params, query, deps });
+      const mutating = method !== "GET" && !(method === "POST" && match.route.readOnlyPost);
+      if (mutating && principal.scope !== "write") {
+        throw new RestError(403, "SWY_REST_FORBIDDEN", `${method} ${path} changes the config: it needs a write token (this token is read-only, or its owner is a viewer)`);
+      }
+      await handler({ req, res, params: match.params, query, deps, principal });
     } catch (err) {
       respondWithError(req, res, err, deps);
     }
@@ -64,19 +79,25 @@ export function createRestHandler(deps: TRestDeps): (req: IncomingMessage, res: 
   };
 }
 
-function authenticate(req: IncomingMessage, apiToken: string | undefined): void {
+/**
+ * SWITCHYARD_API_TOKEN (full access, actor "api-token"), or an API token created in the
+ * console: its scope, capped by its owner's current role (a viewer's token only reads).
+ */
+async function authenticate(req: IncomingMessage, deps: TRestDeps): Promise<TPrincipal> {
   const challenge = { "www-authenticate": 'Bearer realm="switchyard"' };
-  if (!apiToken) {
-    throw new RestError(401, "SWY_REST_API_DISABLED", "SWITCHYARD_API_TOKEN is not set on the console, so the REST API accepts no token", {
-      headers: challenge,
-    });
-  }
+  const ip = req.socket.remoteAddress ?? null;
   if (!req.headers.authorization) {
     throw new RestError(401, "SWY_REST_UNAUTHORIZED", "missing Authorization: Bearer <token>", { headers: challenge });
   }
-  if (!bearerTokenMatches(req.headers.authorization, apiToken)) {
-    throw new RestError(401, "SWY_REST_UNAUTHORIZED", "invalid API token", { headers: challenge });
+  if (deps.apiToken && bearerTokenMatches(req.headers.authorization, deps.apiToken)) return { actor: API_ACTOR, scope: "write", ip };
+  const token = bearerToken(req.headers.authorization);
+  const owner = token ? await authenticateApiToken(deps.db, token) : null;
+  if (!owner) {
+    const hint = deps.apiToken ? "" : " (SWITCHYARD_API_TOKEN is not set on this console: use a token created on its Tokens page)";
+    throw new RestError(401, "SWY_REST_UNAUTHORIZED", `invalid or revoked API token${hint}`, { headers: challenge });
   }
+  const scope = owner.scope === "write" && owner.role !== "viewer" ? "write" : "read";
+  return { actor: `${owner.email} (token ${owner.tokenName})`, scope, ip };
 }
 
 function respondWithError(req: IncomingMessage, res: ServerResponse, err: unknown, deps: TRestDeps): void {

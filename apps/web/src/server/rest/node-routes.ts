@@ -1,10 +1,10 @@
-import { listNodes } from "@switchyard/db";
+import { nodesWithTargets } from "../rollout/service.ts";
 import { sendJson } from "./http.ts";
 import type { TRestContext } from "./router.ts";
 
 /** GET /nodes: every proxy node the console has seen and what it serves. */
 export async function listNodesRoute({ res, deps }: TRestContext): Promise<void> {
-  const nodes = await listNodes(deps.db);
+  const nodes = await nodesWithTargets(deps.db);
   sendJson(
     res,
     200,
@@ -20,6 +20,12 @@ export async function listNodesRoute({ res, deps }: TRestContext): Promise<void>
       // Beyond the contract: which version was refused, and the software the node runs.
       nackedVersion: n.nackedVersion,
       proxyVersion: n.proxyVersion,
+      // Rollouts: the version the node's group should serve, what is still pending, drift (> 30 s behind).
+      targetVersion: n.targetVersion,
+      pendingVersion: n.pendingVersion,
+      drifting: n.drifting,
+      lastAckAt: n.lastAckAt?.toISOString() ?? null,
+      lastNackAt: n.lastNackAt?.toISOString() ?? null,
     })),
   );
 }

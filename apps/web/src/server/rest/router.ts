@@ -10,12 +10,16 @@ export type TRestDeps = {
   log: TRestLog;
 };
 
+/** Who is calling: the env token (full access) or a user's API token (its scope, capped by the user's role). */
+export type TPrincipal = { actor: string; scope: "read" | "write"; ip: string | null };
+
 export type TRestContext = {
   req: IncomingMessage;
   res: ServerResponse;
   params: Record<string, string>;
   query: URLSearchParams;
   deps: TRestDeps;
+  principal: TPrincipal;
 };
 
 export type TRestHandler = (ctx: TRestContext) => Promise<void>;
@@ -26,6 +30,8 @@ export type TRouteDef = {
   methods: Partial<Record<"GET" | "PUT" | "POST" | "DELETE", TRestHandler>>;
   /** Served without a bearer token (only health checks). */
   public?: boolean;
+  /** POSTs that change nothing (dry runs): a read token may call them. */
+  readOnlyPost?: boolean;
 };
 
 export type TRouteMatch = { route: TRouteDef; params: Record<string, string> };

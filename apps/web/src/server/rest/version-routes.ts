@@ -4,7 +4,7 @@ import { diffVersions, getVersion, listVersions, publishVersion, rollbackToVersi
 import { readDocument } from "./body.ts";
 import { RestError, invalidConfig, sendJson, sendYaml, wantsYaml } from "./http.ts";
 import type { TRestContext } from "./router.ts";
-import { API_ACTOR } from "./config-routes.ts";
+import { ZGuardThresholds } from "../rollout/guard.ts";
 
 const ZVersionNumber = z
   .string()
@@ -17,14 +17,18 @@ const ZListQuery = z.object({
 
 const ZGetQuery = z.object({ format: z.enum(["json", "yaml"]).optional() });
 
-/** POST /versions body. */
-export const ZPublishBody = z.object({
-  message: z
-    .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
-    .trim()
-    .min(1, "must not be empty")
-    .max(1000, "must be at most 1000 characters"),
-});
+/** POST /versions body: `group` publishes to that node group only (a canary), `guard` adds the SLO guard. */
+export const ZPublishBody = z
+  .object({
+    message: z
+      .string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") })
+      .trim()
+      .min(1, "must not be empty")
+      .max(1000, "must be at most 1000 characters"),
+    group: z.string().trim().min(1, "must not be empty").max(100).regex(/^[^*]+$/, "must be a group name").optional(),
+    guard: ZGuardThresholds.optional(),
+  })
+  .refine((b) => b.guard === undefined || b.group !== undefined, { path: ["guard"], message: "a guard needs a canary group" });
 
 /** GET /versions: newest first, metadata only. */
 export async function listVersionsRoute({ res, query, deps }: TRestContext): Promise<void> {
@@ -34,7 +38,7 @@ export async function listVersionsRoute({ res, query, deps }: TRestContext): Pro
 }
 
 /** POST /versions {message}: publishes the working config as the next version. */
-export async function publishRoute({ req, res, deps }: TRestContext): Promise<void> {
+export async function publishRoute({ req, res, deps, principal }: TRestContext): Promise<void> {
   const body = await readDocument(req);
   const parsed = ZPublishBody.safeParse(isRecord(body.value) ? body.value : {});
   if (!parsed.success) {
@@ -42,17 +46,18 @@ export async function publishRoute({ req, res, deps }: TRestContext): Promise<vo
       issues: parsed.error.issues.map((i) => ({ path: i.path.join(".") || "message", message: i.message })),
     });
   }
-  let published: { version: number; hash: string; unchanged: boolean };
+  let published: { version: number; hash: string; unchanged: boolean; rolloutId: number | null };
   try {
-    published = await publishVersion(deps.db, { actor: API_ACTOR, message: parsed.data.message });
+    const { message, group, guard } = parsed.data;
+    published = await publishVersion(deps.db, { actor: principal.actor, ip: principal.ip, message, ...(group ? { canary: { group, guard } } : {}) });
   } catch (err) {
     if (err instanceof ConfigValidationError) throw invalidConfig(err.issues);
     throw err;
   }
-  const { version, hash, unchanged } = published;
-  deps.log("rest_version_published", { version, hash, unchanged });
+  const { version, hash, unchanged, rolloutId } = published;
+  deps.log("rest_version_published", { version, hash, unchanged, rolloutId });
   // Every publish is a new version; `unchanged` tells the caller its content equals the previous one.
-  sendJson(res, 201, { version, hash, unchanged });
+  sendJson(res, 201, { version, hash, unchanged, ...(rolloutId !== null ? { rolloutId } : {}) });
 }
 
 /** GET /versions/:v: metadata and the snapshot (keys redacted); YAML exports the config document alone. */
@@ -83,10 +88,10 @@ export async function diffVersionsRoute({ res, params, deps }: TRestContext): Pr
 }
 
 /** POST /versions/:v/rollback: publishes v's content as a new version and resets the working config. */
-export async function rollbackRoute({ res, params, deps }: TRestContext): Promise<void> {
+export async function rollbackRoute({ res, params, deps, principal }: TRestContext): Promise<void> {
   const v = parseVersionParam(params, "v");
   if (!(await getVersion(deps.db, v))) throw notFound(v);
-  const { version, hash } = await rollbackToVersion(deps.db, v, { actor: API_ACTOR });
+  const { version, hash } = await rollbackToVersion(deps.db, v, { actor: principal.actor, ip: principal.ip });
   deps.log("rest_version_rolled_back", { to: v, version, hash });
   sendJson(res, 201, { version, hash });
 }

@@ -7,6 +7,8 @@ import type { TFieldIssue } from "../../lib/issues.ts";
  */
 export const APP_ERROR_CODES = {
   UNAUTHORIZED: { trpc: "UNAUTHORIZED", http: 401 },
+  FORBIDDEN: { trpc: "FORBIDDEN", http: 403 },
+  RATE_LIMITED: { trpc: "TOO_MANY_REQUESTS", http: 429 },
   NOT_FOUND: { trpc: "NOT_FOUND", http: 404 },
   CONFLICT: { trpc: "CONFLICT", http: 409 },
   VALIDATION: { trpc: "UNPROCESSABLE_CONTENT", http: 422 },

@@ -44,10 +44,12 @@ export async function listWorkingClusters(db: Db): Promise<TClusterRow[]> {
   return listClusters((await getWorkingConfig(db)).config);
 }
 
-export async function getWorkingCluster(db: Db, name: string): Promise<TClusterRow> {
-  const row = listClusters((await getWorkingConfig(db)).config).find((c) => c.name === name);
+/** The cluster and the revision it was read at (the form sends it back: stale edits get 409). */
+export async function getWorkingCluster(db: Db, name: string): Promise<TClusterRow & { revision: number }> {
+  const { config, revision } = await getWorkingConfig(db);
+  const row = listClusters(config).find((c) => c.name === name);
   if (!row) throw notFound(name);
-  return row;
+  return { ...row, revision };
 }
 
 export async function createCluster(db: Db, actor: string, cluster: TCluster): Promise<TClusterRow> {
@@ -62,13 +64,18 @@ export async function createCluster(db: Db, actor: string, cluster: TCluster): P
  * Replaces the cluster named `name`. A rename does not rewrite the routes that use the
  * old name: validation then reports them as unknown clusters, which is the honest outcome.
  */
-export async function updateCluster(db: Db, actor: string, name: string, cluster: TCluster): Promise<TClusterRow> {
-  const { config } = await editWorkingConfig(db, actor, (draft) => {
-    const index = draft.clusters.findIndex((c) => c.name === name);
-    if (index < 0) throw notFound(name);
-    draft.clusters[index] = cluster;
-    return { scopes: [{ prefix: `clusters[${index}]` }], result: undefined };
-  });
+export async function updateCluster(db: Db, actor: string, name: string, cluster: TCluster, baseRevision?: number): Promise<TClusterRow> {
+  const { config } = await editWorkingConfig(
+    db,
+    actor,
+    (draft) => {
+      const index = draft.clusters.findIndex((c) => c.name === name);
+      if (index < 0) throw notFound(name);
+      draft.clusters[index] = cluster;
+      return { scopes: [{ prefix: `clusters[${index}]` }], result: undefined };
+    },
+    { baseRevision, resource: `clusters/${name}` },
+  );
   return rowOf(config, cluster.name);
 }
 

@@ -67,12 +67,12 @@ export async function listWorkingRoutes(db: Db): Promise<TRouteRow[]> {
   return listRoutes((await getWorkingConfig(db)).config);
 }
 
-export async function getWorkingRoute(db: Db, ref: TRouteRef): Promise<TRouteRow> {
-  const row = listRoutes((await getWorkingConfig(db)).config).find(
-    (r) => r.routeConfig === ref.routeConfig && r.virtualHost === ref.virtualHost && r.name === ref.name,
-  );
+/** The route and the revision it was read at (the form sends it back: stale edits get 409). */
+export async function getWorkingRoute(db: Db, ref: TRouteRef): Promise<TRouteRow & { revision: number }> {
+  const { config, revision } = await getWorkingConfig(db);
+  const row = listRoutes(config).find((r) => r.routeConfig === ref.routeConfig && r.virtualHost === ref.virtualHost && r.name === ref.name);
   if (!row) throw notFound(ref);
-  return row;
+  return { ...row, revision };
 }
 
 /** The route configs and virtual hosts a route can be placed in (for the form's selectors). */
@@ -98,7 +98,9 @@ export async function createRoute(db: Db, actor: string, input: TRoutePlacement 
  * Replaces the route named by `ref`. When the placement changes, the route moves to the
  * end of the target virtual host; otherwise it keeps its position (order matters).
  */
-export async function updateRoute(db: Db, actor: string, input: TRoutePlacement & { ref: TRouteRef; route: TRoute }): Promise<TRouteRow> {
+export async function updateRoute(db: Db, actor: string, input: TRoutePlacement & { ref: TRouteRef; route: TRoute; baseRevision?: number }): Promise<TRouteRow> {
+  // Routes live inside their route config: a change anywhere in it counts as a conflict.
+  const stale = { baseRevision: input.baseRevision, resource: `routeConfigs/${input.ref.routeConfig}` };
   const { config } = await editWorkingConfig(db, actor, (draft) => {
     const source = locate(draft, input.ref);
     const samePlace = input.ref.routeConfig === input.routeConfig && input.ref.virtualHost === input.virtualHost;
@@ -110,7 +112,7 @@ export async function updateRoute(db: Db, actor: string, input: TRoutePlacement 
     const { vh, path } = findOrCreateVirtualHost(draft, input);
     vh.routes.push(input.route);
     return { scopes: routeScopes(path, vh.routes.length - 1), result: undefined };
-  });
+  }, stale);
   return rowOf(config, { routeConfig: input.routeConfig, virtualHost: input.virtualHost, name: input.route.name });
 }
 

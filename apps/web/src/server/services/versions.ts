@@ -5,7 +5,9 @@ import {
   listVersions as listStoredVersions,
   publishVersion as publishStoredVersion,
   rollbackToVersion,
+  RolloutError,
   VersionNotFoundError,
+  DbError,
   type Db,
 } from "@switchyard/db";
 import { scopeIssues } from "../../lib/issues.ts";
@@ -15,11 +17,19 @@ export async function listVersions(db: Db, limit = 100) {
   return listStoredVersions(db, { limit });
 }
 
-/** Publishes the working config as version n+1 (unchanged = the live version already has that content). */
-export async function publish(db: Db, actor: string, message: string): Promise<{ version: number; hash: string; unchanged: boolean }> {
+/**
+ * Publishes the working config as version n+1 (unchanged = the live version already has
+ * that content), to every node, or with `group` to that group only (a canary rollout).
+ */
+export async function publish(
+  db: Db,
+  who: { actor: string; ip: string | null },
+  input: { message: string; group?: string; guard?: unknown },
+): Promise<{ version: number; hash: string; unchanged: boolean; rolloutId: number | null }> {
   try {
-    return await publishStoredVersion(db, { actor, message });
+    return await publishStoredVersion(db, { ...who, message: input.message, ...(input.group ? { canary: { group: input.group, guard: input.guard } } : {}) });
   } catch (err) {
+    if (err instanceof RolloutError || (err instanceof DbError && err.status === 409)) throw new AppError("CONFLICT", err.message);
     // The working config is validated on every write, so this only fires when the rules
     // got stricter since; every issue is reported with its path (no form field owns it).
     if (err instanceof ConfigValidationError) throw validationError(scopeIssues(err.issues, []));
@@ -27,9 +37,9 @@ export async function publish(db: Db, actor: string, message: string): Promise<{
   }
 }
 
-export async function rollback(db: Db, actor: string, version: number): Promise<{ version: number; hash: string }> {
+export async function rollback(db: Db, who: { actor: string; ip: string | null }, version: number): Promise<{ version: number; hash: string }> {
   try {
-    return await rollbackToVersion(db, version, { actor });
+    return await rollbackToVersion(db, version, who);
   } catch (err) {
     if (err instanceof VersionNotFoundError) throw new AppError("NOT_FOUND", err.message);
     // An old snapshot the current model refuses: report why it cannot be served again.

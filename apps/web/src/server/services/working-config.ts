@@ -1,5 +1,5 @@
 import type { TConfig } from "@switchyard/config-model";
-import { getWorkingConfig, replaceWorkingConfig, type Db } from "@switchyard/db";
+import { changesSince, getWorkingConfig, replaceWorkingConfig, type Db } from "@switchyard/db";
 import { scopeIssues, type TIssueScope } from "../../lib/issues.ts";
 import { AppError, validationError } from "./app-error.ts";
 
@@ -19,9 +19,15 @@ export type TEdit<T> = (draft: TConfig) => {
  * A concurrent write is detected by revision; the edit is then re-applied to the fresh
  * config, which is correct because edits are expressed against names, not indexes.
  */
-export async function editWorkingConfig<T>(db: Db, actor: string, edit: TEdit<T>): Promise<{ config: TConfig; result: T }> {
+export async function editWorkingConfig<T>(
+  db: Db,
+  actor: string,
+  edit: TEdit<T>,
+  stale?: { baseRevision?: number | undefined; resource: string },
+): Promise<{ config: TConfig; result: T }> {
   for (let attempt = 1; ; attempt++) {
     const current = await getWorkingConfig(db);
+    if (stale?.baseRevision !== undefined && current.revision !== stale.baseRevision) await refuseStaleEdit(db, stale.baseRevision, stale.resource);
     const draft = structuredClone(current.config) as TConfig;
     const { scopes, result } = edit(draft);
     const saved = await replaceWorkingConfig(db, draft, { actor, expectedRevision: current.revision });
@@ -31,4 +37,19 @@ export async function editWorkingConfig<T>(db: Db, actor: string, edit: TEdit<T>
       throw new AppError("CONFLICT", `the working config kept changing (revision ${saved.conflict.currentRevision}); try again`);
     }
   }
+}
+
+/**
+ * Optimistic concurrency for forms: the form sends the revision it was loaded at. When
+ * someone else changed the same resource since (the audit rows of every write name the
+ * resources and fields they changed), the edit is refused with 409 and what changed,
+ * instead of overwriting it. Changes to other resources do not block: edits are
+ * re-applied by name onto the fresh config.
+ */
+async function refuseStaleEdit(db: Db, baseRevision: number, resource: string): Promise<void> {
+  const changes = await changesSince(db, baseRevision);
+  const touching = changes.filter((c) => c.diff.some((line) => line.slice(2) === resource || line.slice(2).startsWith(`${resource}:`)));
+  if (!touching.length) return;
+  const lines = touching.map((c) => `revision ${c.revision} by ${c.actor} at ${c.at.toISOString()}: ${c.diff.filter((l) => l.slice(2).startsWith(resource)).join("; ") || "whole config replaced"}`);
+  throw new AppError("CONFLICT", `${resource} was changed by someone else since you opened it (reload to see it, then redo your edit):\n${lines.join("\n")}`);
 }

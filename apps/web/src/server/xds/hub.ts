@@ -1,14 +1,16 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
-import { ZNodeToConsoleMessage, decodeMessage, type THelloMessage } from "@switchyard/config-model";
+import { ZNodeToConsoleMessage, decodeMessage, type THelloMessage, type TStatsMessage } from "@switchyard/config-model";
 import {
   getClusterEndpointSet,
   listClusterEndpointSets,
   recordNodeClusterStatus,
   recordNodeEndpointAck,
   type TClusterEndpointSet,
-  getLatestVersion,
+  getDeployTargets,
+  getVersion,
+  targetOf,
   recordNodeAck,
   recordNodeDisconnected,
   recordNodeHello,
@@ -16,14 +18,29 @@ import {
   touchNode,
   type Db,
 } from "@switchyard/db";
-import { bearerTokenMatches } from "./bearer.ts";
+import { bearerToken, bearerTokenMatches } from "./bearer.ts";
 
 export type TXdsLog = (event: string, fields?: Record<string, unknown>) => void;
+
+/**
+ * What the hub asks of the rest of the console (wired in xds/index.ts): node
+ * authentication, the rollout reactions to acks and nacks, stats storage.
+ */
+export type TXdsHooks = {
+  /** Decides on the bearer token of an upgrade; `group` null = any group. */
+  authorize?(token: string | null): Promise<{ ok: true; group: string | null } | { ok: false; reason: string }>;
+  /** A node was refused (bad token, wrong group): recorded where operators see it. */
+  onRefused?(info: { nodeId: string | null; group: string | null; remoteAddress: string | undefined; reason: string }): void;
+  onAck?(node: { nodeId: string; group: string }, version: number): Promise<void>;
+  onNack?(node: { nodeId: string; group: string }, version: number, error: string): Promise<void>;
+  onStats?(node: { nodeId: string; group: string }, msg: TStatsMessage): Promise<void>;
+};
 
 export type TXdsHubOptions = {
   db: Db;
   nodeToken?: string;
   log: TXdsLog;
+  hooks?: TXdsHooks;
   /** Ping interval; a node that misses 2 pongs is terminated. Default 15 000. */
   heartbeatIntervalMs?: number;
   /** Time a new connection has to send `hello`. Default 5 000. */
@@ -38,6 +55,7 @@ export const XDS_CLOSE = {
   replaced: 4000,
   helloTimeout: 4001,
   heartbeatTimeout: 4002,
+  wrongGroup: 4003,
   shuttingDown: 1001,
 } as const;
 
@@ -55,6 +73,11 @@ type TSession = {
   ws: WebSocket;
   remoteAddress: string | undefined;
   nodeId: string | null;
+  group: string;
+  /** The group the node's token admits; null = any (the env token, or no token required). */
+  tokenGroup: string | null;
+  /** Generation of the last target computation acted on: an older one is never applied after it. */
+  generation: number;
   appliedVersion: number | null;
   appliedHash: string | null;
   /** Last snapshot sent on this connection: never send an older one after it. */
@@ -84,6 +107,9 @@ export class XdsHub {
   #closed = false;
   #pushing = false;
   #pushAgain = false;
+  #generation = 0;
+  /** Versions are immutable: each snapshot is read from the database once. */
+  readonly #versions = new Map<number, TLatest>();
 
   constructor(opts: TXdsHubOptions) {
     this.#opts = opts;
@@ -107,17 +133,38 @@ export class XdsHub {
       refuseUpgrade(socket, 503, "console is shutting down");
       return;
     }
-    const token = this.#opts.nodeToken;
-    if (token && !bearerTokenMatches(req.headers.authorization, token)) {
-      const reason = req.headers.authorization ? "wrong node token" : "missing Authorization: Bearer <node token>";
-      this.#opts.log("xds_unauthorized", { remoteAddress, reason });
-      refuseUpgrade(socket, 401, `unauthorized: ${reason}`);
-      return;
-    }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, remoteAddress));
+    void this.#authorize(req.headers.authorization).then(
+      (result) => {
+        if (socket.destroyed) return;
+        if (!result.ok) {
+          this.#opts.log("xds_unauthorized", { remoteAddress, reason: result.reason });
+          this.#opts.hooks?.onRefused?.({ nodeId: null, group: null, remoteAddress, reason: result.reason });
+          refuseUpgrade(socket, 401, `unauthorized: ${result.reason}`);
+          return;
+        }
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, remoteAddress, result.group));
+      },
+      (err: unknown) => {
+        this.#opts.log("xds_db_error", { op: "authorize", remoteAddress, error: errorMessage(err) });
+        if (!socket.destroyed) refuseUpgrade(socket, 503, "cannot check the node token now");
+      },
+    );
   }
 
-  /** Called on every NOTIFY config_version (from any replica): push the latest to every node. */
+  /** The env token admits any group; otherwise the hooks decide (DB node tokens). */
+  async #authorize(header: string | string[] | undefined): Promise<{ ok: true; group: string | null } | { ok: false; reason: string }> {
+    const envToken = this.#opts.nodeToken;
+    if (envToken && bearerTokenMatches(header, envToken)) return { ok: true, group: null };
+    const token = bearerToken(header);
+    if (this.#opts.hooks?.authorize) return this.#opts.hooks.authorize(token);
+    if (!envToken) return { ok: true, group: null };
+    return { ok: false, reason: header ? "wrong node token" : "missing Authorization: Bearer <node token>" };
+  }
+
+  /**
+   * Called on every NOTIFY config_version (from any replica): recompute each node's
+   * target (its group's version, else the stable one) and send it where it differs.
+   */
   async pushLatest(): Promise<void> {
     // Coalesce bursts: while one push runs, later notifications only ask for one more round.
     if (this.#pushing) {
@@ -128,13 +175,24 @@ export class XdsHub {
     try {
       do {
         this.#pushAgain = false;
-        const latest = await this.#latest();
-        if (!latest || this.#closed) continue;
+        const generation = ++this.#generation;
+        const targets = await getDeployTargets(this.#opts.db);
+        if (this.#closed) continue;
         let sent = 0;
-        for (const session of this.#nodes.values()) if (this.#sendSnapshot(session, latest)) sent++;
-        // A version may add eds clusters (or re-enable ones whose sets were refused).
-        for (const session of this.#nodes.values()) await this.#sendEndpointSets(session, latest);
-        this.#opts.log("xds_version_pushed", { version: latest.version, hash: latest.hash, nodes: sent });
+        const versions = new Set<number>();
+        for (const session of this.#nodes.values()) {
+          const target = targetOf(targets, session.group);
+          if (!target) continue;
+          const snapshot = await this.#snapshot(target.version);
+          if (!snapshot) continue;
+          if (this.#sendSnapshot(session, snapshot, generation)) {
+            sent++;
+            versions.add(snapshot.version);
+          }
+          // A version may add eds clusters (or re-enable ones whose sets were refused).
+          await this.#sendEndpointSets(session, snapshot);
+        }
+        this.#opts.log("xds_version_pushed", { versions: [...versions], nodes: sent });
       } while (this.#pushAgain && !this.#closed);
     } finally {
       this.#pushing = false;
@@ -164,11 +222,14 @@ export class XdsHub {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #onConnection(ws: WebSocket, remoteAddress: string | undefined): void {
+  #onConnection(ws: WebSocket, remoteAddress: string | undefined, tokenGroup: string | null): void {
     const session: TSession = {
       ws,
       remoteAddress,
       nodeId: null,
+      group: "default",
+      tokenGroup,
+      generation: 0,
       appliedVersion: null,
       appliedHash: null,
       sentVersion: null,
@@ -222,23 +283,33 @@ export class XdsHub {
       return;
     }
     const db = this.#opts.db;
+    const hooks = this.#opts.hooks;
+    const node = { nodeId, group: session.group };
     switch (msg.type) {
       case "ack":
         session.appliedVersion = msg.version;
         session.appliedHash = msg.hash;
         this.#opts.log("xds_ack", { nodeId, version: msg.version, hash: msg.hash });
         this.#write(session, "recordNodeAck", () => recordNodeAck(db, nodeId, msg.version, msg.hash));
+        if (hooks?.onAck) this.#write(session, "onAck", () => hooks.onAck!(node, msg.version));
         return;
-      case "nack":
+      case "nack": {
+        const text = nackText(msg.error, msg.issues);
         this.#opts.log("xds_nack", { nodeId, version: msg.version, error: msg.error, issues: msg.issues.length });
-        this.#write(session, "recordNodeNack", () => recordNodeNack(db, nodeId, msg.version, nackText(msg.error, msg.issues)));
+        this.#write(session, "recordNodeNack", () => recordNodeNack(db, nodeId, msg.version, text));
+        // A nack from a canary node stops its rollout (rollout service).
+        if (hooks?.onNack) this.#write(session, "onNack", () => hooks.onNack!(node, msg.version, text));
         return;
+      }
       case "stats":
       case "health":
       case "spans":
-        // Validated above; storage and live dashboards come with the observability issue.
+        // Validated above. Stats feed the SLO guard; dashboards are the observability issue's.
         this.#telemetry[msg.type]++;
-        if (msg.type === "stats") this.#write(session, "touchNode", () => touchNode(db, nodeId));
+        if (msg.type === "stats") {
+          this.#write(session, "touchNode", () => touchNode(db, nodeId));
+          if (hooks?.onStats) this.#write(session, "onStats", () => hooks.onStats!(node, msg));
+        }
         return;
       case "endpointsAck":
       case "endpointsNack": {
@@ -285,7 +356,16 @@ export class XdsHub {
   async #onHello(session: TSession, hello: THelloMessage): Promise<void> {
     if (session.helloTimer) clearTimeout(session.helloTimer);
     session.helloTimer = null;
+    if (session.tokenGroup !== null && hello.group !== session.tokenGroup) {
+      const reason = `its node token admits group "${session.tokenGroup}", not "${hello.group}"`;
+      this.#opts.log("xds_unauthorized", { nodeId: hello.nodeId, group: hello.group, remoteAddress: session.remoteAddress, reason });
+      this.#opts.hooks?.onRefused?.({ nodeId: hello.nodeId, group: hello.group, remoteAddress: session.remoteAddress, reason });
+      this.#sendError(session, "wrong_group", reason);
+      session.ws.close(XDS_CLOSE.wrongGroup, "node token of another group");
+      return;
+    }
     session.nodeId = hello.nodeId;
+    session.group = hello.group;
     session.appliedVersion = hello.appliedVersion;
     session.appliedHash = hello.appliedHash;
 
@@ -306,25 +386,30 @@ export class XdsHub {
     this.#write(session, "recordNodeHello", () => recordNodeHello(this.#opts.db, { ...hello, remoteAddress: session.remoteAddress }));
 
     try {
-      const latest = await this.#latest();
-      if (latest) {
-        this.#sendSnapshot(session, latest);
-        await this.#sendEndpointSets(session, latest);
+      const generation = ++this.#generation;
+      const target = targetOf(await getDeployTargets(this.#opts.db), hello.group);
+      const snapshot = target ? await this.#snapshot(target.version) : null;
+      if (snapshot) {
+        this.#sendSnapshot(session, snapshot, generation);
+        await this.#sendEndpointSets(session, snapshot);
       }
     } catch (err) {
-      this.#opts.log("xds_db_error", { op: "getLatestVersion", nodeId: hello.nodeId, error: errorMessage(err) });
+      this.#opts.log("xds_db_error", { op: "getDeployTargets", nodeId: hello.nodeId, error: errorMessage(err) });
     }
   }
 
-  /** Sends `latest` unless the node serves it already or this connection got it (or newer). */
-  #sendSnapshot(session: TSession, latest: TLatest): boolean {
+  /**
+   * Sends the target unless the node serves it already or this connection got it. A
+   * target may be OLDER than what was sent (a canary rolled back), so order comes from
+   * the generation of the computation instead: a hello's lookup that finishes after a
+   * notification's newer computation is dropped.
+   */
+  #sendSnapshot(session: TSession, latest: TLatest, generation: number): boolean {
     if (session.ws.readyState !== WebSocket.OPEN) return false;
+    if (generation < session.generation) return false;
+    session.generation = generation;
     if (session.appliedVersion === latest.version && session.appliedHash === latest.hash) return false;
-    if (session.sentVersion !== null) {
-      // A hello's lookup can finish after a notification already pushed something newer.
-      if (latest.version < session.sentVersion) return false;
-      if (latest.version === session.sentVersion && latest.hash === session.sentHash) return false;
-    }
+    if (session.sentVersion === latest.version && session.sentHash === latest.hash) return false;
     session.sentVersion = latest.version;
     session.sentHash = latest.hash;
     session.ws.send(JSON.stringify({ type: "snapshot", version: latest.version, hash: latest.hash, config: latest.config }));
@@ -332,9 +417,16 @@ export class XdsHub {
     return true;
   }
 
-  async #latest(): Promise<TLatest | null> {
-    const v = await getLatestVersion(this.#opts.db);
-    return v ? { version: v.version, hash: v.hash, config: v.config } : null;
+  async #snapshot(version: number): Promise<TLatest | null> {
+    const cached = this.#versions.get(version);
+    if (cached) return cached;
+    const v = await getVersion(this.#opts.db, version);
+    if (!v) return null;
+    const snapshot = { version: v.version, hash: v.hash, config: v.config };
+    this.#versions.set(version, snapshot);
+    // Nodes only ever need recent versions; keep the cache small.
+    if (this.#versions.size > 32) this.#versions.delete(Math.min(...this.#versions.keys()));
+    return snapshot;
   }
 
   #onClose(session: TSession, code: number, reason: string): void {

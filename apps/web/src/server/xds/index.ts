@@ -1,7 +1,18 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { listenForVersions, markAllNodesDisconnected, type Db } from "@switchyard/db";
-import { XdsHub, type TTelemetryCounts, type TXdsLog } from "./hub.ts";
+import {
+  AUDIT_ACTIONS,
+  appendAudit,
+  authenticateNodeToken,
+  listenForVersions,
+  markAllNodesDisconnected,
+  nodeTokensConfigured,
+  recordStatsWindow,
+  type Db,
+} from "@switchyard/db";
+import { RolloutGuard } from "../rollout/guard.ts";
+import { onNodeAck, onNodeNack } from "../rollout/service.ts";
+import { XdsHub, type TTelemetryCounts, type TXdsHooks, type TXdsLog } from "./hub.ts";
 
 export { XDS_CLOSE, type TTelemetryCounts, type TXdsLog } from "./hub.ts";
 export { bearerToken, bearerTokenMatches } from "./bearer.ts";
@@ -20,6 +31,8 @@ export type TXdsDeps = {
   heartbeatIntervalMs?: number;
   /** How long a new connection may take to send hello, in ms (default 5 000). */
   helloTimeoutMs?: number;
+  /** SLO guard tick in ms (default 1 000); 0 = no guard on this replica. */
+  guardIntervalMs?: number;
 };
 
 export type TXdsServer = {
@@ -37,13 +50,15 @@ export type TXdsServer = {
  * the other listeners of the same server.
  */
 export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<TXdsServer> {
-  // This replica just started, so none of the nodes it knew are connected to it any more.
-  await markAllNodesDisconnected(deps.db);
+  // Rows left connected by a console that died are reset; nodes other replicas serve are
+  // touched on every heartbeat, so only rows silent for 4 heartbeats count as stale.
+  await markAllNodesDisconnected(deps.db, { staleAfterMs: 4 * (deps.heartbeatIntervalMs ?? 15_000) });
 
   const hub = new XdsHub({
     db: deps.db,
     nodeToken: deps.nodeToken,
     log: deps.log,
+    hooks: nodeHooks(deps),
     heartbeatIntervalMs: deps.heartbeatIntervalMs,
     helloTimeoutMs: deps.helloTimeoutMs,
   });
@@ -71,7 +86,9 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
     hub.handleUpgrade(req, socket, head);
   };
   server.on("upgrade", onUpgrade);
-  deps.log("xds_listening", { path: XDS_PATH, tokenRequired: Boolean(deps.nodeToken) });
+  const guard = deps.guardIntervalMs === 0 ? null : new RolloutGuard({ db: deps.db, log: deps.log, intervalMs: deps.guardIntervalMs });
+  guard?.start();
+  deps.log("xds_listening", { path: XDS_PATH, envTokenSet: Boolean(deps.nodeToken), nodeTokensInDb: await nodeTokensConfigured(deps.db) });
 
   let closing: Promise<void> | null = null;
   return {
@@ -80,6 +97,7 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
     close: () => {
       closing ??= (async () => {
         server.off("upgrade", onUpgrade);
+        await guard?.stop();
         await listener.close();
         await hub.close();
       })();
@@ -92,4 +110,42 @@ function pathnameOf(url: string | undefined): string {
   if (!url) return "";
   const q = url.indexOf("?");
   return q === -1 ? url : url.slice(0, q);
+}
+
+/** One audit row per remote address and reason a minute: a misconfigured node retries forever. */
+const REFUSAL_AUDIT_EVERY_MS = 60_000;
+
+function nodeHooks(deps: TXdsDeps): TXdsHooks {
+  const lastRefusal = new Map<string, number>();
+  return {
+    async authorize(token) {
+      if (token) {
+        const found = await authenticateNodeToken(deps.db, token);
+        if (found) return { ok: true, group: found.group };
+        return { ok: false, reason: "unknown or revoked node token" };
+      }
+      // Node authentication is on once any node token exists (or SWITCHYARD_NODE_TOKEN is set).
+      if (deps.nodeToken || (await nodeTokensConfigured(deps.db))) return { ok: false, reason: "missing Authorization: Bearer <node token>" };
+      return { ok: true, group: null };
+    },
+    onRefused(info) {
+      const key = `${info.remoteAddress}|${info.nodeId}|${info.reason}`;
+      const now = Date.now();
+      if (now - (lastRefusal.get(key) ?? 0) < REFUSAL_AUDIT_EVERY_MS) return;
+      lastRefusal.set(key, now);
+      if (lastRefusal.size > 1000) lastRefusal.clear();
+      appendAudit(deps.db, {
+        actor: "control-plane",
+        action: AUDIT_ACTIONS.nodeRefused,
+        target: info.nodeId ?? info.remoteAddress ?? "unknown",
+        ip: info.remoteAddress ?? null,
+        details: { nodeId: info.nodeId, group: info.group, reason: info.reason },
+      }).catch((err: unknown) => deps.log("xds_db_error", { op: "auditRefusal", error: err instanceof Error ? err.message : String(err) }));
+    },
+    onAck: (node, version) => onNodeAck(deps.db, node, version),
+    async onNack(node, version, error) {
+      if (await onNodeNack(deps.db, node, version, error)) deps.log("rollout_stopped_by_nack", { nodeId: node.nodeId, group: node.group, version });
+    },
+    onStats: (node, msg) => recordStatsWindow(deps.db, node.nodeId, node.group, msg),
+  };
 }

@@ -9,6 +9,7 @@ export default function NodesPage() {
   const nodes = useQuery({ ...trpc.nodes.list.queryOptions(), refetchInterval: 2_000, refetchIntervalInBackground: true, staleTime: 0 });
   const versions = useQuery({ ...trpc.versions.list.queryOptions({ limit: 1 }), refetchInterval: 2_000, staleTime: 0 });
   const live = versions.data?.[0];
+  const refusals = useQuery({ ...trpc.nodes.refusals.queryOptions(), refetchInterval: 5_000 });
 
   return (
     <>
@@ -16,7 +17,8 @@ export default function NodesPage() {
         <div>
           <h1>Nodes</h1>
           <p className="muted">
-            Proxy nodes that connected to this control plane. Live version: {live ? `v${live.version}` : "none"}. Refreshes every 2 seconds.
+            Proxy nodes that connected to this control plane. Latest version: {live ? `v${live.version}` : "none"}. Each node’s target is its group’s version (a
+            canary) or the stable one; a node more than 30 s behind its target is flagged drifting. Refreshes every 2 seconds.
           </p>
         </div>
       </div>
@@ -36,22 +38,30 @@ export default function NodesPage() {
           <thead>
             <tr>
               <th scope="col">Node</th>
-              <th scope="col">Group</th>
+              <th scope="col">Group / labels</th>
               <th scope="col">Status</th>
               <th scope="col">Applied version</th>
-              <th scope="col">Last error</th>
+              <th scope="col">Target</th>
+              <th scope="col">Last ack / nack</th>
               <th scope="col">Last seen</th>
             </tr>
           </thead>
           <tbody>
             {nodes.data.map((n) => {
-              const behind = live && n.appliedVersion !== live.version;
+              const behind = n.pendingVersion !== null;
               return (
                 <tr key={n.id} data-node-id={n.id}>
                   <td>
                     <strong>{n.id}</strong>
                   </td>
-                  <td>{n.group ?? <span className="muted">—</span>}</td>
+                  <td>
+                    {n.group}
+                    <div className="small muted" data-testid="labels">
+                      {Object.entries(n.labels)
+                        .map(([k, v]) => `${k}=${v}`)
+                        .join(" ") || "no labels"}
+                    </div>
+                  </td>
                   <td>
                     <span className={`status ${n.connected ? "status-up" : "status-down"}`}>{n.connected ? "connected" : "disconnected"}</span>
                   </td>
@@ -61,11 +71,28 @@ export default function NodesPage() {
                     ) : (
                       <>
                         v{n.appliedVersion} <span className="mono small muted">{shortHash(n.appliedHash)}</span>
-                        {behind && <span className="tag tag-warn">behind</span>}
                       </>
                     )}
                   </td>
-                  <td className="small">{n.lastError ? <span className="text-error">{n.lastError}</span> : <span className="muted">—</span>}</td>
+                  <td data-testid="target-version">
+                    {n.targetVersion === null ? <span className="muted">—</span> : <>v{n.targetVersion}</>}
+                    {behind && <span className="tag tag-warn">pending v{n.pendingVersion}</span>}
+                    {n.drifting && (
+                      <span className="tag tag-redirect" title="Applied version differs from the target for more than 30 s" data-testid="drifting">
+                        drifting
+                      </span>
+                    )}
+                  </td>
+                  <td className="small">
+                    {n.lastAckAt ? <div>ack {formatAgo(n.lastAckAt)}</div> : null}
+                    {n.lastError ? (
+                      <span className="text-error">
+                        nack v{n.nackedVersion} {formatAgo(n.lastNackAt)}: {n.lastError}
+                      </span>
+                    ) : (
+                      !n.lastAckAt && <span className="muted">—</span>
+                    )}
+                  </td>
                   <td className="small" title={formatTime(n.lastSeen)}>
                     {formatAgo(n.lastSeen)}
                   </td>
@@ -74,6 +101,26 @@ export default function NodesPage() {
             })}
           </tbody>
         </table>
+      )}
+      {refusals.data && refusals.data.length > 0 && (
+        <section className="card" data-testid="refusals">
+          <h2>Refused connections</h2>
+          <p className="muted small">Nodes turned away on /api/xds (missing, unknown or revoked node token, or a token of another group).</p>
+          <table className="table">
+            <tbody>
+              {refusals.data.map((r) => (
+                <tr key={r.id}>
+                  <td className="small" title={formatTime(r.at)}>
+                    {formatAgo(r.at)}
+                  </td>
+                  <td className="small mono">{r.ip ?? "—"}</td>
+                  <td className="small">{r.nodeId ?? <span className="muted">before hello</span>}</td>
+                  <td className="small">{r.reason}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
       )}
     </>
   );

@@ -13,6 +13,12 @@ export default function PublishPage() {
   const queryClient = useQueryClient();
   const pending = useQuery({ ...trpc.versions.pendingDiff.queryOptions(), staleTime: 0 });
   const [message, setMessage] = useState("");
+  const nodes = useQuery(trpc.nodes.list.queryOptions());
+  const groups = [...new Set((nodes.data ?? []).map((n) => n.group))].sort();
+  const [target, setTarget] = useState<"all" | "group">("all");
+  const [group, setGroup] = useState("");
+  const [guardOn, setGuardOn] = useState(true);
+  const [guard, setGuard] = useState({ windowSec: "60", errorPct: "5", p99Ms: "", minRequests: "20" });
   const publish = useMutation(
     trpc.versions.publish.mutationOptions({
       onSuccess: async () => {
@@ -23,11 +29,36 @@ export default function PublishPage() {
   );
   const c = issueClaimer(issuesOf(publish.error));
   const messageErrors = c.at("message");
+  const fieldErrors = {
+    group: c.at("group"),
+    windowMs: c.at("guard.windowMs"),
+    errorRatio: c.at("guard.maxErrorRatioIncrease"),
+    p99: c.at("guard.maxP99IncreaseMs"),
+    minRequests: c.at("guard.minRequests"),
+    guard: c.at("guard"),
+  };
   const rest = c.rest();
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    publish.mutate({ message });
+    if (target === "all") {
+      publish.mutate({ message });
+      return;
+    }
+    publish.mutate({
+      message,
+      group,
+      ...(guardOn
+        ? {
+            guard: {
+              windowMs: Math.round(Number(guard.windowSec) * 1000),
+              maxErrorRatioIncrease: Number(guard.errorPct) / 100,
+              maxP99IncreaseMs: guard.p99Ms.trim() === "" ? null : Number(guard.p99Ms),
+              minRequests: Number(guard.minRequests),
+            },
+          }
+        : {}),
+    });
   };
 
   return (
@@ -46,7 +77,13 @@ export default function PublishPage() {
 
       {publish.data && (
         <p className="banner banner-ok" role="status" data-testid="publish-result">
-          {publish.data.unchanged ? (
+          {publish.data.rolloutId !== null ? (
+            <>
+              Published version {publish.data.version} ({publish.data.hash.slice(0, 12)}) to the canary group
+              {publish.data.unchanged ? " (same content as the previous version)" : ""}. Watch it, promote it or roll it back on the{" "}
+              <Link href={`/rollouts?id=${publish.data.rolloutId}`}>Rollouts</Link> page.
+            </>
+          ) : publish.data.unchanged ? (
             <>Nothing to publish: version {publish.data.version} already has this content.</>
           ) : (
             <>
@@ -78,9 +115,54 @@ export default function PublishPage() {
         <Field label="Message" htmlFor="publish-message" errors={messageErrors} hint="Required: what does this version change, and why?">
           <textarea id="publish-message" rows={3} value={message} onChange={(e) => setMessage(e.target.value)} placeholder="Route /users to the new users cluster" />
         </Field>
+        <fieldset className="field">
+          <legend>Roll out to</legend>
+          <label className="check">
+            <input type="radio" name="target" checked={target === "all"} onChange={() => setTarget("all")} /> every node
+          </label>
+          <label className="check">
+            <input type="radio" name="target" checked={target === "group"} onChange={() => setTarget("group")} /> one group first (canary), promote later
+          </label>
+        </fieldset>
+        {target === "group" && (
+          <>
+            <Field label="Canary group" htmlFor="publish-group" errors={fieldErrors.group} hint={groups.length ? `Groups with nodes: ${groups.join(", ")}` : "No node has connected yet"}>
+              <input id="publish-group" list="publish-groups" value={group} onChange={(e) => setGroup(e.target.value)} placeholder="canary" />
+              <datalist id="publish-groups">
+                {groups.map((g) => (
+                  <option key={g} value={g} />
+                ))}
+              </datalist>
+            </Field>
+            {fieldErrors.guard.map((m) => (
+              <p key={m} className="field-error" role="alert">
+                {m}
+              </p>
+            ))}
+            <label className="check">
+              <input type="checkbox" checked={guardOn} onChange={(e) => setGuardOn(e.target.checked)} /> SLO guard: roll the group back by itself when its figures get worse than before
+            </label>
+            {guardOn && (
+              <div className="grid-2">
+                <Field label="Window (seconds)" htmlFor="guard-window" errors={fieldErrors.windowMs}>
+                  <input id="guard-window" inputMode="numeric" value={guard.windowSec} onChange={(e) => setGuard({ ...guard, windowSec: e.target.value })} />
+                </Field>
+                <Field label="Max 5xx ratio increase (%)" htmlFor="guard-errors" errors={fieldErrors.errorRatio}>
+                  <input id="guard-errors" inputMode="decimal" value={guard.errorPct} onChange={(e) => setGuard({ ...guard, errorPct: e.target.value })} />
+                </Field>
+                <Field label="Max p99 increase (ms)" htmlFor="guard-p99" errors={fieldErrors.p99} hint="Empty: latency not checked">
+                  <input id="guard-p99" inputMode="numeric" value={guard.p99Ms} onChange={(e) => setGuard({ ...guard, p99Ms: e.target.value })} />
+                </Field>
+                <Field label="Min requests in the window" htmlFor="guard-min" errors={fieldErrors.minRequests}>
+                  <input id="guard-min" inputMode="numeric" value={guard.minRequests} onChange={(e) => setGuard({ ...guard, minRequests: e.target.value })} />
+                </Field>
+              </div>
+            )}
+          </>
+        )}
         <div className="actions">
           <button type="submit" className="btn btn-primary" disabled={publish.isPending}>
-            {publish.isPending ? "Publishing…" : "Publish"}
+            {publish.isPending ? "Publishing…" : target === "group" ? "Publish to the group" : "Publish"}
           </button>
         </div>
       </form>

@@ -29,7 +29,7 @@ export default function EditClusterPage() {
         </p>
       )}
       {row.isPending && <p className="muted">Loading…</p>}
-      {row.data && <ClusterForm key={row.data.name} initial={clusterFormOf(row.data.cluster)} existing={row.data.cluster} />}
+      {row.data && <ClusterForm key={row.data.name} initial={clusterFormOf(row.data.cluster)} existing={row.data.cluster} baseRevision={row.data.revision} />}
       {row.data && <ClusterEndpoints name={row.data.name} />}
     </>
   );

@@ -1,8 +1,8 @@
 import { createCluster } from "../../../services/clusters.ts";
-import { protectedProcedure } from "../../trpc.ts";
+import { editorProcedure } from "../../trpc.ts";
 import { ZCreateClusterInput } from "./cluster.types.ts";
 
-export const createClusterProcedure = protectedProcedure.input(ZCreateClusterInput).mutation(async ({ ctx, input }) => {
+export const createClusterProcedure = editorProcedure.input(ZCreateClusterInput).mutation(async ({ ctx, input }) => {
   const row = await createCluster(ctx.db, ctx.user.email, input.cluster);
   ctx.log("console.cluster.create", { user: ctx.user.email, cluster: row.name });
   return row;

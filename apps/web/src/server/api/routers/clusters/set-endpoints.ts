@@ -1,9 +1,9 @@
 import { setManagedEndpoints } from "../../../services/cluster-endpoints.ts";
-import { protectedProcedure } from "../../trpc.ts";
+import { editorProcedure } from "../../trpc.ts";
 import { ZSetClusterEndpointsInput } from "./endpoints.types.ts";
 
 /** eds clusters: replaces the console-managed endpoints; nodes get them without a config version. */
-export const setClusterEndpointsProcedure = protectedProcedure.input(ZSetClusterEndpointsInput).mutation(async ({ ctx, input }) => {
+export const setClusterEndpointsProcedure = editorProcedure.input(ZSetClusterEndpointsInput).mutation(async ({ ctx, input }) => {
   const r = await setManagedEndpoints(ctx.db, ctx.user.email, input.name, input.endpoints);
   ctx.log("console.cluster.endpoints", { user: ctx.user.email, cluster: input.name, version: r.version, endpoints: input.endpoints.length });
   return r;

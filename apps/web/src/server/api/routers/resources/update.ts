@@ -1,9 +1,9 @@
 import type { TAnyResource } from "../../../services/resources.ts";
 import { updateResource } from "../../../services/resources.ts";
-import { protectedProcedure } from "../../trpc.ts";
+import { editorProcedure } from "../../trpc.ts";
 import { ZUpdateResourceInput } from "./resources.types.ts";
 
-export const updateResourceProcedure = protectedProcedure.input(ZUpdateResourceInput).mutation(async ({ ctx, input }) => {
+export const updateResourceProcedure = editorProcedure.input(ZUpdateResourceInput).mutation(async ({ ctx, input }) => {
   const row = await updateResource(ctx.db, ctx.user.email, input.kind, input.name, input.resource as TAnyResource);
   ctx.log("console.resource.update", { user: ctx.user.email, kind: input.kind, name: input.name });
   return row;

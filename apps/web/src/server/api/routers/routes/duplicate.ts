@@ -1,8 +1,8 @@
 import { duplicateRoute } from "../../../services/route-order.ts";
-import { protectedProcedure } from "../../trpc.ts";
+import { editorProcedure } from "../../trpc.ts";
 import { ZRouteRef } from "./route-ref.types.ts";
 
-export const duplicateRouteProcedure = protectedProcedure.input(ZRouteRef).mutation(async ({ ctx, input }) => {
+export const duplicateRouteProcedure = editorProcedure.input(ZRouteRef).mutation(async ({ ctx, input }) => {
   const copy = await duplicateRoute(ctx.db, ctx.user.email, input);
   ctx.log("console.route.duplicate", { user: ctx.user.email, route: input, name: copy.name });
   return copy;

@@ -1,8 +1,8 @@
 import { updateRoute } from "../../../services/routes.ts";
-import { protectedProcedure } from "../../trpc.ts";
+import { editorProcedure } from "../../trpc.ts";
 import { ZUpdateRouteInput } from "./update.types.ts";
 
-export const updateRouteProcedure = protectedProcedure.input(ZUpdateRouteInput).mutation(async ({ ctx, input }) => {
+export const updateRouteProcedure = editorProcedure.input(ZUpdateRouteInput).mutation(async ({ ctx, input }) => {
   const row = await updateRoute(ctx.db, ctx.user.email, input);
   ctx.log("console.route.update", { user: ctx.user.email, ref: input.ref, route: row.name });
   return row;

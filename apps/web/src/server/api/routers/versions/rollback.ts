@@ -1,9 +1,9 @@
 import { rollback } from "../../../services/versions.ts";
-import { protectedProcedure } from "../../trpc.ts";
+import { editorProcedure } from "../../trpc.ts";
 import { ZRollbackInput } from "./versions.types.ts";
 
-export const rollbackProcedure = protectedProcedure.input(ZRollbackInput).mutation(async ({ ctx, input }) => {
-  const result = await rollback(ctx.db, ctx.user.email, input.version);
+export const rollbackProcedure = editorProcedure.input(ZRollbackInput).mutation(async ({ ctx, input }) => {
+  const result = await rollback(ctx.db, { actor: ctx.user.email, ip: ctx.ip }, input.version);
   ctx.log("console.rollback", { user: ctx.user.email, to: input.version, version: result.version });
   return result;
 });

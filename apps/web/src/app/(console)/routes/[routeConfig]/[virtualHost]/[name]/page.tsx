@@ -36,7 +36,7 @@ export default function EditRoutePage() {
         <RouteForm
           key={`${row.data.routeConfig}/${row.data.virtualHost}/${row.data.name}`}
           initial={routeFormOf(row.data, row.data.route)}
-          existing={{ routeConfig: row.data.routeConfig, virtualHost: row.data.virtualHost, name: row.data.name, route: row.data.route }}
+          existing={{ routeConfig: row.data.routeConfig, virtualHost: row.data.virtualHost, name: row.data.name, route: row.data.route, revision: row.data.revision }}
         />
       )}
     </>

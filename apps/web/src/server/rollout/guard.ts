@@ -1,0 +1,155 @@
+import { z } from "zod";
+import type { THistogram } from "@switchyard/config-model";
+import {
+  listActiveRollouts,
+  pruneStatsWindows,
+  quantileOf,
+  readGroupWindow,
+  rollBackRollout,
+  setRolloutBaseline,
+  type Db,
+  type TRollout,
+} from "@switchyard/db";
+
+/**
+ * The SLO guard of staged rollouts. While a version is in canary, the guard compares
+ * the canary group's 5xx ratio and p99 latency over the last window with the group's
+ * own figures from the window before the change (the baseline), and rolls the group
+ * back by itself when a threshold is crossed. Nacks stop a rollout too (service.ts).
+ *
+ * Every console replica runs a guard; rolling back is conditional on the rollout still
+ * being a canary, so concurrent trips end in exactly one rollback.
+ */
+
+/** Guard thresholds carried by a rollout (defaults in brackets). */
+export const ZGuardThresholds = z.object({
+  /** Sliding window the figures are taken over, and the baseline's length [60 000 ms]. */
+  windowMs: z.number().int().min(1_000, "must be at least 1000 ms").max(3_600_000, "must be at most 1 hour").default(60_000),
+  /** Roll back when the 5xx ratio exceeds the baseline's by more than this (0..1) [0.05 = 5 points]. */
+  maxErrorRatioIncrease: z.number().min(0).max(1).default(0.05),
+  /** Roll back when p99 exceeds the baseline's by more than this many ms; null = not checked [null]. */
+  maxP99IncreaseMs: z.number().min(0).nullable().default(null),
+  /** Below this many requests in the window nothing is concluded [20]. */
+  minRequests: z.number().int().min(1).default(20),
+});
+export type TGuardThresholds = z.infer<typeof ZGuardThresholds>;
+
+/** What the guard reads; implemented over the stats-window table (packages/db). */
+export type TWindowReader = {
+  readGroupWindow(group: string, fromMs: number, toMs: number): Promise<{ requests: number; errors5xx: number; histogram: THistogram | null }>;
+};
+
+export type TGuardFigures = { requests: number; errors5xx: number; errorRatio: number; p99Ms: number | null };
+export type TGuardVerdict = { verdict: "ok" | "insufficient" | "tripped"; reasons: string[]; current: TGuardFigures; baseline: TGuardFigures | null };
+
+export function figuresOf(w: { requests: number; errors5xx: number; histogram: THistogram | null }): TGuardFigures {
+  return { requests: w.requests, errors5xx: w.errors5xx, errorRatio: w.requests ? w.errors5xx / w.requests : 0, p99Ms: quantileOf(w.histogram, 0.99) };
+}
+
+/** Pure: the verdict on one window. A baseline without traffic counts as 0 errors and no latency. */
+export function evaluateGuard(guard: TGuardThresholds, baseline: TGuardFigures | null, current: TGuardFigures): TGuardVerdict {
+  if (current.requests < guard.minRequests) {
+    return { verdict: "insufficient", reasons: [`${current.requests} requests in the window, ${guard.minRequests} needed`], current, baseline };
+  }
+  const reasons: string[] = [];
+  const baseRatio = baseline && baseline.requests > 0 ? baseline.errorRatio : 0;
+  if (current.errorRatio - baseRatio > guard.maxErrorRatioIncrease) {
+    reasons.push(
+      `5xx ratio ${pct(current.errorRatio)} (${current.errors5xx}/${current.requests}) exceeds the baseline ${pct(baseRatio)} by more than ${pct(guard.maxErrorRatioIncrease)}`,
+    );
+  }
+  if (guard.maxP99IncreaseMs !== null && current.p99Ms !== null) {
+    const baseP99 = baseline?.p99Ms ?? 0;
+    if (current.p99Ms - baseP99 > guard.maxP99IncreaseMs) {
+      reasons.push(`p99 ${fmtMs(current.p99Ms)} exceeds the baseline ${fmtMs(baseP99)} by more than ${guard.maxP99IncreaseMs} ms`);
+    }
+  }
+  return { verdict: reasons.length ? "tripped" : "ok", reasons, current, baseline };
+}
+
+/** The guard's view of one rollout now (also shown on the rollout page). */
+export async function checkRollout(reader: TWindowReader, rollout: TRollout, nowMs = Date.now()): Promise<TGuardVerdict | null> {
+  const parsed = ZGuardThresholds.safeParse(rollout.guard);
+  if (rollout.guard === null || !parsed.success) return null;
+  const guard = parsed.data;
+  const start = rollout.startedAt.getTime();
+  const baseline = rollout.baseline ? (rollout.baseline as TGuardFigures) : figuresOf(await reader.readGroupWindow(rollout.group, start - guard.windowMs, start));
+  // Only windows that started after the change count: earlier ones measured the old version.
+  const current = figuresOf(await reader.readGroupWindow(rollout.group, Math.max(start, nowMs - guard.windowMs), nowMs + 1));
+  return evaluateGuard(guard, baseline, current);
+}
+
+export type TGuardLog = (event: string, fields?: Record<string, unknown>) => void;
+
+export class RolloutGuard {
+  readonly #db: Db;
+  readonly #reader: TWindowReader;
+  readonly #log: TGuardLog;
+  readonly #intervalMs: number;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #lastPrune = 0;
+
+  constructor(opts: { db: Db; log: TGuardLog; reader?: TWindowReader; intervalMs?: number }) {
+    this.#db = opts.db;
+    this.#reader = opts.reader ?? { readGroupWindow: (g, f, t) => readGroupWindow(opts.db, g, f, t) };
+    this.#log = opts.log;
+    // 1 s: stats frames come every 5 s, so a trip is acted on within a second of its data.
+    this.#intervalMs = opts.intervalMs ?? 1_000;
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.tick(), this.#intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /** One pass over the active canaries; never throws (errors are logged). */
+  tick(): Promise<void> {
+    this.#running ??= this.#tick().finally(() => (this.#running = null));
+    return this.#running;
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      for (const rollout of await listActiveRollouts(this.#db)) {
+        if (rollout.guard === null) continue;
+        if (rollout.baseline === null) {
+          const guard = ZGuardThresholds.parse(rollout.guard);
+          const start = rollout.startedAt.getTime();
+          await setRolloutBaseline(this.#db, rollout.id, figuresOf(await this.#reader.readGroupWindow(rollout.group, start - guard.windowMs, start)));
+          continue;
+        }
+        const verdict = await checkRollout(this.#reader, rollout);
+        if (verdict?.verdict !== "tripped") continue;
+        const reason = `SLO guard: ${verdict.reasons.join("; ")}`;
+        const { changed } = await rollBackRollout(this.#db, rollout.id, {
+          actor: "slo-guard",
+          kind: "guard_tripped",
+          reason,
+          details: { current: verdict.current, baseline: verdict.baseline },
+        });
+        if (changed) this.#log("rollout_guard_tripped", { rolloutId: rollout.id, version: rollout.version, group: rollout.group, reason });
+      }
+      if (Date.now() - this.#lastPrune > 60_000) {
+        this.#lastPrune = Date.now();
+        // The guard looks back at most 1 h (max windowMs) plus one baseline: keep 3 h.
+        await pruneStatsWindows(this.#db, Date.now() - 3 * 3_600_000);
+      }
+    } catch (err) {
+      this.#log("rollout_guard_error", { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+function fmtMs(x: number): string {
+  return Number.isFinite(x) ? `${x} ms` : "above the largest bucket";
+}

@@ -1,0 +1,179 @@
+/**
+ * The security and rollout pages in a real browser (Debian's Chromium via
+ * playwright-core) against the real console process on real PostgreSQL: users and roles,
+ * API and node tokens shown once, a viewer refused, publish to a canary group with an
+ * SLO guard, the rollout page (events, roll back), the audit log filters, and the node
+ * registry columns (group, labels, target, drift). Screenshots go to
+ * test-artifacts/security-pages/.
+ */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startConsole, type TConsoleHandle } from "../helpers/start-console.ts";
+import { connectNode, helloFrame, type TFakeNode } from "../helpers/fake-node.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../../..");
+const ARTIFACTS = join(ROOT, "test-artifacts", "security-pages");
+
+let app: TConsoleHandle;
+let browser: Browser;
+let page: Page;
+let node: TFakeNode | undefined;
+let nodeToken = "";
+
+const nav = (name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
+
+async function api(path: string, init: { method?: string; json?: unknown; token?: string } = {}) {
+  const res = await fetch(`${app.url}/api/v1${path}`, {
+    method: init.method ?? "GET",
+    headers: { authorization: `Bearer ${init.token ?? app.apiToken}`, ...(init.json !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function login(p: Page, email: string, password: string) {
+  await p.goto(`${app.url}/login`);
+  await p.getByLabel("Email").fill(email);
+  await p.getByLabel("Password").fill(password);
+  await p.getByRole("button", { name: "Log in" }).click();
+  await p.waitForURL((u) => !u.pathname.startsWith("/login"));
+}
+
+beforeAll(async () => {
+  app = await startConsole();
+  // A config and v1 for everyone, so a canary has a stable version to compare with.
+  const config = {
+    listeners: [],
+    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "ping", match: { path: "/ping" }, directResponse: { status: 200, body: "pong" } }] }] }],
+    clusters: [{ name: "backend", endpoints: [{ address: "127.0.0.1", port: 9 }] }],
+  };
+  expect((await api("/config", { method: "PUT", json: config })).status).toBe(200);
+  expect((await api("/versions", { method: "POST", json: { message: "v1" } })).status).toBe(201);
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  page.on("dialog", (d) => void d.accept());
+  await login(page, app.adminEmail, app.adminPassword);
+}, 600_000);
+
+afterEach(async (ctx) => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const name = ctx.task.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 60);
+  await page?.screenshot({ path: join(ARTIFACTS, `${name}${ctx.task.result?.state === "fail" ? "-failure" : ""}.png`), fullPage: true }).catch(() => {});
+});
+
+afterAll(async () => {
+  node?.close();
+  await browser?.close();
+  await app?.stop();
+});
+
+describe("security and rollout pages", () => {
+  it("an admin creates a viewer and changes a role on the Users page", async () => {
+    await nav("Users").click();
+    await page.getByLabel("E-mail").fill("viewer@switchyard.test");
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Create user" }).click();
+    await expect.poll(() => page.locator('[data-field-error="user-password"]').textContent()).toContain("at least 8 characters");
+    await page.getByLabel("Password").fill("viewer-password");
+    await page.getByLabel("Role", { exact: true }).selectOption("editor");
+    await page.getByRole("button", { name: "Create user" }).click();
+    const row = page.locator('tr[data-user="viewer@switchyard.test"]');
+    await row.waitFor();
+    await row.getByLabel("Role of viewer@switchyard.test").selectOption("viewer");
+    await expect.poll(() => row.getByLabel("Role of viewer@switchyard.test").inputValue()).toBe("viewer");
+  });
+
+  it("API tokens are shown once and work on REST; a revoked one does not; node tokens are per group", async () => {
+    await nav("Tokens").click();
+    await page.getByLabel("Name").first().fill("dashboard");
+    await page.getByLabel("Scope").selectOption("read");
+    await page.getByRole("button", { name: "Create API token" }).click();
+    const token = (await page.getByTestId("new-token-value").first().textContent())!.trim();
+    expect(token).toMatch(/^swy_pat_/);
+    expect((await api("/nodes", { token })).status).toBe(200);
+    expect((await api("/versions", { method: "POST", token, json: { message: "read tokens cannot" } })).status).toBe(403);
+    // After a reload the list shows only the prefix.
+    await page.reload();
+    const row = page.locator('tr[data-token="dashboard"]');
+    await row.waitFor();
+    expect(await page.content()).not.toContain(token);
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await row.getByText("revoked").waitFor();
+    expect((await api("/nodes", { token })).status).toBe(401);
+
+    await page.locator("#node-token-name").fill("canary nodes");
+    await page.locator("#node-token-group").fill("canary");
+    await page.getByRole("button", { name: "Create node token" }).click();
+    nodeToken = (await page.getByTestId("new-token-value").last().textContent())!.trim();
+    expect(nodeToken).toMatch(/^swy_node_/);
+  });
+
+  it("the node registry shows group, labels, target and refused connections", async () => {
+    await expect(connectNode(`ws://127.0.0.1:${app.port}/api/xds`)).rejects.toThrow("HTTP 401");
+    node = await connectNode(`ws://127.0.0.1:${app.port}/api/xds`, { authorization: `Bearer ${nodeToken}` });
+    node.ws.on("message", (data) => {
+      const f = JSON.parse(String(data)) as { type: string; version: number; hash: string };
+      if (f.type === "snapshot") node!.send({ type: "ack", version: f.version, hash: f.hash });
+    });
+    node.send(helloFrame("canary-1", "canary", { labels: { zone: "eu-1" } }));
+    await nav("Nodes").click();
+    const row = page.locator('tr[data-node-id="canary-1"]');
+    await row.getByText("zone=eu-1").waitFor();
+    await expect.poll(() => row.getByTestId("target-version").textContent()).toContain("v1");
+    await page.getByTestId("refusals").getByText("missing Authorization: Bearer <node token>").first().waitFor();
+  });
+
+  it("publishes to the canary group with an SLO guard, then rolls it back from the Rollouts page", async () => {
+    await nav("Publish").click();
+    await page.getByLabel("Message").fill("canary through the console");
+    await page.getByLabel("one group first (canary), promote later").check();
+    await page.getByLabel("Canary group").fill("canary");
+    await page.getByLabel("Window (seconds)").fill("30");
+    await page.getByRole("button", { name: "Publish to the group" }).click();
+    await page.getByTestId("publish-result").getByRole("link", { name: "Rollouts" }).click();
+    await page.waitForURL(/\/rollouts\?id=\d+/);
+    const detail = page.getByTestId("rollout-detail");
+    await detail.getByText("Rollout #1: v2 on group “canary”").waitFor();
+    await detail.getByText('"windowMs":30000').waitFor();
+    await page.getByTestId("rollout-events").getByText("node canary-1 applied v2").waitFor();
+    await page.getByRole("button", { name: "Roll back the group" }).click();
+    await expect.poll(() => page.getByTestId("rollout-state").first().textContent()).toBe("rolled back");
+    await page.getByTestId("rollout-events").getByText('group "canary" returned to v1').waitFor();
+  });
+
+  it("the audit log lists rollout steps and logins with who and from where, filtered", async () => {
+    await nav("Audit log").click();
+    await page.getByLabel("What").selectOption("rollout.");
+    await page.locator('tr[data-action="rollout.rollback"]').first().waitFor();
+    await page.locator('tr[data-action="rollout.start"]').first().waitFor();
+    expect(await page.locator('tr[data-action="auth.login"]').count()).toBe(0);
+    await page.getByLabel("What").selectOption("auth.");
+    const login = page.locator('tr[data-action="auth.login"]').first();
+    await login.waitFor();
+    expect(await login.textContent()).toContain(app.adminEmail);
+    expect(await login.textContent()).toMatch(/127\.0\.0\.1/);
+  });
+
+  it("a viewer cannot publish or manage users", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const viewer = await context.newPage();
+    try {
+      await login(viewer, "viewer@switchyard.test", "viewer-password");
+      await viewer.goto(`${app.url}/publish`);
+      await viewer.getByLabel("Message").fill("a viewer tries");
+      await viewer.getByRole("button", { name: "Publish" }).click();
+      await viewer.getByText("this needs the editor role; you are viewer").waitFor();
+      await viewer.goto(`${app.url}/users`);
+      await viewer.getByText("Users and roles are managed by admins. You are viewer.").waitFor();
+      await viewer.screenshot({ path: join(ARTIFACTS, "viewer-refused.png"), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+});

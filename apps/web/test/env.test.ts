@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { loadEnv } from "../src/env.ts";
+
+const base = { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x" };
+
+describe("console environment: SWITCHYARD_SECRET_KEY", () => {
+  it("is required in production, naming the variable and how to make one", () => {
+    expect(() => loadEnv({ ...base, NODE_ENV: "production" })).toThrow(/SWITCHYARD_SECRET_KEY: SWITCHYARD_SECRET_KEY is required in production .*openssl rand -base64 32/);
+    expect(loadEnv({ ...base, NODE_ENV: "production", SWITCHYARD_SECRET_KEY: "ab".repeat(32) }).SWITCHYARD_SECRET_KEY).toBe("ab".repeat(32));
+  });
+
+  it("is optional in development, and a key that is not 32 bytes is refused (also among the previous keys)", () => {
+    expect(loadEnv({ ...base }).SWITCHYARD_SECRET_KEY).toBeUndefined();
+    expect(() => loadEnv({ ...base, SWITCHYARD_SECRET_KEY: "too-short" })).toThrow(/SWITCHYARD_SECRET_KEY must be 32 bytes/);
+    expect(() => loadEnv({ ...base, SWITCHYARD_SECRET_KEY: "ab".repeat(32), SWITCHYARD_SECRET_KEY_PREVIOUS: `${"cd".repeat(32)},nope` })).toThrow(
+      /SWITCHYARD_SECRET_KEY_PREVIOUS must be 32 bytes/,
+    );
+  });
+});
