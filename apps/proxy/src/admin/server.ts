@@ -55,10 +55,18 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     "/clusters": {
       method: "GET",
       handle: (res) => {
+        const now = performance.now();
         const clusters = [...deps.clusters()].map((c) => ({
           name: c.name,
+          runtimeId: c.runtimeId,
           lbPolicy: c.lbPolicy,
           activeConnections: c.connections(),
+          activeRequests: c.activeRequests,
+          pendingRequests: c.pendingRequests,
+          activeRetries: c.activeRetries,
+          circuitBreakers: c.breakers,
+          availableEndpoints: c.availableCount(),
+          panic: c.panicking(),
           // Where the endpoints come from and how discovery is doing (static: source "static").
           discovery: c.discovery,
           source: c.status.source,
@@ -71,9 +79,12 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
             address: e.address,
             port: e.port,
             weight: e.weight,
-            // No health checking or outlier detection in this build: static endpoints are healthy.
-            health: "healthy",
-            ejected: false,
+            // "pending": health checks configured, no answer yet (kept out of the balancer).
+            health: e.hcPending ? "pending" : e.healthy ? "healthy" : "unhealthy",
+            lastHealthCheck: e.lastCheck,
+            ejected: e.outlier.ejectedUntil !== 0,
+            ejectionRemainingMs: e.outlier.ejectedUntil !== 0 ? Math.max(0, Math.round(e.outlier.ejectedUntil - now)) : 0,
+            ejections: e.outlier.ejections,
             activeRequests: e.activeRequests,
             successes: e.successes,
             errors: e.errors,
