@@ -29,7 +29,7 @@ describe("route form", () => {
         idleTimeoutMs: 100,
         allowUpgrade: true,
         upgradeIdleTimeoutMs: 5,
-        retryPolicy: { retryOn: ["5xx", "retriable-status-codes"], numRetries: 3, perTryTimeoutMs: 500, backoff: { baseMs: 10, maxMs: 100 }, retriableStatusCodes: [503, 504] },
+        retryPolicy: { retryOn: ["5xx", "retriable-status-codes"], numRetries: 3, perTryTimeoutMs: 500, backoff: { baseMs: 10, maxMs: 100 }, retriableStatusCodes: [503, 504], maxBufferBytes: 4096 },
         mirror: [{ cluster: "shadow", fraction: 0.1 }],
         hashPolicy: [{ header: "x-user" }, { cookie: "sid" }, { sourceIp: true }],
         rateLimit: "per-ip",
@@ -51,19 +51,21 @@ describe("route form", () => {
     expect(ROUTE_DEFAULTS.action.timeoutMs).toBe(15_000);
     expect(ROUTE_DEFAULTS.retry.numRetries).toBe(1);
     expect(ROUTE_DEFAULTS.retry.backoff).toEqual({ baseMs: 25, maxMs: 250 });
+    expect(ROUTE_DEFAULTS.retry.maxBufferBytes).toBe(1_048_576);
     const form = { ...emptyRouteForm({ cluster: "a" }), name: "n", retryEnabled: true };
     const parsed = ZRoute.parse(buildRoute(form));
     expect(parsed.route?.timeoutMs).toBe(15_000);
-    expect(parsed.route?.retryPolicy).toEqual({ retryOn: ["5xx"], numRetries: 1, perTryTimeoutMs: 0, backoff: { baseMs: 25, maxMs: 250 }, retriableStatusCodes: [] });
+    expect(parsed.route?.retryPolicy).toEqual({ retryOn: ["5xx"], numRetries: 1, perTryTimeoutMs: 0, backoff: { baseMs: 25, maxMs: 250 }, retriableStatusCodes: [], maxBufferBytes: 1_048_576 });
   });
 
   it("reports schema issues at the row and field they belong to", () => {
-    const form = { ...emptyRouteForm({ cluster: "a" }), name: "n", headers: [{ ...matcherRow(), name: "Bad Header", value: "1" }], retryEnabled: true, retryOn: [], numRetries: "11" };
+    const form = { ...emptyRouteForm({ cluster: "a" }), name: "n", headers: [{ ...matcherRow(), name: "Bad Header", value: "1" }], retryEnabled: true, retryOn: [], numRetries: "11", maxBufferBytes: "-1" };
     const issues = checkRoute(buildRoute(form));
     const fields = issues.map((i) => i.field);
     expect(fields).toContain("match.headers[0].name");
     expect(fields).toContain("route.retryPolicy.retryOn");
     expect(fields).toContain("route.retryPolicy.numRetries");
+    expect(fields).toContain("route.retryPolicy.maxBufferBytes");
   });
 });
 
@@ -79,6 +81,8 @@ describe("cluster form", () => {
       protocol: "http2",
       connectTimeoutMs: 100,
       idleTimeoutMs: 200,
+      panicThresholdPercent: 0,
+      ringHashMinimumRingSize: 4096,
       tls: { sni: "users.internal", caSecret: "mesh-ca", clientCertificate: "proxy-cert" },
       healthCheck: { type: "http", path: "/health", host: "h", intervalMs: 1000, intervalJitterMs: 10, timeoutMs: 50, unhealthyThreshold: 2, healthyThreshold: 1, expectedStatuses: [[200, 399], [404, 404]] },
       outlierDetection: { consecutive5xx: 3, consecutiveGatewayFailure: 2, intervalMs: 500, baseEjectionTimeMs: 100, maxEjectionTimeMs: 1000, maxEjectionPercent: 50 },
@@ -94,19 +98,24 @@ describe("cluster form", () => {
   it("defaults come from the schema; enabled sections with empty fields get them", () => {
     expect(CLUSTER_DEFAULTS.cluster.connectTimeoutMs).toBe(5000);
     expect(CLUSTER_DEFAULTS.healthCheck.expectedStatuses).toEqual([[200, 200]]);
+    expect(CLUSTER_DEFAULTS.cluster.panicThresholdPercent).toBe(50);
+    expect(CLUSTER_DEFAULTS.cluster.ringHashMinimumRingSize).toBe(1024);
     const form = { ...emptyClusterForm(), name: "c", healthCheckEnabled: true, outlierEnabled: true, breakersEnabled: true };
     form.endpoints = [{ ...form.endpoints[0]!, port: "80" }];
     const parsed = ZCluster.parse(buildCluster(form));
     expect(parsed.healthCheck).toEqual(CLUSTER_DEFAULTS.healthCheck);
     expect(parsed.outlierDetection).toEqual(CLUSTER_DEFAULTS.outlier);
     expect(parsed.circuitBreakers).toEqual(CLUSTER_DEFAULTS.breakers);
+    expect(parsed.panicThresholdPercent).toBe(50);
+    expect(parsed.ringHashMinimumRingSize).toBe(1024);
   });
 
-  it("reports issues by field: a bad status range and a missing kubernetes service", () => {
-    const form = { ...emptyClusterForm(), name: "c", discovery: "kubernetes" as const, healthCheckEnabled: true };
+  it("reports issues by field: a bad status range, a missing kubernetes service, a panic threshold over 100", () => {
+    const form = { ...emptyClusterForm(), name: "c", discovery: "kubernetes" as const, healthCheckEnabled: true, panicThresholdPercent: "101" };
     form.healthCheck = { ...form.healthCheck, expectedStatuses: "399-200" };
     const fields = checkCluster(buildCluster(form)).map((i) => i.field);
     expect(fields).toContain("kubernetes.service");
+    expect(fields).toContain("panicThresholdPercent");
     expect(fields.some((f) => f?.startsWith("healthCheck.expectedStatuses"))).toBe(true);
   });
 });

@@ -64,6 +64,8 @@ export function ClusterForm({ initial, existing, baseRevision }: { initial: TClu
     protocol: c.at("protocol"),
     connectTimeoutMs: c.at("connectTimeoutMs"),
     idleTimeoutMs: c.at("idleTimeoutMs"),
+    panicThresholdPercent: c.at("panicThresholdPercent"),
+    ringHashMinimumRingSize: c.at("ringHashMinimumRingSize"),
     dnsResolvers: c.at("dnsResolvers"),
     dnsRefreshMs: c.at("dnsRefreshMs"),
     k8sNamespace: c.at("kubernetes.namespace"),
@@ -146,6 +148,35 @@ export function ClusterForm({ initial, existing, baseRevision }: { initial: TClu
           <Field label="Idle connection timeout (ms)" htmlFor="idleTimeoutMs" errors={err.idleTimeoutMs} hint={defaultHint(D.idleTimeoutMs, "pooled connections idle this long close")}>
             <input id="idleTimeoutMs" type="number" min={1} value={form.idleTimeoutMs} placeholder={String(D.idleTimeoutMs)} onChange={(e) => set("idleTimeoutMs", e.target.value)} />
           </Field>
+          <Field
+            label="Panic threshold (%)"
+            htmlFor="panicThresholdPercent"
+            errors={err.panicThresholdPercent}
+            hint={defaultHint(D.panicThresholdPercent, "below this share of available endpoints, balance over all of them; 0 = never")}
+          >
+            <input
+              id="panicThresholdPercent"
+              type="number"
+              min={0}
+              max={100}
+              value={form.panicThresholdPercent}
+              placeholder={String(D.panicThresholdPercent)}
+              onChange={(e) => set("panicThresholdPercent", e.target.value)}
+            />
+          </Field>
+          {/* Only ring hash reads it; still shown whenever it holds something other than the default, so nothing is hidden. */}
+          {(form.lbPolicy === "ringHash" || !["", String(D.ringHashMinimumRingSize)].includes(form.ringHashMinimumRingSize.trim())) && (
+            <Field label="Ring size" htmlFor="ringHashMinimumRingSize" errors={err.ringHashMinimumRingSize} hint={defaultHint(D.ringHashMinimumRingSize, "ring hash entries, spread by weight")}>
+              <input
+                id="ringHashMinimumRingSize"
+                type="number"
+                min={1}
+                value={form.ringHashMinimumRingSize}
+                placeholder={String(D.ringHashMinimumRingSize)}
+                onChange={(e) => set("ringHashMinimumRingSize", e.target.value)}
+              />
+            </Field>
+          )}
         </div>
         {usesDns && (
           <div className="grid-3">

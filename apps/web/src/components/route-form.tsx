@@ -132,6 +132,7 @@ export function RouteForm({ initial, existing }: TRouteFormProps) {
     backoffBaseMs: c.at("route.retryPolicy.backoff.baseMs"),
     backoffMaxMs: c.at("route.retryPolicy.backoff.maxMs"),
     retriableStatusCodes: c.at("route.retryPolicy.retriableStatusCodes"),
+    maxBufferBytes: c.at("route.retryPolicy.maxBufferBytes"),
     mirror: rowErr("route.mirror"),
     hashPolicy: rowErr("route.hashPolicy"),
     rateLimit: c.at("route.rateLimit"),
@@ -497,6 +498,14 @@ export function RouteForm({ initial, existing }: TRouteFormProps) {
                       </Field>
                       <Field label="Back-off max (ms)" htmlFor="backoffMaxMs" errors={err.backoffMaxMs} hint={defaultHint(D.retry.backoff.maxMs)}>
                         <input id="backoffMaxMs" type="number" min={1} value={form.backoffMaxMs} placeholder={String(D.retry.backoff.maxMs)} onChange={(e) => set("backoffMaxMs", e.target.value)} />
+                      </Field>
+                      <Field
+                        label="Retry buffer (bytes)"
+                        htmlFor="maxBufferBytes"
+                        errors={err.maxBufferBytes}
+                        hint={defaultHint(D.retry.maxBufferBytes, "request bodies up to this size are kept for a retry; a bigger one is streamed and not retried")}
+                      >
+                        <input id="maxBufferBytes" type="number" min={0} value={form.maxBufferBytes} placeholder={String(D.retry.maxBufferBytes)} onChange={(e) => set("maxBufferBytes", e.target.value)} />
                       </Field>
                     </div>
                   </>

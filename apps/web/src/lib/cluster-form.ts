@@ -26,6 +26,8 @@ export type TClusterForm = {
   protocol: TCluster["protocol"];
   connectTimeoutMs: string;
   idleTimeoutMs: string;
+  panicThresholdPercent: string;
+  ringHashMinimumRingSize: string;
   endpoints: TEndpointRow[];
   /** comma-separated host:port */
   dnsResolvers: string;
@@ -81,6 +83,8 @@ export function emptyClusterForm(): TClusterForm {
     protocol: d.protocol,
     connectTimeoutMs: "",
     idleTimeoutMs: "",
+    panicThresholdPercent: "",
+    ringHashMinimumRingSize: "",
     endpoints: [endpointRow("127.0.0.1")],
     dnsResolvers: "",
     dnsRefreshMs: "",
@@ -126,6 +130,8 @@ export function clusterFormOf(c: TCluster): TClusterForm {
     protocol: c.protocol,
     connectTimeoutMs: String(c.connectTimeoutMs),
     idleTimeoutMs: String(c.idleTimeoutMs),
+    panicThresholdPercent: String(c.panicThresholdPercent),
+    ringHashMinimumRingSize: String(c.ringHashMinimumRingSize),
     endpoints: c.endpoints.map((e) => endpointRow(e.address, String(e.port), String(e.weight))),
     dnsResolvers: c.dnsResolvers.join(", "),
     dnsRefreshMs: String(c.dnsRefreshMs),
@@ -168,6 +174,8 @@ export function buildCluster(form: TClusterForm): TClusterInput {
     protocol: form.protocol,
     connectTimeoutMs: num(form.connectTimeoutMs),
     idleTimeoutMs: num(form.idleTimeoutMs),
+    panicThresholdPercent: num(form.panicThresholdPercent),
+    ringHashMinimumRingSize: num(form.ringHashMinimumRingSize),
     endpoints: usesEndpoints ? form.endpoints.map((e) => ({ address: e.address.trim(), port: num(e.port) as number, weight: num(e.weight) })) : [],
     dnsResolvers: usesDns
       ? form.dnsResolvers

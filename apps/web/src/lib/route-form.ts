@@ -76,6 +76,7 @@ export type TRouteForm = {
   backoffMaxMs: string;
   /** comma-separated */
   retriableStatusCodes: string;
+  maxBufferBytes: string;
   mirror: TMirrorRow[];
   hashPolicy: THashRow[];
   rateLimit: string;
@@ -124,6 +125,7 @@ export function emptyRouteForm(defaults: { routeConfig?: string; virtualHost?: s
     backoffBaseMs: "",
     backoffMaxMs: "",
     retriableStatusCodes: "",
+    maxBufferBytes: "",
     mirror: [],
     hashPolicy: [],
     rateLimit: "",
@@ -187,6 +189,7 @@ export function routeFormOf(place: { routeConfig: string; virtualHost: string; d
     backoffBaseMs: str(a?.retryPolicy?.backoff.baseMs),
     backoffMaxMs: str(a?.retryPolicy?.backoff.maxMs),
     retriableStatusCodes: (a?.retryPolicy?.retriableStatusCodes ?? []).join(", "),
+    maxBufferBytes: str(a?.retryPolicy?.maxBufferBytes),
     mirror: (a?.mirror ?? []).map((x) => ({ key: key(), cluster: x.cluster, fraction: String(x.fraction) })),
     hashPolicy: (a?.hashPolicy ?? []).map((h) =>
       "header" in h ? { key: key(), kind: "header" as const, value: h.header } : "cookie" in h ? { key: key(), kind: "cookie" as const, value: h.cookie } : { key: key(), kind: "sourceIp" as const, value: "" },
@@ -258,6 +261,7 @@ export function buildRoute(form: TRouteForm): TRouteInput {
             perTryTimeoutMs: num(form.perTryTimeoutMs),
             backoff: { baseMs: num(form.backoffBaseMs), maxMs: num(form.backoffMaxMs) },
             retriableStatusCodes: list(form.retriableStatusCodes).map(Number),
+            maxBufferBytes: num(form.maxBufferBytes),
           }
         : undefined,
       mirror: form.mirror.map((m) => ({ cluster: m.cluster, fraction: num(m.fraction) })),
