@@ -1,10 +1,12 @@
 import type { TConfig } from "./config.ts";
 import type { TConfigIssue } from "./errors.ts";
 import { formatPath } from "./errors.ts";
+import { regexSafetyProblem } from "./regex-safety.ts";
 
 /**
  * Whole-snapshot checks that a per-object schema cannot make: names unique per kind,
- * references resolve to a resource of the right type, regexes compile, weights sum > 0,
+ * references resolve to a resource of the right type, regexes compile and are safe from
+ * catastrophic backtracking, weights sum > 0,
  * no two listeners on one address:port. Runs before publish in the console and before
  * the swap in the proxy (the same function), like go-control-plane's Consistent().
  */
@@ -47,7 +49,12 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
       new RegExp(source);
     } catch (err) {
       add(path, `invalid regex: ${(err as Error).message}`);
+      return;
     }
+    // The proxy runs these on every request with a backtracking engine: refuse the
+    // constructs that can make one request take minutes (see regex-safety.ts).
+    const unsafe = regexSafetyProblem(source);
+    if (unsafe) add(path, `unsafe regex: ${unsafe}`);
   };
 
   // Listeners: references and address clashes.

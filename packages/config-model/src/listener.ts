@@ -98,6 +98,16 @@ export const ZListenerLimits = z.strictObject({
   idleTimeoutMs: ZDurationMs.default(3_600_000),
   /** Connections beyond this are closed at once; default 10000. */
   maxConnections: z.number().int().min(1).default(10_000),
+  /**
+   * Most header fields in one HTTP/1.1 request head; more get 431 (Envoy's
+   * max_headers_count). Default 100 when absent (applied by the proxy).
+   */
+  maxHeadersCount: z.number().int().min(1).max(10_000).optional(),
+  /**
+   * Largest request body accepted; beyond it the request gets 413 (by Content-Length up
+   * front, or as the bytes of a chunked / HTTP/2 body arrive). Default: none (unlimited).
+   */
+  maxRequestBodyBytes: z.number().int().min(0).optional(),
 });
 
 export const ZListener = z

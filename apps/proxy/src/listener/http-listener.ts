@@ -19,6 +19,8 @@ export type THttpHandlers = { readonly request: TRequestHandler; readonly upgrad
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 /** "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" (RFC 9113 §3.4): a cleartext connection starting with "PRI " is h2c prior knowledge. */
 const H2_PREFACE_START = Buffer.from("PRI ");
+/** limits.maxHeadersCount when absent (Envoy's default max_headers_count). */
+export const DEFAULT_MAX_HEADERS_COUNT = 100;
 
 /**
  * Socket identity: a config version reuses a listener's socket when this is unchanged.
@@ -50,8 +52,26 @@ export class HttpListener {
     this.key = listenerKey(compiled);
     this.current = compiled;
     const l = compiled.limits;
-    const onRequest = (req: TDownstreamRequest, res: TDownstreamResponse) => handlers.request(this.current, req, res);
-    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => handlers.upgrade(this.current, req, socket, head);
+    const onRequest = (req: TDownstreamRequest, res: TDownstreamResponse) => {
+      // Node's own maxHeadersCount (2000) silently DROPS the fields past it, so the
+      // upstream would see a different request than the client sent: count them here
+      // (the parser keeps them all, bounded by maxHeaderBytes) and refuse with 431.
+      const max = this.current.limits.maxHeadersCount ?? DEFAULT_MAX_HEADERS_COUNT;
+      if (req.httpVersionMajor === 1 && req.rawHeaders.length / 2 > max) {
+        (res as ServerResponse).writeHead(431, { "content-type": "text/plain", connection: "close" });
+        res.end(`too many header fields (more than ${max})\n`);
+        return;
+      }
+      handlers.request(this.current, req, res);
+    };
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const max = this.current.limits.maxHeadersCount ?? DEFAULT_MAX_HEADERS_COUNT;
+      if (req.rawHeaders.length / 2 > max) {
+        socket.end("HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+        return;
+      }
+      handlers.upgrade(this.current, req, socket, head);
+    };
     const trackSession = (session: ServerHttp2Session) => {
       this.#sessions.add(session);
       session.once("close", () => this.#sessions.delete(session));
@@ -98,6 +118,8 @@ export class HttpListener {
     );
     // Node answers 431 for a head larger than maxHeaderSize and 408 for the timeouts itself.
     h1.maxConnections = l.maxConnections;
+    // 0 = keep every field (the count is checked in onRequest; maxHeaderSize bounds the head).
+    h1.maxHeadersCount = 0;
     h1.on("upgrade", onUpgrade);
     const h2 = http2.createServer({ maxSessionMemory: 64 }, onRequest);
     h2.on("session", trackSession);

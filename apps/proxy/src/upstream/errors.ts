@@ -42,6 +42,19 @@ export class RetryAbortError extends Error {
   }
 }
 
+/**
+ * The request body passed the listener's limits.maxRequestBodyBytes while streaming:
+ * the client gets 413 and the upstream try (if one started) is aborted, so the upstream
+ * never sees a body that looks complete but was cut short.
+ */
+export class RequestBodyTooLargeError extends Error {
+  readonly code = "SWY_ERR_REQUEST_BODY_TOO_LARGE";
+  constructor(limit: number) {
+    super(`request body larger than ${limit} bytes`);
+    this.name = "RequestBodyTooLargeError";
+  }
+}
+
 /** Passed to the upstream abort when the downstream client went away. */
 export class DownstreamClosedError extends Error {
   readonly code = "SWY_ERR_DOWNSTREAM_CLOSED";

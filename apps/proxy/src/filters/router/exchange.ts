@@ -10,6 +10,7 @@ import type { ClusterRuntime, UpstreamEndpoint } from "../../upstream/cluster.ts
 import {
   DownstreamClosedError,
   PerTryTimeoutError,
+  RequestBodyTooLargeError,
   RetryAbortError,
   UpstreamTimeoutError,
   mapUpstreamError,
@@ -156,6 +157,13 @@ class Exchange implements TTryOwner {
   }
 
   run(): void {
+    // limits.maxRequestBodyBytes: a declared length over the limit is refused before any
+    // filter or upstream work (chunked and HTTP/2 bodies are counted as they stream).
+    const maxBody = this.listener.limits.maxRequestBodyBytes;
+    if (maxBody !== undefined) {
+      const declared = this.headers["content-length"];
+      if (declared !== undefined && Number(declared) > maxBody) return this.bodyTooLarge(maxBody);
+    }
     const filters = this.listener.filters;
     if (filters.length === 0) return this.routeAndForward();
     const ctx: TFilterContext = {
@@ -318,7 +326,10 @@ class Exchange implements TTryOwner {
       // Retries and mirrors replay the body: buffer it up to the limit first. (A streaming
       // gRPC call on such a route is therefore sent upstream once the client half-closes
       // or the limit is passed.)
-      const limit = action.retryPolicy?.maxBufferBytes ?? DEFAULT_MIRROR_BUFFER_BYTES;
+      // Never buffer past the listener's body limit: a bigger body streams and is counted.
+      const maxBody = this.listener.limits.maxRequestBodyBytes;
+      const bufferLimit = action.retryPolicy?.maxBufferBytes ?? DEFAULT_MIRROR_BUFFER_BYTES;
+      const limit = maxBody !== undefined ? Math.min(bufferLimit, maxBody) : bufferLimit;
       readReplayableBody(req, limit).then(
         (b) => this.bodyReady(action, b),
         () => undefined, // client went away mid-body: onDownstreamClose has it
@@ -327,6 +338,8 @@ class Exchange implements TTryOwner {
     }
     // Streamed with back pressure (undici, or the H2Pool's pipe).
     this.replayable = false;
+    // Node's HTTP/1.1 parser holds a body to its Content-Length (checked in run()); other
+    // bodies are counted, and held to maxRequestBodyBytes, as they stream.
     if (contentLength !== undefined && !this.h2) {
       this.body = req as Readable;
       this.bytesIn = Number(contentLength);
@@ -347,8 +360,9 @@ class Exchange implements TTryOwner {
       // Too big to replay: streamed to one try, never retried, never mirrored.
       this.replayable = false;
       const declared = this.headers["content-length"];
-      if (declared !== undefined) this.bytesIn = Number(declared);
-      this.body = (declared !== undefined ? b.source : this.countIterable(b.source)) as unknown as Readable;
+      const counted = declared === undefined || this.h2 || this.listener.limits.maxRequestBodyBytes !== undefined;
+      if (!counted) this.bytesIn = Number(declared);
+      this.body = (counted ? this.countIterable(b.source) : b.source) as unknown as Readable;
     }
     if (action.mirrors.length) this.mirror(action, b.kind === "buffered" ? b.data : undefined);
     this.startTry();
@@ -412,18 +426,42 @@ class Exchange implements TTryOwner {
   }
 
   /** Chunked request bodies have no length up front: count them as they stream through. */
-  async *countBody(): AsyncGenerator<Buffer> {
-    for await (const chunk of this.req as AsyncIterable<Buffer>) {
+  countBody(): AsyncGenerator<Buffer> {
+    return this.countIterable(this.req as AsyncIterable<Buffer>);
+  }
+
+  /**
+   * Counts a streamed body and holds it to limits.maxRequestBodyBytes: the chunk that
+   * passes the limit is never yielded; the exchange answers 413 and the generator throws,
+   * which makes undici / the H2Pool abort the upstream request instead of ending it.
+   */
+  async *countIterable(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const maxBody = this.listener.limits.maxRequestBodyBytes;
+    for await (const chunk of source) {
       this.bytesIn += chunk.length;
+      if (maxBody !== undefined && this.bytesIn > maxBody) {
+        this.bodyTooLarge(maxBody);
+        throw new RequestBodyTooLargeError(maxBody);
+      }
       yield chunk;
     }
   }
 
-  async *countIterable(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      this.bytesIn += chunk.length;
-      yield chunk;
+  /**
+   * 413 for a body over limits.maxRequestBodyBytes. Any upstream try is cancelled first.
+   * HTTP/1.1 gets `connection: close`: the rest of the body is never read, so the
+   * connection cannot carry another request (Node would otherwise drain it).
+   */
+  bodyTooLarge(limit: number): void {
+    if (!this.upstreamDone) {
+      this.finishUpstream();
+      this.current?.cancel(new RequestBodyTooLargeError(limit));
     }
+    if (this.res.headersSent) {
+      (this.res as ServerResponse).destroy();
+      return;
+    }
+    this.localReply(413, "", `request body larger than ${limit} bytes\n`, this.h2 ? [] : ["connection", "close"], true);
   }
 
   /** Downstream headers minus hop-by-hop ones, plus host, x-forwarded-*, x-request-id. */
