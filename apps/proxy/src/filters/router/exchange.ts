@@ -657,7 +657,13 @@ class Exchange implements TTryOwner {
   onDownstreamClose(): void {
     this.closed = true;
     const res = this.res;
-    if (!res.writableFinished) {
+    // An HTTP/2 compat response reports writableFinished = true even when the client reset
+    // the stream (RST_STREAM), so it cannot tell a finished exchange from an abandoned one:
+    // pending upstream work, or an aborted request, means the client went away. Without
+    // this an h2 client's cancelled streams kept their upstream tries (and circuit-breaker
+    // slots) forever, blocked on a 'drain' that never comes (HTTP/2 rapid reset).
+    const abandoned = !res.writableFinished || !this.upstreamDone || (this.h2 && (this.req as Http2ServerRequest).aborted);
+    if (abandoned) {
       // The client went away before the whole response was written.
       if (!this.flags) this.flags = "DC";
       if (!this.upstreamDone) {
