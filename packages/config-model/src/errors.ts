@@ -8,13 +8,21 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;
-    else out += out === "" ? String(part) : `.${String(part)}`;
+    // A key that is not a plain name (empty, dots, spaces: only in hostile input) is quoted.
+    else if (typeof part !== "string" || !/^[A-Za-z_$][\w$-]*$/.test(part)) out += `[${JSON.stringify(String(part))}]`;
+    else out += out === "" ? part : `.${part}`;
   }
   return out;
 }
 
 export function issuesFromZod(error: z.ZodError): TConfigIssue[] {
-  return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  return error.issues.flatMap((i) =>
+    // zod reports unknown fields on the enclosing object (a root-level one has an empty
+    // path): name each field in its own issue so every refusal points at a path.
+    i.code === "unrecognized_keys"
+      ? i.keys.map((key) => ({ path: formatPath([...i.path, key]), message: `unknown field "${key}"` }))
+      : [{ path: formatPath(i.path), message: i.message }],
+  );
 }
 
 /** One line per issue, e.g. `routeConfigs[0]...route.cluster: unknown cluster "userz"`. */

@@ -5,9 +5,10 @@
  * header value can stall a worker for minutes. RE2 (Envoy's engine) avoids that by
  * construction; here we refuse, at validation time, the constructs that make backtracking
  * exponential, and the ones RE2 does not have either:
- *  - a quantified group that itself contains an unbounded quantifier: `(a+)+`, `(a*)*`,
- *    `(x\d+)*` (rewrite without the outer repetition, or use a character class);
- *  - a quantified group whose alternatives may start with the same character: `(a|a)*`,
+ *  - a group repeated more than once (`*`, `+`, `{2,}`, `{1,12}`...) that itself contains a
+ *    quantifier of any kind: `(a+)+`, `(a*)*`, `(a?a)*`, `(.*a){12}`, `(x\d+)*` (rewrite
+ *    without the outer repetition, or with a character class);
+ *  - a repeated group whose alternatives may start with the same character: `(a|a)*`,
  *    `(a|ab)+`, `(\w|x)*` (alternatives must start with distinct literal characters,
  *    e.g. `(GET|POST)+` is fine);
  *  - backreferences (`\1`, `\k<name>`) and lookbehind (`(?<=`, `(?<!`);
@@ -20,16 +21,13 @@
 export const MAX_REGEX_LENGTH = 1024;
 
 type TGroup = {
-  /** An unbounded quantifier (`*`, `+`, `{n,}`) or a large bounded one occurs inside. */
+  /** A quantifier of variable width (anything but an exact `{n}`) occurs inside. */
   innerRepeat: boolean;
   /** First character of each alternative: a literal, or null when not a plain literal. */
   firsts: (string | null)[];
   /** The current alternative has not yet seen its first atom. */
   atAlternativeStart: boolean;
 };
-
-/** Bounded repeats above this count as unbounded (`(a{1,1000}){1,1000}` backtracks as badly). */
-const LARGE_REPEAT = 16;
 
 /** Returns why `source` is refused, or undefined when it is accepted. Assumes it compiles. */
 export function regexSafetyProblem(source: string): string | undefined {
@@ -105,15 +103,13 @@ export function regexSafetyProblem(source: string): string | undefined {
       i = repeat.end - 1;
       // A quantifier directly after another one (lazy `+?` or possessive-like) applies to nothing new.
       if (!lastAtom) continue;
-      if (repeat.unbounded) {
-        if (lastGroup !== null) {
-          if (lastGroup.innerRepeat) return "nested quantifiers such as (a+)+ are not allowed (catastrophic backtracking risk)";
-          if (lastGroup.firsts.length > 1 && overlapping(lastGroup.firsts)) {
-            return "a repeated group's alternatives must start with distinct literal characters, e.g. (a|a)* is not allowed (catastrophic backtracking risk)";
-          }
+      if (repeat.repeats && lastGroup !== null) {
+        if (lastGroup.innerRepeat) return "nested quantifiers such as (a+)+ are not allowed (catastrophic backtracking risk)";
+        if (lastGroup.firsts.length > 1 && overlapping(lastGroup.firsts)) {
+          return "a repeated group's alternatives must start with distinct literal characters, e.g. (a|a)* is not allowed (catastrophic backtracking risk)";
         }
-        top().innerRepeat = true;
       }
+      if (repeat.variable) top().innerRepeat = true;
       lastAtom = false;
       lastGroup = null;
       continue;
@@ -130,16 +126,20 @@ export function regexSafetyProblem(source: string): string | undefined {
   return undefined;
 }
 
-/** `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}` at `i` (a `{` that is not a quantifier is a literal). */
-function quantifierAt(source: string, i: number): { end: number; unbounded: boolean } | null {
+/**
+ * `*`, `+`, `?`, `{n}`, `{n,}`, `{n,m}` at `i` (a `{` that is not a quantifier is a literal).
+ * `repeats`: may match its atom more than once; `variable`: may match a varying number of times.
+ */
+function quantifierAt(source: string, i: number): { end: number; repeats: boolean; variable: boolean } | null {
   const c = source[i];
-  if (c === "*" || c === "+") return { end: i + 1, unbounded: true };
-  if (c === "?") return { end: i + 1, unbounded: false };
+  if (c === "*" || c === "+") return { end: i + 1, repeats: true, variable: true };
+  if (c === "?") return { end: i + 1, repeats: false, variable: true };
   if (c !== "{") return null;
   const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i, i + 24));
   if (!m) return null;
-  const max = m[2] === undefined ? Number(m[1]) : m[3] === "" ? Infinity : Number(m[3]);
-  return { end: i + m[0].length, unbounded: max > LARGE_REPEAT };
+  const min = Number(m[1]);
+  const max = m[2] === undefined ? min : m[3] === "" ? Infinity : Number(m[3]);
+  return { end: i + m[0].length, repeats: max > 1, variable: max !== min };
 }
 
 /** Alternatives overlap when one does not start with a literal, or two start with the same one. */

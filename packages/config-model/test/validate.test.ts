@@ -152,3 +152,15 @@ describe("validateConfig: whole-snapshot consistency", () => {
     }
   });
 });
+
+describe("regex safety (catastrophic backtracking guard)", () => {
+  it("refuses nested and ambiguous repetition, backreferences, lookbehind and overlong sources; accepts ordinary route regexes", async () => {
+    const { regexSafetyProblem } = await import("../src/regex-safety.ts");
+    for (const bad of ["(a+)+$", "(a*)*", "(a|a)*", "(a|ab)+", "(a?a)*", "(.*a){12}", "(x\\d+)*y", "(a)\\1", "(?<n>a)\\k<n>", "(?<=a)b", "(?<!a)b", "a".repeat(1025)]) {
+      expect(regexSafetyProblem(bad), bad).toBeDefined();
+    }
+    for (const good of ["/users/[0-9]+", "^/z.*", "(GET|POST)+", "^/api/v[0-9]+/users/[^/]+$", "(foo|bar)*", "(?:ab)+", "a{2,5}", "[(a+)+]", "\\(a+\\)+", "(?<name>[a-z]+)/x"]) {
+      expect(regexSafetyProblem(good), good).toBeUndefined();
+    }
+  });
+});
