@@ -8,6 +8,10 @@ export type TParsedText = { ok: true; value: unknown } | { ok: false; issues: TC
  * both). Syntax errors come back as issues with their line and column.
  */
 export function parseConfigText(text: string): TParsedText {
+  const depth = flowNestingDepth(text);
+  if (depth > MAX_FLOW_NESTING) {
+    return { ok: false, issues: [{ path: "", message: `document nested more than ${MAX_FLOW_NESTING} levels deep ([ and { brackets)` }] };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -19,12 +23,38 @@ export function parseConfigText(text: string): TParsedText {
       }),
     };
   }
-  const value: unknown = doc.toJS() ?? {};
-  return { ok: true, value };
+  try {
+    // maxAliasCount (yaml's default 100) refuses "billion laughs" alias bombs by throwing.
+    const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+    return { ok: true, value };
+  } catch (err) {
+    return { ok: false, issues: [{ path: "", message: `cannot read the document: ${(err as Error).message}` }] };
+  }
+}
+
+/**
+ * Deepest bracket nesting a config document may have (a real one nests about ten deep).
+ * yaml parses recursively: thousands of `[` exhaust the stack, and an overflow inside V8's
+ * regexp compiler is a fatal process error, not an exception (found by test/hardening).
+ */
+export const MAX_FLOW_NESTING = 64;
+
+/** Deepest `[` / `{` nesting in `text`, counted without regard to quoting (so never less than the real depth). */
+export function flowNestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return max;
 }
 
 /** Finds the line of a JSON path (`a.b[0].c`) in YAML/JSON text, or the nearest parent that exists. */
 export function lineOfPath(text: string, path: string): number | undefined {
+  if (flowNestingDepth(text) > MAX_FLOW_NESTING) return undefined;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   const parts = splitPath(path);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { initTRPC, TRPCError } from "@trpc/server";
-import type { Db } from "@switchyard/db";
+import { dbFailureOf, type Db } from "@switchyard/db";
 import { ZodError } from "zod";
 import { formatPath } from "@switchyard/config-model";
 import type { TFieldIssue } from "../../lib/issues.ts";
@@ -41,7 +41,13 @@ export async function createContext(deps: { db: Db; log: TLog }, req: IncomingMe
   return {
     db: deps.db,
     log: deps.log,
-    user: await userForSession(deps.db, sessionToken),
+    user: await userForSession(deps.db, sessionToken).catch((err: unknown) => {
+      // The session lookup is the first query of every call: an unreachable database is a
+      // 503 with a clear message here, not an opaque 500.
+      const failure = dbFailureOf(err);
+      if (failure) throw new TRPCError({ code: failure.status === 503 ? "SERVICE_UNAVAILABLE" : "BAD_REQUEST", message: failure.message, cause: failure });
+      throw err;
+    }),
     sessionToken,
     ip: req.socket.remoteAddress ?? null,
     csrfOk: sessionToken !== undefined && csrfMatches(sessionToken, req.headers[CSRF_HEADER]),
@@ -96,6 +102,9 @@ const errorMapping = t.middleware(async ({ next }) => {
     const cause = result.error.cause;
     throw new TRPCError({ code: APP_ERROR_CODES[cause.code].trpc, message: cause.message, cause });
   }
+  // Bad text for the database (NUL bytes...) is a 400; an unreachable database a 503.
+  const failure = result.ok ? null : dbFailureOf(result.error.cause);
+  if (failure) throw new TRPCError({ code: failure.status === 503 ? "SERVICE_UNAVAILABLE" : "BAD_REQUEST", message: failure.message, cause: failure });
   return result;
 });
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { LineCounter, parseDocument } from "yaml";
-import { parseConfigText } from "@switchyard/config-model";
+import { MAX_FLOW_NESTING, flowNestingDepth, parseConfigText } from "@switchyard/config-model";
 import { RestError, bodyFormat, lineOfOffset, readBody, type TBodyFormat } from "./http.ts";
 
 export type TParsedBody = { value: unknown; text: string; format: TBodyFormat };
@@ -41,6 +41,8 @@ export async function readDocument(req: IncomingMessage): Promise<TParsedBody> {
  * YAML parser in JSON-schema mode finds the same fault and knows its line.
  */
 function jsonErrorLine(text: string): number | undefined {
+  // yaml recurses per bracket: hostile nesting would exhaust the stack (fatal in V8's regexp compiler).
+  if (flowNestingDepth(text) > MAX_FLOW_NESTING) return undefined;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { schema: "json", lineCounter });
   const first = doc.errors[0];

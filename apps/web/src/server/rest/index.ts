@@ -6,7 +6,7 @@ import { getRolloutRoute, listRolloutsRoute, promoteRolloutRoute, rollbackRollou
 import { listSecretsRoute } from "./secret-routes.ts";
 import { API_ACTOR, getConfig, putConfig, validateConfigRoute } from "./config-routes.ts";
 import { ConfigValidationError } from "@switchyard/config-model";
-import { DbError } from "@switchyard/db";
+import { DbError, dbFailureOf } from "@switchyard/db";
 import { RestError, invalidConfig, sendError } from "./http.ts";
 import { healthzRoute, listNodesRoute } from "./node-routes.ts";
 import { getEndpointsRoute, putEndpointsRoute } from "./endpoint-routes.ts";
@@ -23,7 +23,7 @@ export const REST_PREFIX = "/api/v1";
  * The REST API's routes. Not built yet (observability issue): GET /metrics/routes,
  * GET /metrics/clusters and GET /traces answer 404 until telemetry is stored.
  */
-const ROUTES: readonly TRouteDef[] = [
+export const REST_ROUTES: readonly TRouteDef[] = [
   { pattern: "/healthz", methods: { GET: healthzRoute }, public: true },
   { pattern: "/config", methods: { GET: getConfig, PUT: putConfig } },
   { pattern: "/config/validate", methods: { POST: validateConfigRoute }, readOnlyPost: true },
@@ -54,7 +54,7 @@ export function createRestHandler(deps: TRestDeps): (req: IncomingMessage, res: 
     if (path !== REST_PREFIX && !path.startsWith(`${REST_PREFIX}/`)) return false;
     const query = new URLSearchParams(q === -1 ? "" : rawUrl.slice(q + 1));
     try {
-      const match = matchRoute(ROUTES, path.slice(REST_PREFIX.length));
+      const match = matchRoute(REST_ROUTES, path.slice(REST_PREFIX.length));
       // Authenticate before routing so unauthenticated callers cannot map the API.
       const ip = req.socket.remoteAddress ?? null;
       const principal: TPrincipal = match?.route.public ? { actor: "anonymous", scope: "read", ip } : await authenticate(req, deps);
@@ -118,6 +118,13 @@ function respondWithError(req: IncomingMessage, res: ServerResponse, err: unknow
   }
   if (err instanceof DbError && err.status < 500) {
     sendError(res, new RestError(err.status, err.code, err.message));
+    return;
+  }
+  // Bad text for the database (NUL bytes...) is the caller's 400; an unreachable database a 503.
+  const failure = dbFailureOf(err);
+  if (failure) {
+    if (failure.status === 503) deps.log("rest_db_unavailable", { method: req.method, url: req.url, error: errorMessage(err) });
+    sendError(res, new RestError(failure.status, failure.code, failure.message, failure.status === 503 ? { headers: { "retry-after": "1" } } : undefined));
     return;
   }
   deps.log("rest_internal_error", { method: req.method, url: req.url, error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
