@@ -7,14 +7,19 @@
 export type TBackoffOptions = {
   /** First ceiling, in ms. Default 500. */
   baseMs?: number;
-  /** Largest ceiling, in ms. Default 30 000. */
+  /** Largest ceiling, in ms. Default 4 000. */
   capMs?: number;
   /** Source of randomness in [0, 1); injectable so tests can pin it. Default Math.random. */
   random?: () => number;
 };
 
 export const DEFAULT_BACKOFF_BASE_MS = 500;
-export const DEFAULT_BACKOFF_CAP_MS = 30_000;
+/**
+ * 4 s, not Envoy's 30 s: a restarted console must have its nodes back (and converged)
+ * within 5 s (issue #10). Full jitter still spreads a fleet over those 4 s, and a
+ * reconnect is one WebSocket upgrade plus one hello frame per node.
+ */
+export const DEFAULT_BACKOFF_CAP_MS = 4_000;
 
 /** The ceiling for a given attempt (0-based): min(cap, base * 2^attempt). */
 export function backoffCeilingMs(attempt: number, baseMs = DEFAULT_BACKOFF_BASE_MS, capMs = DEFAULT_BACKOFF_CAP_MS): number {

@@ -25,6 +25,8 @@ export type TConsoleHandle = {
   adminPassword: string;
   /** Everything the console printed so far (stdout and stderr), for failure messages. */
   output(): string;
+  /** The console process (fault tests kill it with SIGKILL). */
+  readonly child: ChildProcess;
   stop(): Promise<void>;
 };
 
@@ -39,14 +41,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startConsole(opts: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<TConsoleHandle> {
+/** `port` / `apiToken`: fixed values, so a restarted console is the same one to its nodes and clients. */
+export async function startConsole(opts: { databaseUrl?: string; env?: Record<string, string>; port?: number; apiToken?: string } = {}): Promise<TConsoleHandle> {
   await ensureBuild();
   const testDb = opts.databaseUrl ? undefined : await createTestDatabase();
   const databaseUrl = opts.databaseUrl ?? testDb!.url;
   // The console runs its own pool; the helper's handle is only needed for drop().
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const creds = {
-    apiToken: `swy_test_${randomBytes(12).toString("hex")}`,
+    apiToken: opts.apiToken ?? `swy_test_${randomBytes(12).toString("hex")}`,
     adminEmail: "admin@switchyard.test",
     adminPassword: `pw-${randomBytes(8).toString("hex")}`,
   };
@@ -79,7 +82,7 @@ export async function startConsole(opts: { databaseUrl?: string; env?: Record<st
     await stop();
     throw err;
   }
-  return { url, port, databaseUrl, ...creds, output: () => output, stop };
+  return { url, port, databaseUrl, ...creds, output: () => output, stop, child };
 }
 
 async function waitUntilUp(child: ChildProcess, probe: string, output: () => string): Promise<void> {
