@@ -76,7 +76,7 @@ export function TimeChart({
           <LineChart {...common}>
             {axes}
             {lines.map((l) => (
-              <Line key={l.key} type="monotone" dataKey={l.key} name={l.label} stroke={l.color} dot={false} strokeWidth={1.8} connectNulls isAnimationActive={false} />
+              <Line key={l.key} type="monotone" dataKey={l.key} name={l.label} stroke={l.color} dot={{ r: 1.5 }} strokeWidth={1.8} connectNulls isAnimationActive={false} />
             ))}
             {markerLines}
           </LineChart>
