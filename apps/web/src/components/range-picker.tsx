@@ -15,7 +15,8 @@ export function RangePicker({ value, onChange }: { value: number; onChange: (s: 
 }
 
 export function LiveBadge({ lastTick, status }: { lastTick: number | null; status: string }) {
-  const on = status === "pending" || status === "idle" ? lastTick !== null : status !== "error";
+  // tRPC: "pending" = the stream is open and waiting for ticks; "connecting" = (re)connecting.
+  const on = status === "pending" || lastTick !== null && status !== "error" && status !== "connecting";
   return (
     <span className={`live-badge ${on ? "on" : ""}`} data-testid="live-badge" title={lastTick ? `last update ${new Date(lastTick).toLocaleTimeString()}` : "waiting for data"}>
       {on ? "live" : status === "error" ? "offline" : "connecting"}

@@ -4,9 +4,10 @@
  * chain so the path through the proxy stays visible).
  */
 export const COLUMNS = ["proxy", "listener", "vhost", "route", "cluster", "endpoint"] as const;
-export const COL_W = 200;
+/** Wide gaps between columns leave room for the two-line edge labels. */
+export const COL_W = 250;
 export const ROW_H = 56;
-export const NODE_W = 150;
+export const NODE_W = 128;
 export const NODE_H = 36;
 
 type TNode = { id: string; type: string; label: string };

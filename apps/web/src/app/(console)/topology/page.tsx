@@ -79,8 +79,11 @@ export default function TopologyPage() {
                   <path d={`M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`} stroke={color} strokeWidth={hasTraffic ? 2 + Math.min(4, Math.log10(1 + e.rps)) : 1.2} fill="none" />
                   <path d={`M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`} stroke="transparent" strokeWidth={12} fill="none" />
                   {hasTraffic && (
-                    <text x={mx} y={(y1 + y2) / 2 - 4} textAnchor="middle" className="topo-edge-label">
-                      {fmtRate(e.rps)} · {fmtPct(e.errorRatio)} · p99 {fmtMs(e.p99Ms)}
+                    <text x={mx} y={(y1 + y2) / 2 - 16} textAnchor="middle" className="topo-edge-label" data-testid="edge-label">
+                      <tspan x={mx}>{fmtRate(e.rps)}</tspan>
+                      <tspan x={mx} dy={12}>
+                        {fmtPct(e.errorRatio)} · p99 {fmtMs(e.p99Ms)}
+                      </tspan>
                     </text>
                   )}
                 </g>
@@ -102,7 +105,7 @@ export default function TopologyPage() {
                   <rect width={NODE_W} height={NODE_H} rx={6} fill="#fff" stroke={HEALTH_COLOR[n.health]} strokeWidth={2} />
                   <circle cx={12} cy={NODE_H / 2} r={5} fill={HEALTH_COLOR[n.health]} />
                   <text x={24} y={NODE_H / 2 + 4} className="topo-label">
-                    {n.label.length > 18 ? `${n.label.slice(0, 17)}…` : n.label}
+                    {n.label.length > 15 ? `${n.label.slice(0, 14)}…` : n.label}
                   </text>
                   <title>{`${n.label} (${n.health}): ${n.detail}`}</title>
                 </g>
