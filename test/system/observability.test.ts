@@ -1,6 +1,6 @@
 /**
  * Observability, whole system, as real processes: the console (fresh database), one
- * proxy node (the real CLI, managed mode, default 5 s stats windows, default sampling)
+ * proxy node (the real CLI, managed mode, default 5 s stats windows, every request traced)
  * and a real upstream on 127.0.0.1. An exact, known mix goes through the proxy:
  *   300 requests; every 10th answered 503 by the upstream (30 = 10 %);
  *   latency spread by request index: 90 % wait 2 ms, 8 % 40 ms, 2 % 150 ms upstream.
@@ -77,7 +77,8 @@ beforeAll(async () => {
   [listenerPort, adminPort] = [await freePort(), await freePort()];
   app = await startConsole();
   const config = {
-    listeners: [{ name: "public", address: "127.0.0.1", port: listenerPort, routeConfig: "main" }],
+    // Every request traced, so the traces API can be checked against the exact mix.
+    listeners: [{ name: "public", address: "127.0.0.1", port: listenerPort, routeConfig: "main", tracing: { sampleRate: 1 } }],
     routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "obs", match: { prefix: "/obs" }, route: { cluster: "backend" } }] }] }],
     clusters: [{ name: "backend", endpoints: [{ address: "127.0.0.1", port: upstreamPort }] }],
   };
@@ -182,7 +183,7 @@ describe("stats, proxy -> console -> REST and dashboard", () => {
   });
 
   it("GET /api/v1/traces filters by route, status and minimum duration", async () => {
-    // Every request was sampled (default rate 1.0). The six 150 ms requests are always
+    // Every request was sampled (the listener's sampleRate is 1). The six 150 ms requests are always
     // slower than 100 ms; on a loaded machine a few others may be too, so the count is
     // checked against the proxy's own access log (±2 for requests right at the edge).
     const slowInLog = accessLog.filter((l) => l.route === "obs" && (l.durationMs as number) >= 100).length;

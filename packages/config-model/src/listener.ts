@@ -107,10 +107,12 @@ export const ZListenerLimits = z.strictObject({
 export const ZListenerTracing = z.strictObject({
   /**
    * Head-sampling probability for requests that arrive WITHOUT a sampling decision
-   * (no sampled traceparent / B3 flag); decided once per request. Default 1.0, Envoy's
-   * default random_sampling of 100%. An upstream decision carried in traceparent/B3 wins.
+   * (no sampled traceparent / B3 flag); decided once per request. Default 0.01 (1 %):
+   * unlike Envoy (100 % once a tracer is set) every managed node always has a span sink
+   * (the console), and recording + exporting every request measurably costs throughput.
+   * An upstream decision carried in traceparent/B3 wins; the force header always traces.
    */
-  sampleRate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(1),
+  sampleRate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(0.01),
   /** A request carrying this header (any value) is always traced; default "x-switchyard-force-trace" (Envoy: x-envoy-force-trace). */
   forceHeader: ZHttpHeaderName.default("x-switchyard-force-trace"),
 });
@@ -156,7 +158,7 @@ export const ZListener = z
     /** Ordered; the router always runs last. */
     httpFilters: z.array(ZHttpFilter).default([]),
     limits: ZListenerLimits.default(ZListenerLimits.parse({})),
-    /** Tracing; default sampleRate 1.0, forceHeader x-switchyard-force-trace. */
+    /** Tracing; default sampleRate 0.01, forceHeader x-switchyard-force-trace. */
     tracing: ZListenerTracing.optional(),
     /** Access log; default JSON lines, every request. */
     accessLog: ZListenerAccessLog.optional(),

@@ -89,6 +89,8 @@ const MAX_MISSED_PONGS = 2;
 /** How long close() waits for the close handshake before it terminates the socket. */
 const CLOSE_GRACE_MS = 2_000;
 const DEFAULT_SEND_QUEUE_MAX = 256;
+/** Telemetry is dropped while the socket holds more than this unsent (a slow console). */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export function startControlPlaneClient(opts: TControlPlaneClientOptions): TControlPlaneClient {
   const client = new ControlPlaneClient(opts);
@@ -150,15 +152,24 @@ class ControlPlaneClient {
   sendTelemetry(message: TTelemetryMessage): boolean {
     const ws = this.#ws;
     if (ws && this.#helloSent && ws.readyState === WebSocket.OPEN && this.#outbox.length === 0) {
+      // A console that reads slower than we report must not grow the socket's buffer
+      // without bound: beyond MAX_BUFFERED_BYTES telemetry is dropped (and counted).
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        this.#countDropped(message);
+        return false;
+      }
       this.#send(ws, message);
       return true;
     }
     this.#outbox.push(message);
     const max = this.#opts.sendQueueMax ?? DEFAULT_SEND_QUEUE_MAX;
     if (this.#outbox.length <= max) return true;
-    const lost = this.#outbox.shift() as TTelemetryMessage;
-    this.#dropped[lost.type] += lost.type === "spans" ? (lost.spans as unknown[]).length : lost.type === "health" ? (lost.events as unknown[]).length : 1;
+    this.#countDropped(this.#outbox.shift() as TTelemetryMessage);
     return false;
+  }
+
+  #countDropped(lost: TTelemetryMessage): void {
+    this.#dropped[lost.type] += lost.type === "spans" ? (lost.spans as unknown[]).length : lost.type === "health" ? (lost.events as unknown[]).length : 1;
   }
 
   takeDropped(): TDroppedCounts {

@@ -116,3 +116,24 @@ describe("control-plane send queue", () => {
     await client.close();
   });
 });
+
+describe("listener tracing / access-log defaults", () => {
+  it("samples 1 % of undecided requests and logs every request unless the listener says otherwise", async () => {
+    const { validateConfig } = await import("@switchyard/config-model");
+    const { compileListeners } = await import("../../src/runtime/compile.ts");
+    const base = { name: "l", port: 8080, routeConfig: "rc" };
+    const result = validateConfig({
+      listeners: [base, { ...base, name: "m", port: 8081, tracing: { sampleRate: 0.5 }, accessLog: { format: "%STATUS%", sampleRate: 0.1 } }],
+      routeConfigs: [{ name: "rc", virtualHosts: [{ name: "v", domains: ["*"], routes: [{ name: "r", match: { prefix: "/" }, directResponse: { status: 200 } }] }] }],
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const [l, m] = compileListeners(result.config, new Map());
+    expect(l!.tracing).toEqual({ sampleRate: 0.01, forceHeader: "x-switchyard-force-trace" });
+    expect(l!.accessLog).toMatchObject({ sampleRate: 1, format: null });
+    expect(m!.tracing.sampleRate).toBe(0.5);
+    expect(m!.accessLog.sampleRate).toBe(0.1);
+    expect(typeof m!.accessLog.format).toBe("function");
+    const bad = validateConfig({ ...result.config, listeners: [{ ...base, accessLog: { format: "%NOPE%" } }] });
+    expect(bad.ok ? [] : bad.issues).toContainEqual(expect.objectContaining({ path: "listeners[0].accessLog.format" }));
+  });
+});
