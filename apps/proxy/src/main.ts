@@ -8,7 +8,7 @@ import { createAccessLog } from "./observability/access-log.ts";
 import { createLogger, type TLog } from "./observability/log.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { StatsWindow } from "./observability/stats-window.ts";
-import { endpointTransitions, startTelemetryReporter, type TTelemetryReporter } from "./observability/telemetry-reporter.ts";
+import { createEndpointTracker, startTelemetryReporter, type TTelemetryReporter } from "./observability/telemetry-reporter.ts";
 import { createOtlpExporter, type TOtlpExporter } from "./observability/tracing/otlp-exporter.ts";
 import type { TSpanSink } from "./observability/tracing/request-trace.ts";
 import { RuntimeManager } from "./runtime/apply.ts";
@@ -60,8 +60,15 @@ async function run(options: TProxyOptions): Promise<void> {
     statusTimer = null;
     controlPlane?.send({ type: "clusterStatus", clusters: describeClusters(clusters.current()) });
   };
+  // Endpoint membership transitions for the console (versions and discovery both change sets).
+  const trackEndpoints = createEndpointTracker();
+  let reporter: TTelemetryReporter | null = null;
+  const reportEndpoints = () => {
+    if (reporter) reporter.health(trackEndpoints(clusters.current()));
+  };
   const clusterStatusChanged = () => {
     statusTimer ??= setTimeout(sendClusterStatus, CLUSTER_STATUS_MIN_INTERVAL_MS);
+    reportEndpoints();
   };
   // Scraped lazily: the closure reads `clusters` only at scrape time.
   const metrics = createMetrics(() => clusters.current());
@@ -83,7 +90,6 @@ async function run(options: TProxyOptions): Promise<void> {
   // only when someone takes them.
   const managed = options.mode === "managed";
   const stats = managed ? new StatsWindow() : null;
-  let reporter: TTelemetryReporter | null = null;
   const otlp: TOtlpExporter | null = options.otlpEndpoint
     ? createOtlpExporter(
         options.otlpEndpoint,
@@ -116,7 +122,7 @@ async function run(options: TProxyOptions): Promise<void> {
     metrics,
     log,
     cacheDir: options.cacheDir,
-    onApplied: (previous, next) => reporter?.health(endpointTransitions(previous?.clusters ?? null, next.clusters)),
+    onApplied: reportEndpoints,
   });
 
   const admin = await startAdminServer(options.admin.host, options.admin.port, {
@@ -177,8 +183,7 @@ async function run(options: TProxyOptions): Promise<void> {
       options.statsIntervalMs,
     );
     // Endpoints of a config applied from the cache before the stream was up.
-    const booted = runtime.current();
-    if (booted) reporter.health(endpointTransitions(null, booted.clusters));
+    reportEndpoints();
   }
   if (otlp) {
     setInterval(() => {

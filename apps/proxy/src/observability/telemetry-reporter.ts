@@ -96,3 +96,22 @@ export function endpointTransitions(
   }
   return out;
 }
+
+type TClusterEndpoints = { readonly name: string; readonly endpoints: readonly { hostPort: string }[] };
+
+/**
+ * Remembers the endpoint sets last reported and turns each new look at the clusters
+ * (after a version is applied, or when discovery — DNS, EDS, Kubernetes, Consul —
+ * changes a set in place) into membership transitions.
+ */
+export function createEndpointTracker(): (clusters: Iterable<TClusterEndpoints>, at?: number) => THealthEvent[] {
+  let last: ReadonlyMap<string, TClusterEndpoints> | null = null;
+  return (clusters, at = Date.now()) => {
+    // Copy the sets: discovery swaps endpoints in place on the same cluster object.
+    const now = new Map<string, TClusterEndpoints>();
+    for (const c of clusters) now.set(c.name, { name: c.name, endpoints: c.endpoints.map((e) => ({ hostPort: e.hostPort })) });
+    const events = endpointTransitions(last, now, at);
+    last = now;
+    return events;
+  };
+}

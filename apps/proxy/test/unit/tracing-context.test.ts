@@ -107,10 +107,10 @@ describe("control-plane send queue", () => {
       sendQueueMax: 2,
       backoff: { baseMs: 60_000, capMs: 60_000 },
     });
-    expect(client.send({ type: "spans", spans: [1, 2, 3] })).toBe(true);
-    expect(client.send({ type: "stats", entries: [] })).toBe(true);
-    expect(client.send({ type: "stats", entries: [] })).toBe(false);
-    expect(client.send({ type: "health", events: [1] })).toBe(false);
+    expect(client.sendTelemetry({ type: "spans", spans: [1, 2, 3] })).toBe(true);
+    expect(client.sendTelemetry({ type: "stats", entries: [] })).toBe(true);
+    expect(client.sendTelemetry({ type: "stats", entries: [] })).toBe(false);
+    expect(client.sendTelemetry({ type: "health", events: [1] })).toBe(false);
     expect(client.takeDropped()).toEqual({ spans: 3, stats: 1, health: 0 });
     expect(client.takeDropped()).toEqual({ spans: 0, stats: 0, health: 0 });
     await client.close();
