@@ -73,7 +73,19 @@ async function run(options: TProxyOptions): Promise<void> {
   // Scraped lazily: the closure reads `clusters` only at scrape time.
   const metrics = createMetrics(() => clusters.current());
   const clusters = new ClusterManager(
-    { log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected, endpointStateChanged: () => clusterStatusChanged() },
+    {
+      log,
+      // Counted, and reported to the console as they happen (telemetry `health` events).
+      healthTransition: (cluster, to, endpoint, detail) => {
+        metrics.healthTransition(cluster, to);
+        reporter?.health([{ cluster, endpoint, healthy: to === "healthy", reason: `health_check: ${detail}`.slice(0, 200), at: Date.now() }]);
+      },
+      outlierEjected: (cluster, endpoint, ejected) => {
+        metrics.outlierEjected(cluster, endpoint, ejected);
+        reporter?.health([{ cluster, endpoint, healthy: !ejected, reason: ejected ? "outlier_ejected" : "outlier_returned", at: Date.now() }]);
+      },
+      endpointStateChanged: () => clusterStatusChanged(),
+    },
     {
       consul: { url: options.discovery.consulUrl, token: options.discovery.consulToken },
       kubernetes: options.discovery.kubernetes,

@@ -261,7 +261,9 @@ export function createMetrics(clusters: TClusterStatsSource) {
     redisError: (policy: string): void => redisErrors.inc({ policy }),
     mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),
     healthTransition: (cluster: string, to: "healthy" | "unhealthy"): void => healthTransitions.inc({ cluster, to }),
-    outlierEjected: (cluster: string): void => outlierEjections.inc({ cluster }),
+    outlierEjected: (cluster: string, _endpoint: string, ejected: boolean): void => {
+      if (ejected) outlierEjections.inc({ cluster });
+    },
     tcpConnectionOpened(listener: string, cluster: string): void {
       tcpConnections.inc({ listener, cluster });
       tcpActive.inc({ listener, cluster });

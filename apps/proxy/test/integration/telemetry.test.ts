@@ -158,6 +158,26 @@ describe("telemetry to the console", () => {
     expect(gone.reason).toBe("removed");
   });
 
+  it("reports active health-check transitions as they happen", async () => {
+    const cfg = config([upstream.port]);
+    const withCheck = {
+      ...cfg,
+      clusters: [
+        ...cfg.clusters,
+        { name: "checked", endpoints: [{ address: "127.0.0.1", port: upstream.port }], healthCheck: { type: "http", path: "/health", intervalMs: 100, timeoutMs: 100 } },
+      ],
+    };
+    send(4, withCheck);
+    const answer = await waitFor("ack or nack of v4", () => frames.find((f) => (f.type === "ack" || f.type === "nack") && f.version === 4));
+    expect(answer, JSON.stringify(answer)).toMatchObject({ type: "ack" });
+    // Endpoints of a checked cluster start unhealthy; the first passing probe makes them healthy.
+    const ev = await waitFor("the health-check transition", () =>
+      ofType<THealthMessage>("health").flatMap((m) => m.events).find((e) => e.cluster === "checked" && e.reason.startsWith("health_check")),
+    );
+    expect(ev).toMatchObject({ endpoint: `127.0.0.1:${upstream.port}`, healthy: true });
+    send(5, config([upstream.port]));
+  });
+
   it("queues while the console is away, bounded, and reports what it dropped", async () => {
     // Close the socket from the console side; the node reconnects with back-off.
     const before = frames.length;

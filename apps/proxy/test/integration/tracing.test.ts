@@ -80,10 +80,15 @@ beforeAll(async () => {
         // A second listener that samples nothing unless forced.
         { name: "edge-quiet", address: "127.0.0.1", port: await freePort(), routeConfig: "main", tracing: { sampleRate: 0, forceHeader: "x-trace-me" } },
       ],
-      routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [...routes("inner"), { name: "closed", match: { prefix: "/closed" }, route: { cluster: "closed" } }] }] }],
+      routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [
+        ...routes("inner"),
+        { name: "closed", match: { prefix: "/closed" }, route: { cluster: "closed" } },
+        { name: "retried", match: { prefix: "/retried" }, route: { cluster: "direct", retryPolicy: { retryOn: ["5xx"], numRetries: 2, backoff: { baseMs: 5, maxMs: 10 } } } },
+      ] }] }],
       clusters: [
         { name: "inner", endpoints: [{ address: "127.0.0.1", port: innerPort }] },
         { name: "closed", endpoints: [{ address: "127.0.0.1", port: await freePort() }] },
+        { name: "direct", endpoints: [{ address: "127.0.0.1", port: upstream.port }] },
       ],
     },
     args: ["--otlp-endpoint", `${otlp.url}/v1/traces`],
@@ -166,6 +171,27 @@ describe("OTLP/HTTP export", () => {
     expect(client.parentSpanId).toBe(server.spanId);
     expect(client.status.code).toBe(2);
     expect(attr(client, "switchyard.response_flags")).toBe("UF");
+  });
+
+  it("records one CLIENT span per upstream try when a request is retried", async () => {
+    const tid = "88888888888888888888888888888888";
+    const res = await get("/retried", { traceparent: `00-${tid}-${PARENT}-01`, "x-upstream-status": "503" });
+    expect(res.status).toBe(503);
+    const spans = await eventually("the server span and three try spans", () => {
+      const s = spansOf(tid);
+      return s.length >= 4 ? s : undefined;
+    });
+    const server = spans.find((s) => s.kind === 2)!;
+    const tries = spans.filter((s) => s.kind === 3).sort((a, b) => (attr(a, "switchyard.upstream.attempt") as number) - (attr(b, "switchyard.upstream.attempt") as number));
+    expect(tries.map((t) => attr(t, "switchyard.upstream.attempt"))).toEqual([1, 2, 3]);
+    expect(tries.map((t) => attr(t, "switchyard.upstream.retry"))).toEqual([false, true, true]);
+    expect(tries.every((t) => t.parentSpanId === server.spanId && attr(t, "http.response.status_code") === 503 && t.status.code === 2)).toBe(true);
+    expect(new Set(tries.map((t) => t.spanId)).size).toBe(3);
+    expect(attr(server, "switchyard.upstream.tries")).toBe(3);
+    expect(attr(server, "switchyard.response_flags")).toBe("URX");
+    // Each try told the upstream its own span id as parent.
+    const seen = upstream.seen.filter((r) => r.url === "/retried").slice(-3).map((r) => String(r.headers.traceparent).slice(36, 52));
+    expect(seen).toEqual(tries.map((t) => t.spanId));
   });
 
   it("samples by the listener's rate, honours an upstream decision, and forces tracing by header", async () => {
