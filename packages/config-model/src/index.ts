@@ -14,3 +14,4 @@ export * from "./redact.ts";
 export * from "./protocol.ts";
 export * from "./parse.ts";
 export * from "./regex-safety.ts";
+export * from "./histogram.ts";
