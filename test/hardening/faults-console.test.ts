@@ -175,6 +175,9 @@ describe("faults under the console", () => {
     const publishWhileDown = await api("/versions", { method: "POST", json: { message: "while down" } });
     expect(publishWhileDown.status).toBe(503);
     expect(consoleApp.child.exitCode).toBeNull();
+    // The proxy keeps serving on its applied version while the database stays down.
+    await sleep(1_500);
+    expect(consoleApp.child.exitCode).toBeNull();
 
     pgServer = await startEmbeddedPostgres({ dataDir: join(pgDir, "data"), port: pgPort });
     await waitUntil("healthz 200 after PostgreSQL is back", 20_000, async () => (await api("/healthz")).status === 200);
