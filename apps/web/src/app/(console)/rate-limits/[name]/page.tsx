@@ -1,8 +1,18 @@
 "use client";
+import type { TRateLimitPolicy } from "@switchyard/config-model";
 import { use } from "react";
-import { ResourceEditor } from "../../../../components/resource-editor.tsx";
+import { RateLimitForm } from "../../../../components/rate-limit-form.tsx";
+import { ResourceFormPage, viewOf } from "../../../../components/resource-tabs.tsx";
+import { rateLimitFormOf } from "../../../../lib/rate-limit-form.ts";
 
-export default function Edit({ params }: { params: Promise<{ name: string }> }) {
-  const { name } = use(params);
-  return <ResourceEditor kind="rateLimitPolicies" name={decodeURIComponent(name)} />;
+export default function Edit({ params, searchParams }: { params: Promise<{ name: string }>; searchParams: Promise<{ view?: string }> }) {
+  const name = decodeURIComponent(use(params).name);
+  return (
+    <ResourceFormPage<TRateLimitPolicy>
+      kind="rateLimitPolicies"
+      name={name}
+      view={viewOf(use(searchParams))}
+      form={(p) => <RateLimitForm key={p!.name} initial={rateLimitFormOf(p!)} existingName={name} />}
+    />
+  );
 }

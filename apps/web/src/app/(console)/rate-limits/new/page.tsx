@@ -1,6 +1,9 @@
 "use client";
-import { ResourceEditor } from "../../../../components/resource-editor.tsx";
+import { use } from "react";
+import { RateLimitForm } from "../../../../components/rate-limit-form.tsx";
+import { ResourceFormPage, viewOf } from "../../../../components/resource-tabs.tsx";
+import { emptyRateLimitForm } from "../../../../lib/rate-limit-form.ts";
 
-export default function New() {
-  return <ResourceEditor kind="rateLimitPolicies" />;
+export default function New({ searchParams }: { searchParams: Promise<{ view?: string }> }) {
+  return <ResourceFormPage kind="rateLimitPolicies" view={viewOf(use(searchParams))} form={() => <RateLimitForm initial={emptyRateLimitForm()} />} />;
 }
