@@ -62,7 +62,7 @@ async function run(options: TProxyOptions): Promise<void> {
   // Scraped lazily: the closure reads `clusters` only at scrape time.
   const metrics = createMetrics(() => clusters.current());
   const clusters = new ClusterManager(
-    { log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected },
+    { log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected, endpointStateChanged: () => clusterStatusChanged() },
     {
       consul: { url: options.discovery.consulUrl, token: options.discovery.consulToken },
       kubernetes: options.discovery.kubernetes,

@@ -384,6 +384,7 @@ export class ClusterRuntime {
     this.#events.healthTransition(this.name, to);
     this.#events.log("health_check_transition", { cluster: this.name, endpoint: e.hostPort, to, detail });
     this.#refresh();
+    this.#events.endpointStateChanged?.(this.name);
   }
 
   #onEjection(e: UpstreamEndpoint, ejected: boolean): void {
@@ -395,6 +396,7 @@ export class ClusterRuntime {
       ...(ejected ? { untilMs: Math.round(e.outlier.ejectedUntil - performance.now()) } : {}),
     });
     this.#refresh();
+    this.#events.endpointStateChanged?.(this.name);
   }
 
   /**

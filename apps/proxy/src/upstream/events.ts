@@ -10,6 +10,8 @@ export type TUpstreamEvents = {
   healthTransition(cluster: string, to: "healthy" | "unhealthy"): void;
   /** Outlier detection ejected an endpoint. */
   outlierEjected(cluster: string): void;
+  /** An endpoint's health or ejection changed (the console's per-cluster view follows it). */
+  endpointStateChanged?(cluster: string): void;
 };
 
 /** For unit use and tests: logs nothing, counts nothing. */
