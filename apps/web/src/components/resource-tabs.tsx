@@ -1,7 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
+import { useRouter, useSearchParams } from "next/navigation";
 import { useState, type ReactNode } from "react";
 import { issueClaimer, type TFieldIssue } from "../lib/issues.ts";
 import { RESOURCE_KINDS, type TResourceKind } from "../lib/resource-kinds.ts";
@@ -32,8 +32,9 @@ export function ResourceTabs({ view }: { view: TEditorView }) {
   );
 }
 
-export function viewOf(search: { view?: string | string[] }): TEditorView {
-  return search.view === "yaml" ? "yaml" : "form";
+/** The view in the URL (`?view=yaml`); read on the client so the pages can stay static. */
+function useEditorView(): TEditorView {
+  return useSearchParams().get("view") === "yaml" ? "yaml" : "form";
 }
 
 /**
@@ -135,12 +136,13 @@ export function FormActions({ save, noun, existingName }: { save: ReturnType<typ
  * A listener / rate-limit page: the heading, "used by", the two views, and the form for
  * the stored resource (`name`) or a new one. The YAML view is the document editor.
  */
-export function ResourceFormPage<T>(props: { kind: TResourceKind; name?: string; view: TEditorView; form: (resource: T | undefined) => ReactNode }) {
+export function ResourceFormPage<T>(props: { kind: TResourceKind; name?: string; form: (resource: T | undefined) => ReactNode }) {
   const meta = RESOURCE_KINDS[props.kind];
+  const view = useEditorView();
   const trpc = useTRPC();
   // The form keeps what it loaded; a background refetch must not reset typed input.
-  const row = useQuery({ ...trpc.resources.get.queryOptions({ kind: props.kind, name: props.name ?? "" }), enabled: props.name !== undefined && props.view === "form", staleTime: Infinity, refetchOnWindowFocus: false });
-  if (props.view === "yaml") return <ResourceEditor kind={props.kind} name={props.name} tabs={<ResourceTabs view="yaml" />} />;
+  const row = useQuery({ ...trpc.resources.get.queryOptions({ kind: props.kind, name: props.name ?? "" }), enabled: props.name !== undefined && view === "form", staleTime: Infinity, refetchOnWindowFocus: false });
+  if (view === "yaml") return <ResourceEditor kind={props.kind} name={props.name} tabs={<ResourceTabs view="yaml" />} />;
   return (
     <>
       <div className="page-head">

@@ -1,9 +1,13 @@
 "use client";
-import { use } from "react";
+import { Suspense } from "react";
 import { RateLimitForm } from "../../../../components/rate-limit-form.tsx";
-import { ResourceFormPage, viewOf } from "../../../../components/resource-tabs.tsx";
+import { ResourceFormPage } from "../../../../components/resource-tabs.tsx";
 import { emptyRateLimitForm } from "../../../../lib/rate-limit-form.ts";
 
-export default function New({ searchParams }: { searchParams: Promise<{ view?: string }> }) {
-  return <ResourceFormPage kind="rateLimitPolicies" view={viewOf(use(searchParams))} form={() => <RateLimitForm initial={emptyRateLimitForm()} />} />;
+export default function New() {
+  return (
+    <Suspense>
+      <ResourceFormPage kind="rateLimitPolicies" form={() => <RateLimitForm initial={emptyRateLimitForm()} />} />
+    </Suspense>
+  );
 }
