@@ -7,6 +7,10 @@ import { ListenerManager } from "./listener/listener-manager.ts";
 import { createAccessLog } from "./observability/access-log.ts";
 import { createLogger, type TLog } from "./observability/log.ts";
 import { createMetrics } from "./observability/metrics.ts";
+import { StatsWindow } from "./observability/stats-window.ts";
+import { createEndpointTracker, startTelemetryReporter, type TTelemetryReporter } from "./observability/telemetry-reporter.ts";
+import { createOtlpExporter, type TOtlpExporter } from "./observability/tracing/otlp-exporter.ts";
+import type { TSpanSink } from "./observability/tracing/request-trace.ts";
 import { RuntimeManager } from "./runtime/apply.ts";
 import { readCachedSnapshot } from "./runtime/cache.ts";
 import { loadConfigFile, watchConfigFile, withLines } from "./standalone/config-file.ts";
@@ -56,13 +60,32 @@ async function run(options: TProxyOptions): Promise<void> {
     statusTimer = null;
     controlPlane?.send({ type: "clusterStatus", clusters: describeClusters(clusters.current()) });
   };
+  // Endpoint membership transitions for the console (versions and discovery both change sets).
+  const trackEndpoints = createEndpointTracker();
+  let reporter: TTelemetryReporter | null = null;
+  const reportEndpoints = () => {
+    if (reporter) reporter.health(trackEndpoints(clusters.current()));
+  };
   const clusterStatusChanged = () => {
     statusTimer ??= setTimeout(sendClusterStatus, CLUSTER_STATUS_MIN_INTERVAL_MS);
+    reportEndpoints();
   };
   // Scraped lazily: the closure reads `clusters` only at scrape time.
   const metrics = createMetrics(() => clusters.current());
   const clusters = new ClusterManager(
-    { log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected, endpointStateChanged: () => clusterStatusChanged() },
+    {
+      log,
+      // Counted, and reported to the console as they happen (telemetry `health` events).
+      healthTransition: (cluster, to, endpoint, detail) => {
+        metrics.healthTransition(cluster, to);
+        reporter?.health([{ cluster, endpoint, healthy: to === "healthy", reason: `health_check: ${detail}`.slice(0, 200), at: Date.now() }]);
+      },
+      outlierEjected: (cluster, endpoint, ejected) => {
+        metrics.outlierEjected(cluster, endpoint, ejected);
+        reporter?.health([{ cluster, endpoint, healthy: !ejected, reason: ejected ? "outlier_ejected" : "outlier_returned", at: Date.now() }]);
+      },
+      endpointStateChanged: () => clusterStatusChanged(),
+    },
     {
       consul: { url: options.discovery.consulUrl, token: options.discovery.consulToken },
       kubernetes: options.discovery.kubernetes,
@@ -73,7 +96,28 @@ async function run(options: TProxyOptions): Promise<void> {
     },
   );
   const rateLimits = new RateLimitManager(options.redisUrl, { log, redisError: metrics.redisError });
-  const deps = { accessLog, metrics, log };
+
+  // Telemetry: the console gets stats windows, health transitions and spans in managed
+  // mode; an OTLP collector gets spans when --otlp-endpoint is set. Spans are recorded
+  // only when someone takes them.
+  const managed = options.mode === "managed";
+  const stats = managed ? new StatsWindow() : null;
+  const otlp: TOtlpExporter | null = options.otlpEndpoint
+    ? createOtlpExporter(
+        options.otlpEndpoint,
+        { serviceName: "switchyard-proxy", serviceInstanceId: managed ? options.nodeId : `standalone-${process.pid}`, serviceVersion: PROXY_VERSION },
+        log,
+      )
+    : null;
+  let otlpDropped = 0;
+  const spans: TSpanSink | null =
+    managed || otlp
+      ? (span) => {
+          reporter?.span(span);
+          otlp?.push(span);
+        }
+      : null;
+  const deps = { accessLog, metrics, log, stats, spans };
   const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => handleRequest(listener, req, res, deps);
   const listeners = new ListenerManager(
     {
@@ -83,7 +127,15 @@ async function run(options: TProxyOptions): Promise<void> {
     },
     log,
   );
-  const runtime = new RuntimeManager({ listeners, clusters, rateLimits, metrics, log, cacheDir: options.cacheDir });
+  const runtime = new RuntimeManager({
+    listeners,
+    clusters,
+    rateLimits,
+    metrics,
+    log,
+    cacheDir: options.cacheDir,
+    onApplied: reportEndpoints,
+  });
 
   const admin = await startAdminServer(options.admin.host, options.admin.port, {
     runtime: () => runtime.current(),
@@ -127,6 +179,30 @@ async function run(options: TProxyOptions): Promise<void> {
       log,
     });
     setInterval(clusterStatusChanged, CLUSTER_STATUS_REFRESH_MS).unref();
+    const cp = controlPlane;
+    reporter = startTelemetryReporter(
+      stats as StatsWindow,
+      {
+        send: (m) => cp.sendTelemetry(m),
+        takeDropped: () => {
+          const d = cp.takeDropped();
+          metrics.telemetryDropped("stats_window", d.stats);
+          metrics.telemetryDropped("span", d.spans);
+          metrics.telemetryDropped("health_event", d.health);
+          return d;
+        },
+      },
+      options.statsIntervalMs,
+    );
+    // Endpoints of a config applied from the cache before the stream was up.
+    reportEndpoints();
+  }
+  if (otlp) {
+    setInterval(() => {
+      const d = otlp.dropped();
+      metrics.telemetryDropped("span", d - otlpDropped);
+      otlpDropped = d;
+    }, 5_000).unref();
   }
 
   let stopping = false;
@@ -135,6 +211,10 @@ async function run(options: TProxyOptions): Promise<void> {
     stopping = true;
     log("shutdown", { signal, graceMs: SHUTDOWN_GRACE_MS });
     stopWatching?.();
+    // Last window and spans go out before the socket closes (queued if it is down).
+    reporter?.flush();
+    reporter?.close();
+    await otlp?.close().catch(() => undefined);
     await controlPlane?.close().catch(() => undefined);
     await listeners.close(SHUTDOWN_GRACE_MS);
     await clusters.close(1_000);

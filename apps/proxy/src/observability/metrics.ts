@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
  * Every Prometheus metric of the proxy, declared in this one file (DESIGN §4 names,
@@ -211,6 +211,13 @@ export function createMetrics(clusters: TClusterStatsSource) {
     labelNames: ["cluster", "discovery", "result"] as const,
     registers: [registry],
   });
+  const telemetryDropped = new Counter({
+    name: "switchyard_telemetry_dropped_total",
+    help: "Telemetry items dropped before reaching the console or the OTLP collector (kind: stats_window | span | health_event)",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  for (const kind of ["stats_window", "span", "health_event"]) telemetryDropped.inc({ kind }, 0);
 
   const bound = new Map<string, TBound>();
   const bind = (listener: string, route: string, cluster: string): TBound => {
@@ -254,7 +261,9 @@ export function createMetrics(clusters: TClusterStatsSource) {
     redisError: (policy: string): void => redisErrors.inc({ policy }),
     mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),
     healthTransition: (cluster: string, to: "healthy" | "unhealthy"): void => healthTransitions.inc({ cluster, to }),
-    outlierEjected: (cluster: string): void => outlierEjections.inc({ cluster }),
+    outlierEjected: (cluster: string, _endpoint: string, ejected: boolean): void => {
+      if (ejected) outlierEjections.inc({ cluster });
+    },
     tcpConnectionOpened(listener: string, cluster: string): void {
       tcpConnections.inc({ listener, cluster });
       tcpActive.inc({ listener, cluster });
@@ -286,5 +295,19 @@ export function createMetrics(clusters: TClusterStatsSource) {
     configRejected(): void {
       configApply.inc({ result: "rejected" });
     },
+    telemetryDropped(kind: "stats_window" | "span" | "health_event", n: number): void {
+      if (n > 0) telemetryDropped.inc({ kind }, n);
+    },
   };
+}
+
+/**
+ * Multi-worker readiness (the `--workers N` mode itself is a later issue): in a
+ * node:cluster WORKER, call this so the primary's `new AggregatorRegistry()` and its
+ * `clusterMetrics()` collect THIS registry from every worker and merge them (counters
+ * and histograms summed, gauges summed per label set). In a single process it does
+ * nothing useful and is not called.
+ */
+export function exposeToClusterPrimary(registry: Registry): void {
+  AggregatorRegistry.setRegistries([registry]);
 }

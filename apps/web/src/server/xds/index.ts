@@ -13,6 +13,8 @@ import {
 import { RolloutGuard } from "../rollout/guard.ts";
 import { onNodeAck, onNodeNack } from "../rollout/service.ts";
 import { XdsHub, type TTelemetryCounts, type TXdsHooks, type TXdsLog } from "./hub.ts";
+import type { TTelemetryIngest } from "../telemetry/ingest.ts";
+import { publishLive } from "../telemetry/bus.ts";
 
 export { XDS_CLOSE, type TTelemetryCounts, type TXdsLog } from "./hub.ts";
 export { bearerToken, bearerTokenMatches } from "./bearer.ts";
@@ -33,6 +35,8 @@ export type TXdsDeps = {
   helloTimeoutMs?: number;
   /** SLO guard tick in ms (default 1 000); 0 = no guard on this replica. */
   guardIntervalMs?: number;
+  /** Stores telemetry frames (stats, health, spans); without it they are only counted. */
+  telemetry?: TTelemetryIngest;
 };
 
 export type TXdsServer = {
@@ -40,7 +44,7 @@ export type TXdsServer = {
   close(): Promise<void>;
   /** Node ids with an open, hello'd connection to this console replica. */
   connectedNodeIds(): string[];
-  /** stats/health/spans frames received (validated, not stored yet). */
+  /** stats/health/spans frames received (validated; stored when `telemetry` is given). */
   telemetryCounts(): TTelemetryCounts;
 };
 
@@ -61,10 +65,13 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
     hooks: nodeHooks(deps),
     heartbeatIntervalMs: deps.heartbeatIntervalMs,
     helloTimeoutMs: deps.helloTimeoutMs,
+    telemetry: deps.telemetry,
   });
 
   // Every replica LISTENs, so a publish on any replica reaches the nodes of all of them.
   const push = () => {
+    // Dashboards draw publish / rollback markers: tell them a version landed.
+    publishLive({ kind: "version", at: Date.now() });
     hub.pushLatest().catch((err: unknown) =>
       deps.log("xds_db_error", { op: "pushLatest", error: err instanceof Error ? err.message : String(err) }),
     );
