@@ -44,6 +44,8 @@ describe("listener form", () => {
         },
       ],
       limits: { maxHeaderBytes: 8192, headersTimeoutMs: 5000, requestTimeoutMs: 0, idleTimeoutMs: 1000, maxConnections: 10 },
+      tracing: { sampleRate: 0.5, forceHeader: "x-trace-me" },
+      accessLog: { format: "%METHOD% %PATH% %STATUS%", sampleRate: 0.25 },
     });
     expect(ZListener.parse(buildListener(listenerFormOf(listener)))).toEqual(listener);
   });
@@ -51,6 +53,10 @@ describe("listener form", () => {
   it("round-trips tcp listeners, with and without TLS", () => {
     const plain = ZListener.parse({ name: "db", port: 5432, protocol: "tcp", tcp: { cluster: "pg", idleTimeoutMs: 60_000 } });
     expect(ZListener.parse(buildListener(listenerFormOf(plain)))).toEqual(plain);
+    // Absent tracing / access log stay absent (the defaults apply; the config hash is unchanged).
+    expect(buildListener(listenerFormOf(plain))).toMatchObject({ tracing: undefined, accessLog: undefined });
+    const jsonLog = ZListener.parse({ name: "j", port: 1, routeConfig: "m", tracing: {}, accessLog: { sampleRate: 0.5 } });
+    expect(ZListener.parse(buildListener(listenerFormOf(jsonLog)))).toEqual(jsonLog);
     const tls = ZListener.parse({ name: "dbs", port: 5433, protocol: "tcp", tcp: { cluster: "pg" }, tls: { certificates: ["site"] } });
     expect(listenerFormOf(tls).tcpTls).toBe(true);
     expect(ZListener.parse(buildListener(listenerFormOf(tls)))).toEqual(tls);
@@ -64,6 +70,8 @@ describe("listener form", () => {
     expect(LISTENER_DEFAULTS.jwt.jwks.remote?.cacheDurationMs).toBe(300_000);
     expect(LISTENER_DEFAULTS.tls.minVersion).toBe("TLSv1.2");
     expect(LISTENER_DEFAULTS.tls.clientValidation?.required).toBe(true);
+    expect(LISTENER_DEFAULTS.tracing).toEqual({ sampleRate: 0.01, forceHeader: "x-switchyard-force-trace" });
+    expect(LISTENER_DEFAULTS.accessLog).toEqual({ sampleRate: 1 });
     // Every limit the schema has gets an input (a limit added later shows up by itself).
     expect([...LIMIT_KEYS].sort()).toEqual(Object.keys(ZListenerLimits.shape).sort());
 
@@ -95,7 +103,19 @@ describe("listener form", () => {
     if (rbac.type !== "rbac") throw new Error("rbac row");
     rbac.rules[0]!.principals = [{ ...principalRow("sourceIp"), value: "" }];
     rbac.rules[0]!.paths = "admin";
-    const form = { ...emptyListenerForm(), name: "bad name!", port: "70000", protocol: "https" as const, routeConfig: "", httpFilters: [jwt, rbac], limits: { ...emptyListenerForm().limits, maxHeaderBytes: "10" } };
+    const form = {
+      ...emptyListenerForm(),
+      name: "bad name!",
+      port: "70000",
+      protocol: "https" as const,
+      routeConfig: "",
+      httpFilters: [jwt, rbac],
+      limits: { ...emptyListenerForm().limits, maxHeaderBytes: "10" },
+      tracingEnabled: true,
+      tracing: { sampleRate: "2", forceHeader: "" },
+      accessLogEnabled: true,
+      accessLog: { format: "%NOPE%", sampleRate: "" },
+    };
     const fields = checkListener(buildListener(form)).map((i) => i.field);
     expect(fields).toEqual(
       expect.arrayContaining([
@@ -107,6 +127,8 @@ describe("listener form", () => {
         "httpFilters[1].rules[0].principals[0].sourceIp",
         "httpFilters[1].rules[0].paths[0]",
         "limits.maxHeaderBytes",
+        "tracing.sampleRate",
+        "accessLog.format",
       ]),
     );
     // Cross-field rule from ZListener's superRefine, only reported once the fields parse.

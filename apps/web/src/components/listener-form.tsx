@@ -68,6 +68,10 @@ export function ListenerForm({ initial, existingName }: { initial: TListenerForm
     filterList: c.at("httpFilters"),
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, c.at(`limits.${k}`)])) as Record<string, string[]>,
     limitsAll: c.at("limits"),
+    traceRate: c.at("tracing.sampleRate"),
+    traceHeader: c.at("tracing.forceHeader", "tracing"),
+    logFormat: c.at("accessLog.format"),
+    logRate: c.at("accessLog.sampleRate", "accessLog"),
   };
   const rest = c.rest();
   const submit = (e: FormEvent) => {
@@ -298,6 +302,35 @@ export function ListenerForm({ initial, existingName }: { initial: TListenerForm
               </Field>
             ))}
           </div>
+        </fieldset>
+        <fieldset>
+          <legend>Tracing and access log</legend>
+          <label className="check">
+            <input type="checkbox" checked={form.tracingEnabled} onChange={(e) => set("tracingEnabled", e.target.checked)} /> Custom tracing <span className="muted small">(default: sample {D.tracing.sampleRate}, force header {D.tracing.forceHeader})</span>
+          </label>
+          {form.tracingEnabled && (
+            <div className="grid-2">
+              <Field label="Trace sample rate" htmlFor="tracing-sampleRate" errors={err.traceRate} hint={defaultHint(D.tracing.sampleRate, "0-1, for requests without an upstream sampling decision")}>
+                <input id="tracing-sampleRate" type="number" min={0} max={1} step="any" value={form.tracing.sampleRate} placeholder={String(D.tracing.sampleRate)} onChange={(e) => set("tracing", { ...form.tracing, sampleRate: e.target.value })} />
+              </Field>
+              <Field label="Force-trace header" htmlFor="tracing-forceHeader" errors={err.traceHeader} hint={defaultHint(D.tracing.forceHeader, "a request carrying it is always traced")}>
+                <input id="tracing-forceHeader" className="mono" value={form.tracing.forceHeader} placeholder={D.tracing.forceHeader} onChange={(e) => set("tracing", { ...form.tracing, forceHeader: e.target.value })} />
+              </Field>
+            </div>
+          )}
+          <label className="check">
+            <input type="checkbox" checked={form.accessLogEnabled} onChange={(e) => set("accessLogEnabled", e.target.checked)} /> Custom access log <span className="muted small">(default: one JSON line per request)</span>
+          </label>
+          {form.accessLogEnabled && (
+            <div className="grid-2">
+              <Field label="Access-log format" htmlFor="accessLog-format" errors={err.logFormat} hint="Empty = JSON lines (default); else %FIELD% placeholders, e.g. %METHOD% %PATH% %STATUS% %DURATION_MS%">
+                <input id="accessLog-format" className="mono" value={form.accessLog.format} onChange={(e) => set("accessLog", { ...form.accessLog, format: e.target.value })} />
+              </Field>
+              <Field label="Access-log sample rate" htmlFor="accessLog-sampleRate" errors={err.logRate} hint={defaultHint(D.accessLog.sampleRate, "fraction of requests logged")}>
+                <input id="accessLog-sampleRate" type="number" min={0} max={1} step="any" value={form.accessLog.sampleRate} placeholder={String(D.accessLog.sampleRate)} onChange={(e) => set("accessLog", { ...form.accessLog, sampleRate: e.target.value })} />
+              </Field>
+            </div>
+          )}
         </fieldset>
         <FormActions save={s} noun="listener" existingName={existingName} />
       </fieldset>

@@ -3,8 +3,10 @@ import {
   ZCorsFilter,
   ZJwtAuthnFilter,
   ZListener,
+  ZListenerAccessLog,
   ZListenerLimits,
   ZListenerTls,
+  ZListenerTracing,
   ZRbacRule,
   type THttpFilter,
   type TListener,
@@ -28,6 +30,8 @@ export const LISTENER_DEFAULTS = {
   cors: ZCorsFilter.parse({ type: "cors", allowOrigins: ["*"] }),
   jwt: ZJwtAuthnFilter.parse({ type: "jwtAuthn", issuer: "x", jwks: { remote: { url: "https://x.test/" } } }),
   rbacRule: ZRbacRule.parse({ allow: true }),
+  tracing: ZListenerTracing.parse({}),
+  accessLog: ZListenerAccessLog.parse({}),
 };
 
 /**
@@ -99,6 +103,12 @@ export type TListenerForm = {
   };
   httpFilters: TFilterRow[];
   limits: Record<string, string>;
+  /** Off = no `tracing` object (the defaults apply and the config's hash is unchanged). */
+  tracingEnabled: boolean;
+  tracing: { sampleRate: string; forceHeader: string };
+  accessLogEnabled: boolean;
+  /** format "" = JSON lines (the default). */
+  accessLog: { format: string; sampleRate: string };
 };
 
 export const principalRow = (kind: TPrincipalRow["kind"] = "sourceIp"): TPrincipalRow => ({ key: key(), kind, value: "", claim: "" });
@@ -137,6 +147,10 @@ export function emptyListenerForm(): TListenerForm {
     tls: { certificates: [], minVersion: d.tls.minVersion, clientValidation: false, caSecret: "", required: d.tls.clientValidation!.required, allowedSans: "" },
     httpFilters: [],
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, ""])),
+    tracingEnabled: false,
+    tracing: { sampleRate: "", forceHeader: "" },
+    accessLogEnabled: false,
+    accessLog: { format: "", sampleRate: "" },
   };
 }
 
@@ -213,6 +227,10 @@ export function listenerFormOf(l: TListener): TListenerForm {
       : empty.tls,
     httpFilters: l.httpFilters.map(filterRowOf),
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, String(l.limits[k])])),
+    tracingEnabled: !!l.tracing,
+    tracing: l.tracing ? { sampleRate: String(l.tracing.sampleRate), forceHeader: l.tracing.forceHeader } : empty.tracing,
+    accessLogEnabled: !!l.accessLog,
+    accessLog: l.accessLog ? { format: l.accessLog.format ?? "", sampleRate: String(l.accessLog.sampleRate) } : empty.accessLog,
   };
 }
 
@@ -288,6 +306,8 @@ export function buildListener(form: TListenerForm): TListenerInput {
       : undefined,
     httpFilters: p === "tcp" ? [] : form.httpFilters.map(filterOf),
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, num(form.limits[k])])),
+    tracing: form.tracingEnabled ? { sampleRate: num(form.tracing.sampleRate), forceHeader: text(form.tracing.forceHeader) } : undefined,
+    accessLog: form.accessLogEnabled ? { format: form.accessLog.format.trim() === "" ? undefined : form.accessLog.format, sampleRate: num(form.accessLog.sampleRate) } : undefined,
   } as TListenerInput;
 }
 
