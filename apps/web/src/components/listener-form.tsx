@@ -38,11 +38,11 @@ type TClaimer = ReturnType<typeof useResourceSave>["claimer"];
  * certificates in order and mTLS, the ordered HTTP filter chain (CORS, JWT, RBAC) and
  * the connection limits. Defaults come from the schema; issues sit next to their field.
  */
-export function ListenerForm({ initial, existingName }: { initial: TListenerForm; existingName?: string }) {
+export function ListenerForm({ initial, existingName, baseRevision }: { initial: TListenerForm; existingName?: string; baseRevision?: number | undefined }) {
   const trpc = useTRPC();
   const [form, setForm] = useState(initial);
   const set = <K extends keyof TListenerForm>(k: K, v: TListenerForm[K]) => setForm((f) => ({ ...f, [k]: v }));
-  const s = useResourceSave({ kind: "listeners", existingName, initial, form, build: buildListener, check: checkListener });
+  const s = useResourceSave({ kind: "listeners", existingName, baseRevision, initial, form, build: buildListener, check: checkListener });
   const routeConfigs = useQuery(trpc.resources.list.queryOptions({ kind: "routeConfigs" }));
   const clusters = useQuery(trpc.clusters.list.queryOptions());
   const secrets = useQuery(trpc.resources.list.queryOptions({ kind: "secrets" }));

@@ -8,10 +8,10 @@ import { FormActions, useResourceSave } from "./resource-tabs.tsx";
 const D = RATE_LIMIT_DEFAULTS;
 
 /** Every field of ZRateLimitPolicy, defaults from the schema, issues next to their field. */
-export function RateLimitForm({ initial, existingName }: { initial: TRateLimitForm; existingName?: string }) {
+export function RateLimitForm({ initial, existingName, baseRevision }: { initial: TRateLimitForm; existingName?: string; baseRevision?: number | undefined }) {
   const [form, setForm] = useState(initial);
   const set = <K extends keyof TRateLimitForm>(k: K, v: TRateLimitForm[K]) => setForm((f) => ({ ...f, [k]: v }));
-  const s = useResourceSave({ kind: "rateLimitPolicies", existingName, initial, form, build: buildRateLimit, check: checkRateLimit });
+  const s = useResourceSave({ kind: "rateLimitPolicies", existingName, baseRevision, initial, form, build: buildRateLimit, check: checkRateLimit });
   const c = s.claimer;
   const err = {
     name: c.at("name"),

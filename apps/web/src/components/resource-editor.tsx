@@ -31,6 +31,8 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
   const existing = useQuery({ ...trpc.resources.get.queryOptions({ kind, name: name ?? "" }), enabled: name !== undefined });
   const [text, setText] = useState<string | null>(name === undefined ? meta.template : null);
   const [initial, setInitial] = useState<string>(name === undefined ? meta.template : "");
+  // The revision the document was loaded at: sent back so a stale edit gets 409 (not an overwrite).
+  const [baseRevision, setBaseRevision] = useState<number | undefined>(undefined);
   const [serverIssues, setServerIssues] = useState<TDocIssue[]>([]);
   const textarea = useRef<HTMLTextAreaElement>(null);
 
@@ -39,6 +41,7 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
       const yaml = stringify(existing.data.resource);
       setText(yaml);
       setInitial(yaml);
+      setBaseRevision(existing.data.revision);
     }
   }, [existing.data, text]);
 
@@ -74,7 +77,7 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
     // The discriminated input type is checked by the same schema on the server.
     const input = { kind, resource: check.value } as never;
     if (name === undefined) create.mutate(input);
-    else update.mutate({ ...(input as object), name } as never);
+    else update.mutate({ ...(input as object), name, baseRevision } as never);
   };
 
   const goToLine = (line: number | undefined) => {

@@ -45,6 +45,8 @@ function useEditorView(): TEditorView {
 export function useResourceSave<TForm, TValue extends { name: string }>(opts: {
   kind: TResourceKind;
   existingName?: string;
+  /** The working-config revision the resource was loaded at (a stale edit gets 409). */
+  baseRevision?: number | undefined;
   initial: TForm;
   form: TForm;
   build: (form: TForm) => TValue;
@@ -70,7 +72,7 @@ export function useResourceSave<TForm, TValue extends { name: string }>(opts: {
   const onError = (e: unknown) => toast.error(issuesOf(e).length ? `The ${noun} was not saved: see the marked fields` : messageOf(e));
   const create = useMutation(trpc.resources.create.mutationOptions({ onSuccess: (row) => done("Created", row.name), onError }));
   const update = useMutation(trpc.resources.update.mutationOptions({ onSuccess: (row) => done("Saved", row.name), onError }));
-  const remove = useMutation(trpc.resources.delete.mutationOptions({ onSuccess: () => done("Deleted", opts.existingName ?? ""), onError }));
+  const remove = useMutation(trpc.resources.delete.mutationOptions({ onSuccess: () => done("Deleted", opts.existingName ?? ""), onError: (e) => toast.error(`Not deleted: ${messageOf(e)}`) }));
   const mutation = opts.existingName !== undefined ? update : create;
 
   const submit = () => {
@@ -84,7 +86,7 @@ export function useResourceSave<TForm, TValue extends { name: string }>(opts: {
     }
     // The resource is checked again by the same schema in the tRPC input (discriminated by kind).
     const input = { kind: opts.kind, resource: value } as never;
-    if (opts.existingName !== undefined) update.mutate({ ...(input as object), name: opts.existingName } as never);
+    if (opts.existingName !== undefined) update.mutate({ ...(input as object), name: opts.existingName, baseRevision: opts.baseRevision } as never);
     else create.mutate(input);
   };
 
@@ -136,7 +138,7 @@ export function FormActions({ save, noun, existingName }: { save: ReturnType<typ
  * A listener / rate-limit page: the heading, "used by", the two views, and the form for
  * the stored resource (`name`) or a new one. The YAML view is the document editor.
  */
-export function ResourceFormPage<T>(props: { kind: TResourceKind; name?: string; form: (resource: T | undefined) => ReactNode }) {
+export function ResourceFormPage<T>(props: { kind: TResourceKind; name?: string; form: (resource: T | undefined, baseRevision?: number) => ReactNode }) {
   const meta = RESOURCE_KINDS[props.kind];
   const view = useEditorView();
   const trpc = useTRPC();
@@ -167,7 +169,7 @@ export function ResourceFormPage<T>(props: { kind: TResourceKind; name?: string;
           {row.error.message}
         </p>
       ) : row.data ? (
-        props.form(row.data.resource as T)
+        props.form(row.data.resource as T, row.data.revision)
       ) : (
         <p className="muted" aria-busy="true">
           Loading…

@@ -9,7 +9,7 @@ export default function Edit({ params }: { params: Promise<{ name: string }> }) 
   const name = decodeURIComponent(use(params).name);
   return (
     <Suspense>
-      <ResourceFormPage<TListener> kind="listeners" name={name} form={(l) => <ListenerForm key={l!.name} initial={listenerFormOf(l!)} existingName={name} />} />
+      <ResourceFormPage<TListener> kind="listeners" name={name} form={(l, rev) => <ListenerForm key={l!.name} initial={listenerFormOf(l!)} existingName={name} baseRevision={rev} />} />
     </Suspense>
   );
 }

@@ -9,7 +9,7 @@ export default function Edit({ params }: { params: Promise<{ name: string }> }) 
   const name = decodeURIComponent(use(params).name);
   return (
     <Suspense>
-      <ResourceFormPage<TRateLimitPolicy> kind="rateLimitPolicies" name={name} form={(p) => <RateLimitForm key={p!.name} initial={rateLimitFormOf(p!)} existingName={name} />} />
+      <ResourceFormPage<TRateLimitPolicy> kind="rateLimitPolicies" name={name} form={(p, rev) => <RateLimitForm key={p!.name} initial={rateLimitFormOf(p!)} existingName={name} baseRevision={rev} />} />
     </Suspense>
   );
 }
