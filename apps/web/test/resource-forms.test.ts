@@ -3,9 +3,11 @@
  * a round trip (stored object -> form -> object), defaults come from the schemas, empty
  * inputs mean "the default", and the browser-side check reports the paths the server would.
  */
-import { ZListener, ZListenerLimits, ZRateLimitPolicy } from "@switchyard/config-model";
+import { REDACTED, ZListener, ZListenerLimits, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
 import { describe, expect, it } from "vitest";
 import { buildListener, checkListener, emptyListenerForm, filterRow, LIMIT_KEYS, LISTENER_DEFAULTS, listenerFormOf, moved, principalRow, type TCorsRow } from "../src/lib/listener-form.ts";
+import { buildRouteConfig, checkRouteConfig, domainKind, emptyRouteConfigForm, emptyVirtualHost, routeConfigFormOf } from "../src/lib/route-config-form.ts";
+import { buildSecret, checkSecret, emptySecretForm, looksLikePrivateKey, secretFormOf } from "../src/lib/secret-form.ts";
 import { buildRateLimit, checkRateLimit, emptyRateLimitForm, RATE_LIMIT_DEFAULTS, rateLimitFormOf } from "../src/lib/rate-limit-form.ts";
 
 describe("listener form", () => {
@@ -163,5 +165,75 @@ describe("rate-limit policy form", () => {
     const issues = checkRateLimit(buildRateLimit({ ...empty, name: "per-ip", requests: "0", keyKind: "header", keyHeader: "bad header" }));
     expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(["requests", "key.header"]));
     expect(issues.find((i) => i.field === "requests")?.message).toBe("must be >= 1");
+  });
+});
+
+describe("route config (virtual host) form", () => {
+  it("round-trips every virtual-host field and keeps the routes as they are, in order", () => {
+    const rc = ZRouteConfig.parse({
+      name: "main",
+      virtualHosts: [
+        {
+          name: "api",
+          domains: ["api.example.com", "*.api.example.com", "api.*"],
+          rateLimit: "per-ip",
+          routes: [
+            { name: "a", match: { prefix: "/a" }, route: { cluster: "x" } },
+            { name: "b", match: { path: "/b" }, directResponse: { status: 204 } },
+          ],
+          requestHeaders: { add: [{ name: "x-a", value: "1", append: true }], remove: ["x-debug"] },
+          responseHeaders: { add: [{ name: "x-b", value: "2" }], remove: ["server", "via"] },
+        },
+        { name: "all", domains: ["*"] },
+      ],
+    });
+    expect(ZRouteConfig.parse(buildRouteConfig(routeConfigFormOf(rc)))).toEqual(rc);
+  });
+
+  it("starts with one catch-all virtual host, adds empty ones, and reports issues by field", () => {
+    const form = emptyRouteConfigForm();
+    expect(form.virtualHosts.map((v) => ({ name: v.name, domains: v.domains.map((d) => d.value) }))).toEqual([{ name: "all", domains: ["*"] }]);
+    form.name = "main";
+    form.virtualHosts.push(emptyVirtualHost());
+    const issues = checkRouteConfig(buildRouteConfig(form));
+    expect(issues.map((i) => i.field)).toEqual(expect.arrayContaining(["virtualHosts[1].name", "virtualHosts[1].domains[0]"]));
+    // No rate limit and no header rows send nothing (the schema's defaults).
+    const built = buildRouteConfig({ ...form, virtualHosts: [form.virtualHosts[0]!] });
+    expect(built.virtualHosts![0]).toEqual({ name: "all", domains: ["*"], rateLimit: undefined, routes: [], requestHeaders: undefined, responseHeaders: undefined });
+  });
+
+  it("explains each domain form", () => {
+    expect(domainKind("api.example.com").kind).toBe("exact");
+    expect(domainKind("*.example.com")).toMatchObject({ kind: "suffix", text: expect.stringContaining('".example.com"') });
+    expect(domainKind("api.*")).toMatchObject({ kind: "prefix", text: expect.stringContaining('"api."') });
+    expect(domainKind("*").kind).toBe("any");
+    expect(domainKind("a.*.b").kind).toBe("invalid");
+    expect(domainKind("").kind).toBe("invalid");
+  });
+});
+
+describe("TLS secret form", () => {
+  const cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+
+  it("never puts the stored key in the form; an empty key field keeps it", () => {
+    const stored = { ...ZTlsCertificateSecret.parse({ name: "site", type: "tlsCertificate", certificate: cert, privateKey: key }), privateKey: REDACTED };
+    const form = secretFormOf(stored);
+    expect(form).toEqual({ name: "site", type: "tlsCertificate", certificate: cert, privateKey: "" });
+    const built = buildSecret(form);
+    expect(built).toEqual({ name: "site", type: "tlsCertificate", certificate: cert, privateKey: "" });
+    expect(checkSecret(built, false)).toEqual([]);
+    expect(buildSecret({ ...form, privateKey: key.trim() })).toMatchObject({ privateKey: key });
+  });
+
+  it("requires a key for a new tlsCertificate secret, not for a CA bundle, and spots a key pasted as the certificate", () => {
+    const form = { ...emptySecretForm(), name: "site", certificate: cert };
+    expect(checkSecret(buildSecret(form), true)).toEqual([expect.objectContaining({ field: "privateKey" })]);
+    const ca = buildSecret({ ...form, type: "caBundle", privateKey: key });
+    expect(ca).toEqual({ name: "site", type: "caBundle", certificate: cert });
+    expect(checkSecret(ca, true)).toEqual([]);
+    expect([...new Set(checkSecret(buildSecret({ ...form, certificate: "" }), false).map((i) => i.field))]).toEqual(["certificate"]);
+    expect(looksLikePrivateKey(key)).toBe(true);
+    expect(looksLikePrivateKey(cert)).toBe(false);
   });
 });

@@ -154,7 +154,8 @@ export function matcherRowsOf(ms: readonly { name: string; exact?: string; prefi
   });
 }
 
-function mutationFormOf(m: TRoute["requestHeaders"]): THeaderMutationForm {
+/** A header mutation -> form rows (routes and virtual hosts). */
+export function mutationFormOf(m: TRoute["requestHeaders"]): THeaderMutationForm {
   return { add: (m?.add ?? []).map((a) => ({ key: key(), name: a.name, value: a.value, append: a.append })), remove: (m?.remove ?? []).join(", ") };
 }
 
@@ -225,7 +226,8 @@ export function matchersOf(rows: TMatcherRow[]) {
   return rows.map((r) => ({ name: r.name.trim(), [r.kind]: r.kind === "present" ? true : r.value, invert: r.invert }));
 }
 
-function mutationOf(m: THeaderMutationForm) {
+/** Form rows -> a header mutation; undefined when empty (routes and virtual hosts). */
+export function mutationOf(m: THeaderMutationForm) {
   if (m.add.length === 0 && list(m.remove).length === 0) return undefined;
   return { add: m.add.map((a) => ({ name: a.name.trim(), value: a.value, append: a.append })), remove: list(m.remove) };
 }
