@@ -123,8 +123,20 @@ describe.sequential("console pages in a browser", () => {
     await nav("Route configs").click();
     await page.getByText("No route configs yet.").waitFor();
     await page.getByRole("link", { name: "New route config" }).click();
-    // The template is a valid "main" route config with a catch-all virtual host.
-    await page.getByText("Valid against config model v1.").waitFor();
+    // The virtual-host editor starts with a catch-all virtual host; the name is required
+    // (the browser's check puts the error next to the field).
+    await page.locator("#vh0-name").waitFor();
+    expect(await page.getByLabel("Virtual host 1 domain 1").inputValue()).toBe("*");
+    await page.getByRole("button", { name: "Create route config" }).click();
+    await page.locator('.field:has(#rc-name) .field-error').waitFor();
+    await page.locator("#rc-name").fill("main");
+    // Add a virtual host: each domain form is explained as it is typed; then remove it again.
+    await page.getByRole("button", { name: "Add virtual host" }).click();
+    await page.locator("#vh1-name").fill("api");
+    await page.getByLabel("Virtual host 2 domain 1").fill("api.*");
+    await page.getByText('prefix: any host starting with "api."').waitFor();
+    await page.getByRole("button", { name: "Remove virtual host 2 (api)" }).click();
+    await page.locator("#vh1-name").waitFor({ state: "detached" });
     await page.getByRole("button", { name: "Create route config" }).click();
     await page.waitForURL(/\/route-configs$/);
     await page.locator('tr[data-name="main"]').waitFor();
