@@ -110,6 +110,8 @@ describe("keyboard only", () => {
       await page.keyboard.press("Control+A");
       await page.keyboard.type("/kb");
       await tabTo(page, "#name", seen, "Shift+Tab");
+      // Tabbing into a text field selects its text: End to append.
+      await page.keyboard.press("End");
       await page.keyboard.type("s");
       expect(await page.locator("#name").inputValue()).toBe("kb-routes");
       // Space toggles a checkbox: the case-sensitive match.
@@ -136,7 +138,7 @@ describe("keyboard only", () => {
       seen.push(await focused(page));
       await page.keyboard.press("Enter");
       await dialog.waitFor();
-      await dialog.getByText("kb-routes").first().waitFor();
+      await dialog.getByRole("list", { name: "Pending changes" }).getByText("main").first().waitFor();
       await tabTo(page, "#dlg-publish-message", seen);
       await page.keyboard.type("keyboard: kb-routes");
       await tabTo(page, 'dialog button[type=submit]', seen);
