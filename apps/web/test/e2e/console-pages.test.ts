@@ -128,7 +128,7 @@ describe.sequential("console pages in a browser", () => {
     await page.locator("#vh0-name").waitFor();
     expect(await page.getByLabel("Virtual host 1 domain 1").inputValue()).toBe("*");
     await page.getByRole("button", { name: "Create route config" }).click();
-    await page.locator('.field:has(#rc-name) .field-error').waitFor();
+    await page.locator('.field:has(#rc-name) .field-error').first().waitFor();
     await page.locator("#rc-name").fill("main");
     // Add a virtual host: each domain form is explained as it is typed; then remove it again.
     await page.getByRole("button", { name: "Add virtual host" }).click();
