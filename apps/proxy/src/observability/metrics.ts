@@ -60,12 +60,16 @@ export function createMetrics(clusters: TClusterStatsSource) {
   const configVersion = new Gauge({
     name: "switchyard_config_version",
     help: "Version of the applied config (-1 before any)",
+    // --workers N: the primary's own value is the version every worker applied; never a sum.
+    aggregator: "max",
     registers: [registry],
   });
   configVersion.set(-1);
   const configApply = new Counter({
     name: "switchyard_config_apply_total",
     help: "Config apply attempts by result (applied | rejected)",
+    // --workers N: the primary counts each version once; workers count their own applies too.
+    aggregator: "max",
     labelNames: ["result"] as const,
     registers: [registry],
   });
@@ -86,6 +90,8 @@ export function createMetrics(clusters: TClusterStatsSource) {
   new Gauge({
     name: "switchyard_cluster_membership_healthy",
     help: "Healthy endpoints per cluster (static endpoints without health checks count as healthy)",
+    // Every worker sees the same endpoint set: merged with max, not summed.
+    aggregator: "max",
     labelNames: ["cluster"] as const,
     registers: [registry],
     collect() {
@@ -96,6 +102,7 @@ export function createMetrics(clusters: TClusterStatsSource) {
   new Gauge({
     name: "switchyard_outlier_ejections_active",
     help: "Endpoints ejected by outlier detection per cluster (not supported by this build yet, so 0)",
+    aggregator: "max",
     labelNames: ["cluster"] as const,
     registers: [registry],
     collect() {
