@@ -62,7 +62,7 @@ describe("deploy/kubernetes manifests", () => {
     for (const d of docs.filter((x) => x.kind === "Deployment") as unknown as TDeployment[]) {
       const podLabels = d.spec.template.metadata.labels;
       for (const [k, v] of Object.entries(d.spec.selector.matchLabels)) expect(podLabels[k], `${d.metadata.name} ${k}`).toBe(v);
-      const svc = docs.find((s) => s.kind === "Service" && Object.entries((s as TDoc & { spec: { selector: Record<string, string> } }).spec.selector).every(([k, v]) => podLabels[k] === v));
+      const svc = docs.find((s) => s.kind === "Service" && Object.entries((s as unknown as TDoc & { spec: { selector: Record<string, string> } }).spec.selector).every(([k, v]) => podLabels[k] === v));
       expect(svc, `Service for ${d.metadata.name}`).toBeDefined();
     }
   });
@@ -93,7 +93,7 @@ describe("deploy/kubernetes manifests", () => {
 
     const sa = proxy.spec.template.spec.serviceAccountName as string;
     expect(find("ServiceAccount", sa)).toBeDefined();
-    const binding = docs.find((d) => d.kind === "ClusterRoleBinding" && (d as TDoc & { subjects: { name: string }[] }).subjects.some((s) => s.name === sa)) as unknown as TDoc & { roleRef: { name: string } };
+    const binding = docs.find((d) => d.kind === "ClusterRoleBinding" && (d as unknown as TDoc & { subjects: { name: string }[] }).subjects.some((s) => s.name === sa)) as unknown as TDoc & { roleRef: { name: string } };
     const role = find("ClusterRole", binding.roleRef.name) as unknown as TDoc & { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
     const slices = role.rules.find((r) => r.apiGroups.includes("discovery.k8s.io") && r.resources.includes("endpointslices"));
     expect(slices?.verbs).toEqual(expect.arrayContaining(["list", "watch"]));
