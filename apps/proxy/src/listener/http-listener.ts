@@ -44,6 +44,8 @@ export class HttpListener {
   readonly server: Server | Http2SecureServer;
   current: TCompiledListener;
   readonly #sessions = new Set<ServerHttp2Session>();
+  /** Accepted cleartext sockets that have not sent their first byte yet (h1 or h2c undecided). */
+  readonly #sniffing = new Set<Socket>();
   #closing: Promise<void> | null = null;
 
   private constructor(compiled: TCompiledListener, handlers: THttpHandlers) {
@@ -107,7 +109,19 @@ export class HttpListener {
     const http1Connection = h1.listeners("connection")[0] as (socket: Socket) => void;
     h1.removeAllListeners("connection");
     h1.on("connection", (socket: Socket) => {
+      // Until its first byte a socket belongs to nobody: node:http neither tracks it (so
+      // closeAllConnections misses it) nor times it out, and with the server's allowHalfOpen
+      // a FIN here would leave it counted forever, so server.close() (drain) never finished.
+      // Such sockets are tracked, timed out like a slow header, and closed by a drain.
+      this.#sniffing.add(socket);
+      const giveUp = () => socket.destroy();
+      socket.once("end", giveUp);
+      socket.setTimeout(this.current.limits.headersTimeoutMs, giveUp);
+      socket.once("close", () => this.#sniffing.delete(socket));
       socket.once("data", (first: Buffer) => {
+        this.#sniffing.delete(socket);
+        socket.off("end", giveUp);
+        socket.setTimeout(0);
         socket.pause();
         socket.unshift(first);
         const n = Math.min(first.length, H2_PREFACE_START.length);
@@ -179,6 +193,8 @@ export class HttpListener {
       const closeIdle = () => (server as Server).closeIdleConnections?.();
       const sweep = setInterval(closeIdle, 100);
       for (const s of this.#sessions) s.close();
+      // No request can be in flight on a socket that has not sent a byte.
+      for (const s of this.#sniffing) s.destroy();
       const hard = setTimeout(() => {
         (server as Server).closeAllConnections?.();
         for (const s of this.#sessions) s.destroy();
