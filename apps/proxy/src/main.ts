@@ -12,6 +12,7 @@ import { RuntimeManager } from "./runtime/apply.ts";
 import { readCachedSnapshot } from "./runtime/cache.ts";
 import { loadConfigFile, watchConfigFile, withLines } from "./standalone/config-file.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
+import { RateLimitManager } from "./filters/rate-limit/manager.ts";
 import { EdsStore } from "./upstream/discovery/eds.ts";
 import { describeClusters } from "./upstream/discovery/status.ts";
 import { PROXY_VERSION } from "./version.ts";
@@ -69,15 +70,18 @@ async function run(options: TProxyOptions): Promise<void> {
   };
   // Scraped lazily: the closure reads `clusters` only at scrape time.
   const metrics = createMetrics(() => clusters.current());
-  const clusters = new ClusterManager({
-    consul: { url: options.discovery.consulUrl, token: options.discovery.consulToken },
-    kubernetes: options.discovery.kubernetes,
-    eds,
-    log: (event, fields) => log(event, fields),
-    counted: (cluster, kind, result) => metrics.discovery(cluster, kind, result),
-    changed: clusterStatusChanged,
-  });
-
+  const clusters = new ClusterManager(
+    { log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected, endpointStateChanged: () => clusterStatusChanged() },
+    {
+      consul: { url: options.discovery.consulUrl, token: options.discovery.consulToken },
+      kubernetes: options.discovery.kubernetes,
+      eds,
+      log: (event, fields) => log(event, fields),
+      counted: (cluster, kind, result) => metrics.discovery(cluster, kind, result),
+      changed: clusterStatusChanged,
+    },
+  );
+  const rateLimits = new RateLimitManager(options.redisUrl, { log, redisError: metrics.redisError });
   const deps = { accessLog, metrics, log };
   const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => handleRequest(listener, req, res, deps);
   const listeners = new ListenerManager(
@@ -89,7 +93,7 @@ async function run(options: TProxyOptions): Promise<void> {
     log,
   );
   // A worker's primary writes the cache (once, not N times).
-  const runtime = new RuntimeManager({ listeners, clusters, metrics, log, cacheDir: cluster.isWorker ? null : options.cacheDir });
+  const runtime = new RuntimeManager({ listeners, clusters, rateLimits, metrics, log, cacheDir: cluster.isWorker ? null : options.cacheDir });
 
   let stopping = false;
   let admin: TAdminServer | null = null;
@@ -103,6 +107,7 @@ async function run(options: TProxyOptions): Promise<void> {
     await controlPlane?.close().catch(() => undefined);
     await listeners.close(graceMs);
     await clusters.close(1_000);
+    rateLimits.close();
     await admin?.close();
     await accessLog.close();
     log("stopped", {});

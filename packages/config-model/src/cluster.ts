@@ -110,6 +110,14 @@ export const ZCluster = z
     healthCheck: ZHealthCheck.optional(),
     outlierDetection: ZOutlierDetection.optional(),
     circuitBreakers: ZCircuitBreakers.optional(),
+    /**
+     * When fewer than this percent of the endpoints are available (healthy and not
+     * ejected), balance over all of them ("panic"), as Envoy's healthy_panic_threshold;
+     * default 50; 0 = never panic.
+     */
+    panicThresholdPercent: z.number().int().min(0).max(100).default(50),
+    /** ringHash: entries on the ring (spread over endpoints by weight); default 1024, Envoy's minimum_ring_size. */
+    ringHashMinimumRingSize: z.number().int().min(1).max(8_388_608).default(1024),
   })
   .superRefine((c, ctx) => {
     const needsEndpoints = c.discovery === "static" || c.discovery === "strictDns" || c.discovery === "logicalDns";

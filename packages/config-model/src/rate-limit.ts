@@ -17,6 +17,8 @@ export const ZRateLimitPolicy = z.strictObject({
   /** Bucket size; defaults to `requests`. */
   burst: z.number().int().min(1, "must be >= 1").optional(),
   key: ZRateLimitKey.default("remoteAddress"),
+  /** global: when Redis cannot answer (error or 100 ms timeout), allow the request (true, default) or refuse it with 429 RL (false). */
+  failOpen: z.boolean().default(true),
 });
 
 export type TRateLimitPolicy = z.infer<typeof ZRateLimitPolicy>;

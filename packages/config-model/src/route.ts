@@ -72,6 +72,11 @@ export const ZRetryPolicy = z.strictObject({
     .strictObject({ baseMs: z.number().int().min(1).default(25), maxMs: z.number().int().min(1).default(250) })
     .default({ baseMs: 25, maxMs: 250 }),
   retriableStatusCodes: z.array(z.number().int().min(100).max(599)).default([]),
+  /**
+   * Request bodies up to this size are buffered so a retry can replay them; a bigger body
+   * is streamed and its request is not retried. Default 1048576 (1 MiB).
+   */
+  maxBufferBytes: z.number().int().min(0).max(67_108_864).default(1_048_576),
 });
 
 export const ZHashPolicy = z.union([

@@ -210,6 +210,8 @@ export async function readWorkingConfig(
         protocol: c.protocol,
         connectTimeoutMs: c.connectTimeoutMs,
         idleTimeoutMs: c.idleTimeoutMs,
+        panicThresholdPercent: c.panicThresholdPercent,
+        ringHashMinimumRingSize: c.ringHashMinimumRingSize,
         tls: c.tls,
         healthCheck: c.healthCheck,
         outlierDetection: c.outlierDetection,
@@ -218,7 +220,7 @@ export async function readWorkingConfig(
     ),
     secrets: secrets.map((s) => compact({ name: s.name, type: s.type, certificate: s.certificate, privateKey: s.privateKey === null ? null : openPrivateKey(opts.box, s.privateKey) })),
     rateLimitPolicies: policies.map((p) =>
-      compact({ name: p.name, scope: p.scope, requests: p.requests, per: p.per, burst: p.burst, key: p.key }),
+      compact({ name: p.name, scope: p.scope, requests: p.requests, per: p.per, burst: p.burst, key: p.key, failOpen: p.failOpen }),
     ),
   };
 
@@ -297,6 +299,8 @@ function clusterRow(c: TCluster, position: number) {
     protocol: c.protocol,
     connectTimeoutMs: c.connectTimeoutMs,
     idleTimeoutMs: c.idleTimeoutMs,
+    panicThresholdPercent: c.panicThresholdPercent,
+    ringHashMinimumRingSize: c.ringHashMinimumRingSize,
     endpoints: { create: c.endpoints.map((e, i) => ({ position: i, address: e.address, port: e.port, weight: e.weight })) },
   };
 }
@@ -321,6 +325,7 @@ function policyRow(p: TRateLimitPolicy, position: number) {
     per: p.per,
     burst: p.burst ?? null,
     key: toJson(p.key),
+    failOpen: p.failOpen,
   };
 }
 

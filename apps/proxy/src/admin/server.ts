@@ -141,10 +141,18 @@ export type TAdminClusterView = ReturnType<typeof describeClustersForAdmin>[numb
 
 /** The body of GET /clusters for one process's clusters; plain data, so workers can send it to the primary. */
 export function describeClustersForAdmin(clusters: Iterable<ClusterRuntime>) {
+  const now = performance.now();
   return [...clusters].map((c) => ({
     name: c.name,
+    runtimeId: c.runtimeId,
     lbPolicy: c.lbPolicy,
     activeConnections: c.connections(),
+    activeRequests: c.activeRequests,
+    pendingRequests: c.pendingRequests,
+    activeRetries: c.activeRetries,
+    circuitBreakers: c.breakers,
+    availableEndpoints: c.availableCount(),
+    panic: c.panicking(),
     // Where the endpoints come from and how discovery is doing (static: source "static").
     discovery: c.discovery,
     source: c.status.source,
@@ -157,9 +165,12 @@ export function describeClustersForAdmin(clusters: Iterable<ClusterRuntime>) {
       address: e.address,
       port: e.port,
       weight: e.weight,
-      // No health checking or outlier detection in this build: static endpoints are healthy.
-      health: "healthy",
-      ejected: false,
+      // "pending": health checks configured, no answer yet (kept out of the balancer).
+      health: e.hcPending ? "pending" : e.healthy ? "healthy" : "unhealthy",
+      lastHealthCheck: e.lastCheck,
+      ejected: e.outlier.ejectedUntil !== 0,
+      ejectionRemainingMs: e.outlier.ejectedUntil !== 0 ? Math.max(0, Math.round(e.outlier.ejectedUntil - now)) : 0,
+      ejections: e.outlier.ejections,
       activeRequests: e.activeRequests,
       successes: e.successes,
       errors: e.errors,

@@ -32,6 +32,7 @@ Options:
   --workers N              worker processes sharing the listeners (node:cluster), default: every core;
                            1 = one process, no primary
   --access-log FILE        JSON access log file, default stdout
+  --redis URL              Redis for global rate limits, e.g. redis://127.0.0.1:6379  [env SWITCHYARD_REDIS_URL]
   --consul URL             Consul HTTP API for discovery: consul clusters, default http://127.0.0.1:8500
                                                                                   [env SWITCHYARD_CONSUL_URL]
   --consul-token T         Consul ACL token (X-Consul-Token)                      [env SWITCHYARD_CONSUL_TOKEN]
@@ -80,6 +81,10 @@ const ZRawOptions = z.object({
     .refine((n) => n >= 1 && n <= 256, "must be between 1 and 256")
     .optional(),
   "access-log": z.string().min(1, "must name a file").optional(),
+  redis: z
+    .string()
+    .refine((s) => /^rediss?:\/\/[^\s]+$/.test(s), "must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379")
+    .optional(),
   consul: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, e.g. http://127.0.0.1:8500" }).default("http://127.0.0.1:8500"),
   "consul-token": z.string().min(1, "must not be empty").optional(),
   kubeconfig: z.string().min(1, "must name a file").optional(),
@@ -90,6 +95,8 @@ export type TProxyOptions = {
   workers: number;
   /** null = stdout. */
   accessLog: string | null;
+  /** Redis for global rate limits; null = none (global policies are refused). */
+  redisUrl: string | null;
   cacheDir: string | null;
   /** Service discovery: the Consul agent and the Kubernetes API server (null: none configured). */
   discovery: { consulUrl: string; consulToken: string | null; kubernetes: TKubeAccessSpec | null };
@@ -119,6 +126,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         admin: { type: "string" },
         workers: { type: "string" },
         "access-log": { type: "string" },
+        redis: { type: "string" },
         consul: { type: "string" },
         "consul-token": { type: "string" },
         kubeconfig: { type: "string" },
@@ -138,6 +146,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     "node-id": env.SWITCHYARD_NODE_ID || undefined,
     group: env.SWITCHYARD_NODE_GROUP || undefined,
     token: env.SWITCHYARD_NODE_TOKEN || undefined,
+    redis: env.SWITCHYARD_REDIS_URL || undefined,
     consul: env.SWITCHYARD_CONSUL_URL || undefined,
     "consul-token": env.SWITCHYARD_CONSUL_TOKEN || undefined,
     // kubectl's convention; a list (a:b) means the first file here.
@@ -176,6 +185,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     // DESIGN §4: every core by default. 1 = a single process (no primary/worker split).
     workers: o.workers ?? cores,
     accessLog: o["access-log"] ?? null,
+    redisUrl: o.redis ?? null,
     discovery: { consulUrl: o.consul, consulToken: o["consul-token"] ?? null, kubernetes },
   };
 
@@ -210,6 +220,7 @@ const ENV_OF: Record<string, string> = {
   "node-id": "SWITCHYARD_NODE_ID",
   group: "SWITCHYARD_NODE_GROUP",
   token: "SWITCHYARD_NODE_TOKEN",
+  redis: "SWITCHYARD_REDIS_URL",
   consul: "SWITCHYARD_CONSUL_URL",
   "consul-token": "SWITCHYARD_CONSUL_TOKEN",
   kubeconfig: "KUBECONFIG",

@@ -79,7 +79,7 @@ export class TcpListener {
     const tcp = l.tcp;
     if (!tcp) return void down.destroy();
     const clusterName = tcp.cluster.name;
-    const endpoint = tcp.cluster.pick();
+    const endpoint = tcp.cluster.pick(undefined, null);
     stats.tcpConnectionOpened(l.name, clusterName);
     if (!endpoint) {
       down.destroy();

@@ -17,6 +17,8 @@ export type TAccessLogEntry = {
   listener: string;
   route: string | null;
   cluster: string | null;
+  /** Upstream tries made (0: answered locally before any; > 1: retried). */
+  attempts: number;
 };
 
 /** Flush when this much is buffered, or at the latest on the next turn of the event loop. */

@@ -11,7 +11,12 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 export type TClusterStatsSource = () => Iterable<{
   readonly name: string;
   readonly endpoints: readonly unknown[];
+  readonly activeRequests: number;
+  readonly pendingRequests: number;
   connections(): number;
+  /** Endpoints in the balancer: healthy and not ejected. */
+  availableCount(): number;
+  ejectedCount(): number;
 }>;
 
 const CODE_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
@@ -41,22 +46,74 @@ export function createMetrics(clusters: TClusterStatsSource) {
   });
   const upstreamRetries = new Counter({
     name: "switchyard_upstream_rq_retry_total",
-    help: "Upstream request retries (no retry policy is supported by this build yet, so 0)",
+    help: "Upstream request retries (tries after the first)",
     labelNames: ["cluster"] as const,
     registers: [registry],
   });
   const pendingOverflow = new Counter({
     name: "switchyard_upstream_rq_pending_overflow_total",
-    help: "Requests refused by a circuit breaker (UO); circuit breakers are not supported by this build yet",
+    help: "Requests refused by a circuit breaker (maxRequests / maxPendingRequests) with 503 UO",
     labelNames: ["cluster"] as const,
     registers: [registry],
   });
   const rateLimited = new Counter({
     name: "switchyard_ratelimit_limited_total",
-    help: "Requests refused by a rate-limit policy (RL); rate limits are not supported by this build yet",
+    help: "Requests refused by a rate-limit policy with 429 RL",
     labelNames: ["policy"] as const,
     registers: [registry],
   });
+  // ---- traffic management (issue #3): retries, breakers, health, outlier, mirrors, Redis
+  const retryOverflow = new Counter({
+    name: "switchyard_upstream_rq_retry_overflow_total",
+    help: "Retries not attempted because the cluster's maxRetries breaker was full",
+    labelNames: ["cluster"] as const,
+    registers: [registry],
+  });
+  const healthTransitions = new Counter({
+    name: "switchyard_health_check_transitions_total",
+    help: "Endpoint health state changes from active health checks, by new state",
+    labelNames: ["cluster", "to"] as const,
+    registers: [registry],
+  });
+  const outlierEjections = new Counter({
+    name: "switchyard_outlier_ejections_total",
+    help: "Endpoints ejected by outlier detection",
+    labelNames: ["cluster"] as const,
+    registers: [registry],
+  });
+  const mirrors = new Counter({
+    name: "switchyard_upstream_rq_mirror_total",
+    help: "Mirrored (shadow) requests by result: sent (answered < 500), failed, skipped (breaker, no endpoint, body too big)",
+    labelNames: ["cluster", "result"] as const,
+    registers: [registry],
+  });
+  const redisErrors = new Counter({
+    name: "switchyard_ratelimit_redis_errors_total",
+    help: "Global rate-limit checks Redis could not answer (the request was allowed when the policy fails open)",
+    labelNames: ["policy"] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: "switchyard_upstream_rq_active",
+    help: "Upstream requests in flight per cluster (circuit breaker maxRequests counts these)",
+    labelNames: ["cluster"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of clusters()) this.set({ cluster: c.name }, c.activeRequests);
+    },
+  });
+  new Gauge({
+    name: "switchyard_upstream_rq_pending_active",
+    help: "Upstream requests waiting for a connection per cluster (maxPendingRequests counts these)",
+    labelNames: ["cluster"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of clusters()) this.set({ cluster: c.name }, c.pendingRequests);
+    },
+  });
+
   const configVersion = new Gauge({
     name: "switchyard_config_version",
     help: "Version of the applied config (-1 before any)",
@@ -89,25 +146,27 @@ export function createMetrics(clusters: TClusterStatsSource) {
   });
   new Gauge({
     name: "switchyard_cluster_membership_healthy",
-    help: "Healthy endpoints per cluster (static endpoints without health checks count as healthy)",
-    // Every worker sees the same endpoint set: merged with max, not summed.
-    aggregator: "max",
+    help: "Endpoints in the balancer per cluster: passing health checks (all, without checks) and not ejected",
+    // --workers N: each worker checks and ejects on its own; the merged value is the
+    // worst worker's view (min), never a sum over copies of the same endpoints.
+    aggregator: "min",
     labelNames: ["cluster"] as const,
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of clusters()) this.set({ cluster: c.name }, c.endpoints.length);
+      for (const c of clusters()) this.set({ cluster: c.name }, c.availableCount());
     },
   });
   new Gauge({
     name: "switchyard_outlier_ejections_active",
-    help: "Endpoints ejected by outlier detection per cluster (not supported by this build yet, so 0)",
+    help: "Endpoints ejected by outlier detection per cluster",
+    // --workers N: outlier detection runs per worker; merged as the most ejecting worker (max).
     aggregator: "max",
     labelNames: ["cluster"] as const,
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of clusters()) this.set({ cluster: c.name }, 0);
+      for (const c of clusters()) this.set({ cluster: c.name }, c.ejectedCount());
     },
   });
 
@@ -189,11 +248,22 @@ export function createMetrics(clusters: TClusterStatsSource) {
     touchCluster(cluster: string): void {
       upstreamRetries.inc({ cluster }, 0);
       pendingOverflow.inc({ cluster }, 0);
+      retryOverflow.inc({ cluster }, 0);
+      outlierEjections.inc({ cluster }, 0);
     },
-    /** Ensures a policy's series exists (none are enforced yet). */
+    /** Ensures a policy's series exist once it is configured. */
     touchPolicy(policy: string): void {
       rateLimited.inc({ policy }, 0);
+      redisErrors.inc({ policy }, 0);
     },
+    retry: (cluster: string): void => upstreamRetries.inc({ cluster }),
+    retryOverflow: (cluster: string): void => retryOverflow.inc({ cluster }),
+    overflow: (cluster: string): void => pendingOverflow.inc({ cluster }),
+    rateLimited: (policy: string): void => rateLimited.inc({ policy }),
+    redisError: (policy: string): void => redisErrors.inc({ policy }),
+    mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),
+    healthTransition: (cluster: string, to: "healthy" | "unhealthy"): void => healthTransitions.inc({ cluster, to }),
+    outlierEjected: (cluster: string): void => outlierEjections.inc({ cluster }),
     tcpConnectionOpened(listener: string, cluster: string): void {
       tcpConnections.inc({ listener, cluster });
       tcpActive.inc({ listener, cluster });

@@ -4,6 +4,7 @@ import { ListenerBindError } from "../listener/listener-manager.ts";
 import type { TLog } from "../observability/log.ts";
 import type { TMetrics } from "../observability/metrics.ts";
 import type { ClusterManager, TClusterPlan } from "../upstream/cluster-manager.ts";
+import type { RateLimitManager } from "../filters/rate-limit/manager.ts";
 import { writeCachedSnapshot } from "./cache.ts";
 import { compileListeners, secretMap } from "./compile.ts";
 import { ConfigCompileError } from "./compile-error.ts";
@@ -27,6 +28,7 @@ export type TApplyResult =
 export type TRuntimeDeps = {
   listeners: ListenerManager;
   clusters: ClusterManager;
+  rateLimits: RateLimitManager;
   metrics: TMetrics;
   log: TLog;
   /** When set, every applied snapshot is written there (last-known-good cache). */
@@ -64,7 +66,7 @@ export class RuntimeManager {
   }
 
   async #apply(input: unknown, meta: TApplyMeta): Promise<TApplyResult> {
-    const { listeners, clusters, metrics, log } = this.#deps;
+    const { listeners, clusters, rateLimits, metrics, log } = this.#deps;
     const refuse = (error: string, issues: TConfigIssue[]): TApplyResult => {
       metrics.configRejected();
       log("config_rejected", { version: meta.version, source: meta.source, error, issues });
@@ -80,6 +82,8 @@ export class RuntimeManager {
     if (badValues.length) return refuse("invalid config", badValues);
     const unsupported = findUnsupported(config);
     if (unsupported.length) return refuse("config uses features not supported yet by this proxy build", unsupported);
+    const rateLimitIssues = rateLimits.findIssues(config);
+    if (rateLimitIssues.length) return refuse("config cannot be enforced by this proxy process", rateLimitIssues);
 
     let clusterPlan: TClusterPlan | null = null;
     let listenerPlan: TListenerPlan | null = null;
@@ -88,7 +92,8 @@ export class RuntimeManager {
       clusterPlan = clusters.prepare(config.clusters, secretMap(config));
       await clusters.warm(clusterPlan);
       const t2 = performance.now();
-      const compiled = compileListeners(config, clusterPlan.clusters);
+      const limiters = rateLimits.prepare(config.rateLimitPolicies);
+      const compiled = compileListeners(config, clusterPlan.clusters, limiters);
       const t3 = performance.now();
       listenerPlan = await listeners.prepare(compiled);
       const t4 = performance.now();
@@ -105,9 +110,11 @@ export class RuntimeManager {
       this.#current = runtime;
       listeners.commit(listenerPlan);
       clusters.commit(clusterPlan);
+      rateLimits.commit(limiters);
       const t5 = performance.now();
 
       for (const c of config.clusters) metrics.touchCluster(c.name);
+      for (const p of config.rateLimitPolicies) metrics.touchPolicy(p.name);
       metrics.configApplied(meta.version);
       log("config_applied", {
         version: runtime.version,

@@ -5,6 +5,7 @@ import { compileRouteTable } from "../router/compile.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { TCompiledListener } from "./types.ts";
+import type { TRateLimiter } from "../filters/rate-limit/decision.ts";
 
 /**
  * Compiles a validated, supported config into the listeners the request path uses.
@@ -12,7 +13,11 @@ import type { TCompiledListener } from "./types.ts";
  * and filters are built here, once per version. Throws ConfigCompileError (with the
  * field's path) for what validation cannot see, e.g. a PEM that does not parse.
  */
-export function compileListeners(config: TConfig, clusters: ReadonlyMap<string, ClusterRuntime>): TCompiledListener[] {
+export function compileListeners(
+  config: TConfig,
+  clusters: ReadonlyMap<string, ClusterRuntime>,
+  rateLimiters: ReadonlyMap<string, TRateLimiter> = new Map(),
+): TCompiledListener[] {
   const bind = (name: string): ClusterRuntime => {
     const c = clusters.get(name);
     if (!c) throw new Error(`unknown cluster "${name}" after validation`);
@@ -33,6 +38,7 @@ export function compileListeners(config: TConfig, clusters: ReadonlyMap<string, 
       protocol: l.protocol,
       limits: l.limits,
       routeTable,
+      rateLimiters,
       tls: compileListenerTls(l, i, secrets),
       filters: Object.freeze(buildHttpFilters(l.httpFilters)),
       tcp: l.tcp ? Object.freeze({ cluster: bind(l.tcp.cluster), idleTimeoutMs: l.tcp.idleTimeoutMs }) : null,

@@ -3,6 +3,7 @@ import type { THttpFilterInstance } from "../filters/chain.ts";
 import type { TCompiledTls } from "../listener/tls-context.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
+import type { TRateLimiter } from "../filters/rate-limit/decision.ts";
 
 /** A listener compiled for one config version. Its socket may outlive it (see listener/). */
 export type TCompiledListener = {
@@ -13,6 +14,8 @@ export type TCompiledListener = {
   readonly limits: TListenerLimits;
   /** Empty for tcp listeners. */
   readonly routeTable: TCompiledRouteTable<ClusterRuntime>;
+  /** Rate limiters of this version by policy name (shared by every listener). */
+  readonly rateLimiters: ReadonlyMap<string, TRateLimiter>;
   /** https listeners, and tcp listeners with tls (TLS termination); else null. */
   readonly tls: TCompiledTls | null;
   /** httpFilters in config order; the router runs after them. */

@@ -14,56 +14,10 @@ type TRule = { readonly what: string; readonly find: (config: TConfig) => TPath[
 
 export const UNSUPPORTED_RULES: readonly TRule[] = [
   {
-    what: "virtual host rateLimit",
-    find: (c) =>
-      c.routeConfigs.flatMap((rc, i) =>
-        rc.virtualHosts.flatMap((vh, j): TPath[] => (vh.rateLimit !== undefined ? [["routeConfigs", i, "virtualHosts", j, "rateLimit"]] : [])),
-      ),
-  },
-  {
-    what: "route rateLimit, retryPolicy, mirror, hashPolicy, idleTimeoutMs",
-    find: (c) => {
-      const out: TPath[] = [];
-      c.routeConfigs.forEach((rc, i) =>
-        rc.virtualHosts.forEach((vh, j) =>
-          vh.routes.forEach((r, k) => {
-            const a = r.route;
-            if (!a) return;
-            const base: TPath = ["routeConfigs", i, "virtualHosts", j, "routes", k, "route"];
-            if (a.rateLimit !== undefined) out.push([...base, "rateLimit"]);
-            if (a.retryPolicy) out.push([...base, "retryPolicy"]);
-            if (a.mirror.length) out.push([...base, "mirror"]);
-            if (a.hashPolicy.length) out.push([...base, "hashPolicy"]);
-            if (a.idleTimeoutMs !== 0) out.push([...base, "idleTimeoutMs"]);
-          }),
-        ),
-      );
-      return out;
-    },
-  },
-  {
     // The h2 pool dials the host name itself; logicalDns needs our per-connection resolver.
     what: "cluster protocol http2 with discovery logicalDns",
     find: (c) =>
       c.clusters.flatMap((cl, i): TPath[] => (cl.discovery === "logicalDns" && cl.protocol === "http2" ? [["clusters", i, "protocol"]] : [])),
-  },
-  {
-    what: "cluster lbPolicy ringHash / maglev",
-    find: (c) =>
-      c.clusters.flatMap((cl, i): TPath[] => (cl.lbPolicy === "ringHash" || cl.lbPolicy === "maglev" ? [["clusters", i, "lbPolicy"]] : [])),
-  },
-  {
-    what: "cluster healthCheck, outlierDetection, circuitBreakers",
-    find: (c) =>
-      c.clusters.flatMap((cl, i) =>
-        (["healthCheck", "outlierDetection", "circuitBreakers"] as const)
-          .filter((k) => cl[k] !== undefined)
-          .map((k): TPath => ["clusters", i, k]),
-      ),
-  },
-  {
-    what: "rateLimitPolicies (none is enforced yet)",
-    find: (c) => c.rateLimitPolicies.map((_, i): TPath => ["rateLimitPolicies", i]),
   },
 ];
 

@@ -1,6 +1,7 @@
 import type { TCluster, TSecret } from "@switchyard/config-model";
 import { ClusterRuntime, clusterKey, discoveryKey } from "./cluster.ts";
 import { attachDiscovery, type TDiscoveryDeps } from "./discovery/index.ts";
+import type { TUpstreamEvents } from "./events.ts";
 
 /**
  * How long an apply waits for the first answer of a new cluster's discovery source
@@ -26,10 +27,12 @@ export class ClusterManager {
   #current = new Map<string, ClusterRuntime>();
   /** Replaced clusters still finishing in-flight requests. */
   readonly #draining = new Set<ClusterRuntime>();
+  readonly #events: TUpstreamEvents;
   readonly #discovery: TDiscoveryDeps | null;
 
   /** `discovery` null: only static clusters can be served (unit tests). */
-  constructor(discovery: TDiscoveryDeps | null = null) {
+  constructor(events: TUpstreamEvents, discovery: TDiscoveryDeps | null = null) {
+    this.#events = events;
     this.#discovery = discovery;
   }
 
@@ -41,10 +44,11 @@ export class ClusterManager {
       const reuse = existing && existing.key === clusterKey(c, secrets) ? existing : null;
       if (reuse) next.set(c.name, reuse);
       else {
-        // Same discovery source as the runtime it replaces: start from what that one found
-        // (logicalDns excepted: its endpoint needs the new source's connector).
+        // A changed cluster inherits the health/outlier state of the endpoints it keeps and,
+        // with the same discovery source, starts from what that one found (logicalDns
+        // excepted: its endpoint needs the new source's connector).
         const inherit = existing && c.discovery !== "logicalDns" && discoveryKey(c) !== null && discoveryKey(c) === discoveryKey(existing.config);
-        const fresh = new ClusterRuntime(c, secrets, inherit ? existing.endpoints : undefined);
+        const fresh = new ClusterRuntime(c, this.#events, existing, secrets, inherit ? existing.endpoints : undefined);
         if (this.#discovery) attachDiscovery(fresh, this.#discovery);
         created.push(fresh);
         next.set(c.name, fresh);
@@ -60,7 +64,7 @@ export class ClusterManager {
   async warm(plan: TClusterPlan, timeoutMs = DISCOVERY_WARM_TIMEOUT_MS): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.all(plan.created.map((c) => c.start())), timeout]);
+    await Promise.race([Promise.all(plan.created.map((c) => c.startDiscovery())), timeout]);
     clearTimeout(timer);
   }
 
@@ -73,6 +77,8 @@ export class ClusterManager {
     const old = this.#current;
     this.#current = new Map(plan.clusters);
     const kept = new Set(plan.clusters.values());
+    // Health checks and outlier sweeps run only for committed clusters.
+    for (const c of plan.created) c.start();
     for (const c of old.values()) {
       if (kept.has(c)) continue;
       this.#draining.add(c);

@@ -1,11 +1,14 @@
-import type { TCluster, TEndpoint, TSecret } from "@switchyard/config-model";
-import { hashConfig } from "@switchyard/config-model";
+import type { TCircuitBreakers, TCluster, TEndpoint, TSecret } from "@switchyard/config-model";
+import { ZCircuitBreakers, hashConfig } from "@switchyard/config-model";
 import type { ConnectionOptions } from "node:tls";
 import { Pool } from "undici";
 import type { TDiscoverySource, TDiscoveryStatus } from "./discovery/types.ts";
+import type { TUpstreamEvents } from "./events.ts";
+import { HealthChecker } from "./health-check.ts";
 import { H2Pool } from "./h2-pool.ts";
 import { upstreamTlsOptions } from "./tls-options.ts";
 import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
+import { OutlierDetector, newOutlierState, type TOutlierState, type TTryOutcome } from "./outlier.ts";
 
 /**
  * undici keeps an idle upstream connection this long when the upstream sends no
@@ -15,7 +18,10 @@ import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
  */
 const DEFAULT_KEEPALIVE_MS = 4_000;
 
-/** One upstream host:port with its keep-alive pool and the counters /clusters reports. */
+/** Envoy's circuit breaker defaults, applied when a cluster sets none (1024 / 1024 / 1024 / 3). */
+const DEFAULT_BREAKERS: TCircuitBreakers = ZCircuitBreakers.parse({});
+
+/** One upstream host:port with its keep-alive pool, health/outlier state and the counters /clusters reports. */
 export class UpstreamEndpoint {
   readonly address: string;
   readonly port: number;
@@ -30,8 +36,17 @@ export class UpstreamEndpoint {
   activeRequests = 0;
   successes = 0;
   errors = 0;
+  /** Active health check verdict; true when the cluster has no health check. */
+  healthy: boolean;
+  /** No check has answered yet (Envoy: the first success marks healthy at once). */
+  hcPending: boolean;
+  hcSuccesses = 0;
+  hcFailures = 0;
+  lastCheck: string | null = null;
+  outlier: TOutlierState = newOutlierState();
 
   /**
+   * `connections`: this endpoint's share of circuitBreakers.maxConnections (undici pools).
    * `connector`: logicalDns hands a connector factory that dials the latest resolved
    * address (see discovery/dns.ts); it gets this endpoint's TLS options.
    */
@@ -40,6 +55,7 @@ export class UpstreamEndpoint {
     port: number,
     weight: number,
     cluster: TCluster,
+    connections: number,
     secrets: ReadonlyMap<string, TSecret> = new Map(),
     connector?: (tls: ConnectionOptions | null) => Pool.Options["connect"],
   ) {
@@ -47,9 +63,14 @@ export class UpstreamEndpoint {
     this.port = port;
     this.weight = weight;
     this.hostPort = hostPortOf(address, port);
+    // With active health checks an endpoint is unhealthy until its first check passes (Envoy).
+    this.healthy = cluster.healthCheck === undefined;
+    this.hcPending = cluster.healthCheck !== undefined;
     this.tls = cluster.tls ? upstreamTlsOptions(cluster.tls, secrets, address) : null;
     const scheme = this.tls ? "https" : "http";
     if (cluster.protocol === "http2") {
+      // One multiplexed session per endpoint: circuitBreakers.maxConnections does not
+      // apply (Envoy counts h2 streams against maxRequests, which the router enforces).
       this.pool = new H2Pool({
         origin: `${scheme}://${this.hostPort}`,
         connectTimeoutMs: cluster.connectTimeoutMs,
@@ -64,6 +85,8 @@ export class UpstreamEndpoint {
       ...(connector ? { connect: connector(this.tls) } : this.tls ? { connect: this.tls } : {}),
       // Pipelining off: one request per connection at a time, as DESIGN §5 says.
       pipelining: 1,
+      // circuitBreakers.maxConnections, split over the endpoints.
+      connections,
       connectTimeout: cluster.connectTimeoutMs,
       keepAliveTimeout: Math.min(cluster.idleTimeoutMs, DEFAULT_KEEPALIVE_MS),
       keepAliveMaxTimeout: cluster.idleTimeoutMs,
@@ -73,57 +96,102 @@ export class UpstreamEndpoint {
       bodyTimeout: 0,
     });
   }
+
+  /** In the balancer: passed its health checks and not ejected. */
+  get available(): boolean {
+    return this.healthy && this.outlier.ejectedUntil === 0;
+  }
 }
 
+let nextRuntimeId = 1;
+
 /**
- * A cluster compiled for one config version: endpoints, their pools and a load balancer.
- * Reused as-is by later versions while `key` (name + hash of every field that affects
- * endpoints, pools or balancing) is unchanged. Discovery (discovery/) swaps the endpoint
- * set in place through setEndpoints, without a new version.
+ * A cluster compiled for one config version: endpoints, their pools, a load balancer over
+ * the available endpoints, circuit breakers, active health checks and outlier detection.
+ * Reused as-is (pools, health and outlier state included) by later versions while `key`
+ * (name + hash of the whole cluster config) is unchanged. A changed cluster gets a new
+ * runtime that inherits the health and outlier state of endpoints it keeps. Discovery
+ * (discovery/) swaps the endpoint set in place through setEndpoints, without a new
+ * version; health checks and outlier detection follow the set.
  */
 export class ClusterRuntime {
   readonly name: string;
   readonly key: string;
-  readonly lbPolicy: string;
+  /** Distinct per runtime: /clusters shows it so a test (or operator) can see a pool was reused. */
+  readonly runtimeId = nextRuntimeId++;
+  readonly lbPolicy: TCluster["lbPolicy"];
   readonly connectTimeoutMs: number;
   readonly discovery: TCluster["discovery"];
+  readonly breakers: TCircuitBreakers;
+  /** True for ringHash / maglev: only then does the router compute a request hash. */
+  readonly hashing: boolean;
   readonly #config: TCluster;
   readonly #secrets: ReadonlyMap<string, TSecret>;
+  readonly #events: TUpstreamEvents;
   /**
-   * The serving endpoint set: an immutable array swapped as one reference together with
-   * its balancer (setEndpoints), so a request sees either the old set or the new one.
+   * Every endpoint (healthy or not): an immutable array swapped as one reference by
+   * setEndpoints, so a request sees either the old set or the new one.
    */
   #endpoints: readonly UpstreamEndpoint[];
-  #lb: TLoadBalancer<UpstreamEndpoint>;
   /** Pools of endpoints a discovery update removed, closing once their in-flight requests finish. */
   readonly #retiring = new Set<Promise<void>>();
-  #closed: Promise<void> | null = null;
   /** Discovery state for /clusters and the console (static clusters: source "static"). */
   readonly status: TDiscoveryStatus;
   #source: TDiscoverySource | null = null;
+  #lb: TLoadBalancer<UpstreamEndpoint>;
+  #available: readonly UpstreamEndpoint[];
+  #panic = false;
+  readonly #health: HealthChecker<UpstreamEndpoint> | null;
+  readonly #outlier: OutlierDetector<UpstreamEndpoint> | null;
+  #closed: Promise<void> | null = null;
+  #started = false;
+
+  /** Circuit breaker gauges (cluster-wide). */
+  activeRequests = 0;
+  pendingRequests = 0;
+  activeRetries = 0;
 
   /**
-   * `initial` seeds a dynamic cluster with the endpoints a previous runtime of the same
-   * discovery source had found, so a config change (say lbPolicy) does not empty it
-   * until the next resolution.
+   * `previous`: the runtime this one replaces (same name); endpoints it had keep their
+   * health and outlier state. `initial` seeds a dynamic cluster with the endpoints a
+   * previous runtime of the same discovery source had found, so a config change (say
+   * lbPolicy) does not empty it until the next resolution.
    */
-  constructor(cluster: TCluster, secrets: ReadonlyMap<string, TSecret> = new Map(), initial?: readonly TEndpoint[]) {
+  constructor(
+    cluster: TCluster,
+    events: TUpstreamEvents,
+    previous?: ClusterRuntime,
+    secrets: ReadonlyMap<string, TSecret> = new Map(),
+    initial?: readonly TEndpoint[],
+  ) {
     this.name = cluster.name;
     this.key = clusterKey(cluster, secrets);
     this.lbPolicy = cluster.lbPolicy;
     this.connectTimeoutMs = cluster.connectTimeoutMs;
     this.discovery = cluster.discovery;
+    this.hashing = cluster.lbPolicy === "ringHash" || cluster.lbPolicy === "maglev";
     this.#config = cluster;
     this.#secrets = secrets;
+    this.#events = events;
+    this.breakers = cluster.circuitBreakers ?? DEFAULT_BREAKERS;
     this.status = { source: cluster.discovery, endpointsVersion: null, updatedAt: null, lastError: null, failures: 0, updates: 0 };
     // Dynamic kinds start from what discovery finds; static/eds from the config's list
     // (eds: until the control plane pushes a set). DNS kinds list host names, not endpoints.
     const seed = initial ?? (cluster.discovery === "static" || cluster.discovery === "eds" ? cluster.endpoints : []);
-    this.#endpoints = Object.freeze(seed.map((e) => this.#newEndpoint(e)));
-    this.#lb = this.#buildLb(this.#endpoints);
+    this.#endpoints = Object.freeze(seed.map((e) => this.#newEndpoint(e, seed.length)));
+    if (previous) this.#inherit(previous, cluster);
+    this.#health = cluster.healthCheck
+      ? new HealthChecker<UpstreamEndpoint>(cluster.healthCheck, cluster.name, (e, ok, detail) => this.#onHealthCheck(e, ok, detail))
+      : null;
+    this.#outlier = cluster.outlierDetection
+      ? new OutlierDetector(cluster.outlierDetection, () => this.#endpoints, (e, ejected) => this.#onEjection(e, ejected))
+      : null;
+    this.#available = this.endpoints;
+    this.#lb = this.#buildLb(this.endpoints);
+    this.#refresh();
   }
 
-  /** The serving endpoints (an immutable snapshot; a later update swaps in a new array). */
+  /** Every endpoint, available or not (an immutable snapshot; an update swaps in a new array). */
   get endpoints(): readonly UpstreamEndpoint[] {
     return this.#endpoints;
   }
@@ -133,14 +201,17 @@ export class ClusterRuntime {
     return this.#config;
   }
 
-  /** Attaches the discovery source that feeds setEndpoints; started by start(), stopped by drain/destroy. */
+  /** Attaches the discovery source that feeds setEndpoints; started by startDiscovery(), stopped by drain/destroy. */
   attachSource(source: TDiscoverySource): void {
     this.#source = source;
     this.status.source = source.describe();
   }
 
-  /** Starts discovery (if any); resolves once the first answer arrived or failed. */
-  start(): Promise<void> {
+  /**
+   * Starts discovery (if any) while the version warms, before it is committed; resolves
+   * once the first answer arrived or failed.
+   */
+  startDiscovery(): Promise<void> {
     if (!this.#source || this.#closed) return Promise.resolve();
     return this.#source.start();
   }
@@ -148,16 +219,17 @@ export class ClusterRuntime {
   /**
    * Swaps in a new endpoint set (discovery update). Endpoints are keyed by address:port:
    * kept ones keep their object (pool, counters, health/outlier state) and take the new
-   * weight; new ones get a pool; removed ones leave the balancer now and their pools close
-   * once their in-flight requests finish (undici close()), so churn drops nothing.
-   * Returns what changed; an identical set changes nothing (not even the balancer).
+   * weight; new ones get a pool (and, with active health checks, stay out of the balancer
+   * until their first check passes, checked at once); removed ones leave the balancer now,
+   * stop being checked, and their pools close once their in-flight requests finish
+   * (undici close()), so churn drops nothing. An identical set changes nothing.
    */
   setEndpoints(next: readonly TEndpoint[]): { added: number; removed: number; changed: boolean } {
     if (this.#closed) return { added: 0, removed: 0, changed: false };
     const old = new Map(this.#endpoints.map((e) => [e.hostPort, e]));
     const seen = new Set<string>();
     const list: UpstreamEndpoint[] = [];
-    let added = 0;
+    const fresh: UpstreamEndpoint[] = [];
     let reweighted = false;
     for (const e of next) {
       const key = hostPortOf(e.address, e.port);
@@ -169,47 +241,86 @@ export class ClusterRuntime {
         kept.weight = e.weight;
         list.push(kept);
       } else {
-        list.push(this.#newEndpoint(e));
-        added++;
+        const created = this.#newEndpoint(e, next.length);
+        fresh.push(created);
+        list.push(created);
       }
     }
     const removedEndpoints = this.#endpoints.filter((e) => !seen.has(e.hostPort));
     const orderChanged = list.length !== this.#endpoints.length || list.some((e, i) => e !== this.#endpoints[i]);
     if (!orderChanged && !reweighted) return { added: 0, removed: 0, changed: false };
-    const frozen = Object.freeze(list);
-    // The swap: one reference for the set and one for its balancer, no await between.
-    this.#endpoints = frozen;
-    this.#lb = this.#buildLb(frozen);
+    // The swap: one reference for the set; #refresh swaps the balancer, no await between.
+    this.#endpoints = Object.freeze(list);
+    this.#refresh(true);
     for (const e of removedEndpoints) this.#retire(e);
-    return { added, removed: removedEndpoints.length, changed: true };
+    if (this.#started) for (const e of fresh) this.#health?.add(e);
+    return { added: fresh.length, removed: removedEndpoints.length, changed: true };
   }
 
   #retire(e: UpstreamEndpoint): void {
+    this.#health?.remove(e);
     const closing = e.pool.close().catch(() => undefined);
     this.#retiring.add(closing);
     void closing.finally(() => this.#retiring.delete(closing));
   }
 
-  #newEndpoint(e: TEndpoint): UpstreamEndpoint {
+  /**
+   * `setSize`: endpoints in the set being built; circuitBreakers.maxConnections is split
+   * over them (an endpoint keeps its share when later discovery updates resize the set).
+   */
+  #newEndpoint(e: TEndpoint, setSize: number): UpstreamEndpoint {
+    const perEndpoint = Math.max(1, Math.ceil(this.breakers.maxConnections / Math.max(1, setSize)));
     const connector = this.#source?.connector;
-    return new UpstreamEndpoint(e.address, e.port, e.weight, this.#config, this.#secrets, connector ? (tls) => connector(e, tls) : undefined);
+    return new UpstreamEndpoint(e.address, e.port, e.weight, this.#config, perEndpoint, this.#secrets, connector ? (tls) => connector(e, tls) : undefined);
   }
 
-  #buildLb(endpoints: readonly UpstreamEndpoint[]): TLoadBalancer<UpstreamEndpoint> {
-    // ringHash/maglev are refused by runtime/unsupported.ts before we get here.
-    const policy = this.#config.lbPolicy === "random" || this.#config.lbPolicy === "leastRequest" ? this.#config.lbPolicy : "roundRobin";
-    return createLoadBalancer(policy, endpoints);
+  /** Starts health checks and the outlier sweep; called when the version is committed. */
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.#health?.start(this.#endpoints);
+    this.#outlier?.start();
   }
 
-  /** An endpoint for the next request, or null when the cluster has none (-> 503 UH). */
-  pick(): UpstreamEndpoint | null {
-    return this.#lb.pick();
+  /**
+   * An endpoint for the next try, or null when the cluster has none (-> 503 UH). `tried`
+   * holds endpoints earlier tries used: another one is preferred when one exists.
+   */
+  pick(hash: number | undefined, tried: readonly UpstreamEndpoint[] | null): UpstreamEndpoint | null {
+    const e = this.#lb.pick(hash);
+    if (e === null || tried === null || !tried.includes(e)) return e;
+    // Retries go elsewhere when possible: a few more balancer picks (random hash for the
+    // hashing policies), then the first candidate not tried yet.
+    for (let i = 0; i < 3; i++) {
+      const again = this.#lb.pick(this.hashing ? (Math.random() * 0x100000000) >>> 0 : undefined);
+      if (again !== null && !tried.includes(again)) return again;
+    }
+    const pool = this.#panic ? this.endpoints : this.#available;
+    return pool.find((c) => !tried.includes(c)) ?? e;
+  }
+
+  /** Outcome of one finished try, for outlier detection. */
+  recordOutcome(e: UpstreamEndpoint, outcome: TTryOutcome): void {
+    this.#outlier?.record(e, outcome, performance.now());
+  }
+
+  /** Available endpoints (healthy, not ejected); /clusters and cluster_membership_healthy. */
+  availableCount(): number {
+    return this.#available.length;
+  }
+
+  panicking(): boolean {
+    return this.#panic;
+  }
+
+  ejectedCount(): number {
+    return this.#outlier?.ejectedCount() ?? 0;
   }
 
   /** Connected upstream sockets over every endpoint (upstream_cx_active). */
   connections(): number {
     let n = 0;
-    for (const e of this.#endpoints) n += e.pool.stats.connected;
+    for (const e of this.endpoints) n += e.pool.stats.connected;
     return n;
   }
 
@@ -218,30 +329,113 @@ export class ClusterRuntime {
    * semantics), so requests of older config versions complete on this cluster.
    */
   drain(): Promise<void> {
-    this.#source?.stop();
+    this.#stopChecks();
     this.#closed ??= Promise.all([...this.#endpoints.map((e) => e.pool.close().catch(() => undefined)), ...this.#retiring]).then(() => undefined);
     return this.#closed;
   }
 
   /** Hard close for shutdown after the grace period. */
   destroy(): Promise<void> {
-    this.#source?.stop();
+    this.#stopChecks();
     this.#closed ??= Promise.resolve();
-    return Promise.all(this.#endpoints.map((e) => e.pool.destroy().catch(() => undefined))).then(() => undefined);
+    return Promise.all(this.endpoints.map((e) => e.pool.destroy().catch(() => undefined))).then(() => undefined);
+  }
+
+  #stopChecks(): void {
+    this.#source?.stop();
+    this.#health?.stop();
+    this.#outlier?.stop();
+  }
+
+  #inherit(previous: ClusterRuntime, cluster: TCluster): void {
+    const old = new Map(previous.endpoints.map((e) => [e.hostPort, e]));
+    const hadChecks = previous.#config.healthCheck !== undefined;
+    for (const e of this.endpoints) {
+      const o = old.get(e.hostPort);
+      if (!o) continue;
+      if (hadChecks && cluster.healthCheck !== undefined) {
+        e.healthy = o.healthy;
+        e.hcPending = o.hcPending;
+      }
+      if (previous.#config.outlierDetection !== undefined && cluster.outlierDetection !== undefined) e.outlier = { ...o.outlier };
+    }
+  }
+
+  #onHealthCheck(e: UpstreamEndpoint, ok: boolean, detail: string): void {
+    const cfg = this.#config.healthCheck;
+    if (!cfg) return;
+    e.lastCheck = detail;
+    const wasPending = e.hcPending;
+    e.hcPending = false;
+    if (ok) {
+      e.hcFailures = 0;
+      e.hcSuccesses++;
+      if (!e.healthy && (wasPending || e.hcSuccesses >= cfg.healthyThreshold)) this.#setHealth(e, true, detail);
+    } else {
+      e.hcSuccesses = 0;
+      e.hcFailures++;
+      if (e.healthy && e.hcFailures >= cfg.unhealthyThreshold) this.#setHealth(e, false, detail);
+    }
+  }
+
+  #setHealth(e: UpstreamEndpoint, healthy: boolean, detail: string): void {
+    e.healthy = healthy;
+    const to = healthy ? "healthy" : "unhealthy";
+    this.#events.healthTransition(this.name, to);
+    this.#events.log("health_check_transition", { cluster: this.name, endpoint: e.hostPort, to, detail });
+    this.#refresh();
+    this.#events.endpointStateChanged?.(this.name);
+  }
+
+  #onEjection(e: UpstreamEndpoint, ejected: boolean): void {
+    if (ejected) this.#events.outlierEjected(this.name);
+    this.#events.log(ejected ? "outlier_ejected" : "outlier_unejected", {
+      cluster: this.name,
+      endpoint: e.hostPort,
+      ejections: e.outlier.ejections,
+      ...(ejected ? { untilMs: Math.round(e.outlier.ejectedUntil - performance.now()) } : {}),
+    });
+    this.#refresh();
+    this.#events.endpointStateChanged?.(this.name);
+  }
+
+  /**
+   * Rebuilds the balancer over the available endpoints. Panic (Envoy's healthy panic
+   * threshold): when fewer than panicThresholdPercent of the endpoints are available,
+   * balance over all of them, since a few survivors would be overwhelmed anyway.
+   */
+  #refresh(setChanged = false): void {
+    const available = this.endpoints.filter((e) => e.available);
+    const threshold = this.#config.panicThresholdPercent;
+    const panic = this.endpoints.length > 0 && available.length * 100 < threshold * this.endpoints.length;
+    const changed = setChanged || panic !== this.#panic || available.length !== this.#available.length || available.some((e, i) => e !== this.#available[i]);
+    this.#available = available;
+    if (panic !== this.#panic) this.#events.log(panic ? "cluster_panic_start" : "cluster_panic_end", { cluster: this.name, available: available.length, total: this.endpoints.length });
+    this.#panic = panic;
+    if (changed) this.#lb = this.#buildLb(panic ? this.endpoints : available);
+  }
+
+  #buildLb(endpoints: readonly UpstreamEndpoint[]): TLoadBalancer<UpstreamEndpoint> {
+    return createLoadBalancer(this.#config.lbPolicy, endpoints, Math.random, {
+      keyOf: (e) => e.hostPort,
+      minRingSize: this.#config.ringHashMinimumRingSize,
+    });
   }
 }
 
 /**
- * Identity of a cluster's runtime: its name plus the fields that shape pools and balancing.
+ * Identity of a cluster's runtime: its name plus a hash of its whole config (any change,
+ * breakers and health checks included, builds a new runtime that inherits endpoint state)
+ * and of the content of the secrets its `tls` references: a rotated CA or client
+ * certificate must build new pools (new connections), not reuse the old TLS options.
  * Discovered endpoints are not part of it (they change without a config version); the
- * discovery settings are.
+ * discovery settings are, as every field is.
  */
 export function clusterKey(c: TCluster, secrets: ReadonlyMap<string, TSecret> = new Map()): string {
-  const { name, endpoints, lbPolicy, protocol, connectTimeoutMs, idleTimeoutMs, tls, discovery, kubernetes, consul, dnsResolvers, dnsRefreshMs } = c;
-  // The referenced secrets' content is part of the identity: a rotated CA or client
-  // certificate must build new pools (new connections), not reuse the old TLS options.
+  const { name, ...rest } = c;
+  const tls = c.tls;
   const tlsSecrets = tls ? [tls.caSecret, tls.clientCertificate].map((n) => (n === undefined ? null : (secrets.get(n) ?? null))) : null;
-  return `${name}#${hashConfig({ endpoints, lbPolicy, protocol, connectTimeoutMs, idleTimeoutMs, tls, discovery, tlsSecrets, kubernetes, consul, dnsResolvers, dnsRefreshMs })}`;
+  return `${name}#${hashConfig({ ...rest, tlsSecrets })}`;
 }
 
 /** Identity of a cluster's discovery source: a new runtime with the same one inherits the endpoints found so far. */

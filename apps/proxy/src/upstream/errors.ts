@@ -2,7 +2,7 @@
  * Envoy response flags this build can set (DESIGN §4). A local reply carries its flag in
  * `x-switchyard-response-flags` and every access-log line carries it in `responseFlags`.
  */
-export type TResponseFlag = "NR" | "UH" | "UF" | "UC" | "UT" | "DC" | "UO" | "UAEX" | "RBAC";
+export type TResponseFlag = "NR" | "UH" | "UF" | "UC" | "UT" | "DC" | "UO" | "URX" | "RL" | "UAEX" | "RBAC";
 
 export type TLocalReplyCause = { status: number; flag: TResponseFlag; message: string; cause: unknown };
 
@@ -15,12 +15,56 @@ export class UpstreamTimeoutError extends Error {
   }
 }
 
+/** A per-try timeout (retryPolicy.perTryTimeoutMs): 504 UT, and retriable. */
+export class PerTryTimeoutError extends UpstreamTimeoutError {
+  constructor(timeoutMs: number) {
+    super(timeoutMs);
+    this.message = `upstream per-try timeout after ${timeoutMs} ms`;
+    this.name = "PerTryTimeoutError";
+  }
+}
+
+/** The route's idleTimeoutMs passed without a byte from the upstream: 504 UT. */
+export class UpstreamIdleTimeoutError extends UpstreamTimeoutError {
+  constructor(timeoutMs: number) {
+    super(timeoutMs);
+    this.message = `upstream idle for ${timeoutMs} ms`;
+    this.name = "UpstreamIdleTimeoutError";
+  }
+}
+
+/** Aborts a try whose answer is going to be retried (never reaches the client). */
+export class RetryAbortError extends Error {
+  readonly code = "SWY_ERR_RETRY_ABORT";
+  constructor() {
+    super("try abandoned for a retry");
+    this.name = "RetryAbortError";
+  }
+}
+
 /** Passed to the upstream abort when the downstream client went away. */
 export class DownstreamClosedError extends Error {
   readonly code = "SWY_ERR_DOWNSTREAM_CLOSED";
   constructor() {
     super("downstream connection closed before the response completed");
     this.name = "DownstreamClosedError";
+  }
+}
+
+/**
+ * An HTTP/2 upstream reset our stream (RST_STREAM) before the exchange completed.
+ * REFUSED_STREAM means the upstream did not process the request at all (RFC 9113 §8.7),
+ * which retryOn `refused-stream` retries; any reset is retriable by `reset` / `5xx`.
+ */
+export class UpstreamStreamResetError extends Error {
+  readonly code: "SWY_ERR_H2_REFUSED_STREAM" | "SWY_ERR_H2_STREAM_RESET";
+  /** The RST_STREAM error code (RFC 9113 §7). */
+  readonly h2Code: number;
+  constructor(h2Code: number, refused: boolean) {
+    super(`upstream reset the stream (h2 error code ${h2Code})`);
+    this.name = "UpstreamStreamResetError";
+    this.h2Code = h2Code;
+    this.code = refused ? "SWY_ERR_H2_REFUSED_STREAM" : "SWY_ERR_H2_STREAM_RESET";
   }
 }
 

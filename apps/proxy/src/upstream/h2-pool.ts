@@ -1,6 +1,7 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import { Readable } from "node:stream";
 import type { ConnectionOptions } from "node:tls";
+import { UpstreamStreamResetError } from "./errors.ts";
 
 /**
  * An HTTP/2 upstream "pool" for one endpoint: ONE multiplexed session (h2c prior
@@ -27,7 +28,8 @@ export type TDispatchOptions = {
   path: string;
   /** Flat [name, value, ...] list, lower-case names, no connection-specific fields. */
   headers: string[];
-  body: Readable | AsyncIterable<Buffer> | null;
+  /** A Buffer is a replayable (retried or mirrored) body; streams are piped with back pressure. */
+  body: Readable | AsyncIterable<Buffer> | Buffer | null;
   /** TLS server name (undici pools; the H2Pool takes it from its TLS options). */
   servername?: string;
 };
@@ -82,7 +84,13 @@ export class H2Pool {
       maxSessionMemory: 64,
     });
     this.#session = session;
-    const timer = setTimeout(() => session.destroy(new UpstreamConnectTimeoutError(o.connectTimeoutMs)), o.connectTimeoutMs);
+    const timer = setTimeout(() => {
+      // Recorded before destroy(): the session's streams fail (CANCEL) before its 'error'
+      // event, and must report the connect timeout (503 UF), not a reset (UC).
+      const err = new UpstreamConnectTimeoutError(o.connectTimeoutMs);
+      if (this.#session === session) this.#sessionError = err;
+      session.destroy(err);
+    }, o.connectTimeoutMs);
     session.once("connect", () => clearTimeout(timer));
     session.on("error", (err: Error) => {
       this.#sessionError = err;
@@ -179,16 +187,23 @@ export class H2Pool {
       done = true;
       handler.onComplete(trailers);
     });
-    stream.on("error", (err: Error) => fail(this.#sessionError ?? err));
+    // A stream the upstream reset: node emits 'error' (ERR_HTTP2_STREAM_ERROR) for a
+    // non-zero RST_STREAM code, then 'close'. Both report the reset as an
+    // UpstreamStreamResetError (REFUSED_STREAM kept apart, for retryOn refused-stream)
+    // unless the whole session died, whose error says more.
+    const resetError = (fallback: Error | null): Error => {
+      if (this.#sessionError) return this.#sessionError;
+      const code = stream.rstCode;
+      if (code !== undefined && code !== http2.constants.NGHTTP2_NO_ERROR) {
+        return new UpstreamStreamResetError(code, code === http2.constants.NGHTTP2_REFUSED_STREAM);
+      }
+      return fallback ?? Object.assign(new Error("upstream closed the stream before the response completed"), { code: "UND_ERR_SOCKET" });
+    };
+    stream.on("error", (err: Error) => fail(resetError(err)));
     stream.on("close", () => {
       if (done) return;
       // Closed without 'end': RST_STREAM from the upstream, or the session died.
-      const code = stream.rstCode;
-      const refused = code === http2.constants.NGHTTP2_REFUSED_STREAM;
-      fail(
-        this.#sessionError ??
-          Object.assign(new Error(`upstream reset the stream (h2 error code ${code ?? "?"})`), { code: refused ? "ERR_H2_REFUSED_STREAM" : "UND_ERR_SOCKET" }),
-      );
+      fail(resetError(null));
     });
 
     if (body !== null) {

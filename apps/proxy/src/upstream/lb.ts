@@ -3,22 +3,38 @@
  * Weights are honoured by every policy. Each `pick()` is O(n) at worst with n the number
  * of endpoints of one cluster, with a fast path for the common equal-weights case.
  */
+import { Maglev, RingHash } from "./lb-hash.ts";
+
 export type TBalanced = { readonly weight: number; readonly activeRequests: number };
 
-export type TLoadBalancer<E extends TBalanced> = { pick(): E | null };
+/**
+ * `hash` is the request's hash-policy value (ringHash / maglev); the other policies ignore
+ * it. When a hashing policy gets no hash (no hashPolicy, or nothing in the request to hash)
+ * it uses a random one, as Envoy does.
+ */
+export type TLoadBalancer<E extends TBalanced> = { pick(hash?: number): E | null };
 
-export type TLbPolicy = "roundRobin" | "random" | "leastRequest";
+export type TLbPolicy = "roundRobin" | "random" | "leastRequest" | "ringHash" | "maglev";
+
+export type TLbOptions<E> = {
+  /** Stable identity of an endpoint for the hashing policies (default: its index). */
+  keyOf?: (e: E) => string;
+  /** ringHash entries; default 1024. */
+  minRingSize?: number;
+};
 
 export function createLoadBalancer<E extends TBalanced>(
   policy: TLbPolicy,
   endpoints: readonly E[],
   random: () => number = Math.random,
+  opts: TLbOptions<E> = {},
 ): TLoadBalancer<E> {
   if (endpoints.length === 0) return { pick: () => null };
   if (endpoints.length === 1) {
     const only = endpoints[0] as E;
     return { pick: () => only };
   }
+  const keyOf = opts.keyOf ?? ((e: E) => String(endpoints.indexOf(e)));
   switch (policy) {
     case "roundRobin":
       return new RoundRobin(endpoints);
@@ -26,6 +42,14 @@ export function createLoadBalancer<E extends TBalanced>(
       return new WeightedRandom(endpoints, random);
     case "leastRequest":
       return new LeastRequest(endpoints, random);
+    case "ringHash": {
+      const ring = new RingHash(endpoints, keyOf, opts.minRingSize ?? 1024);
+      return { pick: (hash) => ring.pick(hash ?? (random() * 0x100000000) >>> 0) };
+    }
+    case "maglev": {
+      const table = new Maglev(endpoints, keyOf);
+      return { pick: (hash) => table.pick(hash ?? (random() * 0x100000000) >>> 0) };
+    }
   }
 }
 

@@ -183,12 +183,23 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
           continue;
         }
         seen.activeConnections += c.activeConnections;
+        seen.activeRequests += c.activeRequests;
+        seen.pendingRequests += c.pendingRequests;
+        seen.activeRetries += c.activeRetries;
+        // Health checks, outlier detection and breakers run per worker: the merged view is
+        // the worst one (fewest available endpoints, panic or ejection in any worker).
+        seen.availableEndpoints = Math.min(seen.availableEndpoints, c.availableEndpoints);
+        seen.panic ||= c.panic;
         for (const e of c.endpoints) {
           const m = seen.endpoints.find((x) => x.address === e.address && x.port === e.port);
           if (!m) continue;
           m.activeRequests += e.activeRequests;
           m.successes += e.successes;
           m.errors += e.errors;
+          m.ejections += e.ejections;
+          m.ejected ||= e.ejected;
+          m.ejectionRemainingMs = Math.max(m.ejectionRemainingMs, e.ejectionRemainingMs);
+          if (e.health !== "healthy") m.health = e.health;
         }
       }
     }

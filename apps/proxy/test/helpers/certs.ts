@@ -29,7 +29,10 @@ export async function createPki(caName = "Switchyard Test CA"): Promise<TPki> {
     dir,
     ca: { cert: await readFile(caCert, "utf8"), certFile: caCert },
     async issue(name, sans, opts = {}) {
-      const base = join(dir, `${name}-${serial}`);
+      // Taken before the first await: concurrent issue() calls (Promise.all, even with the
+      // same name) must not share file names or a serial.
+      const n = serial++;
+      const base = join(dir, `${name}-${n}`);
       const ext = `${base}.ext`;
       await writeFile(
         ext,
@@ -40,7 +43,7 @@ export async function createPki(caName = "Switchyard Test CA"): Promise<TPki> {
         ].join("\n"),
       );
       await run("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${base}.key`, "-out", `${base}.csr`, "-subj", `/CN=${name}`]);
-      await run("openssl", ["x509", "-req", "-in", `${base}.csr`, "-CA", caCert, "-CAkey", caKey, "-set_serial", String(serial++), "-days", "2", "-extfile", ext, "-out", `${base}.crt`]);
+      await run("openssl", ["x509", "-req", "-in", `${base}.csr`, "-CA", caCert, "-CAkey", caKey, "-set_serial", String(n), "-days", "2", "-extfile", ext, "-out", `${base}.crt`]);
       return { cert: await readFile(`${base}.crt`, "utf8"), key: await readFile(`${base}.key`, "utf8"), certFile: `${base}.crt`, keyFile: `${base}.key` };
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),

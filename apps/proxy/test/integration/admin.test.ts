@@ -98,7 +98,7 @@ describe("admin server", () => {
   it("/clusters lists endpoints with health and counters", async () => {
     const body = (await (await proxy.admin("/clusters")).json()) as { clusters: unknown[] };
     expect(body.clusters).toEqual([
-      {
+      expect.objectContaining({
         name: "backend",
         lbPolicy: "leastRequest",
         activeConnections: expect.any(Number),
@@ -111,9 +111,9 @@ describe("admin server", () => {
         discoveryFailures: 0,
         discoveryLastError: null,
         endpoints: [
-          { address: "127.0.0.1", port: upstream.port, weight: 2, health: "healthy", ejected: false, activeRequests: 0, successes: expect.any(Number), errors: 0 },
+          expect.objectContaining({ address: "127.0.0.1", port: upstream.port, weight: 2, health: "healthy", ejected: false, activeRequests: 0, successes: expect.any(Number), errors: 0 }),
         ],
-      },
+      }),
     ]);
     const ep = (body.clusters[0] as { endpoints: { successes: number }[] }).endpoints[0]!;
     expect(ep.successes).toBeGreaterThanOrEqual(3);

@@ -25,9 +25,17 @@ describe("CLI options", () => {
       admin: { host: "127.0.0.1", port: 9901 },
       workers: availableParallelism(),
       accessLog: null,
+      redisUrl: null,
       cacheDir: null,
       discovery: { consulUrl: "http://127.0.0.1:8500", consulToken: null, kubernetes: null },
     });
+  });
+
+  it("takes --redis or SWITCHYARD_REDIS_URL, flag first, and refuses a non-redis URL", () => {
+    expect(run(["--config", "x.yaml", "--redis", "redis://127.0.0.1:6379"])).toMatchObject({ redisUrl: "redis://127.0.0.1:6379" });
+    expect(run(["--config", "x.yaml"], { SWITCHYARD_REDIS_URL: "redis://env:6379" })).toMatchObject({ redisUrl: "redis://env:6379" });
+    expect(run(["--config", "x.yaml", "--redis", "redis://flag:1"], { SWITCHYARD_REDIS_URL: "redis://env:6379" })).toMatchObject({ redisUrl: "redis://flag:1" });
+    expect(() => parseCliOptions(["--config", "x.yaml", "--redis", "http://x"], {})).toThrow(/--redis \(or SWITCHYARD_REDIS_URL\): must be a redis/);
   });
 
   it("parses managed mode from flags and from the environment, flags first", () => {

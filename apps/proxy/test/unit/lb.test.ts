@@ -61,3 +61,38 @@ describe("edge cases", () => {
     expect(createLoadBalancer("leastRequest", [only]).pick()).toBe(only);
   });
 });
+
+describe("ringHash and maglev", () => {
+  const keyOf = (e: E) => e.name;
+  const hashes = Array.from({ length: 20_000 }, (_, i) => Math.imul(i + 1, 2654435761) >>> 0);
+
+  for (const policy of ["ringHash", "maglev"] as const) {
+    it(`${policy}: the same hash always picks the same endpoint`, () => {
+      const lb = createLoadBalancer(policy, [ep("a"), ep("b"), ep("c")], Math.random, { keyOf });
+      for (const h of hashes.slice(0, 200)) expect(lb.pick(h)).toBe(lb.pick(h));
+    });
+
+    it(`${policy}: honours weights`, () => {
+      const lb = createLoadBalancer(policy, [ep("a", 1), ep("b", 3)], Math.random, { keyOf, minRingSize: 4096 });
+      const d: Record<string, number> = {};
+      for (const h of hashes) d[lb.pick(h)!.name] = (d[lb.pick(h)!.name] ?? 0) + 1;
+      expect(d.b! / hashes.length).toBeGreaterThan(0.68);
+      expect(d.b! / hashes.length).toBeLessThan(0.82);
+    });
+
+    it(`${policy}: removing one endpoint moves only the keys it owned (consistency)`, () => {
+      const all = [ep("a"), ep("b"), ep("c"), ep("d")];
+      const before = createLoadBalancer(policy, all, Math.random, { keyOf });
+      const after = createLoadBalancer(policy, all.filter((e) => e.name !== "d"), Math.random, { keyOf });
+      let moved = 0;
+      for (const h of hashes) {
+        const b = before.pick(h)!.name;
+        if (b !== "d" && after.pick(h)!.name !== b) moved++;
+      }
+      // Both rebuild over the remaining endpoints, so a few keys of survivors move (ring hash:
+      // each survivor gets more points, as Envoy's min_ring_size scaling does); a plain
+      // modulo over endpoints would move about 3/4 of them.
+      expect(moved / hashes.length).toBeLessThan(0.15);
+    });
+  }
+});

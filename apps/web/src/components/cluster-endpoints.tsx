@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTRPC } from "../lib/trpc.ts";
 import { issuesOf, messageOf } from "../lib/trpc-errors.ts";
+import { useReadOnly } from "./read-only.tsx";
 
 /** Live view: the nodes report their clusters at most once a second; the page polls at this pace. */
 const POLL_MS = 3_000;
@@ -25,6 +26,7 @@ function parseLines(text: string): { endpoints: { address: string; port: number;
  */
 export function ClusterEndpoints({ name }: { name: string }) {
   const trpc = useTRPC();
+  const readOnly = useReadOnly();
   const queryClient = useQueryClient();
   const view = useQuery({ ...trpc.clusters.endpoints.queryOptions({ name }), refetchInterval: POLL_MS });
   const [draft, setDraft] = useState<string | null>(null);
@@ -64,13 +66,13 @@ export function ClusterEndpoints({ name }: { name: string }) {
             Managed endpoints{v.managed ? ` (version ${v.managed.version}, by ${v.managed.updatedBy})` : " (none pushed yet: nodes serve the config's list)"} — one
             <code> address:port [weight]</code> per line
           </label>
-          <textarea id="eds-endpoints" rows={6} value={draft ?? managedText} onChange={(e) => setDraft(e.target.value)} />
+          <textarea id="eds-endpoints" readOnly={readOnly} rows={6} value={draft ?? managedText} onChange={(e) => setDraft(e.target.value)} />
           {errorText && (
             <p className="banner banner-error" role="alert">
               {errorText}
             </p>
           )}
-          <button type="submit" disabled={save.isPending}>
+          <button type="submit" disabled={save.isPending} hidden={readOnly}>
             Push endpoints
           </button>
         </form>

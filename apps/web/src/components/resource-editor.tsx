@@ -11,6 +11,7 @@ import { issuesOf, messageOf } from "../lib/trpc-errors.ts";
 import { useUnsavedChanges } from "../lib/use-unsaved-changes.ts";
 import { CertificateDetails } from "./certificate-details.tsx";
 import { useToast } from "./toaster.tsx";
+import { useReadOnly } from "./read-only.tsx";
 
 /**
  * Edits one resource as a YAML document: every field of config model v1 is editable,
@@ -22,6 +23,7 @@ import { useToast } from "./toaster.tsx";
 export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: string }) {
   const meta = RESOURCE_KINDS[kind];
   const trpc = useTRPC();
+  const readOnly = useReadOnly();
   const router = useRouter();
   const toast = useToast();
   const queryClient = useQueryClient();
@@ -132,6 +134,7 @@ export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: str
             rows={Math.max(14, Math.min(40, doc.split("\n").length + 2))}
             value={doc}
             onChange={(e) => setText(e.target.value)}
+            readOnly={readOnly}
             aria-invalid={shown.length > 0}
             aria-describedby="resource-issues"
           />
@@ -152,7 +155,7 @@ export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: str
             )}
           </div>
           <div className="actions">
-            <button type="submit" className="btn btn-primary" disabled={pending}>
+            <button type="submit" className="btn btn-primary" disabled={pending} hidden={readOnly}>
               {pending ? "Saving…" : name === undefined ? `Create ${meta.label.toLowerCase()}` : `Save ${meta.label.toLowerCase()}`}
             </button>
             <Link href={meta.href} className="btn btn-ghost">

@@ -7,6 +7,7 @@ import { RESOURCE_KINDS, type TResourceKind } from "../lib/resource-kinds.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { messageOf } from "../lib/trpc-errors.ts";
 import { useToast } from "./toaster.tsx";
+import { useReadOnly } from "./read-only.tsx";
 
 type TRow = { name: string; usedBy: string[]; resource: Record<string, unknown>; certificate?: unknown };
 
@@ -19,6 +20,7 @@ export type TColumn = { label: string; sortKey?: (row: TRow) => string | number;
 export function ResourceList({ kind, columns, filters }: { kind: TResourceKind; columns: TColumn[]; filters?: { label: string; test: (row: TRow) => boolean }[] }) {
   const meta = RESOURCE_KINDS[kind];
   const trpc = useTRPC();
+  const readOnly = useReadOnly();
   const router = useRouter();
   const toast = useToast();
   const queryClient = useQueryClient();
@@ -88,9 +90,11 @@ export function ResourceList({ kind, columns, filters }: { kind: TResourceKind; 
           <h1>{meta.plural}</h1>
           <p className="muted">{meta.blurb}</p>
         </div>
-        <Link href={`${meta.href}/new`} className="btn btn-primary">
-          New {meta.label.toLowerCase()}
-        </Link>
+        {!readOnly && (
+          <Link href={`${meta.href}/new`} className="btn btn-primary">
+            New {meta.label.toLowerCase()}
+          </Link>
+        )}
       </div>
       {deleteError && (
         <p className="banner banner-error" role="alert">
@@ -110,9 +114,11 @@ export function ResourceList({ kind, columns, filters }: { kind: TResourceKind; 
       {list.data && list.data.length === 0 && (
         <div className="empty">
           <p>No {meta.plural.toLowerCase()} yet.</p>
-          <Link href={`${meta.href}/new`} className="btn">
-            Create the first {meta.label.toLowerCase()}
-          </Link>
+          {!readOnly && (
+            <Link href={`${meta.href}/new`} className="btn">
+              Create the first {meta.label.toLowerCase()}
+            </Link>
+          )}
         </div>
       )}
       {list.data && list.data.length > 0 && (
@@ -164,7 +170,7 @@ export function ResourceList({ kind, columns, filters }: { kind: TResourceKind; 
                   ))}
                   <td className="small">{r.usedBy.length ? r.usedBy.join(", ") : <span className="muted">unused</span>}</td>
                   <td className="actions-cell">
-                    <div className="row-actions">
+                    <div className="row-actions" hidden={readOnly}>
                       <button type="button" className="btn btn-small" onClick={() => duplicate.mutate({ kind, name: r.name })} disabled={duplicate.isPending}>
                         Duplicate<span className="sr-only"> {r.name}</span>
                       </button>

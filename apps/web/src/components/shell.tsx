@@ -2,8 +2,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { useTRPC } from "../lib/trpc.ts";
+import { PublishDialog } from "./publish-dialog.tsx";
+import { RoleProvider } from "./read-only.tsx";
 
 const NAV = [
   { href: "/overview", label: "Overview" },
@@ -32,6 +34,9 @@ export function Shell({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const me = useQuery(trpc.auth.me.queryOptions());
   const pending = useQuery({ ...trpc.versions.pendingDiff.queryOptions(), enabled: !!me.data });
+  const [publishOpen, setPublishOpen] = useState(false);
+  // A link followed from inside the dialog (Nodes, Rollouts) closes it.
+  useEffect(() => setPublishOpen(false), [pathname]);
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
       onSuccess: () => {
@@ -54,6 +59,8 @@ export function Shell({ children }: { children: ReactNode }) {
   }
 
   const unpublished = pending.data && !pending.data.diff.empty;
+  const changeCount = pending.data ? countChanges(pending.data.diff) : 0;
+  const readOnly = me.data.role === "viewer";
   return (
     <div className="shell">
       <header className="topbar">
@@ -68,6 +75,21 @@ export function Shell({ children }: { children: ReactNode }) {
             <span className="muted small" data-testid="live-version">
               live: {pending.data.liveVersion === null ? "nothing published" : `v${pending.data.liveVersion}`}
             </span>
+          )}
+          {!readOnly && (
+            <button
+              type="button"
+              className="btn btn-primary btn-small"
+              aria-haspopup="dialog"
+              data-testid="publish-open"
+              title={changeCount ? `${changeCount} pending change${changeCount === 1 ? "" : "s"} against the live version` : "No pending changes"}
+              onClick={() => setPublishOpen(true)}
+            >
+              Publish
+              <span className="count" data-testid="pending-count" aria-label={`${changeCount} pending changes`}>
+                {changeCount}
+              </span>
+            </button>
           )}
           <span className="small" data-testid="whoami">
             {me.data.email} <span className="tag">{me.data.role}</span>
@@ -96,7 +118,27 @@ export function Shell({ children }: { children: ReactNode }) {
           })}
         </ul>
       </nav>
-      <main className="content">{children}</main>
+      <main className="content">
+        {readOnly && (
+          <p className="banner banner-warn readonly-banner" role="note" data-testid="read-only-banner">
+            Read-only: you are signed in as a viewer. You can look at everything; changes, publishing and rollbacks need the editor role.
+          </p>
+        )}
+        <RoleProvider role={me.data.role}>{children}</RoleProvider>
+      </main>
+      {!readOnly && <PublishDialog open={publishOpen} onClose={() => setPublishOpen(false)} />}
     </div>
   );
+}
+
+/** Resources added, removed or changed by publishing now. */
+function countChanges(diff: Record<string, unknown>): number {
+  let n = 0;
+  for (const v of Object.values(diff)) {
+    if (v && typeof v === "object" && "added" in v) {
+      const k = v as { added: unknown[]; removed: unknown[]; changed: unknown[] };
+      n += k.added.length + k.removed.length + k.changed.length;
+    }
+  }
+  return n;
 }

@@ -171,17 +171,25 @@ async function flow() {
     expect(await row.textContent()).toContain("backend");
     await page.screenshot({ path: join(ARTIFACTS, "console-e2e-routes.png"), fullPage: true });
 
-    // Publish: the message is required (server-side), the diff lists what goes live.
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: /Publish/ }).click();
-    await page.getByRole("list", { name: "Pending changes" }).getByText("backend").waitFor();
+    // Publish from the top bar's dialog: it counts the pending changes, is a real modal
+    // (focus inside, the page behind inert), the message is required (server-side, error
+    // next to the field), the diff lists what goes live, and Esc closes it.
+    await expect.poll(async () => Number(await page.getByTestId("pending-count").textContent())).toBeGreaterThan(0);
+    await page.getByTestId("publish-open").click();
+    const dialog = page.getByRole("dialog", { name: "Publish" });
+    await dialog.getByRole("list", { name: "Pending changes" }).getByText("backend").waitFor();
+    expect(await dialog.evaluate((d) => d.matches(":modal") && d.contains(document.activeElement))).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, "console-e2e-publish.png"), fullPage: true });
-    await page.getByRole("button", { name: "Publish" }).click();
-    const messageError = page.locator(".field", { has: page.locator("#publish-message") }).locator(".field-error");
+    await dialog.getByRole("button", { name: "Publish", exact: true }).click();
+    const messageError = dialog.locator(".field", { has: page.locator("#dlg-publish-message") }).locator(".field-error");
     await messageError.waitFor();
     expect(await messageError.textContent()).toMatch(/message is required/);
-    await page.getByLabel("Message").fill("e2e: route /hello to backend");
-    await page.getByRole("button", { name: "Publish" }).click();
-    await page.getByTestId("publish-result").getByText("Published version 1").waitFor();
+    await dialog.getByLabel("Message").fill("e2e: route /hello to backend");
+    await dialog.getByRole("button", { name: "Publish", exact: true }).click();
+    await dialog.getByTestId("publish-result").getByText("Published version 1").waitFor();
+    await expect.poll(async () => page.getByTestId("pending-count").textContent()).toBe("0");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
 
     // The node applies it: the Nodes page (polling every 2 s) shows it connected on v1.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Nodes" }).click();
@@ -212,11 +220,13 @@ async function flow() {
     await page.getByLabel("Prefix rewrite").fill("/v2");
     await page.getByRole("button", { name: "Save route" }).click();
     await page.waitForURL(/\/routes$/);
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: /Publish/ }).click();
-    await page.getByRole("list", { name: "Pending changes" }).getByText("main").waitFor();
-    await page.getByLabel("Message").fill("e2e: rewrite to /v2");
-    await page.getByRole("button", { name: "Publish" }).click();
-    await page.getByTestId("publish-result").getByText("Published version 2").waitFor();
+    await page.getByTestId("publish-open").click();
+    await dialog.getByRole("list", { name: "Pending changes" }).getByText("main").waitFor();
+    await dialog.getByLabel("Message").fill("e2e: rewrite to /v2");
+    await dialog.getByRole("button", { name: "Publish", exact: true }).click();
+    await dialog.getByTestId("publish-result").getByText("Published version 2").waitFor();
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await dialog.waitFor({ state: "hidden" });
     await eventually("the proxy to serve v2", async () => {
       const body = (await (await fetch(`http://127.0.0.1:${listenerPort}/hello/world`)).json()) as { path?: string };
       return body.path === "/v2/world" ? true : undefined;

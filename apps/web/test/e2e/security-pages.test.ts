@@ -130,13 +130,18 @@ describe("security and rollout pages", () => {
   });
 
   it("publishes to the canary group with an SLO guard, then rolls it back from the Rollouts page", async () => {
-    await nav("Publish").click();
-    await page.getByLabel("Message").fill("canary through the console");
-    await page.getByLabel("one group first (canary), promote later").check();
-    await page.getByLabel("Canary group").fill("canary");
-    await page.getByLabel("Window (seconds)").fill("30");
-    await page.getByRole("button", { name: "Publish to the group" }).click();
-    await page.getByTestId("publish-result").getByRole("link", { name: "Rollouts" }).click();
+    // The top bar's publish dialog offers the rollout choice with the guard's thresholds.
+    await page.getByTestId("publish-open").click();
+    const dialog = page.getByRole("dialog", { name: "Publish" });
+    await dialog.getByLabel("Message").fill("canary through the console");
+    await dialog.getByLabel("one group first (canary), promote later").check();
+    await dialog.getByLabel("Canary group").fill("canary");
+    await expect(dialog.getByLabel("Window (seconds)").inputValue()).resolves.toBe("60");
+    await dialog.getByLabel("Window (seconds)").fill("30");
+    await dialog.getByRole("button", { name: "Publish to the group" }).click();
+    // Following the result's link closes the dialog.
+    await dialog.getByTestId("publish-result").getByRole("link", { name: "Rollouts" }).click();
+    await dialog.waitFor({ state: "hidden" });
     await page.waitForURL(/\/rollouts\?id=\d+/);
     const detail = page.getByTestId("rollout-detail");
     await detail.getByText("Rollout #1: v2 on group “canary”").waitFor();
@@ -160,18 +165,41 @@ describe("security and rollout pages", () => {
     expect(await login.textContent()).toMatch(/127\.0\.0\.1/);
   });
 
-  it("a viewer cannot publish or manage users", async () => {
+  it("a viewer sees a read-only console: a banner, no mutating controls, and cannot manage users", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const viewer = await context.newPage();
+    viewer.setDefaultTimeout(15_000);
     try {
       await login(viewer, "viewer@switchyard.test", "viewer-password");
+      await viewer.goto(`${app.url}/routes`);
+      await viewer.getByTestId("read-only-banner").getByText("Read-only: you are signed in as a viewer").waitFor();
+      await viewer.getByRole("row", { name: /ping/ }).waitFor();
+      // Nothing to publish from, create, reorder or duplicate with.
+      expect(await viewer.getByTestId("publish-open").count()).toBe(0);
+      expect(await viewer.getByRole("link", { name: "New route" }).isVisible()).toBe(false);
+      expect(await viewer.getByRole("button", { name: "Move ping up" }).isVisible()).toBe(false);
+      // A route opens read-only: inputs disabled, no save or delete.
+      await viewer.getByRole("link", { name: "ping", exact: true }).click();
+      await viewer.getByRole("heading", { name: "ping" }).waitFor();
+      await expect(viewer.getByLabel("Name", { exact: true }).isDisabled()).resolves.toBe(true);
+      expect(await viewer.getByRole("button", { name: "Save route" }).isVisible()).toBe(false);
+      expect(await viewer.getByRole("button", { name: /Delete route/ }).isVisible()).toBe(false);
+      // Clusters, versions: no create, no rollback.
+      await viewer.goto(`${app.url}/clusters`);
+      await viewer.locator("table").getByText("backend").first().waitFor();
+      expect(await viewer.getByRole("link", { name: "New cluster" }).isVisible()).toBe(false);
+      await viewer.goto(`${app.url}/versions`);
+      await viewer.getByRole("row", { name: /v1/ }).first().waitFor();
+      expect(await viewer.getByRole("button", { name: /Roll back to/ }).count()).toBe(0);
+      // The publish page shows the diff but its form is disabled.
       await viewer.goto(`${app.url}/publish`);
-      await viewer.getByLabel("Message").fill("a viewer tries");
-      await viewer.getByRole("button", { name: "Publish" }).click();
-      await viewer.getByText("this needs the editor role; you are viewer").waitFor();
+      await viewer.getByText("Viewers cannot publish.").waitFor();
+      await expect(viewer.getByRole("button", { name: "Publish", exact: true }).isDisabled()).resolves.toBe(true);
       await viewer.goto(`${app.url}/users`);
       await viewer.getByText("Users and roles are managed by admins. You are viewer.").waitFor();
-      await viewer.screenshot({ path: join(ARTIFACTS, "viewer-refused.png"), fullPage: true });
+      await viewer.goto(`${app.url}/overview`);
+      await viewer.getByTestId("read-only-banner").waitFor();
+      await viewer.screenshot({ path: join(ARTIFACTS, "viewer-read-only.png"), fullPage: true });
     } finally {
       await context.close();
     }

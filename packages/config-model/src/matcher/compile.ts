@@ -1,7 +1,9 @@
-import type { THeaderMatcher, TQueryMatcher, TRoute, TRouteConfig, TVirtualHost } from "../route.ts";
+import type { THashPolicy, THeaderMatcher, TQueryMatcher, TRetryPolicy, TRoute, TRouteConfig, TVirtualHost } from "../route.ts";
 import { compileHeaderMutation, type TCompiledHeaderMutation } from "./header-mutation.ts";
 import type {
   TCompiledAction,
+  TCompiledHashPolicy,
+  TCompiledRetryPolicy,
   TCompiledRoute,
   TCompiledRouteTable,
   TCompiledValueMatcher,
@@ -48,7 +50,7 @@ export function compileRouteTable<C>(rc: TRouteConfig, bindCluster: (name: strin
 function compileVirtualHost<C>(vh: TVirtualHost, bindCluster: (name: string) => C): TCompiledVirtualHost<C> {
   const vhReq = compileHeaderMutation(vh.requestHeaders);
   const vhRes = compileHeaderMutation(vh.responseHeaders);
-  const routes = vh.routes.map((r) => compileRoute(r, vh.name, vhReq, vhRes, bindCluster));
+  const routes = vh.routes.map((r) => compileRoute(r, vh.name, vh.rateLimit ?? null, vhReq, vhRes, bindCluster));
   return Object.freeze({
     name: vh.name,
     routes: Object.freeze(routes),
@@ -59,6 +61,7 @@ function compileVirtualHost<C>(vh: TVirtualHost, bindCluster: (name: string) => 
 function compileRoute<C>(
   r: TRoute,
   vhostName: string,
+  vhRateLimit: string | null,
   vhReq: TCompiledHeaderMutation | null,
   vhRes: TCompiledHeaderMutation | null,
   bindCluster: (name: string) => C,
@@ -92,6 +95,7 @@ function compileRoute<C>(
     headers: Object.freeze(m.headers.map((h) => compileValueMatcher(h, true))),
     query: Object.freeze(m.query.map((q) => compileValueMatcher(q, false))),
     action: compileAction(r, bindCluster),
+    rateLimits: Object.freeze([vhRateLimit, r.route?.rateLimit ?? null].filter((x): x is string => x !== null)),
     requestHeaders: Object.freeze(reqMutations),
     responseHeaders: Object.freeze(resMutations),
   });
@@ -120,6 +124,10 @@ function compileAction<C>(r: TRoute, bindCluster: (name: string) => C): TCompile
       prefixRewrite: a.prefixRewrite ?? null,
       hostRewrite: a.hostRewrite ?? null,
       timeoutMs: a.timeoutMs,
+      idleTimeoutMs: a.idleTimeoutMs,
+      retryPolicy: a.retryPolicy ? compileRetryPolicy(a.retryPolicy) : null,
+      hashPolicy: Object.freeze(a.hashPolicy.map(compileHashPolicy)),
+      mirrors: Object.freeze(a.mirror.map((m) => Object.freeze({ name: m.cluster, cluster: bindCluster(m.cluster), fraction: m.fraction }))),
       allowUpgrade: a.allowUpgrade,
       upgradeIdleTimeoutMs: a.upgradeIdleTimeoutMs,
     });
@@ -140,4 +148,29 @@ function compileAction<C>(r: TRoute, bindCluster: (name: string) => C): TCompile
   const dr = r.directResponse;
   if (!dr) throw new Error(`route "${r.name}" has no action (config-model should have refused it)`);
   return Object.freeze({ kind: "directResponse", status: dr.status, body: Buffer.from(dr.body), contentType: dr.contentType });
+}
+
+function compileRetryPolicy(p: TRetryPolicy): TCompiledRetryPolicy {
+  const on = new Set(p.retryOn);
+  return Object.freeze({
+    numRetries: p.numRetries,
+    perTryTimeoutMs: p.perTryTimeoutMs,
+    backoffBaseMs: p.backoff.baseMs,
+    // As Envoy: the back-off cap is never below the base.
+    backoffMaxMs: Math.max(p.backoff.maxMs, p.backoff.baseMs),
+    on5xx: on.has("5xx"),
+    onGatewayError: on.has("gateway-error"),
+    onConnectFailure: on.has("connect-failure"),
+    onReset: on.has("reset"),
+    onRefusedStream: on.has("refused-stream"),
+    onRetriable4xx: on.has("retriable-4xx"),
+    statusCodes: new Set(on.has("retriable-status-codes") ? p.retriableStatusCodes : []),
+    maxBufferBytes: p.maxBufferBytes,
+  });
+}
+
+function compileHashPolicy(h: THashPolicy): TCompiledHashPolicy {
+  if ("header" in h) return Object.freeze({ kind: "header", name: h.header.toLowerCase() });
+  if ("cookie" in h) return Object.freeze({ kind: "cookie", name: h.cookie });
+  return Object.freeze({ kind: "sourceIp" });
 }

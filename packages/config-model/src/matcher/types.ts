@@ -19,6 +19,31 @@ export type TCompiledValueMatcher = {
 
 export type TRouteTarget<C> = { readonly name: string; readonly cluster: C; readonly weight: number };
 
+/** A route's retry policy, compiled: conditions as booleans, so deciding is a few field reads. */
+export type TCompiledRetryPolicy = {
+  readonly numRetries: number;
+  /** 0 = only the route timeout. */
+  readonly perTryTimeoutMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  readonly on5xx: boolean;
+  readonly onGatewayError: boolean;
+  readonly onConnectFailure: boolean;
+  readonly onReset: boolean;
+  readonly onRefusedStream: boolean;
+  readonly onRetriable4xx: boolean;
+  /** retriable-status-codes (empty unless that condition is listed). */
+  readonly statusCodes: ReadonlySet<number>;
+  readonly maxBufferBytes: number;
+};
+
+export type TCompiledHashPolicy =
+  | { readonly kind: "header"; readonly name: string }
+  | { readonly kind: "cookie"; readonly name: string }
+  | { readonly kind: "sourceIp" };
+
+export type TCompiledMirror<C> = { readonly name: string; readonly cluster: C; readonly fraction: number };
+
 export type TCompiledForwardAction<C> = {
   readonly kind: "route";
   /** Targets with weight > 0; one entry for a plain `cluster`. */
@@ -28,6 +53,11 @@ export type TCompiledForwardAction<C> = {
   readonly hostRewrite: string | null;
   /** 0 = no timeout. */
   readonly timeoutMs: number;
+  /** Upstream stream idle timeout; 0 = none. */
+  readonly idleTimeoutMs: number;
+  readonly retryPolicy: TCompiledRetryPolicy | null;
+  readonly hashPolicy: readonly TCompiledHashPolicy[];
+  readonly mirrors: readonly TCompiledMirror<C>[];
   /** HTTP/1.1 Upgrade (WebSocket) tunnels allowed on this route. */
   readonly allowUpgrade: boolean;
   /** Upgraded tunnels idle this long are closed; 0 = never. */
@@ -66,6 +96,8 @@ export type TCompiledRoute<C> = {
   readonly headers: readonly TCompiledValueMatcher[];
   readonly query: readonly TCompiledValueMatcher[];
   readonly action: TCompiledAction<C>;
+  /** Rate-limit policy names: the virtual host's, then the route's. Empty when none. */
+  readonly rateLimits: readonly string[];
   /** Route-level first, then virtual-host-level. Empty when none. */
   readonly requestHeaders: readonly TCompiledHeaderMutation[];
   readonly responseHeaders: readonly TCompiledHeaderMutation[];

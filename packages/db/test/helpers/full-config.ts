@@ -65,6 +65,9 @@ export function fullConfig(): TConfigInput {
           { address: "127.0.0.2", port: 9002 },
         ],
         lbPolicy: "leastRequest",
+        // Non-default traffic-management fields (issue #3) must survive the tables too.
+        panicThresholdPercent: 30,
+        ringHashMinimumRingSize: 2048,
         tls: { sni: "backend.internal", caSecret: "mesh-ca", clientCertificate: "site-cert" },
         healthCheck: { path: "/health", expectedStatuses: [[200, 399]] },
         outlierDetection: { consecutive5xx: 3 },
@@ -79,7 +82,7 @@ export function fullConfig(): TConfigInput {
     ],
     rateLimitPolicies: [
       { name: "per-ip", requests: 100, burst: 200 },
-      { name: "per-key", scope: "global", requests: 10, per: "minute", key: { header: "x-api-key" } },
+      { name: "per-key", scope: "global", requests: 10, per: "minute", key: { header: "x-api-key" }, failOpen: false },
     ],
   });
 }

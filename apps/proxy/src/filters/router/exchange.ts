@@ -3,16 +3,29 @@ import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import type { Dispatcher } from "undici";
 import { routeRequest, pickTarget, rewritePath, redirectLocation } from "../../router/index.ts";
-import type { TCompiledForwardAction, TCompiledRoute } from "../../router/types.ts";
+import type { TCompiledForwardAction, TCompiledRetryPolicy, TCompiledRoute } from "../../router/types.ts";
 import type { TCompiledListener } from "../../runtime/types.ts";
 import type { ClusterRuntime, UpstreamEndpoint } from "../../upstream/cluster.ts";
-import { DownstreamClosedError, UpstreamTimeoutError, mapUpstreamError, type TResponseFlag } from "../../upstream/errors.ts";
+import {
+  DownstreamClosedError,
+  PerTryTimeoutError,
+  RetryAbortError,
+  UpstreamTimeoutError,
+  mapUpstreamError,
+  type TResponseFlag,
+} from "../../upstream/errors.ts";
 import type { TAccessLog } from "../../observability/access-log.ts";
 import type { TMetrics } from "../../observability/metrics.ts";
 import type { TLog } from "../../observability/log.ts";
 import { applyHeaderMutations } from "../header-mutation.ts";
+import type { TRateLimitDecision, TRateLimiter } from "../rate-limit/decision.ts";
+import { bucketKeyOf } from "../rate-limit/manager.ts";
+import { requestHash } from "./hash.ts";
+import { sendMirrors } from "./mirror.ts";
+import { readReplayableBody, type TRequestBody } from "./request-body.ts";
+import { backoffMs, retriableFailure, retriableStatus } from "./retry.ts";
+import { UpstreamTry, type TTryOwner } from "./upstream-try.ts";
 import { runFilters, type TFilterContext, type TLocalReply } from "../chain.ts";
 import type { TDownstreamRequest, TDownstreamResponse } from "../../listener/http-listener.ts";
 import { peerIdentity } from "../../listener/peer-identity.ts";
@@ -21,16 +34,21 @@ import { grpcStatusForHttp, parseGrpcTimeout } from "./grpc.ts";
 /**
  * The HTTP connection manager + router filter for one downstream request.
  *
- * Lifecycle: route (virtual host, then first matching route) -> action:
+ * Lifecycle: listener httpFilters (cors, jwtAuthn, rbac; may answer locally) -> route
+ * (virtual host, then first matching route) -> rate limits (virtual
+ * host's, then route's; local ones answer synchronously, global ones after one Redis
+ * round trip) -> action:
  *   directResponse / redirect -> local answer;
- *   route -> weighted cluster -> endpoint (LB) -> undici dispatch with the request body
- *   streamed in and the response streamed out with back pressure;
+ *   route -> weighted cluster -> request body (buffered up to the retry/mirror limit when
+ *   the route retries or mirrors, else streamed) -> mirrors (fire and forget) -> tries:
+ *   each try = circuit breakers -> endpoint (LB over available endpoints, another one on a
+ *   retry when possible) -> dispatch to the endpoint's undici Pool or H2Pool (UpstreamTry;
+ *   grpc-timeout may shorten the route timeout) -> response (and h2 trailers) streamed out with
+ *   back pressure, or retried (jittered back-off) while the policy, the body, the retry
+ *   breaker and the route timeout allow;
  *   every failure -> ONE local reply through mapUpstreamError (status + response flag).
- * The downstream 'close' event ends every exchange: access log line + metrics.
- *
- * The class is also the undici dispatch handler. It uses undici's core handler methods
- * (onConnect/onHeaders/onData/onComplete/onError) because the pools call those directly:
- * no controller object and no parsed header object per response.
+ * The route timeout covers every try and back-off. The downstream 'close' event ends
+ * every exchange: access log line + metrics.
  */
 
 export type TExchangeDeps = { readonly accessLog: TAccessLog; readonly metrics: TMetrics; readonly log: TLog };
@@ -41,6 +59,9 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te"
 const REQUEST_OWNED = new Set(["host", "content-length", "x-request-id", "x-forwarded-proto", "x-forwarded-for", "expect", "x-forwarded-client-cert"]);
 
 export const RESPONSE_FLAGS_HEADER = "x-switchyard-response-flags";
+
+/** Body buffer limit of routes that mirror without a retry policy (1 MiB, the retry default). */
+const DEFAULT_MIRROR_BUFFER_BYTES = 1_048_576;
 
 export function handleRequest(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TExchangeDeps): void {
   const ex = new Exchange(listener, req, res, deps);
@@ -54,7 +75,7 @@ export function handleRequest(listener: TCompiledListener, req: TDownstreamReque
   }
 }
 
-class Exchange {
+class Exchange implements TTryOwner {
   readonly listener: TCompiledListener;
   readonly req: TDownstreamRequest;
   readonly res: TDownstreamResponse;
@@ -79,18 +100,33 @@ class Exchange {
 
   route: TCompiledRoute<ClusterRuntime> | null = null;
   clusterName: string | null = null;
+  cluster: ClusterRuntime | null = null;
   endpoint: UpstreamEndpoint | null = null;
-  flags: TResponseFlag | "" = "";
+  flags = "";
   bytesIn = 0;
   bytesOut = 0;
-  /** Set once the upstream exchange is over (complete, error, timeout or DC). */
+  /** True until the exchange needs no more upstream work (answered, given up, or DC). */
   upstreamDone = true;
+  /** The downstream connection is gone; late async steps (Redis, body) stop there. */
+  closed = false;
   timer: NodeJS.Timeout | null = null;
   timeoutMs = 0;
-  abortUpstream: ((err: Error) => void) | null = null;
+  // Forwarding state, set once per request by forward().
+  upstreamPath = "/";
+  upstreamHeaders: string[] = [];
+  body: Readable | Buffer | null = null;
+  replayable = true;
+  hash: number | undefined = undefined;
+  retryPolicy: TCompiledRetryPolicy | null = null;
+  perTryTimeoutMs = 0;
+  idleTimeoutMs = 0;
+  attempts = 0;
+  tried: UpstreamEndpoint[] | null = null;
+  current: UpstreamTry | null = null;
+  retryTimer: NodeJS.Timeout | null = null;
+  /** The response head went to the client: from here a failure can only reset it. */
+  committed = false;
   resumeUpstream: (() => void) | null = null;
-  /** Why we gave up on the upstream before it answered, for a late onConnect. */
-  abortReason: Error | null = null;
 
   constructor(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TExchangeDeps) {
     this.listener = listener;
@@ -113,6 +149,10 @@ class Exchange {
     const incomingId = req.headers["x-request-id"];
     this.requestId = typeof incomingId === "string" && incomingId.length > 0 ? incomingId : randomUUID();
     res.once("close", () => this.onDownstreamClose());
+  }
+
+  get remoteAddress(): string {
+    return this.req.socket.remoteAddress ?? "";
   }
 
   run(): void {
@@ -160,6 +200,53 @@ class Exchange {
     const { route } = routeRequest(this.listener.routeTable, this);
     if (!route) return this.localReply(404, "NR", "route not found\n");
     this.route = route;
+    if (route.rateLimits.length) this.applyRateLimits(route, 0);
+    else this.act(route);
+  }
+
+  /** Rate-limit policies in order; the first that refuses answers 429 RL. */
+  applyRateLimits(route: TCompiledRoute<ClusterRuntime>, from: number): void {
+    const names = route.rateLimits;
+    for (let i = from; i < names.length; i++) {
+      const limiter = this.listener.rateLimiters.get(names[i] as string);
+      if (!limiter) continue;
+      const key = bucketKeyOf(limiter.keySpec, this);
+      // Envoy: a request without the key's value (e.g. header absent) is not limited by that policy.
+      if (key === null) continue;
+      const d = limiter.check(key);
+      if (d instanceof Promise) {
+        d.then(
+          (decision) => {
+            if (this.closed) return;
+            if (!decision.allowed) return this.rateLimited(limiter, decision);
+            this.applyRateLimits(route, i + 1);
+          },
+        ).catch((err: unknown) => this.fail(err));
+        return;
+      }
+      if (!d.allowed) return this.rateLimited(limiter, d);
+    }
+    this.act(route);
+  }
+
+  rateLimited(limiter: TRateLimiter, d: TRateLimitDecision): void {
+    this.deps.metrics.rateLimited(limiter.policy);
+    this.localReply(429, "RL", "rate limited\n", [
+      "x-ratelimit-limit", String(d.limit),
+      "x-ratelimit-remaining", String(d.remaining),
+      "x-ratelimit-reset", String(d.resetSeconds),
+      "retry-after", String(d.retryAfterSeconds),
+    ]);
+  }
+
+  /** A bug in an async continuation must cost one request, never the process. */
+  fail(err: unknown): void {
+    this.deps.log("request_failed", { requestId: this.requestId, path: this.path, error: err });
+    if (!this.res.headersSent) this.localReply(500, "UC", "internal proxy error\n");
+    else this.res.destroy();
+  }
+
+  act(route: TCompiledRoute<ClusterRuntime>): void {
     const action = route.action;
     switch (action.kind) {
       case "route":
@@ -188,37 +275,23 @@ class Exchange {
     const target = pickTarget(action);
     if (!target) return this.localReply(503, "UH", "no healthy upstream\n");
     this.clusterName = target.name;
-    const endpoint = target.cluster.pick();
-    if (!endpoint) return this.localReply(503, "UH", "no healthy upstream\n");
-    this.endpoint = endpoint;
-    endpoint.activeRequests++;
+    const cluster = target.cluster;
+    this.cluster = cluster;
+    if (cluster.hashing && action.hashPolicy.length) this.hash = requestHash(action.hashPolicy, this.headers, this.req.socket.remoteAddress);
+    this.retryPolicy = action.retryPolicy;
+    this.perTryTimeoutMs = action.retryPolicy?.perTryTimeoutMs ?? 0;
+    this.idleTimeoutMs = action.idleTimeoutMs;
     this.upstreamDone = false;
 
     const req = this.req;
-    const headers = this.upstreamHeaders(action.hostRewrite);
+    const headers = this.buildUpstreamHeaders(action.hostRewrite);
     if (route.requestHeaders.length) applyHeaderMutations(headers, route.requestHeaders);
-    const path = action.prefixRewrite === null ? (req.url ?? "/") : rewritePath(route, action.prefixRewrite, this.path, this.query);
-
-    // A body exists when the request says so (RFC 9112 §6.3); undici streams it with back pressure.
-    // HTTP/2: unless the HEADERS frame ended the stream (gRPC bodies have no length).
-    let body: Dispatcher.DispatchOptions["body"] = null;
-    const contentLength = req.headers["content-length"];
-    if (this.h2) {
-      if (!(req as Http2ServerRequest).stream.endAfterHeaders) body = this.countBody() as unknown as Readable;
-    } else if (contentLength !== undefined) {
-      const n = Number(contentLength);
-      if (n > 0) {
-        body = req;
-        this.bytesIn = n;
-      }
-    } else if (req.headers["transfer-encoding"] !== undefined) {
-      // undici streams async iterables with back pressure (client-h1 writeIterable); its
-      // types only list Readable.
-      body = this.countBody() as unknown as Readable;
-    }
+    this.upstreamHeaders = headers;
+    this.upstreamPath = action.prefixRewrite === null ? (req.url ?? "/") : rewritePath(route, action.prefixRewrite, this.path, this.query);
 
     // The route timeout (0 = none), shortened by a gRPC client's grpc-timeout (the deadline
-    // it will give up at anyway); the header itself is forwarded unchanged.
+    // it will give up at anyway); the header itself is forwarded unchanged. It starts
+    // before the body is buffered and covers every try and back-off.
     let timeoutMs = action.timeoutMs;
     if (this.grpc) {
       const deadline = parseGrpcTimeout(this.headers["grpc-timeout"]);
@@ -228,9 +301,114 @@ class Exchange {
       this.timeoutMs = timeoutMs;
       this.timer = setTimeout(onRouteTimeout, timeoutMs, this);
     }
+
+    // A body exists when the request says so (RFC 9112 §6.3); HTTP/2: unless the HEADERS
+    // frame ended the stream (gRPC bodies have no length).
+    const contentLength = req.headers["content-length"];
+    const hasBody = this.h2
+      ? !(req as Http2ServerRequest).stream.endAfterHeaders
+      : contentLength !== undefined
+        ? Number(contentLength) > 0
+        : req.headers["transfer-encoding"] !== undefined;
+    if (!hasBody) {
+      if (action.mirrors.length) this.mirror(action, null);
+      return this.startTry();
+    }
+    if (action.retryPolicy !== null || action.mirrors.length) {
+      // Retries and mirrors replay the body: buffer it up to the limit first. (A streaming
+      // gRPC call on such a route is therefore sent upstream once the client half-closes
+      // or the limit is passed.)
+      const limit = action.retryPolicy?.maxBufferBytes ?? DEFAULT_MIRROR_BUFFER_BYTES;
+      readReplayableBody(req, limit).then(
+        (b) => this.bodyReady(action, b),
+        () => undefined, // client went away mid-body: onDownstreamClose has it
+      );
+      return;
+    }
+    // Streamed with back pressure (undici, or the H2Pool's pipe).
+    this.replayable = false;
+    if (contentLength !== undefined && !this.h2) {
+      this.body = req as Readable;
+      this.bytesIn = Number(contentLength);
+    } else {
+      // undici streams async iterables with back pressure (client-h1 writeIterable); its
+      // types only list Readable.
+      this.body = this.countBody() as unknown as Readable;
+    }
+    this.startTry();
+  }
+
+  bodyReady(action: TCompiledForwardAction<ClusterRuntime>, b: TRequestBody): void {
+    if (this.upstreamDone) return;
+    if (b.kind === "buffered") {
+      this.body = b.data;
+      this.bytesIn = b.data.length;
+    } else {
+      // Too big to replay: streamed to one try, never retried, never mirrored.
+      this.replayable = false;
+      const declared = this.headers["content-length"];
+      if (declared !== undefined) this.bytesIn = Number(declared);
+      this.body = (declared !== undefined ? b.source : this.countIterable(b.source)) as unknown as Readable;
+    }
+    if (action.mirrors.length) this.mirror(action, b.kind === "buffered" ? b.data : undefined);
+    this.startTry();
+  }
+
+  /** `body` undefined = the request has a body that was too big to buffer: mirrors skip. */
+  mirror(action: TCompiledForwardAction<ClusterRuntime>, body: Buffer | null | undefined): void {
+    const sink = this.deps.metrics.mirror;
+    if (body === undefined) {
+      for (const m of action.mirrors) sink(m.name, "skipped");
+      return;
+    }
+    sendMirrors(action.mirrors, this.method, this.upstreamPath, this.upstreamHeaders, body, sink);
+  }
+
+  /** One try: circuit breakers, endpoint, dispatch. */
+  startTry(): void {
+    this.retryTimer = null;
+    if (this.upstreamDone) return;
+    const cluster = this.cluster as ClusterRuntime;
+    const b = cluster.breakers;
+    if (cluster.activeRequests >= b.maxRequests || cluster.pendingRequests >= b.maxPendingRequests) {
+      this.deps.metrics.overflow(cluster.name);
+      this.finishUpstream();
+      return this.localReply(503, "UO", "upstream overflow: circuit breaker open\n");
+    }
+    const endpoint = cluster.pick(this.hash, this.tried);
+    if (!endpoint) {
+      this.finishUpstream();
+      return this.localReply(503, "UH", "no healthy upstream\n");
+    }
+    this.endpoint = endpoint;
+    const attempt = ++this.attempts;
+    const t = new UpstreamTry(this, cluster, endpoint, attempt > 1, this.perTryTimeoutMs, this.idleTimeoutMs);
+    this.current = t;
+    const headers = this.upstreamHeaders.concat("x-switchyard-attempt-count", String(attempt));
     // undici would derive SNI from the Host header; the cluster's tls.sni wins.
     const servername = endpoint.tls?.servername;
-    endpoint.pool.dispatch(servername ? { method: this.method, path, headers, body, servername } : { method: this.method, path, headers, body }, this);
+    const opts = { method: this.method, path: this.upstreamPath, headers, body: this.body };
+    endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, t);
+  }
+
+  /** Whether another try may start now; counts a retry-breaker overflow. */
+  mayRetry(): boolean {
+    const p = this.retryPolicy;
+    if (p === null || !this.replayable || this.upstreamDone || this.attempts > p.numRetries) return false;
+    const cluster = this.cluster as ClusterRuntime;
+    if (cluster.activeRetries >= cluster.breakers.maxRetries) {
+      this.deps.metrics.retryOverflow(cluster.name);
+      return false;
+    }
+    return true;
+  }
+
+  scheduleRetry(t: UpstreamTry): void {
+    const cluster = this.cluster as ClusterRuntime;
+    this.deps.metrics.retry(cluster.name);
+    (this.tried ??= []).push(t.endpoint);
+    this.current = null;
+    this.retryTimer = setTimeout(onRetryTimer, backoffMs(this.retryPolicy as TCompiledRetryPolicy, this.attempts), this);
   }
 
   /** Chunked request bodies have no length up front: count them as they stream through. */
@@ -241,8 +419,15 @@ class Exchange {
     }
   }
 
+  async *countIterable(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      this.bytesIn += chunk.length;
+      yield chunk;
+    }
+  }
+
   /** Downstream headers minus hop-by-hop ones, plus host, x-forwarded-*, x-request-id. */
-  upstreamHeaders(hostRewrite: string | null): string[] {
+  buildUpstreamHeaders(hostRewrite: string | null): string[] {
     const raw = this.req.rawHeaders;
     const out: string[] = [];
     const connection = this.headers.connection;
@@ -278,17 +463,25 @@ class Exchange {
     return out;
   }
 
-  // ---- undici handler -------------------------------------------------------------
+  // ---- try callbacks (TTryOwner) ----------------------------------------------------
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.abortReason) return abort(this.abortReason);
-    this.abortUpstream = abort;
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    // 1xx (other than 101, never asked for) are not forwarded; the final response follows.
-    if (statusCode < 200) return true;
-    if (this.upstreamDone) return false;
+  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry" {
+    if (this.upstreamDone) {
+      t.cancel(new RetryAbortError());
+      return "retry";
+    }
+    const p = this.retryPolicy;
+    if (p !== null && retriableStatus(p, statusCode)) {
+      if (this.mayRetry()) {
+        // The answer is dropped; its connection too (undici cannot skip an unread body).
+        t.cancel(new RetryAbortError());
+        this.scheduleRetry(t);
+        return "retry";
+      }
+      // Retriable but out of retries: the upstream's answer goes out, flagged.
+      if (this.attempts > 1 || p.numRetries === 0) this.flags = "URX";
+    }
+    this.committed = true;
     this.resumeUpstream = resume;
     const out: string[] = [];
     let named: Set<string> | null = null;
@@ -312,10 +505,10 @@ class Exchange {
     const route = this.route as TCompiledRoute<ClusterRuntime>;
     if (route.responseHeaders.length) applyHeaderMutations(out, route.responseHeaders);
     (this.res as ServerResponse).writeHead(statusCode, out);
-    return true;
+    return "forwarded";
   }
 
-  onData(chunk: Buffer): boolean {
+  tryData(chunk: Buffer): boolean {
     if (this.upstreamDone) return true;
     this.bytesOut += chunk.length;
     if ((this.res as ServerResponse).write(chunk)) return true;
@@ -324,9 +517,9 @@ class Exchange {
     return false;
   }
 
-  onComplete(trailers?: (Buffer | string)[] | null): void {
+  tryComplete(_t: UpstreamTry, trailers?: (Buffer | string)[] | null): void {
     if (this.upstreamDone) return;
-    this.finishUpstream(true);
+    this.finishUpstream();
     // Trailers (gRPC's grpc-status) travel to HTTP/2 clients; HTTP/1.1 clients get none
     // (they would need chunked encoding and a TE: trailers promise).
     if (this.h2) {
@@ -346,17 +539,22 @@ class Exchange {
     this.res.end();
   }
 
-  onError(err: Error): void {
-    // Done already: completed, or we aborted it (timeout / DC answered when they fired).
+  tryFailed(t: UpstreamTry, err: Error): void {
     if (this.upstreamDone) return;
-    this.finishUpstream(false);
     const mapped = mapUpstreamError(err);
-    if (!this.res.headersSent) this.localReply(mapped.status, mapped.flag, `${mapped.message}\n`);
-    else {
+    if (this.committed) {
       // Mid-body failure: the status is out, so the only honest signal is a reset.
+      this.finishUpstream();
       this.flags = mapped.flag;
       (this.res as ServerResponse).destroy(err);
+      return;
     }
+    const p = this.retryPolicy;
+    const retriable = p !== null && retriableFailure(p, mapped, err instanceof PerTryTimeoutError);
+    if (retriable && this.mayRetry()) return this.scheduleRetry(t);
+    this.finishUpstream();
+    const flag = retriable && this.attempts > 1 ? `${mapped.flag},URX` : mapped.flag;
+    this.localReply(mapped.status, flag, `${mapped.message}\n`);
   }
 
   /** Route timeout fired: 504 UT if nothing was sent yet, else reset the client. */
@@ -364,9 +562,8 @@ class Exchange {
     this.timer = null;
     if (this.upstreamDone) return;
     const err = new UpstreamTimeoutError(this.timeoutMs);
-    this.abortReason = err;
-    this.finishUpstream(false);
-    this.abortUpstream?.(err);
+    this.finishUpstream();
+    this.current?.cancel(err);
     if (!this.res.headersSent) {
       const mapped = mapUpstreamError(err);
       this.localReply(mapped.status, mapped.flag, `${mapped.message}\n`);
@@ -376,19 +573,21 @@ class Exchange {
     }
   }
 
-  finishUpstream(success: boolean): void {
+  /** No more upstream work: route timer and any pending back-off end here. */
+  finishUpstream(): void {
     this.upstreamDone = true;
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const ep = this.endpoint as UpstreamEndpoint;
-    ep.activeRequests--;
-    if (success) ep.successes++;
-    else ep.errors++;
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
   }
 
-  localReply(status: number, flag: TResponseFlag, body: string, extra: readonly string[] = [], noFlag = false): void {
+  /** `flag` may combine codes ("UF,URX"); `noFlag` for filter answers that are not failures (CORS). */
+  localReply(status: number, flag: TResponseFlag | string, body: string, extra: readonly string[] = [], noFlag = false): void {
     this.flags = noFlag ? "" : flag;
     const res = this.res;
     if (res.headersSent || (res as ServerResponse).destroyed || res.writableEnded) return;
@@ -418,15 +617,14 @@ class Exchange {
   }
 
   onDownstreamClose(): void {
+    this.closed = true;
     const res = this.res;
     if (!res.writableFinished) {
       // The client went away before the whole response was written.
       if (!this.flags) this.flags = "DC";
       if (!this.upstreamDone) {
-        const err = new DownstreamClosedError();
-        this.abortReason = err;
-        this.finishUpstream(false);
-        this.abortUpstream?.(err);
+        this.finishUpstream();
+        this.current?.cancel(new DownstreamClosedError());
       }
     }
     const status = res.headersSent ? res.statusCode : 0;
@@ -449,7 +647,16 @@ class Exchange {
       listener: this.listener.name,
       route: routeName,
       cluster: this.clusterName,
+      attempts: this.attempts,
     });
+  }
+}
+
+function onRetryTimer(ex: Exchange): void {
+  try {
+    ex.startTry();
+  } catch (err) {
+    ex.fail(err);
   }
 }
 

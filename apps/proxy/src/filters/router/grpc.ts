@@ -6,7 +6,7 @@ import type { TResponseFlag } from "../../upstream/errors.ts";
  * 403 PERMISSION_DENIED, 404 UNIMPLEMENTED, 429/502/503/504 UNAVAILABLE, else UNKNOWN;
  * except our own route/grpc-timeout expiry (UT), which is DEADLINE_EXCEEDED.
  */
-export function grpcStatusForHttp(status: number, flag: TResponseFlag | ""): number {
+export function grpcStatusForHttp(status: number, flag: TResponseFlag | string): number {
   if (flag === "UT") return 4; // DEADLINE_EXCEEDED
   switch (status) {
     case 400:

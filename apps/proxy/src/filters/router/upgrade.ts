@@ -12,6 +12,7 @@ import { applyHeaderMutations } from "../header-mutation.ts";
 import { runFilters, type TFilterContext, type TLocalReply } from "../chain.ts";
 import type { TExchangeDeps } from "./exchange.ts";
 import { RESPONSE_FLAGS_HEADER } from "./exchange.ts";
+import { requestHash } from "./hash.ts";
 
 /**
  * HTTP/1.1 Upgrade requests (RFC 9110 §7.8), i.e. WebSocket (RFC 6455 §4):
@@ -84,6 +85,7 @@ export function handleUpgrade(
       listener: listener.name,
       route: route?.name ?? null,
       cluster: clusterName,
+      attempts: upstreamHost === null ? 0 : 1,
     });
   };
   const reply = (r: TLocalReply) => {
@@ -118,7 +120,9 @@ export function handleUpgrade(
   };
   const proceed = () => {
     const target = pickTarget(action);
-    const endpoint = target?.cluster.pick() ?? null;
+    // Hash policies keep a client's tunnels on one endpoint for ringHash / maglev clusters.
+    const hash = target?.cluster.hashing && action.hashPolicy.length ? requestHash(action.hashPolicy, req.headers, req.socket.remoteAddress) : undefined;
+    const endpoint = target?.cluster.pick(hash, null) ?? null;
     if (!target || !endpoint) return reply({ status: 503, flag: "UH", body: "no healthy upstream\n", headers: [] });
     clusterName = target.name;
     upstreamHost = endpoint.hostPort;

@@ -18,9 +18,9 @@ export function describeClusters(clusters: Iterable<ClusterRuntime>): TClusterSt
       address: e.address,
       port: e.port,
       weight: e.weight,
-      // No health checking in this build yet: every endpoint in the set serves.
-      health: "healthy",
-      ejected: false,
+      // "pending" until the first active health check answers (Envoy marks it healthy then).
+      health: e.hcPending ? "pending" : e.healthy ? "healthy" : "unhealthy",
+      ejected: e.outlier.ejectedUntil > 0,
       activeRequests: e.activeRequests,
     })),
   }));

@@ -3,9 +3,11 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { LB_POLICIES } from "../../../lib/cluster-form.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { useReadOnly } from "../../../components/read-only.tsx";
 
 export default function ClustersPage() {
   const trpc = useTRPC();
+  const readOnly = useReadOnly();
   const clusters = useQuery(trpc.clusters.list.queryOptions());
   return (
     <>
@@ -14,7 +16,7 @@ export default function ClustersPage() {
           <h1>Clusters</h1>
           <p className="muted">Upstream services the routes forward to.</p>
         </div>
-        <Link href="/clusters/new" className="btn btn-primary">
+        <Link href="/clusters/new" className="btn btn-primary" hidden={readOnly}>
           New cluster
         </Link>
       </div>
@@ -27,7 +29,7 @@ export default function ClustersPage() {
       {clusters.data && clusters.data.length === 0 && (
         <div className="empty">
           <p>No clusters yet.</p>
-          <Link href="/clusters/new" className="btn">
+          <Link href="/clusters/new" className="btn" hidden={readOnly}>
             Create the first cluster
           </Link>
         </div>

@@ -6,10 +6,12 @@ import { useToast } from "../../../components/toaster.tsx";
 import { useTRPC, useTRPCClient } from "../../../lib/trpc.ts";
 import { issuesOf, messageOf } from "../../../lib/trpc-errors.ts";
 import { useUnsavedChanges } from "../../../lib/use-unsaved-changes.ts";
+import { useReadOnly } from "../../../components/read-only.tsx";
 
 /** Upload or paste a whole config, see its issues by line and the diff, apply it; or export. */
 export default function ImportPage() {
   const trpc = useTRPC();
+  const readOnly = useReadOnly();
   const client = useTRPCClient();
   const toast = useToast();
   const queryClient = useQueryClient();
@@ -104,7 +106,7 @@ export default function ImportPage() {
             {check.isPending ? "Checking…" : "Check"}
           </button>
           {result?.valid && (
-            <button type="button" className="btn btn-danger" disabled={apply.isPending} onClick={() => apply.mutate({ text, revision: result.revision })}>
+            <button type="button" className="btn btn-danger" disabled={apply.isPending || readOnly} title={readOnly ? "Viewers cannot change the working config" : undefined} onClick={() => apply.mutate({ text, revision: result.revision })}>
               {apply.isPending ? "Applying…" : "Replace the working config"}
             </button>
           )}

@@ -5,6 +5,7 @@ import { Suspense } from "react";
 import { formatAgo, formatTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { messageOf } from "../../../lib/trpc-errors.ts";
+import { useReadOnly } from "../../../components/read-only.tsx";
 
 const STATE_TAG: Record<string, string> = { canary: "tag-warn", promoted: "tag-live", rolled_back: "tag-redirect", superseded: "tag-direct" };
 
@@ -14,6 +15,7 @@ function pct(x: number | undefined | null): string {
 
 function RolloutsView() {
   const trpc = useTRPC();
+  const readOnly = useReadOnly();
   const router = useRouter();
   const params = useSearchParams();
   const queryClient = useQueryClient();
@@ -86,10 +88,10 @@ function RolloutsView() {
           </h2>
           {detail.data.rollout.state === "canary" && (
             <div className="actions">
-              <button type="button" className="btn btn-primary" disabled={promote.isPending} onClick={() => promote.mutate({ id: detail.data.rollout.id })}>
+              <button type="button" className="btn btn-primary" hidden={readOnly} disabled={promote.isPending} onClick={() => promote.mutate({ id: detail.data.rollout.id })}>
                 Promote to all nodes
               </button>
-              <button type="button" className="btn btn-danger" disabled={rollback.isPending} onClick={() => rollback.mutate({ id: detail.data.rollout.id })}>
+              <button type="button" className="btn btn-danger" hidden={readOnly} disabled={rollback.isPending} onClick={() => rollback.mutate({ id: detail.data.rollout.id })}>
                 Roll back the group
               </button>
             </div>

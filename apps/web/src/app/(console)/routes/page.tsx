@@ -6,6 +6,7 @@ import type { TRouteMatch } from "@switchyard/config-model";
 import { useToast } from "../../../components/toaster.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { messageOf } from "../../../lib/trpc-errors.ts";
+import { useReadOnly } from "../../../components/read-only.tsx";
 
 function describeMatch(m: TRouteMatch): string {
   const kind = m.prefix !== undefined ? `prefix ${m.prefix}` : m.path !== undefined ? `path ${m.path}` : `regex ${m.regex ?? ""}`;
@@ -19,6 +20,7 @@ function describeMatch(m: TRouteMatch): string {
 
 export default function RoutesPage() {
   const trpc = useTRPC();
+  const readOnly = useReadOnly();
   const routes = useQuery(trpc.routes.list.queryOptions());
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -76,7 +78,7 @@ export default function RoutesPage() {
           <h1>Routes</h1>
           <p className="muted">The working config: first match wins inside a virtual host. Changes go live when you publish.</p>
         </div>
-        <Link href="/routes/new" className="btn btn-primary">
+        <Link href="/routes/new" className="btn btn-primary" hidden={readOnly}>
           New route
         </Link>
       </div>
@@ -84,7 +86,7 @@ export default function RoutesPage() {
       {routes.data && routes.data.length === 0 && (
         <div className="empty">
           <p>No routes yet.</p>
-          <Link href="/routes/new" className="btn">
+          <Link href="/routes/new" className="btn" hidden={readOnly}>
             Create the first route
           </Link>
         </div>
@@ -136,7 +138,7 @@ export default function RoutesPage() {
                   <span className={`tag tag-${r.actionKind}`}>{r.actionKind === "directResponse" ? "direct" : r.actionKind}</span> {r.actionSummary}
                 </td>
                 <td className="actions-cell">
-                  <div className="row-actions">
+                  <div className="row-actions" hidden={readOnly}>
                     <button type="button" className="btn btn-small" aria-label={`Move ${r.name} up`} disabled={r.order === 0 || move.isPending} onClick={() => move.mutate({ ref: { routeConfig: r.routeConfig, virtualHost: r.virtualHost, name: r.name }, to: r.order - 1 })}>
                       ↑
                     </button>

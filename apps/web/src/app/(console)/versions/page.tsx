@@ -6,9 +6,11 @@ import { useToast } from "../../../components/toaster.tsx";
 import { VersionCompare } from "../../../components/version-compare.tsx";
 import { useTRPC, useTRPCClient } from "../../../lib/trpc.ts";
 import { messageOf } from "../../../lib/trpc-errors.ts";
+import { useReadOnly } from "../../../components/read-only.tsx";
 
 export default function VersionsPage() {
   const trpc = useTRPC();
+  const readOnly = useReadOnly();
   const queryClient = useQueryClient();
   const client = useTRPCClient();
   const toast = useToast();
@@ -119,7 +121,7 @@ export default function VersionsPage() {
                         </button>
                       </div>
                     ) : (
-                      <button type="button" className="btn btn-small" onClick={() => setConfirming(v.version)}>
+                      <button type="button" className="btn btn-small" onClick={() => setConfirming(v.version)} hidden={readOnly}>
                         Roll back to v{v.version}
                       </button>
                     ))}

@@ -1,0 +1,60 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
+
+/**
+ * Request bodies of routes with a retry policy or mirrors. Up to `limit` bytes the body is
+ * read into memory first so every try (and every mirror) can send it again; a bigger body
+ * (by Content-Length, or once the chunks read so far pass the limit) is streamed to the
+ * first try only, with back pressure, and is not replayable.
+ */
+export type TRequestBody =
+  | { readonly kind: "buffered"; readonly data: Buffer }
+  | { readonly kind: "stream"; readonly source: AsyncIterable<Buffer> };
+
+export class DownstreamBodyError extends Error {
+  readonly code = "SWY_ERR_DOWNSTREAM_BODY";
+  constructor() {
+    super("downstream closed before the request body was complete");
+    this.name = "DownstreamBodyError";
+  }
+}
+
+/** `req`: an HTTP/1.1 IncomingMessage or an HTTP/2 compat Http2ServerRequest (both Readable). */
+export function readReplayableBody(req: Readable & { readonly headers: IncomingHttpHeaders }, limit: number): Promise<TRequestBody> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) return Promise.resolve({ kind: "stream", source: req });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("close", onClose);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      chunks.push(c);
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        resolve({ kind: "stream", source: prepend(chunks, req) });
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve({ kind: "buffered", data: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) });
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new DownstreamBodyError());
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("close", onClose);
+  });
+}
+
+async function* prepend(head: Buffer[], rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for (const c of head) yield c;
+  yield* rest;
+}

@@ -1,0 +1,133 @@
+import type { ClusterRuntime, UpstreamEndpoint } from "../../upstream/cluster.ts";
+import { PerTryTimeoutError, UpstreamIdleTimeoutError } from "../../upstream/errors.ts";
+import { outcomeOfStatus } from "../../upstream/outlier.ts";
+
+/**
+ * One try of an exchange against one endpoint: the undici dispatch handler. It owns the
+ * try's circuit-breaker accounting (cluster active/pending/retry gauges), its per-try and
+ * idle timers, and reports to outlier detection; every decision about the response
+ * (forward, retry, local reply) belongs to the exchange through `TTryOwner`.
+ *
+ * undici's core handler methods (onConnect/onHeaders/onData/onComplete/onError) are used
+ * because pools call those directly: no controller object per response.
+ */
+
+export type TTryOwner = {
+  /** Response head. Return "retry" to abandon this try (it is aborted here). */
+  tryHeaders(t: UpstreamTry, status: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry";
+  tryData(chunk: Buffer): boolean;
+  /** `trailers`: raw [name, value, ...] (HTTP/2 and gRPC upstreams), else null. */
+  tryComplete(t: UpstreamTry, trailers: (Buffer | string)[] | null): void;
+  /** Transport failure or our per-try / idle timer. */
+  tryFailed(t: UpstreamTry, err: Error): void;
+};
+
+export class UpstreamTry {
+  readonly owner: TTryOwner;
+  readonly cluster: ClusterRuntime;
+  readonly endpoint: UpstreamEndpoint;
+  readonly isRetry: boolean;
+  done = false;
+  status = 0;
+  #pending = true;
+  #abort: ((err: Error) => void) | null = null;
+  #abortReason: Error | null = null;
+  #perTryTimer: NodeJS.Timeout | null = null;
+  #idleTimer: NodeJS.Timeout | null = null;
+
+  constructor(owner: TTryOwner, cluster: ClusterRuntime, endpoint: UpstreamEndpoint, isRetry: boolean, perTryTimeoutMs: number, idleTimeoutMs: number) {
+    this.owner = owner;
+    this.cluster = cluster;
+    this.endpoint = endpoint;
+    this.isRetry = isRetry;
+    cluster.activeRequests++;
+    cluster.pendingRequests++;
+    if (isRetry) cluster.activeRetries++;
+    endpoint.activeRequests++;
+    if (perTryTimeoutMs > 0) this.#perTryTimer = setTimeout(onPerTryTimeout, perTryTimeoutMs, this, perTryTimeoutMs);
+    if (idleTimeoutMs > 0) this.#idleTimer = setTimeout(onIdleTimeout, idleTimeoutMs, this, idleTimeoutMs);
+  }
+
+  /** Ends the try from outside (route timeout, client gone, retry): aborts the upstream request. */
+  cancel(reason: Error, success = false): void {
+    if (this.done) return;
+    this.#finish(success);
+    this.#abortReason = reason;
+    this.#abort?.(reason);
+  }
+
+  /** Local failure of this try (timer): outlier outcome, then the owner decides. */
+  fail(err: Error): void {
+    if (this.done) return;
+    this.cluster.recordOutcome(this.endpoint, "localFailure");
+    this.cancel(err);
+    this.owner.tryFailed(this, err);
+  }
+
+  #finish(success: boolean): void {
+    this.done = true;
+    if (this.#perTryTimer !== null) clearTimeout(this.#perTryTimer);
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    const c = this.cluster;
+    if (this.#pending) {
+      this.#pending = false;
+      c.pendingRequests--;
+    }
+    c.activeRequests--;
+    if (this.isRetry) c.activeRetries--;
+    const e = this.endpoint;
+    e.activeRequests--;
+    if (success) e.successes++;
+    else e.errors++;
+  }
+
+  // ---- undici handler -------------------------------------------------------------
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#abortReason) return abort(this.#abortReason);
+    this.#abort = abort;
+    // Sent on a connection: no longer pending (maxPendingRequests counts the queued).
+    if (this.#pending) {
+      this.#pending = false;
+      this.cluster.pendingRequests--;
+    }
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx (other than 101, never asked for) are not forwarded; the final response follows.
+    if (statusCode < 200) return true;
+    if (this.done) return false;
+    this.status = statusCode;
+    this.#idleTimer?.refresh();
+    this.cluster.recordOutcome(this.endpoint, outcomeOfStatus(statusCode));
+    return this.owner.tryHeaders(this, statusCode, rawHeaders, resume) === "forwarded";
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.done) return true;
+    this.#idleTimer?.refresh();
+    return this.owner.tryData(chunk);
+  }
+
+  onComplete(trailers?: (Buffer | string)[] | null): void {
+    if (this.done) return;
+    this.#finish(this.status < 500);
+    this.owner.tryComplete(this, trailers ?? null);
+  }
+
+  onError(err: Error): void {
+    // Done already: completed, or ended by us (timeout, DC, retry) when that happened.
+    if (this.done) return;
+    this.cluster.recordOutcome(this.endpoint, "localFailure");
+    this.#finish(false);
+    this.owner.tryFailed(this, err);
+  }
+}
+
+function onPerTryTimeout(t: UpstreamTry, ms: number): void {
+  t.fail(new PerTryTimeoutError(ms));
+}
+
+function onIdleTimeout(t: UpstreamTry, ms: number): void {
+  t.fail(new UpstreamIdleTimeoutError(ms));
+}
