@@ -49,19 +49,27 @@ console.log(`load average at start: ${loadStart}`);
 
 const origin = await startOrigin();
 const results = new Map<TName, TScenarioResult>();
+const failed: TName[] = [];
 try {
   for (const name of wanted) {
     const s = SCENARIOS[name];
-    const result = await s.run(origin.port);
-    results.set(name, result);
-    printTable(`${name}: ${s.title}`, result);
+    try {
+      const result = await s.run(origin.port);
+      results.set(name, result);
+      printTable(`${name}: ${s.title}`, result);
+    } catch (err) {
+      // One broken scenario must not cost the others' figures; the exit code says it failed.
+      failed.push(name);
+      console.log(`\n## ${name}: FAILED\n\n${(err as Error).stack ?? String(err)}`);
+    }
   }
 } finally {
   await stop(origin.child);
 }
 printTargets();
 console.log(`\nload average at end: ${loadAverage()}; total ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
-process.exit(0);
+if (failed.length) console.log(`failed scenarios: ${failed.join(", ")}`);
+process.exit(failed.length ? 1 : 0);
 
 function usPerReq(r: TRow): number | null {
   return r.cpuSeconds !== null && r.requests > 0 ? (r.cpuSeconds / r.requests) * 1e6 : null;

@@ -97,8 +97,9 @@ export async function startSwitchyard(config: (port: number) => unknown, workers
       }
     }
   });
+  // /ready is 200 only once the listeners are bound; a plain-HTTP probe first warms the path (https listeners skip it).
   await waitReady(adminPort);
-  await waitHttp(`http://127.0.0.1:${port}/healthz`);
+  if (!JSON.stringify(config(port)).includes('"protocol":"https"')) await waitHttp(`http://127.0.0.1:${port}/healthz`);
   return { child, port, adminPort, dir, file, events };
 }
 
