@@ -13,6 +13,9 @@ import { createRequestListener, createUpgradeListener } from "./src/server/http-
 import { log } from "./src/server/log.ts";
 import { createRestHandler } from "./src/server/rest/index.ts";
 import { attachXdsServer } from "./src/server/xds/index.ts";
+import { defineGauge, renderMetrics } from "./src/server/telemetry/console-metrics.ts";
+import { createTelemetryIngest } from "./src/server/telemetry/ingest.ts";
+import { startRetentionJob } from "./src/server/telemetry/retention.ts";
 
 let env: TEnv;
 try {
@@ -52,10 +55,25 @@ const server = createServer(
     rest: createRestHandler({ db, apiToken: env.SWITCHYARD_API_TOKEN, log }),
     trpc: createTrpcHandler({ db, log }),
     next: app.getRequestHandler(),
+    metrics: renderMetrics,
     log,
   }),
 );
-const xds = await attachXdsServer(server, { db, databaseUrl: env.DATABASE_URL, nodeToken: env.SWITCHYARD_NODE_TOKEN, log });
+const xds = await attachXdsServer(server, {
+  db,
+  databaseUrl: env.DATABASE_URL,
+  nodeToken: env.SWITCHYARD_NODE_TOKEN,
+  log,
+  telemetry: createTelemetryIngest(db),
+});
+defineGauge("switchyard_console_xds_nodes_connected", "Proxy nodes connected to this console replica", () => xds.connectedNodeIds().length);
+const retention = startRetentionJob(db, {
+  rawHours: env.SWITCHYARD_STATS_RAW_RETENTION_HOURS,
+  rollupDays: env.SWITCHYARD_STATS_ROLLUP_RETENTION_DAYS,
+  spanHours: env.SWITCHYARD_SPAN_RETENTION_HOURS,
+  intervalMs: env.SWITCHYARD_RETENTION_INTERVAL_MS,
+  log,
+});
 server.on("upgrade", createUpgradeListener(dev ? app.getUpgradeHandler() : undefined));
 
 await new Promise<void>((resolve, reject) => {
@@ -80,6 +98,7 @@ async function stop(signal: string) {
   }, 10_000);
   // Stop accepting first, then close the node streams, then the pools they use.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  retention.stop();
   await step("xds", () => xds.close());
   server.closeIdleConnections();
   setTimeout(() => server.closeAllConnections(), 3_000).unref();

@@ -1,13 +1,2 @@
-import { createServer } from "node:net";
-
-/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** Ports from this worker's own slice of 20000-31999 (see the proxy's test helper for why). */
+export { freePort } from "../../apps/proxy/test/helpers/free-port.ts";

@@ -8,6 +8,10 @@ import { ListenerManager } from "./listener/listener-manager.ts";
 import { createAccessLog } from "./observability/access-log.ts";
 import { createLogger, type TLog } from "./observability/log.ts";
 import { createMetrics } from "./observability/metrics.ts";
+import { StatsWindow } from "./observability/stats-window.ts";
+import { createEndpointTracker, startTelemetryReporter, type TTelemetryReporter } from "./observability/telemetry-reporter.ts";
+import { createOtlpExporter, type TOtlpExporter } from "./observability/tracing/otlp-exporter.ts";
+import type { TSpanSink } from "./observability/tracing/request-trace.ts";
 import { RuntimeManager } from "./runtime/apply.ts";
 import { readCachedSnapshot } from "./runtime/cache.ts";
 import { loadConfigFile, watchConfigFile, withLines } from "./standalone/config-file.ts";
@@ -17,7 +21,7 @@ import { EdsStore } from "./upstream/discovery/eds.ts";
 import { describeClusters } from "./upstream/discovery/status.ts";
 import { PROXY_VERSION } from "./version.ts";
 import { runPrimary, type TApplier } from "./workers/primary.ts";
-import { attachWorker } from "./workers/worker.ts";
+import { attachWorker, telemetryToPrimary } from "./workers/worker.ts";
 
 /**
  * Composition root: the only file that wires modules together.
@@ -65,13 +69,32 @@ async function run(options: TProxyOptions): Promise<void> {
     statusTimer = null;
     controlPlane?.send({ type: "clusterStatus", clusters: describeClusters(clusters.current()) });
   };
+  // Endpoint membership transitions for the console (versions and discovery both change sets).
+  const trackEndpoints = createEndpointTracker();
+  let reporter: TTelemetryReporter | null = null;
+  const reportEndpoints = () => {
+    if (reporter) reporter.health(trackEndpoints(clusters.current()));
+  };
   const clusterStatusChanged = () => {
     statusTimer ??= setTimeout(sendClusterStatus, CLUSTER_STATUS_MIN_INTERVAL_MS);
+    reportEndpoints();
   };
   // Scraped lazily: the closure reads `clusters` only at scrape time.
   const metrics = createMetrics(() => clusters.current());
   const clusters = new ClusterManager(
-    { log, healthTransition: metrics.healthTransition, outlierEjected: metrics.outlierEjected, endpointStateChanged: () => clusterStatusChanged() },
+    {
+      log,
+      // Counted, and reported to the console as they happen (telemetry `health` events).
+      healthTransition: (cluster, to, endpoint, detail) => {
+        metrics.healthTransition(cluster, to);
+        reporter?.health([{ cluster, endpoint, healthy: to === "healthy", reason: `health_check: ${detail}`.slice(0, 200), at: Date.now() }]);
+      },
+      outlierEjected: (cluster, endpoint, ejected) => {
+        metrics.outlierEjected(cluster, endpoint, ejected);
+        reporter?.health([{ cluster, endpoint, healthy: !ejected, reason: ejected ? "outlier_ejected" : "outlier_returned", at: Date.now() }]);
+      },
+      endpointStateChanged: () => clusterStatusChanged(),
+    },
     {
       consul: { url: options.discovery.consulUrl, token: options.discovery.consulToken },
       kubernetes: options.discovery.kubernetes,
@@ -82,7 +105,28 @@ async function run(options: TProxyOptions): Promise<void> {
     },
   );
   const rateLimits = new RateLimitManager(options.redisUrl, { log, redisError: metrics.redisError });
-  const deps = { accessLog, metrics, log };
+
+  // Telemetry: the console gets stats windows, health transitions and spans in managed
+  // mode; an OTLP collector gets spans when --otlp-endpoint is set. Spans are recorded
+  // only when someone takes them.
+  const managed = options.mode === "managed";
+  const stats = managed ? new StatsWindow() : null;
+  const otlp: TOtlpExporter | null = options.otlpEndpoint
+    ? createOtlpExporter(
+        options.otlpEndpoint,
+        { serviceName: "switchyard-proxy", serviceInstanceId: managed ? options.nodeId : `standalone-${process.pid}`, serviceVersion: PROXY_VERSION },
+        log,
+      )
+    : null;
+  let otlpDropped = 0;
+  const spans: TSpanSink | null =
+    managed || otlp
+      ? (span) => {
+          reporter?.span(span);
+          otlp?.push(span);
+        }
+      : null;
+  const deps = { accessLog, metrics, log, stats, spans };
   const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => handleRequest(listener, req, res, deps);
   const listeners = new ListenerManager(
     {
@@ -92,8 +136,16 @@ async function run(options: TProxyOptions): Promise<void> {
     },
     log,
   );
-  // A worker's primary writes the cache (once, not N times).
-  const runtime = new RuntimeManager({ listeners, clusters, rateLimits, metrics, log, cacheDir: cluster.isWorker ? null : options.cacheDir });
+  const runtime = new RuntimeManager({
+    listeners,
+    clusters,
+    rateLimits,
+    metrics,
+    log,
+    // A worker's primary writes the cache (once, not N times).
+    cacheDir: cluster.isWorker ? null : options.cacheDir,
+    onApplied: reportEndpoints,
+  });
 
   let stopping = false;
   let admin: TAdminServer | null = null;
@@ -104,6 +156,10 @@ async function run(options: TProxyOptions): Promise<void> {
     admin?.drain();
     log("shutdown", { signal, graceMs });
     stopWatching?.();
+    // Last window and spans go out before the socket closes (queued if it is down).
+    reporter?.flush();
+    reporter?.close();
+    await otlp?.close().catch(() => undefined);
     await controlPlane?.close().catch(() => undefined);
     await listeners.close(graceMs);
     await clusters.close(1_000);
@@ -117,7 +173,9 @@ async function run(options: TProxyOptions): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
   if (cluster.isWorker) {
-    // Config, admin queries and the drain order come from the primary.
+    // Config, admin queries and the drain order come from the primary; in managed mode
+    // this worker's stats windows, health events and spans go to the console through it.
+    if (stats) reporter = startTelemetryReporter(stats, telemetryToPrimary(), options.statsIntervalMs);
     attachWorker({ runtime, clusters, eds, metrics, stop: (reason, graceMs) => void stop(reason, graceMs) });
     return;
   }
@@ -163,6 +221,30 @@ async function run(options: TProxyOptions): Promise<void> {
       log,
     });
     setInterval(clusterStatusChanged, CLUSTER_STATUS_REFRESH_MS).unref();
+    const cp = controlPlane;
+    reporter = startTelemetryReporter(
+      stats as StatsWindow,
+      {
+        send: (m) => cp.sendTelemetry(m),
+        takeDropped: () => {
+          const d = cp.takeDropped();
+          metrics.telemetryDropped("stats_window", d.stats);
+          metrics.telemetryDropped("span", d.spans);
+          metrics.telemetryDropped("health_event", d.health);
+          return d;
+        },
+      },
+      options.statsIntervalMs,
+    );
+    // Endpoints of a config applied from the cache before the stream was up.
+    reportEndpoints();
+  }
+  if (otlp) {
+    setInterval(() => {
+      const d = otlp.dropped();
+      metrics.telemetryDropped("span", d - otlpDropped);
+      otlpDropped = d;
+    }, 5_000).unref();
   }
 
 }

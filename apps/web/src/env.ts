@@ -28,6 +28,12 @@ export const ZEnv = z
     /** Comma-separated previous keys: still decrypt, re-encrypted under the current key at start. */
     SWITCHYARD_SECRET_KEY_PREVIOUS: optionalSecret,
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    /** Telemetry retention: 10 s stats buckets (hours, default 24), 1 min rollups (days, default 7), spans (hours, default 24). */
+    SWITCHYARD_STATS_RAW_RETENTION_HOURS: z.coerce.number().positive("must be > 0").default(24),
+    SWITCHYARD_STATS_ROLLUP_RETENTION_DAYS: z.coerce.number().positive("must be > 0").default(7),
+    SWITCHYARD_SPAN_RETENTION_HOURS: z.coerce.number().positive("must be > 0").default(24),
+    /** How often the rollup + retention job runs, in ms; default 60000. */
+    SWITCHYARD_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000, "must be >= 1000").default(60_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && env.SWITCHYARD_SECRET_KEY === undefined) {

@@ -65,10 +65,21 @@ describe("REST API: authentication and routing", () => {
     expect(await res.text()).toBe("not the REST API");
   });
 
-  it("the metrics and traces endpoints are not built yet: 404, not fake data", async () => {
+  it("serves the metrics and traces endpoints (token required; bad queries name the parameter)", async () => {
     for (const path of ["/metrics/routes?window=60", "/metrics/clusters?window=60", "/traces"]) {
-      expect((await cp.api(path)).status).toBe(404);
+      expect((await cp.api(path, { token: null })).status).toBe(401);
+      expect((await cp.api(path)).status).toBe(200);
     }
+    expect((await cp.api("/metrics/routes")).body).toMatchObject({ window: 300, routes: [] });
+    expect((await cp.api("/traces?limit=5")).body).toEqual({ traces: [] });
+    const badWindow = await cp.api("/metrics/clusters?window=0");
+    expect(badWindow.status).toBe(400);
+    expect(badWindow.body.error).toBe("window: must be >= 1");
+    const badStatus = await cp.api("/traces?status=abc");
+    expect(badStatus.status).toBe(400);
+    expect(String(badStatus.body.error)).toMatch(/^status: /);
+    expect((await cp.api(`/traces/${"a".repeat(32)}`)).status).toBe(404);
+    expect((await cp.api("/traces/not-hex")).status).toBe(400);
   });
 
   it("says SWITCHYARD_API_TOKEN is not set when the console has no API token and the token is unknown", async () => {

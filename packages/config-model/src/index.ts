@@ -13,3 +13,4 @@ export * from "./diff.ts";
 export * from "./redact.ts";
 export * from "./protocol.ts";
 export * from "./parse.ts";
+export * from "./histogram.ts";

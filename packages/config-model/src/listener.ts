@@ -100,6 +100,48 @@ export const ZListenerLimits = z.strictObject({
   maxConnections: z.number().int().min(1).default(10_000),
 });
 
+/**
+ * Tracing on a listener (DESIGN §4). Optional: a listener without it traces with the
+ * defaults below, so existing configs keep their canonical hash.
+ */
+export const ZListenerTracing = z.strictObject({
+  /**
+   * Head-sampling probability for requests that arrive WITHOUT a sampling decision
+   * (no sampled traceparent / B3 flag); decided once per request. Default 0.01 (1 %):
+   * unlike Envoy (100 % once a tracer is set) every managed node always has a span sink
+   * (the console), and recording + exporting every request measurably costs throughput.
+   * An upstream decision carried in traceparent/B3 wins; the force header always traces.
+   */
+  sampleRate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(0.01),
+  /** A request carrying this header (any value) is always traced; default "x-switchyard-force-trace" (Envoy: x-envoy-force-trace). */
+  forceHeader: ZHttpHeaderName.default("x-switchyard-force-trace"),
+});
+
+/** Placeholders an access-log format may use (see ZListenerAccessLog.format). */
+export const ACCESS_LOG_FIELDS: readonly string[] = [
+  "TIME", "METHOD", "AUTHORITY", "PATH", "STATUS", "RESPONSE_FLAGS", "DURATION_MS", "UPSTREAM_HOST",
+  "BYTES_IN", "BYTES_OUT", "REQUEST_ID", "TRACE_ID", "LISTENER", "ROUTE", "CLUSTER",
+];
+
+/** Access log on a listener. Optional: without it every request is logged as JSON. */
+export const ZListenerAccessLog = z.strictObject({
+  /**
+   * Absent (default) = one JSON object per request with the DESIGN §4 fields. Otherwise a
+   * text template with Envoy-style %FIELD% placeholders, e.g. "%METHOD% %PATH% %STATUS%
+   * %DURATION_MS%" (fields: TIME METHOD AUTHORITY PATH STATUS RESPONSE_FLAGS DURATION_MS
+   * UPSTREAM_HOST BYTES_IN BYTES_OUT REQUEST_ID TRACE_ID LISTENER ROUTE CLUSTER).
+   */
+  format: z
+    .string()
+    .min(1, "must not be empty")
+    .refine((f) => [...f.matchAll(/%([A-Z_]+)%/g)].every((m) => ACCESS_LOG_FIELDS.includes(m[1] as string)), {
+      message: `unknown %FIELD%; known: ${ACCESS_LOG_FIELDS.join(" ")}`,
+    })
+    .optional(),
+  /** Fraction of requests logged, decided once per request; default 1.0 (every request). */
+  sampleRate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(1),
+});
+
 export const ZListener = z
   .strictObject({
     name: ZName,
@@ -116,6 +158,10 @@ export const ZListener = z
     /** Ordered; the router always runs last. */
     httpFilters: z.array(ZHttpFilter).default([]),
     limits: ZListenerLimits.default(ZListenerLimits.parse({})),
+    /** Tracing; default sampleRate 0.01, forceHeader x-switchyard-force-trace. */
+    tracing: ZListenerTracing.optional(),
+    /** Access log; default JSON lines, every request. */
+    accessLog: ZListenerAccessLog.optional(),
   })
   .superRefine((l, ctx) => {
     if (l.protocol === "tcp") {
@@ -132,6 +178,8 @@ export const ZListener = z
 
 export type TListener = z.infer<typeof ZListener>;
 export type TListenerLimits = z.infer<typeof ZListenerLimits>;
+export type TListenerTracing = z.infer<typeof ZListenerTracing>;
+export type TListenerAccessLog = z.infer<typeof ZListenerAccessLog>;
 export type THttpFilter = z.infer<typeof ZHttpFilter>;
 export type TCorsFilter = z.infer<typeof ZCorsFilter>;
 export type TJwtAuthnFilter = z.infer<typeof ZJwtAuthnFilter>;

@@ -111,10 +111,17 @@ export const ZHistogram = z.object({
   count: z.number().int().min(0),
 });
 
+/**
+ * One route or cluster in one window. Route entries are keyed by (listener, route,
+ * cluster) so the console can label listener -> route -> cluster edges; the console
+ * merges them by name for per-route figures. Cluster entries are keyed by cluster name.
+ */
 export const ZStatsEntry = z.object({
   kind: z.enum(["route", "cluster"]),
   name: z.string(),
   listener: z.string().optional(),
+  /** Route entries: the cluster the requests went to ("" for local replies). */
+  cluster: z.string().optional(),
   requests: z.number().int().min(0),
   codeClasses: z.object({ "1xx": z.number().int(), "2xx": z.number().int(), "3xx": z.number().int(), "4xx": z.number().int(), "5xx": z.number().int() }),
   bytesIn: z.number().int().min(0),
@@ -130,6 +137,8 @@ export const ZStatsMessage = z.object({
   entries: z.array(ZStatsEntry),
   /** Windows dropped while the console was away. */
   dropped: z.number().int().min(0).default(0),
+  /** Spans dropped (buffer full while the console was away) since the previous stats message. */
+  droppedSpans: z.number().int().min(0).default(0),
 });
 
 /** node -> console: endpoint health transitions as they happen. */

@@ -94,7 +94,6 @@ export {
   type TRolloutState,
   type TCanaryInput,
 } from "./rollouts.ts";
-export { recordStatsWindow, readGroupWindow, pruneStatsWindows, mergeHistograms, quantileOf, type TGroupWindow } from "./stats-windows.ts";
 export {
   createApiToken,
   listApiTokens,
@@ -111,3 +110,32 @@ export {
   type TNodeToken,
   type TTokenScope,
 } from "./tokens.ts";
+export {
+  RAW_RESOLUTION_S,
+  ROLLUP_RESOLUTION_S,
+  toSparse,
+  addSparse,
+  emptyCounts,
+  bucketOf,
+  insertStatsWindow,
+  readGroupWindow,
+  queryStatsRows,
+  rollupWatermark,
+  rollupStats,
+  pruneTelemetry,
+  insertSpans,
+  listTraces,
+  getTraceSpans,
+  insertHealthEvents,
+  latestEndpointHealth,
+  listHealthEvents,
+  listVersionMarkers,
+  type TVersionMarker,
+  type TStatsRow,
+  type TGroupWindow,
+  type TSparseCounts,
+  type TRetention,
+  type TStoredSpan,
+  type TTraceFilter,
+  type THealthState,
+} from "./telemetry.ts";

@@ -172,6 +172,8 @@ export async function readWorkingConfig(
         tls: l.tls,
         httpFilters: l.httpFilters,
         limits: l.limits,
+        tracing: l.tracing,
+        accessLog: l.accessLog,
       }),
     ),
     routeConfigs: routeConfigs.map((rc) => ({
@@ -244,7 +246,7 @@ function listenerRow(l: TListener, position: number) {
     port: l.port,
     protocol: l.protocol,
     routeConfig: l.routeConfig ?? null,
-    ...optionalJson({ tcp: l.tcp, tls: l.tls }),
+    ...optionalJson({ tcp: l.tcp, tls: l.tls, tracing: l.tracing, accessLog: l.accessLog }),
     httpFilters: toJson(l.httpFilters),
     limits: toJson(l.limits),
   };

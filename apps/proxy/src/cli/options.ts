@@ -38,6 +38,9 @@ Options:
   --consul-token T         Consul ACL token (X-Consul-Token)                      [env SWITCHYARD_CONSUL_TOKEN]
   --kubeconfig FILE        kubeconfig for discovery: kubernetes clusters; default: the in-cluster
                            service account when KUBERNETES_SERVICE_HOST is set    [env KUBECONFIG]
+  --otlp-endpoint URL      export sampled spans over OTLP/HTTP JSON, e.g. http://127.0.0.1:4318
+                           (a URL without a path gets /v1/traces), default: no export  [env SWITCHYARD_OTLP_ENDPOINT]
+  --stats-interval-ms MS   stats window reported to the console, default 5000 (managed mode)
   --help                   show this help
   --version                print the version
 `;
@@ -88,6 +91,16 @@ const ZRawOptions = z.object({
   consul: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, e.g. http://127.0.0.1:8500" }).default("http://127.0.0.1:8500"),
   "consul-token": z.string().min(1, "must not be empty").optional(),
   kubeconfig: z.string().min(1, "must name a file").optional(),
+  "otlp-endpoint": z
+    .string()
+    .refine((s) => /^https?:\/\/[^\s]+$/.test(s) && URL.canParse(s), "must be an http:// or https:// URL, e.g. http://127.0.0.1:4318")
+    .optional(),
+  "stats-interval-ms": z
+    .string()
+    .regex(/^\d+$/, "must be a whole number of milliseconds")
+    .transform(Number)
+    .refine((n) => n >= 100 && n <= 300_000, "must be between 100 and 300000")
+    .default(5_000),
 });
 
 export type TProxyOptions = {
@@ -97,6 +110,10 @@ export type TProxyOptions = {
   accessLog: string | null;
   /** Redis for global rate limits; null = none (global policies are refused). */
   redisUrl: string | null;
+  /** OTLP/HTTP collector for sampled spans; null = no export. */
+  otlpEndpoint: string | null;
+  /** Stats window reported to the console (managed mode); default 5000. */
+  statsIntervalMs: number;
   cacheDir: string | null;
   /** Service discovery: the Consul agent and the Kubernetes API server (null: none configured). */
   discovery: { consulUrl: string; consulToken: string | null; kubernetes: TKubeAccessSpec | null };
@@ -130,6 +147,8 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         consul: { type: "string" },
         "consul-token": { type: "string" },
         kubeconfig: { type: "string" },
+        "otlp-endpoint": { type: "string" },
+        "stats-interval-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -151,6 +170,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     "consul-token": env.SWITCHYARD_CONSUL_TOKEN || undefined,
     // kubectl's convention; a list (a:b) means the first file here.
     kubeconfig: env.KUBECONFIG?.split(":")[0] || undefined,
+    "otlp-endpoint": env.SWITCHYARD_OTLP_ENDPOINT || undefined,
   };
   const envLabels = env.SWITCHYARD_NODE_LABELS ? env.SWITCHYARD_NODE_LABELS.split(",").map((l) => l.trim()).filter(Boolean) : undefined;
   const merged: Record<string, unknown> = { ...values };
@@ -187,6 +207,8 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     accessLog: o["access-log"] ?? null,
     redisUrl: o.redis ?? null,
     discovery: { consulUrl: o.consul, consulToken: o["consul-token"] ?? null, kubernetes },
+    otlpEndpoint: o["otlp-endpoint"] ?? null,
+    statsIntervalMs: o["stats-interval-ms"],
   };
 
   if (o.config !== undefined && o["control-plane"] !== undefined) {
@@ -225,6 +247,7 @@ const ENV_OF: Record<string, string> = {
   "consul-token": "SWITCHYARD_CONSUL_TOKEN",
   kubeconfig: "KUBECONFIG",
   label: "SWITCHYARD_NODE_LABELS",
+  "otlp-endpoint": "SWITCHYARD_OTLP_ENDPOINT",
 };
 
 /** The process's own argv and environment. */

@@ -56,7 +56,13 @@ export type TControlPlaneClientOptions = {
   stableAfterMs?: number;
   /** Time allowed for the WebSocket handshake. Default 10 000. */
   handshakeTimeoutMs?: number;
+  /** Telemetry messages kept while the console is away; the oldest is dropped beyond. Default 256. */
+  sendQueueMax?: number;
 };
+
+/** Telemetry a node sends on its own initiative (stats windows, health transitions, span batches). */
+export type TTelemetryMessage = { type: "stats" | "health" | "spans" } & Record<string, unknown>;
+export type TDroppedCounts = { stats: number; spans: number; health: number };
 
 export type TControlPlaneClient = {
   /** Stops reconnecting and closes the socket; resolves once it is closed. */
@@ -65,6 +71,14 @@ export type TControlPlaneClient = {
   connected(): boolean;
   /** Sends a node -> console frame when connected; false when there is no open socket. */
   send(message: TNodeToConsoleMessage): boolean;
+  /**
+   * Sends a telemetry message now, or queues it (bounded) until the next connection's
+   * hello went out. Never throws; false when the queue was full and the OLDEST message
+   * was dropped to make room (telemetry is freshest-first).
+   */
+  sendTelemetry(message: TTelemetryMessage): boolean;
+  /** Items lost by the send queue since the last call (windows, spans, health events); resets them. */
+  takeDropped(): TDroppedCounts;
 };
 
 const DEFAULT_KEEPALIVE_MS = 15_000;
@@ -74,11 +88,20 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const MAX_MISSED_PONGS = 2;
 /** How long close() waits for the close handshake before it terminates the socket. */
 const CLOSE_GRACE_MS = 2_000;
+const DEFAULT_SEND_QUEUE_MAX = 256;
+/** Telemetry is dropped while the socket holds more than this unsent (a slow console). */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export function startControlPlaneClient(opts: TControlPlaneClientOptions): TControlPlaneClient {
   const client = new ControlPlaneClient(opts);
   client.start();
-  return { close: () => client.close(), connected: () => client.connected(), send: (m) => client.sendNow(m) };
+  return {
+    close: () => client.close(),
+    connected: () => client.connected(),
+    send: (m) => client.sendNow(m),
+    sendTelemetry: (m) => client.sendTelemetry(m),
+    takeDropped: () => client.takeDropped(),
+  };
 }
 
 class ControlPlaneClient {
@@ -101,6 +124,10 @@ class ControlPlaneClient {
   /** eds pushes waiting for the snapshot queue; only the newest per cluster matters. */
   readonly #pendingEndpoints = new Map<string, TEndpointsMessage>();
   #applying = false;
+  /** Telemetry waiting for a connection (bounded by sendQueueMax). */
+  #outbox: TTelemetryMessage[] = [];
+  #helloSent = false;
+  #dropped: TDroppedCounts = { stats: 0, spans: 0, health: 0 };
 
   constructor(opts: TControlPlaneClientOptions) {
     this.#opts = opts;
@@ -120,6 +147,41 @@ class ControlPlaneClient {
 
   connected(): boolean {
     return this.#ws?.readyState === WebSocket.OPEN;
+  }
+
+  sendTelemetry(message: TTelemetryMessage): boolean {
+    const ws = this.#ws;
+    if (ws && this.#helloSent && ws.readyState === WebSocket.OPEN && this.#outbox.length === 0) {
+      // A console that reads slower than we report must not grow the socket's buffer
+      // without bound: beyond MAX_BUFFERED_BYTES telemetry is dropped (and counted).
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+        this.#countDropped(message);
+        return false;
+      }
+      this.#send(ws, message);
+      return true;
+    }
+    this.#outbox.push(message);
+    const max = this.#opts.sendQueueMax ?? DEFAULT_SEND_QUEUE_MAX;
+    if (this.#outbox.length <= max) return true;
+    this.#countDropped(this.#outbox.shift() as TTelemetryMessage);
+    return false;
+  }
+
+  #countDropped(lost: TTelemetryMessage): void {
+    this.#dropped[lost.type] += lost.type === "spans" ? (lost.spans as unknown[]).length : lost.type === "health" ? (lost.events as unknown[]).length : 1;
+  }
+
+  takeDropped(): TDroppedCounts {
+    const d = this.#dropped;
+    this.#dropped = { stats: 0, spans: 0, health: 0 };
+    return d;
+  }
+
+  #flushOutbox(ws: WebSocket): void {
+    const queued = this.#outbox;
+    this.#outbox = [];
+    for (const m of queued) this.#send(ws, m);
   }
 
   close(): Promise<void> {
@@ -224,6 +286,8 @@ class ControlPlaneClient {
       this.#log("control_plane_invalid_hello", { issues: checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) });
     }
     this.#send(ws, hello);
+    this.#helloSent = true;
+    this.#flushOutbox(ws);
     this.#log("control_plane_connected", { url: this.#opts.url, appliedVersion: hello.appliedVersion });
     try {
       this.#opts.onConnected?.();
@@ -354,7 +418,10 @@ class ControlPlaneClient {
       clearInterval(this.#keepaliveTimer);
       this.#keepaliveTimer = null;
     }
-    if (this.#ws === ws) this.#ws = null;
+    if (this.#ws === ws) {
+      this.#ws = null;
+      this.#helloSent = false;
+    }
     const upMs = this.#openedAt ? Date.now() - this.#openedAt : 0;
     if (this.#openedAt) this.#log("control_plane_disconnected", { code, reason, upMs });
     if (this.#openedAt && upMs >= (this.#opts.stableAfterMs ?? DEFAULT_STABLE_AFTER_MS)) this.#backoff.reset();

@@ -44,7 +44,7 @@ export class HttpListener {
   readonly server: Server | Http2SecureServer;
   current: TCompiledListener;
   readonly #sessions = new Set<ServerHttp2Session>();
-  /** Accepted cleartext sockets that have not sent their first byte yet (h1 or h2c undecided). */
+  /** Sockets accepted on an http listener whose first byte has not arrived yet. */
   readonly #sniffing = new Set<Socket>();
   #closing: Promise<void> | null = null;
 
@@ -109,19 +109,21 @@ export class HttpListener {
     const http1Connection = h1.listeners("connection")[0] as (socket: Socket) => void;
     h1.removeAllListeners("connection");
     h1.on("connection", (socket: Socket) => {
-      // Until its first byte a socket belongs to nobody: node:http neither tracks it (so
-      // closeAllConnections misses it) nor times it out, and with the server's allowHalfOpen
-      // a FIN here would leave it counted forever, so server.close() (drain) never finished.
-      // Such sockets are tracked, timed out like a slow header, and closed by a drain.
+      // Until its first byte a socket belongs to no protocol server, so nothing else closes
+      // it: node:http runs with allowHalfOpen, so a peer that connects and closes without a
+      // byte (port scanners, TCP health checks, load generators) would stay half-open
+      // forever and hold up server.close(); one that sends nothing would be held too.
+      const firstByteTimeout = nodeTimeouts(this.current.limits).headersTimeout;
+      const drop = () => socket.destroy();
       this.#sniffing.add(socket);
-      const giveUp = () => socket.destroy();
-      socket.once("end", giveUp);
-      socket.setTimeout(this.current.limits.headersTimeoutMs, giveUp);
       socket.once("close", () => this.#sniffing.delete(socket));
+      socket.once("end", drop);
+      if (firstByteTimeout > 0) socket.setTimeout(firstByteTimeout, drop);
       socket.once("data", (first: Buffer) => {
         this.#sniffing.delete(socket);
-        socket.off("end", giveUp);
+        socket.off("end", drop);
         socket.setTimeout(0);
+        socket.removeListener("timeout", drop);
         socket.pause();
         socket.unshift(first);
         const n = Math.min(first.length, H2_PREFACE_START.length);
@@ -193,8 +195,7 @@ export class HttpListener {
       const closeIdle = () => (server as Server).closeIdleConnections?.();
       const sweep = setInterval(closeIdle, 100);
       for (const s of this.#sessions) s.close();
-      // No request can be in flight on a socket that has not sent a byte.
-      for (const s of this.#sniffing) s.destroy();
+      for (const socket of this.#sniffing) socket.destroy();
       const hard = setTimeout(() => {
         (server as Server).closeAllConnections?.();
         for (const s of this.#sessions) s.destroy();

@@ -21,6 +21,59 @@ export type TAccessLogEntry = {
   attempts: number;
 };
 
+/** A listener's compiled access-log line builder; null = the JSON object above. */
+export type TAccessLogFormat = ((entry: TAccessLogEntry) => string) | null;
+
+const FORMAT_FIELDS: Record<string, keyof TAccessLogEntry> = {
+  TIME: "time",
+  METHOD: "method",
+  AUTHORITY: "authority",
+  PATH: "path",
+  STATUS: "status",
+  RESPONSE_FLAGS: "responseFlags",
+  DURATION_MS: "durationMs",
+  UPSTREAM_HOST: "upstreamHost",
+  BYTES_IN: "bytesIn",
+  BYTES_OUT: "bytesOut",
+  REQUEST_ID: "requestId",
+  TRACE_ID: "traceId",
+  LISTENER: "listener",
+  ROUTE: "route",
+  CLUSTER: "cluster",
+};
+
+/**
+ * Compiles an Envoy-style text template ("%METHOD% %PATH% %STATUS%") once per config
+ * version into a function that only concatenates. Unknown %FIELD%s are refused by
+ * config-model before this runs; a null field prints "-" (Envoy's convention).
+ */
+export function compileAccessLogFormat(template: string | undefined): TAccessLogFormat {
+  if (template === undefined) return null;
+  const parts: (string | keyof TAccessLogEntry)[] = [];
+  const literal: boolean[] = [];
+  let last = 0;
+  for (const m of template.matchAll(/%([A-Z_]+)%/g)) {
+    const field = FORMAT_FIELDS[m[1] as string];
+    if (!field) continue;
+    parts.push(template.slice(last, m.index), field);
+    literal.push(true, false);
+    last = (m.index as number) + m[0].length;
+  }
+  parts.push(template.slice(last));
+  literal.push(true);
+  return (entry) => {
+    let out = "";
+    for (let i = 0; i < parts.length; i++) {
+      if (literal[i]) out += parts[i] as string;
+      else {
+        const v = entry[parts[i] as keyof TAccessLogEntry];
+        out += v === null || v === "" ? "-" : String(v);
+      }
+    }
+    return out;
+  };
+}
+
 /** Flush when this much is buffered, else on the next turn of the event loop, but at most once per FLUSH_INTERVAL_MS. */
 const FLUSH_BYTES = 64 * 1024;
 /**
@@ -31,7 +84,7 @@ const FLUSH_BYTES = 64 * 1024;
 const FLUSH_INTERVAL_MS = 10;
 
 export type TAccessLog = {
-  write(entry: TAccessLogEntry): void;
+  write(entry: TAccessLogEntry, format?: TAccessLogFormat): void;
   /** Writes everything buffered synchronously (shutdown, tests). */
   flushSync(): void;
   close(): Promise<void>;
@@ -63,8 +116,8 @@ export function createAccessLog(file: string | null): TAccessLog {
   };
 
   return {
-    write(entry) {
-      buffer += JSON.stringify(entry) + "\n";
+    write(entry, format = null) {
+      buffer += (format === null ? JSON.stringify(entry) : format(entry)) + "\n";
       if (buffer.length >= FLUSH_BYTES) flush();
       else if (!scheduled) schedule();
     },

@@ -210,6 +210,13 @@ export function createMetrics(clusters: TClusterStatsSource) {
     labelNames: ["cluster", "discovery", "result"] as const,
     registers: [registry],
   });
+  const telemetryDropped = new Counter({
+    name: "switchyard_telemetry_dropped_total",
+    help: "Telemetry items dropped before reaching the console or the OTLP collector (kind: stats_window | span | health_event)",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  for (const kind of ["stats_window", "span", "health_event"]) telemetryDropped.inc({ kind }, 0);
 
   return {
     registry,
@@ -236,7 +243,9 @@ export function createMetrics(clusters: TClusterStatsSource) {
     redisError: (policy: string): void => redisErrors.inc({ policy }),
     mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),
     healthTransition: (cluster: string, to: "healthy" | "unhealthy"): void => healthTransitions.inc({ cluster, to }),
-    outlierEjected: (cluster: string): void => outlierEjections.inc({ cluster }),
+    outlierEjected: (cluster: string, _endpoint: string, ejected: boolean): void => {
+      if (ejected) outlierEjections.inc({ cluster });
+    },
     tcpConnectionOpened(listener: string, cluster: string): void {
       tcpConnections.inc({ listener, cluster });
       tcpActive.inc({ listener, cluster });
@@ -267,6 +276,9 @@ export function createMetrics(clusters: TClusterStatsSource) {
     },
     configRejected(): void {
       configApply.inc({ result: "rejected" });
+    },
+    telemetryDropped(kind: "stats_window" | "span" | "health_event", n: number): void {
+      if (n > 0) telemetryDropped.inc({ kind }, n);
     },
   };
 }

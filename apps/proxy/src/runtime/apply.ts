@@ -33,6 +33,8 @@ export type TRuntimeDeps = {
   log: TLog;
   /** When set, every applied snapshot is written there (last-known-good cache). */
   cacheDir: string | null;
+  /** Called right after every swap (telemetry: endpoint membership transitions). Must not throw. */
+  onApplied?: (previous: TRuntime | null, next: TRuntime) => void;
 };
 
 /**
@@ -107,11 +109,13 @@ export class RuntimeManager {
         clusters: clusterPlan.clusters,
       });
       // The swap: no await between these lines, so no request sees half of it.
+      const previous = this.#current;
       this.#current = runtime;
       listeners.commit(listenerPlan);
       clusters.commit(clusterPlan);
       rateLimits.commit(limiters);
       const t5 = performance.now();
+      this.#deps.onApplied?.(previous, runtime);
 
       for (const c of config.clusters) metrics.touchCluster(c.name);
       for (const p of config.rateLimitPolicies) metrics.touchPolicy(p.name);

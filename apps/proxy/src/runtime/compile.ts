@@ -6,6 +6,12 @@ import type { TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { TCompiledListener } from "./types.ts";
 import type { TRateLimiter } from "../filters/rate-limit/decision.ts";
+import { compileAccessLogFormat } from "../observability/access-log.ts";
+
+/** Listener defaults when `tracing` / `accessLog` are absent (documented in config-model's listener.ts). */
+const DEFAULT_TRACE_SAMPLE_RATE = 0.01;
+const DEFAULT_ACCESS_LOG_SAMPLE_RATE = 1;
+const DEFAULT_FORCE_HEADER = "x-switchyard-force-trace";
 
 /**
  * Compiles a validated, supported config into the listeners the request path uses.
@@ -42,6 +48,12 @@ export function compileListeners(
       tls: compileListenerTls(l, i, secrets),
       filters: Object.freeze(buildHttpFilters(l.httpFilters)),
       tcp: l.tcp ? Object.freeze({ cluster: bind(l.tcp.cluster), idleTimeoutMs: l.tcp.idleTimeoutMs }) : null,
+      tracing: Object.freeze({
+        sampleRate: l.tracing?.sampleRate ?? DEFAULT_TRACE_SAMPLE_RATE,
+        // node:http lower-cases incoming header names.
+        forceHeader: (l.tracing?.forceHeader ?? DEFAULT_FORCE_HEADER).toLowerCase(),
+      }),
+      accessLog: Object.freeze({ sampleRate: l.accessLog?.sampleRate ?? DEFAULT_ACCESS_LOG_SAMPLE_RATE, format: compileAccessLogFormat(l.accessLog?.format) }),
     });
   });
 }

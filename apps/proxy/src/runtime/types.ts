@@ -2,6 +2,8 @@ import type { TConfig, TListenerLimits } from "@switchyard/config-model";
 import type { THttpFilterInstance } from "../filters/chain.ts";
 import type { TCompiledTls } from "../listener/tls-context.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
+import type { TAccessLogFormat } from "../observability/access-log.ts";
+import type { TTracingPolicy } from "../observability/tracing/request-trace.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { TRateLimiter } from "../filters/rate-limit/decision.ts";
 
@@ -22,6 +24,10 @@ export type TCompiledListener = {
   readonly filters: readonly THttpFilterInstance[];
   /** tcp listeners only. */
   readonly tcp: { readonly cluster: ClusterRuntime; readonly idleTimeoutMs: number } | null;
+  /** Head sampling and the force header (defaults: 1.0, x-switchyard-force-trace). */
+  readonly tracing: TTracingPolicy;
+  /** Fraction of requests logged (default 1) and the line format (null = JSON). */
+  readonly accessLog: { readonly sampleRate: number; readonly format: TAccessLogFormat };
 };
 
 /** Everything one applied config version serves with; immutable, swapped as one reference. */

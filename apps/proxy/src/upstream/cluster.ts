@@ -381,14 +381,14 @@ export class ClusterRuntime {
   #setHealth(e: UpstreamEndpoint, healthy: boolean, detail: string): void {
     e.healthy = healthy;
     const to = healthy ? "healthy" : "unhealthy";
-    this.#events.healthTransition(this.name, to);
+    this.#events.healthTransition(this.name, to, e.hostPort, detail);
     this.#events.log("health_check_transition", { cluster: this.name, endpoint: e.hostPort, to, detail });
     this.#refresh();
     this.#events.endpointStateChanged?.(this.name);
   }
 
   #onEjection(e: UpstreamEndpoint, ejected: boolean): void {
-    if (ejected) this.#events.outlierEjected(this.name);
+    this.#events.outlierEjected(this.name, e.hostPort, ejected);
     this.#events.log(ejected ? "outlier_ejected" : "outlier_unejected", {
       cluster: this.name,
       endpoint: e.hostPort,

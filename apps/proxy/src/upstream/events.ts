@@ -6,10 +6,10 @@ import type { TLog } from "../observability/log.ts";
  */
 export type TUpstreamEvents = {
   readonly log: TLog;
-  /** An endpoint's active health check state changed. */
-  healthTransition(cluster: string, to: "healthy" | "unhealthy"): void;
-  /** Outlier detection ejected an endpoint. */
-  outlierEjected(cluster: string): void;
+  /** An endpoint's active health check state changed (`detail`: the probe's last result). */
+  healthTransition(cluster: string, to: "healthy" | "unhealthy", endpoint: string, detail: string): void;
+  /** Outlier detection ejected an endpoint (`ejected` true) or let it back (false). */
+  outlierEjected(cluster: string, endpoint: string, ejected: boolean): void;
   /** An endpoint's health or ejection changed (the console's per-cluster view follows it). */
   endpointStateChanged?(cluster: string): void;
 };

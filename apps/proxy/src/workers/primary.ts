@@ -82,6 +82,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     worker.on("message", (m: unknown) => {
       if (!isFromWorker(m)) return;
       if (m.type === "sy:up") return markUp();
+      if (m.type === "sy:telemetry") return void controlPlane?.sendTelemetry(m.message);
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
@@ -269,6 +270,14 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
       log,
     });
     setInterval(clusterStatusChanged, CLUSTER_STATUS_REFRESH_MS).unref();
+    // The workers' telemetry passes through this socket's bounded queue: its drops are counted here.
+    const cp = controlPlane;
+    setInterval(() => {
+      const d = cp.takeDropped();
+      metrics.telemetryDropped("stats_window", d.stats);
+      metrics.telemetryDropped("span", d.spans);
+      metrics.telemetryDropped("health_event", d.health);
+    }, 5_000).unref();
   }
 
   const stop = async (signal: string) => {

@@ -1,6 +1,7 @@
 import type { TConfig, TConfigIssue, TEndpointsMessage } from "@switchyard/config-model";
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { TAdminClusterView } from "../admin/server.ts";
+import type { TTelemetryMessage } from "../control-plane/client.ts";
 import type { TApplyMeta, TApplyResult } from "../runtime/apply.ts";
 import type { describeClusters } from "../upstream/discovery/status.ts";
 
@@ -21,6 +22,8 @@ export type TClusterView = ReturnType<typeof describeClusters>;
 export type TFromWorker =
   /** Sent once the worker's managers are up: it can take a config. */
   | { type: "sy:up" }
+  /** Managed mode: a stats window, health events or spans for the console. */
+  | { type: "sy:telemetry"; message: TTelemetryMessage }
   | { type: "sy:reply"; id: number; result: TApplyResult }
   | { type: "sy:reply"; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
   | { type: "sy:reply"; id: number; clusters: TClusterView; admin: TAdminClusterView[] };

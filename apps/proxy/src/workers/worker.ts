@@ -1,5 +1,6 @@
 import { describeClustersForAdmin } from "../admin/server.ts";
 import type { TMetrics } from "../observability/metrics.ts";
+import type { TTelemetrySender } from "../observability/telemetry-reporter.ts";
 import type { RuntimeManager } from "../runtime/apply.ts";
 import type { ClusterManager } from "../upstream/cluster-manager.ts";
 import type { EdsStore } from "../upstream/discovery/eds.ts";
@@ -45,4 +46,21 @@ export function attachWorker(deps: TWorkerDeps): void {
   });
   process.on("disconnect", () => deps.stop("primary_gone"));
   send({ type: "sy:up" });
+}
+
+/**
+ * Managed mode with workers: telemetry goes to the primary, which owns the one
+ * control-plane socket and forwards it. The console stores stats windows as rows and
+ * sums them, so one window per worker per interval adds up to the node's figures.
+ * Drops happen in the primary's send queue; the primary counts them in its metrics.
+ */
+export function telemetryToPrimary(): TTelemetrySender {
+  return {
+    send: (message) => {
+      if (!process.connected) return false;
+      process.send?.({ type: "sy:telemetry", message } satisfies TFromWorker);
+      return true;
+    },
+    takeDropped: () => ({ stats: 0, spans: 0, health: 0 }),
+  };
 }

@@ -26,6 +26,8 @@ describe("CLI options", () => {
       workers: availableParallelism(),
       accessLog: null,
       redisUrl: null,
+      otlpEndpoint: null,
+      statsIntervalMs: 5000,
       cacheDir: null,
       discovery: { consulUrl: "http://127.0.0.1:8500", consulToken: null, kubernetes: null },
     });
@@ -36,6 +38,18 @@ describe("CLI options", () => {
     expect(run(["--config", "x.yaml"], { SWITCHYARD_REDIS_URL: "redis://env:6379" })).toMatchObject({ redisUrl: "redis://env:6379" });
     expect(run(["--config", "x.yaml", "--redis", "redis://flag:1"], { SWITCHYARD_REDIS_URL: "redis://env:6379" })).toMatchObject({ redisUrl: "redis://flag:1" });
     expect(() => parseCliOptions(["--config", "x.yaml", "--redis", "http://x"], {})).toThrow(/--redis \(or SWITCHYARD_REDIS_URL\): must be a redis/);
+  });
+
+  it("parses --otlp-endpoint (flag or SWITCHYARD_OTLP_ENDPOINT) and --stats-interval-ms, naming the flag on errors", () => {
+    expect(run(["--config", "x.yaml", "--otlp-endpoint", "http://127.0.0.1:4318", "--stats-interval-ms", "1000"])).toMatchObject({
+      otlpEndpoint: "http://127.0.0.1:4318",
+      statsIntervalMs: 1000,
+    });
+    expect(run(["--config", "x.yaml"], { SWITCHYARD_OTLP_ENDPOINT: "http://collector:4318/v1/traces" })).toMatchObject({
+      otlpEndpoint: "http://collector:4318/v1/traces",
+    });
+    expect(() => parseCliOptions(["--config", "x", "--otlp-endpoint", "grpc://x"], {})).toThrow(/--otlp-endpoint \(or SWITCHYARD_OTLP_ENDPOINT\): must be an http/);
+    expect(() => parseCliOptions(["--config", "x", "--stats-interval-ms", "5"], {})).toThrow(/--stats-interval-ms: must be between 100 and 300000/);
   });
 
   it("parses managed mode from flags and from the environment, flags first", () => {

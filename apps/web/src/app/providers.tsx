@@ -1,6 +1,6 @@
 "use client";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { useState, type ReactNode } from "react";
 import type { AppRouter } from "../server/api/root.ts";
 import { TRPCProvider } from "../lib/trpc.ts";
@@ -34,8 +34,17 @@ function readCsrfCookie(): string {
 export function Providers({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
   // CSRF: echo the session's CSRF cookie in a header the server checks on every mutation.
+  // Subscriptions (live dashboards) stream over SSE (reads only, no CSRF header possible).
   const [trpcClient] = useState(() =>
-    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", headers: () => ({ "x-swy-csrf": readCsrfCookie() }) })] }),
+    createTRPCClient<AppRouter>({
+      links: [
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: httpSubscriptionLink({ url: "/api/trpc" }),
+          false: httpBatchLink({ url: "/api/trpc", headers: () => ({ "x-swy-csrf": readCsrfCookie() }) }),
+        }),
+      ],
+    }),
   );
   return (
     <QueryClientProvider client={queryClient}>

@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { stringify } from "yaml";
 import { checkDocument, withLines, type TDocIssue } from "../lib/document-issues.ts";
 import { RESOURCE_KINDS, type TResourceKind } from "../lib/resource-kinds.ts";
@@ -20,7 +20,8 @@ import { useReadOnly } from "./read-only.tsx";
  * default filled in. The server then validates the whole config and its issues come
  * back to the same list, with lines.
  */
-export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: string }) {
+/** `tabs`: the Form / "Edit as YAML" switch, for kinds that also have a structured form. */
+export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name?: string; tabs?: ReactNode }) {
   const meta = RESOURCE_KINDS[kind];
   const trpc = useTRPC();
   const readOnly = useReadOnly();
@@ -110,6 +111,7 @@ export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: str
           <p className="muted">{meta.blurb}</p>
         </div>
       </div>
+      {tabs}
       {existing.data?.usedBy && existing.data.usedBy.length > 0 && (
         <p className="banner" role="note">
           Used by {existing.data.usedBy.join(", ")}. Renaming is refused while it is used.

@@ -24,6 +24,9 @@ const NAV = [
   { href: "/audit", label: "Audit log" },
   { href: "/tokens", label: "Tokens" },
   { href: "/users", label: "Users" },
+  { href: "/dashboards", label: "Dashboards" },
+  { href: "/topology", label: "Topology" },
+  { href: "/traces", label: "Traces" },
 ] as const;
 
 /** The logged-in frame: nav on the left, page on the right; sends strangers to /login. */

@@ -146,7 +146,8 @@ export function emptyRouteForm(defaults: { routeConfig?: string; virtualHost?: s
 
 const str = (n: number | undefined) => (n === undefined ? "" : String(n));
 
-function matcherRowsOf(ms: readonly { name: string; exact?: string; prefix?: string; regex?: string; present?: boolean; invert?: boolean }[]): TMatcherRow[] {
+/** Header / query matchers -> form rows (the listener form's RBAC rules use them too). */
+export function matcherRowsOf(ms: readonly { name: string; exact?: string; prefix?: string; regex?: string; present?: boolean; invert?: boolean }[]): TMatcherRow[] {
   return ms.map((m) => {
     const kind: TMatcherKind = m.exact !== undefined ? "exact" : m.prefix !== undefined ? "prefix" : m.regex !== undefined ? "regex" : "present";
     return { key: key(), name: m.name, kind, value: kind === "present" ? "" : (m[kind] ?? ""), invert: m.invert ?? false };
@@ -219,7 +220,8 @@ const list = (s: string) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-function matchersOf(rows: TMatcherRow[]) {
+/** Form rows -> header / query matchers (inverse of matcherRowsOf). */
+export function matchersOf(rows: TMatcherRow[]) {
   return rows.map((r) => ({ name: r.name.trim(), [r.kind]: r.kind === "present" ? true : r.value, invert: r.invert }));
 }
 

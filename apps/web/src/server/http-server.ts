@@ -5,12 +5,15 @@ import type { TLog } from "./api/trpc.ts";
 
 export const XDS_PATH = "/api/xds";
 export const REST_PREFIX = "/api/v1";
+export const METRICS_PATH = "/metrics";
 
 export type TRequestHandlers = {
   /** Answers false when the request is not one of its routes. */
   rest: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   trpc: (req: IncomingMessage, res: ServerResponse) => void;
   next: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** The console's own Prometheus text for GET /metrics; absent = Next answers /metrics. */
+  metrics?: () => string;
   log: TLog;
 };
 
@@ -50,6 +53,13 @@ export function createRequestListener(h: TRequestHandlers): (req: IncomingMessag
         },
         (err: unknown) => fail(req, res, err),
       );
+      return;
+    }
+    // The console's own metrics, for Prometheus (unauthenticated like most scrape targets).
+    if (path === METRICS_PATH && h.metrics && (req.method === "GET" || req.method === "HEAD")) {
+      const body = h.metrics();
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : body);
       return;
     }
     if (under(path, TRPC_PREFIX)) {

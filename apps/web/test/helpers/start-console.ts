@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { createTestDatabase, TEST_SECRET_KEY } from "@switchyard/db/testing";
 
@@ -28,16 +27,9 @@ export type TConsoleHandle = {
   stop(): Promise<void>;
 };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
+/** Ports from this worker's own slice (see the proxy's test helper for why). */
+export { freePort } from "../../../proxy/test/helpers/free-port.ts";
+import { freePort } from "../../../proxy/test/helpers/free-port.ts";
 
 export async function startConsole(opts: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<TConsoleHandle> {
   await ensureBuild();

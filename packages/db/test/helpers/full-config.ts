@@ -16,6 +16,8 @@ export function fullConfig(): TConfigInput {
           { type: "rbac", rules: [{ allow: true, paths: ["/"] }] },
         ],
         limits: { maxHeaderBytes: 32768 },
+        tracing: { sampleRate: 0.25, forceHeader: "x-trace" },
+        accessLog: { format: "%METHOD% %PATH% %STATUS%", sampleRate: 0.5 },
       }),
       makeListener({ name: "secure", port: 8443, protocol: "https", tls: { certificates: ["site-cert"], clientValidation: { caSecret: "mesh-ca" } } }),
       makeListener({ name: "db", port: 5433, protocol: "tcp", routeConfig: undefined, tcp: { cluster: "backend" } }),

@@ -18,6 +18,9 @@ import {
 import type { TAccessLog } from "../../observability/access-log.ts";
 import type { TMetrics } from "../../observability/metrics.ts";
 import type { TLog } from "../../observability/log.ts";
+import type { StatsWindow } from "../../observability/stats-window.ts";
+import { TRACE_HEADERS } from "../../observability/tracing/context.ts";
+import { RequestTrace, type TSpanSink, type TTry as TTraceTry } from "../../observability/tracing/request-trace.ts";
 import { applyHeaderMutations } from "../header-mutation.ts";
 import type { TRateLimitDecision, TRateLimiter } from "../rate-limit/decision.ts";
 import { bucketKeyOf } from "../rate-limit/manager.ts";
@@ -51,7 +54,15 @@ import { grpcStatusForHttp, parseGrpcTimeout } from "./grpc.ts";
  * every exchange: access log line + metrics.
  */
 
-export type TExchangeDeps = { readonly accessLog: TAccessLog; readonly metrics: TMetrics; readonly log: TLog };
+export type TExchangeDeps = {
+  readonly accessLog: TAccessLog;
+  readonly metrics: TMetrics;
+  readonly log: TLog;
+  /** The window reported to the console (managed mode); null in standalone mode. */
+  readonly stats: StatsWindow | null;
+  /** Sampled spans go here (console reporter and/or OTLP exporter); null = spans are not recorded. */
+  readonly spans: TSpanSink | null;
+};
 
 /** RFC 9110 §7.6.1 connection-specific fields, plus `expect` (we answer 100-continue ourselves). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
@@ -124,6 +135,12 @@ class Exchange implements TTryOwner {
   tried: UpstreamEndpoint[] | null = null;
   current: UpstreamTry | null = null;
   retryTimer: NodeJS.Timeout | null = null;
+  /** Trace ids and the sampling decision, made once in the constructor for the whole request. */
+  readonly trace: RequestTrace;
+  /** The CLIENT span of the try in flight (one at a time), ended by endTraceTry. */
+  traceTry: TTraceTry | null = null;
+  /** Status of the current try's response head (0 before one arrived). */
+  upstreamStatus = 0;
   /** The response head went to the client: from here a failure can only reset it. */
   committed = false;
   resumeUpstream: (() => void) | null = null;
@@ -148,6 +165,7 @@ class Exchange implements TTryOwner {
     this.query = q === -1 ? "" : url.slice(q + 1);
     const incomingId = req.headers["x-request-id"];
     this.requestId = typeof incomingId === "string" && incomingId.length > 0 ? incomingId : randomUUID();
+    this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null);
     res.once("close", () => this.onDownstreamClose());
   }
 
@@ -385,6 +403,9 @@ class Exchange implements TTryOwner {
     const t = new UpstreamTry(this, cluster, endpoint, attempt > 1, this.perTryTimeoutMs, this.idleTimeoutMs);
     this.current = t;
     const headers = this.upstreamHeaders.concat("x-switchyard-attempt-count", String(attempt));
+    // Each try is a CLIENT span whose id is the parent the upstream sees.
+    this.upstreamStatus = 0;
+    this.traceTry = this.trace.startTry(headers);
     // undici would derive SNI from the Host header; the cluster's tls.sni wins.
     const servername = endpoint.tls?.servername;
     const opts = { method: this.method, path: this.upstreamPath, headers, body: this.body };
@@ -437,7 +458,8 @@ class Exchange implements TTryOwner {
     for (let i = 0; i < raw.length; i += 2) {
       const name = (raw[i] as string).toLowerCase();
       // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are not fields.
-      if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name) || REQUEST_OWNED.has(name) || (named !== null && named.has(name))) continue;
+      // Trace headers are written per try (startTry), with that try's span id as parent.
+      if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name) || REQUEST_OWNED.has(name) || TRACE_HEADERS.has(name) || (named !== null && named.has(name))) continue;
       if (removed !== undefined && removed.length && removed.includes(name)) continue;
       out.push(name, raw[i + 1] as string);
     }
@@ -470,10 +492,12 @@ class Exchange implements TTryOwner {
       t.cancel(new RetryAbortError());
       return "retry";
     }
+    this.upstreamStatus = statusCode;
     const p = this.retryPolicy;
     if (p !== null && retriableStatus(p, statusCode)) {
       if (this.mayRetry()) {
         // The answer is dropped; its connection too (undici cannot skip an unread body).
+        this.endTraceTry("", true);
         t.cancel(new RetryAbortError());
         this.scheduleRetry(t);
         return "retry";
@@ -519,6 +543,7 @@ class Exchange implements TTryOwner {
 
   tryComplete(_t: UpstreamTry, trailers?: (Buffer | string)[] | null): void {
     if (this.upstreamDone) return;
+    this.endTraceTry("", this.upstreamStatus >= 500);
     this.finishUpstream();
     // Trailers (gRPC's grpc-status) travel to HTTP/2 clients; HTTP/1.1 clients get none
     // (they would need chunked encoding and a TE: trailers promise).
@@ -542,6 +567,7 @@ class Exchange implements TTryOwner {
   tryFailed(t: UpstreamTry, err: Error): void {
     if (this.upstreamDone) return;
     const mapped = mapUpstreamError(err);
+    this.endTraceTry(mapped.flag, true);
     if (this.committed) {
       // Mid-body failure: the status is out, so the only honest signal is a reset.
       this.finishUpstream();
@@ -562,6 +588,7 @@ class Exchange implements TTryOwner {
     this.timer = null;
     if (this.upstreamDone) return;
     const err = new UpstreamTimeoutError(this.timeoutMs);
+    this.endTraceTry("UT", true);
     this.finishUpstream();
     this.current?.cancel(err);
     if (!this.res.headersSent) {
@@ -571,6 +598,29 @@ class Exchange implements TTryOwner {
       this.flags = "UT";
       (this.res as ServerResponse).destroy(err);
     }
+  }
+
+  /** Ends the current try's CLIENT span (a no-op when none is open or nothing is recorded). */
+  endTraceTry(flag: TResponseFlag | string, error: boolean): void {
+    const t = this.traceTry;
+    if (t === null) return;
+    this.traceTry = null;
+    if (!this.trace.recording) return;
+    const ep = this.endpoint as UpstreamEndpoint;
+    this.trace.endTry(
+      t,
+      `router ${this.clusterName ?? ""} egress`,
+      {
+        "http.request.method": this.method,
+        "server.address": ep.address,
+        "server.port": ep.port,
+        "switchyard.upstream_host": ep.hostPort,
+        "switchyard.cluster": this.clusterName ?? "",
+        "http.response.status_code": this.upstreamStatus,
+        "switchyard.response_flags": flag || "-",
+      },
+      error,
+    );
   }
 
   /** No more upstream work: route timer and any pending back-off end here. */
@@ -623,6 +673,7 @@ class Exchange implements TTryOwner {
       // The client went away before the whole response was written.
       if (!this.flags) this.flags = "DC";
       if (!this.upstreamDone) {
+        this.endTraceTry("DC", true);
         this.finishUpstream();
         this.current?.cancel(new DownstreamClosedError());
       }
@@ -630,8 +681,15 @@ class Exchange implements TTryOwner {
     const status = res.headersSent ? res.statusCode : 0;
     const durationMs = performance.now() - this.start;
     const routeName = this.route?.name ?? null;
-    this.deps.metrics.recordRequest(this.listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs / 1000);
-    this.deps.accessLog.write({
+    const deps = this.deps;
+    const listener = this.listener;
+    deps.metrics.recordRequest(listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs / 1000);
+    deps.stats?.record(listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs, this.bytesIn, this.bytesOut);
+    if (deps.spans !== null && this.trace.recording) this.finishTrace(deps.spans, status, routeName);
+    // Sampling decided once per request, here, only when the listener asks for less than all.
+    const al = listener.accessLog;
+    if (al.sampleRate < 1 && !(Math.random() < al.sampleRate)) return;
+    deps.accessLog.write({
       time: new Date().toISOString(),
       method: this.method,
       authority: this.host,
@@ -643,12 +701,35 @@ class Exchange implements TTryOwner {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       requestId: this.requestId,
-      traceId: traceIdOf(this.headers.traceparent),
-      listener: this.listener.name,
+      traceId: this.trace.traceId,
+      listener: listener.name,
       route: routeName,
       cluster: this.clusterName,
       attempts: this.attempts,
-    });
+    }, al.format);
+  }
+
+  /** The SERVER span (and the tries' CLIENT spans) of a sampled request. */
+  finishTrace(sink: TSpanSink, status: number, routeName: string | null): void {
+    this.trace.finish(
+      sink,
+      `${this.method} ${routeName ?? "(no route)"}`,
+      {
+        "http.request.method": this.method,
+        "url.path": this.path,
+        "server.address": this.host,
+        "http.response.status_code": status,
+        "switchyard.listener": this.listener.name,
+        "switchyard.route": routeName ?? "",
+        "switchyard.cluster": this.clusterName ?? "",
+        "switchyard.response_flags": this.flags || "-",
+        "switchyard.upstream_host": this.endpoint?.hostPort ?? "",
+        "switchyard.request_id": this.requestId,
+        "http.request.body.size": this.bytesIn,
+        "http.response.body.size": this.bytesOut,
+      },
+      status >= 500 || status === 0,
+    );
   }
 }
 
@@ -662,13 +743,6 @@ function onRetryTimer(ex: Exchange): void {
 
 function onRouteTimeout(ex: Exchange): void {
   ex.onTimeout();
-}
-
-/** W3C traceparent "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>" -> trace id, else null. */
-export function traceIdOf(traceparent: string | string[] | undefined): string | null {
-  if (typeof traceparent !== "string" || traceparent.length < 55) return null;
-  const id = traceparent.slice(3, 35);
-  return traceparent[2] === "-" && traceparent[35] === "-" && /^[0-9a-f]{32}$/.test(id) && id !== "0".repeat(32) ? id : null;
 }
 
 function latin1(v: Buffer | string | undefined): string {

@@ -13,6 +13,7 @@ import { certificatesRouter } from "./routers/certificates/index.ts";
 import { rolloutsRouter } from "./routers/rollouts/index.ts";
 import { tokensRouter } from "./routers/tokens/index.ts";
 import { usersRouter } from "./routers/users/index.ts";
+import { telemetryRouter } from "./routers/telemetry/index.ts";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
@@ -29,6 +30,7 @@ export const appRouter = createTRPCRouter({
   tokens: tokensRouter,
   audit: auditRouter,
   certificates: certificatesRouter,
+  telemetry: telemetryRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,6 +11,8 @@ import { RestError, invalidConfig, sendError } from "./http.ts";
 import { healthzRoute, listNodesRoute } from "./node-routes.ts";
 import { getEndpointsRoute, putEndpointsRoute } from "./endpoint-routes.ts";
 import { allowedMethods, matchRoute, type TPrincipal, type TRestDeps, type TRouteDef } from "./router.ts";
+import { getTraceRoute, listTracesRoute, metricsRoute } from "./telemetry-routes.ts";
+import { consoleMetrics } from "../telemetry/console-metrics.ts";
 import { diffVersionsRoute, getVersionRoute, listVersionsRoute, publishRoute, rollbackRoute } from "./version-routes.ts";
 
 export type { TRestDeps, TRestLog } from "./router.ts";
@@ -19,10 +21,7 @@ export { MAX_BODY_BYTES } from "./http.ts";
 /** Everything below this prefix is the REST API (DESIGN.md §4); everything else is Next's. */
 export const REST_PREFIX = "/api/v1";
 
-/**
- * The REST API's routes. Not built yet (observability issue): GET /metrics/routes,
- * GET /metrics/clusters and GET /traces answer 404 until telemetry is stored.
- */
+/** The REST API's routes (DESIGN.md §4). */
 const ROUTES: readonly TRouteDef[] = [
   { pattern: "/healthz", methods: { GET: healthzRoute }, public: true },
   { pattern: "/config", methods: { GET: getConfig, PUT: putConfig } },
@@ -39,6 +38,10 @@ const ROUTES: readonly TRouteDef[] = [
   { pattern: "/rollouts/:id/rollback", methods: { POST: rollbackRolloutRoute } },
   { pattern: "/secrets", methods: { GET: listSecretsRoute } },
   { pattern: "/audit", methods: { GET: auditRoute } },
+  { pattern: "/metrics/routes", methods: { GET: metricsRoute("route") } },
+  { pattern: "/metrics/clusters", methods: { GET: metricsRoute("cluster") } },
+  { pattern: "/traces", methods: { GET: listTracesRoute } },
+  { pattern: "/traces/:traceId", methods: { GET: getTraceRoute } },
 ];
 
 /**
@@ -75,6 +78,7 @@ export function createRestHandler(deps: TRestDeps): (req: IncomingMessage, res: 
     } catch (err) {
       respondWithError(req, res, err, deps);
     }
+    consoleMetrics.restRequests({ code_class: `${Math.floor(res.statusCode / 100)}xx` });
     return true;
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
-import { ZNodeToConsoleMessage, decodeMessage, type THelloMessage, type TStatsMessage } from "@switchyard/config-model";
+import { ZNodeToConsoleMessage, decodeMessage, type THelloMessage } from "@switchyard/config-model";
 import {
   getClusterEndpointSet,
   listClusterEndpointSets,
@@ -19,12 +19,14 @@ import {
   type Db,
 } from "@switchyard/db";
 import { bearerToken, bearerTokenMatches } from "./bearer.ts";
+import type { TTelemetryIngest } from "../telemetry/ingest.ts";
 
 export type TXdsLog = (event: string, fields?: Record<string, unknown>) => void;
 
 /**
  * What the hub asks of the rest of the console (wired in xds/index.ts): node
- * authentication, the rollout reactions to acks and nacks, stats storage.
+ * authentication, the rollout reactions to acks and nacks. Telemetry frames go to
+ * `telemetry` (the SLO guard reads the stored stats).
  */
 export type TXdsHooks = {
   /** Decides on the bearer token of an upgrade; `group` null = any group. */
@@ -33,7 +35,6 @@ export type TXdsHooks = {
   onRefused?(info: { nodeId: string | null; group: string | null; remoteAddress: string | undefined; reason: string }): void;
   onAck?(node: { nodeId: string; group: string }, version: number): Promise<void>;
   onNack?(node: { nodeId: string; group: string }, version: number, error: string): Promise<void>;
-  onStats?(node: { nodeId: string; group: string }, msg: TStatsMessage): Promise<void>;
 };
 
 export type TXdsHubOptions = {
@@ -45,9 +46,11 @@ export type TXdsHubOptions = {
   heartbeatIntervalMs?: number;
   /** Time a new connection has to send `hello`. Default 5 000. */
   helloTimeoutMs?: number;
+  /** Stores stats / health / spans frames; without it they are only counted. */
+  telemetry?: TTelemetryIngest;
 };
 
-/** Telemetry frames received since start; storage arrives with the observability issue. */
+/** Telemetry frames received since start (stored through `telemetry` when it is given). */
 export type TTelemetryCounts = { stats: number; health: number; spans: number };
 
 /** Close codes the hub uses (4000-4999 is the application range). */
@@ -301,16 +304,27 @@ export class XdsHub {
         if (hooks?.onNack) this.#write(session, "onNack", () => hooks.onNack!(node, msg.version, text));
         return;
       }
-      case "stats":
-      case "health":
-      case "spans":
-        // Validated above. Stats feed the SLO guard; dashboards are the observability issue's.
-        this.#telemetry[msg.type]++;
-        if (msg.type === "stats") {
-          this.#write(session, "touchNode", () => touchNode(db, nodeId));
-          if (hooks?.onStats) this.#write(session, "onStats", () => hooks.onStats!(node, msg));
-        }
+      case "stats": {
+        // Validated above. Stored stats feed the dashboards and the rollout SLO guard.
+        this.#telemetry.stats++;
+        const store = this.#opts.telemetry;
+        this.#write(session, "touchNode", () => touchNode(db, nodeId));
+        if (msg.dropped || msg.droppedSpans) this.#opts.log("xds_node_dropped_telemetry", { nodeId, windows: msg.dropped, spans: msg.droppedSpans });
+        if (store) this.#write(session, "storeStats", () => store.stats(nodeId, msg));
         return;
+      }
+      case "health": {
+        this.#telemetry.health++;
+        const store = this.#opts.telemetry;
+        if (store) this.#write(session, "storeHealth", () => store.health(nodeId, msg));
+        return;
+      }
+      case "spans": {
+        this.#telemetry.spans++;
+        const store = this.#opts.telemetry;
+        if (store) this.#write(session, "storeSpans", () => store.spans(nodeId, msg));
+        return;
+      }
       case "endpointsAck":
       case "endpointsNack": {
         const ok = msg.type === "endpointsAck";

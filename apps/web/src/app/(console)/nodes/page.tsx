@@ -1,5 +1,6 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { formatAgo, formatTime, shortHash } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
@@ -52,7 +53,10 @@ export default function NodesPage() {
               return (
                 <tr key={n.id} data-node-id={n.id}>
                   <td>
-                    <strong>{n.id}</strong>
+                    <strong>{n.id}</strong>{" "}
+                    <Link className="small" href={`/traces?node=${encodeURIComponent(n.id)}`}>
+                      traces
+                    </Link>
                   </td>
                   <td>
                     {n.group}

@@ -1,0 +1,129 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { Suspense, useState, type FormEvent } from "react";
+import { useLiveTelemetry } from "../../../lib/live.ts";
+import { fmtMs } from "../../../lib/telemetry-format.ts";
+import { useTRPC } from "../../../lib/trpc.ts";
+import { LiveBadge } from "../../../components/range-picker.tsx";
+
+const FIELDS = ["route", "status", "flag", "minMs", "node"] as const;
+type TFilters = Partial<Record<(typeof FIELDS)[number] | "sinceS", string>>;
+
+/** Recent traces, filterable by route, status, response flag, minimum duration and node. */
+function TracesInner() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const applied: TFilters = {};
+  for (const f of [...FIELDS, "sinceS"] as const) {
+    const v = params.get(f);
+    if (v) applied[f] = v;
+  }
+  const [draft, setDraft] = useState<TFilters>(applied);
+  const live = useLiveTelemetry();
+  const input = {
+    limit: 100,
+    ...(applied.route ? { route: applied.route } : {}),
+    ...(applied.status ? { status: applied.status } : {}),
+    ...(applied.flag ? { flag: applied.flag } : {}),
+    ...(applied.minMs ? { minMs: Number(applied.minMs) } : {}),
+    ...(applied.node ? { node: applied.node } : {}),
+    ...(applied.sinceS ? { sinceS: Number(applied.sinceS) } : {}),
+  };
+  const traces = useQuery({ ...trpc.telemetry.traces.queryOptions(input), refetchInterval: 10_000, placeholderData: (p) => p });
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const f of FIELDS) if (draft[f]) q.set(f, draft[f] as string);
+    router.push(`${pathname}?${q.toString()}`);
+  };
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Traces</h1>
+          <p className="muted">Sampled requests reported by the proxy nodes (kept 24 h), newest first.</p>
+        </div>
+        <LiveBadge {...live} />
+      </div>
+      <form className="card filter-bar" onSubmit={submit} aria-label="Trace filters">
+        <label>
+          Route <input name="route" value={draft.route ?? ""} onChange={(e) => setDraft({ ...draft, route: e.target.value })} placeholder="any" />
+        </label>
+        <label>
+          Status <input name="status" value={draft.status ?? ""} onChange={(e) => setDraft({ ...draft, status: e.target.value })} placeholder="503 or 5xx" size={8} />
+        </label>
+        <label>
+          Flag <input name="flag" value={draft.flag ?? ""} onChange={(e) => setDraft({ ...draft, flag: e.target.value.toUpperCase() })} placeholder="UF" size={5} />
+        </label>
+        <label>
+          Min ms <input name="minMs" type="number" min={0} value={draft.minMs ?? ""} onChange={(e) => setDraft({ ...draft, minMs: e.target.value })} size={6} />
+        </label>
+        <label>
+          Node <input name="node" value={draft.node ?? ""} onChange={(e) => setDraft({ ...draft, node: e.target.value })} placeholder="any" />
+        </label>
+        <button className="btn btn-primary" type="submit">
+          Filter
+        </button>
+        {params.toString() && (
+          <Link className="btn btn-ghost" href={pathname} onClick={() => setDraft({})}>
+            Clear
+          </Link>
+        )}
+      </form>
+      {traces.isError && (
+        <p className="banner banner-error" role="alert">
+          {traces.error.message}
+        </p>
+      )}
+      {traces.data && traces.data.length === 0 && <div className="empty">No trace matches.</div>}
+      {traces.data && traces.data.length > 0 && (
+        <table className="table" data-testid="traces-table">
+          <thead>
+            <tr>
+              <th scope="col">Started</th>
+              <th scope="col">Request</th>
+              <th scope="col">Route</th>
+              <th scope="col">Status</th>
+              <th scope="col">Flags</th>
+              <th scope="col" className="num">Duration</th>
+              <th scope="col" className="num">Spans</th>
+              <th scope="col">Node</th>
+            </tr>
+          </thead>
+          <tbody>
+            {traces.data.map((t) => (
+              <tr key={t.traceId} data-trace-id={t.traceId}>
+                <td className="small">{new Date(t.startTime).toLocaleTimeString()}</td>
+                <td>
+                  <Link href={`/traces/${t.traceId}`} className="mono">
+                    {t.name}
+                  </Link>
+                </td>
+                <td>{t.route || <span className="muted">—</span>}</td>
+                <td className={t.status >= 500 || t.status === 0 ? "text-error" : ""}>{t.status}</td>
+                <td className="mono small">{t.responseFlags}</td>
+                <td className="num">{fmtMs(t.durationMs)}</td>
+                <td className="num">{t.spanCount}</td>
+                <td className="small">{t.nodeId}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+export default function TracesPage() {
+  return (
+    <Suspense fallback={<p className="muted">Loading…</p>}>
+      <TracesInner />
+    </Suspense>
+  );
+}

@@ -1,0 +1,16 @@
+import { createTRPCRouter } from "../../trpc.ts";
+import { liveProcedure } from "./live.ts";
+import { seriesProcedure } from "./series.ts";
+import { summaryProcedure } from "./summary.ts";
+import { topologyProcedure } from "./topology.ts";
+import { traceProcedure } from "./trace.ts";
+import { tracesProcedure } from "./traces.ts";
+
+export const telemetryRouter = createTRPCRouter({
+  summary: summaryProcedure,
+  series: seriesProcedure,
+  topology: topologyProcedure,
+  traces: tracesProcedure,
+  trace: traceProcedure,
+  live: liveProcedure,
+});

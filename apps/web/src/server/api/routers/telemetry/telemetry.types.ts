@@ -1,0 +1,10 @@
+import { z } from "zod";
+
+/** Time ranges the dashboards offer, in seconds: 5 min to 24 h. */
+export const RANGES_S = [300, 900, 3600, 6 * 3600, 24 * 3600] as const;
+export const ZKind = z.enum(["route", "cluster"]);
+
+export const ZSummaryInput = z.object({ kind: ZKind, windowS: z.number().int().min(10).max(604_800).default(300) });
+export const ZSeriesInput = z.object({ kind: ZKind, name: z.string().max(128).optional(), rangeS: z.number().int().refine((r) => (RANGES_S as readonly number[]).includes(r), "must be one of 300, 900, 3600, 21600, 86400") });
+export const ZTopologyInput = z.object({ windowS: z.number().int().min(10).max(86_400).default(60) });
+export const ZTraceInput = z.object({ traceId: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lower-case hex digits") });
