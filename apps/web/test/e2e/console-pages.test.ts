@@ -113,6 +113,10 @@ describe.sequential("console pages in a browser", () => {
     await page.waitForURL(/\/overview$/);
     await page.getByRole("heading", { name: "Overview" }).waitFor();
     await page.getByText("Nothing published yet.").waitFor();
+    // The traffic panel (issue #6): no node, no stats -> its empty state, a link to the dashboards.
+    const traffic = page.getByTestId("traffic-panel");
+    await traffic.getByText("No traffic in the last 15 minutes.").waitFor();
+    await expect(traffic.getByRole("link", { name: "Dashboards →" }).getAttribute("href")).resolves.toBe("/dashboards");
   });
 
   it("creates a route config, then a listener whose bad port is flagged at its line before saving", async () => {
