@@ -192,6 +192,8 @@ async function main() {
         "--admin", `127.0.0.1:${env.adminPort}`,
         "--cache-dir", join(dataDir, "proxy-cache", "local-1"),
         "--label", "env=demo",
+        // One process keeps the demo's logs readable; production runs every core (the default).
+        "--workers", "1",
       ],
       cwd: root,
       // The token goes by environment, not argv, so it does not show in `ps`.

@@ -94,6 +94,7 @@ beforeAll(async () => {
       join(root, "apps/proxy/bin/switchyard-proxy.js"),
       "--control-plane", `${app.url.replace(/^http/, "ws")}/api/xds`,
       "--node-id", "obs-1",
+      "--workers", "1",
       "--admin", `127.0.0.1:${adminPort}`,
       "--cache-dir", mkdtempSync(join(tmpdir(), "swy-obs-cache-")),
     ],

@@ -71,7 +71,7 @@ beforeAll(async () => {
   cacheDir = mkdtempSync(join(tmpdir(), "swy-pages-cache-"));
   proxy = spawn(
     process.execPath,
-    [join(ROOT, "apps/proxy/bin/switchyard-proxy.js"), "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`, "--node-id", "pages-1", "--admin", `127.0.0.1:${adminPort}`, "--cache-dir", cacheDir],
+    [join(ROOT, "apps/proxy/bin/switchyard-proxy.js"), "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`, "--node-id", "pages-1", "--workers", "1", "--admin", `127.0.0.1:${adminPort}`, "--cache-dir", cacheDir],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   for (const s of [proxy.stdout!, proxy.stderr!]) s.on("data", (d: Buffer) => proxyLog.push(...d.toString().split("\n").filter(Boolean)));
