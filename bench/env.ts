@@ -1,5 +1,14 @@
-/** The only place the bench reads the environment. */
+/** The only place the bench reads the environment. Every knob has a default that keeps `npm run bench` under 10 minutes on 2 cores. */
 const env = process.env;
-/** Seconds per measured run; default 10. */
-export const BENCH_SECONDS = Number(env.BENCH_SECONDS ?? 10);
+/** Seconds per measured run (each target, each round); default 4. */
+export const BENCH_SECONDS = Number(env.BENCH_SECONDS ?? 4);
+/** Interleaved rounds per scenario (target A, B, C, A, B, C, ...); the median round is reported. Default 3. */
+export const BENCH_ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+/** Seconds of unmeasured warm-up per target before the first round (JIT, pools); default 2. */
+export const BENCH_WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 2);
+/** Downstream connections for HTTP/1.1 runs (wrk -c); default 50, the p99 target's load. */
+export const BENCH_CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
+/** CPU the proxies are pinned to, and the CPU(s) the load generator and origin share (taskset -c lists). */
+export const BENCH_PROXY_CPU = env.BENCH_PROXY_CPU ?? "0";
+export const BENCH_LOAD_CPU = env.BENCH_LOAD_CPU ?? "1";
 export const APT_ENV = { ...env, DEBIAN_FRONTEND: "noninteractive" };

@@ -28,6 +28,7 @@ import {
 import { demoConfig } from "../demo/config.ts";
 import { startChild, type Child } from "./lib/children.ts";
 import { waitForHttp } from "./lib/wait.ts";
+import { webBuildIsFresh } from "./lib/web-build.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const dataDir = join(root, ".data");
@@ -154,8 +155,8 @@ async function main() {
   }
 
   const webDir = join(root, "apps", "web");
-  if (!flags.dev && !existsSync(join(webDir, ".next", "BUILD_ID"))) {
-    say("building the console once (next build, about a minute on 2 cores)...");
+  if (!flags.dev && !webBuildIsFresh(root)) {
+    say("building the console (next build, a minute or two on 2 cores; again only when its sources change)...");
     const build = startChild({ name: "build", command: "npm", args: ["run", "build", "-w", "@switchyard/web"], cwd: root, env: { NEXT_TELEMETRY_DISABLED: "1" } });
     const code = await build.exited;
     if (code !== 0) {
@@ -191,6 +192,8 @@ async function main() {
         "--admin", `127.0.0.1:${env.adminPort}`,
         "--cache-dir", join(dataDir, "proxy-cache", "local-1"),
         "--label", "env=demo",
+        // One process keeps the demo's logs readable; production runs every core (the default).
+        "--workers", "1",
       ],
       cwd: root,
       // The token goes by environment, not argv, so it does not show in `ps`.

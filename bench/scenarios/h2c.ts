@@ -1,33 +1,21 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort, h2load, startNginx, startOrigin, startSwitchyard, waitReady, type TRow } from "../lib.ts";
+import { freePort, h2load, startHaproxy, startNginxProxy, waitHttp } from "../lib.ts";
+import { runRounds } from "../scenario.ts";
+import { smallConfig, startSwitchyard } from "../switchyard.ts";
+import type { TScenarioResult } from "./types.ts";
 
-/** h2c prior knowledge (h2load, 16 connections x 10 streams) -> proxy -> HTTP/1.1 origin; nginx `listen ... http2`. */
-export async function h2cScenario(): Promise<TRow[]> {
-  const origin = await startOrigin();
-  const [proxyPort, adminPort, nginxPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const dir = await mkdtemp(join(tmpdir(), "bench-h2c-"));
-  const file = join(dir, "switchyard.json");
-  await writeFile(
-    file,
-    JSON.stringify({
-      listeners: [{ name: "h2c", address: "127.0.0.1", port: proxyPort, routeConfig: "main" }],
-      routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "all", match: { prefix: "/" }, route: { cluster: "origin" } }] }] }],
-      clusters: [{ name: "origin", endpoints: [{ address: "127.0.0.1", port: origin.port }] }],
-    }),
-  );
-  const proxy = startSwitchyard(file, adminPort);
-  const nginx = await startNginx(origin.port, `server { listen 127.0.0.1:${nginxPort} http2; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
-  try {
-    await waitReady(adminPort);
-    return [
-      { target: "switchyard", ...(await h2load(`http://127.0.0.1:${proxyPort}/`)) },
-      { target: "nginx", ...(await h2load(`http://127.0.0.1:${nginxPort}/`)) },
-    ];
-  } finally {
-    proxy.kill("SIGTERM");
-    nginx.kill("SIGTERM");
-    origin.close();
-  }
+/** h2c prior knowledge (h2load: 16 connections x 10 streams) -> proxy -> HTTP/1.1 origin, 100 B bodies. The Node peers speak no h2c. */
+export async function h2cScenario(originPort: number): Promise<TScenarioResult> {
+  const sy = await startSwitchyard((port) => smallConfig(port, originPort));
+  const nginxPort = await freePort();
+  const nginx = await startNginxProxy(originPort, `127.0.0.1:${nginxPort} http2`);
+  const haproxyPort = await freePort();
+  const haproxy = await startHaproxy(originPort, `127.0.0.1:${haproxyPort} proto h2`);
+  await waitHttp(`http://127.0.0.1:${haproxyPort}/small`).catch(() => undefined); // h2-only: fetch cannot speak it, any answer or refusal is fine
+  await new Promise((r) => setTimeout(r, 500));
+  const rows = await runRounds([
+    { name: "switchyard", pid: sy.child.pid ?? null, children: [sy.child], load: (s) => h2load(`http://127.0.0.1:${sy.port}/small`, s) },
+    { name: "nginx (1 worker)", pid: nginx.pid ?? null, children: [nginx], load: (s) => h2load(`http://127.0.0.1:${nginxPort}/small`, s) },
+    { name: "HAProxy (1 thread)", pid: haproxy.pid ?? null, children: [haproxy], load: (s) => h2load(`http://127.0.0.1:${haproxyPort}/small`, s) },
+  ]);
+  return { rows, note: "h2load -c16 -m10 -t1, h2c prior knowledge, GET /small; p50/p99 from h2load's per-request log" };
 }

@@ -7,7 +7,9 @@
  * Then within 10 s of the last request the console's REST API (GET /api/v1/metrics/*)
  * and the rendered dashboard must show count 300, error ratio 10 % and a p99 within 5 %
  * of the exact p99 of the proxy's own access-log durations. The browser part also covers
- * the topology and traces pages (screenshots in test-artifacts/).
+ * the topology and traces pages, and the Overview page's traffic panel (the same count,
+ * error ratio and p99 as the API over 15 minutes, then updated live by 5 more requests
+ * answered 404, shown as the 4xx ratio) (screenshots in test-artifacts/).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
@@ -16,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fmtMs, fmtPct, fmtRate } from "../../apps/web/src/lib/telemetry-format.ts";
 import { startConsole, type TConsoleHandle } from "../../apps/web/test/helpers/start-console.ts";
 import { freePort } from "./free-port.ts";
 
@@ -91,6 +94,7 @@ beforeAll(async () => {
       join(root, "apps/proxy/bin/switchyard-proxy.js"),
       "--control-plane", `${app.url.replace(/^http/, "ws")}/api/xds`,
       "--node-id", "obs-1",
+      "--workers", "1",
       "--admin", `127.0.0.1:${adminPort}`,
       "--cache-dir", mkdtempSync(join(tmpdir(), "swy-obs-cache-")),
     ],
@@ -293,4 +297,50 @@ async function browserFlow() {
   await page.waitForURL(/\/dashboards\/clusters\/backend$/);
   await page.getByTestId("headline-requests").waitFor();
   await page.screenshot({ path: join(ARTIFACTS, "observability-cluster.png"), fullPage: true });
+
+  await overviewTrafficFlow(expected, log.p99);
+}
+
+/**
+ * The Overview page's traffic panel (issue #6): the last 15 minutes, every route on every
+ * node merged, must show what `GET /api/v1/metrics/routes?window=900` answers (summed over
+ * routes; one route here, so its p99 is the merged p99), then follow new traffic live
+ * (no reload): 5 requests answered 404 raise the count and show up as the 4xx ratio.
+ */
+async function overviewTrafficFlow(expected: number, exactP99: number) {
+  type TRouteFigures = { name: string; requests: number; rps: number; statusClasses: Record<string, number>; p99Ms: number | null };
+  const routes = (await api("/metrics/routes?window=900")).body.routes as TRouteFigures[];
+  expect(routes.map((r) => r.name)).toEqual(["obs"]);
+  const apiObs = routes[0]!;
+  expect(apiObs.requests).toBe(expected);
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview", exact: true }).click();
+  await page.waitForURL(/\/overview$/);
+  const panel = page.getByTestId("traffic-panel");
+  await panel.getByTestId("traffic-requests").waitFor();
+  await expect(panel.getByTestId("traffic-requests").innerText()).resolves.toBe(String(apiObs.requests));
+  await expect(panel.getByTestId("traffic-rps").innerText()).resolves.toBe(fmtRate(apiObs.rps));
+  await expect(panel.getByTestId("traffic-error-ratio").innerText()).resolves.toBe(fmtPct(apiObs.statusClasses["5xx"]! / apiObs.requests));
+  await expect(panel.getByTestId("traffic-error-ratio").innerText()).resolves.toBe(`${((30 / expected) * 100).toFixed(1)}%`);
+  await expect(panel.getByTestId("traffic-4xx-ratio").innerText()).resolves.toBe("0.0%");
+  const p99Text = await panel.getByTestId("traffic-p99").innerText();
+  expect(p99Text).toBe(fmtMs(apiObs.p99Ms));
+  expect(Math.abs(Number(p99Text.replace(/ ms$/, "")) - exactP99) / exactP99).toBeLessThan(0.06);
+  await panel.getByTestId("traffic-sparkline").locator(".recharts-area-curve").waitFor({ state: "attached" });
+  await panel.getByTestId("live-badge").and(page.locator(".on")).waitFor({ timeout: 15_000 });
+  await expect(panel.getByRole("link", { name: "Dashboards →" }).getAttribute("href")).resolves.toBe("/dashboards");
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "overview-traffic.png"), fullPage: true });
+
+  // Live: 5 more requests answered 404 by the upstream reach the open page without a reload.
+  for (let i = 0; i < 5; i++) {
+    const res = await fetch(`http://127.0.0.1:${listenerPort}/obs/live-${i}`, { headers: { "x-status": "404" } });
+    await res.text();
+    expect(res.status).toBe(404);
+  }
+  const after = expected + 5;
+  await panel.getByTestId("traffic-requests").filter({ hasText: new RegExp(`^${after}$`) }).waitFor({ timeout: 20_000 });
+  await expect(panel.getByTestId("traffic-4xx-ratio").innerText()).resolves.toBe(fmtPct(5 / after));
+  await expect(panel.getByTestId("traffic-error-ratio").innerText()).resolves.toBe(fmtPct(30 / after));
+  await page.screenshot({ path: join(ARTIFACTS, "overview-traffic-live.png"), fullPage: true });
 }

@@ -82,6 +82,7 @@ beforeAll(async () => {
       join(root, "apps/proxy/bin/switchyard-proxy.js"),
       "--control-plane", `${consoleApp.url.replace(/^http/, "ws")}/api/xds`,
       "--node-id", "system-test-1",
+      "--workers", "1",
       "--admin", `127.0.0.1:${adminPort}`,
       "--cache-dir", mkdtempSync(join(tmpdir(), "swy-system-cache-")),
     ],

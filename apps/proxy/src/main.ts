@@ -1,4 +1,5 @@
-import { startAdminServer } from "./admin/server.ts";
+import cluster from "node:cluster";
+import { startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { startControlPlaneClient, type TControlPlaneClient } from "./control-plane/client.ts";
 import { handleRequest } from "./filters/router/exchange.ts";
@@ -19,11 +20,16 @@ import { RateLimitManager } from "./filters/rate-limit/manager.ts";
 import { EdsStore } from "./upstream/discovery/eds.ts";
 import { describeClusters } from "./upstream/discovery/status.ts";
 import { PROXY_VERSION } from "./version.ts";
+import { runPrimary, type TApplier } from "./workers/primary.ts";
+import { attachWorker, telemetryToPrimary } from "./workers/worker.ts";
 
 /**
  * Composition root: the only file that wires modules together.
  * Boot order: options -> logs/metrics -> managers -> admin server -> first config
  * (file, or cache then control plane) -> signal handlers.
+ * `--workers N` > 1: this process becomes the primary (workers/primary.ts: config source,
+ * admin, fan-out) and forks N workers that run `run()` below with the primary as their
+ * config source (workers/worker.ts) and no admin server of their own.
  */
 
 /** In-flight requests get this long to finish on SIGINT/SIGTERM. */
@@ -45,6 +51,9 @@ async function main(): Promise<void> {
   }
   if (command.kind === "help") return void process.stdout.write(USAGE);
   if (command.kind === "version") return void process.stdout.write(`${PROXY_VERSION}\n`);
+  if (command.options.workers > 1 && cluster.isPrimary) {
+    return runPrimary(command.options, { log: createLogger(), graceMs: SHUTDOWN_GRACE_MS, startStandalone, bootFromCache });
+  }
   await run(command.options);
 }
 
@@ -133,11 +142,45 @@ async function run(options: TProxyOptions): Promise<void> {
     rateLimits,
     metrics,
     log,
-    cacheDir: options.cacheDir,
+    // A worker's primary writes the cache (once, not N times).
+    cacheDir: cluster.isWorker ? null : options.cacheDir,
     onApplied: reportEndpoints,
   });
 
-  const admin = await startAdminServer(options.admin.host, options.admin.port, {
+  let stopping = false;
+  let admin: TAdminServer | null = null;
+  let stopWatching: (() => void) | null = null;
+  const stop = async (signal: string, graceMs = SHUTDOWN_GRACE_MS) => {
+    if (stopping) return;
+    stopping = true;
+    admin?.drain();
+    log("shutdown", { signal, graceMs });
+    stopWatching?.();
+    // Last window and spans go out before the socket closes (queued if it is down).
+    reporter?.flush();
+    reporter?.close();
+    await otlp?.close().catch(() => undefined);
+    await controlPlane?.close().catch(() => undefined);
+    await listeners.close(graceMs);
+    await clusters.close(1_000);
+    rateLimits.close();
+    await admin?.close();
+    await accessLog.close();
+    log("stopped", {});
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  if (cluster.isWorker) {
+    // Config, admin queries and the drain order come from the primary; in managed mode
+    // this worker's stats windows, health events and spans go to the console through it.
+    if (stats) reporter = startTelemetryReporter(stats, telemetryToPrimary(), options.statsIntervalMs);
+    attachWorker({ runtime, clusters, eds, metrics, stop: (reason, graceMs) => void stop(reason, graceMs) });
+    return;
+  }
+
+  admin = await startAdminServer(options.admin.host, options.admin.port, {
     runtime: () => runtime.current(),
     clusters: () => clusters.current(),
     registry: metrics.registry,
@@ -148,7 +191,6 @@ async function run(options: TProxyOptions): Promise<void> {
   });
   log("admin_up", { address: options.admin.host, port: admin.port, version: PROXY_VERSION, mode: options.mode });
 
-  let stopWatching: (() => void) | null = null;
   if (options.mode === "standalone") {
     stopWatching = await startStandalone(options.configFile, runtime, log);
   } else {
@@ -205,31 +247,10 @@ async function run(options: TProxyOptions): Promise<void> {
     }, 5_000).unref();
   }
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log("shutdown", { signal, graceMs: SHUTDOWN_GRACE_MS });
-    stopWatching?.();
-    // Last window and spans go out before the socket closes (queued if it is down).
-    reporter?.flush();
-    reporter?.close();
-    await otlp?.close().catch(() => undefined);
-    await controlPlane?.close().catch(() => undefined);
-    await listeners.close(SHUTDOWN_GRACE_MS);
-    await clusters.close(1_000);
-    rateLimits.close();
-    await admin.close();
-    await accessLog.close();
-    log("stopped", {});
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
 /** Applies the file (exit 1 with every issue when it is bad), then re-applies it on every change. */
-async function startStandalone(file: string, runtime: RuntimeManager, log: TLog): Promise<() => void> {
+async function startStandalone(file: string, runtime: TApplier, log: TLog): Promise<() => void> {
   let version = 1;
   const source = `file:${file}`;
   const first = await loadConfigFile(file);
@@ -264,7 +285,7 @@ async function startStandalone(file: string, runtime: RuntimeManager, log: TLog)
 }
 
 /** Serve the last-known-good snapshot while the control plane is unreachable. */
-async function bootFromCache(cacheDir: string, runtime: RuntimeManager, log: TLog): Promise<void> {
+async function bootFromCache(cacheDir: string, runtime: TApplier, log: TLog): Promise<void> {
   try {
     const cached = await readCachedSnapshot(cacheDir);
     if (!cached) return log("config_cache_empty", { dir: cacheDir });

@@ -4,12 +4,10 @@
  * console B, group "stable" on console A, each with its group's node token), a real
  * upstream that starts answering 503 on command.
  *
- * Stats frames: the proxy does not send `stats` frames yet (issue #7 builds that). So
- * this test relays the canary proxy's REAL counters: every second it reads the proxy's
- * admin GET /stats (prom-client JSON: requests by status class, latency histogram),
- * turns the deltas into a `stats` frame and sends it through a real ws client that
- * speaks the wire protocol as a canary-group node ("canary-relay"). When #7 lands, the
- * relay can go and the proxy's own frames feed the guard.
+ * The guard runs on the proxies' OWN stats frames (issue #7): the proxies report a stats
+ * window every second (`--stats-interval-ms 1000`), the console that holds the canary
+ * node stores them as stats buckets, and the guard (running in both consoles) reads the
+ * canary group's windows from there. Nothing is relayed or faked by the test.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,15 +16,12 @@ import { createNodeToken, getRollout } from "@switchyard/db";
 import { createTestDatabase, type TTestDatabase } from "@switchyard/db/testing";
 import { startProxy, type TProxyProcess } from "../../proxy/test/helpers/start-proxy.ts";
 import { freePort, startConsole, type TConsoleHandle } from "./helpers/start-console.ts";
-import { connectNode, helloFrame, type TFakeNode } from "./helpers/fake-node.ts";
 
 let t: TTestDatabase;
 let consoleA: TConsoleHandle;
 let consoleB: TConsoleHandle;
 let canaryProxy: TProxyProcess;
 let stableProxy: TProxyProcess;
-let relay: TFakeNode;
-let relayTimer: NodeJS.Timeout | undefined;
 let upstream: Server;
 let upstreamPort: number;
 let listenerPort: number;
@@ -66,66 +61,15 @@ function config(withListener: boolean) {
   };
 }
 
-type TPromMetric = { name: string; values: { value: number; labels: Record<string, string | number>; metricName?: string }[] };
+/** Stats window the proxies report (the default is 5 s). */
+const STATS_INTERVAL_MS = 1000;
+/** The guard's window: a few stats windows. */
+const GUARD = { windowMs: 6000, maxErrorRatioIncrease: 0.2, minRequests: 10 };
 
-/** Cumulative totals of the proxy's request counter and duration histogram (ms bounds). */
-async function readProxyTotals(p: TProxyProcess) {
-  const { metrics } = (await (await p.admin("/stats")).json()) as { metrics: TPromMetric[] };
-  const requests = metrics.find((m) => m.name === "switchyard_http_requests_total")?.values ?? [];
-  const duration = metrics.find((m) => m.name === "switchyard_http_request_duration_seconds")?.values ?? [];
-  const buckets = new Map<number, number>();
-  for (const v of duration) {
-    if (v.metricName !== "switchyard_http_request_duration_seconds_bucket") continue;
-    const le = v.labels.le === "+Inf" ? Infinity : Number(v.labels.le) * 1000;
-    buckets.set(le, (buckets.get(le) ?? 0) + v.value);
-  }
-  return {
-    total: requests.reduce((s, v) => s + v.value, 0),
-    errors5xx: requests.filter((v) => v.labels.code_class === "5xx").reduce((s, v) => s + v.value, 0),
-    buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]),
-  };
-}
+type TGuardView = { verdict: "ok" | "insufficient" | "tripped"; current: { requests: number; errors5xx: number; p99Ms: number | null } } | null;
 
-/** Every second: the canary proxy's counter deltas as one stats frame from a canary-group node. */
-function startRelay(): void {
-  let last: Awaited<ReturnType<typeof readProxyTotals>> | null = null;
-  let windowStart = Date.now();
-  relayTimer = setInterval(() => {
-    void readProxyTotals(canaryProxy)
-      .then((now) => {
-        const prev = last;
-        last = now;
-        const windowEnd = Date.now();
-        const start = windowStart;
-        windowStart = windowEnd;
-        if (!prev) return;
-        const requests = now.total - prev.total;
-        const errors5xx = now.errors5xx - prev.errors5xx;
-        const finite = now.buckets.filter(([le]) => Number.isFinite(le));
-        // Cumulative prometheus buckets -> per-bucket counts; the last count is +Inf.
-        const cumulative = now.buckets.map(([le, c]) => c - (prev.buckets.find(([l]) => l === le)?.[1] ?? 0));
-        const counts = cumulative.map((c, i) => c - (i ? cumulative[i - 1]! : 0));
-        relay.send({
-          type: "stats",
-          windowStart: start,
-          windowEnd,
-          dropped: 0,
-          entries: [
-            {
-              kind: "route",
-              name: "api",
-              listener: "public",
-              requests,
-              codeClasses: { "1xx": 0, "2xx": requests - errors5xx, "3xx": 0, "4xx": 0, "5xx": errors5xx },
-              bytesIn: 0,
-              bytesOut: 0,
-              latency: { bounds: finite.map(([le]) => le), counts, sum: 0, count: requests },
-            },
-          ],
-        });
-      })
-      .catch(() => undefined);
-  }, 1000);
+async function rolloutView(c: TConsoleHandle, id: number) {
+  return (await api(c, `/rollouts/${id}`)).body as unknown as { rollout: { state: string }; guard: TGuardView };
 }
 
 /** Steady traffic through the canary proxy while the test runs. */
@@ -161,25 +105,16 @@ beforeAll(async () => {
   const stableToken = (await createNodeToken(t.db, { name: "stable nodes", group: "stable", actor: "test" })).token;
   const managed = (c: TConsoleHandle, id: string, group: string, token: string) => [
     "--control-plane", `ws://127.0.0.1:${c.port}/api/xds`, "--node-id", id, "--group", group, "--token", token, "--label", `role=${group}`,
+    "--stats-interval-ms", String(STATS_INTERVAL_MS),
   ];
   [canaryProxy, stableProxy] = await Promise.all([
     startProxy({ args: managed(consoleB, "canary-1", "canary", canaryToken), waitReady: false }),
     startProxy({ args: managed(consoleA, "stable-1", "stable", stableToken), waitReady: false }),
   ]);
   await eventually("both proxies on v1", async () => (await appliedVersion(canaryProxy)) === 1 && (await appliedVersion(stableProxy)) === 1, 20_000);
-
-  relay = await connectNode(`ws://127.0.0.1:${consoleB.port}/api/xds`, { authorization: `Bearer ${canaryToken}` });
-  relay.ws.on("message", (data) => {
-    const f = JSON.parse(String(data)) as { type: string; version: number; hash: string };
-    if (f.type === "snapshot") relay.send({ type: "ack", version: f.version, hash: f.hash });
-  });
-  relay.send(helloFrame("canary-relay", "canary"));
-  await eventually("relay got v1", async () => relay.snapshots()[0], 5000);
 }, 240_000);
 
 afterAll(async () => {
-  if (relayTimer) clearInterval(relayTimer);
-  relay?.close();
   await Promise.all([canaryProxy?.stop(), stableProxy?.stop()]);
   await Promise.all([consoleA?.stop(), consoleB?.stop()]);
   await new Promise((r) => upstream?.close(r));
@@ -199,7 +134,7 @@ describe("two consoles, two proxy nodes, staged rollout with SLO guard", () => {
     expect(nodes.some((n) => n.id === "intruder")).toBe(false);
   });
 
-  it("a canary published on console A reaches the canary node on console B within 1 s, never the stable one; the guard rolls it back when its upstream starts failing", async () => {
+  it("a canary published on console A reaches the canary node on console B within 1 s, never the stable one; the guard, on the proxy's own stats, leaves it alone while healthy and rolls it back when its upstream starts failing", async () => {
     // First a canary that is promoted: v2 (same content as v1) reaches the stable node only after promotion.
     const published = await api(consoleA, "/versions", { method: "POST", json: { message: "v2: canary, then promoted", group: "canary" } });
     expect(published.status).toBe(201);
@@ -210,52 +145,71 @@ describe("two consoles, two proxy nodes, staged rollout with SLO guard", () => {
     await eventually("stable on v2", async () => (await appliedVersion(stableProxy)) === noop.version, 10_000);
 
     expect((await api(consoleA, "/config", { method: "PUT", json: config(true) })).status).toBe(200);
-    const before = relay.snapshots().length;
     const sentAt = Date.now();
-    const res = await api(consoleA, "/versions", {
-      method: "POST",
-      json: { message: "v3: canary with a listener", group: "canary", guard: { windowMs: 10_000, maxErrorRatioIncrease: 0.2, minRequests: 10 } },
-    });
+    const res = await api(consoleA, "/versions", { method: "POST", json: { message: "v3: canary with a listener", group: "canary", guard: GUARD } });
     expect(res.status, res.text).toBe(201);
     const canary = res.body as unknown as { version: number; rolloutId: number };
-    // LISTEN/NOTIFY fan-out: published through A, pushed by B.
-    await eventually("relay on console B receives the canary", async () => relay.snapshots().length > before && relay.snapshots().at(-1)?.version === canary.version, 1000);
+    // LISTEN/NOTIFY fan-out: published through A, pushed by B to its canary node.
+    await canaryProxy.waitForEvent((e) => e.event === "control_plane_snapshot_received" && e.version === canary.version, 5000);
     const fanOutMs = Date.now() - sentAt;
     expect(fanOutMs).toBeLessThan(1000);
     await eventually("canary proxy applies the canary version", async () => (await appliedVersion(canaryProxy)) === canary.version, 10_000);
 
-    startRelay();
-    // Healthy canary traffic: the guard leaves it alone.
-    const healthy = await drive(3000);
-    expect(healthy.ok).toBeGreaterThan(20);
-    expect((await getRollout(t.db, canary.rolloutId))?.state).toBe("canary");
+    // Healthy canary traffic for a whole guard window: the guard judges it from the
+    // proxy's own stats frames (enough requests for a verdict) and leaves it alone.
+    const healthyTraffic = drive(GUARD.windowMs + 2000);
+    const judged = await eventually(
+      "a guard verdict on the canary's own stats",
+      async () => {
+        const v = await rolloutView(consoleB, canary.rolloutId);
+        return v.guard && v.guard.current.requests >= GUARD.minRequests ? v.guard : undefined;
+      },
+      GUARD.windowMs,
+    );
+    expect(judged.verdict).toBe("ok");
+    expect(judged.current.errors5xx).toBe(0);
+    expect(judged.current.p99Ms).toBeGreaterThan(0);
+    const healthy = await healthyTraffic;
+    expect(healthy.failed).toBe(0);
+    const afterHealthy = await rolloutView(consoleA, canary.rolloutId);
+    expect(afterHealthy.rollout.state).toBe("canary");
+    expect(afterHealthy.guard?.verdict).toBe("ok");
 
     // The upstream starts failing: the guard must roll the canary group back within its window.
     failing = true;
     const flippedAt = Date.now();
-    const traffic = drive(12_000);
+    const traffic = drive(GUARD.windowMs + 2000);
     const rolledBack = await eventually(
       "guard rollback",
       async () => {
         const r = await getRollout(t.db, canary.rolloutId);
         return r?.state === "rolled_back" ? r : undefined;
       },
-      12_000,
+      GUARD.windowMs + 2000,
     );
     const tripMs = Date.now() - flippedAt;
-    await traffic;
-    expect(tripMs).toBeLessThan(10_000);
+    const failingTraffic = await traffic;
+    expect(tripMs).toBeLessThan(GUARD.windowMs);
+    expect(failingTraffic.failed).toBeGreaterThan(0);
     expect(rolledBack.createdBy).toBe("api-token");
     expect(rolledBack.reason).toMatch(/^SLO guard: 5xx ratio/);
     expect(rolledBack.events.map((e) => e.kind)).toEqual(expect.arrayContaining(["started", "guard_tripped", "rolled_back"]));
+    const tripped = rolledBack.events.find((e) => e.kind === "guard_tripped");
+    const seen = (tripped?.details as { current?: { requests: number; errors5xx: number } } | null)?.current;
+    expect(seen?.errors5xx).toBeGreaterThan(0);
 
     // The canary proxy is back on the previous version; the stable one never saw the canary.
     await eventually("canary proxy back on the previous version", async () => (await appliedVersion(canaryProxy)) === noop.version, 10_000);
     expect(await appliedVersion(stableProxy)).toBe(noop.version);
     const stableSnapshots = stableProxy.events().filter((e) => e.event === "control_plane_snapshot_received").map((e) => e.version);
     expect(stableSnapshots).not.toContain(canary.version);
-    const status = (await api(consoleB, `/rollouts/${canary.rolloutId}`)).body as unknown as { rollout: { state: string } };
+    const status = await rolloutView(consoleB, canary.rolloutId);
     expect(status.rollout.state).toBe("rolled_back");
-    console.log(`[rollout-system] fan-out A->B ${fanOutMs} ms; guard trip ${tripMs} ms after the upstream started failing (window 10000 ms)`);
-  });
+    const rows = await t.db.prisma.statsBucket.count({ where: { nodeId: "canary-1", kind: "route" } });
+    expect(rows).toBeGreaterThan(0);
+    console.log(
+      `[rollout-system] fan-out A->B ${fanOutMs} ms; guard trip ${tripMs} ms after the upstream started failing ` +
+        `(window ${GUARD.windowMs} ms, stats every ${STATS_INTERVAL_MS} ms; seen ${seen?.errors5xx}/${seen?.requests} 5xx)`,
+    );
+  }, 120_000);
 });

@@ -4,11 +4,12 @@
  */
 import { createTestDatabase, type TTestDatabase } from "@switchyard/db/testing";
 import { getWorkingConfig, replaceWorkingConfig } from "@switchyard/db";
-import { ZCluster, ZRoute } from "@switchyard/config-model";
+import { ZCluster, ZListener, ZRateLimitPolicy, ZRoute } from "@switchyard/config-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../src/server/services/app-error.ts";
 import { createCluster, getWorkingCluster, listWorkingClusters, updateCluster } from "../src/server/services/clusters.ts";
 import { createRoute, listWorkingRoutes, updateRoute } from "../src/server/services/routes.ts";
+import { createResource, getResource, updateResource } from "../src/server/services/resources.ts";
 import { pendingDiff, publish, rollback } from "../src/server/services/versions.ts";
 
 let t: TTestDatabase;
@@ -162,5 +163,44 @@ describe("working-config services", () => {
     expect(rolled.version).toBe(3);
     expect((await listWorkingClusters(t.db)).map((c) => c.name)).toEqual(["backend", "other", "third"]);
     expect((await failure(rollback(t.db, { actor, ip: null }, 99))).code).toBe("NOT_FOUND");
+  });
+});
+
+describe("stale edits of listeners, rate-limit policies and route configs", () => {
+  it("refuses a form edit made on a stale revision of the same resource with 409 and what changed; other resources' changes do not block", async () => {
+    const policy = (p: unknown) => ZRateLimitPolicy.parse(p);
+    await createResource(t.db, actor, "rateLimitPolicies", policy({ name: "per-ip", requests: 10 }));
+    await createResource(t.db, actor, "rateLimitPolicies", policy({ name: "per-key", requests: 5 }));
+    const loaded = await getResource(t.db, "rateLimitPolicies", "per-ip");
+    expect(loaded.revision).toBeGreaterThan(0);
+
+    // Someone else changes "per-ip" after the form loaded it...
+    await updateResource(t.db, "someone@else.test", "rateLimitPolicies", "per-ip", policy({ name: "per-ip", requests: 20 }));
+    const stale = await failure(updateResource(t.db, actor, "rateLimitPolicies", "per-ip", policy({ name: "per-ip", requests: 30 }), loaded.revision));
+    expect(stale.code).toBe("CONFLICT");
+    expect(stale.message).toContain("rateLimitPolicies/per-ip was changed by someone else");
+    expect(stale.message).toMatch(/by someone@else\.test at .*~ rateLimitPolicies\/per-ip: requests/);
+    expect((await getResource(t.db, "rateLimitPolicies", "per-ip")).resource).toMatchObject({ requests: 20 });
+
+    // A change to another policy since loading does not block an edit of this one.
+    const fresh = await getResource(t.db, "rateLimitPolicies", "per-ip");
+    await updateResource(t.db, "someone@else.test", "rateLimitPolicies", "per-key", policy({ name: "per-key", requests: 6 }));
+    await updateResource(t.db, actor, "rateLimitPolicies", "per-ip", policy({ name: "per-ip", requests: 30 }), fresh.revision);
+    expect((await getResource(t.db, "rateLimitPolicies", "per-ip")).resource).toMatchObject({ requests: 30 });
+
+    // Listeners and route configs go through the same path.
+    const listener = (l: unknown) => ZListener.parse(l);
+    await createResource(t.db, actor, "listeners", listener({ name: "web", port: 18080, routeConfig: "main" }));
+    const l0 = await getResource(t.db, "listeners", "web");
+    await updateResource(t.db, "someone@else.test", "listeners", "web", listener({ name: "web", port: 18081, routeConfig: "main" }));
+    const staleListener = await failure(updateResource(t.db, actor, "listeners", "web", listener({ name: "web", port: 18082, routeConfig: "main" }), l0.revision));
+    expect(staleListener.code).toBe("CONFLICT");
+    expect(staleListener.message).toMatch(/~ listeners\/web: port/);
+
+    const rc = await getResource(t.db, "routeConfigs", "main");
+    await updateRoute(t.db, "someone@else.test", { routeConfig: "main", virtualHost: "all", ref: { routeConfig: "main", virtualHost: "all", name: "users" }, route: route({ name: "users", match: { prefix: "/people" }, route: { cluster: "backend" } }) });
+    const staleRc = await failure(updateResource(t.db, actor, "routeConfigs", "main", rc.resource, rc.revision));
+    expect(staleRc.code).toBe("CONFLICT");
+    expect(staleRc.message).toContain("routeConfigs/main was changed by someone else");
   });
 });

@@ -5,9 +5,10 @@
  */
 import { createTestDatabase, type TTestDatabase } from "@switchyard/db/testing";
 import { emptyHistogram, latencyBucket, type TStatsMessage, type TSpan } from "@switchyard/config-model";
-import { RAW_RESOLUTION_S, ROLLUP_RESOLUTION_S, pruneTelemetry, rollupStats, listTraces, getTraceSpans } from "@switchyard/db";
+import { RAW_RESOLUTION_S, ROLLUP_RESOLUTION_S, pruneTelemetry, readGroupWindow, rollupStats, listTraces, getTraceSpans } from "@switchyard/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTelemetryIngest, TelemetryLayoutError } from "../src/server/telemetry/ingest.ts";
+import { figuresOf } from "../src/server/rollout/guard.ts";
 import { series, summarize } from "../src/server/telemetry/query.ts";
 import { waterfall } from "../src/server/telemetry/traces.ts";
 
@@ -56,6 +57,34 @@ describe("telemetry storage", () => {
     expect(Math.abs(r!.p50Ms! - 10) / 10).toBeLessThan(0.05);
     const clusters = await summarize(t.db, "cluster", 60, now);
     expect(clusters.find((c) => c.name === "backend")?.requests).toBe(109);
+  });
+
+  it("gives the SLO guard a group's windows by their start, route rows only, other groups left out", async () => {
+    const ingest = createTelemetryIngest(t.db);
+    await t.db.prisma.node.createMany({ data: [{ id: "g-canary-1", group: "g-canary" }, { id: "g-canary-2", group: "g-canary" }, { id: "g-stable-1", group: "g-stable" }] });
+    // The change happens at T, in the middle of a 10 s bucket [T - 5 s, T + 5 s).
+    const T = Math.floor(Date.now() / 10_000) * 10_000 - 60_000 + 5_000;
+    const at = (start: number, end: number, m: TStatsMessage): TStatsMessage => ({ ...m, windowStart: start, windowEnd: end });
+    await ingest.stats("g-canary-1", at(T - 4000, T - 1000, window(0, "guard", Array(10).fill(10), 0)));
+    // Same bucket as the window above, but started after the change.
+    await ingest.stats("g-canary-1", at(T + 1000, T + 4000, window(0, "guard", Array(20).fill(10), 5)));
+    await ingest.stats("g-canary-2", at(T + 4000, T + 7000, window(0, "guard", [800, ...Array(19).fill(10)], 0)));
+    await ingest.stats("g-stable-1", at(T + 1000, T + 4000, window(0, "guard", Array(50).fill(10), 50)));
+    expect(await t.db.prisma.statsBucket.count({ where: { nodeId: "g-canary-1", bucketStart: new Date(T - 5000) } })).toBe(4);
+
+    const before = await readGroupWindow(t.db, "g-canary", T - 10_000, T);
+    expect(before).toMatchObject({ requests: 10, errors5xx: 0, windows: 1 });
+    const after = await readGroupWindow(t.db, "g-canary", T, T + 10_000);
+    // 40 requests, not 80: each request is in a route row and its cluster's row.
+    expect(after).toMatchObject({ requests: 40, errors5xx: 5, windows: 2 });
+    expect(after.histogram?.count).toBe(40);
+    // p99 of the MERGED histogram (rank 40 of 40: the 800 ms request of node 2).
+    const figures = figuresOf(after);
+    expect(figures.errorRatio).toBeCloseTo(5 / 40, 6);
+    expect(Math.abs(figures.p99Ms! - 800) / 800).toBeLessThan(0.05);
+    expect(await readGroupWindow(t.db, "g-nobody", T - 10_000, T + 10_000)).toEqual({ requests: 0, errors5xx: 0, histogram: null, windows: 0 });
+    // The other group has its own figures.
+    expect((await readGroupWindow(t.db, "g-stable", T, T + 10_000)).requests).toBe(50);
   });
 
   it("refuses a histogram in another bucket layout, naming the entry", async () => {

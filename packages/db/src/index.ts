@@ -94,7 +94,6 @@ export {
   type TRolloutState,
   type TCanaryInput,
 } from "./rollouts.ts";
-export { recordStatsWindow, readGroupWindow, pruneStatsWindows, mergeHistograms, quantileOf, type TGroupWindow } from "./stats-windows.ts";
 export {
   createApiToken,
   listApiTokens,
@@ -119,6 +118,7 @@ export {
   emptyCounts,
   bucketOf,
   insertStatsWindow,
+  readGroupWindow,
   queryStatsRows,
   rollupWatermark,
   rollupStats,
@@ -132,6 +132,7 @@ export {
   listVersionMarkers,
   type TVersionMarker,
   type TStatsRow,
+  type TGroupWindow,
   type TSparseCounts,
   type TRetention,
   type TStoredSpan,

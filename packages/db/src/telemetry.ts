@@ -1,4 +1,4 @@
-import { LATENCY_BOUNDS_MS, type TSpan, type TStatsMessage, type THealthMessage } from "@switchyard/config-model";
+import { LATENCY_BOUNDS_MS, type THistogram, type TSpan, type TStatsMessage, type THealthMessage } from "@switchyard/config-model";
 import type { Db } from "./client.ts";
 import { toJson } from "./audit.ts";
 
@@ -88,9 +88,63 @@ export async function insertStatsWindow(db: Db, nodeId: string, msg: TStatsMessa
       bytesOut: BigInt(e.bytesOut),
       latencySum: e.latency.sum,
       latency: toJson(toSparse(e.latency.counts)),
+      windowStart: new Date(msg.windowStart),
     })),
   });
   return count;
+}
+
+/** The longest stats window a proxy reports (its --stats-interval-ms maximum). */
+const MAX_WINDOW_MS = 300_000;
+
+export type TGroupWindow = { requests: number; errors5xx: number; histogram: THistogram | null; windows: number };
+
+/**
+ * What the rollout SLO guard reads: the stats windows of a node group's nodes that
+ * STARTED in [fromMs, toMs), from the raw buckets, summed, with their latency histograms
+ * merged (p99 comes from the merge, never from averaged percentiles).
+ *
+ * - Group: the nodes whose registry row (`Node.group`) is in the group now; buckets carry
+ *   the node id only.
+ * - Each request counts once: route rows only. A request to a cluster is also in that
+ *   cluster's row of the same window (the proxy records cluster rows from the same
+ *   requests), so adding cluster rows would count it twice; route rows also hold local
+ *   replies (cluster "").
+ * - Precision is the node's stats window (5 s by default), not the 10 s bucket: rows keep
+ *   their window's start, so windows from before a change never count as after it.
+ *   Rollups (no window start) are not read: raw buckets are kept 24 h by default, and the
+ *   guard looks back at most 2 h (a 1 h baseline before the change, 1 h after).
+ */
+export async function readGroupWindow(db: Db, group: string, fromMs: number, toMs: number): Promise<TGroupWindow> {
+  const nodes = await db.prisma.node.findMany({ where: { group }, select: { id: true } });
+  if (!nodes.length || toMs <= fromMs) return { requests: 0, errors5xx: 0, histogram: null, windows: 0 };
+  const rows = await db.prisma.statsBucket.findMany({
+    where: {
+      resolution: RAW_RESOLUTION_S,
+      kind: "route",
+      // A window lands in the bucket of its last millisecond: at or after the bucket of its
+      // start, and at most the longest window a proxy reports (--stats-interval-ms <= 300 s)
+      // later. These bounds only let the index narrow the scan.
+      bucketStart: { gte: bucketOf(fromMs, RAW_RESOLUTION_S), lt: new Date(toMs + MAX_WINDOW_MS + RAW_RESOLUTION_S * 1000) },
+      windowStart: { gte: new Date(fromMs), lt: new Date(toMs) },
+      nodeId: { in: nodes.map((n) => n.id) },
+    },
+    select: { nodeId: true, windowStart: true, requests: true, c5xx: true, latencySum: true, latency: true },
+  });
+  let requests = 0;
+  let errors5xx = 0;
+  let sum = 0;
+  const counts = emptyCounts();
+  const windows = new Set<string>();
+  for (const r of rows) {
+    requests += r.requests;
+    errors5xx += r.c5xx;
+    sum += r.latencySum;
+    addSparse(counts, r.latency);
+    windows.add(`${r.nodeId}\u0000${r.windowStart?.getTime() ?? 0}`);
+  }
+  const count = counts.reduce((a, b) => a + b, 0);
+  return { requests, errors5xx, histogram: count ? { bounds: [...LATENCY_BOUNDS_MS], counts, sum, count } : null, windows: windows.size };
 }
 
 /** Stats rows of one resolution in [from, to), optionally one kind / name. */

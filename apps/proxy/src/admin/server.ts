@@ -4,12 +4,18 @@ import type { Registry } from "prom-client";
 import type { TRuntime } from "../runtime/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 
+/** What the admin server shows of the applied version (a worker primary has no TRuntime of its own, only this). */
+export type TAppliedView = Pick<TRuntime, "version" | "hash" | "source" | "appliedAt" | "config">;
+
 export type TAdminDeps = {
   /** The applied version, or null before the first. */
-  runtime: () => TRuntime | null;
+  runtime: () => TAppliedView | null;
   /** Clusters of the applied version. */
   clusters: () => Iterable<ClusterRuntime>;
-  registry: Registry;
+  /** When set, /clusters answers this instead of describing `clusters()` (the multi-worker primary). */
+  clusterReport?: () => Promise<TAdminClusterView[]>;
+  /** A prom-client Registry, or the primary's aggregate of its workers' registries. */
+  registry: Pick<Registry, "metrics" | "getMetricsAsJSON" | "contentType">;
   /** Extra state for /ready's body (e.g. control-plane connection). */
   readyDetails?: () => Record<string, unknown>;
 };
@@ -17,8 +23,10 @@ export type TAdminDeps = {
 export type TAdminServer = {
   readonly server: Server;
   readonly port: number;
-  /** True between POST /healthcheck/fail and POST /healthcheck/ok. */
+  /** True between POST /healthcheck/fail and POST /healthcheck/ok, and after drain(). */
   draining(): boolean;
+  /** Shutdown: /ready answers 503 DRAINING from now on, so load balancers stop sending. */
+  drain(): void;
   close(): Promise<void>;
 };
 
@@ -54,42 +62,9 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     },
     "/clusters": {
       method: "GET",
-      handle: (res) => {
-        const now = performance.now();
-        const clusters = [...deps.clusters()].map((c) => ({
-          name: c.name,
-          runtimeId: c.runtimeId,
-          lbPolicy: c.lbPolicy,
-          activeConnections: c.connections(),
-          activeRequests: c.activeRequests,
-          pendingRequests: c.pendingRequests,
-          activeRetries: c.activeRetries,
-          circuitBreakers: c.breakers,
-          availableEndpoints: c.availableCount(),
-          panic: c.panicking(),
-          // Where the endpoints come from and how discovery is doing (static: source "static").
-          discovery: c.discovery,
-          source: c.status.source,
-          endpointsVersion: c.status.endpointsVersion,
-          discoveryUpdatedAt: c.status.updatedAt,
-          discoveryUpdates: c.status.updates,
-          discoveryFailures: c.status.failures,
-          discoveryLastError: c.status.lastError,
-          endpoints: c.endpoints.map((e) => ({
-            address: e.address,
-            port: e.port,
-            weight: e.weight,
-            // "pending": health checks configured, no answer yet (kept out of the balancer).
-            health: e.hcPending ? "pending" : e.healthy ? "healthy" : "unhealthy",
-            lastHealthCheck: e.lastCheck,
-            ejected: e.outlier.ejectedUntil !== 0,
-            ejectionRemainingMs: e.outlier.ejectedUntil !== 0 ? Math.max(0, Math.round(e.outlier.ejectedUntil - now)) : 0,
-            ejections: e.outlier.ejections,
-            activeRequests: e.activeRequests,
-            successes: e.successes,
-            errors: e.errors,
-          })),
-        }));
+      handle: async (res) => {
+        // Multi-worker: the primary merges its workers' views; else this process's clusters.
+        const clusters = deps.clusterReport ? await deps.clusterReport() : describeClustersForAdmin(deps.clusters());
         sendJson(res, 200, { clusters });
       },
     },
@@ -145,6 +120,9 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     server,
     port: addr && typeof addr === "object" ? addr.port : port,
     draining: () => failed,
+    drain: () => {
+      failed = true;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -157,4 +135,45 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2) + "\n";
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
+}
+
+export type TAdminClusterView = ReturnType<typeof describeClustersForAdmin>[number];
+
+/** The body of GET /clusters for one process's clusters; plain data, so workers can send it to the primary. */
+export function describeClustersForAdmin(clusters: Iterable<ClusterRuntime>) {
+  const now = performance.now();
+  return [...clusters].map((c) => ({
+    name: c.name,
+    runtimeId: c.runtimeId,
+    lbPolicy: c.lbPolicy,
+    activeConnections: c.connections(),
+    activeRequests: c.activeRequests,
+    pendingRequests: c.pendingRequests,
+    activeRetries: c.activeRetries,
+    circuitBreakers: c.breakers,
+    availableEndpoints: c.availableCount(),
+    panic: c.panicking(),
+    // Where the endpoints come from and how discovery is doing (static: source "static").
+    discovery: c.discovery,
+    source: c.status.source,
+    endpointsVersion: c.status.endpointsVersion,
+    discoveryUpdatedAt: c.status.updatedAt,
+    discoveryUpdates: c.status.updates,
+    discoveryFailures: c.status.failures,
+    discoveryLastError: c.status.lastError,
+    endpoints: c.endpoints.map((e) => ({
+      address: e.address,
+      port: e.port,
+      weight: e.weight,
+      // "pending": health checks configured, no answer yet (kept out of the balancer).
+      health: e.hcPending ? "pending" : e.healthy ? "healthy" : "unhealthy",
+      lastHealthCheck: e.lastCheck,
+      ejected: e.outlier.ejectedUntil !== 0,
+      ejectionRemainingMs: e.outlier.ejectedUntil !== 0 ? Math.max(0, Math.round(e.outlier.ejectedUntil - now)) : 0,
+      ejections: e.outlier.ejections,
+      activeRequests: e.activeRequests,
+      successes: e.successes,
+      errors: e.errors,
+    })),
+  }));
 }

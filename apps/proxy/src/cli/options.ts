@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { SERVICE_ACCOUNT_DIR, type TKubeAccessSpec } from "../upstream/discovery/kube-config.ts";
@@ -28,7 +29,8 @@ Options:
   --cache-dir DIR          last-known-good snapshot cache; managed mode default .data/proxy-cache/<node-id>,
                            standalone default none
   --admin HOST:PORT        admin server, default 127.0.0.1:9901 (port 0 = any free port)
-  --workers N              worker processes; this build supports only 1 (the default)
+  --workers N              worker processes sharing the listeners (node:cluster), default: every core;
+                           1 = one process, no primary
   --access-log FILE        JSON access log file, default stdout
   --redis URL              Redis for global rate limits, e.g. redis://127.0.0.1:6379  [env SWITCHYARD_REDIS_URL]
   --consul URL             Consul HTTP API for discovery: consul clusters, default http://127.0.0.1:8500
@@ -79,10 +81,8 @@ const ZRawOptions = z.object({
     .string()
     .regex(/^\d+$/, "must be a positive whole number")
     .transform(Number)
-    .refine((n) => n >= 1, "must be >= 1")
-    // Multi-worker (node:cluster) arrives in a later issue; refusing beats silently running one.
-    .refine((n) => n === 1, "only 1 is supported by this build (multi-worker mode is not implemented yet)")
-    .default(1),
+    .refine((n) => n >= 1 && n <= 256, "must be between 1 and 256")
+    .optional(),
   "access-log": z.string().min(1, "must name a file").optional(),
   redis: z
     .string()
@@ -125,7 +125,7 @@ export type TProxyOptions = {
 export type TCliCommand = { kind: "help" } | { kind: "version" } | { kind: "run"; options: TProxyOptions };
 
 /** Pure: parses argv (without node and script) and the environment. Throws CliError. */
-export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TCliCommand {
+export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cores = availableParallelism()): TCliCommand {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
@@ -202,7 +202,8 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
       : null;
   const common = {
     admin: o.admin,
-    workers: o.workers,
+    // DESIGN §4: every core by default. 1 = a single process (no primary/worker split).
+    workers: o.workers ?? cores,
     accessLog: o["access-log"] ?? null,
     redisUrl: o.redis ?? null,
     discovery: { consulUrl: o.consul, consulToken: o["consul-token"] ?? null, kubernetes },

@@ -74,8 +74,14 @@ export function compileAccessLogFormat(template: string | undefined): TAccessLog
   };
 }
 
-/** Flush when this much is buffered, or at the latest on the next turn of the event loop. */
+/** Flush when this much is buffered, else on the next turn of the event loop, but at most once per FLUSH_INTERVAL_MS. */
 const FLUSH_BYTES = 64 * 1024;
+/**
+ * Under load a per-turn flush meant one write (and one thread-pool hand-off for files)
+ * every few requests: about 8% of the proxy's CPU at 11k req/s in a profile. Capping
+ * flushes at 100/s makes that negligible; a quiet proxy still writes on the next turn.
+ */
+const FLUSH_INTERVAL_MS = 10;
 
 export type TAccessLog = {
   write(entry: TAccessLogEntry, format?: TAccessLogFormat): void;
@@ -85,30 +91,35 @@ export type TAccessLog = {
 };
 
 /**
- * Lines are joined in memory and written once per event-loop turn (setImmediate), so a
- * request never waits on a write syscall. `file` null means stdout.
+ * Lines are joined in memory and written on a later turn of the event loop (see
+ * FLUSH_INTERVAL_MS), so a request never waits on a write syscall. `file` null means stdout.
  */
 export function createAccessLog(file: string | null): TAccessLog {
   const stream: WriteStream | NodeJS.WriteStream = file ? createWriteStream(file, { flags: "a" }) : process.stdout;
   let buffer = "";
   let scheduled = false;
+  let lastFlush = 0;
 
   const flush = () => {
     scheduled = false;
     if (!buffer) return;
     const chunk = buffer;
     buffer = "";
+    lastFlush = performance.now();
     stream.write(chunk);
+  };
+  const schedule = () => {
+    scheduled = true;
+    const wait = lastFlush + FLUSH_INTERVAL_MS - performance.now();
+    if (wait <= 0) setImmediate(flush);
+    else setTimeout(flush, wait);
   };
 
   return {
     write(entry, format = null) {
       buffer += (format === null ? JSON.stringify(entry) : format(entry)) + "\n";
       if (buffer.length >= FLUSH_BYTES) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      else if (!scheduled) schedule();
     },
     flushSync() {
       if (!buffer) return;

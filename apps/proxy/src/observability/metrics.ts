@@ -1,10 +1,11 @@
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { RequestStats } from "./request-stats.ts";
 
 /**
  * Every Prometheus metric of the proxy, declared in this one file (DESIGN §4 names,
  * prefix `switchyard_`). Labels are resource names from the config, never raw paths, so
  * cardinality is bounded by the config. Per-request updates go through `recordRequest`,
- * which caches the bound label children per (listener, route, cluster).
+ * which updates plain counters (request-stats.ts) with no label hashing.
  */
 
 /** Cluster gauges are computed at scrape time from this source, not on the request path. */
@@ -19,31 +20,20 @@ export type TClusterStatsSource = () => Iterable<{
   ejectedCount(): number;
 }>;
 
-const CODE_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 
-type TBound = {
-  readonly byClass: readonly ReturnType<Counter<"listener" | "route" | "cluster" | "code_class">["labels"]>[];
-  readonly duration: ReturnType<Histogram<"listener" | "route" | "cluster">["labels"]>;
-};
 
 export type TMetrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics(clusters: TClusterStatsSource) {
   const registry = new Registry();
 
-  const httpRequests = new Counter({
-    name: "switchyard_http_requests_total",
-    help: "Downstream HTTP requests by listener, route, cluster and status class",
-    labelNames: ["listener", "route", "cluster", "code_class"] as const,
-    registers: [registry],
-  });
-  const httpDuration = new Histogram({
-    name: "switchyard_http_request_duration_seconds",
-    help: "Downstream request duration, first byte in to last byte out",
-    labelNames: ["listener", "route", "cluster"] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
+  // Per-request series: plain numbers, exposed through the registry (request-stats.ts says why).
+  const requestStats = new RequestStats([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+  for (const m of requestStats.metrics({
+    requests: { name: "switchyard_http_requests_total", help: "Downstream HTTP requests by listener, route, cluster and status class" },
+    duration: { name: "switchyard_http_request_duration_seconds", help: "Downstream request duration, first byte in to last byte out" },
+  }))
+    registry.registerMetric(m);
   const upstreamRetries = new Counter({
     name: "switchyard_upstream_rq_retry_total",
     help: "Upstream request retries (tries after the first)",
@@ -117,12 +107,16 @@ export function createMetrics(clusters: TClusterStatsSource) {
   const configVersion = new Gauge({
     name: "switchyard_config_version",
     help: "Version of the applied config (-1 before any)",
+    // --workers N: the primary's own value is the version every worker applied; never a sum.
+    aggregator: "max",
     registers: [registry],
   });
   configVersion.set(-1);
   const configApply = new Counter({
     name: "switchyard_config_apply_total",
     help: "Config apply attempts by result (applied | rejected)",
+    // --workers N: the primary counts each version once; workers count their own applies too.
+    aggregator: "max",
     labelNames: ["result"] as const,
     registers: [registry],
   });
@@ -143,6 +137,9 @@ export function createMetrics(clusters: TClusterStatsSource) {
   new Gauge({
     name: "switchyard_cluster_membership_healthy",
     help: "Endpoints in the balancer per cluster: passing health checks (all, without checks) and not ejected",
+    // --workers N: each worker checks and ejects on its own; the merged value is the
+    // worst worker's view (min), never a sum over copies of the same endpoints.
+    aggregator: "min",
     labelNames: ["cluster"] as const,
     registers: [registry],
     collect() {
@@ -153,6 +150,8 @@ export function createMetrics(clusters: TClusterStatsSource) {
   new Gauge({
     name: "switchyard_outlier_ejections_active",
     help: "Endpoints ejected by outlier detection per cluster",
+    // --workers N: outlier detection runs per worker; merged as the most ejecting worker (max).
+    aggregator: "max",
     labelNames: ["cluster"] as const,
     registers: [registry],
     collect() {
@@ -219,28 +218,11 @@ export function createMetrics(clusters: TClusterStatsSource) {
   });
   for (const kind of ["stats_window", "span", "health_event"]) telemetryDropped.inc({ kind }, 0);
 
-  const bound = new Map<string, TBound>();
-  const bind = (listener: string, route: string, cluster: string): TBound => {
-    const key = `${listener}\u0000${route}\u0000${cluster}`;
-    let b = bound.get(key);
-    if (!b) {
-      b = {
-        byClass: CODE_CLASSES.map((code_class) => httpRequests.labels({ listener, route, cluster, code_class })),
-        duration: httpDuration.labels({ listener, route, cluster }),
-      };
-      bound.set(key, b);
-    }
-    return b;
-  };
-
   return {
     registry,
     /** One finished downstream request. status 0 (client gone before a response) counts as 5xx-free: it is not counted by class. */
     recordRequest(listener: string, route: string, cluster: string, status: number, seconds: number): void {
-      const b = bind(listener, route, cluster);
-      const cls = Math.floor(status / 100) - 1;
-      if (cls >= 0 && cls < 5) (b.byClass[cls] as { inc(): void }).inc();
-      b.duration.observe(seconds);
+      requestStats.record(requestStats.series(listener, route, cluster), status, seconds);
     },
     /** Makes sure a cluster's zero-valued series exist once it is configured. */
     touchCluster(cluster: string): void {
@@ -299,15 +281,4 @@ export function createMetrics(clusters: TClusterStatsSource) {
       if (n > 0) telemetryDropped.inc({ kind }, n);
     },
   };
-}
-
-/**
- * Multi-worker readiness (the `--workers N` mode itself is a later issue): in a
- * node:cluster WORKER, call this so the primary's `new AggregatorRegistry()` and its
- * `clusterMetrics()` collect THIS registry from every worker and merge them (counters
- * and histograms summed, gauges summed per label set). In a single process it does
- * nothing useful and is not called.
- */
-export function exposeToClusterPrimary(registry: Registry): void {
-  AggregatorRegistry.setRegistries([registry]);
 }

@@ -75,6 +75,8 @@ export async function startProxy(opts: TStartProxyOptions = {}): Promise<TProxyP
   const accessLogPath = opts.accessLogFile ? join(dir, "access.log") : null;
   if (accessLogPath) args.push("--access-log", accessLogPath);
   args.push(...(opts.args ?? []));
+  // The CLI's default is every core; tests run one process unless they ask for workers.
+  if (!args.includes("--workers")) args.push("--workers", "1");
 
   const child = spawn(process.execPath, [PROXY_BIN, ...args], {
     cwd: opts.cwd ?? dir,

@@ -170,9 +170,9 @@ describe("CLI", () => {
   });
 
   it("refuses bad flags with exit 2, naming the flag", async () => {
-    const workers = await cli(["--config", "x.yaml", "--workers", "4"]);
+    const workers = await cli(["--config", "x.yaml", "--workers", "0"]);
     expect(workers.code).toBe(2);
-    expect(workers.stderr).toContain("--workers: only 1 is supported");
+    expect(workers.stderr).toContain("--workers: must be between 1 and 256");
     const none = await cli([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("one of --config FILE");

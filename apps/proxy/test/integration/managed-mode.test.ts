@@ -140,3 +140,48 @@ describe("managed mode", () => {
     }
   });
 });
+
+describe("managed mode, --workers 2", () => {
+  it("one control-plane connection: acks once both workers applied, nacks a refused version, writes the cache once, and relays the workers' stats windows", async () => {
+    const cp = await startControlPlane();
+    const dir = await mkdtemp(join(tmpdir(), "switchyard-cache-mw-"));
+    const proxy = await startProxy({
+      args: ["--control-plane", cp.url, "--node-id", "mw-1", "--cache-dir", dir, "--workers", "2", "--stats-interval-ms", "300"],
+      waitReady: false,
+      readyTimeoutMs: 30_000,
+    });
+    try {
+      await cp.next("hello");
+      const good = config();
+      const hash = hashConfig(good);
+      cp.send({ type: "snapshot", version: 21, hash, config: good });
+      expect(await cp.next("ack")).toEqual({ type: "ack", version: 21, hash });
+      expect(cp.frames.filter((f) => f.type === "hello")).toHaveLength(1);
+      expect(((await (await proxy.admin("/ready")).json()) as Record<string, unknown>)).toMatchObject({ state: "LIVE", version: 21, workers: 2, controlPlaneConnected: true });
+      expect(JSON.parse(await readFile(join(dir, "snapshot.json"), "utf8"))).toMatchObject({ version: 21, hash });
+
+      // Traffic over separate connections reaches both workers; their windows add up to it.
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => fetch(`http://127.0.0.1:${listenPort}/mw/${i}`, { headers: { connection: "close" } }).then((r) => r.status)));
+      expect(answers).toEqual(Array(30).fill(200));
+      let counted = 0;
+      for (let i = 0; i < 100 && counted < 30; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        counted = cp.frames
+          .filter((f) => f.type === "stats")
+          .flatMap((f) => f.entries as { kind: string; requests: number }[])
+          .filter((e) => e.kind === "route")
+          .reduce((sum, e) => sum + e.requests, 0);
+      }
+      expect(counted).toBe(30);
+
+      const bad = { ...config(), clusters: [{ name: "up", discovery: "logicalDns", protocol: "http2", endpoints: [{ address: "localhost", port: upstream.port }] }] };
+      cp.send({ type: "snapshot", version: 22, hash: hashConfig(bad), config: bad });
+      expect(await cp.next("nack")).toMatchObject({ version: 22, issues: [{ path: "clusters[0].protocol" }] });
+      expect(((await (await proxy.admin("/ready")).json()) as { version: number }).version).toBe(21);
+    } finally {
+      expect(await proxy.stop()).toBe(0);
+      await cp.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
+});

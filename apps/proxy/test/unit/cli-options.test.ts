@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { CliError, parseCliOptions } from "../../src/cli/options.ts";
 
@@ -22,7 +23,7 @@ describe("CLI options", () => {
       mode: "standalone",
       configFile: "x.yaml",
       admin: { host: "127.0.0.1", port: 9901 },
-      workers: 1,
+      workers: availableParallelism(),
       accessLog: null,
       redisUrl: null,
       otlpEndpoint: null,
@@ -71,13 +72,20 @@ describe("CLI options", () => {
     expect(() => run([...base, "--label", "novalue"])).toThrow(/--label \(or SWITCHYARD_NODE_LABELS\): must be KEY=VALUE/);
   });
 
+  it("--workers defaults to every core (DESIGN §4) and takes any count from 1 to 256", () => {
+    expect(parseCliOptions(["--config", "x"], {}, 6)).toMatchObject({ options: { workers: 6 } });
+    expect(run(["--config", "x", "--workers", "1"])).toMatchObject({ workers: 1 });
+    expect(run(["--config", "x", "--workers", "4"])).toMatchObject({ workers: 4 });
+  });
+
   it("answers --help and --version", () => {
     expect(parseCliOptions(["--help"], {})).toEqual({ kind: "help" });
     expect(parseCliOptions(["--version"], {})).toEqual({ kind: "version" });
   });
 
   it("names the flag in every error", () => {
-    expect(error(["--config", "x", "--workers", "4"])).toMatch(/^--workers: only 1 is supported/);
+    expect(error(["--config", "x", "--workers", "0"])).toMatch(/^--workers: must be between 1 and 256/);
+    expect(error(["--config", "x", "--workers", "999"])).toMatch(/^--workers: must be between 1 and 256/);
     expect(error(["--config", "x", "--workers", "zero"])).toMatch(/^--workers: must be a positive whole number/);
     expect(error(["--config", "x", "--admin", "9901"])).toMatch(/^--admin: must be HOST:PORT/);
     expect(error(["--control-plane", "http://x"])).toMatch(/--control-plane \(or SWITCHYARD_CONTROL_PLANE\): must be a ws:\/\//);

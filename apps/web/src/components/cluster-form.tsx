@@ -30,16 +30,19 @@ export function ClusterForm({ initial, existing, baseRevision }: { initial: TClu
   const setEndpoint = (key: number, patch: Partial<TEndpointRow>) =>
     setForm((f) => ({ ...f, endpoints: f.endpoints.map((e) => (e.key === key ? { ...e, ...patch } : e)) }));
 
-  const onSaved = async () => {
+  // One handler per outcome: a delete must not say "Saved" (it reused onSaved once).
+  const done = async (message: string) => {
     setSaved(true);
-    toast.ok(`${existing ? "Saved" : "Created"} cluster "${form.name.trim()}"`);
+    toast.ok(message);
     await queryClient.invalidateQueries({ queryKey: trpc.pathKey() });
     router.push("/clusters");
   };
+  const onSaved = () => done(`${existing ? "Saved" : "Created"} cluster "${form.name.trim()}"`);
+  const onDeleted = () => done(`Deleted cluster "${existing?.name ?? form.name.trim()}"`);
   const onError = (e: unknown) => toast.error(issuesOf(e).length ? "The cluster was not saved: see the marked fields" : messageOf(e));
   const create = useMutation(trpc.clusters.create.mutationOptions({ onSuccess: onSaved, onError }));
   const update = useMutation(trpc.clusters.update.mutationOptions({ onSuccess: onSaved, onError }));
-  const remove = useMutation(trpc.clusters.delete.mutationOptions({ onSuccess: onSaved, onError }));
+  const remove = useMutation(trpc.clusters.delete.mutationOptions({ onSuccess: onDeleted, onError: (e) => toast.error(`Not deleted: ${messageOf(e)}`) }));
   const mutation = existing ? update : create;
 
   const submit = (e: FormEvent) => {

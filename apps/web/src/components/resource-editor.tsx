@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { stringify } from "yaml";
 import { checkDocument, withLines, type TDocIssue } from "../lib/document-issues.ts";
 import { RESOURCE_KINDS, type TResourceKind } from "../lib/resource-kinds.ts";
@@ -20,7 +20,8 @@ import { useReadOnly } from "./read-only.tsx";
  * default filled in. The server then validates the whole config and its issues come
  * back to the same list, with lines.
  */
-export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: string }) {
+/** `tabs`: the Form / "Edit as YAML" switch, for kinds that also have a structured form. */
+export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name?: string; tabs?: ReactNode }) {
   const meta = RESOURCE_KINDS[kind];
   const trpc = useTRPC();
   const readOnly = useReadOnly();
@@ -30,6 +31,8 @@ export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: str
   const existing = useQuery({ ...trpc.resources.get.queryOptions({ kind, name: name ?? "" }), enabled: name !== undefined });
   const [text, setText] = useState<string | null>(name === undefined ? meta.template : null);
   const [initial, setInitial] = useState<string>(name === undefined ? meta.template : "");
+  // The revision the document was loaded at: sent back so a stale edit gets 409 (not an overwrite).
+  const [baseRevision, setBaseRevision] = useState<number | undefined>(undefined);
   const [serverIssues, setServerIssues] = useState<TDocIssue[]>([]);
   const textarea = useRef<HTMLTextAreaElement>(null);
 
@@ -38,6 +41,7 @@ export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: str
       const yaml = stringify(existing.data.resource);
       setText(yaml);
       setInitial(yaml);
+      setBaseRevision(existing.data.revision);
     }
   }, [existing.data, text]);
 
@@ -73,7 +77,7 @@ export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: str
     // The discriminated input type is checked by the same schema on the server.
     const input = { kind, resource: check.value } as never;
     if (name === undefined) create.mutate(input);
-    else update.mutate({ ...(input as object), name } as never);
+    else update.mutate({ ...(input as object), name, baseRevision } as never);
   };
 
   const goToLine = (line: number | undefined) => {
@@ -110,6 +114,7 @@ export function ResourceEditor({ kind, name }: { kind: TResourceKind; name?: str
           <p className="muted">{meta.blurb}</p>
         </div>
       </div>
+      {tabs}
       {existing.data?.usedBy && existing.data.usedBy.length > 0 && (
         <p className="banner" role="note">
           Used by {existing.data.usedBy.join(", ")}. Renaming is refused while it is used.

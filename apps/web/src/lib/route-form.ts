@@ -146,14 +146,16 @@ export function emptyRouteForm(defaults: { routeConfig?: string; virtualHost?: s
 
 const str = (n: number | undefined) => (n === undefined ? "" : String(n));
 
-function matcherRowsOf(ms: readonly { name: string; exact?: string; prefix?: string; regex?: string; present?: boolean; invert?: boolean }[]): TMatcherRow[] {
+/** Header / query matchers -> form rows (the listener form's RBAC rules use them too). */
+export function matcherRowsOf(ms: readonly { name: string; exact?: string; prefix?: string; regex?: string; present?: boolean; invert?: boolean }[]): TMatcherRow[] {
   return ms.map((m) => {
     const kind: TMatcherKind = m.exact !== undefined ? "exact" : m.prefix !== undefined ? "prefix" : m.regex !== undefined ? "regex" : "present";
     return { key: key(), name: m.name, kind, value: kind === "present" ? "" : (m[kind] ?? ""), invert: m.invert ?? false };
   });
 }
 
-function mutationFormOf(m: TRoute["requestHeaders"]): THeaderMutationForm {
+/** A header mutation -> form rows (routes and virtual hosts). */
+export function mutationFormOf(m: TRoute["requestHeaders"]): THeaderMutationForm {
   return { add: (m?.add ?? []).map((a) => ({ key: key(), name: a.name, value: a.value, append: a.append })), remove: (m?.remove ?? []).join(", ") };
 }
 
@@ -219,11 +221,13 @@ const list = (s: string) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-function matchersOf(rows: TMatcherRow[]) {
+/** Form rows -> header / query matchers (inverse of matcherRowsOf). */
+export function matchersOf(rows: TMatcherRow[]) {
   return rows.map((r) => ({ name: r.name.trim(), [r.kind]: r.kind === "present" ? true : r.value, invert: r.invert }));
 }
 
-function mutationOf(m: THeaderMutationForm) {
+/** Form rows -> a header mutation; undefined when empty (routes and virtual hosts). */
+export function mutationOf(m: THeaderMutationForm) {
   if (m.add.length === 0 && list(m.remove).length === 0) return undefined;
   return { add: m.add.map((a) => ({ name: a.name.trim(), value: a.value, append: a.append })), remove: list(m.remove) };
 }

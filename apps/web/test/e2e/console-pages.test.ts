@@ -23,6 +23,7 @@ let upstream: Server;
 let upstreamPort: number;
 let proxy: ChildProcess;
 let listenerPort: number;
+let formsListenerPort: number;
 let adminPort: number;
 let cacheDir: string;
 const proxyLog: string[] = [];
@@ -65,12 +66,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
   upstreamPort = (upstream.address() as { port: number }).port;
-  [listenerPort, adminPort] = [await freePort(), await freePort()];
+  [listenerPort, adminPort, formsListenerPort] = [await freePort(), await freePort(), await freePort()];
   app = await startConsole();
   cacheDir = mkdtempSync(join(tmpdir(), "swy-pages-cache-"));
   proxy = spawn(
     process.execPath,
-    [join(ROOT, "apps/proxy/bin/switchyard-proxy.js"), "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`, "--node-id", "pages-1", "--admin", `127.0.0.1:${adminPort}`, "--cache-dir", cacheDir],
+    [join(ROOT, "apps/proxy/bin/switchyard-proxy.js"), "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`, "--node-id", "pages-1", "--workers", "1", "--admin", `127.0.0.1:${adminPort}`, "--cache-dir", cacheDir],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   for (const s of [proxy.stdout!, proxy.stderr!]) s.on("data", (d: Buffer) => proxyLog.push(...d.toString().split("\n").filter(Boolean)));
@@ -112,20 +113,39 @@ describe.sequential("console pages in a browser", () => {
     await page.waitForURL(/\/overview$/);
     await page.getByRole("heading", { name: "Overview" }).waitFor();
     await page.getByText("Nothing published yet.").waitFor();
+    // The traffic panel (issue #6): no node, no stats -> its empty state, a link to the dashboards.
+    const traffic = page.getByTestId("traffic-panel");
+    await traffic.getByText("No traffic in the last 15 minutes.").waitFor();
+    await expect(traffic.getByRole("link", { name: "Dashboards →" }).getAttribute("href")).resolves.toBe("/dashboards");
   });
 
   it("creates a route config, then a listener whose bad port is flagged at its line before saving", async () => {
     await nav("Route configs").click();
     await page.getByText("No route configs yet.").waitFor();
     await page.getByRole("link", { name: "New route config" }).click();
-    // The template is a valid "main" route config with a catch-all virtual host.
-    await page.getByText("Valid against config model v1.").waitFor();
+    // The virtual-host editor starts with a catch-all virtual host; the name is required
+    // (the browser's check puts the error next to the field).
+    await page.locator("#vh0-name").waitFor();
+    expect(await page.getByLabel("Virtual host 1 domain 1").inputValue()).toBe("*");
+    await page.getByRole("button", { name: "Create route config" }).click();
+    await page.locator('.field:has(#rc-name) .field-error').first().waitFor();
+    await page.locator("#rc-name").fill("main");
+    // Add a virtual host: each domain form is explained as it is typed; then remove it again.
+    await page.getByRole("button", { name: "Add virtual host" }).click();
+    await page.locator("#vh1-name").fill("api");
+    await page.getByLabel("Virtual host 2 domain 1").fill("api.*");
+    await page.getByText('prefix: any host starting with "api."').waitFor();
+    await page.getByRole("button", { name: "Remove virtual host 2 (api)" }).click();
+    await page.locator("#vh1-name").waitFor({ state: "detached" });
     await page.getByRole("button", { name: "Create route config" }).click();
     await page.waitForURL(/\/route-configs$/);
     await page.locator('tr[data-name="main"]').waitFor();
 
     await nav("Listeners").click();
     await page.getByRole("link", { name: "New listener" }).click();
+    // The structured form is the default view; the document stays one tab away.
+    await page.getByLabel("Port", { exact: true }).waitFor();
+    await page.getByRole("navigation", { name: "Editor view" }).getByRole("link", { name: "Edit as YAML" }).click();
     const doc = page.getByLabel("Listener (YAML or JSON)");
     await doc.fill(`name: public\naddress: 127.0.0.1\nport: 70000\nprotocol: http\nrouteConfig: main\n`);
     // Checked in the browser with config-model's ZListener: path, message and line.
@@ -399,5 +419,77 @@ describe.sequential("console pages in a browser", () => {
     await nodeRow.getByText(/nack v5 .*clusters\[1\]\.protocol.*not supported yet/s).waitFor({ timeout: 30_000 });
     await nodeRow.getByTestId("applied-version").getByText("v4").waitFor();
     expect((await fetch(`http://127.0.0.1:${listenerPort}/canary/a`, { headers: { "x-canary": "1" } })).status).toBe(200);
+  }, 180_000);
+
+  it("creates a rate-limit policy and an http listener with a CORS filter through the forms (a bad value flagged at its field first), publishes, and the node serves the new listener", async () => {
+    // Clear the refused cluster so the next version is one the node applies.
+    await page.goto(`${app.url}/clusters/h2-dns`);
+    await page.getByRole("button", { name: "Delete cluster" }).click();
+    await page.waitForURL(/\/clusters$/);
+
+    // Rate-limit policy: defaults shown, requests 0 refused in the browser next to its field.
+    await nav("Rate limits").click();
+    await page.getByRole("link", { name: "New rate-limit policy" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("forms-limit");
+    await expect(page.getByLabel("Scope").inputValue()).resolves.toBe("local");
+    await page.getByText("Default second").waitFor();
+    await page.getByLabel("Requests").fill("0");
+    await page.getByLabel("Per", { exact: true }).selectOption("minute");
+    await page.getByLabel("Key", { exact: true }).selectOption("header");
+    await page.getByLabel("Key header").fill("x-api-key");
+    await page.getByRole("button", { name: "Create rate-limit policy" }).click();
+    await expect.poll(() => page.locator('[data-field-error="rl-requests"]').textContent()).toBe("must be >= 1");
+    await page.screenshot({ path: join(ARTIFACTS, "rate-limit-form-error.png"), fullPage: true });
+    await page.getByLabel("Requests").fill("600");
+    await page.getByRole("button", { name: "Create rate-limit policy" }).click();
+    await page.waitForURL(/\/rate-limits$/);
+    await page.getByTestId("toast").getByText('Created rate-limit policy "forms-limit"').waitFor();
+    // Stored with the schema's defaults filled in; the edit page shows them.
+    await page.goto(`${app.url}/rate-limits/forms-limit`);
+    await expect(page.getByLabel("Key header").inputValue()).resolves.toBe("x-api-key");
+    await expect(page.getByLabel("Allow the request (fail open)").isChecked()).resolves.toBe(true);
+
+    // Listener: a bad port flagged at its field, defaults as placeholders, a CORS filter.
+    await nav("Listeners").click();
+    await page.getByRole("link", { name: "New listener" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("forms");
+    await page.getByLabel("Address").fill("127.0.0.1");
+    await page.getByLabel("Port", { exact: true }).fill("70000");
+    await page.getByLabel("Route config").selectOption("main");
+    await expect(page.getByLabel("Max request head (bytes)").getAttribute("placeholder")).resolves.toBe("65536");
+    await page.getByRole("button", { name: "Add CORS filter" }).click();
+    await page.getByLabel("Allowed origins").fill("https://app.example");
+    await expect(page.getByLabel("Max age (s)").getAttribute("placeholder")).resolves.toBe("600");
+    await page.getByRole("button", { name: "Create listener" }).click();
+    await expect.poll(() => page.locator('[data-field-error="listener-port"]').textContent()).toBe("must be <= 65535");
+    await page.screenshot({ path: join(ARTIFACTS, "listener-form-error.png"), fullPage: true });
+    await page.getByLabel("Port", { exact: true }).fill(String(formsListenerPort));
+    await page.getByRole("button", { name: "Create listener" }).click();
+    await page.waitForURL(/\/listeners$/);
+    await page.getByTestId("toast").getByText('Created listener "forms"').waitFor();
+    await page.locator('tr[data-name="forms"]').getByText(`127.0.0.1:${formsListenerPort}`).waitFor();
+    // The same listener in the YAML view, defaults filled in.
+    await page.goto(`${app.url}/listeners/forms?view=yaml`);
+    await page.getByRole("complementary", { name: "With defaults" }).getByText("https://app.example").waitFor();
+
+    await publishFromDialog("pages: forms listener and rate limit", 6, async (dialog) => {
+      const changes = dialog.getByRole("list", { name: "Pending changes" });
+      await changes.getByText("forms-limit").waitFor();
+      await changes.getByText("forms", { exact: true }).waitFor();
+    });
+    await nav("Nodes").click();
+    await page.locator('tr[data-node-id="pages-1"]').getByTestId("applied-version").getByText("v6").waitFor({ timeout: 30_000 });
+    const dump = (await (await fetch(`http://127.0.0.1:${adminPort}/config_dump`)).json()) as { version: number; config: { rateLimitPolicies: unknown[] } };
+    expect(dump.version).toBe(6);
+    expect(dump.config.rateLimitPolicies).toContainEqual({ name: "forms-limit", scope: "local", requests: 600, per: "minute", key: { header: "x-api-key" }, failOpen: true });
+    // The new listener serves the route config, with the CORS filter in front.
+    const res = await eventually("the forms listener", async () => {
+      const r = await fetch(`http://127.0.0.1:${formsListenerPort}/hi/x`, { headers: { origin: "https://app.example" } });
+      return r.status === 200 ? r : undefined;
+    });
+    expect(await res.json()).toMatchObject({ upstream: "pages", path: "/hi/x" });
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    await page.goto(`${app.url}/listeners/forms`);
+    await expect(page.getByLabel("Allowed origins").inputValue()).resolves.toBe("https://app.example");
   }, 180_000);
 });

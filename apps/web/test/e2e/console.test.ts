@@ -74,6 +74,7 @@ beforeAll(async () => {
       join(ROOT, "apps/proxy/bin/switchyard-proxy.js"),
       "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`,
       "--node-id", "e2e",
+      "--workers", "1",
       "--admin", `127.0.0.1:${adminPort}`,
       "--cache-dir", cacheDir,
     ],

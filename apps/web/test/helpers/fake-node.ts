@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import WebSocket from "ws";
+import { LATENCY_BOUNDS_MS, latencyBucket } from "@switchyard/config-model";
 import type { TJsonBody } from "./cp-server.ts";
 
 /**
@@ -39,16 +40,12 @@ export function helloFrame(nodeId: string, group: string, extra: Record<string, 
   return { type: "hello", nodeId, group, labels: { zone: "a" }, proxyVersion: "test", ...extra };
 }
 
-/** Fixed latency buckets (ms) of the stats frames the tests send. */
-export const TEST_BOUNDS = [5, 10, 25, 50, 100, 250, 500, 1000];
-
-/** One stats window: `requests` with `errors5xx` of them 5xx, every latency in the bucket of `latencyMs`. */
+/** One stats window: `requests` with `errors5xx` of them 5xx, every latency in the bucket of `latencyMs` (config-model's shared layout). */
 export function statsFrame(opts: { requests: number; errors5xx: number; latencyMs?: number; windowStart?: number; windowMs?: number }) {
   const windowStart = opts.windowStart ?? Date.now();
   const latency = opts.latencyMs ?? 4;
-  const counts = new Array<number>(TEST_BOUNDS.length + 1).fill(0);
-  const bucket = TEST_BOUNDS.findIndex((b) => latency <= b);
-  counts[bucket === -1 ? TEST_BOUNDS.length : bucket] = opts.requests;
+  const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  counts[latencyBucket(latency)] = opts.requests;
   return {
     type: "stats",
     windowStart,
@@ -59,11 +56,22 @@ export function statsFrame(opts: { requests: number; errors5xx: number; latencyM
         kind: "route",
         name: "r1",
         listener: "l1",
+        cluster: "c1",
         requests: opts.requests,
         codeClasses: { "1xx": 0, "2xx": opts.requests - opts.errors5xx, "3xx": 0, "4xx": 0, "5xx": opts.errors5xx },
         bytesIn: 0,
         bytesOut: 0,
-        latency: { bounds: TEST_BOUNDS, counts, sum: latency * opts.requests, count: opts.requests },
+        latency: { bounds: [...LATENCY_BOUNDS_MS], counts, sum: latency * opts.requests, count: opts.requests },
+      },
+      // Like a proxy: the same requests again in their cluster's row (readers count route rows only).
+      {
+        kind: "cluster",
+        name: "c1",
+        requests: opts.requests,
+        codeClasses: { "1xx": 0, "2xx": opts.requests - opts.errors5xx, "3xx": 0, "4xx": 0, "5xx": opts.errors5xx },
+        bytesIn: 0,
+        bytesOut: 0,
+        latency: { bounds: [...LATENCY_BOUNDS_MS], counts, sum: latency * opts.requests, count: opts.requests },
       },
     ],
   };

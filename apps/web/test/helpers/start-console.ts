@@ -5,14 +5,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createTestDatabase, TEST_SECRET_KEY } from "@switchyard/db/testing";
+import { webBuildIsFresh } from "../../../../scripts/lib/web-build.ts";
 
 const WEB_DIR = resolve(import.meta.dirname, "../..");
 const ROOT = resolve(WEB_DIR, "../..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
-const BUILD_ID = join(WEB_DIR, ".next", "BUILD_ID");
 const BUILD_LOCK = join(WEB_DIR, ".next-build.lock");
 
 export type TConsoleHandle = {
@@ -103,24 +103,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Newest modification time of the sources the Next build depends on. */
-function newestSource(): number {
-  let newest = 0;
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else newest = Math.max(newest, statSync(p).mtimeMs);
-    }
-  };
-  // All of src: pages, components, lib, proxy.ts and the server modules they import.
-  walk(join(WEB_DIR, "src"));
-  for (const f of ["next.config.ts", "package.json"]) newest = Math.max(newest, statSync(join(WEB_DIR, f)).mtimeMs);
-  return newest;
-}
-
 function buildIsFresh(): boolean {
-  return existsSync(BUILD_ID) && statSync(BUILD_ID).mtimeMs >= newestSource();
+  return webBuildIsFresh(ROOT);
 }
 
 function pidAlive(pid: number): boolean {

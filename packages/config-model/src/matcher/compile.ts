@@ -1,3 +1,4 @@
+import { buildRouteIndex } from "./route-index.ts";
 import type { THashPolicy, THeaderMatcher, TQueryMatcher, TRetryPolicy, TRoute, TRouteConfig, TVirtualHost } from "../route.ts";
 import { compileHeaderMutation, type TCompiledHeaderMutation } from "./header-mutation.ts";
 import type {
@@ -54,6 +55,7 @@ function compileVirtualHost<C>(vh: TVirtualHost, bindCluster: (name: string) => 
   return Object.freeze({
     name: vh.name,
     routes: Object.freeze(routes),
+    index: buildRouteIndex(routes, vh.routes.map((r) => r.match.regex ?? null)),
     needsQuery: routes.some((r) => r.query.length > 0),
   });
 }

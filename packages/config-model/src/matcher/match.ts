@@ -8,6 +8,7 @@ import type {
   TRouteRequest,
   TRouteTarget,
 } from "./types.ts";
+import { firstSegment } from "./route-index.ts";
 
 /** Wildcard host lookups memoised per table, up to this many distinct hosts. */
 const HOST_CACHE_LIMIT = 1024;
@@ -57,7 +58,10 @@ export function normaliseHost(hostHeader: string): string {
 export function matchRoute<C>(vhost: TCompiledVirtualHost<C>, req: TRouteRequest): TCompiledRoute<C> | null {
   let query: Map<string, string> | null = null;
   let lowerPath: string | null = null;
-  for (const route of vhost.routes) {
+  // Large tables: only the routes that can match this path's first segment, in config order.
+  const index = vhost.index;
+  const routes = index === null ? vhost.routes : (index.bySegment.get(firstSegment(req.path)) ?? index.unindexed);
+  for (const route of routes) {
     switch (route.pathKind) {
       case "prefix": {
         if (route.caseSensitive) {

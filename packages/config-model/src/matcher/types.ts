@@ -1,4 +1,5 @@
 import type { TCompiledHeaderMutation } from "./header-mutation.ts";
+import type { TRouteIndex } from "./route-index.ts";
 
 /**
  * The compiled route table: plain frozen objects built once per config version by
@@ -106,6 +107,8 @@ export type TCompiledRoute<C> = {
 export type TCompiledVirtualHost<C> = {
   readonly name: string;
   readonly routes: readonly TCompiledRoute<C>[];
+  /** First-segment index over `routes` (route-index.ts); null when the vhost is small or unindexable. */
+  readonly index: TRouteIndex<C> | null;
   /** True when some route matches on query parameters: only then is the query parsed. */
   readonly needsQuery: boolean;
 };

@@ -1,9 +1,7 @@
 import { z } from "zod";
-import type { THistogram } from "@switchyard/config-model";
+import { percentileMs, type THistogram } from "@switchyard/config-model";
 import {
   listActiveRollouts,
-  pruneStatsWindows,
-  quantileOf,
   readGroupWindow,
   rollBackRollout,
   setRolloutBaseline,
@@ -34,7 +32,12 @@ export const ZGuardThresholds = z.object({
 });
 export type TGuardThresholds = z.infer<typeof ZGuardThresholds>;
 
-/** What the guard reads; implemented over the stats-window table (packages/db). */
+/**
+ * What the guard reads: a group's stats windows that started in [fromMs, toMs), summed,
+ * histograms merged in config-model's shared layout. Implemented over the telemetry
+ * storage of issue #7 (`readGroupWindow` in packages/db/src/telemetry.ts: raw stats
+ * buckets of the group's nodes, route rows only).
+ */
 export type TWindowReader = {
   readGroupWindow(group: string, fromMs: number, toMs: number): Promise<{ requests: number; errors5xx: number; histogram: THistogram | null }>;
 };
@@ -43,7 +46,9 @@ export type TGuardFigures = { requests: number; errors5xx: number; errorRatio: n
 export type TGuardVerdict = { verdict: "ok" | "insufficient" | "tripped"; reasons: string[]; current: TGuardFigures; baseline: TGuardFigures | null };
 
 export function figuresOf(w: { requests: number; errors5xx: number; histogram: THistogram | null }): TGuardFigures {
-  return { requests: w.requests, errors5xx: w.errors5xx, errorRatio: w.requests ? w.errors5xx / w.requests : 0, p99Ms: quantileOf(w.histogram, 0.99) };
+  // Same p99 as the dashboards: nearest rank over the merged counts (config-model).
+  const p99 = w.histogram ? percentileMs(w.histogram.counts, 0.99) : null;
+  return { requests: w.requests, errors5xx: w.errors5xx, errorRatio: w.requests ? w.errors5xx / w.requests : 0, p99Ms: p99 === null ? null : Math.round(p99 * 1000) / 1000 };
 }
 
 /** Pure: the verdict on one window. A baseline without traffic counts as 0 errors and no latency. */
@@ -88,13 +93,13 @@ export class RolloutGuard {
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
-  #lastPrune = 0;
 
   constructor(opts: { db: Db; log: TGuardLog; reader?: TWindowReader; intervalMs?: number }) {
     this.#db = opts.db;
     this.#reader = opts.reader ?? { readGroupWindow: (g, f, t) => readGroupWindow(opts.db, g, f, t) };
     this.#log = opts.log;
     // 1 s: stats frames come every 5 s, so a trip is acted on within a second of its data.
+    // Stats storage and its retention are the telemetry ingest's and retention job's.
     this.#intervalMs = opts.intervalMs ?? 1_000;
   }
 
@@ -134,11 +139,6 @@ export class RolloutGuard {
           details: { current: verdict.current, baseline: verdict.baseline },
         });
         if (changed) this.#log("rollout_guard_tripped", { rolloutId: rollout.id, version: rollout.version, group: rollout.group, reason });
-      }
-      if (Date.now() - this.#lastPrune > 60_000) {
-        this.#lastPrune = Date.now();
-        // The guard looks back at most 1 h (max windowMs) plus one baseline: keep 3 h.
-        await pruneStatsWindows(this.#db, Date.now() - 3 * 3_600_000);
       }
     } catch (err) {
       this.#log("rollout_guard_error", { error: err instanceof Error ? err.message : String(err) });

@@ -49,11 +49,12 @@ export async function listResources(db: Db, kind: TResourceKind): Promise<TResou
   return listResourceRows((await getWorkingConfig(db)).config, kind);
 }
 
-export async function getResource(db: Db, kind: TResourceKind, name: string): Promise<TResourceRow> {
-  const { config } = await getWorkingConfig(db);
+/** The resource and the revision it was read at (the form sends it back: stale edits get 409). */
+export async function getResource(db: Db, kind: TResourceKind, name: string): Promise<TResourceRow & { revision: number }> {
+  const { config, revision } = await getWorkingConfig(db);
   const found = itemsOf(config, kind).find((r) => r.name === name);
   if (!found) throw notFound(kind, name);
-  return rowOf(config, kind, found);
+  return { ...rowOf(config, kind, found), revision };
 }
 
 /**
@@ -79,8 +80,12 @@ export async function createResource(db: Db, actor: string, kind: TResourceKind,
   return rowOf(config, kind, itemsOf(config, kind).find((r) => r.name === resource.name)!);
 }
 
-/** Replaces `name` in place (order is kept: it matters for route configs' neighbours in diffs). */
-export async function updateResource(db: Db, actor: string, kind: TResourceKind, name: string, resource: TAnyResource): Promise<TResourceRow> {
+/**
+ * Replaces `name` in place (order is kept: it matters for route configs' neighbours in diffs).
+ * `baseRevision`: the revision the form was loaded at; when someone else changed this
+ * resource since, the edit is refused with 409 and what changed (editWorkingConfig).
+ */
+export async function updateResource(db: Db, actor: string, kind: TResourceKind, name: string, resource: TAnyResource, baseRevision?: number): Promise<TResourceRow> {
   const { config } = await editWorkingConfig(db, actor, (draft) => {
     const items = itemsOf(draft, kind);
     const index = items.findIndex((r) => r.name === name);
@@ -92,7 +97,7 @@ export async function updateResource(db: Db, actor: string, kind: TResourceKind,
     }
     items[index] = withKeptKey(kind, resource, items[index], path);
     return { scopes: [{ prefix: path }], result: undefined };
-  });
+  }, { baseRevision, resource: `${kind}/${name}` });
   return rowOf(config, kind, itemsOf(config, kind).find((r) => r.name === resource.name)!);
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
-import { ZNodeToConsoleMessage, decodeMessage, type THelloMessage, type TStatsMessage } from "@switchyard/config-model";
+import { ZNodeToConsoleMessage, decodeMessage, type THelloMessage } from "@switchyard/config-model";
 import {
   getClusterEndpointSet,
   listClusterEndpointSets,
@@ -25,7 +25,8 @@ export type TXdsLog = (event: string, fields?: Record<string, unknown>) => void;
 
 /**
  * What the hub asks of the rest of the console (wired in xds/index.ts): node
- * authentication, the rollout reactions to acks and nacks, stats storage.
+ * authentication, the rollout reactions to acks and nacks. Telemetry frames go to
+ * `telemetry` (the SLO guard reads the stored stats).
  */
 export type TXdsHooks = {
   /** Decides on the bearer token of an upgrade; `group` null = any group. */
@@ -34,7 +35,6 @@ export type TXdsHooks = {
   onRefused?(info: { nodeId: string | null; group: string | null; remoteAddress: string | undefined; reason: string }): void;
   onAck?(node: { nodeId: string; group: string }, version: number): Promise<void>;
   onNack?(node: { nodeId: string; group: string }, version: number, error: string): Promise<void>;
-  onStats?(node: { nodeId: string; group: string }, msg: TStatsMessage): Promise<void>;
 };
 
 export type TXdsHubOptions = {
@@ -305,12 +305,11 @@ export class XdsHub {
         return;
       }
       case "stats": {
-        // Validated above. Stats feed the SLO guard (hooks) and the dashboards' storage (telemetry).
+        // Validated above. Stored stats feed the dashboards and the rollout SLO guard.
         this.#telemetry.stats++;
         const store = this.#opts.telemetry;
         this.#write(session, "touchNode", () => touchNode(db, nodeId));
         if (msg.dropped || msg.droppedSpans) this.#opts.log("xds_node_dropped_telemetry", { nodeId, windows: msg.dropped, spans: msg.droppedSpans });
-        if (hooks?.onStats) this.#write(session, "onStats", () => hooks.onStats!(node, msg));
         if (store) this.#write(session, "storeStats", () => store.stats(nodeId, msg));
         return;
       }

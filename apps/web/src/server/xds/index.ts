@@ -7,13 +7,12 @@ import {
   listenForVersions,
   markAllNodesDisconnected,
   nodeTokensConfigured,
-  recordStatsWindow,
   type Db,
 } from "@switchyard/db";
 import { RolloutGuard } from "../rollout/guard.ts";
 import { onNodeAck, onNodeNack } from "../rollout/service.ts";
 import { XdsHub, type TTelemetryCounts, type TXdsHooks, type TXdsLog } from "./hub.ts";
-import type { TTelemetryIngest } from "../telemetry/ingest.ts";
+import { createTelemetryIngest, type TTelemetryIngest } from "../telemetry/ingest.ts";
 import { publishLive } from "../telemetry/bus.ts";
 
 export { XDS_CLOSE, type TTelemetryCounts, type TXdsLog } from "./hub.ts";
@@ -35,7 +34,10 @@ export type TXdsDeps = {
   helloTimeoutMs?: number;
   /** SLO guard tick in ms (default 1 000); 0 = no guard on this replica. */
   guardIntervalMs?: number;
-  /** Stores telemetry frames (stats, health, spans); without it they are only counted. */
+  /**
+   * Stores telemetry frames (stats, health, spans); default: `createTelemetryIngest(db)`.
+   * Always stored: the SLO guard reads the stored stats windows.
+   */
   telemetry?: TTelemetryIngest;
 };
 
@@ -44,7 +46,7 @@ export type TXdsServer = {
   close(): Promise<void>;
   /** Node ids with an open, hello'd connection to this console replica. */
   connectedNodeIds(): string[];
-  /** stats/health/spans frames received (validated; stored when `telemetry` is given). */
+  /** stats/health/spans frames received (validated, then stored). */
   telemetryCounts(): TTelemetryCounts;
 };
 
@@ -65,7 +67,7 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
     hooks: nodeHooks(deps),
     heartbeatIntervalMs: deps.heartbeatIntervalMs,
     helloTimeoutMs: deps.helloTimeoutMs,
-    telemetry: deps.telemetry,
+    telemetry: deps.telemetry ?? createTelemetryIngest(deps.db),
   });
 
   // Every replica LISTENs, so a publish on any replica reaches the nodes of all of them.
@@ -153,6 +155,5 @@ function nodeHooks(deps: TXdsDeps): TXdsHooks {
     async onNack(node, version, error) {
       if (await onNodeNack(deps.db, node, version, error)) deps.log("rollout_stopped_by_nack", { nodeId: node.nodeId, group: node.group, version });
     },
-    onStats: (node, msg) => recordStatsWindow(deps.db, node.nodeId, node.group, msg),
   };
 }

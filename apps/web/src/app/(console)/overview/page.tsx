@@ -2,6 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { ExpiryTag } from "../../../components/certificate-details.tsx";
+import { TrafficPanel } from "../../../components/traffic-panel.tsx";
 import { formatAgo, formatTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 
@@ -14,7 +15,7 @@ export default function OverviewPage() {
       <div className="page-head">
         <div>
           <h1>Overview</h1>
-          <p className="muted">The fleet, what it serves, and what changed. Refreshes every 5 s.</p>
+          <p className="muted">The fleet, what it serves, and what changed. Refreshes every 5 s; traffic live.</p>
         </div>
       </div>
       {o.isError && (
@@ -43,6 +44,7 @@ export default function OverviewPage() {
               <div className="stat-label">nodes whose last apply failed</div>
             </div>
           </div>
+          <TrafficPanel />
           <div className="grid-2 gap">
             <section className="card" aria-label="Versions in use">
               <h2>Versions in use</h2>

@@ -1,6 +1,13 @@
 "use client";
-import { ResourceEditor } from "../../../../components/resource-editor.tsx";
+import { Suspense } from "react";
+import { ResourceFormPage } from "../../../../components/resource-tabs.tsx";
+import { RouteConfigForm } from "../../../../components/route-config-form.tsx";
+import { emptyRouteConfigForm } from "../../../../lib/route-config-form.ts";
 
 export default function New() {
-  return <ResourceEditor kind="routeConfigs" />;
+  return (
+    <Suspense>
+      <ResourceFormPage kind="routeConfigs" form={() => <RouteConfigForm initial={emptyRouteConfigForm()} />} />
+    </Suspense>
+  );
 }

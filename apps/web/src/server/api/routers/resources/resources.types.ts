@@ -16,5 +16,8 @@ export const ZListResourcesInput = z.object({ kind: ZResourceKind });
 export const ZResourceRef = z.object({ kind: ZResourceKind, name: ZName });
 export const ZDuplicateInput = z.object({ kind: z.enum(["listeners", "routeConfigs", "secrets", "rateLimitPolicies", "clusters"]), name: ZName });
 export const ZCreateResourceInput = ZResourceOfKind;
-/** `name` is the current name; `resource.name` may rename it (refused while referenced). */
-export const ZUpdateResourceInput = z.intersection(ZResourceOfKind, z.object({ name: ZName }));
+/**
+ * `name` is the current name; `resource.name` may rename it (refused while referenced).
+ * `baseRevision`: the working-config revision the form was loaded at (stale edits get 409).
+ */
+export const ZUpdateResourceInput = z.intersection(ZResourceOfKind, z.object({ name: ZName, baseRevision: z.number().int().min(0).optional() }));

@@ -1,0 +1,312 @@
+import cluster, { type Worker } from "node:cluster";
+import { hashConfig, validateConfig, type TConfig } from "@switchyard/config-model";
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { startAdminServer, type TAdminClusterView, type TAppliedView } from "../admin/server.ts";
+import type { TProxyOptions } from "../cli/options.ts";
+import { startControlPlaneClient, type TControlPlaneClient } from "../control-plane/client.ts";
+import type { TLog } from "../observability/log.ts";
+import { createMetrics } from "../observability/metrics.ts";
+import type { TApplyMeta, TApplyResult } from "../runtime/apply.ts";
+import { writeCachedSnapshot } from "../runtime/cache.ts";
+import { PROXY_VERSION } from "../version.ts";
+import { isFromWorker, type TClusterView, type TToWorker, type TWorkerReply } from "./protocol.ts";
+
+/**
+ * The primary of `--workers N` (N > 1), DESIGN §5: it serves no traffic itself.
+ *  - forks N workers (node:cluster); they share every listener socket (the primary holds
+ *    the handles and deals connections out round-robin);
+ *  - holds the config source: the watched file, or the one control-plane connection and the
+ *    last-known-good cache; validates each version once and fans it out; a version is
+ *    applied (ack) only when every worker applied it, else refused (nack) with the first error;
+ *  - serves the admin API once: /stats merges the workers' registries with prom-client's
+ *    AggregatorRegistry (counters and histograms summed; per-process state such as
+ *    config_version with `max`), /clusters sums the workers' endpoint counters;
+ *  - replaces a worker that dies (it gets the applied config before it serves) and, on
+ *    SIGTERM/SIGINT, turns /ready to 503, tells every worker to drain (stop accepting,
+ *    finish in-flight requests up to the grace period) and exits when they have.
+ */
+
+/** A worker that does not answer an admin query within this long is left out of the answer. */
+const QUERY_TIMEOUT_MS = 5_000;
+/** Applying may wait for discovery warm-up (bounded inside the worker) and listener binds. */
+const APPLY_TIMEOUT_MS = 60_000;
+/** A crashing worker is replaced at most this often, so a crash loop does not spin a core. */
+const RESPAWN_MIN_INTERVAL_MS = 1_000;
+const CLUSTER_STATUS_MIN_INTERVAL_MS = 1_000;
+const CLUSTER_STATUS_REFRESH_MS = 10_000;
+
+export type TApplier = { applyConfig(input: unknown, meta: TApplyMeta): Promise<TApplyResult> };
+
+export type TPrimaryDeps = {
+  log: TLog;
+  graceMs: number;
+  /** main.ts's standalone loop and cache boot, shared with single-process mode. */
+  startStandalone: (file: string, runtime: TApplier, log: TLog) => Promise<() => void>;
+  bootFromCache: (cacheDir: string, runtime: TApplier, log: TLog) => Promise<void>;
+};
+
+type TSlot = { worker: Worker; up: Promise<void>; applied: number | null };
+
+export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Promise<void> {
+  const { log } = deps;
+  const metrics = createMetrics(() => []);
+  const slots = new Map<number, TSlot>();
+  const pending = new Map<number, { resolve: (r: TWorkerReply) => void; timer: NodeJS.Timeout }>();
+  let nextId = 1;
+  let stopping = false;
+  let lastRespawn = 0;
+  let applied: (TAppliedView & { config: TConfig }) | null = null;
+  let controlPlane: TControlPlaneClient | null = null;
+
+  const request = (slot: TSlot, msg: TToWorker & { id: number }, timeoutMs: number): Promise<TWorkerReply | null> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        pending.delete(msg.id);
+        resolve(null);
+      }, timeoutMs);
+      pending.set(msg.id, { resolve, timer });
+      try {
+        slot.worker.send(msg);
+      } catch {
+        clearTimeout(timer);
+        pending.delete(msg.id);
+        resolve(null);
+      }
+    });
+
+  const fork = (): TSlot => {
+    const worker = cluster.fork();
+    let markUp: () => void = () => undefined;
+    const slot: TSlot = { worker, up: new Promise<void>((r) => (markUp = r)), applied: null };
+    slots.set(worker.id, slot);
+    worker.on("message", (m: unknown) => {
+      if (!isFromWorker(m)) return;
+      if (m.type === "sy:up") return markUp();
+      if (m.type === "sy:telemetry") return void controlPlane?.sendTelemetry(m.message);
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      clearTimeout(p.timer);
+      p.resolve(m);
+    });
+    worker.on("exit", (code, signal) => {
+      slots.delete(worker.id);
+      if (stopping) return;
+      log("worker_exited", { worker: worker.id, pid: worker.process.pid, code, signal });
+      const wait = Math.max(0, lastRespawn + RESPAWN_MIN_INTERVAL_MS - Date.now());
+      setTimeout(() => {
+        if (stopping) return;
+        lastRespawn = Date.now();
+        const fresh = fork();
+        // The replacement serves only once it has the applied version (it binds its listeners then).
+        void fresh.up.then(() => (applied ? applyTo(fresh, applied.config, { version: applied.version, hash: applied.hash, source: applied.source }) : undefined));
+      }, wait);
+    });
+    return slot;
+  };
+
+  const applyTo = async (slot: TSlot, config: TConfig, meta: TApplyMeta): Promise<TApplyResult> => {
+    const reply = await request(slot, { type: "sy:apply", id: nextId++, config, meta }, APPLY_TIMEOUT_MS);
+    const result: TApplyResult = reply && "result" in reply ? reply.result : { ok: false, error: `worker ${slot.worker.id} did not answer the apply`, issues: [] };
+    if (result.ok) slot.applied = meta.version;
+    return result;
+  };
+
+  // One version at a time, like RuntimeManager: the queue keeps workers in the same order.
+  let queue: Promise<unknown> = Promise.resolve();
+  const fanout: TApplier = {
+    applyConfig(input, meta) {
+      const next = queue.then(async (): Promise<TApplyResult> => {
+        const validated = validateConfig(input);
+        if (!validated.ok) {
+          metrics.configRejected();
+          log("config_rejected", { version: meta.version, source: meta.source, error: "invalid config", issues: validated.issues });
+          return { ok: false, error: "invalid config", issues: validated.issues };
+        }
+        const hash = meta.hash ?? hashConfig(validated.config);
+        const fullMeta = { ...meta, hash };
+        const live = [...slots.values()];
+        await Promise.all(live.map((s) => s.up));
+        const results = await Promise.all(live.map((s) => applyTo(s, validated.config, fullMeta)));
+        const failed = results.find((r): r is Extract<TApplyResult, { ok: false }> => !r.ok);
+        if (failed) {
+          metrics.configRejected();
+          // Workers that took it serve it; the others keep the previous version (node:cluster
+          // shares sockets, so a bind failure normally hits every worker alike).
+          if (results.some((r) => r.ok)) log("workers_diverged", { version: meta.version, error: failed.error });
+          return failed;
+        }
+        applied = { version: meta.version, hash, source: meta.source, appliedAt: new Date().toISOString(), config: validated.config };
+        metrics.configApplied(meta.version);
+        log("config_applied", { version: meta.version, hash, source: meta.source, workers: live.length });
+        if (options.cacheDir) {
+          await writeCachedSnapshot(options.cacheDir, { version: meta.version, hash, config: validated.config, appliedAt: applied.appliedAt, source: meta.source }).catch((err: unknown) =>
+            log("config_cache_write_failed", { dir: options.cacheDir, error: err }),
+          );
+        }
+        clusterStatusChanged();
+        return { ok: true, version: meta.version, hash };
+      });
+      queue = next.catch(() => undefined);
+      return next;
+    },
+  };
+
+  /** Asks every live worker; those that do not answer in time are left out. */
+  const askAll = async <T>(make: (id: number) => TToWorker & { id: number }, pick: (r: TWorkerReply) => T | undefined): Promise<T[]> => {
+    const replies = await Promise.all([...slots.values()].map((s) => request(s, make(nextId++), QUERY_TIMEOUT_MS)));
+    const out: T[] = [];
+    for (const r of replies) {
+      const v = r ? pick(r) : undefined;
+      if (v !== undefined) out.push(v);
+    }
+    return out;
+  };
+
+  const aggregate = async () => {
+    const perWorker = await askAll((id) => ({ type: "sy:metrics", id }), (r) => ("metrics" in r ? r.metrics : undefined));
+    // The primary's own registry holds the config_apply_total / config_version it decided.
+    const own = (await metrics.registry.getMetricsAsJSON()) as MetricObjectWithValues<MetricValue<string>>[];
+    return AggregatorRegistry.aggregate([own, ...perWorker]);
+  };
+
+  const clusterViews = () => askAll((id) => ({ type: "sy:clusters", id }), (r) => ("clusters" in r ? r : undefined));
+
+  /** Worker views summed: connections and per-endpoint counters add up; the rest is the same in every worker. */
+  const clusterReport = async (): Promise<TAdminClusterView[]> => {
+    const views = (await clusterViews()).map((r) => r.admin);
+    const merged = new Map<string, TAdminClusterView>();
+    for (const view of views) {
+      for (const c of view) {
+        const seen = merged.get(c.name);
+        if (!seen) {
+          merged.set(c.name, structuredClone(c));
+          continue;
+        }
+        seen.activeConnections += c.activeConnections;
+        seen.activeRequests += c.activeRequests;
+        seen.pendingRequests += c.pendingRequests;
+        seen.activeRetries += c.activeRetries;
+        // Health checks, outlier detection and breakers run per worker: the merged view is
+        // the worst one (fewest available endpoints, panic or ejection in any worker).
+        seen.availableEndpoints = Math.min(seen.availableEndpoints, c.availableEndpoints);
+        seen.panic ||= c.panic;
+        for (const e of c.endpoints) {
+          const m = seen.endpoints.find((x) => x.address === e.address && x.port === e.port);
+          if (!m) continue;
+          m.activeRequests += e.activeRequests;
+          m.successes += e.successes;
+          m.errors += e.errors;
+          m.ejections += e.ejections;
+          m.ejected ||= e.ejected;
+          m.ejectionRemainingMs = Math.max(m.ejectionRemainingMs, e.ejectionRemainingMs);
+          if (e.health !== "healthy") m.health = e.health;
+        }
+      }
+    }
+    return [...merged.values()];
+  };
+
+  let statusTimer: NodeJS.Timeout | null = null;
+  const sendClusterStatus = async () => {
+    if (statusTimer) clearTimeout(statusTimer);
+    statusTimer = null;
+    if (!controlPlane) return;
+    const first = (await clusterViews())[0] as { clusters: TClusterView } | undefined;
+    if (first) controlPlane.send({ type: "clusterStatus", clusters: first.clusters });
+  };
+  const clusterStatusChanged = () => {
+    statusTimer ??= setTimeout(() => void sendClusterStatus(), CLUSTER_STATUS_MIN_INTERVAL_MS);
+  };
+
+  for (let i = 0; i < options.workers; i++) fork();
+  await Promise.all([...slots.values()].map((s) => s.up));
+  log("workers_up", { workers: options.workers, pids: [...slots.values()].map((s) => s.worker.process.pid) });
+
+  const admin = await startAdminServer(options.admin.host, options.admin.port, {
+    // LIVE once a version is applied by every worker that serves.
+    runtime: () => (applied && [...slots.values()].every((s) => s.applied === applied?.version) ? applied : null),
+    clusters: () => [],
+    clusterReport,
+    registry: {
+      contentType: metrics.registry.contentType,
+      metrics: async () => (await aggregate()).metrics(),
+      getMetricsAsJSON: async () => (await aggregate()).getMetricsAsJSON(),
+    },
+    readyDetails: () => ({ workers: slots.size, ...(controlPlane ? { controlPlaneConnected: controlPlane.connected() } : {}) }),
+  }).catch((err: unknown) => {
+    process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
+    return process.exit(1);
+  });
+  log("admin_up", { address: options.admin.host, port: admin.port, version: PROXY_VERSION, mode: options.mode, workers: options.workers });
+
+  let stopWatching: (() => void) | null = null;
+  if (options.mode === "standalone") {
+    stopWatching = await deps.startStandalone(options.configFile, fanout, log);
+  } else {
+    if (options.cacheDir) await deps.bootFromCache(options.cacheDir, fanout, log);
+    controlPlane = startControlPlaneClient({
+      url: options.controlPlane,
+      nodeId: options.nodeId,
+      group: options.group,
+      labels: options.labels,
+      ...(options.token ? { token: options.token } : {}),
+      proxyVersion: PROXY_VERSION,
+      getApplied: () => (applied && applied.version !== null ? { version: applied.version, hash: applied.hash } : null),
+      apply: async (snapshot) => {
+        const result = await fanout.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });
+        return result.ok ? { ok: true } : { ok: false, error: result.error, issues: result.issues };
+      },
+      // Checked here against the applied config (the answer must be synchronous), then pushed to every worker.
+      applyEndpoints: (msg) => {
+        const c = applied?.config.clusters.find((x) => x.name === msg.cluster);
+        if (!c) return { ok: false, error: `unknown cluster "${msg.cluster}" in the applied config` };
+        if (c.discovery !== "eds") return { ok: false, error: `cluster "${msg.cluster}" has discovery ${c.discovery}, not eds` };
+        for (const s of slots.values()) s.worker.send({ type: "sy:endpoints", msg } satisfies TToWorker);
+        clusterStatusChanged();
+        return { ok: true };
+      },
+      onConnected: () => void sendClusterStatus(),
+      log,
+    });
+    setInterval(clusterStatusChanged, CLUSTER_STATUS_REFRESH_MS).unref();
+    // The workers' telemetry passes through this socket's bounded queue: its drops are counted here.
+    const cp = controlPlane;
+    setInterval(() => {
+      const d = cp.takeDropped();
+      metrics.telemetryDropped("stats_window", d.stats);
+      metrics.telemetryDropped("span", d.spans);
+      metrics.telemetryDropped("health_event", d.health);
+    }, 5_000).unref();
+  }
+
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    admin.drain();
+    log("shutdown", { signal, graceMs: deps.graceMs, workers: slots.size });
+    stopWatching?.();
+    await controlPlane?.close().catch(() => undefined);
+    const exits = [...slots.values()].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.worker.isDead()) return resolve();
+          s.worker.once("exit", () => resolve());
+          // A worker that outlives the grace period (plus its own pool close) is killed.
+          const kill = setTimeout(() => s.worker.process.kill("SIGKILL"), deps.graceMs + 3_000);
+          kill.unref();
+          try {
+            s.worker.send({ type: "sy:drain", graceMs: deps.graceMs } satisfies TToWorker);
+          } catch {
+            s.worker.process.kill("SIGTERM");
+          }
+        }),
+    );
+    await Promise.all(exits);
+    await admin.close();
+    log("stopped", {});
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}

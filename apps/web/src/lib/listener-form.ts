@@ -1,0 +1,328 @@
+import {
+  formatPath,
+  ZCorsFilter,
+  ZJwtAuthnFilter,
+  ZListener,
+  ZListenerAccessLog,
+  ZListenerLimits,
+  ZListenerTls,
+  ZListenerTracing,
+  ZRbacRule,
+  type THttpFilter,
+  type TListener,
+  type TRbacPrincipal,
+} from "@switchyard/config-model";
+import type { z } from "zod";
+import type { TFieldIssue } from "./issues.ts";
+import { matcherRowsOf, matchersOf, type TMatcherRow } from "./route-form.ts";
+
+export type TListenerInput = z.input<typeof ZListener>;
+
+/**
+ * Every default the form shows, read from the config-model schemas (a minimal object
+ * parsed, so the schema fills them in) rather than written down a second time.
+ */
+export const LISTENER_DEFAULTS = {
+  listener: ZListener.parse({ name: "x", port: 1, routeConfig: "x" }),
+  tcpIdleTimeoutMs: ZListener.parse({ name: "x", port: 1, protocol: "tcp", tcp: { cluster: "x" } }).tcp!.idleTimeoutMs,
+  tls: ZListenerTls.parse({ certificates: ["x"], clientValidation: { caSecret: "x" } }),
+  limits: ZListenerLimits.parse({}),
+  cors: ZCorsFilter.parse({ type: "cors", allowOrigins: ["*"] }),
+  jwt: ZJwtAuthnFilter.parse({ type: "jwtAuthn", issuer: "x", jwks: { remote: { url: "https://x.test/" } } }),
+  rbacRule: ZRbacRule.parse({ allow: true }),
+  tracing: ZListenerTracing.parse({}),
+  accessLog: ZListenerAccessLog.parse({}),
+};
+
+/**
+ * The limits the form edits: every key of ZListenerLimits (a limit added to the schema
+ * shows up in the form with its default, under its key until it gets a label here).
+ */
+export const LIMIT_KEYS = Object.keys(ZListenerLimits.shape) as (keyof typeof LISTENER_DEFAULTS.limits)[];
+export const LIMIT_LABELS: Record<string, string> = {
+  maxHeaderBytes: "Max request head (bytes)",
+  headersTimeoutMs: "Head timeout (ms)",
+  requestTimeoutMs: "Request timeout (ms)",
+  idleTimeoutMs: "Keep-alive idle timeout (ms)",
+  maxConnections: "Max connections",
+};
+
+let nextKey = 1;
+const key = () => nextKey++;
+
+export type TPrincipalRow = { key: number; kind: "any" | "sourceIp" | "san" | "jwtClaim"; value: string; claim: string };
+export type TRbacRuleRow = { key: number; allow: boolean; principals: TPrincipalRow[]; /** comma-separated */ paths: string; methods: string[]; headers: TMatcherRow[] };
+export type TClaimRow = { key: number; claim: string; header: string };
+export type TCorsRow = {
+  key: number;
+  type: "cors";
+  /** comma-separated lists */
+  allowOrigins: string;
+  allowMethods: string;
+  allowHeaders: string;
+  exposeHeaders: string;
+  allowCredentials: boolean;
+  maxAgeSeconds: string;
+};
+export type TJwtRow = {
+  key: number;
+  type: "jwtAuthn";
+  issuer: string;
+  audiences: string;
+  jwksSource: "inline" | "remote";
+  jwksInline: string;
+  jwksUrl: string;
+  jwksCacheDurationMs: string;
+  forward: boolean;
+  claimToHeaders: TClaimRow[];
+  allowMissing: boolean;
+};
+export type TRbacRow = { key: number; type: "rbac"; rules: TRbacRuleRow[] };
+export type TFilterRow = TCorsRow | TJwtRow | TRbacRow;
+export type TFilterType = TFilterRow["type"];
+
+/** The listener form's state: strings as typed, converted once by buildListener. Covers every field of ZListener. */
+export type TListenerForm = {
+  name: string;
+  address: string;
+  port: string;
+  protocol: TListener["protocol"];
+  routeConfig: string;
+  tcp: { cluster: string; idleTimeoutMs: string };
+  /** tcp only (https always has TLS, http never). */
+  tcpTls: boolean;
+  tls: {
+    /** Order matters: the first is the default certificate (no SNI match). */
+    certificates: string[];
+    minVersion: string;
+    clientValidation: boolean;
+    caSecret: string;
+    required: boolean;
+    /** comma-separated */
+    allowedSans: string;
+  };
+  httpFilters: TFilterRow[];
+  limits: Record<string, string>;
+  /** Off = no `tracing` object (the defaults apply and the config's hash is unchanged). */
+  tracingEnabled: boolean;
+  tracing: { sampleRate: string; forceHeader: string };
+  accessLogEnabled: boolean;
+  /** format "" = JSON lines (the default). */
+  accessLog: { format: string; sampleRate: string };
+};
+
+export const principalRow = (kind: TPrincipalRow["kind"] = "sourceIp"): TPrincipalRow => ({ key: key(), kind, value: "", claim: "" });
+export const rbacRuleRow = (): TRbacRuleRow => ({ key: key(), allow: true, principals: [], paths: "", methods: [], headers: [] });
+export const claimRow = (): TClaimRow => ({ key: key(), claim: "", header: "" });
+
+export function filterRow(type: TFilterType): TFilterRow {
+  if (type === "cors") return { key: key(), type, allowOrigins: "", allowMethods: "", allowHeaders: "", exposeHeaders: "", allowCredentials: LISTENER_DEFAULTS.cors.allowCredentials, maxAgeSeconds: "" };
+  if (type === "jwtAuthn")
+    return {
+      key: key(),
+      type,
+      issuer: "",
+      audiences: "",
+      jwksSource: "remote",
+      jwksInline: "",
+      jwksUrl: "",
+      jwksCacheDurationMs: "",
+      forward: LISTENER_DEFAULTS.jwt.forward,
+      claimToHeaders: [],
+      allowMissing: LISTENER_DEFAULTS.jwt.allowMissing,
+    };
+  return { key: key(), type, rules: [rbacRuleRow()] };
+}
+
+export function emptyListenerForm(): TListenerForm {
+  const d = LISTENER_DEFAULTS;
+  return {
+    name: "",
+    address: "",
+    port: "",
+    protocol: d.listener.protocol,
+    routeConfig: "",
+    tcp: { cluster: "", idleTimeoutMs: "" },
+    tcpTls: false,
+    tls: { certificates: [], minVersion: d.tls.minVersion, clientValidation: false, caSecret: "", required: d.tls.clientValidation!.required, allowedSans: "" },
+    httpFilters: [],
+    limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, ""])),
+    tracingEnabled: false,
+    tracing: { sampleRate: "", forceHeader: "" },
+    accessLogEnabled: false,
+    accessLog: { format: "", sampleRate: "" },
+  };
+}
+
+const joined = (xs: readonly string[] | undefined) => (xs ?? []).join(", ");
+
+function principalRowOf(p: TRbacPrincipal): TPrincipalRow {
+  if ("any" in p) return { ...principalRow("any") };
+  if ("sourceIp" in p) return { ...principalRow("sourceIp"), value: p.sourceIp };
+  if ("san" in p) return { ...principalRow("san"), value: p.san };
+  return { ...principalRow("jwtClaim"), claim: p.jwtClaim.name, value: p.jwtClaim.value };
+}
+
+function filterRowOf(f: THttpFilter): TFilterRow {
+  if (f.type === "cors")
+    return {
+      key: key(),
+      type: "cors",
+      allowOrigins: joined(f.allowOrigins),
+      allowMethods: joined(f.allowMethods),
+      allowHeaders: joined(f.allowHeaders),
+      exposeHeaders: joined(f.exposeHeaders),
+      allowCredentials: f.allowCredentials,
+      maxAgeSeconds: String(f.maxAgeSeconds),
+    };
+  if (f.type === "jwtAuthn")
+    return {
+      key: key(),
+      type: "jwtAuthn",
+      issuer: f.issuer,
+      audiences: joined(f.audiences),
+      jwksSource: f.jwks.inline !== undefined ? "inline" : "remote",
+      jwksInline: f.jwks.inline ?? "",
+      jwksUrl: f.jwks.remote?.url ?? "",
+      jwksCacheDurationMs: f.jwks.remote ? String(f.jwks.remote.cacheDurationMs) : "",
+      forward: f.forward,
+      claimToHeaders: f.claimToHeaders.map((c) => ({ key: key(), claim: c.claim, header: c.header })),
+      allowMissing: f.allowMissing,
+    };
+  return {
+    key: key(),
+    type: "rbac",
+    rules: f.rules.map((r) => ({
+      key: key(),
+      allow: r.allow,
+      principals: r.principals.map(principalRowOf),
+      paths: joined(r.paths),
+      methods: [...r.methods],
+      headers: matcherRowsOf(r.headers),
+    })),
+  };
+}
+
+/** The stored listener (defaults filled in) as the form shows it. */
+export function listenerFormOf(l: TListener): TListenerForm {
+  const empty = emptyListenerForm();
+  const cv = l.tls?.clientValidation;
+  return {
+    name: l.name,
+    address: l.address,
+    port: String(l.port),
+    protocol: l.protocol,
+    routeConfig: l.routeConfig ?? "",
+    tcp: l.tcp ? { cluster: l.tcp.cluster, idleTimeoutMs: String(l.tcp.idleTimeoutMs) } : empty.tcp,
+    tcpTls: l.protocol === "tcp" && !!l.tls,
+    tls: l.tls
+      ? {
+          certificates: [...l.tls.certificates],
+          minVersion: l.tls.minVersion,
+          clientValidation: !!cv,
+          caSecret: cv?.caSecret ?? "",
+          required: cv?.required ?? empty.tls.required,
+          allowedSans: joined(cv?.allowedSans),
+        }
+      : empty.tls,
+    httpFilters: l.httpFilters.map(filterRowOf),
+    limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, String(l.limits[k])])),
+    tracingEnabled: !!l.tracing,
+    tracing: l.tracing ? { sampleRate: String(l.tracing.sampleRate), forceHeader: l.tracing.forceHeader } : empty.tracing,
+    accessLogEnabled: !!l.accessLog,
+    accessLog: l.accessLog ? { format: l.accessLog.format ?? "", sampleRate: String(l.accessLog.sampleRate) } : empty.accessLog,
+  };
+}
+
+const text = (s: string) => (s.trim() === "" ? undefined : s.trim());
+/** "" -> undefined (the schema's default applies); anything else is sent as typed, for zod to judge. */
+const num = (s: string | undefined) => (s === undefined || s.trim() === "" ? undefined : Number(s));
+const list = (s: string) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+/** An empty list input means "the default" (schemas with a non-empty default: CORS methods). */
+const listOrDefault = (s: string) => (list(s).length ? list(s) : undefined);
+
+function principalOf(p: TPrincipalRow): TRbacPrincipal {
+  if (p.kind === "any") return { any: true };
+  if (p.kind === "jwtClaim") return { jwtClaim: { name: p.claim.trim(), value: p.value } };
+  return { [p.kind]: p.value.trim() } as TRbacPrincipal;
+}
+
+function filterOf(f: TFilterRow): unknown {
+  if (f.type === "cors")
+    return {
+      type: "cors",
+      allowOrigins: list(f.allowOrigins),
+      allowMethods: listOrDefault(f.allowMethods),
+      allowHeaders: list(f.allowHeaders),
+      exposeHeaders: list(f.exposeHeaders),
+      allowCredentials: f.allowCredentials,
+      maxAgeSeconds: num(f.maxAgeSeconds),
+    };
+  if (f.type === "jwtAuthn")
+    return {
+      type: "jwtAuthn",
+      issuer: f.issuer.trim(),
+      audiences: list(f.audiences),
+      jwks: f.jwksSource === "inline" ? { inline: f.jwksInline } : { remote: { url: f.jwksUrl.trim(), cacheDurationMs: num(f.jwksCacheDurationMs) } },
+      forward: f.forward,
+      claimToHeaders: f.claimToHeaders.map((c) => ({ claim: c.claim.trim(), header: c.header.trim() })),
+      allowMissing: f.allowMissing,
+    };
+  return {
+    type: "rbac",
+    rules: f.rules.map((r) => ({
+      allow: r.allow,
+      // No principal rows = the schema's default (any principal).
+      principals: r.principals.length ? r.principals.map(principalOf) : undefined,
+      paths: list(r.paths),
+      methods: r.methods,
+      headers: matchersOf(r.headers),
+    })),
+  };
+}
+
+/** The listener sent to the server, built from the form alone (it covers every field of ZListener). */
+export function buildListener(form: TListenerForm): TListenerInput {
+  const p = form.protocol;
+  const withTls = p === "https" || (p === "tcp" && form.tcpTls);
+  const t = form.tls;
+  return {
+    name: form.name.trim(),
+    address: text(form.address),
+    port: num(form.port) as number,
+    protocol: p,
+    routeConfig: p === "tcp" ? undefined : text(form.routeConfig),
+    tcp: p === "tcp" ? { cluster: form.tcp.cluster.trim(), idleTimeoutMs: num(form.tcp.idleTimeoutMs) } : undefined,
+    tls: withTls
+      ? {
+          certificates: t.certificates,
+          minVersion: t.minVersion,
+          clientValidation: t.clientValidation ? { caSecret: t.caSecret.trim(), required: t.required, allowedSans: list(t.allowedSans) } : undefined,
+        }
+      : undefined,
+    httpFilters: p === "tcp" ? [] : form.httpFilters.map(filterOf),
+    limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, num(form.limits[k])])),
+    tracing: form.tracingEnabled ? { sampleRate: num(form.tracing.sampleRate), forceHeader: text(form.tracing.forceHeader) } : undefined,
+    accessLog: form.accessLogEnabled ? { format: form.accessLog.format.trim() === "" ? undefined : form.accessLog.format, sampleRate: num(form.accessLog.sampleRate) } : undefined,
+  } as TListenerInput;
+}
+
+/** The browser's check with the server's schema (ZListener); paths relative to the listener. */
+export function checkListener(listener: TListenerInput): TFieldIssue[] {
+  const r = ZListener.safeParse(listener);
+  if (r.success) return [];
+  return r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message, field: formatPath(i.path) }));
+}
+
+/** Moves item `i` by `delta` places (filters run in list order). */
+export function moved<T>(xs: readonly T[], i: number, delta: number): T[] {
+  const j = i + delta;
+  if (j < 0 || j >= xs.length) return [...xs];
+  const out = [...xs];
+  [out[i], out[j]] = [out[j]!, out[i]!];
+  return out;
+}

@@ -1,0 +1,122 @@
+/**
+ * The TLS secret form and the stale-edit refusal in a real browser (issue #6): a secret
+ * is created from a pasted certificate (its details shown beside it) and an uploaded
+ * key, which the edit page never shows again; two tabs editing one rate-limit policy:
+ * the second save is refused with what changed instead of overwriting the first.
+ */
+import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startConsole, type TConsoleHandle } from "../helpers/start-console.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../../..");
+const ARTIFACTS = join(ROOT, "test-artifacts");
+
+let app: TConsoleHandle;
+let browser: Browser;
+let page: Page;
+let dir: string;
+
+function makeCertificate(): { cert: string; key: string; keyFile: string } {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const key = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const keyFile = join(dir, "key.pem");
+  writeFileSync(keyFile, key);
+  execFileSync("openssl", ["req", "-x509", "-key", keyFile, "-out", join(dir, "cert.pem"), "-days", "90", "-subj", "/CN=shop.example.com", "-addext", "subjectAltName=DNS:shop.example.com,DNS:www.shop.example.com"], { stdio: "ignore" });
+  return { cert: readFileSync(join(dir, "cert.pem"), "utf8"), key, keyFile };
+}
+
+async function logIn(p: Page): Promise<void> {
+  await p.goto(`${app.url}/login`);
+  await p.getByLabel("Email").fill(app.adminEmail);
+  await p.getByLabel("Password").fill(app.adminPassword);
+  await p.getByRole("button", { name: "Log in" }).click();
+  await p.waitForURL(/\/overview$/);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "swy-secret-form-"));
+  app = await startConsole();
+  const put = await fetch(`${app.url}/api/v1/config`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${app.apiToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ rateLimitPolicies: [{ name: "per-ip", requests: 10 }] }),
+  });
+  expect(put.status, await put.text()).toBe(200);
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  page.on("dialog", (d) => void d.accept());
+  await logIn(page);
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.sequential("resource forms in a browser", () => {
+  it("creates a TLS secret from a pasted certificate and an uploaded key; the key is never shown again", async () => {
+    const { cert, key, keyFile } = makeCertificate();
+    const keyBody = key.split("\n")[1]!;
+    await page.goto(`${app.url}/secrets/new`);
+    await page.locator("#secret-name").fill("shop");
+    await page.locator("#secret-certificate").fill(cert);
+    const details = page.getByRole("complementary", { name: "Certificate details" });
+    await details.getByText("DNS:shop.example.com, DNS:www.shop.example.com").waitFor();
+    await details.getByText(/CN=shop\.example\.com/).first().waitFor();
+    // No key yet: the error is next to the key field, nothing is sent.
+    await page.getByRole("button", { name: "Create TLS secret" }).click();
+    await page.locator('.field:has(#secret-private-key) .field-error').getByText(/paste the PEM private key/).waitFor();
+    await page.locator("#secret-private-key-file").setInputFiles(keyFile);
+    await expect.poll(() => page.locator("#secret-private-key").inputValue()).toContain(keyBody);
+    await page.getByRole("button", { name: "Create TLS secret" }).click();
+    await page.waitForURL(/\/secrets$/);
+    await page.getByTestId("toast").getByText('Created TLS secret "shop"').waitFor();
+
+    // The edit page: details shown, the key field empty, the key nowhere in the page; saving keeps it.
+    await page.goto(`${app.url}/secrets/shop`);
+    await page.getByRole("complementary", { name: "Certificate details" }).getByText(/SHA-256 fingerprint/).waitFor();
+    expect(await page.locator("#secret-private-key").inputValue()).toBe("");
+    expect(await page.content()).not.toContain(keyBody);
+    await page.getByRole("button", { name: "Save TLS secret" }).click();
+    await page.getByTestId("toast").getByText('Saved TLS secret "shop"').waitFor();
+    // The YAML tab shows the key redacted.
+    await page.goto(`${app.url}/secrets/shop?view=yaml`);
+    await expect.poll(() => page.locator("textarea").first().inputValue()).toContain("[redacted]");
+    expect(await page.content()).not.toContain(keyBody);
+  });
+
+  it("refuses a stale edit from a second tab with what changed, instead of overwriting", async () => {
+    const other = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    other.setDefaultTimeout(15_000);
+    other.on("dialog", (d) => void d.accept());
+    try {
+      await logIn(other);
+      await page.goto(`${app.url}/rate-limits/per-ip`);
+      await other.goto(`${app.url}/rate-limits/per-ip`);
+      await page.locator("#rl-requests").fill("20");
+      await other.locator("#rl-requests").fill("30");
+      await page.getByRole("button", { name: "Save rate-limit policy" }).click();
+      await page.waitForURL(/\/rate-limits$/);
+      await other.getByRole("button", { name: "Save rate-limit policy" }).click();
+      const banner = other.getByRole("alert").filter({ hasText: "rateLimitPolicies/per-ip was changed by someone else" }).first();
+      await banner.waitFor();
+      expect(await banner.textContent()).toMatch(/~ rateLimitPolicies\/per-ip: requests/);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await other.screenshot({ path: join(ARTIFACTS, "stale-edit-refused.png"), fullPage: true });
+      const stored = (await (await fetch(`${app.url}/api/v1/config`, { headers: { authorization: `Bearer ${app.apiToken}` } })).json()) as { config?: { rateLimitPolicies: { requests: number }[] }; rateLimitPolicies?: { requests: number }[] };
+      expect((stored.config ?? stored).rateLimitPolicies![0]!.requests).toBe(20);
+    } finally {
+      await other.close();
+    }
+  });
+});
