@@ -8,6 +8,7 @@ import {
   filterRow,
   LIMIT_KEYS,
   LIMIT_LABELS,
+  LIMIT_UNSET,
   LISTENER_DEFAULTS,
   moved,
   principalRow,
@@ -297,8 +298,8 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
           ))}
           <div className="grid-3">
             {LIMIT_KEYS.map((k) => (
-              <Field key={k} label={LIMIT_LABELS[k] ?? k} htmlFor={`limit-${k}`} errors={err.limits[k]} hint={defaultHint(D.limits[k])}>
-                <input id={`limit-${k}`} type="number" min={0} value={form.limits[k] ?? ""} placeholder={String(D.limits[k])} onChange={(e) => set("limits", { ...form.limits, [k]: e.target.value })} />
+              <Field key={k} label={LIMIT_LABELS[k] ?? k} htmlFor={`limit-${k}`} errors={err.limits[k]} hint={defaultHint(D.limits[k] ?? LIMIT_UNSET[k] ?? "none")}>
+                <input id={`limit-${k}`} type="number" min={0} value={form.limits[k] ?? ""} placeholder={String(D.limits[k] ?? LIMIT_UNSET[k] ?? "")} onChange={(e) => set("limits", { ...form.limits, [k]: e.target.value })} />
               </Field>
             ))}
           </div>

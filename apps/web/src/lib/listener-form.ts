@@ -45,6 +45,14 @@ export const LIMIT_LABELS: Record<string, string> = {
   requestTimeoutMs: "Request timeout (ms)",
   idleTimeoutMs: "Keep-alive idle timeout (ms)",
   maxConnections: "Max connections",
+  maxHeadersCount: "Max header fields",
+  maxRequestBodyBytes: "Max request body (bytes)",
+};
+
+/** What an absent optional limit means (these have no schema default; the proxy applies them). */
+export const LIMIT_UNSET: Record<string, string> = {
+  maxHeadersCount: "100",
+  maxRequestBodyBytes: "none (unlimited)",
 };
 
 let nextKey = 1;
@@ -226,7 +234,7 @@ export function listenerFormOf(l: TListener): TListenerForm {
         }
       : empty.tls,
     httpFilters: l.httpFilters.map(filterRowOf),
-    limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, String(l.limits[k])])),
+    limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, l.limits[k] === undefined ? "" : String(l.limits[k])])),
     tracingEnabled: !!l.tracing,
     tracing: l.tracing ? { sampleRate: String(l.tracing.sampleRate), forceHeader: l.tracing.forceHeader } : empty.tracing,
     accessLogEnabled: !!l.accessLog,
