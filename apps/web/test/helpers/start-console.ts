@@ -12,7 +12,6 @@ import { webBuildIsFresh } from "../../../../scripts/lib/web-build.ts";
 
 const WEB_DIR = resolve(import.meta.dirname, "../..");
 const ROOT = resolve(WEB_DIR, "../..");
-const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 const BUILD_LOCK = join(WEB_DIR, ".next-build.lock");
 
 export type TConsoleHandle = {
@@ -59,7 +58,10 @@ export async function startConsole(opts: { databaseUrl?: string; env?: Record<st
     SWITCHYARD_SECRET_KEY: TEST_SECRET_KEY,
     ...opts.env,
   };
-  const child = spawn(TSX, ["server.ts"], { cwd: WEB_DIR, env, stdio: ["ignore", "pipe", "pipe"] });
+  // One process, not the tsx CLI: the CLI runs the server in a child of its own, so a
+  // SIGKILL meant for the console (faults-console) killed only the wrapper and left the
+  // real console serving on its port after the run (issue #13).
+  const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], { cwd: WEB_DIR, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   for (const stream of [child.stdout, child.stderr]) stream.on("data", (d: Buffer) => (output += d.toString()));
   const url = `http://127.0.0.1:${port}`;
