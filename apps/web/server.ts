@@ -26,7 +26,8 @@ try {
   process.exit(2);
 }
 const dev = env.NODE_ENV !== "production";
-const dir = fileURLToPath(new URL(".", import.meta.url));
+// The app directory (.next, next.config.ts): this file's, or its parent's once compiled to dist/.
+const dir = fileURLToPath(new URL(import.meta.url.endsWith("/dist/server.js") ? ".." : ".", import.meta.url));
 
 await migrateDatabase(env.DATABASE_URL);
 // Without a key (development only: env.ts refuses production) private keys cannot be stored.
