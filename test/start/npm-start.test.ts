@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +19,12 @@ import { freePort } from "../system/free-port.ts";
 const ROOT = resolve(import.meta.dirname, "../..");
 const asRoot = process.getuid?.() === 0;
 const work = join(ROOT, ".data", `npm-start-test-${process.pid}`);
+/** Root's clone: in a 0700 directory of root's. */
 const checkout = join(work, "home", "switchyard");
+/** An ordinary user's clone: nobody's own 0700 home. */
+const userHome = join(work, "user-home");
+const userCheckout = join(userHome, "switchyard");
+const NOBODY = { uid: 65534, gid: 65534 };
 
 function npmCli(): string {
   const fromNpm = process.env.npm_execpath;
@@ -27,10 +32,12 @@ function npmCli(): string {
   return realpathSync(execFileSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).trim());
 }
 
-/** The files of this checkout (tracked and untracked, not ignored), the generated Prisma client, and hard links to the build and node_modules. */
-function copyCheckout(): void {
-  mkdirSync(join(work, "home"), { recursive: true });
-  chmodSync(join(work, "home"), 0o700);
+/**
+ * The files of this checkout (tracked and untracked, not ignored) and the generated
+ * Prisma client copied to `checkout`; node_modules and the build hard-linked (never
+ * chown a linked file: it is this checkout's too).
+ */
+function copyCheckout(checkout: string): void {
   const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
   for (const f of files) {
     if (!existsSync(join(ROOT, f))) continue;
@@ -51,12 +58,13 @@ function copyCheckout(): void {
 /** `exited`: npm's exit; `closed`: every process that held its output (the launcher and its children) is done. */
 type TRun = { child: ChildProcess; output: () => string; exited: Promise<number | null>; closed: Promise<void> };
 
-function npmStart(env: Record<string, string>): TRun {
+function npmStart(env: Record<string, string>, as: { cwd: string; user?: typeof NOBODY } = { cwd: checkout }): TRun {
   // The launcher's children run the compiled build, as for a user: no source condition.
   const nodeOptions = (process.env.NODE_OPTIONS ?? "").split(/\s+/).filter((o) => o && !o.includes("@switchyard/source")).join(" ");
   const child = spawn(process.execPath, [npmCli(), "start"], {
-    cwd: checkout,
-    env: { ...process.env, NODE_OPTIONS: nodeOptions, DATABASE_URL: "", FORCE_COLOR: "0", ...env },
+    cwd: as.cwd,
+    ...(as.user ?? {}),
+    env: { ...process.env, NODE_OPTIONS: nodeOptions, DATABASE_URL: "", FORCE_COLOR: "0", ...(as.user ? { HOME: userHome, USER: "nobody" } : {}), ...env },
     // Its own process group: the end of a test signals all of it, like Ctrl-C in a terminal.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -113,7 +121,9 @@ describe.skipIf(!asRoot)("npm start as root from a 0700 directory", () => {
   beforeAll(async () => {
     await ensureCompiledBuild();
     rmSync(work, { recursive: true, force: true });
-    copyCheckout();
+    mkdirSync(join(work, "home"), { recursive: true });
+    chmodSync(join(work, "home"), 0o700);
+    copyCheckout(checkout);
   }, 900_000);
 
   afterAll(() => {
@@ -192,6 +202,41 @@ describe.skipIf(!asRoot)("npm start as root from a 0700 directory", () => {
     expect(old.status).toBe(1);
     expect(old.stderr).toContain("Switchyard needs Node.js >=22.12");
     expect(old.stderr).toContain("this is v20.11.1");
+  });
+});
+
+describe.skipIf(!asRoot)("npm start as an ordinary user in their own 0700 home", () => {
+  beforeAll(async () => {
+    await ensureCompiledBuild();
+    mkdirSync(userHome, { recursive: true });
+    copyCheckout(userCheckout);
+    // nobody owns its home, the checkout's top directory (for .data) and the console's .next
+    // directory (for .next/cache): directories made by the copy, not linked files.
+    for (const dir of [userHome, userCheckout, join(userCheckout, "apps/web/.next")]) chownSync(dir, NOBODY.uid, NOBODY.gid);
+    chmodSync(userHome, 0o700);
+  }, 900_000);
+
+  afterAll(() => {
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("starts everything as that user (PostgreSQL too, with its data in the checkout) and serves a request", { timeout: 600_000 }, async () => {
+    const env = await ports();
+    const run = npmStart(env, { cwd: userCheckout, user: NOBODY });
+    try {
+      await waitFor(run, "Switchyard is up", 300_000);
+      const res = await fetch(`http://127.0.0.1:${env.SWITCHYARD_DEMO_LISTENER_PORT}/orders/7`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ service: "orders", path: "/orders/7" });
+      const pgData = join(userCheckout, ".data", "postgres");
+      expect(realpathSync(pgData)).toBe(pgData);
+      const pid = await runningServerPid(pgData);
+      expect(statSync(`/proc/${pid}`).uid).toBe(NOBODY.uid);
+      expect(run.output()).not.toMatch(/copying the PostgreSQL binaries|keeps its data in/);
+    } finally {
+      await interrupt(run);
+    }
+    expect(run.output()).toMatch(/database system is shut down[\s\S]*\[switchyard\] stopped/);
   });
 });
 
