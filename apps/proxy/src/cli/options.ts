@@ -15,6 +15,7 @@ export const USAGE = `switchyard-proxy ${PROXY_VERSION} — the Switchyard data 
 Usage:
   switchyard-proxy --config FILE [options]                       standalone mode
   switchyard-proxy --control-plane URL --node-id ID [options]    managed mode
+  switchyard-proxy --validate --config FILE [--redis URL]        check a config file and exit: 0 valid, 1 with the errors
 
 Modes (exactly one):
   --config FILE            YAML or JSON config; watched and re-applied on change
@@ -122,7 +123,12 @@ export type TProxyOptions = {
   | { mode: "managed"; controlPlane: string; nodeId: string; group: string; token: string | null; labels: Record<string, string> }
 );
 
-export type TCliCommand = { kind: "help" } | { kind: "version" } | { kind: "run"; options: TProxyOptions };
+export type TCliCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  /** --validate: the checks a version goes through before anything is built; nothing starts. */
+  | { kind: "validate"; configFile: string; redisConfigured: boolean }
+  | { kind: "run"; options: TProxyOptions };
 
 /** Pure: parses argv (without node and script) and the environment. Throws CliError. */
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cores = availableParallelism()): TCliCommand {
@@ -149,6 +155,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         kubeconfig: { type: "string" },
         "otlp-endpoint": { type: "string" },
         "stats-interval-ms": { type: "string" },
+        validate: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -176,8 +183,10 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   const merged: Record<string, unknown> = { ...values };
   for (const [k, v] of Object.entries(fromEnv)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
   if (merged.label === undefined && envLabels) merged.label = envLabels;
+  const validate = merged.validate === true;
   delete merged.help;
   delete merged.version;
+  delete merged.validate;
 
   const parsed = ZRawOptions.safeParse(merged);
   if (!parsed.success) {
@@ -211,6 +220,10 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     statsIntervalMs: o["stats-interval-ms"],
   };
 
+  if (validate) {
+    if (o.config === undefined) throw new CliError("--validate needs --config FILE (the file to check)");
+    return { kind: "validate", configFile: o.config, redisConfigured: o.redis !== undefined };
+  }
   if (o.config !== undefined && o["control-plane"] !== undefined) {
     throw new CliError("--config and --control-plane are mutually exclusive: pick standalone or managed mode");
   }
