@@ -1,4 +1,4 @@
-import type { TConfig, TConfigIssue, TRateLimitKey, TRateLimitPolicy } from "@switchyard/config-model";
+import type { TRateLimitKey, TRateLimitPolicy } from "@switchyard/config-model";
 import { hashConfig } from "@switchyard/config-model";
 import type { TLog } from "../../observability/log.ts";
 import type { TRateLimiter } from "./decision.ts";

@@ -68,7 +68,7 @@ export function sendError(res: ServerResponse, err: RestError): void {
 /** Where this console serves the config's JSON Schema, as the client reached it (null for an odd Host header). */
 export function configSchemaUrl(req: IncomingMessage): string | null {
   const host = req.headers.host ?? "";
-  if (!/^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) return null;
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) return null;
   const scheme = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
   return `${scheme}://${host}/api/v1/schema/config-v1.json`;
 }
