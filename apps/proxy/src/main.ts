@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import { startAdminServer, type TAdminServer } from "./admin/server.ts";
+import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { startControlPlaneClient, type TControlPlaneClient } from "./control-plane/client.ts";
 import { handleRequest } from "./filters/router/exchange.ts";
@@ -55,13 +55,13 @@ async function main(): Promise<void> {
   if (command.kind === "version") return void process.stdout.write(`${PROXY_VERSION}\n`);
   if (command.kind === "validate") return validateFile(command.configFile, command.redisConfigured);
   if (command.options.workers > 1 && cluster.isPrimary) {
-    return runPrimary(command.options, { log: createLogger(), graceMs: SHUTDOWN_GRACE_MS, startStandalone, bootFromCache });
+    return runPrimary(command.options, { log: createLogger(undefined, command.options.logLevel), graceMs: SHUTDOWN_GRACE_MS, startStandalone, bootFromCache });
   }
   await run(command.options);
 }
 
 async function run(options: TProxyOptions): Promise<void> {
-  const log = createLogger();
+  const log = createLogger(undefined, options.logLevel);
   const accessLog = createAccessLog(options.accessLog);
   const eds = new EdsStore();
   let controlPlane: TControlPlaneClient | null = null;
@@ -117,8 +117,14 @@ async function run(options: TProxyOptions): Promise<void> {
   const otlp: TOtlpExporter | null = options.otlpEndpoint
     ? createOtlpExporter(
         options.otlpEndpoint,
-        { serviceName: "switchyard-proxy", serviceInstanceId: managed ? options.nodeId : `standalone-${process.pid}`, serviceVersion: PROXY_VERSION },
+        {
+          serviceName: options.otlp.serviceName,
+          serviceInstanceId: managed ? options.nodeId : `standalone-${process.pid}`,
+          serviceVersion: PROXY_VERSION,
+          attributes: options.otlp.resourceAttributes,
+        },
         log,
+        { headers: options.otlp.headers, compression: options.otlp.compression },
       )
     : null;
   let otlpDropped = 0;
@@ -188,6 +194,7 @@ async function run(options: TProxyOptions): Promise<void> {
     clusters: () => clusters.current(),
     registry: metrics.registry,
     readyDetails: () => (controlPlane ? { controlPlaneConnected: controlPlane.connected() } : {}),
+    serverInfo: () => ({ ...serverIdentity(options), ...(controlPlane ? { controlPlaneConnected: controlPlane.connected() } : {}) }),
   }).catch((err: unknown) => {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     process.exit(1);

@@ -16,3 +16,4 @@ export * from "./parse.ts";
 export * from "./regex-safety.ts";
 export * from "./histogram.ts";
 export * from "./json-schema.ts";
+export * from "./log-level.ts";
