@@ -109,6 +109,15 @@ beforeAll(async () => {
   proxy.stderr!.on("data", (d: Buffer) => proxyEvents.push(...d.toString().split("\n").filter(Boolean)));
   await eventually("the proxy to serve", async () => ((await fetch(`http://127.0.0.1:${listenerPort}/obs/warm`, { headers: { "x-delay": "0" } })).ok ? true : undefined), 30_000);
 
+  // The browser starts before the mix: the 10 s freshness figure is measured from the last
+  // request, and a browser launch (seconds on a loaded machine) must not count in it.
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.setDefaultTimeout(15_000);
+
   // Warm-up request above is outside the mix: wait for its window to pass so the mix is alone in the figures
   // (the assertions below subtract it anyway by reading it from the access log).
   // The mix: 10 concurrent clients over the 300 request indexes.
@@ -123,13 +132,6 @@ beforeAll(async () => {
   };
   await Promise.all(Array.from({ length: 10 }, worker));
   lastRequestAt = Date.now();
-
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.setDefaultTimeout(15_000);
 }, 600_000);
 
 afterAll(async () => {
@@ -146,7 +148,7 @@ afterAll(async () => {
 /** The mix as the proxy itself logged it (the warm-up request included: 301 lines). */
 function mixFromAccessLog() {
   const lines = accessLog.filter((l) => l.route === "obs");
-  return { count: lines.length, fiveXx: lines.filter((l) => l.status === 503).length, p99: exactPercentile(lines.map((l) => l.durationMs as number), 0.99) };
+  return { count: lines.length, fiveXx: lines.filter((l) => l.status === 503).length, p50: exactPercentile(lines.map((l) => l.durationMs as number), 0.5), p99: exactPercentile(lines.map((l) => l.durationMs as number), 0.99) };
 }
 
 describe("stats, proxy -> console -> REST and dashboard", () => {
@@ -172,9 +174,12 @@ describe("stats, proxy -> console -> REST and dashboard", () => {
     const p99 = route.p99Ms as number;
     console.log(`p99: console ${p99} ms, exact from the access log ${log.p99} ms`);
     expect(Math.abs(p99 - log.p99) / log.p99).toBeLessThan(0.05);
-    // The known spread: p99 lies in the 150 ms group, p50 in the 2 ms group.
-    expect(p99).toBeGreaterThan(140);
-    expect(route.p50Ms as number).toBeLessThan(40);
+    // p50 too, against the proxy's own log (not the upstream's designed delays: on a
+    // loaded machine the proxy adds its own queueing to every request).
+    const p50 = route.p50Ms as number;
+    console.log(`p50: console ${p50} ms, exact from the access log ${log.p50} ms`);
+    expect(Math.abs(p50 - log.p50) / log.p50).toBeLessThan(0.05);
+    expect(p99).toBeGreaterThan(p50);
 
     const clusters = await api("/metrics/clusters?window=300");
     const backend = (clusters.body.clusters as { name: string; requests: number; errorRatio: number }[]).find((c) => c.name === "backend");

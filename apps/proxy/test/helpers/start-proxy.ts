@@ -78,10 +78,14 @@ export async function startProxy(opts: TStartProxyOptions = {}): Promise<TProxyP
   // The CLI's default is every core; tests run one process unless they ask for workers.
   if (!args.includes("--workers")) args.push("--workers", "1");
 
+  // Its own process group: with --workers the primary forks workers, and a primary that
+  // dies before it can drain them (a SIGTERM while it is still loading) leaves them
+  // running; stop() waits for the whole group and kills what is left of it.
   const child = spawn(process.execPath, [PROXY_BIN, ...args], {
     cwd: opts.cwd ?? dir,
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let out = "";
   let err = "";
@@ -137,15 +141,16 @@ export async function startProxy(opts: TStartProxyOptions = {}): Promise<TProxyP
     },
     admin: (path, method = "GET") => fetch(`${adminUrl}${path}`, { method }),
     async stop(signal = "SIGTERM") {
+      let code = child.exitCode;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill(signal);
-        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-        const code = await exited;
+        const timer = setTimeout(() => killGroup(child.pid), STOP_TIMEOUT_MS);
+        code = await exited;
         clearTimeout(timer);
-        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-        return code;
       }
-      return child.exitCode;
+      await waitGroupGone(child.pid);
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      return code;
     },
   };
 
@@ -162,13 +167,41 @@ export async function startProxy(opts: TStartProxyOptions = {}): Promise<TProxyP
         // not listening yet
       }
       if (Date.now() > deadline) {
-        child.kill("SIGKILL");
+        killGroup(child.pid);
+        await waitGroupGone(child.pid);
         throw new Error(`switchyard-proxy not ready within ${opts.readyTimeoutMs ?? 20_000} ms; stderr:\n${err}`);
       }
       await sleep(100);
     }
   }
   return proc;
+}
+
+/** SIGKILL after this long in stop(); the proxy's own drain grace is 10 s. */
+const STOP_TIMEOUT_MS = 15_000;
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // the group is gone already
+  }
+}
+
+/** Waits until no process of the proxy's group is left (workers drain up to their grace), then kills the rest. */
+async function waitGroupGone(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  for (;;) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) return killGroup(pid);
+    await sleep(50);
+  }
 }
 
 function toText(config: unknown): string {
