@@ -1,0 +1,63 @@
+/**
+ * `npm run bench:startup`: the proxy's start-to-ready time and idle RSS, run from the
+ * TypeScript sources through tsx (how it ran before issue #16) and from the compiled
+ * dist/ (`npm run build`; production, the images). Standalone, one worker, a small
+ * config; each mode ROUNDS times, interleaved; medians printed as a Markdown table.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const BIN = join(ROOT, "apps/proxy/bin/switchyard-proxy.js");
+const ROUNDS = Number(process.env.STARTUP_ROUNDS ?? 5);
+const IDLE_MS = 5_000;
+
+function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function once(mode: "source" | "compiled"): Promise<{ readyMs: number; rssMiB: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "swy-startup-"));
+  const [listen, admin] = [await freePort(), await freePort()];
+  const file = join(dir, "config.yaml");
+  writeFileSync(file, `listeners: [{ name: l, address: 127.0.0.1, port: ${listen}, routeConfig: r }]
+routeConfigs: [{ name: r, virtualHosts: [{ name: v, domains: ["*"], routes: [{ name: x, match: { prefix: / }, route: { cluster: c } }] }] }]
+clusters: [{ name: c, endpoints: [{ address: 127.0.0.1, port: 9 }] }]
+`);
+  const nodeOptions = (process.env.NODE_OPTIONS ?? "").split(/\s+/).filter((o) => o && !o.includes("@switchyard/source"));
+  if (mode === "source") nodeOptions.push("--conditions=@switchyard/source");
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, "--config", file, "--admin", `127.0.0.1:${admin}`, "--workers", "1"], { env: { ...process.env, NODE_OPTIONS: nodeOptions.join(" ") }, stdio: "ignore" });
+  let readyMs = NaN;
+  while (performance.now() - started < 60_000) {
+    const ok = await fetch(`http://127.0.0.1:${admin}/ready`).then((r) => r.ok, () => false);
+    if (ok) {
+      readyMs = performance.now() - started;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]);
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  return { readyMs, rssMiB: rssKiB / 1024 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const results = { source: [] as { readyMs: number; rssMiB: number }[], compiled: [] as { readyMs: number; rssMiB: number }[] };
+for (let i = 0; i < ROUNDS; i++) for (const mode of ["source", "compiled"] as const) results[mode].push(await once(mode));
+console.log("| proxy started from | start to ready (median ms) | idle RSS after 5 s (median MiB) |");
+console.log("| --- | --- | --- |");
+for (const mode of ["source", "compiled"] as const) {
+  const label = mode === "source" ? "TypeScript sources through tsx (before)" : "compiled dist/ (after, production)";
+  console.log(`| ${label} | ${Math.round(median(results[mode].map((r) => r.readyMs)))} | ${median(results[mode].map((r) => r.rssMiB)).toFixed(1)} |`);
+}
