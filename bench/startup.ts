@@ -9,10 +9,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CHILD_ENV, CHILD_NODE_OPTIONS, STARTUP_ROUNDS } from "./env.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const BIN = join(ROOT, "apps/proxy/bin/switchyard-proxy.js");
-const ROUNDS = Number(process.env.STARTUP_ROUNDS ?? 5);
+const ROUNDS = STARTUP_ROUNDS;
 const IDLE_MS = 5_000;
 
 function freePort(): Promise<number> {
@@ -32,10 +33,10 @@ async function once(mode: "source" | "compiled"): Promise<{ readyMs: number; rss
 routeConfigs: [{ name: r, virtualHosts: [{ name: v, domains: ["*"], routes: [{ name: x, match: { prefix: / }, route: { cluster: c } }] }] }]
 clusters: [{ name: c, endpoints: [{ address: 127.0.0.1, port: 9 }] }]
 `);
-  const nodeOptions = (process.env.NODE_OPTIONS ?? "").split(/\s+/).filter((o) => o && !o.includes("@switchyard/source"));
+  const nodeOptions = [...CHILD_NODE_OPTIONS];
   if (mode === "source") nodeOptions.push("--conditions=@switchyard/source");
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, "--config", file, "--admin", `127.0.0.1:${admin}`, "--workers", "1"], { env: { ...process.env, NODE_OPTIONS: nodeOptions.join(" ") }, stdio: "ignore" });
+  const child = spawn(process.execPath, [BIN, "--config", file, "--admin", `127.0.0.1:${admin}`, "--workers", "1"], { env: { ...CHILD_ENV, NODE_OPTIONS: nodeOptions.join(" ") }, stdio: "ignore" });
   let readyMs = NaN;
   while (performance.now() - started < 60_000) {
     const ok = await fetch(`http://127.0.0.1:${admin}/ready`).then((r) => r.ok, () => false);
