@@ -193,8 +193,10 @@ async function run(options: TProxyOptions): Promise<void> {
     runtime: () => runtime.current(),
     clusters: () => clusters.current(),
     registry: metrics.registry,
-    readyDetails: () => (controlPlane ? { controlPlaneConnected: controlPlane.connected() } : {}),
-    serverInfo: () => ({ ...serverIdentity(options), ...(controlPlane ? { controlPlaneConnected: controlPlane.connected() } : {}) }),
+    // Managed from the first answer on: /ready may say LIVE (a config from the cache is
+    // serving) before the control-plane client below exists, and that is "not connected".
+    readyDetails: () => (options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}),
+    serverInfo: () => ({ ...serverIdentity(options), ...(options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}) }),
   }).catch((err: unknown) => {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     process.exit(1);

@@ -233,8 +233,9 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
       metrics: async () => (await aggregate()).metrics(),
       getMetricsAsJSON: async () => (await aggregate()).getMetricsAsJSON(),
     },
-    readyDetails: () => ({ workers: slots.size, ...(controlPlane ? { controlPlaneConnected: controlPlane.connected() } : {}) }),
-    serverInfo: () => ({ ...serverIdentity(options), workersRunning: slots.size, ...(controlPlane ? { controlPlaneConnected: controlPlane.connected() } : {}) }),
+    // Managed: "not connected" until the client exists (a cached config may serve first).
+    readyDetails: () => ({ workers: slots.size, ...(options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}) }),
+    serverInfo: () => ({ ...serverIdentity(options), workersRunning: slots.size, ...(options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}) }),
   }).catch((err: unknown) => {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     return process.exit(1);

@@ -151,7 +151,9 @@ describe("admin server", () => {
   });
 });
 
-describe("CLI", () => {
+// Each case spawns the CLI, which loads every proxy module through tsx before it parses
+// its flags: seconds per spawn on an idle machine, tens of seconds on a loaded one.
+describe("CLI", { timeout: 120_000 }, () => {
   const cli = (args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile(process.execPath, [PROXY_BIN, ...args], (err, stdout, stderr) => {
