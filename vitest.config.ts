@@ -21,6 +21,11 @@ if (!(process.env.NODE_OPTIONS ?? "").includes(`--conditions=${SOURCE_CONDITION}
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --conditions=${SOURCE_CONDITION}`.trim();
 }
 
+// Every event-log line of the proxies and consoles tests start (tests wait for debug
+// events such as control_plane_snapshot_received); a test that checks filtering passes
+// --log-level itself.
+process.env.SWITCHYARD_LOG_LEVEL ??= "debug";
+
 export default defineConfig({
   resolve: { conditions: [SOURCE_CONDITION] },
   ssr: { resolve: { conditions: [...defaultServerConditions, SOURCE_CONDITION], externalConditions: [SOURCE_CONDITION] } },
