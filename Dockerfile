@@ -34,14 +34,19 @@ COPY apps/web/package.json apps/web/
 COPY apps/demo/package.json apps/demo/
 COPY apps/cli/package.json apps/cli/
 
+# npm puts a workspace's dependency under the workspace's own node_modules when the root
+# holds another version of it: those folders are copied too (made empty when npm made none).
 FROM manifests AS proxy-modules
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/proxy && rm -rf /root/.npm
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/proxy && rm -rf /root/.npm \
+  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/proxy/node_modules
 
 FROM manifests AS console-modules
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/web && rm -rf /root/.npm
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/web && rm -rf /root/.npm \
+  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/web/node_modules
 
 FROM manifests AS demo-modules
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/demo && rm -rf /root/.npm
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/demo && rm -rf /root/.npm \
+  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/demo/node_modules
 
 # ---- runtime base: Node only (npm and yarn are not needed to run) ----
 FROM ${NODE_IMAGE} AS runtime
@@ -53,6 +58,8 @@ COPY package.json ./
 # ---- the data plane ----
 FROM runtime AS proxy
 COPY --from=proxy-modules /app/node_modules node_modules
+COPY --from=proxy-modules /app/packages/config-model/node_modules packages/config-model/node_modules
+COPY --from=proxy-modules /app/apps/proxy/node_modules apps/proxy/node_modules
 COPY --from=builder /app/packages/config-model/package.json packages/config-model/
 COPY --from=builder /app/packages/config-model/dist packages/config-model/dist
 COPY --from=builder /app/apps/proxy/package.json apps/proxy/
@@ -70,6 +77,9 @@ ENTRYPOINT ["node", "/app/apps/proxy/bin/switchyard-proxy.js"]
 # ---- the console ----
 FROM runtime AS console
 COPY --from=console-modules /app/node_modules node_modules
+COPY --from=console-modules /app/packages/config-model/node_modules packages/config-model/node_modules
+COPY --from=console-modules /app/packages/db/node_modules packages/db/node_modules
+COPY --from=console-modules /app/apps/web/node_modules apps/web/node_modules
 COPY --from=builder /app/packages/config-model/package.json packages/config-model/
 COPY --from=builder /app/packages/config-model/dist packages/config-model/dist
 COPY --from=builder /app/packages/db/package.json packages/db/
@@ -90,6 +100,8 @@ CMD ["node", "/app/apps/web/dist/server.js"]
 # ---- the demo: upstream service and seed ----
 FROM runtime AS demo
 COPY --from=demo-modules /app/node_modules node_modules
+COPY --from=demo-modules /app/packages/config-model/node_modules packages/config-model/node_modules
+COPY --from=demo-modules /app/packages/db/node_modules packages/db/node_modules
 COPY --from=builder /app/packages/config-model/package.json packages/config-model/
 COPY --from=builder /app/packages/config-model/dist packages/config-model/dist
 COPY --from=builder /app/packages/db/package.json packages/db/
