@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/env.ts", "**/cli.ts", "**/cli/**", "**/test/**", "test/**", "scripts/**", "**/*.config.*", "**/bin/**", "packages/db/src/testing/**", "packages/db/prisma.config.ts", "prisma.config.ts"],
+    files: ["**/env.ts", "**/cli.ts", "**/cli/**", "**/test/**", "test/**", "scripts/**", "**/*.config.*", "**/bin/**", "packages/db/src/testing/**", "packages/db/prisma.config.ts", "prisma.config.ts", "apps/demo/src/**"],
     rules: { "no-restricted-properties": "off" },
   },
   {

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 // One run for the whole monorepo: unit, integration (real sockets), database (real
@@ -12,7 +13,22 @@ const leftoverCheck = "test/global/leftover-processes.ts";
 // global setups as the real suite: the gate check expects `npm test` to exit non-zero.
 const gateProbe = process.env.SWITCHYARD_GATE_PROBE === "1";
 
+// Tests run the TypeScript sources: the workspace packages export src/ under this
+// condition (dist/ otherwise). NODE_OPTIONS carries it to every process a test starts
+// (proxies, consoles, scripts), which inherit vitest's environment.
+const SOURCE_CONDITION = "@switchyard/source";
+if (!(process.env.NODE_OPTIONS ?? "").includes(`--conditions=${SOURCE_CONDITION}`)) {
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --conditions=${SOURCE_CONDITION}`.trim();
+}
+
+// Every event-log line of the proxies and consoles tests start (tests wait for debug
+// events such as control_plane_snapshot_received); a test that checks filtering passes
+// --log-level itself.
+process.env.SWITCHYARD_LOG_LEVEL ??= "debug";
+
 export default defineConfig({
+  resolve: { conditions: [SOURCE_CONDITION] },
+  ssr: { resolve: { conditions: [...defaultServerConditions, SOURCE_CONDITION], externalConditions: [SOURCE_CONDITION] } },
   test: {
     include: gateProbe
       ? ["test/gate/failing-probe.ts"]

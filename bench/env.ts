@@ -12,3 +12,7 @@ export const BENCH_CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
 export const BENCH_PROXY_CPU = env.BENCH_PROXY_CPU ?? "0";
 export const BENCH_LOAD_CPU = env.BENCH_LOAD_CPU ?? "1";
 export const APT_ENV = { ...env, DEBIAN_FRONTEND: "noninteractive" };
+/** bench/startup.ts: rounds per mode, and this process's environment without the source condition (the child adds it per mode). */
+export const STARTUP_ROUNDS = Number(env.STARTUP_ROUNDS ?? 5);
+export const CHILD_NODE_OPTIONS = (env.NODE_OPTIONS ?? "").split(/\s+/).filter((o) => o && !o.includes("@switchyard/source"));
+export const CHILD_ENV = { ...env };

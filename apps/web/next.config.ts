@@ -2,13 +2,17 @@ import type { NextConfig } from "next";
 
 // The console is served by server.ts (custom server); Next only renders the pages.
 const config: NextConfig = {
-  // Workspace packages are TypeScript source (exports point at src/*.ts).
+  // The pages import config-model as TypeScript source, compiled by Next itself: its
+  // package exports point production at dist/, the development condition at src/.
   transpilePackages: ["@switchyard/config-model"],
+  turbopack: {
+    resolveAlias: {
+      "@switchyard/config-model": "../../packages/config-model/src/index.ts",
+      "@switchyard/config-model/matcher": "../../packages/config-model/src/matcher/index.ts",
+    },
+  },
   reactStrictMode: true,
   poweredByHeader: false,
-  // `npm run typecheck` (tsc over pages, server and tests) is the type gate; skipping the
-  // repeat inside next build halves its time on a 2-core machine.
-  typescript: { ignoreBuildErrors: true },
 };
 
 export default config;

@@ -10,7 +10,7 @@ import { createDb, createSecretBox, ensureAdminUser, migrateDatabase, parseSecre
 import { loadEnv, type TEnv } from "./src/env.ts";
 import { createTrpcHandler } from "./src/server/api/handler.ts";
 import { createRequestListener, createUpgradeListener } from "./src/server/http-server.ts";
-import { log } from "./src/server/log.ts";
+import { log, setLogLevel } from "./src/server/log.ts";
 import { createRestHandler } from "./src/server/rest/index.ts";
 import { attachXdsServer } from "./src/server/xds/index.ts";
 import { defineGauge, renderMetrics } from "./src/server/telemetry/console-metrics.ts";
@@ -25,8 +25,10 @@ try {
   console.error((err as Error).message);
   process.exit(2);
 }
+setLogLevel(env.SWITCHYARD_LOG_LEVEL);
 const dev = env.NODE_ENV !== "production";
-const dir = fileURLToPath(new URL(".", import.meta.url));
+// The app directory (.next, next.config.ts): this file's, or its parent's once compiled to dist/.
+const dir = fileURLToPath(new URL(import.meta.url.endsWith("/dist/server.js") ? ".." : ".", import.meta.url));
 
 await migrateDatabase(env.DATABASE_URL);
 // Without a key (development only: env.ts refuses production) private keys cannot be stored.

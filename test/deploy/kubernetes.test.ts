@@ -1,74 +1,121 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { parseCliOptions } from "../../apps/proxy/src/cli/options.ts";
-import { validate, type TSchema } from "./json-schema.ts";
 
 /**
- * deploy/kubernetes: every document is checked against the committed Kubernetes schema
- * subset (deploy/kubernetes/schema, strict: unknown fields are errors), then against each
- * other (selectors, references, probes, RBAC) and against the proxy's real CLI parser.
+ * deploy/kubernetes: a Kustomize base and two overlays (cluster-wide and namespaced
+ * discovery rights). Each overlay is rendered — by the small renderer below, which knows
+ * exactly the Kustomize features used here and refuses any other, and, where kubectl is
+ * installed, also by `kubectl kustomize`, which must agree — and every document is
+ * validated with kubernetes-models (the real Kubernetes OpenAPI schemas), then checked
+ * against the others (selectors, references, probes, RBAC, security context) and the
+ * proxy's real CLI parser.
  */
-
-const DIR = join(import.meta.dirname, "../../deploy/kubernetes");
-const schema = JSON.parse(readFileSync(join(DIR, "schema/kubernetes-subset.schema.json"), "utf8")) as TSchema;
-const kinds = schema["x-kinds"] as Record<string, TSchema>;
+const DIR = resolve(import.meta.dirname, "../../deploy/kubernetes");
+const OVERLAYS = ["cluster-wide", "namespaced"] as const;
+const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);
 
 type TDoc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
-const files = readdirSync(DIR).filter((f) => f.endsWith(".yaml"));
-const docs: (TDoc & { file: string })[] = files.flatMap((file) =>
-  parseAllDocuments(readFileSync(join(DIR, file), "utf8")).map((d) => {
-    expect(d.errors, file).toEqual([]);
-    return { ...(d.toJS() as TDoc), file };
-  }),
-);
 
-function check(doc: unknown): string[] {
-  // `file` is ours (where the document came from), not part of the manifest.
-  const { file: _file, ...d } = doc as TDoc & { file?: string };
-  const s = kinds[`${d.apiVersion}/${d.kind}`];
-  if (!s) return [`no schema for ${d.apiVersion} ${d.kind}`];
-  return validate(schema, s, d).map((e) => `${e.path}: ${e.message}`);
+function render(dir: string): TDoc[] {
+  const k = parse(readFileSync(join(dir, "kustomization.yaml"), "utf8")) as Record<string, unknown>;
+  const unknown = Object.keys(k).filter((key) => !["apiVersion", "kind", "namespace", "resources"].includes(key));
+  if (unknown.length) throw new Error(`${dir}/kustomization.yaml uses ${unknown.join(", ")}: teach this renderer, or kubectl kustomize alone will be trusted`);
+  const docs = (k.resources as string[]).flatMap((r) => {
+    const p = join(dir, r);
+    if (statSync(p).isDirectory()) return render(p);
+    return parseAllDocuments(readFileSync(p, "utf8")).map((d) => {
+      expect(d.errors, p).toEqual([]);
+      return d.toJS() as TDoc;
+    });
+  });
+  if (typeof k.namespace === "string") for (const d of docs) if (!CLUSTER_SCOPED.has(d.kind)) d.metadata.namespace = k.namespace;
+  return docs;
 }
 
-const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
-type TDeployment = TDoc & { spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName?: string; containers: TContainer[] } } } };
-type TContainer = { name: string; args?: string[]; env?: { name: string; value?: string }[]; envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[]; ports?: { name?: string; containerPort: number }[]; readinessProbe?: { httpGet?: { path: string; port: string | number } } };
+const key = (d: TDoc) => `${d.kind}/${d.metadata.namespace ?? ""}/${d.metadata.name}`;
+const rendered = Object.fromEntries(OVERLAYS.map((o) => [o, render(join(DIR, "overlays", o))])) as Record<(typeof OVERLAYS)[number], TDoc[]>;
+const hasKubectl = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
 
-describe("deploy/kubernetes manifests", () => {
-  it("has every kind the deployment needs", () => {
-    const present = new Set(docs.map((d) => d.kind));
-    for (const k of ["Namespace", "Secret", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]) expect(present, k).toContain(k);
+/** kubernetes-models' class for the document's apiVersion and kind (core v1 lives at "v1"). */
+async function modelOf(d: TDoc): Promise<new (data: unknown) => { validate(): void }> {
+  const mod = (await import(`kubernetes-models/${d.apiVersion}/${d.kind}`)) as Record<string, new (data: unknown) => { validate(): void }>;
+  const model = mod[d.kind];
+  if (!model) throw new Error(`kubernetes-models has no ${d.apiVersion} ${d.kind}`);
+  return model;
+}
+
+async function schemaErrors(d: TDoc): Promise<string | null> {
+  const Model = await modelOf(d);
+  try {
+    new Model(d).validate();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+describe.each(OVERLAYS)("deploy/kubernetes/overlays/%s", (overlay) => {
+  const docs = rendered[overlay];
+  const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
+  type TContainer = { name: string; args?: string[]; envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[]; ports?: { name?: string; containerPort: number }[]; readinessProbe?: { httpGet?: { path: string; port: string | number } }; securityContext?: Record<string, unknown>; volumeMounts?: { name: string; mountPath: string }[] };
+  type TDeployment = TDoc & { spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName?: string; securityContext?: Record<string, unknown>; containers: TContainer[]; volumes?: { name: string }[] } } } };
+  const deployments = () => docs.filter((d) => d.kind === "Deployment") as unknown as TDeployment[];
+
+  it.runIf(hasKubectl)("`kubectl kustomize` renders the same documents", () => {
+    const out = execFileSync("kubectl", ["kustomize", join(DIR, "overlays", overlay)], { encoding: "utf8" });
+    const theirs = parseAllDocuments(out).map((d) => d.toJS() as TDoc);
+    expect(new Map(theirs.map((d) => [key(d), d]))).toEqual(new Map(docs.map((d) => [key(d), d])));
+  });
+  if (!hasKubectl) console.log("[deploy] kubectl not installed: the overlays are rendered by the test's own Kustomize subset only");
+
+  it("every document validates against the Kubernetes schemas (kubernetes-models)", async () => {
+    for (const d of docs) expect(await schemaErrors(d), key(d)).toBeNull();
   });
 
-  it.each(docs.map((d) => [`${d.file}: ${d.kind} ${d.metadata?.name}`, d] as const))("%s validates against the Kubernetes schema", (_label, doc) => {
-    expect(check(doc)).toEqual([]);
+  it("has every kind the deployment needs, and the discovery rights of its overlay only", () => {
+    const kinds = new Set(docs.map((d) => d.kind));
+    for (const k of ["Namespace", "Secret", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "ServiceAccount", "PodDisruptionBudget"]) expect(kinds, k).toContain(k);
+    if (overlay === "cluster-wide") {
+      expect(kinds).toContain("ClusterRole");
+      expect(kinds).not.toContain("Role");
+    } else {
+      expect(kinds).toContain("Role");
+      expect(kinds).not.toContain("ClusterRole");
+      expect(kinds).not.toContain("ClusterRoleBinding");
+    }
+    expect(docs.filter((d) => !CLUSTER_SCOPED.has(d.kind)).every((d) => d.metadata.namespace === "switchyard")).toBe(true);
   });
 
-  it("the schema check is strict: a typo, a wrong type, a missing field and a bad enum are each refused", () => {
-    const proxy = structuredClone(find("Deployment", "switchyard-proxy")) as unknown as TDeployment;
-    expect(check({ ...proxy, spec: { ...proxy.spec, replica: 3 } })).toContainEqual("spec.replica: unknown field");
-    expect(check({ ...proxy, spec: { ...proxy.spec, replicas: "3" } })).toContainEqual("spec.replicas: expected integer, got string");
-    const noImage = structuredClone(proxy);
-    (noImage.spec.template.spec.containers[0] as unknown as Record<string, unknown>).imagePullPolicy = "Sometimes";
-    expect(check(noImage).join("\n")).toMatch(/imagePullPolicy: must be one of/);
-    const hpa = structuredClone(find("HorizontalPodAutoscaler", "switchyard-proxy")) as unknown as TDoc & { spec: Record<string, unknown> };
-    delete hpa.spec.maxReplicas;
-    expect(check(hpa)).toContainEqual('spec: missing required field "maxReplicas"');
-  });
-
-  it("every Deployment's selector matches its pods, and a Service selects each Deployment's pods", () => {
-    for (const d of docs.filter((x) => x.kind === "Deployment") as unknown as TDeployment[]) {
-      const podLabels = d.spec.template.metadata.labels;
-      for (const [k, v] of Object.entries(d.spec.selector.matchLabels)) expect(podLabels[k], `${d.metadata.name} ${k}`).toBe(v);
-      const svc = docs.find((s) => s.kind === "Service" && Object.entries((s as unknown as TDoc & { spec: { selector: Record<string, string> } }).spec.selector).every(([k, v]) => podLabels[k] === v));
-      expect(svc, `Service for ${d.metadata.name}`).toBeDefined();
+  it("every pod runs non-root with a read-only root filesystem and no capabilities; writable paths are volumes", () => {
+    for (const d of deployments()) {
+      const pod = d.spec.template.spec;
+      expect(pod.securityContext, d.metadata.name).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+      for (const c of pod.containers) {
+        expect(c.securityContext, `${d.metadata.name}/${c.name}`).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+        const volumes = new Set((pod.volumes ?? []).map((v) => v.name));
+        for (const m of c.volumeMounts ?? []) expect(volumes, m.name).toContain(m.name);
+        expect((c.volumeMounts ?? []).map((m) => m.mountPath)).toContain("/tmp");
+      }
     }
   });
 
-  it("envFrom references exist; the console runs several replicas", () => {
-    for (const d of docs.filter((x) => x.kind === "Deployment") as unknown as TDeployment[]) {
+  it("a PodDisruptionBudget covers every Deployment", () => {
+    for (const d of deployments()) {
+      const pdb = docs.find((p) => p.kind === "PodDisruptionBudget" && Object.entries((p as unknown as { spec: { selector: { matchLabels: Record<string, string> } } }).spec.selector.matchLabels).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+      expect(pdb, `PDB for ${d.metadata.name}`).toBeDefined();
+    }
+  });
+
+  it("selectors match their pods, a Service selects each Deployment, envFrom references exist, the console runs several replicas", () => {
+    for (const d of deployments()) {
+      const podLabels = d.spec.template.metadata.labels;
+      for (const [k, v] of Object.entries(d.spec.selector.matchLabels)) expect(podLabels[k], `${d.metadata.name} ${k}`).toBe(v);
+      const svc = docs.find((s) => s.kind === "Service" && Object.entries((s as unknown as { spec: { selector: Record<string, string> } }).spec.selector).every(([k, v]) => podLabels[k] === v));
+      expect(svc, `Service for ${d.metadata.name}`).toBeDefined();
       for (const c of d.spec.template.spec.containers) {
         for (const e of c.envFrom ?? []) {
           if (e.configMapRef) expect(find("ConfigMap", e.configMapRef.name), e.configMapRef.name).toBeDefined();
@@ -76,36 +123,48 @@ describe("deploy/kubernetes manifests", () => {
         }
       }
     }
-    expect((find("Deployment", "switchyard-console") as unknown as TDeployment & { spec: { replicas: number } }).spec.replicas).toBeGreaterThanOrEqual(2);
-    const secret = find("Secret", "switchyard-console") as unknown as TDoc & { stringData: Record<string, string> };
-    for (const k of ["DATABASE_URL", "SWITCHYARD_SECRET_KEY", "SWITCHYARD_API_TOKEN", "SWITCHYARD_NODE_TOKEN"]) expect(secret.stringData[k], k).toBeTruthy();
+    expect((find("Deployment", "switchyard-console") as unknown as TDeployment).spec.replicas).toBeGreaterThanOrEqual(2);
   });
 
-  it("the proxy: readiness from /ready on the admin port, an HPA on its Deployment, EndpointSlice watch rights, and args the real CLI accepts", () => {
+  it("the proxy: readiness from /ready on the admin port, an HPA, EndpointSlice watch rights, and args the real CLI accepts", () => {
     const proxy = find("Deployment", "switchyard-proxy") as unknown as TDeployment;
-    const c = proxy.spec.template.spec.containers[0] as TContainer;
+    const c = proxy.spec.template.spec.containers[0]!;
     expect(c.readinessProbe?.httpGet?.path).toBe("/ready");
-    const adminPort = c.ports?.find((p) => p.name === c.readinessProbe?.httpGet?.port);
-    expect(adminPort?.containerPort).toBe(9901);
+    expect(c.ports?.find((p) => p.name === c.readinessProbe?.httpGet?.port)?.containerPort).toBe(9901);
+    const hpa = find("HorizontalPodAutoscaler", "switchyard-proxy") as unknown as { spec: { scaleTargetRef: { kind: string; name: string } } };
+    expect(find(hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name)).toBe(proxy as unknown as TDoc);
 
-    const hpa = find("HorizontalPodAutoscaler", "switchyard-proxy") as unknown as TDoc & { spec: { scaleTargetRef: { kind: string; name: string } } };
-    expect(find(hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name)).toBe(proxy);
-
-    const sa = proxy.spec.template.spec.serviceAccountName as string;
+    const sa = proxy.spec.template.spec.serviceAccountName!;
     expect(find("ServiceAccount", sa)).toBeDefined();
-    const binding = docs.find((d) => d.kind === "ClusterRoleBinding" && (d as unknown as TDoc & { subjects: { name: string }[] }).subjects.some((s) => s.name === sa)) as unknown as TDoc & { roleRef: { name: string } };
-    const role = find("ClusterRole", binding.roleRef.name) as unknown as TDoc & { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
-    const slices = role.rules.find((r) => r.apiGroups.includes("discovery.k8s.io") && r.resources.includes("endpointslices"));
-    expect(slices?.verbs).toEqual(expect.arrayContaining(["list", "watch"]));
+    const [bindingKind, roleKind] = overlay === "cluster-wide" ? ["ClusterRoleBinding", "ClusterRole"] : ["RoleBinding", "Role"];
+    const binding = docs.find((d) => d.kind === bindingKind && (d as unknown as { subjects: { name: string }[] }).subjects.some((s) => s.name === sa)) as unknown as { roleRef: { kind: string; name: string } };
+    expect(binding.roleRef.kind).toBe(roleKind);
+    const role = find(roleKind, binding.roleRef.name) as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+    for (const [group, resource] of [["discovery.k8s.io", "endpointslices"], ["", "services"]] as const) {
+      expect(role.rules.find((r) => r.apiGroups.includes(group) && r.resources.includes(resource))?.verbs, resource).toEqual(expect.arrayContaining(["list", "watch"]));
+    }
 
     // Kubernetes expands $(VAR) from the container's env; the ConfigMap and Secret supply the rest.
     const env: Record<string, string> = { POD_NAME: "switchyard-proxy-abc12", NODE_NAME: "node-1" };
     for (const e of c.envFrom ?? []) {
-      const src = e.configMapRef ? (find("ConfigMap", e.configMapRef.name) as unknown as TDoc & { data: Record<string, string> }).data : (find("Secret", e.secretRef?.name as string) as unknown as TDoc & { stringData: Record<string, string> }).stringData;
+      const src = e.configMapRef ? (find("ConfigMap", e.configMapRef.name) as unknown as { data: Record<string, string> }).data : (find("Secret", e.secretRef!.name) as unknown as { stringData: Record<string, string> }).stringData;
       Object.assign(env, src);
     }
     const args = (c.args ?? []).map((a) => a.replace(/\$\((\w+)\)/g, (_m, v: string) => env[v] ?? ""));
-    const parsed = parseCliOptions(args, env);
-    expect(parsed).toMatchObject({ kind: "run", options: { mode: "managed", nodeId: "switchyard-proxy-abc12", workers: 2, admin: { host: "0.0.0.0", port: 9901 }, token: "swy_node_k8s_demo_change_me" } });
+    expect(parseCliOptions(args, env)).toMatchObject({ kind: "run", options: { mode: "managed", nodeId: "switchyard-proxy-abc12", workers: 2, admin: { host: "0.0.0.0", port: 9901 } } });
+  });
+});
+
+describe("the Kubernetes schemas are really applied", () => {
+  it("a wrong type, a bad enum and a missing required field are each refused", async () => {
+    const docs = rendered["cluster-wide"];
+    const proxy = structuredClone(docs.find((d) => d.kind === "Deployment" && d.metadata.name === "switchyard-proxy")!) as TDoc & { spec: Record<string, unknown> & { template: { spec: { containers: Record<string, unknown>[] } } } };
+    expect(await schemaErrors({ ...proxy, spec: { ...proxy.spec, replicas: "3" } })).toMatch(/replicas must be integer/);
+    const badPolicy = structuredClone(proxy);
+    badPolicy.spec.template.spec.containers[0]!.imagePullPolicy = "Sometimes";
+    expect(await schemaErrors(badPolicy)).toMatch(/imagePullPolicy must be equal to one of the allowed values/);
+    const hpa = structuredClone(docs.find((d) => d.kind === "HorizontalPodAutoscaler")!) as TDoc & { spec: Record<string, unknown> };
+    delete hpa.spec.maxReplicas;
+    expect(await schemaErrors(hpa)).toMatch(/data\/spec must have required property maxReplicas/);
   });
 });

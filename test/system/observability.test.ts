@@ -217,6 +217,10 @@ describe("stats, proxy -> console -> REST and dashboard", () => {
     const text = await (await fetch(`${app.url}/metrics`)).text();
     expect(text).toMatch(/switchyard_console_telemetry_frames_total\{type="stats"\} [1-9]/);
     expect(text).toMatch(/switchyard_console_xds_nodes_connected 1/);
+    // prom-client's default process and event-loop metrics, and the build info (issue #16).
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(text).toMatch(/^switchyard_build_info\{component="console",version="0\.1\.0",node_version="v\d+\.\d+\.\d+"\} 1$/m);
   });
 });
 

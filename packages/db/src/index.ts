@@ -1,6 +1,6 @@
 export { createDb, transaction, lockConfig, type Db, type Tx } from "./client.ts";
 export { migrateDatabase, MigrationError } from "./migrate.ts";
-export { startEmbeddedPostgres, type TEmbeddedPostgres } from "./embedded.ts";
+export { runningServerPid, startEmbeddedPostgres, stopServerByPid, type TEmbeddedPostgres } from "./embedded.ts";
 export { DbError, VersionNotFoundError, StoredConfigError, dbFailureOf } from "./errors.ts";
 export {
   getWorkingConfig,

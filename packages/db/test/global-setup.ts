@@ -1,8 +1,8 @@
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { startEmbeddedPostgres } from "../src/embedded.ts";
+import { runningServerPid, startEmbeddedPostgres } from "../src/embedded.ts";
 import { quoteIdent } from "../src/pg-url.ts";
 import { configuredDatabaseUrl, embeddedTestServerUrl, setEmbeddedTestServerUrl } from "../src/testing/env.ts";
 
@@ -20,7 +20,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
 
   let dataDir = path.join(REPO_ROOT, ".data/test-pg");
   let temporary = false;
-  if (await serverRunningIn(dataDir)) {
+  if ((await runningServerPid(dataDir)) !== null) {
     // Another test run on this machine owns it: use a throw-away data dir of our own.
     dataDir = path.join(REPO_ROOT, `.data/test-pg-${process.pid}`);
     temporary = true;
@@ -45,7 +45,8 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   return async () => {
     setEmbeddedTestServerUrl(undefined);
     await server.stop();
-    if (temporary) await rm(dataDir, { recursive: true, force: true });
+    // server.dataDir differs from dataDir when the data had to live elsewhere (root, private checkout).
+    if (temporary) for (const dir of new Set([server.dataDir, dataDir])) await rm(dir, { recursive: true, force: true });
   };
 }
 
@@ -62,22 +63,5 @@ async function dropLeftoverTestDatabases(adminUrl: string): Promise<void> {
     for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
   } finally {
     await client.end();
-  }
-}
-
-/** postmaster.pid names a live process: a server is running in that data dir. */
-async function serverRunningIn(dataDir: string): Promise<boolean> {
-  let pid: number;
-  try {
-    pid = Number((await readFile(path.join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0]);
-  } catch {
-    return false;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { redactConfig } from "@switchyard/config-model";
 import type { Registry } from "prom-client";
+import type { TProxyOptions } from "../cli/options.ts";
 import type { TRuntime } from "../runtime/types.ts";
+import { PROXY_VERSION } from "../version.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 
 /** What the admin server shows of the applied version (a worker primary has no TRuntime of its own, only this). */
@@ -18,6 +20,8 @@ export type TAdminDeps = {
   registry: Pick<Registry, "metrics" | "getMetricsAsJSON" | "contentType">;
   /** Extra state for /ready's body (e.g. control-plane connection). */
   readyDetails?: () => Record<string, unknown>;
+  /** Who this proxy is, for /server_info: version, mode, node id, group, workers. */
+  serverInfo: () => Record<string, unknown>;
 };
 
 export type TAdminServer = {
@@ -30,7 +34,20 @@ export type TAdminServer = {
   close(): Promise<void>;
 };
 
-type TRoute = { method: "GET" | "POST"; handle: (res: ServerResponse) => Promise<void> | void };
+/** /server_info's identity part: what this process was started as. */
+export function serverIdentity(options: TProxyOptions): Record<string, unknown> {
+  return {
+    version: PROXY_VERSION,
+    mode: options.mode,
+    nodeId: options.mode === "managed" ? options.nodeId : null,
+    group: options.mode === "managed" ? options.group : null,
+    controlPlane: options.mode === "managed" ? options.controlPlane : null,
+    configFile: options.mode === "standalone" ? options.configFile : null,
+    workers: options.workers,
+  };
+}
+
+type TRoute = { method: "GET" | "POST"; help: string; handle: (res: ServerResponse) => Promise<void> | void };
 
 /**
  * The admin server (DESIGN §4), on its own address (default 127.0.0.1:9901) so it is
@@ -38,10 +55,38 @@ type TRoute = { method: "GET" | "POST"; handle: (res: ServerResponse) => Promise
  */
 export async function startAdminServer(host: string, port: number, deps: TAdminDeps): Promise<TAdminServer> {
   let failed = false;
+  const startedAt = new Date();
 
+  const help = (res: ServerResponse) => {
+    const lines = Object.entries(routes).map(([path, r]) => `  ${r.method.padEnd(5)}${path.padEnd(20)}${r.help}`);
+    const body = `switchyard-proxy admin endpoints:\n${lines.join("\n")}\n`;
+    res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+  };
   const routes: Record<string, TRoute> = {
+    "/": { method: "GET", help: "this list", handle: help },
+    "/help": { method: "GET", help: "this list", handle: help },
+    "/server_info": {
+      method: "GET",
+      help: "version, state, uptime, node id and the applied version",
+      handle: (res) => {
+        const rt = deps.runtime();
+        sendJson(res, 200, {
+          ...deps.serverInfo(),
+          state: failed ? "DRAINING" : rt ? "LIVE" : "PRE_INITIALIZING",
+          startedAt: startedAt.toISOString(),
+          uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+          appliedVersion: rt?.version ?? null,
+          appliedHash: rt?.hash ?? null,
+          appliedAt: rt?.appliedAt ?? null,
+          nodeVersion: process.version,
+          pid: process.pid,
+        });
+      },
+    },
     "/ready": {
       method: "GET",
+      help: "200 once a config is applied and its listeners are up, else 503 (DRAINING after /healthcheck/fail)",
       handle: (res) => {
         const rt = deps.runtime();
         const state = failed ? "DRAINING" : rt ? "LIVE" : "PRE_INITIALIZING";
@@ -50,6 +95,7 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     },
     "/stats/prometheus": {
       method: "GET",
+      help: "metrics in the Prometheus text format",
       handle: async (res) => {
         const body = await deps.registry.metrics();
         res.writeHead(200, { "content-type": deps.registry.contentType, "content-length": Buffer.byteLength(body) });
@@ -58,10 +104,12 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     },
     "/stats": {
       method: "GET",
+      help: "the same metrics as JSON",
       handle: async (res) => sendJson(res, 200, { metrics: await deps.registry.getMetricsAsJSON() }),
     },
     "/clusters": {
       method: "GET",
+      help: "each cluster and endpoint: health, ejection, active requests",
       handle: async (res) => {
         // Multi-worker: the primary merges its workers' views; else this process's clusters.
         const clusters = deps.clusterReport ? await deps.clusterReport() : describeClustersForAdmin(deps.clusters());
@@ -70,6 +118,7 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     },
     "/config_dump": {
       method: "GET",
+      help: "the applied version, hash and config (private keys redacted)",
       handle: (res) => {
         const rt = deps.runtime();
         if (!rt) return sendJson(res, 503, { error: "no config applied yet" });
@@ -78,6 +127,7 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     },
     "/healthcheck/fail": {
       method: "POST",
+      help: "start draining: /ready answers 503",
       handle: (res) => {
         failed = true;
         sendJson(res, 200, { draining: true });
@@ -85,6 +135,7 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     },
     "/healthcheck/ok": {
       method: "POST",
+      help: "stop draining",
       handle: (res) => {
         failed = false;
         sendJson(res, 200, { draining: false });

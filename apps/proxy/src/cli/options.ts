@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { LOG_LEVELS, type TLogLevel } from "@switchyard/config-model";
 import { SERVICE_ACCOUNT_DIR, type TKubeAccessSpec } from "../upstream/discovery/kube-config.ts";
 import { PROXY_VERSION } from "../version.ts";
 
@@ -15,6 +16,7 @@ export const USAGE = `switchyard-proxy ${PROXY_VERSION} — the Switchyard data 
 Usage:
   switchyard-proxy --config FILE [options]                       standalone mode
   switchyard-proxy --control-plane URL --node-id ID [options]    managed mode
+  switchyard-proxy --validate --config FILE [--redis URL]        check a config file and exit: 0 valid, 1 with the errors
 
 Modes (exactly one):
   --config FILE            YAML or JSON config; watched and re-applied on change
@@ -41,6 +43,8 @@ Options:
   --otlp-endpoint URL      export sampled spans over OTLP/HTTP JSON, e.g. http://127.0.0.1:4318
                            (a URL without a path gets /v1/traces), default: no export  [env SWITCHYARD_OTLP_ENDPOINT]
   --stats-interval-ms MS   stats window reported to the console, default 5000 (managed mode)
+  --log-level LEVEL        event log on stderr: debug, info (default), warn or error   [env SWITCHYARD_LOG_LEVEL]
+  --validate               with --config FILE: check the file (every issue with its path and line), start nothing
   --help                   show this help
   --version                print the version
 `;
@@ -101,6 +105,7 @@ const ZRawOptions = z.object({
     .transform(Number)
     .refine((n) => n >= 100 && n <= 300_000, "must be between 100 and 300000")
     .default(5_000),
+  "log-level": z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 
 export type TProxyOptions = {
@@ -112,8 +117,12 @@ export type TProxyOptions = {
   redisUrl: string | null;
   /** OTLP/HTTP collector for sampled spans; null = no export. */
   otlpEndpoint: string | null;
+  /** The OpenTelemetry SDK variables that apply to the export (service name, resource, headers, gzip). */
+  otlp: TOtlpSettings;
   /** Stats window reported to the console (managed mode); default 5000. */
   statsIntervalMs: number;
+  /** Event log threshold (--log-level / SWITCHYARD_LOG_LEVEL), default info. */
+  logLevel: TLogLevel;
   cacheDir: string | null;
   /** Service discovery: the Consul agent and the Kubernetes API server (null: none configured). */
   discovery: { consulUrl: string; consulToken: string | null; kubernetes: TKubeAccessSpec | null };
@@ -122,7 +131,53 @@ export type TProxyOptions = {
   | { mode: "managed"; controlPlane: string; nodeId: string; group: string; token: string | null; labels: Record<string, string> }
 );
 
-export type TCliCommand = { kind: "help" } | { kind: "version" } | { kind: "run"; options: TProxyOptions };
+export type TOtlpSettings = {
+  /** OTEL_SERVICE_NAME, default switchyard-proxy. */
+  serviceName: string;
+  /** OTEL_RESOURCE_ATTRIBUTES (key=value,... percent-decoded). */
+  resourceAttributes: Record<string, string>;
+  /** OTEL_EXPORTER_OTLP_TRACES_HEADERS, else OTEL_EXPORTER_OTLP_HEADERS. */
+  headers: Record<string, string>;
+  /** OTEL_EXPORTER_OTLP_TRACES_COMPRESSION, else OTEL_EXPORTER_OTLP_COMPRESSION: gzip | none (default). */
+  compression: "gzip" | "none";
+};
+
+/** The W3C-baggage-like list the OpenTelemetry SDKs read: `k=v,k2=v2`, percent-encoded. Throws CliError naming the variable. */
+export function parseOtelList(name: string, raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (raw ?? "").split(",")) {
+    if (part.trim() === "") continue;
+    const eq = part.indexOf("=");
+    const key = eq > 0 ? part.slice(0, eq).trim() : "";
+    if (!key) throw new CliError(`${name}: "${part.trim()}" is not key=value (the list is key=value,key2=value2)`);
+    try {
+      out[decodeURIComponent(key)] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      throw new CliError(`${name}: "${part.trim()}" has a bad percent-encoding`);
+    }
+  }
+  return out;
+}
+
+function readOtlpSettings(env: Readonly<Record<string, string | undefined>>): TOtlpSettings {
+  const compressionVar = env.OTEL_EXPORTER_OTLP_TRACES_COMPRESSION ? "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION" : "OTEL_EXPORTER_OTLP_COMPRESSION";
+  const compression = (env[compressionVar] || "none").trim().toLowerCase();
+  if (compression !== "gzip" && compression !== "none") throw new CliError(`${compressionVar}: must be gzip or none, got "${env[compressionVar]}"`);
+  const headersVar = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ? "OTEL_EXPORTER_OTLP_TRACES_HEADERS" : "OTEL_EXPORTER_OTLP_HEADERS";
+  return {
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || "switchyard-proxy",
+    resourceAttributes: parseOtelList("OTEL_RESOURCE_ATTRIBUTES", env.OTEL_RESOURCE_ATTRIBUTES),
+    headers: parseOtelList(headersVar, env[headersVar]),
+    compression,
+  };
+}
+
+export type TCliCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  /** --validate: the checks a version goes through before anything is built; nothing starts. */
+  | { kind: "validate"; configFile: string; redisConfigured: boolean }
+  | { kind: "run"; options: TProxyOptions };
 
 /** Pure: parses argv (without node and script) and the environment. Throws CliError. */
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cores = availableParallelism()): TCliCommand {
@@ -149,6 +204,8 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         kubeconfig: { type: "string" },
         "otlp-endpoint": { type: "string" },
         "stats-interval-ms": { type: "string" },
+        "log-level": { type: "string" },
+        validate: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -170,14 +227,18 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     "consul-token": env.SWITCHYARD_CONSUL_TOKEN || undefined,
     // kubectl's convention; a list (a:b) means the first file here.
     kubeconfig: env.KUBECONFIG?.split(":")[0] || undefined,
-    "otlp-endpoint": env.SWITCHYARD_OTLP_ENDPOINT || undefined,
+    // The OpenTelemetry SDKs' variables too: the traces URL as it is, or a base URL.
+    "log-level": env.SWITCHYARD_LOG_LEVEL || undefined,
+    "otlp-endpoint": env.SWITCHYARD_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
   };
   const envLabels = env.SWITCHYARD_NODE_LABELS ? env.SWITCHYARD_NODE_LABELS.split(",").map((l) => l.trim()).filter(Boolean) : undefined;
   const merged: Record<string, unknown> = { ...values };
   for (const [k, v] of Object.entries(fromEnv)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
   if (merged.label === undefined && envLabels) merged.label = envLabels;
+  const validate = merged.validate === true;
   delete merged.help;
   delete merged.version;
+  delete merged.validate;
 
   const parsed = ZRawOptions.safeParse(merged);
   if (!parsed.success) {
@@ -208,9 +269,15 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     redisUrl: o.redis ?? null,
     discovery: { consulUrl: o.consul, consulToken: o["consul-token"] ?? null, kubernetes },
     otlpEndpoint: o["otlp-endpoint"] ?? null,
+    otlp: readOtlpSettings(env),
     statsIntervalMs: o["stats-interval-ms"],
+    logLevel: o["log-level"],
   };
 
+  if (validate) {
+    if (o.config === undefined) throw new CliError("--validate needs --config FILE (the file to check)");
+    return { kind: "validate", configFile: o.config, redisConfigured: o.redis !== undefined };
+  }
   if (o.config !== undefined && o["control-plane"] !== undefined) {
     throw new CliError("--config and --control-plane are mutually exclusive: pick standalone or managed mode");
   }
@@ -248,6 +315,7 @@ const ENV_OF: Record<string, string> = {
   kubeconfig: "KUBECONFIG",
   label: "SWITCHYARD_NODE_LABELS",
   "otlp-endpoint": "SWITCHYARD_OTLP_ENDPOINT",
+  "log-level": "SWITCHYARD_LOG_LEVEL",
 };
 
 /** The process's own argv and environment. */

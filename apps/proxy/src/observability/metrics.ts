@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { PROXY_VERSION } from "../version.ts";
 import { RequestStats } from "./request-stats.ts";
 
 /**
@@ -26,6 +27,16 @@ export type TMetrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics(clusters: TClusterStatsSource) {
   const registry = new Registry();
+  // prom-client's process and event-loop metrics (process_*, nodejs_*: CPU, memory, fds,
+  // event-loop lag, GC); with --workers they are merged like every series (sums).
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: "switchyard_build_info",
+    help: "1, labelled with the software version and the Node.js it runs on",
+    labelNames: ["component", "version", "node_version"] as const,
+    registers: [registry],
+    aggregator: "max",
+  }).set({ component: "proxy", version: PROXY_VERSION, node_version: process.version }, 1);
 
   // Per-request series: plain numbers, exposed through the registry (request-stats.ts says why).
   const requestStats = new RequestStats([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);

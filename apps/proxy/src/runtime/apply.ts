@@ -1,4 +1,4 @@
-import { hashConfig, validateConfig, type TConfigIssue } from "@switchyard/config-model";
+import { hashConfig, type TConfigIssue } from "@switchyard/config-model";
 import type { ListenerManager, TListenerPlan } from "../listener/listener-manager.ts";
 import { ListenerBindError } from "../listener/listener-manager.ts";
 import type { TLog } from "../observability/log.ts";
@@ -9,8 +9,7 @@ import { writeCachedSnapshot } from "./cache.ts";
 import { compileListeners, secretMap } from "./compile.ts";
 import { ConfigCompileError } from "./compile-error.ts";
 import type { TRuntime } from "./types.ts";
-import { findUnsupported } from "./unsupported.ts";
-import { findInvalidHeaderValues } from "./header-values.ts";
+import { checkConfig } from "./check.ts";
 
 export type TApplyMeta = {
   /** Snapshot version (managed) or local counter (standalone); null when unknown. */
@@ -77,15 +76,9 @@ export class RuntimeManager {
 
     // Phase timings go out with config_applied: the bench reads them (10k-route swap target).
     const t0 = performance.now();
-    const validated = validateConfig(input);
-    if (!validated.ok) return refuse("invalid config", validated.issues);
-    const config = validated.config;
-    const badValues = findInvalidHeaderValues(config);
-    if (badValues.length) return refuse("invalid config", badValues);
-    const unsupported = findUnsupported(config);
-    if (unsupported.length) return refuse("config uses features not supported yet by this proxy build", unsupported);
-    const rateLimitIssues = rateLimits.findIssues(config);
-    if (rateLimitIssues.length) return refuse("config cannot be enforced by this proxy process", rateLimitIssues);
+    const checked = checkConfig(input, { redisConfigured: rateLimits.redisConfigured });
+    if (!checked.ok) return refuse(checked.error, checked.issues);
+    const config = checked.config;
 
     let clusterPlan: TClusterPlan | null = null;
     let listenerPlan: TListenerPlan | null = null;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -22,7 +23,8 @@ export type TCachedSnapshot = z.infer<typeof ZCachedSnapshot>;
 export async function writeCachedSnapshot(cacheDir: string, snapshot: TCachedSnapshot): Promise<void> {
   await mkdir(cacheDir, { recursive: true });
   const target = join(cacheDir, CACHE_FILE);
-  const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+  // Random: replicas sharing one cache dir (a group's, in containers where every pid is 1) write at once.
+  const temp = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   // 0600: the snapshot holds secrets (private keys) in clear.
   await writeFile(temp, JSON.stringify(snapshot), { mode: 0o600 });
   await rename(temp, target);

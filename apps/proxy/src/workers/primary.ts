@@ -1,7 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { hashConfig, validateConfig, type TConfig } from "@switchyard/config-model";
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
-import { startAdminServer, type TAdminClusterView, type TAppliedView } from "../admin/server.ts";
+import { serverIdentity, startAdminServer, type TAdminClusterView, type TAppliedView } from "../admin/server.ts";
 import type { TProxyOptions } from "../cli/options.ts";
 import { startControlPlaneClient, type TControlPlaneClient } from "../control-plane/client.ts";
 import type { TLog } from "../observability/log.ts";
@@ -235,6 +235,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     },
     // Managed: "not connected" until the client exists (a cached config may serve first).
     readyDetails: () => ({ workers: slots.size, ...(options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}) }),
+    serverInfo: () => ({ ...serverIdentity(options), workersRunning: slots.size, ...(options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}) }),
   }).catch((err: unknown) => {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     return process.exit(1);

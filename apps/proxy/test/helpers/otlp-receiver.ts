@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
 
 /** A span as an OTLP/HTTP JSON collector receives it (opentelemetry-proto JSON mapping). */
 export type TOtlpSpan = {
@@ -14,7 +15,7 @@ export type TOtlpSpan = {
   status: { code: number };
 };
 
-export type TOtlpRequest = { path: string; contentType: string; body: { resourceSpans: { resource: { attributes: TOtlpSpan["attributes"] }; scopeSpans: { scope: { name: string }; spans: TOtlpSpan[] }[] }[] } };
+export type TOtlpRequest = { path: string; contentType: string; headers: Record<string, string | string[] | undefined>; body: { resourceSpans: { resource: { attributes: TOtlpSpan["attributes"] }; scopeSpans: { scope: { name: string }; spans: TOtlpSpan[] }[] }[] } };
 
 /**
  * A real OTLP/HTTP receiver on 127.0.0.1 (what Jaeger or the OpenTelemetry Collector
@@ -31,7 +32,10 @@ export async function startOtlpReceiver(): Promise<{ url: string; requests: TOtl
         res.writeHead(404).end();
         return;
       }
-      requests.push({ path: req.url, contentType: req.headers["content-type"] ?? "", body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      // OTLP/HTTP senders may gzip the body (OTEL_EXPORTER_OTLP_COMPRESSION=gzip).
+      const raw = Buffer.concat(chunks);
+      const text = (req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw).toString("utf8");
+      requests.push({ path: req.url, contentType: req.headers["content-type"] ?? "", headers: req.headers, body: JSON.parse(text) });
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
     });
   });

@@ -27,10 +27,45 @@ describe("CLI options", () => {
       accessLog: null,
       redisUrl: null,
       otlpEndpoint: null,
+      otlp: { serviceName: "switchyard-proxy", resourceAttributes: {}, headers: {}, compression: "none" },
       statsIntervalMs: 5000,
+      logLevel: "info",
       cacheDir: null,
       discovery: { consulUrl: "http://127.0.0.1:8500", consulToken: null, kubernetes: null },
     });
+  });
+
+  it("--log-level (or SWITCHYARD_LOG_LEVEL): debug, info, warn, error", () => {
+    expect(run(["--config", "x.yaml", "--log-level", "warn"])).toMatchObject({ logLevel: "warn" });
+    expect(run(["--config", "x.yaml"], { SWITCHYARD_LOG_LEVEL: "debug" })).toMatchObject({ logLevel: "debug" });
+    expect(() => parseCliOptions(["--config", "x.yaml", "--log-level", "loud"], {})).toThrow(/--log-level \(or SWITCHYARD_LOG_LEVEL\): must be one of debug, info, warn, error/);
+  });
+
+  it("reads the OpenTelemetry variables: service name, resource attributes, headers (percent-decoded), gzip, endpoints", () => {
+    const env = {
+      OTEL_SERVICE_NAME: "edge-eu",
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod, team=net%20ops",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=abc%3D%3D,x-tenant=t1",
+      OTEL_EXPORTER_OTLP_COMPRESSION: "gzip",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+    };
+    expect(run(["--config", "x.yaml"], env)).toMatchObject({
+      otlpEndpoint: "http://collector:4318",
+      otlp: { serviceName: "edge-eu", resourceAttributes: { "deployment.environment": "prod", team: "net ops" }, headers: { "x-api-key": "abc==", "x-tenant": "t1" }, compression: "gzip" },
+    });
+    // The traces-specific variables win over the general ones; SWITCHYARD_OTLP_ENDPOINT over both.
+    expect(run(["--config", "x.yaml"], { ...env, OTEL_EXPORTER_OTLP_TRACES_HEADERS: "a=1", OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "none", SWITCHYARD_OTLP_ENDPOINT: "http://mine:4318" })).toMatchObject({
+      otlpEndpoint: "http://mine:4318",
+      otlp: { headers: { a: "1" }, compression: "none" },
+    });
+    expect(() => parseCliOptions(["--config", "x.yaml"], { OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" })).toThrow(/OTEL_EXPORTER_OTLP_COMPRESSION: must be gzip or none/);
+    expect(() => parseCliOptions(["--config", "x.yaml"], { OTEL_RESOURCE_ATTRIBUTES: "novalue" })).toThrow(/OTEL_RESOURCE_ATTRIBUTES: "novalue" is not key=value/);
+  });
+
+  it("--validate needs --config and starts nothing", () => {
+    expect(parseCliOptions(["--validate", "--config", "x.yaml"], {})).toEqual({ kind: "validate", configFile: "x.yaml", redisConfigured: false });
+    expect(parseCliOptions(["--validate", "--config", "x.yaml", "--redis", "redis://r:6379"], {})).toMatchObject({ redisConfigured: true });
+    expect(() => parseCliOptions(["--validate"], {})).toThrow(/--validate needs --config FILE/);
   });
 
   it("takes --redis or SWITCHYARD_REDIS_URL, flag first, and refuses a non-redis URL", () => {

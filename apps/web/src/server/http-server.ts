@@ -13,7 +13,7 @@ export type TRequestHandlers = {
   trpc: (req: IncomingMessage, res: ServerResponse) => void;
   next: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** The console's own Prometheus text for GET /metrics; absent = Next answers /metrics. */
-  metrics?: () => string;
+  metrics?: () => Promise<string>;
   log: TLog;
 };
 
@@ -57,9 +57,13 @@ export function createRequestListener(h: TRequestHandlers): (req: IncomingMessag
     }
     // The console's own metrics, for Prometheus (unauthenticated like most scrape targets).
     if (path === METRICS_PATH && h.metrics && (req.method === "GET" || req.method === "HEAD")) {
-      const body = h.metrics();
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
-      res.end(req.method === "HEAD" ? undefined : body);
+      h.metrics().then(
+        (body) => {
+          res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+          res.end(req.method === "HEAD" ? undefined : body);
+        },
+        (err: unknown) => fail(req, res, err),
+      );
       return;
     }
     if (under(path, TRPC_PREFIX)) {

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createTestDatabase, TEST_SECRET_KEY } from "@switchyard/db/testing";
-import { webBuildIsFresh } from "../../../../scripts/lib/web-build.ts";
+import { staleBuilds, webBuildIsFresh } from "../../../../scripts/lib/build.ts";
 
 const WEB_DIR = resolve(import.meta.dirname, "../..");
 const ROOT = resolve(WEB_DIR, "../..");
@@ -123,9 +123,24 @@ function pidAlive(pid: number): boolean {
  * files (vitest forks) race here: the first takes an exclusive lock file, the others wait
  * for it to go away. A lock left by a dead process is taken over.
  */
-async function ensureBuild(): Promise<void> {
+function ensureBuild(): Promise<void> {
+  return buildUnderLock(buildIsFresh, () => runBuild(join(ROOT, "node_modules", ".bin", "next"), ["build"], WEB_DIR));
+}
+
+/**
+ * Every compiled output `npm start` runs (`npm run build`: dist/ of every workspace and
+ * the console's .next), built under the same lock as ensureBuild (both run next build).
+ */
+export function ensureCompiledBuild(): Promise<void> {
+  return buildUnderLock(
+    () => staleBuilds(ROOT).length === 0,
+    () => runBuild(process.execPath, [join(ROOT, "node_modules", "turbo", "bin", "turbo"), "run", "build"], ROOT),
+  );
+}
+
+async function buildUnderLock(isFresh: () => boolean, build: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + 600_000;
-  while (!buildIsFresh()) {
+  while (!isFresh()) {
     let fd: number | undefined;
     try {
       fd = openSync(BUILD_LOCK, "wx");
@@ -139,24 +154,24 @@ async function ensureBuild(): Promise<void> {
     try {
       writeFileSync(fd, String(process.pid));
       closeSync(fd);
-      if (!buildIsFresh()) await runBuild();
+      if (!isFresh()) await build();
     } finally {
       unlinkSafe(BUILD_LOCK);
     }
   }
 }
 
-function runBuild(): Promise<void> {
+function runBuild(command: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolveBuild, reject) => {
-    const child = spawn(join(ROOT, "node_modules", ".bin", "next"), ["build"], {
-      cwd: WEB_DIR,
-      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", TURBO_TELEMETRY_DISABLED: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
     for (const s of [child.stdout, child.stderr]) s.on("data", (d: Buffer) => (out += d.toString()));
     child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolveBuild() : reject(new Error(`next build failed (exit ${code}):\n${out.slice(-4000)}`))));
+    child.once("exit", (code) => (code === 0 ? resolveBuild() : reject(new Error(`${[command, ...args].join(" ")} failed (exit ${code}):\n${out.slice(-4000)}`))));
   });
 }
 

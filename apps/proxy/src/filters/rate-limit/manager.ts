@@ -1,4 +1,4 @@
-import type { TConfig, TConfigIssue, TRateLimitKey, TRateLimitPolicy } from "@switchyard/config-model";
+import type { TRateLimitKey, TRateLimitPolicy } from "@switchyard/config-model";
 import { hashConfig } from "@switchyard/config-model";
 import type { TLog } from "../../observability/log.ts";
 import type { TRateLimiter } from "./decision.ts";
@@ -27,14 +27,9 @@ export class RateLimitManager {
     this.#events = events;
   }
 
-  /** Issues for policies this process cannot enforce (global without --redis). */
-  findIssues(config: TConfig): TConfigIssue[] {
-    if (this.#redisUrl !== null) return [];
-    return config.rateLimitPolicies.flatMap((p, i) =>
-      p.scope === "global"
-        ? [{ path: `rateLimitPolicies[${i}].scope`, message: "global rate limits need Redis: start the proxy with --redis URL (or SWITCHYARD_REDIS_URL)" }]
-        : [],
-    );
+  /** Whether global policies can be enforced (--redis was given). */
+  get redisConfigured(): boolean {
+    return this.#redisUrl !== null;
   }
 
   prepare(policies: readonly TRateLimitPolicy[]): Map<string, TRateLimiter> {

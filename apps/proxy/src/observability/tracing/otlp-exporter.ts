@@ -1,3 +1,5 @@
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
 import type { TSpan } from "@switchyard/config-model";
 import type { TLog } from "../log.ts";
 import { toOtlpJson, type TOtlpResource } from "./otlp.ts";
@@ -12,6 +14,7 @@ const FLUSH_MS = 1_000;
 const BATCH_MAX = 512;
 const QUEUE_MAX = 8_192;
 const EXPORT_TIMEOUT_MS = 5_000;
+const gzipAsync = promisify(gzipCallback);
 
 export type TOtlpExporter = {
   push(span: TSpan): void;
@@ -31,7 +34,10 @@ export function otlpTracesUrl(endpoint: string): string {
   return u.toString();
 }
 
-export function createOtlpExporter(endpoint: string, resource: TOtlpResource, log: TLog): TOtlpExporter {
+/** OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_COMPRESSION, as parsed by the CLI module. */
+export type TOtlpTransport = { headers: Readonly<Record<string, string>>; compression: "gzip" | "none" };
+
+export function createOtlpExporter(endpoint: string, resource: TOtlpResource, log: TLog, transport: TOtlpTransport = { headers: {}, compression: "none" }): TOtlpExporter {
   const url = otlpTracesUrl(endpoint);
   let queue: TSpan[] = [];
   let dropped = 0;
@@ -40,10 +46,12 @@ export function createOtlpExporter(endpoint: string, resource: TOtlpResource, lo
 
   const exportBatch = async (batch: TSpan[]): Promise<void> => {
     try {
+      const json = JSON.stringify(toOtlpJson(batch, resource));
+      const gzip = transport.compression === "gzip";
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(toOtlpJson(batch, resource)),
+        headers: { ...transport.headers, "content-type": "application/json", ...(gzip ? { "content-encoding": "gzip" } : {}) },
+        body: gzip ? await gzipAsync(json) : json,
         signal: AbortSignal.timeout(EXPORT_TIMEOUT_MS),
       });
       await res.arrayBuffer().catch(() => undefined);

@@ -23,7 +23,8 @@ function attributes(rec: Record<string, string | number | boolean>) {
   return Object.entries(rec).map(([key, value]) => ({ key, value: anyValue(value) }));
 }
 
-export type TOtlpResource = { serviceName: string; serviceInstanceId: string; serviceVersion: string };
+/** `attributes`: OTEL_RESOURCE_ATTRIBUTES; service.* below win over them (the spec's precedence for service.name). */
+export type TOtlpResource = { serviceName: string; serviceInstanceId: string; serviceVersion: string; attributes?: Readonly<Record<string, string>> };
 
 export function toOtlpJson(spans: readonly TSpan[], resource: TOtlpResource): unknown {
   return {
@@ -31,6 +32,7 @@ export function toOtlpJson(spans: readonly TSpan[], resource: TOtlpResource): un
       {
         resource: {
           attributes: attributes({
+            ...resource.attributes,
             "service.name": resource.serviceName,
             "service.instance.id": resource.serviceInstanceId,
             "service.version": resource.serviceVersion,

@@ -1,4 +1,5 @@
 import {
+  configJsonSchema,
   diffConfigs,
   emptyConfig,
   hashConfig,
@@ -10,7 +11,7 @@ import {
 } from "@switchyard/config-model";
 import { changesSince, getLatestVersion, getWorkingConfig, replaceWorkingConfig } from "@switchyard/db";
 import { readDocument, type TParsedBody } from "./body.ts";
-import { RestError, invalidConfig, sendJson, sendYaml, wantsYaml } from "./http.ts";
+import { RestError, configSchemaUrl, invalidConfig, sendJson, sendYaml, wantsYaml } from "./http.ts";
 import type { TRestContext } from "./router.ts";
 import { restoreRedactedKeys } from "./secrets.ts";
 
@@ -20,11 +21,16 @@ import { restoreRedactedKeys } from "./secrets.ts";
  */
 export const API_ACTOR = "api-token";
 
+/** GET /schema/config-v1.json (no token): the JSON Schema of a config document, for editors and CI linters. */
+export async function configSchemaRoute({ res }: TRestContext): Promise<void> {
+  sendJson(res, 200, configJsonSchema(), { "cache-control": "public, max-age=300" });
+}
+
 /** GET /config: the working config, private keys redacted; ETag is its revision. */
 export async function getConfig({ req, res, deps }: TRestContext): Promise<void> {
   const { config, revision } = await getWorkingConfig(deps.db);
   const headers = { etag: etagOf(revision) };
-  if (wantsYaml(req)) sendYaml(res, 200, redactConfig(config), headers);
+  if (wantsYaml(req)) sendYaml(res, 200, redactConfig(config), headers, { schemaUrl: configSchemaUrl(req) });
   else sendJson(res, 200, redactConfig(config), headers);
 }
 

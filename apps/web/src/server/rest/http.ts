@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { stringify as toYaml } from "yaml";
-import type { TConfigIssue } from "@switchyard/config-model";
+import { yamlSchemaModeline, type TConfigIssue } from "@switchyard/config-model";
 
 /** Request bodies above this are refused with 413 (a config with many certificates fits easily). */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -47,8 +47,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendYaml(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = toYaml(body, { lineWidth: 0 });
+export function sendYaml(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, opts: { schemaUrl?: string | null } = {}): void {
+  // A config document names its JSON Schema for editors (YAML language server).
+  const text = (opts.schemaUrl ? yamlSchemaModeline(opts.schemaUrl) : "") + toYaml(body, { lineWidth: 0 });
   res.writeHead(status, {
     "content-type": "application/yaml; charset=utf-8",
     "content-length": Buffer.byteLength(text),
@@ -62,6 +63,14 @@ export function sendError(res: ServerResponse, err: RestError): void {
   const body: Record<string, unknown> = { error: err.message, code: err.code, ...err.extra };
   if (err.issues) body.issues = err.issues;
   sendJson(res, err.status, body, err.headers);
+}
+
+/** Where this console serves the config's JSON Schema, as the client reached it (null for an odd Host header). */
+export function configSchemaUrl(req: IncomingMessage): string | null {
+  const host = req.headers.host ?? "";
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) return null;
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+  return `${scheme}://${host}/api/v1/schema/config-v1.json`;
 }
 
 const YAML_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]);

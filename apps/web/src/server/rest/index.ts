@@ -4,7 +4,7 @@ import { bearerToken, bearerTokenMatches } from "../xds/bearer.ts";
 import { auditRoute } from "./audit-routes.ts";
 import { getRolloutRoute, listRolloutsRoute, promoteRolloutRoute, rollbackRolloutRoute } from "./rollout-routes.ts";
 import { listSecretsRoute } from "./secret-routes.ts";
-import { API_ACTOR, getConfig, putConfig, validateConfigRoute } from "./config-routes.ts";
+import { API_ACTOR, configSchemaRoute, getConfig, putConfig, validateConfigRoute } from "./config-routes.ts";
 import { ConfigValidationError } from "@switchyard/config-model";
 import { DbError, dbFailureOf } from "@switchyard/db";
 import { RestError, invalidConfig, sendError } from "./http.ts";
@@ -24,6 +24,7 @@ export const REST_PREFIX = "/api/v1";
 /** The REST API's routes (DESIGN.md §4); exported so test/hardening can enumerate them. */
 export const REST_ROUTES: readonly TRouteDef[] = [
   { pattern: "/healthz", methods: { GET: healthzRoute }, public: true },
+  { pattern: "/schema/config-v1.json", methods: { GET: configSchemaRoute }, public: true },
   { pattern: "/config", methods: { GET: getConfig, PUT: putConfig } },
   { pattern: "/config/validate", methods: { POST: validateConfigRoute }, readOnlyPost: true },
   { pattern: "/versions", methods: { GET: listVersionsRoute, POST: publishRoute } },

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ConfigValidationError, formatDiff, redactConfig, type TConfig } from "@switchyard/config-model";
 import { diffVersions, getVersion, listVersions, publishVersion, rollbackToVersion } from "@switchyard/db";
 import { readDocument } from "./body.ts";
-import { RestError, invalidConfig, sendJson, sendYaml, wantsYaml } from "./http.ts";
+import { RestError, configSchemaUrl, invalidConfig, sendJson, sendYaml, wantsYaml } from "./http.ts";
 import type { TRestContext } from "./router.ts";
 import { ZGuardThresholds } from "../rollout/guard.ts";
 
@@ -69,7 +69,7 @@ export async function getVersionRoute({ req, res, params, query, deps }: TRestCo
   const config = redactStored(found.config);
   const headers = { etag: `"${found.hash}"`, "x-switchyard-version": String(found.version) };
   if (q.format === "yaml" || (q.format === undefined && wantsYaml(req))) {
-    sendYaml(res, 200, config, { ...headers, "content-disposition": `inline; filename="switchyard-v${found.version}.yaml"` });
+    sendYaml(res, 200, config, { ...headers, "content-disposition": `inline; filename="switchyard-v${found.version}.yaml"` }, { schemaUrl: configSchemaUrl(req) });
     return;
   }
   sendJson(res, 200, { ...versionMeta(found), config }, headers);

@@ -1,60 +1,54 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+
 /**
- * The console's own Prometheus metrics (GET /metrics), written by hand: a handful of
- * counters and gauges do not justify a second metrics library in the console bundle.
- * Names are prefixed `switchyard_console_`.
+ * The console's own Prometheus metrics (GET /metrics), on prom-client like the proxy's:
+ * its default process and event-loop metrics (process_*, nodejs_*: CPU, memory, open
+ * fds, event-loop lag, GC), switchyard_build_info, and the console's own series, prefixed
+ * `switchyard_console_`.
  */
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const CONSOLE_VERSION = "0.1.0";
+new Gauge({ name: "switchyard_build_info", help: "1, labelled with the software version and the Node.js it runs on", labelNames: ["component", "version", "node_version"], registers: [registry] }).set(
+  { component: "console", version: CONSOLE_VERSION, node_version: process.version },
+  1,
+);
+
 type TLabels = Record<string, string>;
 
-const counters = new Map<string, { help: string; values: Map<string, number> }>();
-const gauges = new Map<string, { help: string; read: () => number }>();
-
-function key(labels: TLabels): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
-    .join(",");
-}
-
-export function defineCounter(name: string, help: string): (labels?: TLabels, n?: number) => void {
-  const c = { help, values: new Map<string, number>() };
-  counters.set(name, c);
-  return (labels = {}, n = 1) => {
-    const k = key(labels);
-    c.values.set(k, (c.values.get(k) ?? 0) + n);
-  };
+export function defineCounter(name: string, help: string, labelNames: string[] = []): (labels?: TLabels, n?: number) => void {
+  const counter = new Counter({ name, help, labelNames, registers: [registry] });
+  return (labels = {}, n = 1) => counter.inc(labels, n);
 }
 
 export function defineGauge(name: string, help: string, read: () => number): void {
-  gauges.set(name, { help, read });
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      try {
+        this.set(read());
+      } catch {
+        // A source that cannot answer now (shutting down) leaves the last value.
+      }
+    },
+  });
 }
 
-export function renderMetrics(): string {
-  const out: string[] = [];
-  for (const [name, c] of counters) {
-    out.push(`# HELP ${name} ${c.help}`, `# TYPE ${name} counter`);
-    if (c.values.size === 0) out.push(`${name} 0`);
-    for (const [k, v] of c.values) out.push(`${name}${k ? `{${k}}` : ""} ${v}`);
-  }
-  for (const [name, g] of gauges) {
-    let v: number;
-    try {
-      v = g.read();
-    } catch {
-      continue;
-    }
-    out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${v}`);
-  }
-  return out.join("\n") + "\n";
+/** Prometheus text of every console metric. */
+export function renderMetrics(): Promise<string> {
+  return registry.metrics();
 }
+
 
 export const consoleMetrics = {
-  telemetryFrames: defineCounter("switchyard_console_telemetry_frames_total", "Telemetry frames received from proxy nodes, by type"),
-  telemetryRows: defineCounter("switchyard_console_telemetry_rows_total", "Telemetry rows stored, by table"),
-  telemetryErrors: defineCounter("switchyard_console_telemetry_ingest_errors_total", "Telemetry frames that could not be stored, by type"),
-  nodeDropped: defineCounter("switchyard_console_node_telemetry_dropped_total", "Telemetry items nodes reported as dropped while the console was away, by kind"),
-  retentionRuns: defineCounter("switchyard_console_retention_runs_total", "Retention job runs, by result"),
-  retentionDeleted: defineCounter("switchyard_console_retention_deleted_rows_total", "Rows deleted by the retention job, by table"),
-  restRequests: defineCounter("switchyard_console_rest_requests_total", "REST API requests, by status class"),
+  telemetryFrames: defineCounter("switchyard_console_telemetry_frames_total", "Telemetry frames received from proxy nodes, by type", ["type"]),
+  telemetryRows: defineCounter("switchyard_console_telemetry_rows_total", "Telemetry rows stored, by table", ["table"]),
+  telemetryErrors: defineCounter("switchyard_console_telemetry_ingest_errors_total", "Telemetry frames that could not be stored, by type", ["type"]),
+  nodeDropped: defineCounter("switchyard_console_node_telemetry_dropped_total", "Telemetry items nodes reported as dropped while the console was away, by kind", ["kind"]),
+  retentionRuns: defineCounter("switchyard_console_retention_runs_total", "Retention job runs, by result", ["result"]),
+  retentionDeleted: defineCounter("switchyard_console_retention_deleted_rows_total", "Rows deleted by the retention job, by table", ["table"]),
+  restRequests: defineCounter("switchyard_console_rest_requests_total", "REST API requests, by status class", ["code_class"]),
 };
-
-defineGauge("switchyard_console_process_resident_memory_bytes", "Resident memory of the console process", () => process.memoryUsage().rss);
-defineGauge("switchyard_console_process_uptime_seconds", "Seconds since the console process started", () => Math.round(process.uptime()));

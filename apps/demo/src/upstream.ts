@@ -3,7 +3,8 @@
  * it received, so a request through the proxy shows which service and which rewrite
  * served it. `?status=503` and `?delayMs=200` make it misbehave on purpose for demos.
  *
- *   tsx demo/upstream.ts --name users --port 9101 [--host 127.0.0.1]
+ *   node apps/demo/dist/upstream.js --name users --port 9101 [--host 127.0.0.1]   (compiled)
+ *   node --import tsx apps/demo/src/upstream.ts ...                         (from source)
  */
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";

@@ -1,14 +1,14 @@
 /**
  * Migrates the database at DATABASE_URL and seeds the demo config as version 1 when it
- * has no version yet. Used by docker-compose's one-shot `seed` service; `npm start`
- * does the same in-process.
+ * has no version yet. Used by docker-compose's one-shot `seed` service
+ * (`node apps/demo/dist/seed.js`); `npm start` does the same in-process.
  *
  * Env: DATABASE_URL (required), SWITCHYARD_DEMO_USERS_HOST / _ORDERS_HOST (default
  * 127.0.0.1), SWITCHYARD_DEMO_USERS_PORT (9101), SWITCHYARD_DEMO_ORDERS_PORT (9102),
  * SWITCHYARD_DEMO_LISTENER_PORT (8080).
  */
 import { createDb, migrateDatabase, seedDemoConfig } from "@switchyard/db";
-import { demoConfig } from "../demo/config.ts";
+import { demoConfig } from "./config.ts";
 
 const url = process.env.DATABASE_URL;
 if (!url) {
