@@ -1,28 +1,28 @@
 import cluster from "node:cluster";
 import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
-import { startControlPlaneClient, type TControlPlaneClient } from "./control-plane/client.ts";
+import { connectManagedNode, type TManagedNode } from "./control-plane/managed-node.ts";
 import { handleRequest } from "./filters/router/exchange.ts";
 import { handleUpgrade } from "./filters/router/upgrade.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
 import { createAccessLog } from "./observability/access-log.ts";
-import { createLogger, type TLog } from "./observability/log.ts";
+import { createLogger } from "./observability/log.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { StatsWindow } from "./observability/stats-window.ts";
 import { createEndpointTracker, startTelemetryReporter, type TTelemetryReporter } from "./observability/telemetry-reporter.ts";
 import { createOtlpExporter, type TOtlpExporter } from "./observability/tracing/otlp-exporter.ts";
 import type { TSpanSink } from "./observability/tracing/request-trace.ts";
-import { hashConfig, type TConfigIssue } from "@switchyard/config-model";
+import { hashConfig } from "@switchyard/config-model";
 import { RuntimeManager } from "./runtime/apply.ts";
 import { checkConfig } from "./runtime/check.ts";
-import { readCachedSnapshot } from "./runtime/cache.ts";
-import { loadConfigFile, watchConfigFile, withLines } from "./standalone/config-file.ts";
+import { bootFromCache, describeRefusal, startStandalone } from "./runtime/config-source.ts";
+import { loadConfigFile } from "./standalone/config-file.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
 import { RateLimitManager } from "./filters/rate-limit/manager.ts";
 import { EdsStore } from "./upstream/discovery/eds.ts";
 import { describeClusters } from "./upstream/discovery/status.ts";
 import { PROXY_VERSION } from "./version.ts";
-import { runPrimary, type TApplier } from "./workers/primary.ts";
+import { runPrimary } from "./workers/primary.ts";
 import { attachWorker, telemetryToPrimary } from "./workers/worker.ts";
 
 /**
@@ -36,9 +36,6 @@ import { attachWorker, telemetryToPrimary } from "./workers/worker.ts";
 
 /** In-flight requests get this long to finish on SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 10_000;
-/** clusterStatus frames go out at most this often after a change, and at least this often while connected. */
-const CLUSTER_STATUS_MIN_INTERVAL_MS = 1_000;
-const CLUSTER_STATUS_REFRESH_MS = 10_000;
 
 async function main(): Promise<void> {
   let command;
@@ -55,7 +52,7 @@ async function main(): Promise<void> {
   if (command.kind === "version") return void process.stdout.write(`${PROXY_VERSION}\n`);
   if (command.kind === "validate") return validateFile(command.configFile, command.redisConfigured);
   if (command.options.workers > 1 && cluster.isPrimary) {
-    return runPrimary(command.options, { log: createLogger(undefined, command.options.logLevel), graceMs: SHUTDOWN_GRACE_MS, startStandalone, bootFromCache });
+    return runPrimary(command.options, { log: createLogger(undefined, command.options.logLevel), graceMs: SHUTDOWN_GRACE_MS });
   }
   await run(command.options);
 }
@@ -64,14 +61,8 @@ async function run(options: TProxyOptions): Promise<void> {
   const log = createLogger(undefined, options.logLevel);
   const accessLog = createAccessLog(options.accessLog);
   const eds = new EdsStore();
-  let controlPlane: TControlPlaneClient | null = null;
-  // Throttled clusterStatus frame (managed mode): the console's per-cluster endpoints view.
-  let statusTimer: NodeJS.Timeout | null = null;
-  const sendClusterStatus = () => {
-    if (statusTimer) clearTimeout(statusTimer);
-    statusTimer = null;
-    controlPlane?.send({ type: "clusterStatus", clusters: describeClusters(clusters.current()) });
-  };
+  // Managed mode: the console connection (its clusterStatus frames are the console's per-cluster endpoints view).
+  let managed: TManagedNode | null = null;
   // Endpoint membership transitions for the console (versions and discovery both change sets).
   const trackEndpoints = createEndpointTracker();
   let reporter: TTelemetryReporter | null = null;
@@ -79,7 +70,7 @@ async function run(options: TProxyOptions): Promise<void> {
     if (reporter) reporter.health(trackEndpoints(clusters.current()));
   };
   const clusterStatusChanged = () => {
-    statusTimer ??= setTimeout(sendClusterStatus, CLUSTER_STATUS_MIN_INTERVAL_MS);
+    managed?.clusterStatusChanged();
     reportEndpoints();
   };
   // Scraped lazily: the closure reads `clusters` only at scrape time.
@@ -112,14 +103,14 @@ async function run(options: TProxyOptions): Promise<void> {
   // Telemetry: the console gets stats windows, health transitions and spans in managed
   // mode; an OTLP collector gets spans when --otlp-endpoint is set. Spans are recorded
   // only when someone takes them.
-  const managed = options.mode === "managed";
-  const stats = managed ? new StatsWindow() : null;
+  const isManaged = options.mode === "managed";
+  const stats = isManaged ? new StatsWindow() : null;
   const otlp: TOtlpExporter | null = options.otlpEndpoint
     ? createOtlpExporter(
         options.otlpEndpoint,
         {
           serviceName: options.otlp.serviceName,
-          serviceInstanceId: managed ? options.nodeId : `standalone-${process.pid}`,
+          serviceInstanceId: isManaged ? options.nodeId : `standalone-${process.pid}`,
           serviceVersion: PROXY_VERSION,
           attributes: options.otlp.resourceAttributes,
         },
@@ -129,7 +120,7 @@ async function run(options: TProxyOptions): Promise<void> {
     : null;
   let otlpDropped = 0;
   const spans: TSpanSink | null =
-    managed || otlp
+    isManaged || otlp
       ? (span) => {
           reporter?.span(span);
           otlp?.push(span);
@@ -169,7 +160,7 @@ async function run(options: TProxyOptions): Promise<void> {
     reporter?.flush();
     reporter?.close();
     await otlp?.close().catch(() => undefined);
-    await controlPlane?.close().catch(() => undefined);
+    await managed?.client.close().catch(() => undefined);
     await listeners.close(graceMs);
     await clusters.close(1_000);
     rateLimits.close();
@@ -195,8 +186,8 @@ async function run(options: TProxyOptions): Promise<void> {
     registry: metrics.registry,
     // Managed from the first answer on: /ready may say LIVE (a config from the cache is
     // serving) before the control-plane client below exists, and that is "not connected".
-    readyDetails: () => (options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}),
-    serverInfo: () => ({ ...serverIdentity(options), ...(options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}) }),
+    readyDetails: () => (options.mode === "managed" ? { controlPlaneConnected: managed?.client.connected() ?? false } : {}),
+    serverInfo: () => ({ ...serverIdentity(options), ...(options.mode === "managed" ? { controlPlaneConnected: managed?.client.connected() ?? false } : {}) }),
   }).catch((err: unknown) => {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     process.exit(1);
@@ -207,21 +198,13 @@ async function run(options: TProxyOptions): Promise<void> {
     stopWatching = await startStandalone(options.configFile, runtime, log);
   } else {
     if (options.cacheDir) await bootFromCache(options.cacheDir, runtime, log);
-    controlPlane = startControlPlaneClient({
-      url: options.controlPlane,
-      nodeId: options.nodeId,
-      group: options.group,
-      labels: options.labels,
-      ...(options.token ? { token: options.token } : {}),
-      proxyVersion: PROXY_VERSION,
+    managed = connectManagedNode(options, {
+      log,
+      metrics,
+      applier: runtime,
       getApplied: () => {
         const rt = runtime.current();
         return rt && rt.version !== null ? { version: rt.version, hash: rt.hash } : null;
-      },
-      apply: async (snapshot) => {
-        const result = await runtime.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });
-        if (result.ok) clusterStatusChanged();
-        return result.ok ? { ok: true } : { ok: false, error: result.error, issues: result.issues };
       },
       applyEndpoints: (msg) => {
         const rt = clusters.get(msg.cluster);
@@ -229,25 +212,10 @@ async function run(options: TProxyOptions): Promise<void> {
         if (rt.discovery !== "eds") return { ok: false, error: `cluster "${msg.cluster}" has discovery ${rt.discovery}, not eds` };
         return eds.push(msg.cluster, msg.version, msg.endpoints);
       },
-      onConnected: sendClusterStatus,
-      log,
+      clusterStatus: () => describeClusters(clusters.current()),
+      dropsTakenBy: "reporter",
     });
-    setInterval(clusterStatusChanged, CLUSTER_STATUS_REFRESH_MS).unref();
-    const cp = controlPlane;
-    reporter = startTelemetryReporter(
-      stats as StatsWindow,
-      {
-        send: (m) => cp.sendTelemetry(m),
-        takeDropped: () => {
-          const d = cp.takeDropped();
-          metrics.telemetryDropped("stats_window", d.stats);
-          metrics.telemetryDropped("span", d.spans);
-          metrics.telemetryDropped("health_event", d.health);
-          return d;
-        },
-      },
-      options.statsIntervalMs,
-    );
+    reporter = startTelemetryReporter(stats as StatsWindow, managed.telemetry, options.statsIntervalMs);
     // Endpoints of a config applied from the cache before the stream was up.
     reportEndpoints();
   }
@@ -261,39 +229,6 @@ async function run(options: TProxyOptions): Promise<void> {
 
 }
 
-/** Applies the file (exit 1 with every issue when it is bad), then re-applies it on every change. */
-async function startStandalone(file: string, runtime: TApplier, log: TLog): Promise<() => void> {
-  let version = 1;
-  const source = `file:${file}`;
-  const first = await loadConfigFile(file);
-  const result = first.ok ? await runtime.applyConfig(first.value, { version, source }) : null;
-  if (!first.ok || !result?.ok) {
-    const error = first.ok ? (result && !result.ok ? result.error : "") : "cannot parse config file";
-    process.stderr.write(describeRefusal(file, first.text, error, first.ok ? (result && !result.ok ? result.issues : []) : first.issues));
-    process.exit(1);
-  }
-  let lastText = first.text;
-  // Reloads run one after another so version numbers and "last text" stay consistent.
-  let chain = Promise.resolve();
-  const watcher = watchConfigFile(file, () => {
-    chain = chain.then(async () => {
-      const loaded = await loadConfigFile(file);
-      // Editors and `touch` fire events without changing content: nothing to do then.
-      if (loaded.text === lastText) return;
-      if (!loaded.ok) {
-        if (loaded.text !== null) lastText = loaded.text;
-        log("config_rejected", { source, error: "cannot parse config file", issues: withLines(loaded.text, loaded.issues) });
-        return;
-      }
-      lastText = loaded.text;
-      const next = version + 1;
-      const r = await runtime.applyConfig(loaded.value, { version: next, source });
-      if (r.ok) version = next;
-    }).catch((err: unknown) => log("config_reload_failed", { source, error: err }));
-  });
-  return () => watcher.close();
-}
-
 /** `--validate --config FILE`: the checks every version passes before it is built; exit 0 valid, 1 with every issue. */
 async function validateFile(file: string, redisConfigured: boolean): Promise<void> {
   const loaded = await loadConfigFile(file);
@@ -305,23 +240,6 @@ async function validateFile(file: string, redisConfigured: boolean): Promise<voi
   }
   const c = result.config;
   process.stdout.write(`${file}: valid (${c.listeners.length} listeners, ${c.routeConfigs.length} route configs, ${c.clusters.length} clusters, ${c.secrets.length} secrets, ${c.rateLimitPolicies.length} rate-limit policies; hash ${hashConfig(c).slice(0, 12)})\n`);
-}
-
-/** `switchyard-proxy: FILE: error` and one line per issue with its path and line. */
-function describeRefusal(file: string, text: string | null, error: string, issues: readonly TConfigIssue[]): string {
-  const lines = withLines(text, issues).map((i) => `  ${i.path || "(document)"}${i.line !== undefined ? ` (line ${i.line})` : ""}: ${i.message}`);
-  return `switchyard-proxy: ${file}: ${error}\n${lines.join("\n")}\n`;
-}
-
-/** Serve the last-known-good snapshot while the control plane is unreachable. */
-async function bootFromCache(cacheDir: string, runtime: TApplier, log: TLog): Promise<void> {
-  try {
-    const cached = await readCachedSnapshot(cacheDir);
-    if (!cached) return log("config_cache_empty", { dir: cacheDir });
-    await runtime.applyConfig(cached.config, { version: cached.version, hash: cached.hash, source: `cache:${cacheDir}` });
-  } catch (err) {
-    log("config_cache_unreadable", { dir: cacheDir, error: err });
-  }
 }
 
 main().catch((err: unknown) => {

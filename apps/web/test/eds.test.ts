@@ -102,7 +102,7 @@ describe("eds: endpoints pushed by the console", () => {
     const fixed = await getClusterEndpointsView(cp.db, "fixed");
     expect(fixed.origin).toBe("static endpoints in the config");
     expect(fixed.managed).toBeNull();
-    await expect(setManagedEndpoints(cp.db, "someone", "fixed", [])).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(setManagedEndpoints(cp.db, { actor: "someone", ip: null }, { name: "fixed", endpoints: [] })).rejects.toMatchObject({ code: "CONFLICT" });
   }, 30_000);
 
   it("refuses endpoints for unknown or non-eds clusters and invalid endpoints, naming the field", async () => {

@@ -50,7 +50,7 @@ describe("REST API: authentication and routing", () => {
   it("answers 404 JSON for unknown routes and 405 with Allow for wrong methods", async () => {
     const missing = await cp.api("/nope");
     expect(missing.status).toBe(404);
-    expect(missing.body.code).toBe("SWY_REST_NOT_FOUND");
+    expect(missing.body.code).toBe("NOT_FOUND");
     const wrong = await cp.api("/config", { method: "DELETE" });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get("allow")).toBe("GET, PUT, HEAD");
@@ -182,7 +182,7 @@ describe("REST API: working config", () => {
   it("answers malformed JSON and YAML with 400 and the line", async () => {
     const json = await cp.api("/config", { method: "PUT", body: '{\n  "clusters": [\n    oops\n  ]\n}', headers: { "content-type": "application/json" } });
     expect(json.status).toBe(400);
-    expect(json.body.code).toBe("SWY_REST_MALFORMED_BODY");
+    expect(json.body.code).toBe("MALFORMED_BODY");
     expect(json.body.issues[0].line).toBe(3);
     const trailing = await cp.api("/config", { method: "PUT", body: '{\n  "clusters": [],\n}', headers: { "content-type": "application/json" } });
     expect(trailing.status).toBe(400);
@@ -361,8 +361,9 @@ describe("REST API: versions", () => {
   });
 
   it("POST /versions answers 422 with the issues when the working config is invalid", async () => {
-    // Only possible behind the API's back: a cluster row vanishes, so a route dangles.
-    await cp.db.prisma.cluster.deleteMany({});
+    // Only possible behind the API's back: a cluster row vanishes, so a route dangles (a hand edit bumps the revision, as every writer must).
+    await cp.db.prisma.configResource.deleteMany({ where: { kind: "clusters" } });
+    await cp.db.prisma.workingConfigMeta.update({ where: { id: 1 }, data: { revision: { increment: 1 } } });
     const res = await cp.api("/versions", { method: "POST", json: { message: "broken" } });
     expect(res.status).toBe(422);
     expect(res.body.issues).toContainEqual({ path: "routeConfigs[0].virtualHosts[0].routes[0].route.cluster", message: 'unknown cluster "backend"' });

@@ -7,13 +7,23 @@ import { getWorkingConfig, replaceWorkingConfig } from "@switchyard/db";
 import { ZCluster, ZListener, ZRateLimitPolicy, ZRoute } from "@switchyard/config-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../src/server/services/app-error.ts";
-import { createCluster, getWorkingCluster, listWorkingClusters, updateCluster } from "../src/server/services/clusters.ts";
+import type { TCluster } from "@switchyard/config-model";
+import type { TWho } from "../src/server/services/context.ts";
 import { createRoute, listWorkingRoutes, updateRoute } from "../src/server/services/routes.ts";
-import { createResource, getResource, updateResource } from "../src/server/services/resources.ts";
+import { createResource, getResource, listResources, updateResource } from "../src/server/services/resources.ts";
 import { pendingDiff, publish, rollback } from "../src/server/services/versions.ts";
 
 let t: TTestDatabase;
-const actor = "tester@switchyard.test";
+const actor: TWho = { actor: "tester@switchyard.test", ip: "192.0.2.7" };
+const someoneElse: TWho = { actor: "someone@else.test", ip: null };
+// Clusters are one more resource kind: the generic service, with its rules.
+const createCluster = (_db: unknown, who: TWho, c: TCluster) => createResource(t.db, who, "clusters", c);
+const updateCluster = (_db: unknown, who: TWho, name: string, c: TCluster, baseRevision?: number) => updateResource(t.db, who, "clusters", name, c, baseRevision);
+const getWorkingCluster = async (_db: unknown, name: string) => {
+  const row = await getResource(t.db, "clusters", name);
+  return { ...row, endpoints: row.resource.endpoints };
+};
+const listWorkingClusters = (_db: unknown) => listResources(t.db, "clusters");
 const route = (r: unknown) => ZRoute.parse(r);
 const cluster = (c: unknown) => ZCluster.parse(c);
 
@@ -43,7 +53,7 @@ describe("working-config services", () => {
       route: route({ name: "users", match: { prefix: "/users" }, route: { cluster: "backend" } }),
     });
     expect(row).toMatchObject({ routeConfig: "main", virtualHost: "all", order: 0, actionKind: "route", actionSummary: "→ backend" });
-    expect((await listWorkingClusters(t.db))[0]?.usedBy).toEqual(["main/all/users"]);
+    expect((await listWorkingClusters(t.db))[0]?.usedBy).toEqual(["route main/all/users"]);
   });
 
   it("maps a regex that does not compile to the form field match.regex, storing nothing", async () => {
@@ -130,16 +140,16 @@ describe("working-config services", () => {
   it("refuses a form edit made on a stale revision of the same resource with 409 and what changed; other resources' changes do not block", async () => {
     const loaded = await getWorkingCluster(t.db, "other");
     // Someone else changes "other" after the form loaded it...
-    await updateCluster(t.db, "someone@else.test", "other", cluster({ name: "other", endpoints: [{ address: "10.0.0.9", port: 81 }] }));
+    await updateCluster(t.db, someoneElse, "other", cluster({ name: "other", endpoints: [{ address: "10.0.0.9", port: 81 }] }));
     const stale = await failure(updateCluster(t.db, actor, "other", cluster({ name: "other", endpoints: [{ address: "10.0.0.1", port: 82 }] }), loaded.revision));
-    expect(stale.code).toBe("CONFLICT");
+    expect(stale.code).toBe("STALE_REVISION");
     expect(stale.message).toContain("clusters/other was changed by someone else");
     expect(stale.message).toMatch(/by someone@else\.test at .*~ clusters\/other: endpoints\[0\]\.address, endpoints\[0\]\.port/);
     expect((await getWorkingCluster(t.db, "other")).endpoints[0]).toMatchObject({ address: "10.0.0.9", port: 81 });
 
     // A change to another cluster since loading does not block an edit of this one.
     const fresh = await getWorkingCluster(t.db, "other");
-    await updateCluster(t.db, "someone@else.test", "third", cluster({ name: "third", endpoints: [{ address: "10.0.0.2", port: 8080 }] }));
+    await updateCluster(t.db, someoneElse, "third", cluster({ name: "third", endpoints: [{ address: "10.0.0.2", port: 8080 }] }));
     await updateCluster(t.db, actor, "other", cluster({ name: "other", endpoints: [{ address: "10.0.0.1", port: 82 }] }), fresh.revision);
     expect((await getWorkingCluster(t.db, "other")).endpoints[0]).toMatchObject({ port: 82 });
     await updateCluster(t.db, actor, "third", cluster({ name: "third", endpoints: [{ address: "10.0.0.2", port: 80 }] }));
@@ -150,19 +160,19 @@ describe("working-config services", () => {
     const first = await pendingDiff(t.db);
     expect(first.liveVersion).toBeNull();
     expect(first.diff.clusters.added).toEqual(["backend", "other", "third"]);
-    const v1 = await publish(t.db, { actor, ip: null }, { message: "first" });
+    const v1 = await publish(t.db, actor, { message: "first" });
     expect(v1).toMatchObject({ version: 1, unchanged: false });
     expect((await pendingDiff(t.db)).diff.empty).toBe(true);
 
     await createCluster(t.db, actor, cluster({ name: "fourth", endpoints: [{ address: "10.0.0.3", port: 80 }] }));
     const diff = await pendingDiff(t.db);
     expect(diff).toMatchObject({ liveVersion: 1, diff: { empty: false, clusters: { added: ["fourth"] } } });
-    await publish(t.db, { actor, ip: null }, { message: "second" });
+    await publish(t.db, actor, { message: "second" });
 
-    const rolled = await rollback(t.db, { actor, ip: null }, 1);
+    const rolled = await rollback(t.db, actor, 1);
     expect(rolled.version).toBe(3);
     expect((await listWorkingClusters(t.db)).map((c) => c.name)).toEqual(["backend", "other", "third"]);
-    expect((await failure(rollback(t.db, { actor, ip: null }, 99))).code).toBe("NOT_FOUND");
+    expect((await failure(rollback(t.db, actor, 99))).code).toBe("NOT_FOUND");
   });
 });
 
@@ -175,16 +185,16 @@ describe("stale edits of listeners, rate-limit policies and route configs", () =
     expect(loaded.revision).toBeGreaterThan(0);
 
     // Someone else changes "per-ip" after the form loaded it...
-    await updateResource(t.db, "someone@else.test", "rateLimitPolicies", "per-ip", policy({ name: "per-ip", requests: 20 }));
+    await updateResource(t.db, someoneElse, "rateLimitPolicies", "per-ip", policy({ name: "per-ip", requests: 20 }));
     const stale = await failure(updateResource(t.db, actor, "rateLimitPolicies", "per-ip", policy({ name: "per-ip", requests: 30 }), loaded.revision));
-    expect(stale.code).toBe("CONFLICT");
+    expect(stale.code).toBe("STALE_REVISION");
     expect(stale.message).toContain("rateLimitPolicies/per-ip was changed by someone else");
     expect(stale.message).toMatch(/by someone@else\.test at .*~ rateLimitPolicies\/per-ip: requests/);
     expect((await getResource(t.db, "rateLimitPolicies", "per-ip")).resource).toMatchObject({ requests: 20 });
 
     // A change to another policy since loading does not block an edit of this one.
     const fresh = await getResource(t.db, "rateLimitPolicies", "per-ip");
-    await updateResource(t.db, "someone@else.test", "rateLimitPolicies", "per-key", policy({ name: "per-key", requests: 6 }));
+    await updateResource(t.db, someoneElse, "rateLimitPolicies", "per-key", policy({ name: "per-key", requests: 6 }));
     await updateResource(t.db, actor, "rateLimitPolicies", "per-ip", policy({ name: "per-ip", requests: 30 }), fresh.revision);
     expect((await getResource(t.db, "rateLimitPolicies", "per-ip")).resource).toMatchObject({ requests: 30 });
 
@@ -192,15 +202,15 @@ describe("stale edits of listeners, rate-limit policies and route configs", () =
     const listener = (l: unknown) => ZListener.parse(l);
     await createResource(t.db, actor, "listeners", listener({ name: "web", port: 18080, routeConfig: "main" }));
     const l0 = await getResource(t.db, "listeners", "web");
-    await updateResource(t.db, "someone@else.test", "listeners", "web", listener({ name: "web", port: 18081, routeConfig: "main" }));
+    await updateResource(t.db, someoneElse, "listeners", "web", listener({ name: "web", port: 18081, routeConfig: "main" }));
     const staleListener = await failure(updateResource(t.db, actor, "listeners", "web", listener({ name: "web", port: 18082, routeConfig: "main" }), l0.revision));
-    expect(staleListener.code).toBe("CONFLICT");
+    expect(staleListener.code).toBe("STALE_REVISION");
     expect(staleListener.message).toMatch(/~ listeners\/web: port/);
 
     const rc = await getResource(t.db, "routeConfigs", "main");
-    await updateRoute(t.db, "someone@else.test", { routeConfig: "main", virtualHost: "all", ref: { routeConfig: "main", virtualHost: "all", name: "users" }, route: route({ name: "users", match: { prefix: "/people" }, route: { cluster: "backend" } }) });
+    await updateRoute(t.db, someoneElse, { routeConfig: "main", virtualHost: "all", ref: { routeConfig: "main", virtualHost: "all", name: "users" }, route: route({ name: "users", match: { prefix: "/people" }, route: { cluster: "backend" } }) });
     const staleRc = await failure(updateResource(t.db, actor, "routeConfigs", "main", rc.resource, rc.revision));
-    expect(staleRc.code).toBe("CONFLICT");
+    expect(staleRc.code).toBe("STALE_REVISION");
     expect(staleRc.message).toContain("routeConfigs/main was changed by someone else");
   });
 });

@@ -68,9 +68,10 @@ describe("tRPC over HTTP", () => {
     expect((await call("auth.me", undefined, { query: true, cookie })).body).toMatchObject({ result: { data: { email: "admin@switchyard.test" } } });
   });
 
-  it("reports input errors (zod) with the path and the form field", async () => {
+  it("reports input errors (zod) with the path and the form field: 422 for a mutation's input (a body), 400 for a query's (the URL)", async () => {
     const res = await call("routes.create", { routeConfig: "main", virtualHost: "all", domains: ["*"], route: { name: "u", match: { prefix: "users" }, directResponse: { status: 200 } } }, { cookie });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
+    expect((await call("routes.get", { routeConfig: "main", virtualHost: "all", name: "bad name!" }, { query: true, cookie })).status).toBe(400);
     const err = (res.body as TRpcError).error;
     expect(err.message).toBe("route.match.prefix: must start with '/'");
     expect(err.data.issues).toEqual([{ path: "route.match.prefix", message: "must start with '/'", field: "match.prefix" }]);

@@ -22,9 +22,9 @@ export function diffConfigs(from: TConfig, to: TConfig): TConfigDiff {
     for (const name of before.keys()) if (!after.has(name)) d.removed.push(name);
     for (const [name, a] of before) {
       const b = after.get(name);
-      if (b === undefined) continue;
-      const fields: string[] = [];
-      diffValues(a, b, "", fields);
+      // Edits share unchanged resources with the config they came from: same object, no change.
+      if (b === undefined || a === b) continue;
+      const fields = changedFields(a, b);
       if (fields.length) d.changed.push({ name, fields });
     }
     if (d.added.length || d.removed.length || d.changed.length) empty = false;
@@ -35,8 +35,15 @@ export function diffConfigs(from: TConfig, to: TConfig): TConfigDiff {
 
 const MAX_FIELDS = 200;
 
+/** Paths inside two versions of one resource that differ (at most 200), e.g. `match.prefix`. */
+export function changedFields(a: unknown, b: unknown): string[] {
+  const fields: string[] = [];
+  diffValues(a, b, "", fields);
+  return fields;
+}
+
 function diffValues(a: unknown, b: unknown, path: string, out: string[]): void {
-  if (out.length >= MAX_FIELDS) return;
+  if (out.length >= MAX_FIELDS || a === b) return;
   if (Array.isArray(a) && Array.isArray(b)) {
     const n = Math.max(a.length, b.length);
     for (let i = 0; i < n; i++) diffValues(a[i], b[i], `${path}[${i}]`, out);
@@ -65,4 +72,31 @@ export function formatDiff(diff: TConfigDiff): string {
     for (const c of d.changed) lines.push(`~ ${kind}/${c.name}: ${c.fields.join(", ")}`);
   }
   return lines.join("\n");
+}
+
+/**
+ * One entry of a working-config change set: a resource added, removed, changed (with the
+ * fields) or only moved (its position among its siblings changed: route order matters).
+ * Routes are resources of their own here (kind `routes`, scope `<routeConfig>/<virtualHost>`),
+ * so a change set says which route changed, not only which route config.
+ */
+export type TConfigChange = {
+  kind: TResourceKind | "routes";
+  /** `<routeConfig>/<virtualHost>` for routes; absent for the other kinds. */
+  scope?: string;
+  name: string;
+  op: "add" | "remove" | "change" | "move";
+  fields?: string[];
+};
+
+/** `routeConfigs/main`, `routes/main/all/users`: how a change set names a resource. */
+export function changeTarget(c: Pick<TConfigChange, "kind" | "scope" | "name">): string {
+  return c.scope ? `${c.kind}/${c.scope}/${c.name}` : `${c.kind}/${c.name}`;
+}
+
+const OP_SIGN = { add: "+", remove: "-", change: "~", move: "↕" } as const;
+
+/** One line per change (`~ clusters/users: endpoints[0].port`), for the audit log and 409 answers. */
+export function formatChanges(changes: readonly TConfigChange[]): string[] {
+  return changes.map((c) => `${OP_SIGN[c.op]} ${changeTarget(c)}${c.op === "change" && c.fields?.length ? `: ${c.fields.join(", ")}` : ""}`);
 }

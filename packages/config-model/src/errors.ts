@@ -15,13 +15,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-export function issuesFromZod(error: z.ZodError): TConfigIssue[] {
+/** zod issues as config issues; `prefix` is where the parsed value sits in the whole config. */
+export function issuesFromZod(error: z.ZodError, prefix: readonly PropertyKey[] = []): TConfigIssue[] {
   return error.issues.flatMap((i) =>
     // zod reports unknown fields on the enclosing object (a root-level one has an empty
     // path): name each field in its own issue so every refusal points at a path.
     i.code === "unrecognized_keys"
-      ? i.keys.map((key) => ({ path: formatPath([...i.path, key]), message: `unknown field "${key}"` }))
-      : [{ path: formatPath(i.path), message: i.message }],
+      ? i.keys.map((key) => ({ path: formatPath([...prefix, ...i.path, key]), message: `unknown field "${key}"` }))
+      : [{ path: formatPath([...prefix, ...i.path]), message: i.message }],
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigValidationError, parseConfig, validateConfig, type TConfigIssue } from "../src/index.ts";
+import { ConfigValidationError, parseConfig, validateConfig, validateEdit, type TConfig, type TConfigIssue } from "../src/index.ts";
 import { makeCluster, makeConfig, makeListener, makeRoute, makeRouteConfig, makeVirtualHost } from "../src/testing/fixtures.ts";
 
 function issuesOf(input: unknown): TConfigIssue[] {
@@ -162,5 +162,41 @@ describe("regex safety (catastrophic backtracking guard)", () => {
     for (const good of ["/users/[0-9]+", "^/z.*", "(GET|POST)+", "^/api/v[0-9]+/users/[^/]+$", "(foo|bar)*", "(?:ab)+", "a{2,5}", "[(a+)+]", "\\(a+\\)+", "(?<name>[a-z]+)/x"]) {
       expect(regexSafetyProblem(good), good).toBeUndefined();
     }
+  });
+});
+
+describe("validateEdit", () => {
+  const base = parseConfig(
+    makeConfig({
+      routeConfigs: [makeRouteConfig({ virtualHosts: [makeVirtualHost({ routes: [makeRoute({ name: "a" }), makeRoute({ name: "b", match: { prefix: "/b" } })] })] })],
+    }),
+  );
+  const withRoutes = (routes: unknown[]) =>
+    ({ ...base, routeConfigs: [{ ...base.routeConfigs[0]!, virtualHosts: [{ ...base.routeConfigs[0]!.virtualHosts[0]!, routes }] }] }) as TConfig;
+
+  it("answers what validateConfig answers, keeping the unchanged resources as they are", () => {
+    const next = withRoutes([...base.routeConfigs[0]!.virtualHosts[0]!.routes, { name: "c", match: { prefix: "/c" }, directResponse: { status: 204 } }]);
+    const edited = validateEdit(base, next);
+    const whole = validateConfig(next);
+    expect(edited.ok && whole.ok).toBe(true);
+    if (!edited.ok || !whole.ok) return;
+    expect(edited.config).toEqual(whole.config);
+    // Defaults of the new route are filled; the old routes are the same objects.
+    expect(edited.config.routeConfigs[0]!.virtualHosts[0]!.routes[2]!.directResponse?.contentType).toBe("text/plain");
+    expect(edited.config.routeConfigs[0]!.virtualHosts[0]!.routes[0]).toBe(base.routeConfigs[0]!.virtualHosts[0]!.routes[0]);
+    expect(edited.config.clusters[0]).toBe(base.clusters[0]);
+  });
+
+  it("reports schema issues of a changed resource at their path in the whole config, and consistency issues", () => {
+    const bad = validateEdit(base, withRoutes([base.routeConfigs[0]!.virtualHosts[0]!.routes[0], { name: "c", match: { prefix: "c" }, directResponse: { status: 204 }, extra: 1 }]));
+    expect(bad).toEqual({
+      ok: false,
+      issues: expect.arrayContaining([
+        { path: "routeConfigs[0].virtualHosts[0].routes[1].match.prefix", message: expect.stringContaining("/") },
+        { path: "routeConfigs[0].virtualHosts[0].routes[1].extra", message: 'unknown field "extra"' },
+      ]),
+    });
+    const unknown = validateEdit(base, withRoutes([{ name: "c", match: { prefix: "/c" }, route: { cluster: "userz" } }]));
+    expect(unknown).toEqual({ ok: false, issues: [{ path: "routeConfigs[0].virtualHosts[0].routes[0].route.cluster", message: 'unknown cluster "userz"' }] });
   });
 });

@@ -4,7 +4,7 @@ import { appendAudit, toJson } from "./audit.ts";
 import { transaction, type Db } from "./client.ts";
 import { DbError } from "./errors.ts";
 import { notifyEndpoints } from "./notify.ts";
-import { readWorkingConfig } from "./working-config.ts";
+import { readWorkingConfigInTx } from "./working-config.ts";
 import { openSnapshot } from "./versions.ts";
 
 /**
@@ -73,7 +73,7 @@ async function discoveryOf(db: Db, cluster: string): Promise<string | null> {
   const fromLatest = latest ? validateConfig(openSnapshot(latest.snapshot, db.secrets)) : null;
   const inLatest = fromLatest?.ok ? fromLatest.config.clusters.find((c) => c.name === cluster) : undefined;
   if (inLatest?.discovery === "eds") return "eds";
-  const working = await transaction(db, (tx) => readWorkingConfig(tx, { validate: false, box: db.secrets }));
+  const working = await transaction(db, (tx) => readWorkingConfigInTx(tx, db, { validate: false }));
   const w = working.config.clusters.find((c) => c.name === cluster);
   if (w) return w.discovery;
   return inLatest?.discovery ?? null;

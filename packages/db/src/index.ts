@@ -5,10 +5,14 @@ export { DbError, VersionNotFoundError, StoredConfigError, dbFailureOf } from ".
 export {
   getWorkingConfig,
   getWorkingConfigRevision,
+  commitWorkingConfig,
   replaceWorkingConfig,
   changesSince,
+  type TWorkingConfig,
+  type TCommitResult,
   type TReplaceResult,
   type TRevisionChange,
+  type TChangeSource,
 } from "./working-config.ts";
 export {
   publishVersion,

@@ -15,9 +15,11 @@ export async function reencryptSecrets(db: Db): Promise<{ secrets: number; versi
   return transaction(db, async (tx) => {
     await lockConfig(tx);
     let secrets = 0;
-    for (const s of await tx.secret.findMany({ where: { privateKey: { not: null } } })) {
-      if (!s.privateKey || !box.isStale(s.privateKey)) continue;
-      await tx.secret.update({ where: { id: s.id }, data: { privateKey: box.encrypt(box.decrypt(s.privateKey)) } });
+    for (const row of await tx.configResource.findMany({ where: { kind: "secrets" } })) {
+      const spec = row.spec as { privateKey?: unknown };
+      if (typeof spec.privateKey !== "string" || !box.isStale(spec.privateKey)) continue;
+      const privateKey = box.encrypt(box.decrypt(spec.privateKey));
+      await tx.configResource.update({ where: { kind_scope_name: { kind: row.kind, scope: row.scope, name: row.name } }, data: { spec: toJson({ ...spec, privateKey }) } });
       secrets++;
     }
     let versions = 0;

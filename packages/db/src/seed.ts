@@ -1,8 +1,7 @@
 import { ConfigValidationError, validateConfig } from "@switchyard/config-model";
 import { lockConfig, transaction, type Db } from "./client.ts";
-import { AUDIT_ACTIONS, appendAudit } from "./audit.ts";
 import { hasVersions, publishInTx } from "./versions.ts";
-import { writeWorkingConfig } from "./working-config.ts";
+import { readWorkingConfigInTx, writeWorkingConfig } from "./working-config.ts";
 
 /**
  * Seeds a fresh installation: only when no version exists yet, the working config is
@@ -15,8 +14,8 @@ export async function seedDemoConfig(db: Db, config: unknown, opts: { actor: str
   return transaction(db, async (tx) => {
     await lockConfig(tx);
     if (await hasVersions(tx)) return false;
-    const revision = await writeWorkingConfig(tx, validated.config, opts.actor, db.secrets);
-    await appendAudit(tx, { actor: opts.actor, action: AUDIT_ACTIONS.replaceWorkingConfig, target: "working-config", details: { revision, seed: true } });
+    const before = await readWorkingConfigInTx(tx, db, { validate: false });
+    await writeWorkingConfig(tx, db, before.config, validated.config, { actor: opts.actor, source: "seed" });
     await publishInTx(tx, validated.config, db.secrets, { actor: opts.actor, message: "demo config" });
     return true;
   });

@@ -1,41 +1,91 @@
-import {
-  ConfigValidationError,
-  diffConfigs,
-  formatDiff,
-  hashConfig,
-  validateConfig,
-  type TCluster,
-  type TConfig,
-  type TConfigIssue,
-  type TListener,
-  type TRateLimitPolicy,
-  type TRouteConfig,
-  type TSecret,
-} from "@switchyard/config-model";
-import { AUDIT_ACTIONS, appendAudit, toJson } from "./audit.ts";
+import { ConfigValidationError, deepFreeze, hashConfig, validateConfig, type TConfig, type TConfigChange, type TConfigIssue } from "@switchyard/config-model";
+import { AUDIT_ACTIONS } from "./audit.ts";
 import { lockConfig, transaction, type Db, type Tx } from "./client.ts";
+import { assembleConfig, assignPositions, planWrite, type TWritePlan } from "./config-rows.ts";
 import { StoredConfigError } from "./errors.ts";
 import { openPrivateKey, sealPrivateKey, type TSecretBox } from "./secret-box.ts";
 
-export type TReplaceResult =
-  | { ok: true; config: TConfig; revision: number }
-  | { ok: false; issues: TConfigIssue[] }
-  | { ok: false; conflict: { currentRevision: number } };
-
 /**
- * The working config assembled from its tables in document order, validated (defaults
- * filled, deep-frozen), with the revision that serves as its ETag. Read in one
- * repeatable-read transaction so the tables agree with each other and the revision.
+ * The working config is data: one ConfigResource row per resource (routes included),
+ * WorkingConfigMeta.revision, and a ConfigChange row per revision saying what changed.
+ *
+ * Reads are cached per Db handle by revision (a revision's content never changes), so a
+ * read costs one query while nobody writes; several console replicas stay correct because
+ * each checks the revision. A write plans the rows that differ (config-rows.ts) and writes
+ * only those, under the config lock, checking the revision it was planned against.
  */
-export async function getWorkingConfig(db: Db): Promise<{ config: TConfig; revision: number }> {
-  return transaction(db, (tx) => readWorkingConfig(tx, { box: db.secrets }), { isolationLevel: "RepeatableRead" });
+
+export type TWorkingConfig = { config: TConfig; revision: number };
+export type TCommitResult =
+  | { ok: true; config: TConfig; revision: number; changes: TConfigChange[] }
+  | { ok: false; conflict: { currentRevision: number } };
+export type TReplaceResult = TCommitResult | { ok: false; issues: TConfigIssue[] };
+/** How a revision came about. */
+export type TChangeSource = "edit" | "replace" | "rollback" | "seed";
+export type TWriteOptions = { actor: string; ip?: string | null; source: TChangeSource; details?: Record<string, unknown> };
+
+const cache = new WeakMap<Db, TWorkingConfig>();
+
+/** Inside a commit: the working config is no longer at the revision the write was planned against. */
+class RevisionMoved extends Error {
+  constructor(readonly current: number) {
+    super(`the working config moved on to revision ${current}`);
+  }
+}
+
+function remember(db: Db, wc: TWorkingConfig): TWorkingConfig {
+  const seen = cache.get(db);
+  if (!seen || seen.revision <= wc.revision) cache.set(db, wc);
+  return wc;
 }
 
 /**
- * Replaces the whole working config. Validation comes first (nothing is stored when the
- * input is invalid); then, in one transaction, the revision is checked against
- * `expectedRevision` (optimistic concurrency, for If-Match), every working-config row is
- * replaced, the revision bumped and an audit row written.
+ * The working config (validated, defaults filled, deep-frozen) and its revision, the
+ * ETag. One query when the cached revision is current, else the rows in one
+ * repeatable-read transaction.
+ */
+export async function getWorkingConfig(db: Db): Promise<TWorkingConfig> {
+  const revision = await readRevision(db.prisma);
+  const hit = cache.get(db);
+  if (hit && hit.revision === revision) return hit;
+  return remember(db, await transaction(db, (tx) => loadWorkingConfig(tx, db.secrets), { isolationLevel: "RepeatableRead" }));
+}
+
+/** The current revision of the working config (0 before the first write). */
+export async function getWorkingConfigRevision(db: Db): Promise<number> {
+  return readRevision(db.prisma);
+}
+
+/**
+ * Writes `next` (validated by the caller: an edit checks the resources it changed and the
+ * whole config's consistency) over `base`, the working config it was computed from. Only
+ * the rows that differ are written. Refused with a conflict when the working config is
+ * no longer at `base.revision`: the caller re-reads and re-applies its edit.
+ */
+export async function commitWorkingConfig(db: Db, base: TWorkingConfig, next: TConfig, opts: TWriteOptions): Promise<TCommitResult> {
+  const config = deepFreeze(next);
+  const plan = planWrite(base.config, config);
+  try {
+    const written = await transaction(db, async (tx) => {
+      await lockConfig(tx);
+      const done = await writePlan(tx, plan, db.secrets, opts, base.revision);
+      // Throwing rolls back whatever the revision bump did.
+      if (!done) throw new RevisionMoved(await readRevision(tx));
+      return done;
+    });
+    remember(db, { config, revision: written.revision });
+    return { ok: true, config, ...written };
+  } catch (err) {
+    if (err instanceof RevisionMoved) return { ok: false, conflict: { currentRevision: err.current } };
+    throw err;
+  }
+}
+
+/**
+ * Replaces the whole working config (PUT /config, imports). Validation comes first
+ * (nothing is stored when the input is invalid). With `expectedRevision` (If-Match) a
+ * different current revision is a conflict; without it a concurrent writer only makes it
+ * plan again against the fresh config.
  */
 export async function replaceWorkingConfig(
   db: Db,
@@ -44,54 +94,30 @@ export async function replaceWorkingConfig(
 ): Promise<TReplaceResult> {
   const validated = validateConfig(input);
   if (!validated.ok) return { ok: false, issues: validated.issues };
-  const config = validated.config;
-  return transaction(db, async (tx) => {
-    await lockConfig(tx);
-    const current = await readRevision(tx);
-    if (opts.expectedRevision !== undefined && opts.expectedRevision !== current) {
-      return { ok: false as const, conflict: { currentRevision: current } };
+  for (let attempt = 1; ; attempt++) {
+    // Not validated: a replace is also the way out of stored rows that no longer validate.
+    const base = await transaction(db, (tx) => readWorkingConfigInTx(tx, db, { validate: false }), { isolationLevel: "RepeatableRead" });
+    if (opts.expectedRevision !== undefined && opts.expectedRevision !== base.revision) {
+      return { ok: false, conflict: { currentRevision: base.revision } };
     }
-    const before = await readWorkingConfig(tx, { validate: false, box: db.secrets });
-    const revision = await writeWorkingConfig(tx, config, opts.actor, db.secrets);
-    const diff = diffConfigs(before.config, config);
-    await appendAudit(tx, {
-      actor: opts.actor,
-      ip: opts.ip ?? null,
-      action: AUDIT_ACTIONS.replaceWorkingConfig,
-      target: "working-config",
-      details: { revision, hash: hashConfig(config), diff: diff.empty ? [] : formatDiff(diff).split("\n") },
-    });
-    return { ok: true as const, config, revision };
-  });
+    const result = await commitWorkingConfig(db, base, validated.config, { actor: opts.actor, ip: opts.ip ?? null, source: "replace", details: { hash: hashConfig(validated.config) } });
+    if (result.ok || opts.expectedRevision !== undefined || attempt >= 5) return result;
+  }
 }
 
-export type TRevisionChange = { revision: number; actor: string; at: Date; diff: string[] };
+export type TRevisionChange = { revision: number; actor: string; ip: string | null; at: Date; source: string; changes: TConfigChange[] };
 
 /**
- * What changed the working config after `revision`, newest last, from the audit rows
- * every write leaves (who, when, which resources and fields): the body of a 409.
+ * What changed the working config after `revision`, oldest first, from the change sets
+ * every write leaves (who, when, which resources and fields): stale-edit checks and the
+ * body of a 409 read these.
  */
 export async function changesSince(db: Db, revision: number, limit = 50): Promise<TRevisionChange[]> {
-  const rows = await db.prisma.auditLog.findMany({
-    where: { action: { in: [AUDIT_ACTIONS.replaceWorkingConfig, AUDIT_ACTIONS.rollback] } },
-    orderBy: { id: "desc" },
-    take: limit,
-  });
-  const out: TRevisionChange[] = [];
-  for (const r of rows) {
-    const d = (r.details ?? {}) as { revision?: unknown; diff?: unknown };
-    if (typeof d.revision !== "number" || d.revision <= revision) continue;
-    out.push({ revision: d.revision, actor: r.actor, at: r.at, diff: Array.isArray(d.diff) ? d.diff.map(String) : [] });
-  }
-  return out.reverse();
+  const rows = await db.prisma.configChange.findMany({ where: { revision: { gt: revision } }, orderBy: { revision: "asc" }, take: limit });
+  return rows.map((r) => ({ revision: r.revision, actor: r.actor, ip: r.ip, at: r.at, source: r.source, changes: r.changes as TConfigChange[] }));
 }
 
-/** The current revision of the working config (0 before the first write). */
-export async function getWorkingConfigRevision(db: Db): Promise<number> {
-  return readRevision(db.prisma);
-}
-
-// --- inside transactions ---------------------------------------------------------------
+// --- inside transactions holding the config lock ---------------------------------------
 
 export async function readRevision(tx: Tx | Db["prisma"]): Promise<number> {
   const meta = await tx.workingConfigMeta.findUnique({ where: { id: 1 } });
@@ -99,250 +125,124 @@ export async function readRevision(tx: Tx | Db["prisma"]): Promise<number> {
 }
 
 /**
- * Replaces every working-config row with `config` (already validated) and bumps the
- * revision. Callers hold the config lock. Afterwards the rows are read back and
- * compared by hash: a field the tables cannot hold (the model grew, the schema did not)
- * fails the write loudly instead of being dropped silently.
+ * The working config inside a transaction that holds the config lock (publish,
+ * rollback): the cached one when its revision is current. `validate: false` returns the
+ * stored document as it is (a rollback replaces it even when it no longer validates).
  */
-export async function writeWorkingConfig(tx: Tx, config: TConfig, actor: string, box: TSecretBox | null): Promise<number> {
-  // Children first is not needed (ON DELETE CASCADE), but explicit is cheaper to reason about.
-  await tx.route.deleteMany();
-  await tx.virtualHost.deleteMany();
-  await tx.routeConfig.deleteMany();
-  await tx.endpoint.deleteMany();
-  await tx.cluster.deleteMany();
-  await tx.listener.deleteMany();
-  await tx.secret.deleteMany();
-  await tx.rateLimitPolicy.deleteMany();
+export async function readWorkingConfigInTx(tx: Tx, db: Db, opts: { validate?: boolean } = {}): Promise<TWorkingConfig> {
+  const revision = await readRevision(tx);
+  const hit = cache.get(db);
+  if (hit && hit.revision === revision) return hit;
+  if (opts.validate === false) return { config: (await loadRows(tx, db.secrets)) as unknown as TConfig, revision };
+  return remember(db, await loadWorkingConfig(tx, db.secrets));
+}
 
-  if (config.listeners.length) await tx.listener.createMany({ data: config.listeners.map(listenerRow) });
-  for (const [position, rc] of config.routeConfigs.entries()) {
-    await tx.routeConfig.create({ data: routeConfigRow(rc, position) });
-  }
-  for (const [position, c] of config.clusters.entries()) {
-    await tx.cluster.create({ data: clusterRow(c, position) });
-  }
-  if (config.secrets.length) await tx.secret.createMany({ data: config.secrets.map((x, i) => secretRow(x, i, box)) });
-  if (config.rateLimitPolicies.length) await tx.rateLimitPolicy.createMany({ data: config.rateLimitPolicies.map(policyRow) });
-
-  const stored = await readWorkingConfig(tx, { validate: false, box });
-  if (hashConfig(stored.config) !== hashConfig(config)) {
-    const diff = formatDiff(diffConfigs(config, stored.config));
-    throw new StoredConfigError(`the working-config tables cannot hold this config; lost or changed on the way in:\n${diff}`);
-  }
-
-  const meta = await tx.workingConfigMeta.upsert({
-    where: { id: 1 },
-    create: { id: 1, revision: 1, updatedBy: actor },
-    update: { revision: { increment: 1 }, updatedBy: actor },
-  });
-  return meta.revision;
+/** Writes `after` over `before` (what is stored now) inside the caller's locked transaction. */
+export async function writeWorkingConfig(tx: Tx, db: Db, before: TConfig, after: TConfig, opts: TWriteOptions): Promise<{ revision: number; changes: TConfigChange[] }> {
+  const config = deepFreeze(after);
+  const written = (await writePlan(tx, planWrite(before, config), db.secrets, opts))!;
+  remember(db, { config, revision: written.revision });
+  return written;
 }
 
 /**
- * Assembles the config from the rows. With `validate` (the default) the result goes
- * through config-model like any other untrusted input; rows that no longer form a valid
- * config (edited by hand, or the model tightened) raise StoredConfigError with the issues.
+ * Bumps the revision (only from `expectedRevision` when given: null when it moved on),
+ * writes the planned rows, the change set and the audit row. Few round trips on purpose:
+ * an edit is one revision bump, one statement per kind of row write, one for both logs.
  */
-export async function readWorkingConfig(
-  tx: Tx,
-  opts: { validate?: boolean; box: TSecretBox | null },
-): Promise<{ config: TConfig; revision: number }> {
-  const [revision, listeners, routeConfigs, clusters, secrets, policies] = [
-    await readRevision(tx),
-    await tx.listener.findMany({ orderBy: { position: "asc" } }),
-    await tx.routeConfig.findMany({
-      orderBy: { position: "asc" },
-      include: { virtualHosts: { orderBy: { position: "asc" }, include: { routes: { orderBy: { order: "asc" } } } } },
-    }),
-    await tx.cluster.findMany({ orderBy: { position: "asc" }, include: { endpoints: { orderBy: { position: "asc" } } } }),
-    await tx.secret.findMany({ orderBy: { position: "asc" } }),
-    await tx.rateLimitPolicy.findMany({ orderBy: { position: "asc" } }),
-  ];
-
-  const raw = {
-    listeners: listeners.map((l) =>
-      compact({
-        name: l.name,
-        address: l.address,
-        port: l.port,
-        protocol: l.protocol,
-        routeConfig: l.routeConfig,
-        tcp: l.tcp,
-        tls: l.tls,
-        httpFilters: l.httpFilters,
-        limits: l.limits,
-        tracing: l.tracing,
-        accessLog: l.accessLog,
-      }),
-    ),
-    routeConfigs: routeConfigs.map((rc) => ({
-      name: rc.name,
-      virtualHosts: rc.virtualHosts.map((vh) =>
-        compact({
-          name: vh.name,
-          domains: vh.domains,
-          rateLimit: vh.rateLimit,
-          routes: vh.routes.map((r) =>
-            compact({
-              name: r.name,
-              match: r.match,
-              route: r.route,
-              redirect: r.redirect,
-              directResponse: r.directResponse,
-              requestHeaders: r.requestHeaders,
-              responseHeaders: r.responseHeaders,
-            }),
-          ),
-          requestHeaders: vh.requestHeaders,
-          responseHeaders: vh.responseHeaders,
-        }),
-      ),
-    })),
-    clusters: clusters.map((c) =>
-      compact({
-        name: c.name,
-        discovery: c.discovery,
-        endpoints: c.endpoints.map((e) => ({ address: e.address, port: e.port, weight: e.weight })),
-        kubernetes: c.kubernetes,
-        consul: c.consul,
-        dnsResolvers: c.dnsResolvers,
-        dnsRefreshMs: c.dnsRefreshMs,
-        lbPolicy: c.lbPolicy,
-        protocol: c.protocol,
-        connectTimeoutMs: c.connectTimeoutMs,
-        idleTimeoutMs: c.idleTimeoutMs,
-        panicThresholdPercent: c.panicThresholdPercent,
-        ringHashMinimumRingSize: c.ringHashMinimumRingSize,
-        tls: c.tls,
-        healthCheck: c.healthCheck,
-        outlierDetection: c.outlierDetection,
-        circuitBreakers: c.circuitBreakers,
-      }),
-    ),
-    secrets: secrets.map((s) => compact({ name: s.name, type: s.type, certificate: s.certificate, privateKey: s.privateKey === null ? null : openPrivateKey(opts.box, s.privateKey) })),
-    rateLimitPolicies: policies.map((p) =>
-      compact({ name: p.name, scope: p.scope, requests: p.requests, per: p.per, burst: p.burst, key: p.key, failOpen: p.failOpen }),
-    ),
-  };
-
-  if (opts.validate === false) return { config: raw as unknown as TConfig, revision };
-  const result = validateConfig(raw);
-  if (!result.ok) {
-    throw new StoredConfigError(`the stored working config is invalid:\n${new ConfigValidationError(result.issues).message}`, {
-      cause: new ConfigValidationError(result.issues),
-    });
+async function writePlan(tx: Tx, plan: TWritePlan, box: TSecretBox | null, opts: TWriteOptions, expectedRevision?: number): Promise<{ revision: number; changes: TConfigChange[] } | null> {
+  const bumped = await tx.$queryRaw<{ revision: number }[]>`
+    INSERT INTO "WorkingConfigMeta" ("id", "revision", "updatedBy", "updatedAt") VALUES (1, 1, ${opts.actor}, now())
+    ON CONFLICT ("id") DO UPDATE SET "revision" = "WorkingConfigMeta"."revision" + 1, "updatedBy" = EXCLUDED."updatedBy", "updatedAt" = now()
+    WHERE ${expectedRevision ?? null}::int IS NULL OR "WorkingConfigMeta"."revision" = ${expectedRevision ?? null}::int
+    RETURNING "revision"`;
+  // The first write of a fresh database inserts revision 1: only right when 0 was expected.
+  const revision = bumped[0]?.revision;
+  if (revision === undefined || (expectedRevision !== undefined && revision !== expectedRevision + 1)) return null;
+  const changes = [...plan.changes];
+  if (plan.reorder.length) {
+    const stored = await tx.$queryRaw<{ kind: string; scope: string; name: string; position: number }[]>`
+      SELECT r."kind", r."scope", r."name", r."position" FROM "ConfigResource" r
+      JOIN jsonb_to_recordset(${JSON.stringify(plan.reorder.map(({ kind, scope }) => ({ kind, scope })))}::jsonb) AS g("kind" text, "scope" text)
+        ON g."kind" = r."kind" AND g."scope" = r."scope"`;
+    const upserting = new Map(plan.upserts.map((u) => [`${u.kind}\u0000${u.scope}\u0000${u.name}`, u]));
+    for (const group of plan.reorder) {
+      const positions = new Map(stored.filter((s) => s.kind === group.kind && s.scope === group.scope).map((s) => [s.name, s.position]));
+      for (const [name, position] of assignPositions(group.names, positions)) {
+        const key = `${group.kind}\u0000${group.scope}\u0000${name}`;
+        const pending = upserting.get(key);
+        if (pending) {
+          pending.position = position;
+          continue;
+        }
+        const row = { ...plan.after.rows.get(key)!, position };
+        plan.upserts.push(row);
+        changes.push({ kind: row.kind, ...(row.scope ? { scope: row.scope } : {}), name: row.name, op: "move" });
+      }
+    }
   }
-  return { config: result.config, revision };
-}
-
-// --- rows --------------------------------------------------------------------------------
-
-function listenerRow(l: TListener, position: number) {
-  return {
-    position,
-    name: l.name,
-    address: l.address,
-    port: l.port,
-    protocol: l.protocol,
-    routeConfig: l.routeConfig ?? null,
-    ...optionalJson({ tcp: l.tcp, tls: l.tls, tracing: l.tracing, accessLog: l.accessLog }),
-    httpFilters: toJson(l.httpFilters),
-    limits: toJson(l.limits),
-  };
-}
-
-function routeConfigRow(rc: TRouteConfig, position: number) {
-  return {
-    position,
-    name: rc.name,
-    virtualHosts: {
-      create: rc.virtualHosts.map((vh, vhPosition) => ({
-        position: vhPosition,
-        name: vh.name,
-        domains: [...vh.domains],
-        rateLimit: vh.rateLimit ?? null,
-        ...optionalJson({ requestHeaders: vh.requestHeaders, responseHeaders: vh.responseHeaders }),
-        routes: {
-          create: vh.routes.map((r, order) => ({
-            order,
-            name: r.name,
-            match: toJson(r.match),
-            ...optionalJson({
-              route: r.route,
-              redirect: r.redirect,
-              directResponse: r.directResponse,
-              requestHeaders: r.requestHeaders,
-              responseHeaders: r.responseHeaders,
-            }),
-          })),
-        },
-      })),
-    },
-  };
-}
-
-function clusterRow(c: TCluster, position: number) {
-  return {
-    position,
-    name: c.name,
-    discovery: c.discovery,
-    ...optionalJson({
-      kubernetes: c.kubernetes,
-      consul: c.consul,
-      tls: c.tls,
-      healthCheck: c.healthCheck,
-      outlierDetection: c.outlierDetection,
-      circuitBreakers: c.circuitBreakers,
-    }),
-    dnsResolvers: [...c.dnsResolvers],
-    dnsRefreshMs: c.dnsRefreshMs,
-    lbPolicy: c.lbPolicy,
-    protocol: c.protocol,
-    connectTimeoutMs: c.connectTimeoutMs,
-    idleTimeoutMs: c.idleTimeoutMs,
-    panicThresholdPercent: c.panicThresholdPercent,
-    ringHashMinimumRingSize: c.ringHashMinimumRingSize,
-    endpoints: { create: c.endpoints.map((e, i) => ({ position: i, address: e.address, port: e.port, weight: e.weight })) },
-  };
+  if (plan.deletes.length) {
+    await tx.$executeRaw`
+      DELETE FROM "ConfigResource" r USING jsonb_to_recordset(${JSON.stringify(plan.deletes.map(({ kind, scope, name }) => ({ kind, scope, name })))}::jsonb) AS d("kind" text, "scope" text, "name" text)
+      WHERE r."kind" = d."kind" AND r."scope" = d."scope" AND r."name" = d."name"`;
+  }
+  const rowOf = (u: TWritePlan["upserts"][number]) => ({ kind: u.kind, scope: u.scope, name: u.name, position: u.position, spec: storedSpec(u.kind, u.spec, box) });
+  const placed = plan.upserts.filter((u) => u.position !== undefined).map(rowOf);
+  const rewritten = plan.upserts.filter((u) => u.position === undefined).map(rowOf);
+  if (placed.length) {
+    await tx.$executeRaw`
+      INSERT INTO "ConfigResource" ("kind", "scope", "name", "position", "spec")
+      SELECT x."kind", x."scope", x."name", x."position", x."spec" FROM jsonb_to_recordset(${JSON.stringify(placed)}::jsonb)
+        AS x("kind" text, "scope" text, "name" text, "position" float8, "spec" jsonb)
+      ON CONFLICT ("kind", "scope", "name") DO UPDATE SET "position" = EXCLUDED."position", "spec" = EXCLUDED."spec"`;
+  }
+  if (rewritten.length) {
+    await tx.$executeRaw`
+      UPDATE "ConfigResource" r SET "spec" = x."spec" FROM jsonb_to_recordset(${JSON.stringify(rewritten)}::jsonb)
+        AS x("kind" text, "scope" text, "name" text, "spec" jsonb)
+      WHERE r."kind" = x."kind" AND r."scope" = x."scope" AND r."name" = x."name"`;
+  }
+  const ip = opts.ip ?? null;
+  const details = JSON.stringify({ revision, source: opts.source, changes, ...opts.details });
+  await tx.$executeRaw`
+    WITH change AS (
+      INSERT INTO "ConfigChange" ("revision", "actor", "ip", "source", "changes") VALUES (${revision}, ${opts.actor}, ${ip}, ${opts.source}, ${JSON.stringify(changes)}::jsonb)
+    )
+    INSERT INTO "AuditLog" ("actor", "action", "target", "ip", "details") VALUES (${opts.actor}, ${AUDIT_ACTIONS.replaceWorkingConfig}, 'working-config', ${ip}, ${details}::jsonb)`;
+  return { revision, changes };
 }
 
 /** Private keys are sealed (AES-256-GCM) before they reach the table. */
-function secretRow(s: TSecret, position: number, box: TSecretBox | null) {
-  return {
-    position,
-    name: s.name,
-    type: s.type,
-    certificate: s.certificate,
-    privateKey: s.type === "tlsCertificate" ? sealPrivateKey(box, s.privateKey) : null,
-  };
+function storedSpec(kind: string, spec: unknown, box: TSecretBox | null): unknown {
+  const s = spec as { type?: string; privateKey?: string };
+  if (kind !== "secrets" || s.type !== "tlsCertificate" || typeof s.privateKey !== "string") return spec;
+  return { ...s, privateKey: sealPrivateKey(box, s.privateKey) };
 }
 
-function policyRow(p: TRateLimitPolicy, position: number) {
-  return {
-    position,
-    name: p.name,
-    scope: p.scope,
-    requests: p.requests,
-    per: p.per,
-    burst: p.burst ?? null,
-    key: toJson(p.key),
-    failOpen: p.failOpen,
-  };
+/** The stored rows as a config document (private keys opened), not validated. */
+async function loadRows(tx: Tx, box: TSecretBox | null): Promise<Record<string, unknown[]>> {
+  const rows = await tx.configResource.findMany({ orderBy: [{ kind: "asc" }, { scope: "asc" }, { position: "asc" }, { name: "asc" }] });
+  const { raw, orphans } = assembleConfig(
+    rows.map((r) => {
+      const spec = r.spec as { privateKey?: unknown };
+      return { kind: r.kind, scope: r.scope, spec: r.kind === "secrets" && typeof spec.privateKey === "string" ? { ...spec, privateKey: openPrivateKey(box, spec.privateKey) } : spec };
+    }),
+  );
+  if (orphans.length) throw new StoredConfigError(`the stored working config has routes of virtual hosts that do not exist: ${orphans.join(", ")}`);
+  return raw;
 }
 
-/** Json columns for the optional parts that are set; unset ones stay SQL NULL. */
-function optionalJson<K extends string>(parts: Record<K, unknown>): Partial<Record<K, ReturnType<typeof toJson>>> {
-  const out: Partial<Record<K, ReturnType<typeof toJson>>> = {};
-  for (const key of Object.keys(parts) as K[]) {
-    if (parts[key] !== undefined) out[key] = toJson(parts[key]);
+/**
+ * Assembles and validates the stored config: rows go through config-model like any
+ * other untrusted input; rows that no longer form a valid config (edited by hand, or the
+ * model tightened) raise StoredConfigError with the issues.
+ */
+async function loadWorkingConfig(tx: Tx, box: TSecretBox | null): Promise<TWorkingConfig> {
+  const [revision, raw] = [await readRevision(tx), await loadRows(tx, box)];
+  const result = validateConfig(raw);
+  if (!result.ok) {
+    const cause = new ConfigValidationError(result.issues);
+    throw new StoredConfigError(`the stored working config is invalid:\n${cause.message}`, { cause });
   }
-  return out;
-}
-
-/** Drops null members: a NULL column means "not set" in the config document. */
-function compact(obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== null && v !== undefined) out[k] = v;
-  return out;
+  return { config: result.config, revision };
 }

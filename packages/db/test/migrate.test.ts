@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrateDatabase, MigrationError } from "../src/index.ts";
+import { hashConfig, parseConfig } from "@switchyard/config-model";
+import { createDb, getWorkingConfig, migrateDatabase, MigrationError } from "../src/index.ts";
 import { readMigrations } from "../src/migrations-dir.ts";
 import { quoteIdent, withDatabase } from "../src/pg-url.ts";
 import { testServerUrl } from "../src/testing/test-database.ts";
@@ -54,7 +55,7 @@ describe("migrateDatabase", () => {
     expect(rows[0]?.checksum).toBe(createHash("sha256").update(committed[0]!.sql).digest("hex"));
     expect(rows.every((r) => r.finished_at !== null && r.applied_steps_count === 1)).toBe(true);
     const tables = (await sql<{ tablename: string }>(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).map((r) => r.tablename);
-    for (const t of ["Listener", "Route", "ConfigVersion", "Node", "AuditLog", "User", "Session", "WorkingConfigMeta"]) expect(tables).toContain(t);
+    for (const t of ["ConfigResource", "ConfigChange", "ConfigVersion", "Node", "AuditLog", "User", "Session", "WorkingConfigMeta"]) expect(tables).toContain(t);
 
     // Idempotent: a second run applies nothing.
     const again: string[] = [];
@@ -98,5 +99,72 @@ describe("migrateDatabase", () => {
     await migrateDatabase(url);
     await sql(url, `INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ('x', 'y', '29990101000000_half')`);
     await expect(migrateDatabase(url)).rejects.toThrow(/29990101000000_half failed earlier/);
+  });
+});
+
+describe("migration working_config_as_data", () => {
+  it("moves a working config from the normalised tables into one row per resource, keeping order and every field", async () => {
+    const url = await bareDatabase();
+    const all = await readMigrations();
+    const last = all.findIndex((m) => m.name.endsWith("_working_config_as_data"));
+    for (const m of all.slice(0, last)) await sql(url, m.sql);
+    await sql(
+      url,
+      `INSERT INTO "WorkingConfigMeta" (id, revision, "updatedAt") VALUES (1, 7, now());
+       INSERT INTO "Listener" (position, name, address, port, protocol, "routeConfig", "httpFilters", limits, tracing)
+         VALUES (0, 'public', '0.0.0.0', 8080, 'http', 'main', '[{"type":"cors","allowOrigins":["*"]}]', '{}', '{"sampleRate":0.5}');
+       INSERT INTO "RouteConfig" (id, position, name) VALUES (1, 0, 'main');
+       INSERT INTO "VirtualHost" (id, "routeConfigId", position, name, domains, "requestHeaders") VALUES (1, 1, 0, 'all', '{"*"}', '{"add":[{"name":"x-a","value":"1"}]}');
+       INSERT INTO "Route" ("virtualHostId", "order", name, match, route) VALUES
+         (1, 1, 'b-second', '{"prefix":"/"}', '{"cluster":"users"}'),
+         (1, 0, 'z-first', '{"path":"/healthz"}', NULL);
+       UPDATE "Route" SET "directResponse" = '{"status":200,"body":"ok"}' WHERE name = 'z-first';
+       INSERT INTO "Cluster" (id, position, name, discovery, "dnsResolvers", "dnsRefreshMs", "lbPolicy", protocol, "connectTimeoutMs", "idleTimeoutMs", "healthCheck")
+         VALUES (1, 0, 'users', 'static', '{}', 5000, 'leastRequest', 'http1', 1000, 60000, '{"type":"http","path":"/health"}');
+       INSERT INTO "Endpoint" ("clusterId", position, address, port, weight) VALUES (1, 1, '127.0.0.1', 9002, 3), (1, 0, '127.0.0.1', 9001, 1);
+       INSERT INTO "RateLimitPolicy" (position, name, scope, requests, per, key, "failOpen") VALUES (0, 'per-ip', 'local', 10, 'second', '"remoteAddress"', true);`,
+    );
+    for (const m of all.slice(last)) await sql(url, m.sql);
+    const db = createDb(url);
+    try {
+      const { config, revision } = await getWorkingConfig(db);
+      expect(revision).toBe(7);
+      const expected = parseConfig({
+        listeners: [{ name: "public", address: "0.0.0.0", port: 8080, protocol: "http", routeConfig: "main", httpFilters: [{ type: "cors", allowOrigins: ["*"] }], limits: {}, tracing: { sampleRate: 0.5 } }],
+        routeConfigs: [
+          {
+            name: "main",
+            virtualHosts: [
+              {
+                name: "all",
+                domains: ["*"],
+                requestHeaders: { add: [{ name: "x-a", value: "1" }] },
+                routes: [
+                  { name: "z-first", match: { path: "/healthz" }, directResponse: { status: 200, body: "ok" } },
+                  { name: "b-second", match: { prefix: "/" }, route: { cluster: "users" } },
+                ],
+              },
+            ],
+          },
+        ],
+        clusters: [
+          {
+            name: "users",
+            lbPolicy: "leastRequest",
+            connectTimeoutMs: 1000,
+            healthCheck: { type: "http", path: "/health" },
+            endpoints: [
+              { address: "127.0.0.1", port: 9001, weight: 1 },
+              { address: "127.0.0.1", port: 9002, weight: 3 },
+            ],
+          },
+        ],
+        rateLimitPolicies: [{ name: "per-ip", requests: 10 }],
+      });
+      expect(config).toEqual(expected);
+      expect(hashConfig(config)).toBe(hashConfig(expected));
+    } finally {
+      await db.close();
+    }
   });
 });

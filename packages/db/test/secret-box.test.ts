@@ -50,7 +50,7 @@ describe("private keys at rest", () => {
       const c = new pg.Client({ connectionString: t.url });
       await c.connect();
       try {
-        const s = await c.query<{ privateKey: string }>(`SELECT "privateKey" FROM "Secret"`);
+        const s = await c.query<{ privateKey: string }>(`SELECT spec->>'privateKey' AS "privateKey" FROM "ConfigResource" WHERE kind = 'secrets'`);
         const v = await c.query<{ snapshot: { secrets: { privateKey: string }[] } }>(`SELECT snapshot FROM "ConfigVersion"`);
         return { secret: s.rows[0]!.privateKey, snapshot: v.rows[0]!.snapshot.secrets[0]!.privateKey };
       } finally {

@@ -130,7 +130,9 @@ describe("versions", () => {
 
   it("refuses to publish a working config that is invalid as a whole", async () => {
     // Rows written behind validation's back (hand edit, older console): a route to a cluster that is gone.
-    await t.db.prisma.cluster.deleteMany({ where: { name: "backend" } });
+    // A hand edit bumps the revision, as every writer must (readers cache by revision).
+    await t.db.prisma.configResource.deleteMany({ where: { kind: "clusters", name: "backend" } });
+    await t.db.prisma.workingConfigMeta.update({ where: { id: 1 }, data: { revision: { increment: 1 } } });
     await expect(publishVersion(t.db, { actor: "dave", message: "broken" })).rejects.toSatisfy(
       (err) => err instanceof ConfigValidationError && err.issues.some((i) => i.message === 'unknown cluster "backend"'),
     );

@@ -3,11 +3,12 @@ import { hashConfig, validateConfig, type TConfig } from "@switchyard/config-mod
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import { serverIdentity, startAdminServer, type TAdminClusterView, type TAppliedView } from "../admin/server.ts";
 import type { TProxyOptions } from "../cli/options.ts";
-import { startControlPlaneClient, type TControlPlaneClient } from "../control-plane/client.ts";
+import { connectManagedNode, type TApplier, type TManagedNode } from "../control-plane/managed-node.ts";
 import type { TLog } from "../observability/log.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import type { TApplyMeta, TApplyResult } from "../runtime/apply.ts";
 import { writeCachedSnapshot } from "../runtime/cache.ts";
+import { bootFromCache, startStandalone } from "../runtime/config-source.ts";
 import { PROXY_VERSION } from "../version.ts";
 import { isFromWorker, type TClusterView, type TToWorker, type TWorkerReply } from "./protocol.ts";
 
@@ -32,18 +33,8 @@ const QUERY_TIMEOUT_MS = 5_000;
 const APPLY_TIMEOUT_MS = 60_000;
 /** A crashing worker is replaced at most this often, so a crash loop does not spin a core. */
 const RESPAWN_MIN_INTERVAL_MS = 1_000;
-const CLUSTER_STATUS_MIN_INTERVAL_MS = 1_000;
-const CLUSTER_STATUS_REFRESH_MS = 10_000;
 
-export type TApplier = { applyConfig(input: unknown, meta: TApplyMeta): Promise<TApplyResult> };
-
-export type TPrimaryDeps = {
-  log: TLog;
-  graceMs: number;
-  /** main.ts's standalone loop and cache boot, shared with single-process mode. */
-  startStandalone: (file: string, runtime: TApplier, log: TLog) => Promise<() => void>;
-  bootFromCache: (cacheDir: string, runtime: TApplier, log: TLog) => Promise<void>;
-};
+export type TPrimaryDeps = { log: TLog; graceMs: number };
 
 type TSlot = { worker: Worker; up: Promise<void>; applied: number | null };
 
@@ -56,7 +47,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
   let stopping = false;
   let lastRespawn = 0;
   let applied: (TAppliedView & { config: TConfig }) | null = null;
-  let controlPlane: TControlPlaneClient | null = null;
+  let managed: TManagedNode | null = null;
 
   const request = (slot: TSlot, msg: TToWorker & { id: number }, timeoutMs: number): Promise<TWorkerReply | null> =>
     new Promise((resolve) => {
@@ -82,7 +73,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     worker.on("message", (m: unknown) => {
       if (!isFromWorker(m)) return;
       if (m.type === "sy:up") return markUp();
-      if (m.type === "sy:telemetry") return void controlPlane?.sendTelemetry(m.message);
+      if (m.type === "sy:telemetry") return void managed?.client.sendTelemetry(m.message);
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
@@ -144,7 +135,6 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
             log("config_cache_write_failed", { dir: options.cacheDir, error: err }),
           );
         }
-        clusterStatusChanged();
         return { ok: true, version: meta.version, hash };
       });
       queue = next.catch(() => undefined);
@@ -207,18 +197,6 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     return [...merged.values()];
   };
 
-  let statusTimer: NodeJS.Timeout | null = null;
-  const sendClusterStatus = async () => {
-    if (statusTimer) clearTimeout(statusTimer);
-    statusTimer = null;
-    if (!controlPlane) return;
-    const first = (await clusterViews())[0] as { clusters: TClusterView } | undefined;
-    if (first) controlPlane.send({ type: "clusterStatus", clusters: first.clusters });
-  };
-  const clusterStatusChanged = () => {
-    statusTimer ??= setTimeout(() => void sendClusterStatus(), CLUSTER_STATUS_MIN_INTERVAL_MS);
-  };
-
   for (let i = 0; i < options.workers; i++) fork();
   await Promise.all([...slots.values()].map((s) => s.up));
   log("workers_up", { workers: options.workers, pids: [...slots.values()].map((s) => s.worker.process.pid) });
@@ -234,8 +212,8 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
       getMetricsAsJSON: async () => (await aggregate()).getMetricsAsJSON(),
     },
     // Managed: "not connected" until the client exists (a cached config may serve first).
-    readyDetails: () => ({ workers: slots.size, ...(options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}) }),
-    serverInfo: () => ({ ...serverIdentity(options), workersRunning: slots.size, ...(options.mode === "managed" ? { controlPlaneConnected: controlPlane?.connected() ?? false } : {}) }),
+    readyDetails: () => ({ workers: slots.size, ...(options.mode === "managed" ? { controlPlaneConnected: managed?.client.connected() ?? false } : {}) }),
+    serverInfo: () => ({ ...serverIdentity(options), workersRunning: slots.size, ...(options.mode === "managed" ? { controlPlaneConnected: managed?.client.connected() ?? false } : {}) }),
   }).catch((err: unknown) => {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     return process.exit(1);
@@ -244,42 +222,27 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
 
   let stopWatching: (() => void) | null = null;
   if (options.mode === "standalone") {
-    stopWatching = await deps.startStandalone(options.configFile, fanout, log);
+    stopWatching = await startStandalone(options.configFile, fanout, log);
   } else {
-    if (options.cacheDir) await deps.bootFromCache(options.cacheDir, fanout, log);
-    controlPlane = startControlPlaneClient({
-      url: options.controlPlane,
-      nodeId: options.nodeId,
-      group: options.group,
-      labels: options.labels,
-      ...(options.token ? { token: options.token } : {}),
-      proxyVersion: PROXY_VERSION,
+    if (options.cacheDir) await bootFromCache(options.cacheDir, fanout, log);
+    managed = connectManagedNode(options, {
+      log,
+      metrics,
+      applier: fanout,
       getApplied: () => (applied && applied.version !== null ? { version: applied.version, hash: applied.hash } : null),
-      apply: async (snapshot) => {
-        const result = await fanout.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });
-        return result.ok ? { ok: true } : { ok: false, error: result.error, issues: result.issues };
-      },
       // Checked here against the applied config (the answer must be synchronous), then pushed to every worker.
       applyEndpoints: (msg) => {
         const c = applied?.config.clusters.find((x) => x.name === msg.cluster);
         if (!c) return { ok: false, error: `unknown cluster "${msg.cluster}" in the applied config` };
         if (c.discovery !== "eds") return { ok: false, error: `cluster "${msg.cluster}" has discovery ${c.discovery}, not eds` };
         for (const s of slots.values()) s.worker.send({ type: "sy:endpoints", msg } satisfies TToWorker);
-        clusterStatusChanged();
         return { ok: true };
       },
-      onConnected: () => void sendClusterStatus(),
-      log,
+      // Every worker discovers the same endpoints: the first one's view is the node's.
+      clusterStatus: async () => ((await clusterViews())[0] as { clusters: TClusterView } | undefined)?.clusters,
+      // The workers' telemetry passes through this process's send queue: its drops are counted here.
+      dropsTakenBy: "timer",
     });
-    setInterval(clusterStatusChanged, CLUSTER_STATUS_REFRESH_MS).unref();
-    // The workers' telemetry passes through this socket's bounded queue: its drops are counted here.
-    const cp = controlPlane;
-    setInterval(() => {
-      const d = cp.takeDropped();
-      metrics.telemetryDropped("stats_window", d.stats);
-      metrics.telemetryDropped("span", d.spans);
-      metrics.telemetryDropped("health_event", d.health);
-    }, 5_000).unref();
   }
 
   const stop = async (signal: string) => {
@@ -288,7 +251,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     admin.drain();
     log("shutdown", { signal, graceMs: deps.graceMs, workers: slots.size });
     stopWatching?.();
-    await controlPlane?.close().catch(() => undefined);
+    await managed?.client.close().catch(() => undefined);
     const exits = [...slots.values()].map(
       (s) =>
         new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@ import { fmtMs, fmtPct, fmtRate } from "../lib/telemetry-format.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { DashboardCharts } from "./charts/dashboard-charts.tsx";
 import { LiveBadge, RangePicker } from "./range-picker.tsx";
+import { ErrorBanner, TableHead } from "./ui.tsx";
 
 /**
  * One dashboard: headline figures over the range, then the three charts. `name` absent =
@@ -45,11 +46,7 @@ export function DashboardView({ kind, name, title, subtitle, children }: { kind:
           <RangePicker value={rangeS} onChange={setRangeS} />
         </div>
       </div>
-      {series.isError && (
-        <p className="banner banner-error" role="alert">
-          {series.error.message}
-        </p>
-      )}
+      <ErrorBanner error={series.isError && series.error} />
       {total && (
         <div className="kpi-row" data-testid="headline">
           <div className="kpi card">
@@ -93,15 +90,7 @@ export function DashboardView({ kind, name, title, subtitle, children }: { kind:
             <p className="muted">No health transitions in this range.</p>
           ) : (
             <table className="table" data-testid="health-events">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Node</th>
-                  <th scope="col">Endpoint</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Reason</th>
-                </tr>
-              </thead>
+              <TableHead columns={["When", "Node", "Endpoint", "State", "Reason"]} />
               <tbody>
                 {series.data.health.map((h, i) => (
                   <tr key={i}>

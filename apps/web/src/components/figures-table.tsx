@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { fmtMs, fmtPct, fmtRate } from "../lib/telemetry-format.ts";
+import { TableHead } from "./ui.tsx";
 
 export type TFiguresRow = {
   name: string;
@@ -18,18 +19,7 @@ export function FiguresTable({ rows, kind, testId }: { rows: TFiguresRow[]; kind
   if (!rows.length) return <div className="empty">No traffic in this window yet.</div>;
   return (
     <table className="table" data-testid={testId}>
-      <thead>
-        <tr>
-          <th scope="col">{kind === "route" ? "Route" : "Cluster"}</th>
-          <th scope="col" className="num">Requests</th>
-          <th scope="col" className="num">Rate</th>
-          <th scope="col" className="num">2xx / 4xx / 5xx</th>
-          <th scope="col" className="num">Error ratio</th>
-          <th scope="col" className="num">p50</th>
-          <th scope="col" className="num">p95</th>
-          <th scope="col" className="num">p99</th>
-        </tr>
-      </thead>
+      <TableHead columns={["{kind === \"route\" ? \"Route\" : \"Cluster\"}", { label: "Requests", num: true }, { label: "Rate", num: true }, { label: "2xx / 4xx / 5xx", num: true }, { label: "Error ratio", num: true }, { label: "p50", num: true }, { label: "p95", num: true }, { label: "p99", num: true }]} />
       <tbody>
         {rows.map((r) => (
           <tr key={r.name} data-name={r.name}>

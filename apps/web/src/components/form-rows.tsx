@@ -94,3 +94,52 @@ export function FormRows<T extends { key: number }>(props: {
 export function defaultHint(def: number | string | boolean, extra?: string): string {
   return `Default ${String(def)}${extra ? `; ${extra}` : ""}. Empty = default.`;
 }
+
+type TCellOptions<T> = {
+  type?: "text" | "number" | "checkbox" | "select";
+  options?: readonly { value: string; label: string }[];
+  mono?: boolean;
+  placeholder?: string | ((row: T) => string | undefined);
+  min?: number;
+  max?: number;
+  inputMode?: "decimal" | "numeric";
+  disabled?: (row: T) => boolean;
+  id?: (index: number) => string;
+};
+
+/**
+ * A FormRows cell that edits one field of its row (a text or number input, a select or a
+ * checkbox), labelled for screen readers as `<noun> <n> <field>`.
+ */
+export function rowCell<T extends { key: number }>(rows: T[], onChange: (rows: T[]) => void, field: keyof T & string, label: (index: number) => string, opts: TCellOptions<T> = {}) {
+  const patch = (key: number, value: unknown) => onChange(rows.map((r) => (r.key === key ? { ...r, [field]: value } : r)));
+  return function Cell(row: T, i: number): ReactNode {
+    const common = { id: opts.id?.(i), "aria-label": label(i), disabled: opts.disabled?.(row) };
+    if (opts.type === "checkbox") return <input type="checkbox" {...common} checked={Boolean(row[field])} onChange={(e) => patch(row.key, e.target.checked)} />;
+    if (opts.type === "select") {
+      return (
+        <select {...common} value={String(row[field])} onChange={(e) => patch(row.key, e.target.value)}>
+          {(opts.options ?? []).map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      );
+    }
+    const placeholder = typeof opts.placeholder === "function" ? opts.placeholder(row) : opts.placeholder;
+    return (
+      <input
+        {...common}
+        type={opts.type === "number" ? "number" : undefined}
+        className={opts.mono ? "mono" : undefined}
+        min={opts.min}
+        max={opts.max}
+        inputMode={opts.inputMode}
+        placeholder={placeholder}
+        value={String(row[field])}
+        onChange={(e) => patch(row.key, e.target.value)}
+      />
+    );
+  };
+}

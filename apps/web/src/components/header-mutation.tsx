@@ -1,7 +1,7 @@
 "use client";
 import { headerAddRow, type THeaderMutationForm } from "../lib/route-form.ts";
 import { Field } from "./field.tsx";
-import { FormRows } from "./form-rows.tsx";
+import { FormRows, rowCell } from "./form-rows.tsx";
 
 /** Request or response header changes: rows to add (name, value, append) and names to remove. */
 export function HeaderMutationEditor(props: {
@@ -13,8 +13,8 @@ export function HeaderMutationEditor(props: {
   removeErrors: string[];
 }) {
   const { id, label, value: m, onChange: setM } = props;
-  const patch = (k: number, p: Partial<THeaderMutationForm["add"][number]>) => setM({ ...m, add: m.add.map((r) => (r.key === k ? { ...r, ...p } : r)) });
   const lower = label.toLowerCase();
+  const cell = (field: "name" | "value" | "append", opts?: { mono?: boolean; type?: "checkbox" }) => rowCell(m.add, (add) => setM({ ...m, add }), field, (i) => `${label} header ${i + 1} ${field}`, opts);
   return (
     <div className="subsection">
       <FormRows
@@ -27,9 +27,9 @@ export function HeaderMutationEditor(props: {
         addLabel={`Add ${lower} header`}
         errorsOf={props.addErrors}
         columns={[
-          { header: "Name", cell: (r, i) => <input aria-label={`${label} header ${i + 1} name`} className="mono" value={r.name} onChange={(e) => patch(r.key, { name: e.target.value })} /> },
-          { header: "Value", cell: (r, i) => <input aria-label={`${label} header ${i + 1} value`} value={r.value} onChange={(e) => patch(r.key, { value: e.target.value })} /> },
-          { header: "Append", cell: (r, i) => <input type="checkbox" aria-label={`${label} header ${i + 1} append`} checked={r.append} onChange={(e) => patch(r.key, { append: e.target.checked })} /> },
+          { header: "Name", cell: cell("name", { mono: true }) },
+          { header: "Value", cell: cell("value") },
+          { header: "Append", cell: cell("append", { type: "checkbox" }) },
         ]}
         hint="Append off (default): the value replaces an existing one."
       />

@@ -1,6 +1,6 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import {
   buildListener,
   checkListener,
@@ -25,10 +25,9 @@ import {
 } from "../lib/listener-form.ts";
 import { HTTP_METHODS, matcherRow, type TMatcherRow } from "../lib/route-form.ts";
 import { useTRPC } from "../lib/trpc.ts";
-import { messageOf } from "../lib/trpc-errors.ts";
-import { Field, IssueList } from "./field.tsx";
+import { Field } from "./field.tsx";
 import { defaultHint, FormRows } from "./form-rows.tsx";
-import { FormActions, useResourceSave } from "./resource-tabs.tsx";
+import { SaveForm, useResourceSave } from "./form-save.tsx";
 
 const D = LISTENER_DEFAULTS;
 const FILTER_LABEL: Record<TFilterType, string> = { cors: "CORS", jwtAuthn: "JWT authentication", rbac: "RBAC" };
@@ -45,7 +44,7 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
   const set = <K extends keyof TListenerForm>(k: K, v: TListenerForm[K]) => setForm((f) => ({ ...f, [k]: v }));
   const s = useResourceSave({ kind: "listeners", existingName, baseRevision, initial, form, build: buildListener, check: checkListener });
   const routeConfigs = useQuery(trpc.resources.list.queryOptions({ kind: "routeConfigs" }));
-  const clusters = useQuery(trpc.clusters.list.queryOptions());
+  const clusters = useQuery(trpc.resources.list.queryOptions({ kind: "clusters" }));
   const secrets = useQuery(trpc.resources.list.queryOptions({ kind: "secrets" }));
   const secretNames = (type: string) => (secrets.data ?? []).filter((r) => (r.resource as { type?: string }).type === type).map((r) => r.name);
 
@@ -75,10 +74,6 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
     logRate: c.at("accessLog.sampleRate", "accessLog"),
   };
   const rest = c.rest();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    s.submit();
-  };
 
   const p = form.protocol;
   const withTls = p === "https" || (p === "tcp" && form.tcpTls);
@@ -87,255 +82,241 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
   const certChoices = withCurrent(secretNames("tlsCertificate"), "").filter((n) => !form.tls.certificates.includes(n));
 
   return (
-    <form className="form" onSubmit={submit} noValidate>
-      {s.error && s.issues.length === 0 && (
-        <p className="banner banner-error" role="alert">
-          {messageOf(s.error)}
-        </p>
-      )}
-      {s.issues.length > 0 && rest.length === 0 && (
-        <p className="banner banner-error" role="alert">
-          The listener was not saved: fix the fields marked below.
-        </p>
-      )}
-      <IssueList issues={rest} />
-      <fieldset disabled={s.readOnly} className="plain">
-        <fieldset>
-          <legend>Listener</legend>
-          <div className="grid-2">
-            <Field label="Name" htmlFor="listener-name" errors={err.name}>
-              <input id="listener-name" value={form.name} onChange={(e) => set("name", e.target.value)} autoComplete="off" placeholder="public" />
-            </Field>
-            <Field label="Protocol" htmlFor="listener-protocol" errors={err.protocol} hint={`Default ${D.listener.protocol}`}>
-              <select id="listener-protocol" value={p} onChange={(e) => set("protocol", e.target.value as TListenerForm["protocol"])}>
-                <option value="http">http (HTTP/1.1 + h2c prior knowledge)</option>
-                <option value="https">https (TLS, ALPN h2 and http/1.1)</option>
-                <option value="tcp">tcp (proxied to one cluster)</option>
-              </select>
-            </Field>
-            <Field label="Address" htmlFor="listener-address" errors={err.address} hint={defaultHint(D.listener.address, "the address to bind")}>
-              <input id="listener-address" className="mono" value={form.address} placeholder={D.listener.address} onChange={(e) => set("address", e.target.value)} />
-            </Field>
-            <Field label="Port" htmlFor="listener-port" errors={err.port} hint="1-65535 (required)">
-              <input id="listener-port" type="number" min={1} max={65535} value={form.port} onChange={(e) => set("port", e.target.value)} />
-            </Field>
-          </div>
-        </fieldset>
+    <SaveForm save={s} rest={rest}>
+      <fieldset>
+        <legend>Listener</legend>
+        <div className="grid-2">
+          <Field label="Name" htmlFor="listener-name" errors={err.name}>
+            <input id="listener-name" value={form.name} onChange={(e) => set("name", e.target.value)} autoComplete="off" placeholder="public" />
+          </Field>
+          <Field label="Protocol" htmlFor="listener-protocol" errors={err.protocol} hint={`Default ${D.listener.protocol}`}>
+            <select id="listener-protocol" value={p} onChange={(e) => set("protocol", e.target.value as TListenerForm["protocol"])}>
+              <option value="http">http (HTTP/1.1 + h2c prior knowledge)</option>
+              <option value="https">https (TLS, ALPN h2 and http/1.1)</option>
+              <option value="tcp">tcp (proxied to one cluster)</option>
+            </select>
+          </Field>
+          <Field label="Address" htmlFor="listener-address" errors={err.address} hint={defaultHint(D.listener.address, "the address to bind")}>
+            <input id="listener-address" className="mono" value={form.address} placeholder={D.listener.address} onChange={(e) => set("address", e.target.value)} />
+          </Field>
+          <Field label="Port" htmlFor="listener-port" errors={err.port} hint="1-65535 (required)">
+            <input id="listener-port" type="number" min={1} max={65535} value={form.port} onChange={(e) => set("port", e.target.value)} />
+          </Field>
+        </div>
+      </fieldset>
 
-        <fieldset>
-          <legend>{p === "tcp" ? "TCP proxy" : "Routing"}</legend>
-          {p === "tcp" ? (
-            <div className="grid-2">
-              {err.tcp.map((m, i) => (
-                <div key={i} className="field-error" role="alert">
-                  {m}
-                </div>
-              ))}
-              <Field label="Cluster" htmlFor="tcp-cluster" errors={err.tcpCluster} hint="Every connection goes to this cluster">
-                <select id="tcp-cluster" value={form.tcp.cluster} onChange={(e) => set("tcp", { ...form.tcp, cluster: e.target.value })}>
-                  <option value="">Choose a cluster…</option>
-                  {withCurrent((clusters.data ?? []).map((x) => x.name), form.tcp.cluster).map((n) => (
-                    <option key={n} value={n}>
-                      {n}
-                    </option>
-                  ))}
-                </select>
-              </Field>
-              <Field label="TCP idle timeout (ms)" htmlFor="tcp-idle" errors={err.tcpIdle} hint={defaultHint(D.tcpIdleTimeoutMs)}>
-                <input id="tcp-idle" type="number" min={0} value={form.tcp.idleTimeoutMs} placeholder={String(D.tcpIdleTimeoutMs)} onChange={(e) => set("tcp", { ...form.tcp, idleTimeoutMs: e.target.value })} />
-              </Field>
-              <label className="check">
-                <input type="checkbox" checked={form.tcpTls} onChange={(e) => set("tcpTls", e.target.checked)} /> Terminate TLS <span className="muted small">(default off)</span>
-              </label>
-            </div>
-          ) : (
-            <Field label="Route config" htmlFor="listener-route-config" errors={err.routeConfig} hint="Virtual hosts and routes serving this listener (required)">
-              <select id="listener-route-config" value={form.routeConfig} onChange={(e) => set("routeConfig", e.target.value)}>
-                <option value="">Choose a route config…</option>
-                {withCurrent((routeConfigs.data ?? []).map((r) => r.name), form.routeConfig).map((n) => (
+      <fieldset>
+        <legend>{p === "tcp" ? "TCP proxy" : "Routing"}</legend>
+        {p === "tcp" ? (
+          <div className="grid-2">
+            {err.tcp.map((m, i) => (
+              <div key={i} className="field-error" role="alert">
+                {m}
+              </div>
+            ))}
+            <Field label="Cluster" htmlFor="tcp-cluster" errors={err.tcpCluster} hint="Every connection goes to this cluster">
+              <select id="tcp-cluster" value={form.tcp.cluster} onChange={(e) => set("tcp", { ...form.tcp, cluster: e.target.value })}>
+                <option value="">Choose a cluster…</option>
+                {withCurrent((clusters.data ?? []).map((x) => x.name), form.tcp.cluster).map((n) => (
                   <option key={n} value={n}>
                     {n}
                   </option>
                 ))}
               </select>
             </Field>
-          )}
-        </fieldset>
+            <Field label="TCP idle timeout (ms)" htmlFor="tcp-idle" errors={err.tcpIdle} hint={defaultHint(D.tcpIdleTimeoutMs)}>
+              <input id="tcp-idle" type="number" min={0} value={form.tcp.idleTimeoutMs} placeholder={String(D.tcpIdleTimeoutMs)} onChange={(e) => set("tcp", { ...form.tcp, idleTimeoutMs: e.target.value })} />
+            </Field>
+            <label className="check">
+              <input type="checkbox" checked={form.tcpTls} onChange={(e) => set("tcpTls", e.target.checked)} /> Terminate TLS <span className="muted small">(default off)</span>
+            </label>
+          </div>
+        ) : (
+          <Field label="Route config" htmlFor="listener-route-config" errors={err.routeConfig} hint="Virtual hosts and routes serving this listener (required)">
+            <select id="listener-route-config" value={form.routeConfig} onChange={(e) => set("routeConfig", e.target.value)}>
+              <option value="">Choose a route config…</option>
+              {withCurrent((routeConfigs.data ?? []).map((r) => r.name), form.routeConfig).map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
+      </fieldset>
 
-        {withTls && (
-          <fieldset>
-            <legend>TLS</legend>
-            {err.tls.map((m, i) => (
-              <div key={i} className="field-error" role="alert">
-                {m}
-              </div>
-            ))}
-            <div className="grid-2">
-              <Field label="Certificates" htmlFor="tls-add-certificate" errors={err.certificates} hint="tlsCertificate secrets, picked by SNI; the first is the default (no SNI match)">
-                <ol className="plain" aria-label="Certificates in SNI order">
-                  {form.tls.certificates.map((name, i) => (
-                    <li key={name}>
-                      <code>{name}</code> {i === 0 && <span className="muted small">(default)</span>}{" "}
-                      <button type="button" className="btn btn-ghost btn-small" aria-label={`Move certificate ${name} up`} disabled={i === 0} onClick={() => setTls({ certificates: moved(form.tls.certificates, i, -1) })}>
-                        ↑
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-ghost btn-small"
-                        aria-label={`Move certificate ${name} down`}
-                        disabled={i === form.tls.certificates.length - 1}
-                        onClick={() => setTls({ certificates: moved(form.tls.certificates, i, 1) })}
-                      >
-                        ↓
-                      </button>
-                      <button type="button" className="btn btn-ghost btn-small" aria-label={`Remove certificate ${name}`} onClick={() => setTls({ certificates: form.tls.certificates.filter((x) => x !== name) })}>
-                        Remove
-                      </button>
-                    </li>
-                  ))}
-                </ol>
-                <select
-                  id="tls-add-certificate"
-                  value=""
-                  onChange={(e) => {
-                    if (e.target.value) setTls({ certificates: [...form.tls.certificates, e.target.value] });
-                  }}
-                >
-                  <option value="">{certChoices.length ? "Add a certificate…" : "No other tlsCertificate secrets"}</option>
-                  {certChoices.map((n) => (
+      {withTls && (
+        <fieldset>
+          <legend>TLS</legend>
+          {err.tls.map((m, i) => (
+            <div key={i} className="field-error" role="alert">
+              {m}
+            </div>
+          ))}
+          <div className="grid-2">
+            <Field label="Certificates" htmlFor="tls-add-certificate" errors={err.certificates} hint="tlsCertificate secrets, picked by SNI; the first is the default (no SNI match)">
+              <ol className="plain" aria-label="Certificates in SNI order">
+                {form.tls.certificates.map((name, i) => (
+                  <li key={name}>
+                    <code>{name}</code> {i === 0 && <span className="muted small">(default)</span>}{" "}
+                    <button type="button" className="btn btn-ghost btn-small" aria-label={`Move certificate ${name} up`} disabled={i === 0} onClick={() => setTls({ certificates: moved(form.tls.certificates, i, -1) })}>
+                      ↑
+                    </button>
+                    <button
+                      type="button"
+                      className="btn btn-ghost btn-small"
+                      aria-label={`Move certificate ${name} down`}
+                      disabled={i === form.tls.certificates.length - 1}
+                      onClick={() => setTls({ certificates: moved(form.tls.certificates, i, 1) })}
+                    >
+                      ↓
+                    </button>
+                    <button type="button" className="btn btn-ghost btn-small" aria-label={`Remove certificate ${name}`} onClick={() => setTls({ certificates: form.tls.certificates.filter((x) => x !== name) })}>
+                      Remove
+                    </button>
+                  </li>
+                ))}
+              </ol>
+              <select
+                id="tls-add-certificate"
+                value=""
+                onChange={(e) => {
+                  if (e.target.value) setTls({ certificates: [...form.tls.certificates, e.target.value] });
+                }}
+              >
+                <option value="">{certChoices.length ? "Add a certificate…" : "No other tlsCertificate secrets"}</option>
+                {certChoices.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Minimum TLS version" htmlFor="tls-min-version" errors={err.minVersion} hint={`Default ${D.tls.minVersion}`}>
+              <select id="tls-min-version" value={form.tls.minVersion} onChange={(e) => setTls({ minVersion: e.target.value })}>
+                <option value="TLSv1.2">TLS 1.2</option>
+                <option value="TLSv1.3">TLS 1.3</option>
+              </select>
+            </Field>
+          </div>
+          <label className="check">
+            <input type="checkbox" checked={form.tls.clientValidation} onChange={(e) => setTls({ clientValidation: e.target.checked })} /> Validate client certificates (mTLS) <span className="muted small">(default off)</span>
+          </label>
+          {form.tls.clientValidation && (
+            <div className="grid-3">
+              <Field label="Client CA bundle" htmlFor="tls-ca" errors={err.caSecret} hint="caBundle secret (required)">
+                <select id="tls-ca" value={form.tls.caSecret} onChange={(e) => setTls({ caSecret: e.target.value })}>
+                  <option value="">Choose a CA bundle…</option>
+                  {withCurrent(secretNames("caBundle"), form.tls.caSecret).map((n) => (
                     <option key={n} value={n}>
                       {n}
                     </option>
                   ))}
                 </select>
               </Field>
-              <Field label="Minimum TLS version" htmlFor="tls-min-version" errors={err.minVersion} hint={`Default ${D.tls.minVersion}`}>
-                <select id="tls-min-version" value={form.tls.minVersion} onChange={(e) => setTls({ minVersion: e.target.value })}>
-                  <option value="TLSv1.2">TLS 1.2</option>
-                  <option value="TLSv1.3">TLS 1.3</option>
-                </select>
+              <Field label="Client certificate" htmlFor="tls-required" errors={err.required} hint={`Default ${D.tls.clientValidation!.required ? "required" : "optional"}`}>
+                <label className="check">
+                  <input id="tls-required" type="checkbox" checked={form.tls.required} onChange={(e) => setTls({ required: e.target.checked })} /> Required
+                </label>
+              </Field>
+              <Field label="Allowed SANs" htmlFor="tls-sans" errors={err.allowedSans} hint="Comma-separated URI or DNS SANs. Default: any certificate the CA signed">
+                <input id="tls-sans" className="mono" value={form.tls.allowedSans} onChange={(e) => setTls({ allowedSans: e.target.value })} />
               </Field>
             </div>
-            <label className="check">
-              <input type="checkbox" checked={form.tls.clientValidation} onChange={(e) => setTls({ clientValidation: e.target.checked })} /> Validate client certificates (mTLS) <span className="muted small">(default off)</span>
-            </label>
-            {form.tls.clientValidation && (
-              <div className="grid-3">
-                <Field label="Client CA bundle" htmlFor="tls-ca" errors={err.caSecret} hint="caBundle secret (required)">
-                  <select id="tls-ca" value={form.tls.caSecret} onChange={(e) => setTls({ caSecret: e.target.value })}>
-                    <option value="">Choose a CA bundle…</option>
-                    {withCurrent(secretNames("caBundle"), form.tls.caSecret).map((n) => (
-                      <option key={n} value={n}>
-                        {n}
-                      </option>
-                    ))}
-                  </select>
-                </Field>
-                <Field label="Client certificate" htmlFor="tls-required" errors={err.required} hint={`Default ${D.tls.clientValidation!.required ? "required" : "optional"}`}>
-                  <label className="check">
-                    <input id="tls-required" type="checkbox" checked={form.tls.required} onChange={(e) => setTls({ required: e.target.checked })} /> Required
-                  </label>
-                </Field>
-                <Field label="Allowed SANs" htmlFor="tls-sans" errors={err.allowedSans} hint="Comma-separated URI or DNS SANs. Default: any certificate the CA signed">
-                  <input id="tls-sans" className="mono" value={form.tls.allowedSans} onChange={(e) => setTls({ allowedSans: e.target.value })} />
-                </Field>
-              </div>
-            )}
-          </fieldset>
-        )}
+          )}
+        </fieldset>
+      )}
 
-        {p !== "tcp" && (
-          <fieldset>
-            <legend>HTTP filters</legend>
-            <p className="hint">Run in this order for every request; the router always runs last. Default: none.</p>
-            {err.filterList.map((m, i) => (
-              <div key={i} className="field-error" role="alert">
-                {m}
-              </div>
-            ))}
-            {form.httpFilters.map((f, i) => (
-              <section key={f.key} className="filter-card" aria-label={`Filter ${i + 1}: ${FILTER_LABEL[f.type]}`} data-filter={i}>
-                <div className="filter-card-head">
-                  <h3>
-                    {i + 1}. {FILTER_LABEL[f.type]}
-                  </h3>
-                  <button type="button" className="btn btn-ghost btn-small push-right" aria-label={`Move filter ${i + 1} up`} disabled={i === 0} onClick={() => set("httpFilters", moved(form.httpFilters, i, -1))}>
-                    ↑
-                  </button>
-                  <button type="button" className="btn btn-ghost btn-small" aria-label={`Move filter ${i + 1} down`} disabled={i === form.httpFilters.length - 1} onClick={() => set("httpFilters", moved(form.httpFilters, i, 1))}>
-                    ↓
-                  </button>
-                  <button type="button" className="btn btn-ghost btn-small" aria-label={`Remove filter ${i + 1}`} onClick={() => set("httpFilters", form.httpFilters.filter((x) => x.key !== f.key))}>
-                    Remove
-                  </button>
-                </div>
-                {err.filters[i]!.self.map((m, n) => (
-                  <div key={n} className="field-error" role="alert">
-                    {m}
-                  </div>
-                ))}
-                {f.type === "cors" && <CorsFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
-                {f.type === "jwtAuthn" && <JwtFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
-                {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
-              </section>
-            ))}
-            <div className="actions">
-              {(["cors", "jwtAuthn", "rbac"] as const).map((t) => (
-                <button key={t} type="button" className="btn btn-small" onClick={() => set("httpFilters", [...form.httpFilters, filterRow(t)])}>
-                  Add {FILTER_LABEL[t]} filter
-                </button>
-              ))}
-            </div>
-          </fieldset>
-        )}
-
+      {p !== "tcp" && (
         <fieldset>
-          <legend>Limits</legend>
-          {err.limitsAll.map((m, i) => (
+          <legend>HTTP filters</legend>
+          <p className="hint">Run in this order for every request; the router always runs last. Default: none.</p>
+          {err.filterList.map((m, i) => (
             <div key={i} className="field-error" role="alert">
               {m}
             </div>
           ))}
-          <div className="grid-3">
-            {LIMIT_KEYS.map((k) => (
-              <Field key={k} label={LIMIT_LABELS[k] ?? k} htmlFor={`limit-${k}`} errors={err.limits[k]} hint={defaultHint(D.limits[k] ?? LIMIT_UNSET[k] ?? "none")}>
-                <input id={`limit-${k}`} type="number" min={0} value={form.limits[k] ?? ""} placeholder={String(D.limits[k] ?? LIMIT_UNSET[k] ?? "")} onChange={(e) => set("limits", { ...form.limits, [k]: e.target.value })} />
-              </Field>
+          {form.httpFilters.map((f, i) => (
+            <section key={f.key} className="filter-card" aria-label={`Filter ${i + 1}: ${FILTER_LABEL[f.type]}`} data-filter={i}>
+              <div className="filter-card-head">
+                <h3>
+                  {i + 1}. {FILTER_LABEL[f.type]}
+                </h3>
+                <button type="button" className="btn btn-ghost btn-small push-right" aria-label={`Move filter ${i + 1} up`} disabled={i === 0} onClick={() => set("httpFilters", moved(form.httpFilters, i, -1))}>
+                  ↑
+                </button>
+                <button type="button" className="btn btn-ghost btn-small" aria-label={`Move filter ${i + 1} down`} disabled={i === form.httpFilters.length - 1} onClick={() => set("httpFilters", moved(form.httpFilters, i, 1))}>
+                  ↓
+                </button>
+                <button type="button" className="btn btn-ghost btn-small" aria-label={`Remove filter ${i + 1}`} onClick={() => set("httpFilters", form.httpFilters.filter((x) => x.key !== f.key))}>
+                  Remove
+                </button>
+              </div>
+              {err.filters[i]!.self.map((m, n) => (
+                <div key={n} className="field-error" role="alert">
+                  {m}
+                </div>
+              ))}
+              {f.type === "cors" && <CorsFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
+              {f.type === "jwtAuthn" && <JwtFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
+              {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
+            </section>
+          ))}
+          <div className="actions">
+            {(["cors", "jwtAuthn", "rbac"] as const).map((t) => (
+              <button key={t} type="button" className="btn btn-small" onClick={() => set("httpFilters", [...form.httpFilters, filterRow(t)])}>
+                Add {FILTER_LABEL[t]} filter
+              </button>
             ))}
           </div>
         </fieldset>
-        <fieldset>
-          <legend>Tracing and access log</legend>
-          <label className="check">
-            <input type="checkbox" checked={form.tracingEnabled} onChange={(e) => set("tracingEnabled", e.target.checked)} /> Custom tracing <span className="muted small">(default: sample {D.tracing.sampleRate}, force header {D.tracing.forceHeader})</span>
-          </label>
-          {form.tracingEnabled && (
-            <div className="grid-2">
-              <Field label="Trace sample rate" htmlFor="tracing-sampleRate" errors={err.traceRate} hint={defaultHint(D.tracing.sampleRate, "0-1, for requests without an upstream sampling decision")}>
-                <input id="tracing-sampleRate" type="number" min={0} max={1} step="any" value={form.tracing.sampleRate} placeholder={String(D.tracing.sampleRate)} onChange={(e) => set("tracing", { ...form.tracing, sampleRate: e.target.value })} />
-              </Field>
-              <Field label="Force-trace header" htmlFor="tracing-forceHeader" errors={err.traceHeader} hint={defaultHint(D.tracing.forceHeader, "a request carrying it is always traced")}>
-                <input id="tracing-forceHeader" className="mono" value={form.tracing.forceHeader} placeholder={D.tracing.forceHeader} onChange={(e) => set("tracing", { ...form.tracing, forceHeader: e.target.value })} />
-              </Field>
-            </div>
-          )}
-          <label className="check">
-            <input type="checkbox" checked={form.accessLogEnabled} onChange={(e) => set("accessLogEnabled", e.target.checked)} /> Custom access log <span className="muted small">(default: one JSON line per request)</span>
-          </label>
-          {form.accessLogEnabled && (
-            <div className="grid-2">
-              <Field label="Access-log format" htmlFor="accessLog-format" errors={err.logFormat} hint="Empty = JSON lines (default); else %FIELD% placeholders, e.g. %METHOD% %PATH% %STATUS% %DURATION_MS%">
-                <input id="accessLog-format" className="mono" value={form.accessLog.format} onChange={(e) => set("accessLog", { ...form.accessLog, format: e.target.value })} />
-              </Field>
-              <Field label="Access-log sample rate" htmlFor="accessLog-sampleRate" errors={err.logRate} hint={defaultHint(D.accessLog.sampleRate, "fraction of requests logged")}>
-                <input id="accessLog-sampleRate" type="number" min={0} max={1} step="any" value={form.accessLog.sampleRate} placeholder={String(D.accessLog.sampleRate)} onChange={(e) => set("accessLog", { ...form.accessLog, sampleRate: e.target.value })} />
-              </Field>
-            </div>
-          )}
-        </fieldset>
-        <FormActions save={s} noun="listener" existingName={existingName} />
+      )}
+
+      <fieldset>
+        <legend>Limits</legend>
+        {err.limitsAll.map((m, i) => (
+          <div key={i} className="field-error" role="alert">
+            {m}
+          </div>
+        ))}
+        <div className="grid-3">
+          {LIMIT_KEYS.map((k) => (
+            <Field key={k} label={LIMIT_LABELS[k] ?? k} htmlFor={`limit-${k}`} errors={err.limits[k]} hint={defaultHint(D.limits[k] ?? LIMIT_UNSET[k] ?? "none")}>
+              <input id={`limit-${k}`} type="number" min={0} value={form.limits[k] ?? ""} placeholder={String(D.limits[k] ?? LIMIT_UNSET[k] ?? "")} onChange={(e) => set("limits", { ...form.limits, [k]: e.target.value })} />
+            </Field>
+          ))}
+        </div>
       </fieldset>
-    </form>
+      <fieldset>
+        <legend>Tracing and access log</legend>
+        <label className="check">
+          <input type="checkbox" checked={form.tracingEnabled} onChange={(e) => set("tracingEnabled", e.target.checked)} /> Custom tracing <span className="muted small">(default: sample {D.tracing.sampleRate}, force header {D.tracing.forceHeader})</span>
+        </label>
+        {form.tracingEnabled && (
+          <div className="grid-2">
+            <Field label="Trace sample rate" htmlFor="tracing-sampleRate" errors={err.traceRate} hint={defaultHint(D.tracing.sampleRate, "0-1, for requests without an upstream sampling decision")}>
+              <input id="tracing-sampleRate" type="number" min={0} max={1} step="any" value={form.tracing.sampleRate} placeholder={String(D.tracing.sampleRate)} onChange={(e) => set("tracing", { ...form.tracing, sampleRate: e.target.value })} />
+            </Field>
+            <Field label="Force-trace header" htmlFor="tracing-forceHeader" errors={err.traceHeader} hint={defaultHint(D.tracing.forceHeader, "a request carrying it is always traced")}>
+              <input id="tracing-forceHeader" className="mono" value={form.tracing.forceHeader} placeholder={D.tracing.forceHeader} onChange={(e) => set("tracing", { ...form.tracing, forceHeader: e.target.value })} />
+            </Field>
+          </div>
+        )}
+        <label className="check">
+          <input type="checkbox" checked={form.accessLogEnabled} onChange={(e) => set("accessLogEnabled", e.target.checked)} /> Custom access log <span className="muted small">(default: one JSON line per request)</span>
+        </label>
+        {form.accessLogEnabled && (
+          <div className="grid-2">
+            <Field label="Access-log format" htmlFor="accessLog-format" errors={err.logFormat} hint="Empty = JSON lines (default); else %FIELD% placeholders, e.g. %METHOD% %PATH% %STATUS% %DURATION_MS%">
+              <input id="accessLog-format" className="mono" value={form.accessLog.format} onChange={(e) => set("accessLog", { ...form.accessLog, format: e.target.value })} />
+            </Field>
+            <Field label="Access-log sample rate" htmlFor="accessLog-sampleRate" errors={err.logRate} hint={defaultHint(D.accessLog.sampleRate, "fraction of requests logged")}>
+              <input id="accessLog-sampleRate" type="number" min={0} max={1} step="any" value={form.accessLog.sampleRate} placeholder={String(D.accessLog.sampleRate)} onChange={(e) => set("accessLog", { ...form.accessLog, sampleRate: e.target.value })} />
+            </Field>
+          </div>
+        )}
+      </fieldset>
+    </SaveForm>
   );
 }
 

@@ -9,6 +9,7 @@ import { DiffView } from "./diff-view.tsx";
 import { Field, IssueList } from "./field.tsx";
 import { useReadOnly } from "./read-only.tsx";
 import { useToast } from "./toaster.tsx";
+import { ErrorBanner } from "./ui.tsx";
 
 /** Defaults of #5's SLO guard, as the publish procedure applies them. */
 const GUARD_DEFAULTS = { windowSec: "60", errorPct: "5", p99Ms: "", minRequests: "20" };
@@ -106,11 +107,7 @@ export function PublishForm({ variant }: { variant: "page" | "dialog" }) {
 
       <section className={variant === "page" ? "card" : "dialog-section"} aria-labelledby={id("pending-title")}>
         <h2 id={id("pending-title")}>Pending changes (diff against the live version)</h2>
-        {pending.isError && (
-          <p className="banner banner-error" role="alert">
-            {pending.error.message}
-          </p>
-        )}
+        <ErrorBanner error={pending.isError && pending.error} />
         {pending.isPending && <p className="muted">Loading…</p>}
         {pending.data && <DiffView diff={pending.data.diff} />}
       </section>

@@ -1,9 +1,8 @@
 "use client";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { buildRateLimit, checkRateLimit, RATE_LIMIT_DEFAULTS, type TRateLimitForm } from "../lib/rate-limit-form.ts";
-import { messageOf } from "../lib/trpc-errors.ts";
-import { Field, IssueList } from "./field.tsx";
-import { FormActions, useResourceSave } from "./resource-tabs.tsx";
+import { Field } from "./field.tsx";
+import { SaveForm, useResourceSave } from "./form-save.tsx";
 
 const D = RATE_LIMIT_DEFAULTS;
 
@@ -23,66 +22,53 @@ export function RateLimitForm({ initial, existingName, baseRevision }: { initial
     failOpen: c.at("failOpen"),
   };
   const rest = c.rest();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    s.submit();
-  };
   return (
-    <form className="form" onSubmit={submit} noValidate>
-      {s.error && s.issues.length === 0 && (
-        <p className="banner banner-error" role="alert">
-          {messageOf(s.error)}
-        </p>
-      )}
-      <IssueList issues={rest} />
-      <fieldset disabled={s.readOnly} className="plain">
-        <fieldset>
-          <legend>Rate-limit policy</legend>
-          <div className="grid-3">
-            <Field label="Name" htmlFor="rl-name" errors={err.name}>
-              <input id="rl-name" value={form.name} onChange={(e) => set("name", e.target.value)} autoComplete="off" placeholder="per-ip" />
+    <SaveForm save={s} rest={rest}>
+      <fieldset>
+        <legend>Rate-limit policy</legend>
+        <div className="grid-3">
+          <Field label="Name" htmlFor="rl-name" errors={err.name}>
+            <input id="rl-name" value={form.name} onChange={(e) => set("name", e.target.value)} autoComplete="off" placeholder="per-ip" />
+          </Field>
+          <Field label="Scope" htmlFor="rl-scope" errors={err.scope} hint={`Default ${D.scope}`}>
+            <select id="rl-scope" value={form.scope} onChange={(e) => set("scope", e.target.value as TRateLimitForm["scope"])}>
+              <option value="local">local (per proxy process)</option>
+              <option value="global">global (shared via Redis)</option>
+            </select>
+          </Field>
+          <Field label="Requests" htmlFor="rl-requests" errors={err.requests} hint="Tokens added per period (required)">
+            <input id="rl-requests" type="number" min={1} value={form.requests} onChange={(e) => set("requests", e.target.value)} />
+          </Field>
+          <Field label="Per" htmlFor="rl-per" errors={err.per} hint={`Default ${D.per}`}>
+            <select id="rl-per" value={form.per} onChange={(e) => set("per", e.target.value as TRateLimitForm["per"])}>
+              <option value="second">second</option>
+              <option value="minute">minute</option>
+              <option value="hour">hour</option>
+            </select>
+          </Field>
+          <Field label="Burst" htmlFor="rl-burst" errors={err.burst} hint="Bucket size. Default: the number of requests. Empty = default.">
+            <input id="rl-burst" type="number" min={1} value={form.burst} placeholder={form.requests || undefined} onChange={(e) => set("burst", e.target.value)} />
+          </Field>
+          <Field label="Key" htmlFor="rl-key" errors={form.keyKind === "header" ? [] : err.key} hint={`Default ${String(D.key)}`}>
+            <select id="rl-key" value={form.keyKind} onChange={(e) => set("keyKind", e.target.value as TRateLimitForm["keyKind"])}>
+              <option value="remoteAddress">remoteAddress (client IP)</option>
+              <option value="path">path</option>
+              <option value="none">none (one bucket)</option>
+              <option value="header">a request header</option>
+            </select>
+          </Field>
+          {form.keyKind === "header" && (
+            <Field label="Key header" htmlFor="rl-key-header" errors={err.key}>
+              <input id="rl-key-header" value={form.keyHeader} placeholder="x-api-key" onChange={(e) => set("keyHeader", e.target.value)} />
             </Field>
-            <Field label="Scope" htmlFor="rl-scope" errors={err.scope} hint={`Default ${D.scope}`}>
-              <select id="rl-scope" value={form.scope} onChange={(e) => set("scope", e.target.value as TRateLimitForm["scope"])}>
-                <option value="local">local (per proxy process)</option>
-                <option value="global">global (shared via Redis)</option>
-              </select>
-            </Field>
-            <Field label="Requests" htmlFor="rl-requests" errors={err.requests} hint="Tokens added per period (required)">
-              <input id="rl-requests" type="number" min={1} value={form.requests} onChange={(e) => set("requests", e.target.value)} />
-            </Field>
-            <Field label="Per" htmlFor="rl-per" errors={err.per} hint={`Default ${D.per}`}>
-              <select id="rl-per" value={form.per} onChange={(e) => set("per", e.target.value as TRateLimitForm["per"])}>
-                <option value="second">second</option>
-                <option value="minute">minute</option>
-                <option value="hour">hour</option>
-              </select>
-            </Field>
-            <Field label="Burst" htmlFor="rl-burst" errors={err.burst} hint="Bucket size. Default: the number of requests. Empty = default.">
-              <input id="rl-burst" type="number" min={1} value={form.burst} placeholder={form.requests || undefined} onChange={(e) => set("burst", e.target.value)} />
-            </Field>
-            <Field label="Key" htmlFor="rl-key" errors={form.keyKind === "header" ? [] : err.key} hint={`Default ${String(D.key)}`}>
-              <select id="rl-key" value={form.keyKind} onChange={(e) => set("keyKind", e.target.value as TRateLimitForm["keyKind"])}>
-                <option value="remoteAddress">remoteAddress (client IP)</option>
-                <option value="path">path</option>
-                <option value="none">none (one bucket)</option>
-                <option value="header">a request header</option>
-              </select>
-            </Field>
-            {form.keyKind === "header" && (
-              <Field label="Key header" htmlFor="rl-key-header" errors={err.key}>
-                <input id="rl-key-header" value={form.keyHeader} placeholder="x-api-key" onChange={(e) => set("keyHeader", e.target.value)} />
-              </Field>
-            )}
-            <Field label="When Redis fails" htmlFor="rl-fail-open" errors={err.failOpen} hint={`Default ${D.failOpen ? "allow" : "refuse with 429"}; global scope only (Redis error or 100 ms timeout)`}>
-              <label className="check">
-                <input id="rl-fail-open" type="checkbox" checked={form.failOpen} onChange={(e) => set("failOpen", e.target.checked)} /> Allow the request (fail open)
-              </label>
-            </Field>
-          </div>
-        </fieldset>
-        <FormActions save={s} noun="rate-limit policy" existingName={existingName} />
+          )}
+          <Field label="When Redis fails" htmlFor="rl-fail-open" errors={err.failOpen} hint={`Default ${D.failOpen ? "allow" : "refuse with 429"}; global scope only (Redis error or 100 ms timeout)`}>
+            <label className="check">
+              <input id="rl-fail-open" type="checkbox" checked={form.failOpen} onChange={(e) => set("failOpen", e.target.checked)} /> Allow the request (fail open)
+            </label>
+          </Field>
+        </div>
       </fieldset>
-    </form>
+    </SaveForm>
   );
 }

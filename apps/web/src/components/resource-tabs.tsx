@@ -1,17 +1,11 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useRouter, useSearchParams } from "next/navigation";
-import { useState, type ReactNode } from "react";
-import { issueClaimer, type TFieldIssue } from "../lib/issues.ts";
+import { useSearchParams } from "next/navigation";
+import type { ReactNode } from "react";
 import { RESOURCE_KINDS, type TResourceKind } from "../lib/resource-kinds.ts";
 import { useTRPC } from "../lib/trpc.ts";
-import { issuesOf, messageOf } from "../lib/trpc-errors.ts";
-import { useUnsavedChanges } from "../lib/use-unsaved-changes.ts";
-import { IssueList } from "./field.tsx";
-import { useReadOnly } from "./read-only.tsx";
 import { ResourceEditor } from "./resource-editor.tsx";
-import { useToast } from "./toaster.tsx";
 
 export type TEditorView = "form" | "yaml";
 
@@ -35,103 +29,6 @@ export function ResourceTabs({ view }: { view: TEditorView }) {
 /** The view in the URL (`?view=yaml`); read on the client so the pages can stay static. */
 function useEditorView(): TEditorView {
   return useSearchParams().get("view") === "yaml" ? "yaml" : "form";
-}
-
-/**
- * What the listener and rate-limit forms share with the cluster and route forms: the
- * create / update mutations (resources router), the browser-side check first, issues
- * (client or server) for issueClaimer, the unsaved-changes guard, toasts, read-only.
- */
-export function useResourceSave<TForm, TValue extends { name: string }>(opts: {
-  kind: TResourceKind;
-  existingName?: string;
-  /** The working-config revision the resource was loaded at (a stale edit gets 409). */
-  baseRevision?: number | undefined;
-  initial: TForm;
-  form: TForm;
-  build: (form: TForm) => TValue;
-  check: (value: TValue) => TFieldIssue[];
-}) {
-  const meta = RESOURCE_KINDS[opts.kind];
-  const noun = meta.label.toLowerCase();
-  const trpc = useTRPC();
-  const router = useRouter();
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  const readOnly = useReadOnly();
-  const [saved, setSaved] = useState(false);
-  const [clientIssues, setClientIssues] = useState<TFieldIssue[]>([]);
-  useUnsavedChanges(!saved && !readOnly && JSON.stringify(opts.form) !== JSON.stringify(opts.initial));
-
-  const done = async (verb: string, name: string) => {
-    setSaved(true);
-    toast.ok(`${verb} ${noun} "${name}"`);
-    await queryClient.invalidateQueries({ queryKey: trpc.pathKey() });
-    router.push(meta.href);
-  };
-  const onError = (e: unknown) => toast.error(issuesOf(e).length ? `The ${noun} was not saved: see the marked fields` : messageOf(e));
-  const create = useMutation(trpc.resources.create.mutationOptions({ onSuccess: (row) => done("Created", row.name), onError }));
-  const update = useMutation(trpc.resources.update.mutationOptions({ onSuccess: (row) => done("Saved", row.name), onError }));
-  const remove = useMutation(trpc.resources.delete.mutationOptions({ onSuccess: () => done("Deleted", opts.existingName ?? ""), onError: (e) => toast.error(`Not deleted: ${messageOf(e)}`) }));
-  const mutation = opts.existingName !== undefined ? update : create;
-
-  const submit = () => {
-    const value = opts.build(opts.form);
-    const found = opts.check(value);
-    setClientIssues(found);
-    if (found.length) {
-      mutation.reset();
-      toast.error(`Fix ${found.length} issue(s) before saving`);
-      return;
-    }
-    // The resource is checked again by the same schema in the tRPC input (discriminated by kind).
-    const input = { kind: opts.kind, resource: value } as never;
-    if (opts.existingName !== undefined) update.mutate({ ...(input as object), name: opts.existingName, baseRevision: opts.baseRevision } as never);
-    else create.mutate(input);
-  };
-
-  const issues = clientIssues.length ? clientIssues : issuesOf(mutation.error);
-  return {
-    kind: opts.kind,
-    meta,
-    readOnly,
-    submit,
-    pending: mutation.isPending,
-    error: mutation.error,
-    issues,
-    claimer: issueClaimer(issues),
-    remove,
-    cancel: () => router.push(meta.href),
-  };
-}
-
-/** Save / Cancel / Delete under a resource form (hidden for viewers). */
-export function FormActions({ save, noun, existingName }: { save: ReturnType<typeof useResourceSave>; noun: string; existingName?: string }) {
-  return (
-    <>
-      <div className="actions" hidden={save.readOnly}>
-        <button type="submit" className="btn btn-primary" disabled={save.pending}>
-          {save.pending ? "Saving…" : existingName !== undefined ? `Save ${noun}` : `Create ${noun}`}
-        </button>
-        <button type="button" className="btn btn-ghost" onClick={save.cancel}>
-          Cancel
-        </button>
-        {existingName !== undefined && (
-          <button
-            type="button"
-            className="btn btn-danger push-right"
-            disabled={save.remove.isPending}
-            onClick={() => {
-              if (window.confirm(`Delete ${noun} "${existingName}" from the working config?`)) save.remove.mutate({ kind: save.kind, name: existingName });
-            }}
-          >
-            Delete {noun}
-          </button>
-        )}
-      </div>
-      {save.remove.error && <IssueList issues={[{ path: "", message: messageOf(save.remove.error) }]} />}
-    </>
-  );
 }
 
 /**

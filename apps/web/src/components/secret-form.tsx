@@ -1,19 +1,29 @@
 "use client";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useDeferredValue, useState, type ChangeEvent, type FormEvent } from "react";
+import { useDeferredValue, useState, type ChangeEvent } from "react";
 import { buildSecret, checkSecret, looksLikePrivateKey, type TSecretForm } from "../lib/secret-form.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { messageOf } from "../lib/trpc-errors.ts";
 import { CertificateDetails } from "./certificate-details.tsx";
-import { Field, IssueList } from "./field.tsx";
-import { FormActions, useResourceSave } from "./resource-tabs.tsx";
+import { Field } from "./field.tsx";
+import { SaveForm, useResourceSave } from "./form-save.tsx";
+
+const KEY_IN_CERT = "this is a private key: paste it in the private key field below";
 
 /** Reads an uploaded PEM file into a field (the file never leaves the browser otherwise). */
-function readFile(e: ChangeEvent<HTMLInputElement>, into: (text: string) => void) {
-  const file = e.target.files?.[0];
-  if (!file) return;
-  void file.text().then(into);
-  e.target.value = "";
+function FileField({ id, label, accept, onText }: { id: string; label: string; accept: string; onText: (text: string) => void }) {
+  const read = (e: ChangeEvent<HTMLInputElement>) => {
+    const file = e.target.files?.[0];
+    if (!file) return;
+    void file.text().then(onText);
+    e.target.value = "";
+  };
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} type="file" accept={accept} onChange={read} />
+    </div>
+  );
 }
 
 /**
@@ -26,107 +36,96 @@ export function SecretForm({ initial, existingName, baseRevision }: { initial: T
   const [form, setForm] = useState(initial);
   const set = <K extends keyof TSecretForm>(k: K, v: TSecretForm[K]) => setForm((f) => ({ ...f, [k]: v }));
   const isNew = existingName === undefined;
-  const s = useResourceSave({ kind: "secrets", existingName, baseRevision, initial, form, build: buildSecret, check: (v) => checkSecret(v, isNew) });
+  // A key pasted into the certificate field is refused before anything is sent (and shown at once, below).
+  const keyInCert = looksLikePrivateKey(form.certificate);
+  const s = useResourceSave({
+    kind: "secrets",
+    existingName,
+    baseRevision,
+    initial,
+    form,
+    build: buildSecret,
+    check: (v) => [...checkSecret(v, isNew), ...(keyInCert ? [{ path: "certificate", field: "certificate", message: KEY_IN_CERT }] : [])],
+  });
   const trpc = useTRPC();
   const pem = useDeferredValue(form.certificate.trim());
   const info = useQuery({ ...trpc.certificates.inspect.queryOptions({ pem }), enabled: pem.includes("-----BEGIN CERTIFICATE-----"), placeholderData: keepPreviousData, staleTime: Infinity });
   const c = s.claimer;
   const err = { name: c.at("name"), type: c.at("type"), certificate: c.at("certificate"), privateKey: c.at("privateKey") };
   const rest = c.rest();
-  const keyInCert = looksLikePrivateKey(form.certificate);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (keyInCert) return;
-    s.submit();
-  };
   return (
-    <form className="form" onSubmit={submit} noValidate>
-      {s.error && s.issues.length === 0 && (
-        <p className="banner banner-error" role="alert">
-          {messageOf(s.error)}
-        </p>
-      )}
-      <IssueList issues={rest} />
-      <fieldset disabled={s.readOnly} className="plain">
-        <div className="editor">
-          <fieldset className="editor-main">
-            <legend>TLS secret</legend>
-            <div className="grid-2">
-              <Field label="Name" htmlFor="secret-name" errors={err.name}>
-                <input id="secret-name" value={form.name} onChange={(e) => set("name", e.target.value)} autoComplete="off" placeholder="site-cert" />
-              </Field>
-              <Field label="Type" htmlFor="secret-type" errors={err.type} hint="A certificate with its key (listeners, client certificates) or CA certificates to verify peers">
-                <select id="secret-type" value={form.type} onChange={(e) => set("type", e.target.value as TSecretForm["type"])}>
-                  <option value="tlsCertificate">tlsCertificate (certificate + private key)</option>
-                  <option value="caBundle">caBundle (CA certificates)</option>
-                </select>
-              </Field>
-            </div>
-            <Field
-              label={form.type === "caBundle" ? "CA certificates (PEM)" : "Certificate chain (PEM)"}
-              htmlFor="secret-certificate"
-              errors={keyInCert ? ["this is a private key: paste it in the private key field below"] : err.certificate}
-              hint={form.type === "caBundle" ? "One or more -----BEGIN CERTIFICATE----- blocks" : "Leaf certificate first, then intermediates"}
-            >
-              <textarea
-                id="secret-certificate"
-                className="mono code-input"
-                rows={10}
-                spellCheck={false}
-                value={form.certificate}
-                placeholder={"-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----"}
-                onChange={(e) => set("certificate", e.target.value)}
-              />
+    <SaveForm save={s} rest={rest}>
+      <div className="editor">
+        <fieldset className="editor-main">
+          <legend>TLS secret</legend>
+          <div className="grid-2">
+            <Field label="Name" htmlFor="secret-name" errors={err.name}>
+              <input id="secret-name" value={form.name} onChange={(e) => set("name", e.target.value)} autoComplete="off" placeholder="site-cert" />
             </Field>
-            <div className="field">
-              <label htmlFor="secret-certificate-file">…or upload a certificate file</label>
-              <input id="secret-certificate-file" type="file" accept=".pem,.crt,.cer,text/plain" onChange={(e) => readFile(e, (t) => set("certificate", t))} />
-            </div>
-            {form.type === "tlsCertificate" && (
-              <>
-                <Field
-                  label="Private key (PEM, write-only)"
-                  htmlFor="secret-private-key"
-                  errors={err.privateKey}
-                  hint={isNew ? "Required. Stored encrypted; never shown again." : "Leave empty to keep the stored key (it is never shown). Paste or upload a new key to replace it."}
-                >
-                  <textarea
-                    id="secret-private-key"
-                    className="mono code-input"
-                    rows={4}
-                    spellCheck={false}
-                    autoComplete="off"
-                    value={form.privateKey}
-                    placeholder={isNew ? "-----BEGIN PRIVATE KEY-----" : "(stored key kept)"}
-                    onChange={(e) => set("privateKey", e.target.value)}
-                  />
-                </Field>
-                <div className="field">
-                  <label htmlFor="secret-private-key-file">…or upload a key file</label>
-                  <input id="secret-private-key-file" type="file" accept=".pem,.key,text/plain" onChange={(e) => readFile(e, (t) => set("privateKey", t))} />
-                </div>
-              </>
-            )}
-          </fieldset>
-          <aside className="editor-side" aria-label="Certificate details">
-            <h2>Certificate</h2>
-            {!pem.includes("-----BEGIN CERTIFICATE-----") ? (
-              <p className="muted">Paste or upload a certificate to see its subject, SANs, fingerprint and expiry.</p>
-            ) : info.isError ? (
-              <p className="banner banner-error" role="alert">
-                {messageOf(info.error)}
-              </p>
-            ) : info.data ? (
-              <CertificateDetails info={info.data} />
-            ) : (
-              <p className="muted" aria-busy="true">
-                Reading…
-              </p>
-            )}
-          </aside>
-        </div>
-        <FormActions save={s} noun="TLS secret" existingName={existingName} />
-      </fieldset>
-    </form>
+            <Field label="Type" htmlFor="secret-type" errors={err.type} hint="A certificate with its key (listeners, client certificates) or CA certificates to verify peers">
+              <select id="secret-type" value={form.type} onChange={(e) => set("type", e.target.value as TSecretForm["type"])}>
+                <option value="tlsCertificate">tlsCertificate (certificate + private key)</option>
+                <option value="caBundle">caBundle (CA certificates)</option>
+              </select>
+            </Field>
+          </div>
+          <Field
+            label={form.type === "caBundle" ? "CA certificates (PEM)" : "Certificate chain (PEM)"}
+            htmlFor="secret-certificate"
+            errors={keyInCert ? [KEY_IN_CERT] : err.certificate}
+            hint={form.type === "caBundle" ? "One or more -----BEGIN CERTIFICATE----- blocks" : "Leaf certificate first, then intermediates"}
+          >
+            <textarea
+              id="secret-certificate"
+              className="mono code-input"
+              rows={10}
+              spellCheck={false}
+              value={form.certificate}
+              placeholder={"-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----"}
+              onChange={(e) => set("certificate", e.target.value)}
+            />
+          </Field>
+          <FileField id="secret-certificate-file" label="…or upload a certificate file" accept=".pem,.crt,.cer,text/plain" onText={(t) => set("certificate", t)} />
+          {form.type === "tlsCertificate" && (
+            <>
+              <Field
+                label="Private key (PEM, write-only)"
+                htmlFor="secret-private-key"
+                errors={err.privateKey}
+                hint={isNew ? "Required. Stored encrypted; never shown again." : "Leave empty to keep the stored key (it is never shown). Paste or upload a new key to replace it."}
+              >
+                <textarea
+                  id="secret-private-key"
+                  className="mono code-input"
+                  rows={4}
+                  spellCheck={false}
+                  autoComplete="off"
+                  value={form.privateKey}
+                  placeholder={isNew ? "-----BEGIN PRIVATE KEY-----" : "(stored key kept)"}
+                  onChange={(e) => set("privateKey", e.target.value)}
+                />
+              </Field>
+              <FileField id="secret-private-key-file" label="…or upload a key file" accept=".pem,.key,text/plain" onText={(t) => set("privateKey", t)} />
+            </>
+          )}
+        </fieldset>
+        <aside className="editor-side" aria-label="Certificate details">
+          <h2>Certificate</h2>
+          {!pem.includes("-----BEGIN CERTIFICATE-----") ? (
+            <p className="muted">Paste or upload a certificate to see its subject, SANs, fingerprint and expiry.</p>
+          ) : info.isError ? (
+            <p className="banner banner-error" role="alert">
+              {messageOf(info.error)}
+            </p>
+          ) : info.data ? (
+            <CertificateDetails info={info.data} />
+          ) : (
+            <p className="muted" aria-busy="true">
+              Reading…
+            </p>
+          )}
+        </aside>
+      </div>
+    </SaveForm>
   );
 }

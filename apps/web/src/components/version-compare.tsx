@@ -24,26 +24,18 @@ export function VersionCompare({ versions }: { versions: number[] }) {
     <section className="card" aria-label="Compare versions">
       <div className="toolbar">
         <h2 className="inline">Compare</h2>
-        <label>
-          from{" "}
-          <select aria-label="Compare from" value={a} onChange={(e) => setA(Number(e.target.value))}>
-            {versions.map((v) => (
-              <option key={v} value={v}>
-                v{v}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          to{" "}
-          <select aria-label="Compare to" value={b} onChange={(e) => setB(Number(e.target.value))}>
-            {versions.map((v) => (
-              <option key={v} value={v}>
-                v{v}
-              </option>
-            ))}
-          </select>
-        </label>
+        {([["from", a, setA], ["to", b, setB]] as const).map(([word, value, setValue]) => (
+          <label key={word}>
+            {word}{" "}
+            <select aria-label={`Compare ${word}`} value={value} onChange={(e) => setValue(Number(e.target.value))}>
+              {versions.map((v) => (
+                <option key={v} value={v}>
+                  v{v}
+                </option>
+              ))}
+            </select>
+          </label>
+        ))}
         <button type="button" className="btn btn-small" onClick={() => setOpen(true)}>
           Show diff
         </button>

@@ -1,5 +1,6 @@
 import { formatPath, ZCircuitBreakers, ZCluster, ZHealthCheck, ZOutlierDetection, type TCluster } from "@switchyard/config-model";
 import type { z } from "zod";
+import { choices } from "./format.ts";
 import type { TFieldIssue } from "./issues.ts";
 
 export type TClusterInput = z.input<typeof ZCluster>;
@@ -46,22 +47,16 @@ export type TClusterForm = {
   breakers: TNumbers<"maxConnections" | "maxPendingRequests" | "maxRequests" | "maxRetries">;
 };
 
-export const LB_POLICIES: { value: TCluster["lbPolicy"]; label: string }[] = [
-  { value: "roundRobin", label: "Round robin" },
-  { value: "leastRequest", label: "Least request" },
-  { value: "random", label: "Random" },
-  { value: "ringHash", label: "Ring hash" },
-  { value: "maglev", label: "Maglev" },
-];
+export const LB_POLICIES = choices<TCluster["lbPolicy"]>({ roundRobin: "Round robin", leastRequest: "Least request", random: "Random", ringHash: "Ring hash", maglev: "Maglev" });
 
-export const DISCOVERY: { value: TCluster["discovery"]; label: string }[] = [
-  { value: "static", label: "Static addresses" },
-  { value: "strictDns", label: "Strict DNS (every address of each name)" },
-  { value: "logicalDns", label: "Logical DNS (first address of one name)" },
-  { value: "eds", label: "EDS (endpoints pushed from the console)" },
-  { value: "kubernetes", label: "Kubernetes Service (EndpointSlices)" },
-  { value: "consul", label: "Consul service" },
-];
+export const DISCOVERY = choices<TCluster["discovery"]>({
+  static: "Static addresses",
+  strictDns: "Strict DNS (every address of each name)",
+  logicalDns: "Logical DNS (first address of one name)",
+  eds: "EDS (endpoints pushed from the console)",
+  kubernetes: "Kubernetes Service (EndpointSlices)",
+  consul: "Consul service",
+});
 
 let nextKey = 1;
 /** Rows need a stable React key that survives removing a row above them. */

@@ -21,3 +21,8 @@ export function formatAgo(value: string | Date | null | undefined, now = Date.no
 export function shortHash(hash: string | null | undefined): string {
   return hash ? hash.slice(0, 12) : "—";
 }
+
+/** `{ value: label }` as select options, in the order written. */
+export function choices<T extends string>(labels: Record<T, string>): { value: T; label: string }[] {
+  return (Object.entries(labels) as [T, string][]).map(([value, label]) => ({ value, label }));
+}

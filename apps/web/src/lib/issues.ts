@@ -76,3 +76,11 @@ export function issueClaimer(issues: readonly TFieldIssue[]) {
     rest: () => issues.filter((i) => !claimed.has(i)),
   };
 }
+
+/** Issues of every sub-field of a section, claimed up front (so they are not listed above the form too). */
+export function claimAll(c: ReturnType<typeof issueClaimer>, section: string, keys: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.fromEntries(keys.map((k) => [k, c.at(`${section}.${k}`)]));
+  // Whatever is left on the section itself shows under its first field.
+  out[keys[0]!] = [...(out[keys[0]!] ?? []), ...c.at(section)];
+  return out;
+}

@@ -1,4 +1,4 @@
-import { REDACTED, ZCaBundleSecret, ZListener, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
+import { REDACTED, ZCaBundleSecret, ZCluster, ZListener, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
 import { z } from "zod";
 
 /**
@@ -18,6 +18,8 @@ export const ZSecretInput = z.discriminatedUnion("type", [
 export const RESOURCE_KINDS = {
   listeners: {
     label: "Listener",
+    /** In buttons and messages: "Save listener". */
+    noun: "listener",
     plural: "Listeners",
     href: "/listeners",
     schema: ZListener,
@@ -26,14 +28,28 @@ export const RESOURCE_KINDS = {
   },
   routeConfigs: {
     label: "Route config",
+    /** In buttons and messages: "Save route config". */
+    noun: "route config",
     plural: "Route configs",
     href: "/route-configs",
     schema: ZRouteConfig,
     blurb: "Virtual hosts (picked by Host: exact, then wildcard suffix, prefix, then *) and their routes in match order.",
     template: "name: main\nvirtualHosts:\n  - name: all\n    domains: [\"*\"]\n    routes: []\n",
   },
+  clusters: {
+    label: "Cluster",
+    /** In buttons and messages: "Save cluster". */
+    noun: "cluster",
+    plural: "Clusters",
+    href: "/clusters",
+    schema: ZCluster,
+    blurb: "Upstream services: how their endpoints are found, balanced, health-checked and protected.",
+    template: "name: users\ndiscovery: static\nendpoints:\n  - address: 127.0.0.1\n    port: 9101\n",
+  },
   secrets: {
     label: "TLS secret",
+    /** In buttons and messages: "Save TLS secret". */
+    noun: "TLS secret",
     plural: "TLS secrets",
     href: "/secrets",
     schema: ZSecretInput,
@@ -42,6 +58,8 @@ export const RESOURCE_KINDS = {
   },
   rateLimitPolicies: {
     label: "Rate-limit policy",
+    /** In buttons and messages: "Save rate-limit policy". */
+    noun: "rate-limit policy",
     plural: "Rate-limit policies",
     href: "/rate-limits",
     schema: ZRateLimitPolicy,

@@ -4,44 +4,24 @@
  * upstream. The tests run in order and build on each other (one working config); each
  * saves a screenshot of its final page under test-artifacts/console-pages/.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startConsole, type TConsoleHandle } from "../helpers/start-console.ts";
+import { artifactsDir, eventually as until, freePort, openBrowser, screenshotAfter, startConsole, startManagedProxy, startUpstream, type TConsoleHandle, type TManagedProxy } from "./fixtures.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../../..");
-const ARTIFACTS = join(ROOT, "test-artifacts", "console-pages");
+const ARTIFACTS = artifactsDir("console-pages");
 
 let app: TConsoleHandle;
 let browser: Browser;
 let page: Page;
-let upstream: Server;
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let upstreamPort: number;
-let proxy: ChildProcess;
+let proxy: TManagedProxy;
 let listenerPort: number;
 let formsListenerPort: number;
 let adminPort: number;
-let cacheDir: string;
-const proxyLog: string[] = [];
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nproxy log:\n${proxyLog.slice(-20).join("\n")}`);
-}
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000) => until(what, fn, timeoutMs, () => `proxy log:\n${proxy?.log.slice(-20).join("\n")}`);
 
 /** Publish through the top bar's dialog (optionally checking its diff first), then close it with Esc. */
 async function publishFromDialog(message: string, version: number, check?: (dialog: ReturnType<Page["getByRole"]>) => Promise<void>) {
@@ -60,47 +40,24 @@ async function publishFromDialog(message: string, version: number, check?: (dial
 const nav = (name: string | RegExp) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: typeof name === "string" });
 
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ upstream: "pages", path: req.url }));
-  });
-  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-  upstreamPort = (upstream.address() as { port: number }).port;
-  [listenerPort, adminPort, formsListenerPort] = [await freePort(), await freePort(), await freePort()];
+  upstream = await startUpstream("pages");
+  upstreamPort = upstream.port;
+  [listenerPort, formsListenerPort] = [await freePort(), await freePort()];
   app = await startConsole();
-  cacheDir = mkdtempSync(join(tmpdir(), "swy-pages-cache-"));
-  proxy = spawn(
-    process.execPath,
-    [join(ROOT, "apps/proxy/bin/switchyard-proxy.js"), "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`, "--node-id", "pages-1", "--workers", "1", "--admin", `127.0.0.1:${adminPort}`, "--cache-dir", cacheDir],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  for (const s of [proxy.stdout!, proxy.stderr!]) s.on("data", (d: Buffer) => proxyLog.push(...d.toString().split("\n").filter(Boolean)));
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  // Confirmations (delete, unsaved changes) are accepted; the tests check what follows.
-  page.on("dialog", (d) => void d.accept());
+  proxy = await startManagedProxy(app, "pages-1");
+  adminPort = proxy.adminPort;
+  ({ browser, page } = await openBrowser());
 }, 600_000);
 
 afterEach(async (ctx) => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const name = ctx.task.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 60);
-  await page?.screenshot({ path: join(ARTIFACTS, `${name}${ctx.task.result?.state === "fail" ? "-failure" : ""}.png`), fullPage: true }).catch(() => {});
+  await screenshotAfter(page, "console-pages", ctx.task);
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (proxy && proxy.exitCode === null && proxy.signalCode === null) {
-    const exited = new Promise((r) => proxy.once("exit", r));
-    proxy.kill("SIGTERM");
-    await exited;
-  }
+  await proxy?.stop();
   await app?.stop();
-  await new Promise((r) => upstream?.close(r));
-  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+  await upstream?.close();
 });
 
 describe.sequential("console pages in a browser", () => {

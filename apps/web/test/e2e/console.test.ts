@@ -4,115 +4,52 @@
  * publish, watch the proxy node (the real CLI, managed mode) apply the version, and send
  * a request through the proxy that reaches the upstream.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startConsole, type TConsoleHandle } from "../helpers/start-console.ts";
+import { artifactsDir, eventually as until, freePort, openBrowser, seedConfig, startConsole, startManagedProxy, startUpstream, withEvidence, type TConsoleHandle, type TManagedProxy } from "./fixtures.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../../..");
-const ARTIFACTS = join(ROOT, "test-artifacts");
+const ARTIFACTS = artifactsDir();
 
 let app: TConsoleHandle;
 let browser: Browser;
 let page: Page;
-let upstream: Server;
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let upstreamPort: number;
-let proxy: ChildProcess;
+let proxy: TManagedProxy;
 let listenerPort: number;
 let adminPort: number;
-let cacheDir: string;
-const upstreamHits: string[] = [];
-const proxyLog: string[] = [];
+let upstreamHits: string[] = [];
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nproxy log:\n${proxyLog.slice(-20).join("\n")}`);
-}
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000) => until(what, fn, timeoutMs, () => `proxy log:\n${proxy?.log.slice(-20).join("\n")}`);
 
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
-    upstreamHits.push(req.url ?? "");
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ upstream: "e2e", path: req.url, host: req.headers.host }));
-  });
-  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-  upstreamPort = (upstream.address() as { port: number }).port;
-  [listenerPort, adminPort] = [await freePort(), await freePort()];
-
+  upstream = await startUpstream("e2e");
+  upstreamPort = upstream.port;
+  upstreamHits = upstream.hits;
+  listenerPort = await freePort();
   app = await startConsole();
-
-  // The console has no listener editor yet: the listener (on a free port) comes in through
-  // the REST API, with the empty route config it serves. Everything else is done in the UI.
-  const put = await fetch(`${app.url}/api/v1/config`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${app.apiToken}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      listeners: [{ name: "public", address: "127.0.0.1", port: listenerPort, routeConfig: "main" }],
-      routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [] }] }],
-    }),
+  // The listener (on a free port) comes in through the REST API, with the empty route
+  // config it serves. Everything else is done in the UI.
+  await seedConfig(app, {
+    listeners: [{ name: "public", address: "127.0.0.1", port: listenerPort, routeConfig: "main" }],
+    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [] }] }],
   });
-  expect(put.status, await put.text()).toBe(200);
-
-  cacheDir = mkdtempSync(join(tmpdir(), "swy-e2e-cache-"));
-  proxy = spawn(
-    process.execPath,
-    [
-      join(ROOT, "apps/proxy/bin/switchyard-proxy.js"),
-      "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`,
-      "--node-id", "e2e",
-      "--workers", "1",
-      "--admin", `127.0.0.1:${adminPort}`,
-      "--cache-dir", cacheDir,
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  for (const s of [proxy.stdout!, proxy.stderr!]) s.on("data", (d: Buffer) => proxyLog.push(...d.toString().split("\n").filter(Boolean)));
-
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(15_000);
+  proxy = await startManagedProxy(app, "e2e");
+  adminPort = proxy.adminPort;
+  ({ browser, page } = await openBrowser());
 }, 600_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (proxy && proxy.exitCode === null && proxy.signalCode === null) {
-    const exited = new Promise((r) => proxy.once("exit", r));
-    proxy.kill("SIGTERM");
-    await exited;
-  }
+  await proxy?.stop();
   await app?.stop();
-  await new Promise((r) => upstream?.close(r));
-  if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+  await upstream?.close();
 });
 
 describe("console in a browser", () => {
   it("logs in, creates a cluster and a route, shows a server-side error by its field, publishes, traffic flows, edits and rolls back", async () => {
-    try {
-      await flow();
-    } catch (err) {
-      // Leave evidence: the page as it was, its text, and the console's log.
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: join(ARTIFACTS, "console-e2e-failure.png"), fullPage: true }).catch(() => {});
-      const text = await page.locator("body").innerText().catch(() => "");
-      throw new Error(`${(err as Error).message}\n--- page ${page.url()} ---\n${text.slice(0, 2000)}\n--- console ---\n${app.output().slice(-3000)}`, { cause: err });
-    }
+    await withEvidence(page, app, "console-e2e-failure.png", flow);
   }, 240_000);
 });
 
@@ -157,7 +94,6 @@ async function flow() {
     const regexError = page.locator(".field", { has: page.locator("#matchValue") }).locator(".field-error");
     await regexError.waitFor();
     expect(await regexError.textContent()).toMatch(/invalid regex/);
-    mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "console-e2e-validation.png"), fullPage: true });
 
     // Fix it: a prefix route with a rewrite.
@@ -245,7 +181,6 @@ async function flow() {
 
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Nodes" }).click();
     await nodeRow.getByTestId("applied-version").getByText("v3").waitFor({ timeout: 30_000 });
-    mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "console-e2e.png"), fullPage: true });
   }
 }

@@ -7,15 +7,13 @@
  * set by the payloads stays unset, no dialog opens) and the payload must be visible as
  * plain text (so the test cannot pass by the text simply not being shown).
  */
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startConsole, type TConsoleHandle } from "../helpers/start-console.ts";
 import { connectNode, helloFrame, type TFakeNode } from "../helpers/fake-node.ts";
+import { api as apiOf, artifactsDir, logIn, openBrowser, startConsole, type TConsoleHandle } from "./fixtures.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../../..");
-const ARTIFACTS = join(ROOT, "test-artifacts", "hardening-xss");
+const ARTIFACTS = artifactsDir("hardening-xss");
 const IMG = `<img src=x onerror="window.__xss='img'">`;
 const SCRIPT = `<script>window.__xss='script'</script>`;
 const SVG = `"><svg onload="window.__xss='svg'">`;
@@ -26,14 +24,7 @@ let page: Page;
 let node: TFakeNode | undefined;
 const dialogs: string[] = [];
 
-async function api(path: string, init: { method?: string; json?: unknown } = {}) {
-  const res = await fetch(`${app.url}/api/v1${path}`, {
-    method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${app.apiToken}`, ...(init.json !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
-  });
-  return { status: res.status, text: await res.text() };
-}
+const api = (path: string, init: { method?: string; json?: unknown } = {}) => apiOf(app, path, init);
 
 beforeAll(async () => {
   app = await startConsole();
@@ -64,21 +55,12 @@ beforeAll(async () => {
   const snap = node.snapshots()[0] as { version: number; hash: string };
   node.send({ type: "nack", version: snap.version, hash: snap.hash, error: `refused ${SCRIPT}`, issues: [{ path: IMG, message: SVG }] });
 
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  page.on("dialog", (d) => {
+  // Any dialog would be an XSS payload firing: recorded (the tests assert none), dismissed.
+  ({ browser, page } = await openBrowser((d) => {
     dialogs.push(d.message());
     void d.dismiss();
-  });
-  await page.goto(`${app.url}/login`);
-  await page.getByLabel("Email").fill(app.adminEmail);
-  await page.getByLabel("Password").fill(app.adminPassword);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+  }));
+  await logIn(page, app);
 }, 600_000);
 
 afterAll(async () => {
@@ -94,7 +76,6 @@ async function visit(path: string, expectText: string[]): Promise<void> {
   await page.waitForTimeout(300);
   expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss), path).toBeUndefined();
   expect(await page.locator("img[src='x'], svg[onload], script:not([src])").filter({ hasText: "__xss" }).count()).toBe(0);
-  mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${path.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
 }
 

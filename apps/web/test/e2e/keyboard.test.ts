@@ -5,14 +5,12 @@
  * through must show a visible focus indicator (`:focus-visible` outline, or the outline
  * of the label around a visually hidden radio).
  */
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startConsole, type TConsoleHandle } from "../helpers/start-console.ts";
+import { artifactsDir, openBrowser, seedConfig, startConsole, type TConsoleHandle } from "./fixtures.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../../..");
-const ARTIFACTS = join(ROOT, "test-artifacts");
+const ARTIFACTS = artifactsDir();
 
 let app: TConsoleHandle;
 let browser: Browser;
@@ -55,21 +53,11 @@ async function tabTo(p: Page, target: string, seen: TFocus[], key = "Tab", max =
 
 beforeAll(async () => {
   app = await startConsole();
-  const put = await fetch(`${app.url}/api/v1/config`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${app.apiToken}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      clusters: [{ name: "backend", endpoints: [{ address: "127.0.0.1", port: 9 }] }],
-      routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [] }] }],
-    }),
+  await seedConfig(app, {
+    clusters: [{ name: "backend", endpoints: [{ address: "127.0.0.1", port: 9 }] }],
+    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [] }] }],
   });
-  expect(put.status, await put.text()).toBe(200);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(15_000);
+  ({ browser, page } = await openBrowser());
 }, 600_000);
 
 afterAll(async () => {
@@ -147,7 +135,6 @@ describe("keyboard only", () => {
       await page.keyboard.press("Escape");
       await dialog.waitFor({ state: "hidden" });
     } finally {
-      mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, "keyboard-flow.png"), fullPage: true }).catch(() => {});
     }
     const invisible = seen.filter((f) => !f.visible).map((f) => f.desc);

@@ -6,15 +6,14 @@
  */
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startConsole, type TConsoleHandle } from "../helpers/start-console.ts";
+import { artifactsDir, logIn as logInAs, openBrowser, seedConfig, startConsole, type TConsoleHandle } from "./fixtures.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../../..");
-const ARTIFACTS = join(ROOT, "test-artifacts");
+const ARTIFACTS = artifactsDir();
 
 let app: TConsoleHandle;
 let browser: Browser;
@@ -30,30 +29,13 @@ function makeCertificate(): { cert: string; key: string; keyFile: string } {
   return { cert: readFileSync(join(dir, "cert.pem"), "utf8"), key, keyFile };
 }
 
-async function logIn(p: Page): Promise<void> {
-  await p.goto(`${app.url}/login`);
-  await p.getByLabel("Email").fill(app.adminEmail);
-  await p.getByLabel("Password").fill(app.adminPassword);
-  await p.getByRole("button", { name: "Log in" }).click();
-  await p.waitForURL(/\/overview$/);
-}
+const logIn = (p: Page) => logInAs(p, app);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "swy-secret-form-"));
   app = await startConsole();
-  const put = await fetch(`${app.url}/api/v1/config`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${app.apiToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ rateLimitPolicies: [{ name: "per-ip", requests: 10 }] }),
-  });
-  expect(put.status, await put.text()).toBe(200);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  page.on("dialog", (d) => void d.accept());
+  await seedConfig(app, { rateLimitPolicies: [{ name: "per-ip", requests: 10 }] });
+  ({ browser, page } = await openBrowser());
   await logIn(page);
 }, 600_000);
 
@@ -111,8 +93,7 @@ describe.sequential("resource forms in a browser", () => {
       const banner = other.getByRole("alert").filter({ hasText: "rateLimitPolicies/per-ip was changed by someone else" }).first();
       await banner.waitFor();
       expect(await banner.textContent()).toMatch(/~ rateLimitPolicies\/per-ip: requests/);
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await other.screenshot({ path: join(ARTIFACTS, "stale-edit-refused.png"), fullPage: true });
+        await other.screenshot({ path: join(ARTIFACTS, "stale-edit-refused.png"), fullPage: true });
       const stored = (await (await fetch(`${app.url}/api/v1/config`, { headers: { authorization: `Bearer ${app.apiToken}` } })).json()) as { config?: { rateLimitPolicies: { requests: number }[] }; rateLimitPolicies?: { requests: number }[] };
       expect((stored.config ?? stored).rateLimitPolicies![0]!.requests).toBe(20);
     } finally {

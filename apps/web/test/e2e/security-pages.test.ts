@@ -6,15 +6,13 @@
  * registry columns (group, labels, target, drift). Screenshots go to
  * test-artifacts/security-pages/.
  */
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startConsole, type TConsoleHandle } from "../helpers/start-console.ts";
 import { connectNode, helloFrame, type TFakeNode } from "../helpers/fake-node.ts";
+import { api as apiOf, artifactsDir, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, type TConsoleHandle } from "./fixtures.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../../..");
-const ARTIFACTS = join(ROOT, "test-artifacts", "security-pages");
+const ARTIFACTS = artifactsDir("security-pages");
 
 let app: TConsoleHandle;
 let browser: Browser;
@@ -24,22 +22,8 @@ let nodeToken = "";
 
 const nav = (name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 
-async function api(path: string, init: { method?: string; json?: unknown; token?: string } = {}) {
-  const res = await fetch(`${app.url}/api/v1${path}`, {
-    method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${init.token ?? app.apiToken}`, ...(init.json !== undefined ? { "content-type": "application/json" } : {}) },
-    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
-  });
-  return { status: res.status, text: await res.text() };
-}
-
-async function login(p: Page, email: string, password: string) {
-  await p.goto(`${app.url}/login`);
-  await p.getByLabel("Email").fill(email);
-  await p.getByLabel("Password").fill(password);
-  await p.getByRole("button", { name: "Log in" }).click();
-  await p.waitForURL((u) => !u.pathname.startsWith("/login"));
-}
+const api = (path: string, init: { method?: string; json?: unknown; token?: string } = {}) => apiOf(app, path, init);
+const login = (p: Page, email: string, password: string) => logIn(p, app, email, password);
 
 beforeAll(async () => {
   app = await startConsole();
@@ -49,22 +33,13 @@ beforeAll(async () => {
     routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "ping", match: { path: "/ping" }, directResponse: { status: 200, body: "pong" } }] }] }],
     clusters: [{ name: "backend", endpoints: [{ address: "127.0.0.1", port: 9 }] }],
   };
-  expect((await api("/config", { method: "PUT", json: config })).status).toBe(200);
-  expect((await api("/versions", { method: "POST", json: { message: "v1" } })).status).toBe(201);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(15_000);
-  page.on("dialog", (d) => void d.accept());
+  await seedConfig(app, config, "v1");
+  ({ browser, page } = await openBrowser());
   await login(page, app.adminEmail, app.adminPassword);
 }, 600_000);
 
 afterEach(async (ctx) => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const name = ctx.task.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 60);
-  await page?.screenshot({ path: join(ARTIFACTS, `${name}${ctx.task.result?.state === "fail" ? "-failure" : ""}.png`), fullPage: true }).catch(() => {});
+  await screenshotAfter(page, "security-pages", ctx.task);
 });
 
 afterAll(async () => {

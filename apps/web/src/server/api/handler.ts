@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Db } from "@switchyard/db";
+import type { Db } from "../services/context.ts";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter } from "./root.ts";
 import { createContext, type TLog } from "./trpc.ts";

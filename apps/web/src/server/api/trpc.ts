@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { initTRPC, TRPCError } from "@trpc/server";
-import { dbFailureOf, type Db } from "@switchyard/db";
 import { ZodError } from "zod";
 import { formatPath } from "@switchyard/config-model";
 import type { TFieldIssue } from "../../lib/issues.ts";
-import { AppError, APP_ERROR_CODES } from "../services/app-error.ts";
+import { AppError, APP_ERROR_CODES, APP_ERRORS, toAppError } from "../services/app-error.ts";
 import { userForSession, type TSessionUser } from "../services/auth.ts";
+import type { Db, TUserWho } from "../services/context.ts";
 import {
   clearedCsrfCookie,
   clearedSessionCookie,
@@ -44,9 +44,7 @@ export async function createContext(deps: { db: Db; log: TLog }, req: IncomingMe
     user: await userForSession(deps.db, sessionToken).catch((err: unknown) => {
       // The session lookup is the first query of every call: an unreachable database is a
       // 503 with a clear message here, not an opaque 500.
-      const failure = dbFailureOf(err);
-      if (failure) throw new TRPCError({ code: failure.status === 503 ? "SERVICE_UNAVAILABLE" : "BAD_REQUEST", message: failure.message, cause: failure });
-      throw err;
+      throw trpcErrorOf(toAppError(err));
     }),
     sessionToken,
     ip: req.socket.remoteAddress ?? null,
@@ -67,45 +65,58 @@ export async function createContext(deps: { db: Db; log: TLog }, req: IncomingMe
 }
 
 /**
- * Every error the client sees carries `data.issues` ([{path, message, field?}]) when it
- * is about input: zod input errors (path relative to the procedure input, the field is
- * the same path without the leading `route.` / `cluster.` wrapper) and config-model
- * issues raised by services (already scoped to form fields).
+ * Zod input errors as issues: path relative to the procedure input, the field is the same
+ * path without the leading `route.` / `cluster.` / `resource.` wrapper (the form's own field).
  */
-function issuesOf(error: TRPCError): TFieldIssue[] | null {
-  const cause = error.cause;
-  if (cause instanceof AppError) return cause.issues.length ? cause.issues : null;
-  if (cause instanceof ZodError) {
-    return cause.issues.map((i) => {
-      const path = formatPath(i.path as PropertyKey[]);
-      const [head, ...rest] = i.path;
-      const field = (head === "route" || head === "cluster" || head === "resource") && rest.length ? formatPath(rest as PropertyKey[]) : path;
-      return { path, message: i.message, field };
-    });
-  }
-  return null;
+function inputIssues(error: ZodError): TFieldIssue[] {
+  return error.issues.map((i) => {
+    const path = formatPath(i.path as PropertyKey[]);
+    const [head, ...rest] = i.path;
+    const field = (head === "route" || head === "cluster" || head === "resource") && rest.length ? formatPath(rest as PropertyKey[]) : path;
+    return { path, message: i.message, field };
+  });
 }
 
+/** The TRPCError for an AppError: its tRPC code (hence HTTP status) from the one table. */
+function trpcErrorOf(err: AppError): TRPCError {
+  return new TRPCError({ code: APP_ERRORS[err.code].trpc, message: err.message, cause: err });
+}
+
+/**
+ * Every error the client sees carries, in `data`, the AppError `appCode`, `issues`
+ * ([{path, message, field?}]) when it is about input, and `details` (e.g. what changed,
+ * for STALE_REVISION).
+ */
 const t = initTRPC.context<TContext>().create({
   errorFormatter({ shape, error }) {
-    const issues = issuesOf(error);
-    // zod's own message is its issue list as JSON; a form wants one readable line.
-    const message = error.cause instanceof ZodError && issues?.[0] ? `${issues[0].path}: ${issues[0].message}` : shape.message;
-    return { ...shape, message, data: { ...shape.data, issues, stack: undefined } };
+    const app = error.cause instanceof AppError ? error.cause : null;
+    return {
+      ...shape,
+      data: { ...shape.data, appCode: app?.code ?? null, issues: app?.issues.length ? app.issues : null, details: app && Object.keys(app.details).length ? app.details : null, stack: undefined },
+    };
   },
 });
 
-/** Maps service errors (AppError) to tRPC codes in one place; everything else is a 500. */
-const errorMapping = t.middleware(async ({ next }) => {
+/**
+ * Turns whatever a procedure failed with into an AppError, then a TRPCError by the one
+ * table. Input that fails its zod schema is INVALID_INPUT for a query (it came in the
+ * URL) and VALIDATION for a mutation (a request body), as in the REST API.
+ */
+const errorMapping = t.middleware(async ({ next, type }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: APP_ERROR_CODES[cause.code].trpc, message: cause.message, cause });
-  }
-  // Bad text for the database (NUL bytes...) is a 400; an unreachable database a 503.
-  const failure = result.ok ? null : dbFailureOf(result.error.cause);
-  if (failure) throw new TRPCError({ code: failure.status === 503 ? "SERVICE_UNAVAILABLE" : "BAD_REQUEST", message: failure.message, cause: failure });
-  return result;
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  let app: AppError;
+  if (cause instanceof ZodError) {
+    const issues = inputIssues(cause);
+    const first = issues[0];
+    app = new AppError(type === "query" ? "INVALID_INPUT" : "VALIDATION", first ? `${first.path}: ${first.message}` : "invalid input", issues);
+  } else if (!(cause instanceof AppError) && result.error.code !== "INTERNAL_SERVER_ERROR") {
+    // tRPC's own refusals (a body that does not parse, a wrong method...) keep their meaning.
+    const code = APP_ERROR_CODES.find((c) => APP_ERRORS[c].trpc === result.error.code) ?? "INVALID_INPUT";
+    app = new AppError(code, result.error.message, [], {}, { cause: result.error });
+  } else app = toAppError(cause ?? result.error);
+  throw trpcErrorOf(app);
 });
 
 export const createTRPCRouter = t.router;
@@ -119,17 +130,19 @@ const RANK: Record<TRole, number> = { viewer: 0, editor: 1, admin: 2 };
  * header of that session.
  */
 export const protectedProcedure = publicProcedure.use(({ ctx, next, type }) => {
-  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "log in first" });
+  if (!ctx.user) throw new AppError("UNAUTHORIZED", "log in first");
   if (type === "mutation" && !ctx.csrfOk) {
-    throw new TRPCError({ code: "FORBIDDEN", message: `missing or wrong ${CSRF_HEADER} header (CSRF protection): reload the page` });
+    throw new AppError("FORBIDDEN", `missing or wrong ${CSRF_HEADER} header (CSRF protection): reload the page`);
   }
-  return next({ ctx: { ...ctx, user: ctx.user } });
+  // `who` is what services record in audit rows: the user and the client's address.
+  const who: TUserWho = { actor: ctx.user.email, ip: ctx.ip, userId: ctx.user.id, role: ctx.user.role };
+  return next({ ctx: { ...ctx, user: ctx.user, who } });
 });
 
 function requireRole(role: TRole) {
   return protectedProcedure.use(({ ctx, next }) => {
     if (RANK[ctx.user.role as TRole] === undefined || RANK[ctx.user.role as TRole] < RANK[role]) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `this needs the ${role} role; you are ${ctx.user.role}` });
+      throw new AppError("FORBIDDEN", `this needs the ${role} role; you are ${ctx.user.role}`);
     }
     return next();
   });

@@ -1,40 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { stringify as toYaml } from "yaml";
-import { yamlSchemaModeline, type TConfigIssue } from "@switchyard/config-model";
+import { yamlSchemaModeline } from "@switchyard/config-model";
+import { AppError, APP_ERRORS } from "../services/app-error.ts";
+import type { TDocumentFormat } from "../services/document-text.ts";
 
 /** Request bodies above this are refused with 413 (a config with many certificates fits easily). */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
-
-/**
- * Every failure the REST API answers with: a stable `code`, an HTTP status and a JSON
- * body `{ error, code, issues? }`. Handlers throw these; one place turns them into
- * responses.
- */
-export class RestError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly issues: TConfigIssue[] | undefined;
-  readonly headers: Record<string, string>;
-  readonly extra: Record<string, unknown>;
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    options: { issues?: TConfigIssue[]; headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
-  ) {
-    super(message);
-    this.name = "RestError";
-    this.status = status;
-    this.code = code;
-    this.issues = options.issues;
-    this.headers = options.headers ?? {};
-    this.extra = options.extra ?? {};
-  }
-}
-
-export function invalidConfig(issues: TConfigIssue[]): RestError {
-  return new RestError(422, "SWY_REST_INVALID_CONFIG", "invalid config", { issues });
-}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -59,10 +30,37 @@ export function sendYaml(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, err: RestError): void {
-  const body: Record<string, unknown> = { error: err.message, code: err.code, ...err.extra };
-  if (err.issues) body.issues = err.issues;
-  sendJson(res, err.status, body, err.headers);
+/**
+ * An AppError as the REST API answers it: the status from the one table, a JSON body
+ * `{ error, code, issues?, ...details }` (issues without the forms' `field`), and the
+ * headers the status calls for.
+ */
+export function sendError(res: ServerResponse, err: AppError): void {
+  const body: Record<string, unknown> = { error: err.message, code: err.code, ...err.details };
+  if (err.issues.length) body.issues = err.issues.map(({ field: _field, ...issue }) => issue);
+  const headers: Record<string, string> = {};
+  if (err.code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="switchyard"';
+  if (err.code === "DB_UNAVAILABLE") headers["retry-after"] = "1";
+  if (err.code === "PAYLOAD_TOO_LARGE") headers.connection = "close";
+  if (err.code === "METHOD_NOT_ALLOWED" && typeof err.details.allow === "string") headers.allow = err.details.allow;
+  if (err.code === "STALE_REVISION" && typeof err.details.currentRevision === "number") headers.etag = etagOf(err.details.currentRevision);
+  sendJson(res, APP_ERRORS[err.code].http, body, headers);
+}
+
+export function etagOf(revision: number): string {
+  return `"${revision}"`;
+}
+
+/**
+ * If-Match -> expected revision: undefined when absent or `*` (no check). Any value that
+ * is not one of our ETags can never match, so it becomes -1 and gets the 409 a stale one gets.
+ */
+export function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === "" || value === "*") return undefined;
+  const m = /^"(\d{1,15})"$/.exec(value.split(",")[0]!.trim());
+  return m ? Number(m[1]) : -1;
 }
 
 /** Where this console serves the config's JSON Schema, as the client reached it (null for an odd Host header). */
@@ -85,20 +83,17 @@ export function wantsYaml(req: IncomingMessage): boolean {
   return accept.split(",").some((part) => YAML_TYPES.has(mediaType(part)));
 }
 
-export type TBodyFormat = "json" | "yaml";
-
 /** JSON or YAML by Content-Type; a missing type is read as YAML, which also accepts JSON. */
-export function bodyFormat(req: IncomingMessage): TBodyFormat {
+export function bodyFormat(req: IncomingMessage): TDocumentFormat {
   const type = mediaType(req.headers["content-type"]);
   if (type === "" || YAML_TYPES.has(type)) return "yaml";
   if (type === "application/json" || type.endsWith("+json")) return "json";
-  throw new RestError(415, "SWY_REST_UNSUPPORTED_MEDIA_TYPE", `unsupported Content-Type "${type}": send application/json or application/yaml`);
+  throw new AppError("UNSUPPORTED_MEDIA_TYPE", `unsupported Content-Type "${type}": send application/json or application/yaml`);
 }
 
 /** Reads the whole body as UTF-8, refusing more than MAX_BODY_BYTES with 413. */
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
-  const tooLarge = () =>
-    new RestError(413, "SWY_REST_BODY_TOO_LARGE", `request body exceeds ${limit} bytes`, { headers: { connection: "close" } });
+  const tooLarge = () => new AppError("PAYLOAD_TOO_LARGE", `request body exceeds ${limit} bytes`);
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -116,11 +111,4 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
-}
-
-/** The line (1-based) of a character offset, for JSON.parse errors that only give a position. */
-export function lineOfOffset(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }

@@ -31,8 +31,10 @@ export async function login(db: Db, email: string, password: string, ip: string 
   return { user: { id: String(user.id), email: user.email, role: String(user.role) }, token: session.token, expiresAt: new Date(session.expiresAt) };
 }
 
-export async function logout(db: Db, token: string | undefined): Promise<void> {
-  if (token) await deleteSession(db, token);
+/** Ends the session and audits it (the adapter checks the CSRF header first and clears the cookie). */
+export async function logout(db: Db, session: { token: string | undefined; user: TSessionUser; ip: string | null }): Promise<void> {
+  if (session.token) await deleteSession(db, session.token);
+  await appendAudit(db, { actor: session.user.email, action: AUDIT_ACTIONS.logout, target: session.user.email, ip: session.ip });
 }
 
 export async function userForSession(db: Db, token: string | undefined): Promise<TSessionUser | null> {

@@ -1,7 +1,8 @@
-import type { TEndpoint } from "@switchyard/config-model";
-import { EndpointsError, getClusterEndpointSet, listNodeClusterStatus, listNodes, setClusterEndpoints, type Db } from "@switchyard/db";
-import { AppError } from "./app-error.ts";
-import { getWorkingCluster } from "./clusters.ts";
+import type { TCluster, TEndpoint } from "@switchyard/config-model";
+import { getClusterEndpointSet, listNodeClusterStatus, listNodes, setClusterEndpoints, type TClusterEndpointSet } from "@switchyard/db";
+import { AppError, toAppError } from "./app-error.ts";
+import type { Db, TWho } from "./context.ts";
+import { getResource } from "./resources.ts";
 
 /**
  * The cluster page's "endpoints" view: where the endpoints come from (the discovery
@@ -9,7 +10,7 @@ import { getWorkingCluster } from "./clusters.ts";
  * now with their live state, from the nodes' clusterStatus reports.
  */
 export async function getClusterEndpointsView(db: Db, name: string) {
-  const { cluster } = await getWorkingCluster(db, name);
+  const { resource: cluster } = await getResource(db, "clusters", name);
   const [set, statuses, nodes] = await Promise.all([
     cluster.discovery === "eds" ? getClusterEndpointSet(db, name) : Promise.resolve(null),
     listNodeClusterStatus(db),
@@ -43,20 +44,31 @@ export async function getClusterEndpointsView(db: Db, name: string) {
   };
 }
 
-export async function setManagedEndpoints(db: Db, actor: string, name: string, endpoints: TEndpoint[]) {
+/**
+ * Replaces the console-managed endpoints of an eds cluster (its endpoints version + 1);
+ * connected nodes get them at once, without a config version. 404 for an unknown
+ * cluster, 409 when it is not `discovery: eds`.
+ */
+export async function setManagedEndpoints(db: Db, who: TWho, input: { name: string; endpoints: TEndpoint[] }): Promise<TClusterEndpointSet> {
   try {
-    const set = await setClusterEndpoints(db, { cluster: name, endpoints, actor });
-    return { version: set.version };
+    return await setClusterEndpoints(db, { cluster: input.name, endpoints: input.endpoints, actor: who.actor });
   } catch (err) {
-    if (err instanceof EndpointsError) {
-      const code = err.status === 404 ? "NOT_FOUND" : err.status === 409 ? "CONFLICT" : "VALIDATION";
-      throw new AppError(code, err.message, err.issues);
-    }
-    throw err;
+    throw toAppError(err);
   }
 }
 
-function describeOrigin(c: Awaited<ReturnType<typeof getWorkingCluster>>["cluster"]): string {
+/** The managed set of an eds cluster and, per node, the endpoints version it acknowledged (or refused). */
+export async function managedEndpointsWithAcks(db: Db, name: string) {
+  const set = await getClusterEndpointSet(db, name);
+  if (!set) throw new AppError("NOT_FOUND", `no endpoints were pushed for cluster "${name}"`);
+  const nodes = (await listNodeClusterStatus(db)).flatMap((n) => {
+    const ack = n.endpointAcks[name];
+    return ack ? [{ nodeId: n.nodeId, version: ack.version, ok: ack.ok, error: ack.error ?? null, at: ack.at }] : [];
+  });
+  return { ...set, nodes };
+}
+
+function describeOrigin(c: TCluster): string {
   switch (c.discovery) {
     case "static":
       return "static endpoints in the config";

@@ -1,35 +1,44 @@
-import { REDACTED, type TConfig, type TListener, type TRateLimitPolicy, type TRouteConfig, type TSecret } from "@switchyard/config-model";
-import { getWorkingConfig, type Db } from "@switchyard/db";
+import { REDACTED, type TCluster, type TConfig, type TListener, type TRateLimitPolicy, type TRouteConfig, type TSecret } from "@switchyard/config-model";
 import type { TResourceKind } from "../../lib/resource-kinds.ts";
 import { AppError, validationError } from "./app-error.ts";
 import { certificateInfo, type TCertificateInfo } from "./certificates.ts";
+import type { Db, TWho } from "./context.ts";
 import { usedBy } from "./references.ts";
-import { editWorkingConfig } from "./working-config.ts";
+import { editWorkingConfig, readWorkingConfig, replaceAt, withList } from "./working-config.ts";
 
-export type TResourceOf = { listeners: TListener; routeConfigs: TRouteConfig; secrets: TSecret; rateLimitPolicies: TRateLimitPolicy };
+export type TResourceOf = { listeners: TListener; routeConfigs: TRouteConfig; clusters: TCluster; secrets: TSecret; rateLimitPolicies: TRateLimitPolicy };
 export type TAnyResource = TResourceOf[TResourceKind];
 
-export type TResourceRow = {
+export type TResourceRow<K extends TResourceKind = TResourceKind> = {
   name: string;
   /** The resource as stored (defaults filled), private keys replaced by "[redacted]". */
-  resource: TAnyResource;
+  resource: TResourceOf[K];
+  /** Who refers to it (`route main/all/users`, `listener public`): it cannot be renamed or deleted while used. */
   usedBy: string[];
   /** secrets only. */
   certificate?: TCertificateInfo | { error: string };
 };
 
+/**
+ * Listeners, route configs, clusters, TLS secrets and rate-limit policies: one set of rules
+ * for every kind. A resource is created, replaced in place (its position is kept),
+ * duplicated under a free name, and neither renamed nor deleted while something refers to
+ * it (the referrers are named). Every write is validated against the whole config and
+ * refuses a stale edit of the same resource (STALE_REVISION with what changed).
+ */
 const KIND_WORD: Record<TResourceKind, string> = {
   listeners: "listener",
   routeConfigs: "route config",
+  clusters: "cluster",
   secrets: "secret",
   rateLimitPolicies: "rate-limit policy",
 };
 
-function itemsOf(config: TConfig, kind: TResourceKind): TAnyResource[] {
+function itemsOf(config: TConfig, kind: TResourceKind): readonly TAnyResource[] {
   return config[kind];
 }
 
-/** Never let a private key reach a browser. */
+/** Never let a private key reach a browser or an API client. */
 function redact(resource: TAnyResource, kind: TResourceKind): TAnyResource {
   if (kind === "secrets" && (resource as TSecret).type === "tlsCertificate") return { ...(resource as TSecret), privateKey: REDACTED } as TSecret;
   return resource;
@@ -46,15 +55,15 @@ export function listResourceRows(config: TConfig, kind: TResourceKind): TResourc
 }
 
 export async function listResources(db: Db, kind: TResourceKind): Promise<TResourceRow[]> {
-  return listResourceRows((await getWorkingConfig(db)).config, kind);
+  return listResourceRows((await readWorkingConfig(db)).config, kind);
 }
 
 /** The resource and the revision it was read at (the form sends it back: stale edits get 409). */
-export async function getResource(db: Db, kind: TResourceKind, name: string): Promise<TResourceRow & { revision: number }> {
-  const { config, revision } = await getWorkingConfig(db);
+export async function getResource<K extends TResourceKind>(db: Db, kind: K, name: string): Promise<TResourceRow<K> & { revision: number }> {
+  const { config, revision } = await readWorkingConfig(db);
   const found = itemsOf(config, kind).find((r) => r.name === name);
   if (!found) throw notFound(kind, name);
-  return { ...rowOf(config, kind, found), revision };
+  return { ...(rowOf(config, kind, found) as TResourceRow<K>), revision };
 }
 
 /**
@@ -70,75 +79,75 @@ function withKeptKey(kind: TResourceKind, incoming: TAnyResource, stored: TAnyRe
   return { ...s, privateKey: kept };
 }
 
-export async function createResource(db: Db, actor: string, kind: TResourceKind, resource: TAnyResource): Promise<TResourceRow> {
-  const { config } = await editWorkingConfig(db, actor, (draft) => {
-    const items = itemsOf(draft, kind);
+export async function createResource(db: Db, who: TWho, kind: TResourceKind, resource: TAnyResource): Promise<TResourceRow> {
+  const { config } = await editWorkingConfig(db, who, (current) => {
+    const items = itemsOf(current, kind);
     const path = `${kind}[${items.length}]`;
-    items.push(withKeptKey(kind, resource, undefined, path));
-    return { scopes: [{ prefix: path }], result: undefined };
+    return { next: withList(current, kind, [...items, withKeptKey(kind, resource, undefined, path)] as never), scopes: [{ prefix: path }], result: undefined };
   });
   return rowOf(config, kind, itemsOf(config, kind).find((r) => r.name === resource.name)!);
 }
 
 /**
  * Replaces `name` in place (order is kept: it matters for route configs' neighbours in diffs).
- * `baseRevision`: the revision the form was loaded at; when someone else changed this
- * resource since, the edit is refused with 409 and what changed (editWorkingConfig).
+ * A rename is refused while the resource is used. `baseRevision`: the revision the form was
+ * loaded at; when someone else changed this resource since, the edit is refused.
  */
-export async function updateResource(db: Db, actor: string, kind: TResourceKind, name: string, resource: TAnyResource, baseRevision?: number): Promise<TResourceRow> {
-  const { config } = await editWorkingConfig(db, actor, (draft) => {
-    const items = itemsOf(draft, kind);
-    const index = items.findIndex((r) => r.name === name);
-    if (index < 0) throw notFound(kind, name);
-    const path = `${kind}[${index}]`;
-    if (resource.name !== name) {
-      const refs = usedBy(draft, kind, name);
-      if (refs.length) throw new AppError("CONFLICT", `${KIND_WORD[kind]} "${name}" cannot be renamed: it is used by ${refs.join(", ")}`);
-    }
-    items[index] = withKeptKey(kind, resource, items[index], path);
-    return { scopes: [{ prefix: path }], result: undefined };
-  }, { baseRevision, resource: `${kind}/${name}` });
+export async function updateResource(db: Db, who: TWho, kind: TResourceKind, name: string, resource: TAnyResource, baseRevision?: number): Promise<TResourceRow> {
+  const { config } = await editWorkingConfig(
+    db,
+    who,
+    (current) => {
+      const items = itemsOf(current, kind);
+      const index = items.findIndex((r) => r.name === name);
+      if (index < 0) throw notFound(kind, name);
+      const path = `${kind}[${index}]`;
+      if (resource.name !== name) {
+        const refs = usedBy(current, kind, name);
+        if (refs.length) throw new AppError("CONFLICT", `${KIND_WORD[kind]} "${name}" cannot be renamed: it is used by ${refs.join(", ")}`);
+      }
+      return { next: withList(current, kind, replaceAt(items, index, withKeptKey(kind, resource, items[index], path)) as never), scopes: [{ prefix: path }], result: undefined };
+    },
+    { baseRevision, target: `${kind}/${name}` },
+  );
   return rowOf(config, kind, itemsOf(config, kind).find((r) => r.name === resource.name)!);
 }
 
 /** Refuses, with the referrers, to delete something the config still refers to. */
-export async function deleteResource(db: Db, actor: string, kind: TResourceKind, name: string): Promise<void> {
-  await editWorkingConfig(db, actor, (draft) => {
-    const items = itemsOf(draft, kind);
+export async function deleteResource(db: Db, who: TWho, kind: TResourceKind, name: string): Promise<void> {
+  await editWorkingConfig(db, who, (current) => {
+    const items = itemsOf(current, kind);
     const index = items.findIndex((r) => r.name === name);
     if (index < 0) throw notFound(kind, name);
-    const refs = usedBy(draft, kind, name);
+    const refs = usedBy(current, kind, name);
     if (refs.length) throw new AppError("CONFLICT", `${KIND_WORD[kind]} "${name}" is used by ${refs.join(", ")}: change those first`);
-    items.splice(index, 1);
-    return { scopes: [], result: undefined };
+    return { next: withList(current, kind, replaceAt(items, index) as never), scopes: [], result: undefined };
   });
 }
 
 /**
- * Copies a resource under a free name "<name>-copy[-n]" (clusters too). A listener copy
- * takes the next port no listener uses, since two listeners on one port never validate.
- * Secrets are copied server-side, so the copy keeps the key the browser never sees.
+ * Copies a resource under a free name "<name>-copy[-n]". A listener copy takes the next
+ * port no listener uses, since two listeners on one port never validate. Secrets are
+ * copied server-side, so the copy keeps the key the browser never sees.
  */
-export async function duplicateResource(db: Db, actor: string, kind: TResourceKind | "clusters", name: string): Promise<{ name: string }> {
-  let newName = "";
-  await editWorkingConfig(db, actor, (draft) => {
-    const items: { name: string }[] = kind === "clusters" ? draft.clusters : itemsOf(draft, kind);
+export async function duplicateResource(db: Db, who: TWho, kind: TResourceKind, name: string): Promise<{ name: string }> {
+  const { result } = await editWorkingConfig(db, who, (current) => {
+    const items = itemsOf(current, kind);
     const source = items.find((r) => r.name === name);
-    if (!source) throw new AppError("NOT_FOUND", `${kind === "clusters" ? "cluster" : KIND_WORD[kind]} "${name}" not found`);
+    if (!source) throw notFound(kind, name);
     const names = new Set(items.map((r) => r.name));
-    newName = `${name}-copy`;
+    let newName = `${name}-copy`;
     for (let n = 2; names.has(newName); n++) newName = `${name}-copy-${n}`;
-    const copy = { ...structuredClone(source), name: newName };
+    const copy = { ...structuredClone(source), name: newName } as TAnyResource;
     if (kind === "listeners") {
-      const ports = new Set(draft.listeners.map((l) => l.port));
+      const ports = new Set(current.listeners.map((l) => l.port));
       let port = (copy as TListener).port;
       while (ports.has(port) && port < 65535) port++;
       (copy as TListener).port = port;
     }
-    items.push(copy);
-    return { scopes: [{ prefix: `${kind}[${items.length - 1}]` }], result: undefined };
+    return { next: withList(current, kind, [...items, copy] as never), scopes: [{ prefix: `${kind}[${items.length}]` }], result: { name: newName } };
   });
-  return { name: newName };
+  return result;
 }
 
 function notFound(kind: TResourceKind, name: string): AppError {

@@ -1,4 +1,5 @@
 import {
+  authenticateApiToken,
   createApiToken,
   createNodeToken,
   DbError,
@@ -10,9 +11,9 @@ import {
   type TTokenScope,
 } from "@switchyard/db";
 import { AppError } from "./app-error.ts";
-import type { TSessionUser } from "./auth.ts";
+import type { TUserWho } from "./context.ts";
 
-type TActor = TSessionUser & { ip: string | null };
+type TActor = TUserWho;
 
 function mapTokenError(err: unknown): never {
   if (err instanceof DbError && err.status === 403) throw new AppError("FORBIDDEN", err.message, [{ path: "scope", field: "scope", message: err.message.replace(/^scope: /, "") }]);
@@ -22,13 +23,13 @@ function mapTokenError(err: unknown): never {
 
 /** Admins see every API token; others only their own. */
 export async function apiTokensList(db: Db, actor: TActor) {
-  return listApiTokens(db, actor.role === "admin" ? {} : { userId: actor.id });
+  return listApiTokens(db, actor.role === "admin" ? {} : { userId: actor.userId });
 }
 
 /** Returns the token once; only its hash is kept. */
 export async function apiTokenCreate(db: Db, actor: TActor, input: { name: string; scope: TTokenScope }) {
   try {
-    return await createApiToken(db, { ...input, userId: actor.id, actor: actor.email, ip: actor.ip });
+    return await createApiToken(db, { ...input, userId: actor.userId, actor: actor.actor, ip: actor.ip });
   } catch (err) {
     mapTokenError(err);
   }
@@ -36,7 +37,7 @@ export async function apiTokenCreate(db: Db, actor: TActor, input: { name: strin
 
 export async function apiTokenRevoke(db: Db, actor: TActor, id: string) {
   try {
-    return await revokeApiToken(db, id, { actor: actor.email, ip: actor.ip, ...(actor.role === "admin" ? {} : { onlyUserId: actor.id }) });
+    return await revokeApiToken(db, id, { actor: actor.actor, ip: actor.ip, ...(actor.role === "admin" ? {} : { onlyUserId: actor.userId }) });
   } catch (err) {
     mapTokenError(err);
   }
@@ -47,13 +48,26 @@ export async function nodeTokensList(db: Db) {
 }
 
 export async function nodeTokenCreate(db: Db, actor: TActor, input: { name: string; group: string }) {
-  return createNodeToken(db, { ...input, actor: actor.email, ip: actor.ip });
+  return createNodeToken(db, { ...input, actor: actor.actor, ip: actor.ip });
 }
 
 export async function nodeTokenRevoke(db: Db, actor: TActor, id: string) {
   try {
-    return await revokeNodeToken(db, id, { actor: actor.email, ip: actor.ip });
+    return await revokeNodeToken(db, id, { actor: actor.actor, ip: actor.ip });
   } catch (err) {
     mapTokenError(err);
   }
+}
+
+/** The REST API's caller: a token's actor and scope, capped by its owner's current role (a viewer's token only reads). */
+export type TApiPrincipal = { actor: string; scope: "read" | "write" };
+
+/**
+ * SWITCHYARD_API_TOKEN (full access, actor "api-token") is checked by the adapter; this
+ * finds an API token made in the console. null: unknown or revoked.
+ */
+export async function principalForApiToken(db: Db, token: string): Promise<TApiPrincipal | null> {
+  const owner = await authenticateApiToken(db, token);
+  if (!owner) return null;
+  return { actor: `${owner.email} (token ${owner.tokenName})`, scope: owner.scope === "write" && owner.role !== "viewer" ? "write" : "read" };
 }

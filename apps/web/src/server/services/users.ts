@@ -1,5 +1,6 @@
 import { createUser, deleteUser, listUsers, updateUser, UserError, type Db, type TRole } from "@switchyard/db";
 import { AppError } from "./app-error.ts";
+import type { TUserWho, TWho } from "./context.ts";
 
 /** DbError -> AppError with the field named in the message (`email: ...`, `role: ...`). */
 function mapUserError(err: unknown): never {
@@ -19,26 +20,26 @@ export async function usersList(db: Db) {
   return listUsers(db);
 }
 
-export async function userCreate(db: Db, actor: { email: string; ip: string | null }, input: { email: string; password: string; role: TRole }) {
+export async function userCreate(db: Db, who: TWho, input: { email: string; password: string; role: TRole }) {
   try {
-    return await createUser(db, { ...input, actor: actor.email, ip: actor.ip });
+    return await createUser(db, { ...input, actor: who.actor, ip: who.ip });
   } catch (err) {
     mapUserError(err);
   }
 }
 
-export async function userUpdate(db: Db, actor: { id: string; email: string; ip: string | null }, input: { id: string; role?: TRole; password?: string }) {
+export async function userUpdate(db: Db, who: TWho, input: { id: string; role?: TRole; password?: string }) {
   try {
-    return await updateUser(db, input.id, { ...(input.role ? { role: input.role } : {}), ...(input.password ? { password: input.password } : {}), actor: actor.email, ip: actor.ip });
+    return await updateUser(db, input.id, { ...(input.role ? { role: input.role } : {}), ...(input.password ? { password: input.password } : {}), actor: who.actor, ip: who.ip });
   } catch (err) {
     mapUserError(err);
   }
 }
 
-export async function userDelete(db: Db, actor: { id: string; email: string; ip: string | null }, id: string) {
-  if (id === actor.id) throw new AppError("CONFLICT", "you cannot delete yourself; another admin can");
+export async function userDelete(db: Db, who: TUserWho, id: string) {
+  if (id === who.userId) throw new AppError("CONFLICT", "you cannot delete yourself; another admin can");
   try {
-    await deleteUser(db, id, { actor: actor.email, ip: actor.ip });
+    await deleteUser(db, id, { actor: who.actor, ip: who.ip });
   } catch (err) {
     mapUserError(err);
   }

@@ -1,20 +1,45 @@
-import { ConfigValidationError, diffConfigs, emptyConfig, type TConfigDiff } from "@switchyard/config-model";
+import { ConfigValidationError, diffConfigs, emptyConfig, formatDiff, redactConfig, type TConfigDiff } from "@switchyard/config-model";
 import {
+  diffVersions,
   getLatestVersion,
-  getWorkingConfig,
+  getVersion,
   listVersions as listStoredVersions,
   publishVersion as publishStoredVersion,
   rollbackToVersion,
   RolloutError,
   VersionNotFoundError,
   DbError,
-  type Db,
+  type TVersion,
 } from "@switchyard/db";
 import { scopeIssues } from "../../lib/issues.ts";
 import { AppError, validationError } from "./app-error.ts";
+import type { Db, TWho } from "./context.ts";
+import { readWorkingConfig } from "./working-config.ts";
 
-export async function listVersions(db: Db, limit = 100) {
+/** A version without its content: number, hash, author, message, parent, time. */
+export type TVersionMeta = Pick<TVersion, "version" | "hash" | "author" | "message" | "parentVersion" | "createdAt">;
+
+/** Newest first, without content. */
+export async function listVersions(db: Db, limit = 100): Promise<TVersionMeta[]> {
   return listStoredVersions(db, { limit });
+}
+
+/** One version with its config (private keys redacted). */
+export async function getVersionDetail(db: Db, version: number): Promise<TVersionMeta & { config: TVersion["config"] }> {
+  const v = await getVersion(db, version);
+  if (!v) throw versionNotFound(version);
+  return { version: v.version, hash: v.hash, author: v.author, message: v.message, parentVersion: v.parentVersion, createdAt: v.createdAt, config: redactConfig(v.config) };
+}
+
+/** What going from version a to version b adds, removes and changes (and one line per change). */
+export async function diffBetween(db: Db, a: number, b: number): Promise<{ from: number; to: number; diff: TConfigDiff; summary: string }> {
+  const diff = await diffVersions(db, a, b);
+  if (!diff) throw versionNotFound((await getVersion(db, a)) ? b : a);
+  return { from: a, to: b, diff, summary: formatDiff(diff) };
+}
+
+function versionNotFound(version: number): AppError {
+  return new AppError("NOT_FOUND", `version ${version} does not exist`);
 }
 
 /**
@@ -23,7 +48,7 @@ export async function listVersions(db: Db, limit = 100) {
  */
 export async function publish(
   db: Db,
-  who: { actor: string; ip: string | null },
+  who: TWho,
   input: { message: string; group?: string; guard?: unknown },
 ): Promise<{ version: number; hash: string; unchanged: boolean; rolloutId: number | null }> {
   try {
@@ -37,11 +62,11 @@ export async function publish(
   }
 }
 
-export async function rollback(db: Db, who: { actor: string; ip: string | null }, version: number): Promise<{ version: number; hash: string }> {
+export async function rollback(db: Db, who: TWho, version: number): Promise<{ version: number; hash: string }> {
   try {
     return await rollbackToVersion(db, version, who);
   } catch (err) {
-    if (err instanceof VersionNotFoundError) throw new AppError("NOT_FOUND", err.message);
+    if (err instanceof VersionNotFoundError) throw versionNotFound(version);
     // An old snapshot the current model refuses: report why it cannot be served again.
     if (err instanceof ConfigValidationError) throw validationError(scopeIssues(err.issues, []));
     throw err;
@@ -57,7 +82,7 @@ export type TPendingDiff = {
 
 /** What a publish would change: the live version against the working config. */
 export async function pendingDiff(db: Db): Promise<TPendingDiff> {
-  const [live, working] = await Promise.all([getLatestVersion(db), getWorkingConfig(db)]);
+  const [live, working] = await Promise.all([getLatestVersion(db), readWorkingConfig(db)]);
   return {
     liveVersion: live?.version ?? null,
     liveHash: live?.hash ?? null,

@@ -1,55 +1,94 @@
-import type { TConfig } from "@switchyard/config-model";
-import { changesSince, getWorkingConfig, replaceWorkingConfig, type Db } from "@switchyard/db";
+import { changeTarget, formatChanges, validateEdit, type TConfig, type TConfigChange } from "@switchyard/config-model";
+import { changesSince, commitWorkingConfig, getWorkingConfig, type Db, type TRevisionChange, type TWorkingConfig } from "@switchyard/db";
 import { scopeIssues, type TIssueScope } from "../../lib/issues.ts";
 import { AppError, validationError } from "./app-error.ts";
+import type { TWho } from "./context.ts";
 
 /** How many times an edit is re-applied when another writer changed the config meanwhile. */
 const MAX_ATTEMPTS = 3;
 
-export type TEdit<T> = (draft: TConfig) => {
-  /** Where the edited resource sits in the draft, e.g. `clusters[2]`; issues under it get a form field. */
+/** The working config and its revision (cached by revision in @switchyard/db: one query while nobody writes). */
+export function readWorkingConfig(db: Db): Promise<TWorkingConfig> {
+  return getWorkingConfig(db);
+}
+
+export type TEdit<T> = (current: TConfig) => {
+  /** The edited config: a copy-on-write of `current` (unchanged resources are the same objects). */
+  next: TConfig;
+  /** Where the edited resource sits in `next`, e.g. `clusters[2]`; issues under it get a form field. */
   scopes: TIssueScope[];
   result: T;
 };
 
 /**
- * Every console write: read the working config, modify a mutable copy, and hand the whole
- * document to replaceWorkingConfig, which validates it with config-model. So a route edit
- * is checked against every other resource (unknown cluster, duplicate name, bad regex...).
- * A concurrent write is detected by revision; the edit is then re-applied to the fresh
- * config, which is correct because edits are expressed against names, not indexes.
+ * Every console write: read the working config, compute the edited copy, validate what
+ * changed (config-model's validateEdit: the changed resources through their schemas, the
+ * whole config's consistency: unknown cluster, duplicate name, bad regex...) and commit
+ * it; only the rows that differ are written, with a structured change set. A concurrent
+ * write is detected by revision and the edit re-applied to the fresh config, which is
+ * correct because edits are expressed against names, not indexes.
+ *
+ * `stale`: optimistic concurrency for forms, which send the revision they were loaded at.
+ * When someone else changed the same resource since, the edit is refused with
+ * STALE_REVISION naming each change instead of overwriting it; other resources' changes
+ * do not block (the edit is re-applied by name).
  */
 export async function editWorkingConfig<T>(
   db: Db,
-  actor: string,
+  who: TWho,
   edit: TEdit<T>,
-  stale?: { baseRevision?: number | undefined; resource: string },
-): Promise<{ config: TConfig; result: T }> {
+  stale?: { baseRevision?: number | undefined; target: string },
+): Promise<{ config: TConfig; revision: number; result: T }> {
   for (let attempt = 1; ; attempt++) {
-    const current = await getWorkingConfig(db);
-    if (stale?.baseRevision !== undefined && current.revision !== stale.baseRevision) await refuseStaleEdit(db, stale.baseRevision, stale.resource);
-    const draft = structuredClone(current.config) as TConfig;
-    const { scopes, result } = edit(draft);
-    const saved = await replaceWorkingConfig(db, draft, { actor, expectedRevision: current.revision });
-    if (saved.ok) return { config: saved.config, result };
-    if ("issues" in saved) throw validationError(scopeIssues(saved.issues, scopes));
-    if (attempt >= MAX_ATTEMPTS) {
-      throw new AppError("CONFLICT", `the working config kept changing (revision ${saved.conflict.currentRevision}); try again`);
-    }
+    const base = await getWorkingConfig(db);
+    if (stale?.baseRevision !== undefined && base.revision !== stale.baseRevision) await refuseStaleEdit(db, stale.baseRevision, base.revision, stale.target);
+    const { next, scopes, result } = edit(base.config);
+    const checked = validateEdit(base.config, next);
+    if (!checked.ok) throw validationError(scopeIssues(checked.issues, scopes));
+    const saved = await commitWorkingConfig(db, base, checked.config, { actor: who.actor, ip: who.ip, source: "edit" });
+    if (saved.ok) return { config: saved.config, revision: saved.revision, result };
+    if (attempt >= MAX_ATTEMPTS) throw new AppError("CONFLICT", `the working config kept changing (revision ${saved.conflict.currentRevision}); try again`);
   }
 }
 
-/**
- * Optimistic concurrency for forms: the form sends the revision it was loaded at. When
- * someone else changed the same resource since (the audit rows of every write name the
- * resources and fields they changed), the edit is refused with 409 and what changed,
- * instead of overwriting it. Changes to other resources do not block: edits are
- * re-applied by name onto the fresh config.
- */
-async function refuseStaleEdit(db: Db, baseRevision: number, resource: string): Promise<void> {
-  const changes = await changesSince(db, baseRevision);
-  const touching = changes.filter((c) => c.diff.some((line) => line.slice(2) === resource || line.slice(2).startsWith(`${resource}:`)));
-  if (!touching.length) return;
-  const lines = touching.map((c) => `revision ${c.revision} by ${c.actor} at ${c.at.toISOString()}: ${c.diff.filter((l) => l.slice(2).startsWith(resource)).join("; ") || "whole config replaced"}`);
-  throw new AppError("CONFLICT", `${resource} was changed by someone else since you opened it (reload to see it, then redo your edit):\n${lines.join("\n")}`);
+/** Does `change` touch `target`? A route config owns its virtual hosts' routes too. */
+function touches(change: TConfigChange, target: string): boolean {
+  const name = changeTarget(change);
+  if (name === target) return true;
+  return target.startsWith("routeConfigs/") && change.kind === "routes" && `routeConfigs/${change.scope}`.startsWith(`${target}/`);
+}
+
+async function refuseStaleEdit(db: Db, baseRevision: number, currentRevision: number, target: string): Promise<void> {
+  const changes = (await changesSince(db, baseRevision)).map((c) => ({ ...c, changes: c.changes.filter((x) => x.op !== "move" && touches(x, target)) })).filter((c) => c.changes.length);
+  if (!changes.length) return;
+  const lines = changes.map((c) => `revision ${c.revision} by ${c.actor} at ${c.at.toISOString()}: ${formatChanges(c.changes).join("; ")}`);
+  throw staleRevision(`${target} was changed by someone else since you opened it (reload to see it, then redo your edit):\n${lines.join("\n")}`, currentRevision, changes);
+}
+
+/** STALE_REVISION with what changed since: `changes: [{revision, actor, at, source, diff, resources}]`. */
+export function staleRevision(message: string, currentRevision: number, changes: TRevisionChange[]): AppError {
+  return new AppError("STALE_REVISION", message, [], {
+    currentRevision,
+    changes: changes.map((c) => ({ revision: c.revision, actor: c.actor, at: c.at.toISOString(), source: c.source, diff: formatChanges(c.changes), resources: c.changes })),
+  });
+}
+
+/** The 409 of a whole-config write whose expected revision is stale (If-Match, an import checked earlier). */
+export async function refuseStaleReplace(db: Db, expectedRevision: number, currentRevision: number, message: string): Promise<never> {
+  const changes = expectedRevision >= 0 ? await changesSince(db, expectedRevision) : [];
+  throw staleRevision(message, currentRevision, changes);
+}
+
+// --- copy-on-write helpers for edits ---------------------------------------------------
+
+type TList<K extends keyof TConfig> = TConfig[K];
+
+/** `config` with `kind`'s list replaced (every other kind, and every other item, shared). */
+export function withList<K extends keyof TConfig>(config: TConfig, kind: K, items: TList<K>): TConfig {
+  return { ...config, [kind]: items };
+}
+
+/** `list` with the item at `index` replaced, or removed when `value` is undefined. */
+export function replaceAt<T>(list: readonly T[], index: number, value?: T): T[] {
+  return value === undefined ? [...list.slice(0, index), ...list.slice(index + 1)] : [...list.slice(0, index), value, ...list.slice(index + 1)];
 }

@@ -3,13 +3,9 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import { ZNodeToConsoleMessage, decodeMessage, type THelloMessage } from "@switchyard/config-model";
 import {
-  getClusterEndpointSet,
-  listClusterEndpointSets,
   recordNodeClusterStatus,
   recordNodeEndpointAck,
-  type TClusterEndpointSet,
   getDeployTargets,
-  getVersion,
   targetOf,
   recordNodeAck,
   recordNodeDisconnected,
@@ -20,6 +16,7 @@ import {
 } from "@switchyard/db";
 import { bearerToken, bearerTokenMatches } from "./bearer.ts";
 import type { TTelemetryIngest } from "../telemetry/ingest.ts";
+import { SnapshotCache, type TCachedEndpoints, type TCachedSnapshot } from "./snapshot-cache.ts";
 
 export type TXdsLog = (event: string, fields?: Record<string, unknown>) => void;
 
@@ -69,8 +66,6 @@ const MAX_MISSED_PONGS = 2;
 const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 const CLOSE_GRACE_MS = 2_000;
 
-type TLatest = { version: number; hash: string; config: unknown };
-
 /** One WebSocket connection; it becomes a node once its hello arrives. */
 type TSession = {
   ws: WebSocket;
@@ -111,11 +106,12 @@ export class XdsHub {
   #pushing = false;
   #pushAgain = false;
   #generation = 0;
-  /** Versions are immutable: each snapshot is read from the database once. */
-  readonly #versions = new Map<number, TLatest>();
+  /** Versions are immutable: each is read and serialized once, shared by every connection. */
+  readonly #cache: SnapshotCache;
 
   constructor(opts: TXdsHubOptions) {
     this.#opts = opts;
+    this.#cache = new SnapshotCache(opts.db);
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
     this.#heartbeat = setInterval(() => this.#beat(), opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
   }
@@ -126,6 +122,20 @@ export class XdsHub {
 
   telemetryCounts(): TTelemetryCounts {
     return { ...this.#telemetry };
+  }
+
+  /** Snapshots serialized since start: one per version, whatever the number of nodes it went to. */
+  snapshotSerializations(): number {
+    return this.#cache.serializations();
+  }
+
+  /**
+   * Re-reads what NOTIFYs carry (the managed endpoint sets), then pushes every node's
+   * target: at start, and after the LISTEN connection was lost (notifications are lost with it).
+   */
+  async resync(): Promise<void> {
+    await this.#cache.reloadEndpoints();
+    await this.pushLatest();
   }
 
   /** Takes over an upgrade request already known to be for /api/xds. */
@@ -186,14 +196,14 @@ export class XdsHub {
         for (const session of this.#nodes.values()) {
           const target = targetOf(targets, session.group);
           if (!target) continue;
-          const snapshot = await this.#snapshot(target.version);
+          const snapshot = await this.#cache.snapshot(target.version);
           if (!snapshot) continue;
           if (this.#sendSnapshot(session, snapshot, generation)) {
             sent++;
             versions.add(snapshot.version);
           }
           // A version may add eds clusters (or re-enable ones whose sets were refused).
-          await this.#sendEndpointSets(session, snapshot);
+          this.#sendEndpointSets(session, snapshot);
         }
         this.#opts.log("xds_version_pushed", { versions: [...versions], nodes: sent });
       } while (this.#pushAgain && !this.#closed);
@@ -341,29 +351,25 @@ export class XdsHub {
     }
   }
 
-  /** Called on every NOTIFY cluster_endpoints (from any replica): push that cluster's set to every node. */
+  /** Called on every NOTIFY cluster_endpoints (from any replica): one read, then that cluster's set to every node. */
   async pushEndpoints(cluster: string): Promise<void> {
-    const set = await getClusterEndpointSet(this.#opts.db, cluster);
-    if (!set || this.#closed) return;
+    const cached = await this.#cache.refreshEndpoints(cluster);
+    if (!cached || this.#closed) return;
     let sent = 0;
-    for (const session of this.#nodes.values()) if (this.#sendEndpoints(session, set)) sent++;
-    this.#opts.log("xds_endpoints_pushed", { cluster, version: set.version, endpoints: set.endpoints.length, nodes: sent });
+    for (const session of this.#nodes.values()) if (this.#sendEndpoints(session, cached)) sent++;
+    this.#opts.log("xds_endpoints_pushed", { cluster, version: cached.set.version, endpoints: cached.set.endpoints.length, nodes: sent });
   }
 
-  /** Sends every stored eds set whose cluster is `discovery: eds` in `latest` (after its snapshot, same socket order). */
-  async #sendEndpointSets(session: TSession, latest: TLatest): Promise<void> {
-    const clusters = (latest.config as { clusters?: { name?: unknown; discovery?: unknown }[] }).clusters ?? [];
-    const eds = new Set(clusters.filter((c) => c.discovery === "eds").map((c) => String(c.name)));
-    if (!eds.size) return;
-    const sets = await listClusterEndpointSets(this.#opts.db);
-    for (const set of sets) if (eds.has(set.cluster)) this.#sendEndpoints(session, set);
+  /** Sends the managed sets of the snapshot's eds clusters, from memory (after its snapshot, same socket order). */
+  #sendEndpointSets(session: TSession, snapshot: TCachedSnapshot): void {
+    for (const cached of this.#cache.endpointsFor(snapshot)) this.#sendEndpoints(session, cached);
   }
 
-  #sendEndpoints(session: TSession, set: TClusterEndpointSet): boolean {
+  #sendEndpoints(session: TSession, { set, frame }: TCachedEndpoints): boolean {
     if (session.ws.readyState !== WebSocket.OPEN) return false;
     if ((session.edsSent.get(set.cluster) ?? -1) >= set.version) return false;
     session.edsSent.set(set.cluster, set.version);
-    session.ws.send(JSON.stringify({ type: "endpoints", cluster: set.cluster, version: set.version, endpoints: set.endpoints }));
+    session.ws.send(frame, { binary: false });
     return true;
   }
 
@@ -402,10 +408,10 @@ export class XdsHub {
     try {
       const generation = ++this.#generation;
       const target = targetOf(await getDeployTargets(this.#opts.db), hello.group);
-      const snapshot = target ? await this.#snapshot(target.version) : null;
+      const snapshot = target ? await this.#cache.snapshot(target.version) : null;
       if (snapshot) {
         this.#sendSnapshot(session, snapshot, generation);
-        await this.#sendEndpointSets(session, snapshot);
+        this.#sendEndpointSets(session, snapshot);
       }
     } catch (err) {
       this.#opts.log("xds_db_error", { op: "getDeployTargets", nodeId: hello.nodeId, error: errorMessage(err) });
@@ -418,7 +424,7 @@ export class XdsHub {
    * the generation of the computation instead: a hello's lookup that finishes after a
    * notification's newer computation is dropped.
    */
-  #sendSnapshot(session: TSession, latest: TLatest, generation: number): boolean {
+  #sendSnapshot(session: TSession, latest: TCachedSnapshot, generation: number): boolean {
     if (session.ws.readyState !== WebSocket.OPEN) return false;
     if (generation < session.generation) return false;
     session.generation = generation;
@@ -426,21 +432,10 @@ export class XdsHub {
     if (session.sentVersion === latest.version && session.sentHash === latest.hash) return false;
     session.sentVersion = latest.version;
     session.sentHash = latest.hash;
-    session.ws.send(JSON.stringify({ type: "snapshot", version: latest.version, hash: latest.hash, config: latest.config }));
+    // The frame serialized once for every node (a text frame: the protocol is JSON text).
+    session.ws.send(latest.frame, { binary: false });
     this.#opts.log("xds_snapshot_sent", { nodeId: session.nodeId, version: latest.version, hash: latest.hash });
     return true;
-  }
-
-  async #snapshot(version: number): Promise<TLatest | null> {
-    const cached = this.#versions.get(version);
-    if (cached) return cached;
-    const v = await getVersion(this.#opts.db, version);
-    if (!v) return null;
-    const snapshot = { version: v.version, hash: v.hash, config: v.config };
-    this.#versions.set(version, snapshot);
-    // Nodes only ever need recent versions; keep the cache small.
-    if (this.#versions.size > 32) this.#versions.delete(Math.min(...this.#versions.keys()));
-    return snapshot;
   }
 
   #onClose(session: TSession, code: number, reason: string): void {

@@ -48,6 +48,8 @@ export type TXdsServer = {
   connectedNodeIds(): string[];
   /** stats/health/spans frames received (validated, then stored). */
   telemetryCounts(): TTelemetryCounts;
+  /** Snapshots serialized since start: one per version, whatever the fan-out. */
+  snapshotSerializations(): number;
 };
 
 /**
@@ -84,11 +86,17 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
       deps.log("xds_db_error", { op: "pushEndpoints", cluster, error: err instanceof Error ? err.message : String(err) }),
     );
   };
+  const resync = () => {
+    hub.resync().catch((err: unknown) => deps.log("xds_db_error", { op: "resync", error: err instanceof Error ? err.message : String(err) }));
+  };
   const listener = await listenForVersions(deps.databaseUrl, push, {
-    onReconnect: push,
+    onReconnect: resync,
     onEndpoints: pushEndpoints,
     log: (line) => deps.log("xds_listen", { message: line }),
   });
+
+  // The managed endpoint sets are held in memory from here on (one read per change).
+  await hub.resync();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (pathnameOf(req.url) !== XDS_PATH) return;
@@ -103,6 +111,7 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
   return {
     connectedNodeIds: () => hub.connectedNodeIds(),
     telemetryCounts: () => hub.telemetryCounts(),
+    snapshotSerializations: () => hub.snapshotSerializations(),
     close: () => {
       closing ??= (async () => {
         server.off("upgrade", onUpgrade);

@@ -1,8 +1,10 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import { formatChanges, type TConfigChange } from "@switchyard/config-model";
 import { useState } from "react";
 import { formatTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { TableHead } from "../../../components/ui.tsx";
 
 /** Action families for the filter; a value ending in "." matches the whole family. */
 const ACTIONS = [
@@ -67,16 +69,7 @@ export default function AuditPage() {
       {audit.data && audit.data.length === 0 && <div className="empty">Nothing matches.</div>}
       {audit.data && audit.data.length > 0 && (
         <table className="table" data-testid="audit">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">From</th>
-              <th scope="col">Action</th>
-              <th scope="col">Target</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
+          <TableHead columns={["When", "Who", "From", "Action", "Target", "Details"]} />
           <tbody>
             {audit.data.map((a) => (
               <tr key={a.id} data-action={a.action}>
@@ -114,13 +107,15 @@ export default function AuditPage() {
 /** The diff lines when the entry has them, else the details as JSON. */
 function Details({ details }: { details: unknown }) {
   if (details === null || details === undefined) return <span className="muted">—</span>;
-  const d = details as { diff?: unknown; [k: string]: unknown };
-  const { diff, ...rest } = d;
+  // Working-config writes carry their structured change set; publishes the diff as lines.
+  const d = details as { diff?: unknown; changes?: unknown; [k: string]: unknown };
+  const { diff, changes, ...rest } = d;
+  const lines = Array.isArray(changes) ? formatChanges(changes as TConfigChange[]) : Array.isArray(diff) ? diff.map(String) : [];
   return (
     <>
-      {Array.isArray(diff) && diff.length > 0 && (
+      {lines.length > 0 && (
         <pre className="mono small" data-testid="audit-diff">
-          {diff.join("\n")}
+          {lines.join("\n")}
         </pre>
       )}
       {Object.keys(rest).length > 0 && <code className="mono small">{JSON.stringify(rest)}</code>}

@@ -7,17 +7,17 @@ import { useTRPC } from "../../../lib/trpc.ts";
 /** Overview: every route merged, then each route and cluster over the last 5 minutes. */
 export default function DashboardsPage() {
   const trpc = useTRPC();
-  const routes = useQuery({ ...trpc.telemetry.summary.queryOptions({ kind: "route", windowS: 300 }), refetchInterval: 10_000 });
-  const clusters = useQuery({ ...trpc.telemetry.summary.queryOptions({ kind: "cluster", windowS: 300 }), refetchInterval: 10_000 });
+  const routes = useQuery({ ...trpc.telemetry.summary.queryOptions({ kind: "route", window: 300 }), refetchInterval: 10_000 });
+  const clusters = useQuery({ ...trpc.telemetry.summary.queryOptions({ kind: "cluster", window: 300 }), refetchInterval: 10_000 });
   return (
     <DashboardView kind="route" title="Traffic" subtitle="All routes on all nodes. Markers: publishes (blue) and rollbacks (red).">
       <section className="card">
         <h2>Routes, last 5 minutes</h2>
-        {routes.data && <FiguresTable rows={routes.data} kind="route" testId="routes-table" />}
+        {routes.data && <FiguresTable rows={routes.data.items} kind="route" testId="routes-table" />}
       </section>
       <section className="card">
         <h2>Clusters, last 5 minutes</h2>
-        {clusters.data && <FiguresTable rows={clusters.data} kind="cluster" testId="clusters-table" />}
+        {clusters.data && <FiguresTable rows={clusters.data.items} kind="cluster" testId="clusters-table" />}
       </section>
     </DashboardView>
   );

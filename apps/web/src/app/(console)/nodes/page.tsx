@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { formatAgo, formatTime, shortHash } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { ErrorBanner, TableHead } from "../../../components/ui.tsx";
 
 export default function NodesPage() {
   const trpc = useTRPC();
@@ -23,11 +24,7 @@ export default function NodesPage() {
           </p>
         </div>
       </div>
-      {nodes.isError && (
-        <p className="banner banner-error" role="alert">
-          {nodes.error.message}
-        </p>
-      )}
+      <ErrorBanner error={nodes.isError && nodes.error} />
       {nodes.isPending && <p className="muted">Loading…</p>}
       {nodes.data && nodes.data.length === 0 && (
         <div className="empty">
@@ -36,17 +33,7 @@ export default function NodesPage() {
       )}
       {nodes.data && nodes.data.length > 0 && (
         <table className="table" aria-live="polite">
-          <thead>
-            <tr>
-              <th scope="col">Node</th>
-              <th scope="col">Group / labels</th>
-              <th scope="col">Status</th>
-              <th scope="col">Applied version</th>
-              <th scope="col">Target</th>
-              <th scope="col">Last ack / nack</th>
-              <th scope="col">Last seen</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Node", "Group / labels", "Status", "Applied version", "Target", "Last ack / nack", "Last seen"]} />
           <tbody>
             {nodes.data.map((n) => {
               const behind = n.pendingVersion !== null;

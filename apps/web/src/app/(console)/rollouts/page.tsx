@@ -4,8 +4,8 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense } from "react";
 import { formatAgo, formatTime } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
-import { messageOf } from "../../../lib/trpc-errors.ts";
 import { useReadOnly } from "../../../components/read-only.tsx";
+import { ErrorBanner, TableHead } from "../../../components/ui.tsx";
 
 const STATE_TAG: Record<string, string> = { canary: "tag-warn", promoted: "tag-live", rolled_back: "tag-redirect", superseded: "tag-direct" };
 
@@ -38,25 +38,11 @@ function RolloutsView() {
           </p>
         </div>
       </div>
-      {error && (
-        <p className="banner banner-error" role="alert">
-          {messageOf(error)}
-        </p>
-      )}
+      <ErrorBanner error={error} />
       {list.data && list.data.length === 0 && <div className="empty">No rollout yet. Publish a version to one group from the Publish page.</div>}
       {list.data && list.data.length > 0 && (
         <table className="table" data-testid="rollouts">
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Version</th>
-              <th scope="col">Group</th>
-              <th scope="col">State</th>
-              <th scope="col">By</th>
-              <th scope="col">Started</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
+          <TableHead columns={["#", "Version", "Group", "State", "By", "Started", "Reason"]} />
           <tbody>
             {list.data.map((r) => (
               <tr key={r.id} data-rollout-id={r.id} className={r.id === selectedId ? "row-selected" : undefined} onClick={() => router.replace(`/rollouts?id=${r.id}`)} style={{ cursor: "pointer" }}>

@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { Field } from "../../../components/field.tsx";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { issuesOf, messageOf } from "../../../lib/trpc-errors.ts";
+import { TableHead } from "../../../components/ui.tsx";
 
 type THeaderRow = { key: number; name: string; value: string };
 let nextKey = 1;
@@ -168,15 +169,7 @@ export default function TesterPage() {
           {r.routes.length > 0 && (
             <table className="table">
               <caption className="sr-only">Routes in match order</caption>
-              <thead>
-                <tr>
-                  <th scope="col" className="num">
-                    #
-                  </th>
-                  <th scope="col">Route</th>
-                  <th scope="col">Result</th>
-                </tr>
-              </thead>
+              <TableHead columns={[{ label: "#", num: true }, "Route", "Result"]} />
               <tbody>
                 {r.routes.map((x) => (
                   <tr key={x.name} data-route={x.name}>

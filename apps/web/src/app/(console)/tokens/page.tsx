@@ -6,6 +6,7 @@ import { formatAgo, formatTime } from "../../../lib/format.ts";
 import { issueClaimer } from "../../../lib/issues.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { issuesOf, messageOf } from "../../../lib/trpc-errors.ts";
+import { ErrorBanner } from "../../../components/ui.tsx";
 
 /** A token is shown once, right after it is created; the server keeps only its hash. */
 function ShownOnce({ token, what }: { token: string; what: string }) {
@@ -61,11 +62,7 @@ export default function TokensPage() {
           </p>
         </div>
       </div>
-      {error && (
-        <p className="banner banner-error" role="alert">
-          {messageOf(error)}
-        </p>
-      )}
+      <ErrorBanner error={error} />
 
       <section className="card">
         <h2>API tokens</h2>

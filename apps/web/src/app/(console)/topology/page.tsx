@@ -8,6 +8,7 @@ import { useLiveTelemetry } from "../../../lib/live.ts";
 import { fmtMs, fmtPct, fmtRate } from "../../../lib/telemetry-format.ts";
 import { COLUMNS, COL_W, NODE_H, NODE_W, filterGraph, layout } from "../../../lib/topology-layout.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
+import { ErrorBanner } from "../../../components/ui.tsx";
 
 const HEALTH_COLOR = { healthy: "#1d7a46", degraded: "#d08a00", unhealthy: "#c4302b", unknown: "#8a94a0" } as const;
 const COLUMN_LABEL = { proxy: "Proxy nodes", listener: "Listeners", vhost: "Virtual hosts", route: "Routes", cluster: "Clusters", endpoint: "Endpoints" } as const;
@@ -50,11 +51,7 @@ export default function TopologyPage() {
           <input className="topo-filter" type="search" placeholder="Filter (name)…" aria-label="Filter the graph" value={filter} onChange={(e) => setFilter(e.target.value)} />
         </div>
       </div>
-      {topo.isError && (
-        <p className="banner banner-error" role="alert">
-          {topo.error.message}
-        </p>
-      )}
+      <ErrorBanner error={topo.isError && topo.error} />
       {graph && geo && (
         <div className="card topo-wrap">
           <svg width={geo.width} height={geo.height} role="img" aria-label="Topology graph" data-testid="topology">

@@ -7,6 +7,7 @@ import { useLiveTelemetry } from "../../../lib/live.ts";
 import { fmtMs } from "../../../lib/telemetry-format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { LiveBadge } from "../../../components/range-picker.tsx";
+import { ErrorBanner, TableHead } from "../../../components/ui.tsx";
 
 const FIELDS = ["route", "status", "flag", "minMs", "node"] as const;
 type TFilters = Partial<Record<(typeof FIELDS)[number] | "sinceS", string>>;
@@ -76,26 +77,11 @@ function TracesInner() {
           </Link>
         )}
       </form>
-      {traces.isError && (
-        <p className="banner banner-error" role="alert">
-          {traces.error.message}
-        </p>
-      )}
+      <ErrorBanner error={traces.isError && traces.error} />
       {traces.data && traces.data.length === 0 && <div className="empty">No trace matches.</div>}
       {traces.data && traces.data.length > 0 && (
         <table className="table" data-testid="traces-table">
-          <thead>
-            <tr>
-              <th scope="col">Started</th>
-              <th scope="col">Request</th>
-              <th scope="col">Route</th>
-              <th scope="col">Status</th>
-              <th scope="col">Flags</th>
-              <th scope="col" className="num">Duration</th>
-              <th scope="col" className="num">Spans</th>
-              <th scope="col">Node</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Started", "Request", "Route", "Status", "Flags", { label: "Duration", num: true }, { label: "Spans", num: true }, "Node"]} />
           <tbody>
             {traces.data.map((t) => (
               <tr key={t.traceId} data-trace-id={t.traceId}>

@@ -5,6 +5,7 @@ import { Field, IssueList } from "../../../components/field.tsx";
 import { issueClaimer } from "../../../lib/issues.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { issuesOf, messageOf } from "../../../lib/trpc-errors.ts";
+import { ErrorBanner } from "../../../components/ui.tsx";
 
 const ROLES = ["admin", "editor", "viewer"] as const;
 type TRole = (typeof ROLES)[number];
@@ -51,11 +52,7 @@ export default function UsersPage() {
           </p>
         </div>
       </div>
-      {actionError && (
-        <p className="banner banner-error" role="alert">
-          {messageOf(actionError)}
-        </p>
-      )}
+      <ErrorBanner error={actionError} />
       {users.data && (
         <table className="table" data-testid="users">
           <thead>

@@ -7,6 +7,7 @@ import { VersionCompare } from "../../../components/version-compare.tsx";
 import { useTRPC, useTRPCClient } from "../../../lib/trpc.ts";
 import { messageOf } from "../../../lib/trpc-errors.ts";
 import { useReadOnly } from "../../../components/read-only.tsx";
+import { ErrorBanner, TableHead } from "../../../components/ui.tsx";
 
 export default function VersionsPage() {
   const trpc = useTRPC();
@@ -57,36 +58,14 @@ export default function VersionsPage() {
           Rolled back: published version {rollback.data.version}.
         </p>
       )}
-      {rollback.error && (
-        <p className="banner banner-error" role="alert">
-          {messageOf(rollback.error)}
-        </p>
-      )}
-      {versions.isError && (
-        <p className="banner banner-error" role="alert">
-          {versions.error.message}
-        </p>
-      )}
+      <ErrorBanner error={rollback.error} />
+      <ErrorBanner error={versions.isError && versions.error} />
       {versions.isPending && <p className="muted">Loading…</p>}
       {versions.data && versions.data.length === 0 && <div className="empty">Nothing has been published yet.</div>}
       {versions.data && versions.data.length > 1 && <VersionCompare versions={versions.data.map((v) => v.version)} />}
       {versions.data && versions.data.length > 0 && (
         <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Message</th>
-              <th scope="col">Author</th>
-              <th scope="col">Published</th>
-              <th scope="col">Hash</th>
-              <th scope="col" className="num">
-                Nodes
-              </th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={["Version", "Message", "Author", "Published", "Hash", { label: "Nodes", num: true }, ""]} />
           <tbody>
             {versions.data.map((v) => (
               <tr key={v.version}>

@@ -1,20 +1,4 @@
 "use client";
-import Link from "next/link";
-import { ClusterForm } from "../../../../components/cluster-form.tsx";
-import { emptyClusterForm } from "../../../../lib/cluster-form.ts";
+import { resourceNewPage } from "../../../../components/resource-pages.tsx";
 
-export default function NewClusterPage() {
-  return (
-    <>
-      <div className="page-head">
-        <div>
-          <p className="crumbs">
-            <Link href="/clusters">Clusters</Link> /
-          </p>
-          <h1>New cluster</h1>
-        </div>
-      </div>
-      <ClusterForm initial={emptyClusterForm()} />
-    </>
-  );
-}
+export default resourceNewPage("clusters");

@@ -1,13 +1,4 @@
 "use client";
-import { Suspense } from "react";
-import { RateLimitForm } from "../../../../components/rate-limit-form.tsx";
-import { ResourceFormPage } from "../../../../components/resource-tabs.tsx";
-import { emptyRateLimitForm } from "../../../../lib/rate-limit-form.ts";
+import { resourceNewPage } from "../../../../components/resource-pages.tsx";
 
-export default function New() {
-  return (
-    <Suspense>
-      <ResourceFormPage kind="rateLimitPolicies" form={() => <RateLimitForm initial={emptyRateLimitForm()} />} />
-    </Suspense>
-  );
-}
+export default resourceNewPage("rateLimitPolicies");

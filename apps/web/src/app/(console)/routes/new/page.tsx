@@ -8,7 +8,7 @@ import { useTRPC } from "../../../../lib/trpc.ts";
 export default function NewRoutePage() {
   const trpc = useTRPC();
   const placements = useQuery(trpc.routes.placements.queryOptions());
-  const clusters = useQuery(trpc.clusters.list.queryOptions());
+  const clusters = useQuery(trpc.resources.list.queryOptions({ kind: "clusters" }));
   const ready = placements.data && clusters.data;
   const first = placements.data?.[0];
   return (

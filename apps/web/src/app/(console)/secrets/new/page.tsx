@@ -1,13 +1,4 @@
 "use client";
-import { Suspense } from "react";
-import { ResourceFormPage } from "../../../../components/resource-tabs.tsx";
-import { SecretForm } from "../../../../components/secret-form.tsx";
-import { emptySecretForm } from "../../../../lib/secret-form.ts";
+import { resourceNewPage } from "../../../../components/resource-pages.tsx";
 
-export default function New() {
-  return (
-    <Suspense>
-      <ResourceFormPage kind="secrets" form={() => <SecretForm initial={emptySecretForm()} />} />
-    </Suspense>
-  );
-}
+export default resourceNewPage("secrets");

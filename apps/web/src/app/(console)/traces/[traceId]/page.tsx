@@ -5,6 +5,7 @@ import { useParams } from "next/navigation";
 import { useState } from "react";
 import { fmtMs } from "../../../../lib/telemetry-format.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
+import { ErrorBanner } from "../../../../components/ui.tsx";
 
 /** One trace as a waterfall: spans nested under their parents, bars on one time axis. */
 export default function TracePage() {
@@ -28,11 +29,7 @@ export default function TracePage() {
           )}
         </div>
       </div>
-      {trace.isError && (
-        <p className="banner banner-error" role="alert">
-          {trace.error.message}
-        </p>
-      )}
+      <ErrorBanner error={trace.isError && trace.error} />
       {trace.data && (
         <div className="card waterfall" data-testid="waterfall">
           {trace.data.spans.map((s) => (

@@ -1,5 +1,20 @@
 import { z } from "zod";
 
-/** 2 MB of YAML is far more than any config we expect; refuse more before parsing. */
-export const ZImportCheckInput = z.object({ text: z.string().min(1, "paste or upload a YAML or JSON document").max(2_000_000, "the document is larger than 2 MB") });
-export const ZImportApplyInput = ZImportCheckInput.extend({ revision: z.number().int().min(0) });
+/** The largest config document accepted (the REST API refuses larger bodies with 413 before parsing). */
+export const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024;
+
+/**
+ * A whole config document as text (JSON or YAML): PUT /api/v1/config, POST
+ * /api/v1/config/validate and the import page. `format` json parses strictly (JSON bodies);
+ * yaml (the default) also reads JSON and gives issues their line.
+ */
+export const ZConfigDocumentInput = z.object({
+  text: z.string().max(MAX_DOCUMENT_BYTES, "the document is larger than 5 MiB"),
+  format: z.enum(["json", "yaml"]).default("yaml"),
+});
+/**
+ * A replace: `revision` is the working-config revision the document was based on (the
+ * import's check, a REST If-Match); another current revision refuses it with what changed.
+ * -1 never matches (an If-Match that is not one of our ETags).
+ */
+export const ZReplaceConfigInput = ZConfigDocumentInput.extend({ revision: z.number().int().min(-1).optional() });

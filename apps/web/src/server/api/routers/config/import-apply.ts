@@ -1,9 +1,9 @@
-import { applyImport } from "../../../services/import-export.ts";
+import { replaceWithDocument } from "../../../services/config-document.ts";
 import { editorProcedure } from "../../trpc.ts";
-import { ZImportApplyInput } from "./config.types.ts";
+import { ZReplaceConfigInput } from "./config.types.ts";
 
-export const importApplyProcedure = editorProcedure.input(ZImportApplyInput).mutation(async ({ ctx, input }) => {
-  const result = await applyImport(ctx.db, ctx.user.email, input.text, input.revision);
+export const importApplyProcedure = editorProcedure.input(ZReplaceConfigInput).mutation(async ({ ctx, input }) => {
+  const result = await replaceWithDocument(ctx.db, ctx.who, input);
   ctx.log("console.config.import", { user: ctx.user.email, revision: result.revision });
   return result;
 });

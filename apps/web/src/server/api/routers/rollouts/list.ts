@@ -1,4 +1,4 @@
-import { rolloutList } from "../../../rollout/service.ts";
+import { listRollouts } from "../../../services/rollouts.ts";
 import { protectedProcedure } from "../../trpc.ts";
 
-export const listRolloutsProcedure = protectedProcedure.query(({ ctx }) => rolloutList(ctx.db, 50));
+export const listRolloutsProcedure = protectedProcedure.query(({ ctx }) => listRollouts(ctx.db));

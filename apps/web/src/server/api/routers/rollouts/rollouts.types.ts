@@ -1,4 +1,4 @@
 import { z } from "zod";
 
 export const ZRolloutIdInput = z.object({ id: z.number().int().min(1) });
-export const ZRollbackRolloutInput = z.object({ id: z.number().int().min(1), reason: z.string().trim().max(500).optional() });
+export const ZRollbackRolloutInput = ZRolloutIdInput.extend({ reason: z.string().trim().max(500).optional() });

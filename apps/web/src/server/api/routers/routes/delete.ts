@@ -3,7 +3,7 @@ import { editorProcedure } from "../../trpc.ts";
 import { ZRouteRef } from "./route-ref.types.ts";
 
 export const deleteRouteProcedure = editorProcedure.input(ZRouteRef).mutation(async ({ ctx, input }) => {
-  await deleteRoute(ctx.db, ctx.user.email, input);
+  await deleteRoute(ctx.db, ctx.who, input);
   ctx.log("console.route.delete", { user: ctx.user.email, ref: input });
   return { ok: true as const };
 });

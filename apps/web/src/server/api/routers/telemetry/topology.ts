@@ -1,5 +1,5 @@
-import { buildTopology } from "../../../telemetry/topology.ts";
+import { topology } from "../../../services/telemetry.ts";
 import { protectedProcedure } from "../../trpc.ts";
 import { ZTopologyInput } from "./telemetry.types.ts";
 
-export const topologyProcedure = protectedProcedure.input(ZTopologyInput).query(({ ctx, input }) => buildTopology(ctx.db, input.windowS));
+export const topologyProcedure = protectedProcedure.input(ZTopologyInput).query(({ ctx, input }) => topology(ctx.db, input));

@@ -2,4 +2,4 @@ import { nodeTokenCreate } from "../../../services/tokens.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { ZCreateNodeTokenInput } from "./tokens.types.ts";
 
-export const createNodeTokenProcedure = adminProcedure.input(ZCreateNodeTokenInput).mutation(({ ctx, input }) => nodeTokenCreate(ctx.db, { ...ctx.user, ip: ctx.ip }, input));
+export const createNodeTokenProcedure = adminProcedure.input(ZCreateNodeTokenInput).mutation(({ ctx, input }) => nodeTokenCreate(ctx.db, ctx.who, input));

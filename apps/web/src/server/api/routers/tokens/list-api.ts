@@ -1,4 +1,4 @@
 import { apiTokensList } from "../../../services/tokens.ts";
 import { protectedProcedure } from "../../trpc.ts";
 
-export const listApiTokensProcedure = protectedProcedure.query(({ ctx }) => apiTokensList(ctx.db, { ...ctx.user, ip: ctx.ip }));
+export const listApiTokensProcedure = protectedProcedure.query(({ ctx }) => apiTokensList(ctx.db, ctx.who));

@@ -2,4 +2,4 @@ import { apiTokenRevoke } from "../../../services/tokens.ts";
 import { protectedProcedure } from "../../trpc.ts";
 import { ZTokenIdInput } from "./tokens.types.ts";
 
-export const revokeApiTokenProcedure = protectedProcedure.input(ZTokenIdInput).mutation(({ ctx, input }) => apiTokenRevoke(ctx.db, { ...ctx.user, ip: ctx.ip }, input.id));
+export const revokeApiTokenProcedure = protectedProcedure.input(ZTokenIdInput).mutation(({ ctx, input }) => apiTokenRevoke(ctx.db, ctx.who, input.id));

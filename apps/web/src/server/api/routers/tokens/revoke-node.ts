@@ -2,4 +2,4 @@ import { nodeTokenRevoke } from "../../../services/tokens.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { ZTokenIdInput } from "./tokens.types.ts";
 
-export const revokeNodeTokenProcedure = adminProcedure.input(ZTokenIdInput).mutation(({ ctx, input }) => nodeTokenRevoke(ctx.db, { ...ctx.user, ip: ctx.ip }, input.id));
+export const revokeNodeTokenProcedure = adminProcedure.input(ZTokenIdInput).mutation(({ ctx, input }) => nodeTokenRevoke(ctx.db, ctx.who, input.id));

@@ -2,4 +2,4 @@ import { userCreate } from "../../../services/users.ts";
 import { adminProcedure } from "../../trpc.ts";
 import { ZCreateUserInput } from "./users.types.ts";
 
-export const createUserProcedure = adminProcedure.input(ZCreateUserInput).mutation(({ ctx, input }) => userCreate(ctx.db, { email: ctx.user.email, ip: ctx.ip }, input));
+export const createUserProcedure = adminProcedure.input(ZCreateUserInput).mutation(({ ctx, input }) => userCreate(ctx.db, ctx.who, input));

@@ -3,7 +3,7 @@ import { editorProcedure } from "../../trpc.ts";
 import { ZRollbackInput } from "./versions.types.ts";
 
 export const rollbackProcedure = editorProcedure.input(ZRollbackInput).mutation(async ({ ctx, input }) => {
-  const result = await rollback(ctx.db, { actor: ctx.user.email, ip: ctx.ip }, input.version);
+  const result = await rollback(ctx.db, ctx.who, input.version);
   ctx.log("console.rollback", { user: ctx.user.email, to: input.version, version: result.version });
   return result;
 });

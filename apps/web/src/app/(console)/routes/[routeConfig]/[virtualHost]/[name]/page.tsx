@@ -5,6 +5,7 @@ import { useParams } from "next/navigation";
 import { RouteForm } from "../../../../../../components/route-form.tsx";
 import { routeFormOf } from "../../../../../../lib/route-form.ts";
 import { useTRPC } from "../../../../../../lib/trpc.ts";
+import { ErrorBanner } from "../../../../../../components/ui.tsx";
 
 export default function EditRoutePage() {
   const params = useParams<{ routeConfig: string; virtualHost: string; name: string }>();
@@ -26,11 +27,7 @@ export default function EditRoutePage() {
           <h1>{ref.name}</h1>
         </div>
       </div>
-      {row.isError && (
-        <p className="banner banner-error" role="alert">
-          {row.error.message}
-        </p>
-      )}
+      <ErrorBanner error={row.isError && row.error} />
       {row.isPending && <p className="muted">Loading…</p>}
       {row.data && (
         <RouteForm

@@ -1,39 +1,40 @@
-import type { IncomingMessage } from "node:http";
 import { LineCounter, parseDocument } from "yaml";
 import { MAX_FLOW_NESTING, flowNestingDepth, parseConfigText } from "@switchyard/config-model";
-import { RestError, bodyFormat, lineOfOffset, readBody, type TBodyFormat } from "./http.ts";
+import { AppError } from "./app-error.ts";
 
-export type TParsedBody = { value: unknown; text: string; format: TBodyFormat };
+export type TDocumentFormat = "json" | "yaml";
 
 /**
- * Reads and parses a JSON or YAML request body. Malformed text is a 400 that names the
- * line, so the user can find it; an empty body is `undefined`.
+ * JSON or YAML text as a value: a malformed document is MALFORMED_BODY naming the line,
+ * so the user can find it; an empty one is `undefined`. YAML goes through config-model's
+ * parser (bounded nesting); JSON through JSON.parse (strict).
  */
-export async function readDocument(req: IncomingMessage): Promise<TParsedBody> {
-  const format = bodyFormat(req);
-  const text = await readBody(req);
-  if (text.trim() === "") return { value: undefined, text, format };
+export function parseDocumentText(text: string, format: TDocumentFormat): unknown {
+  if (text.trim() === "") return undefined;
   if (format === "json") {
     try {
-      return { value: JSON.parse(text) as unknown, text, format };
+      return JSON.parse(text) as unknown;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const explicit = /line (\d+)/.exec(message);
       const position = /position (\d+)/.exec(message);
       const line = explicit ? Number(explicit[1]) : position ? lineOfOffset(text, Number(position[1])) : jsonErrorLine(text);
-      throw new RestError(400, "SWY_REST_MALFORMED_BODY", `malformed JSON${line ? ` at line ${line}` : ""}: ${message}`, {
-        issues: [{ path: "", message, ...(line ? { line } : {}) }],
-      });
+      throw new AppError("MALFORMED_BODY", `malformed JSON${line ? ` at line ${line}` : ""}: ${message}`, [{ path: "", message, ...(line ? { line } : {}) }]);
     }
   }
   const parsed = parseConfigText(text);
   if (!parsed.ok) {
     const first = parsed.issues[0];
-    throw new RestError(400, "SWY_REST_MALFORMED_BODY", `malformed YAML${first?.line ? ` at line ${first.line}` : ""}: ${first?.message ?? "parse error"}`, {
-      issues: parsed.issues,
-    });
+    throw new AppError("MALFORMED_BODY", `malformed YAML${first?.line ? ` at line ${first.line}` : ""}: ${first?.message ?? "parse error"}`, parsed.issues);
   }
-  return { value: parsed.value, text, format };
+  return parsed.value;
+}
+
+/** The line (1-based) of a character offset, for JSON.parse errors that only give a position. */
+export function lineOfOffset(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
 }
 
 /**

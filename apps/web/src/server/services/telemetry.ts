@@ -1,0 +1,43 @@
+import { getTraceSpans, listHealthEvents, listTraces, listVersionMarkers } from "@switchyard/db";
+import { series, summarize, type TKind } from "../telemetry/query.ts";
+import { buildTopology } from "../telemetry/topology.ts";
+import { toTraceFilter, traceSummary, waterfall, type TTraceQuery } from "../telemetry/traces.ts";
+import { AppError } from "./app-error.ts";
+import type { Db } from "./context.ts";
+
+/**
+ * What the dashboards, topology and traces pages and GET /api/v1/metrics/* and /traces
+ * read: the telemetry modules' queries over the stored stats buckets and spans.
+ */
+
+/** Per route or cluster over the last `window` seconds, merged over every node (histograms added, percentiles from the merge). */
+export async function metricsSummary(db: Db, q: { kind: TKind; window: number }) {
+  return { window: q.window, generatedAt: new Date().toISOString(), items: await summarize(db, q.kind, q.window) };
+}
+
+/** A dashboard: the series of one route / cluster (or all of a kind), publish / rollback markers, a cluster's health events. */
+export async function dashboardSeries(db: Db, q: { kind: TKind; rangeS: number; name?: string | undefined }, now = Date.now()) {
+  const since = new Date(now - q.rangeS * 1000);
+  const [s, markers, health] = await Promise.all([
+    series(db, { kind: q.kind, rangeS: q.rangeS, ...(q.name !== undefined ? { name: q.name } : {}) }, now),
+    listVersionMarkers(db, since),
+    q.kind === "cluster" && q.name !== undefined ? listHealthEvents(db, { cluster: q.name, since, limit: 100 }) : Promise.resolve([]),
+  ]);
+  return { ...s, markers, health: health.map((h) => ({ ...h, at: h.at.getTime() })) };
+}
+
+export async function topology(db: Db, q: { windowS: number }) {
+  return buildTopology(db, q.windowS);
+}
+
+/** Recent traces, newest first, with the traces page's filters. */
+export async function listTraceSummaries(db: Db, q: TTraceQuery) {
+  return (await listTraces(db, toTraceFilter(q))).map(traceSummary);
+}
+
+/** Every stored span of one trace, as a waterfall. */
+export async function traceWaterfall(db: Db, q: { traceId: string }) {
+  const spans = await getTraceSpans(db, q.traceId);
+  if (!spans.length) throw new AppError("NOT_FOUND", `no spans stored for trace ${q.traceId}`);
+  return waterfall(spans);
+}
