@@ -215,9 +215,10 @@ describe.sequential("console pages in a browser", () => {
     await page.getByLabel("Compare from").selectOption("1");
     await page.getByLabel("Compare to").selectOption("2");
     await page.getByRole("button", { name: "Show diff" }).click();
-    const sbs = page.getByTestId("side-by-side");
-    await sbs.getByText("v2", { exact: true }).waitFor();
-    await sbs.locator(".line-changed", { hasText: "pong" }).first().waitFor();
+    // The structural diff names the added route; the text hunks mark its lines only.
+    await page.getByRole("list", { name: "Version changes" }).locator('li.diff-added[data-resource$="/ping"]').waitFor();
+    await page.getByTestId("text-diff").locator(".line-added", { hasText: "pong" }).first().waitFor();
+    expect(await page.getByTestId("text-diff").locator(".line-removed").count()).toBe(0);
 
     await page.getByRole("button", { name: "Roll back to v1" }).click();
     await page.getByRole("button", { name: "Confirm rollback" }).click();
