@@ -26,6 +26,7 @@ export function DashboardView({ kind, name, title, subtitle, children }: { kind:
     refetchInterval: 10_000,
     placeholderData: (prev) => prev,
   });
+  const markers = useQuery({ ...trpc.telemetry.markers.queryOptions({ rangeS }), refetchInterval: 10_000, placeholderData: (prev) => prev });
   const total = series.data?.total;
   const slowHref = (extra = "") => {
     const p = new URLSearchParams();
@@ -79,6 +80,7 @@ export function DashboardView({ kind, name, title, subtitle, children }: { kind:
       {series.data && (
         <DashboardCharts
           data={series.data}
+          markers={markers.data?.markers ?? []}
           onSlowClick={(t, stepS) => router.push(slowHref(`&sinceS=${Math.max(60, Math.ceil((Date.now() - t) / 1000) + stepS)}`))}
         />
       )}

@@ -6,11 +6,11 @@ import { ChangesView } from "./changes-view.tsx";
 import { TextDiff } from "./text-diff.tsx";
 
 /** Any two versions: the structural diff (values before and after, routes moved), then the YAML as text hunks. */
-export function VersionCompare({ versions }: { versions: number[] }) {
+export function VersionCompare({ versions, initial }: { versions: number[]; initial?: { a: number; b: number } | undefined }) {
   const trpc = useTRPC();
-  const [a, setA] = useState(versions[1] ?? versions[0] ?? 1);
-  const [b, setB] = useState(versions[0] ?? 1);
-  const [open, setOpen] = useState(false);
+  const [a, setA] = useState(initial?.a ?? versions[1] ?? versions[0] ?? 1);
+  const [b, setB] = useState(initial?.b ?? versions[0] ?? 1);
+  const [open, setOpen] = useState(initial !== undefined);
   const cmp = useQuery({ ...trpc.versions.compare.queryOptions({ a, b }), enabled: open });
   return (
     <section className="card" aria-label="Compare versions">

@@ -1,5 +1,6 @@
 import { createTRPCRouter } from "../../trpc.ts";
 import { liveProcedure } from "./live.ts";
+import { markersProcedure } from "./markers.ts";
 import { seriesProcedure } from "./series.ts";
 import { summaryProcedure } from "./summary.ts";
 import { topologyProcedure } from "./topology.ts";
@@ -13,4 +14,5 @@ export const telemetryRouter = createTRPCRouter({
   traces: tracesProcedure,
   trace: traceProcedure,
   live: liveProcedure,
+  markers: markersProcedure,
 });
