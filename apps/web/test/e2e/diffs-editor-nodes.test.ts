@@ -1,0 +1,194 @@
+/**
+ * Issue #19 in a real browser, against the real console process, PostgreSQL, a managed
+ * proxy node and a real upstream: the structural diff (values, moved routes) in the
+ * version compare and the publish dialog, the CodeMirror YAML editor (completion and
+ * schema issues from the JSON Schema, the server's issues in the gutter), the node page
+ * (applied vs target, last NACK with its path) and the change markers on the charts.
+ * Screenshots under test-artifacts/issue-19/.
+ */
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { api, artifactsDir, eventually as until, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, startManagedProxy, startUpstream, withEvidence, type TConsoleHandle, type TManagedProxy } from "./fixtures.ts";
+
+let app: TConsoleHandle;
+let browser: Browser;
+let page: Page;
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+let proxy: TManagedProxy;
+let listenerPort: number;
+
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000) => until(what, fn, timeoutMs, () => `proxy log:\n${proxy?.log.slice(-20).join("\n")}`);
+
+const route = (name: string) => ({ name, match: { prefix: `/${name}` }, route: { cluster: name } });
+/** Two clusters on two ports (users is the real upstream) and three routes in the given order. */
+function config(usersPort: number, ordersPort: number, order: string[], extraClusters: unknown[] = []) {
+  return {
+    listeners: [{ name: "public", address: "127.0.0.1", port: listenerPort, protocol: "http", routeConfig: "main" }],
+    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: order.map(route) }] }],
+    clusters: [
+      { name: "users", endpoints: [{ address: "127.0.0.1", port: usersPort }] },
+      { name: "orders", endpoints: [{ address: "127.0.0.1", port: ordersPort }] },
+      { name: "ping", endpoints: [{ address: "127.0.0.1", port: usersPort }] },
+      ...extraClusters,
+    ],
+    secrets: [],
+    rateLimitPolicies: [],
+  };
+}
+
+beforeAll(async () => {
+  upstream = await startUpstream("i19");
+  listenerPort = await freePort();
+  app = await startConsole();
+  proxy = await startManagedProxy(app, "i19-1");
+  ({ browser, page } = await openBrowser());
+  await logIn(page, app);
+}, 600_000);
+
+afterEach(async (ctx) => {
+  await screenshotAfter(page, "issue-19", ctx.task);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await proxy?.stop();
+  await app?.stop();
+  await upstream?.close();
+});
+
+describe.sequential("issue 19 in a browser", () => {
+  let ordersPort: number;
+
+  it("compares two versions value by value: a port changed to another cluster's port, reordered routes marked, text hunks", async () => {
+    ordersPort = upstream.port + 1 === 65536 ? upstream.port - 1 : upstream.port + 1;
+    await seedConfig(app, config(upstream.port, ordersPort, ["users", "orders", "ping"]), "i19: v1");
+    // v2: users now on the orders port (the same text exists in v1), ping moved first.
+    await seedConfig(app, config(ordersPort, ordersPort, ["ping", "users", "orders"]), "i19: v2");
+    await withEvidence(page, app, "i19-compare-failure.png", async () => {
+      await page.goto(`${app.url}/versions?compare=1&to=2`);
+      const changes = page.getByRole("list", { name: "Version changes" });
+      const users = changes.locator('li[data-resource="clusters/users"]');
+      await users.waitFor();
+      expect(await users.locator("tr").first().innerText()).toMatch(new RegExp(`endpoints\\[0\\]\\.port\\s+${upstream.port}\\s+→\\s+${ordersPort}`));
+      await changes.locator('li[data-resource="routes/main/all/ping"]').getByTestId("moved").getByText("moved #3 → #1").waitFor();
+      // Moving ping first explains the new order: users and orders are not marked.
+      expect(await changes.getByTestId("moved").count()).toBe(1);
+      const text = page.getByTestId("text-diff");
+      await text.locator(".line-removed", { hasText: `port: ${upstream.port}` }).first().waitFor();
+      await text.locator(".line-added", { hasText: `port: ${ordersPort}` }).first().waitFor();
+    });
+  });
+
+  it("shows the pending diff in the publish dialog with before and after values", async () => {
+    await seedConfig(app, { ...config(ordersPort, ordersPort, ["ping", "users", "orders"]), clusters: config(upstream.port, ordersPort, [])["clusters"] });
+    await page.goto(`${app.url}/overview`);
+    await page.getByTestId("publish-open").click();
+    const dialog = page.getByRole("dialog", { name: "Publish" });
+    const users = dialog.getByRole("list", { name: "Pending changes" }).locator('li[data-resource="clusters/users"]');
+    await users.waitFor();
+    expect(await users.innerText()).toMatch(new RegExp(`endpoints\\[0\\]\\.port\\s+${ordersPort}\\s+→\\s+${upstream.port}`));
+    await dialog.getByLabel("Message").fill("i19: v3 users back");
+    await dialog.getByRole("button", { name: "Publish", exact: true }).click();
+    await dialog.getByTestId("publish-result").getByText("Published version 3").waitFor();
+    await page.keyboard.press("Escape");
+  });
+
+  it("edits YAML in CodeMirror: line numbers, completion from the JSON Schema, schema issues and the server's issues in the gutter", async () => {
+    await page.goto(`${app.url}/clusters/users?view=yaml`);
+    const editor = page.getByTestId("yaml-editor");
+    await editor.locator(".cm-lineNumbers .cm-gutterElement", { hasText: /^1$/ }).waitFor();
+    const content = page.getByLabel("Cluster (YAML or JSON)");
+    // The stored cluster has every default; start from a short document (typed like a paste).
+    await content.fill(`name: users\nendpoints:\n  - address: 127.0.0.1\n    port: ${upstream.port}\n`);
+    await expect.poll(() => content.locator(".cm-line").count()).toBe(5);
+    await content.click();
+    await page.keyboard.press("Control+End");
+    // Completion of a key the cluster does not have yet, then of its enum values.
+    await page.keyboard.type("lbPol");
+    const popup = page.locator(".cm-tooltip-autocomplete");
+    await popup.getByText("lbPolicy").waitFor();
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Control+Space");
+    await popup.getByText("maglev").waitFor();
+    await page.keyboard.type("fastest");
+    await page.keyboard.press("Escape");
+    // A value the schema refuses: a gutter marker on that line, and the issue in the list.
+    const lastLine = await content.locator(".cm-line").count();
+    const marker = editor.locator(".cm-gutter-lint .cm-gutterElement").filter({ has: page.locator(".cm-lint-marker-error") });
+    await marker.first().waitFor();
+    expect(await content.locator(".cm-line").nth(lastLine - 1).innerText()).toBe("lbPolicy: fastest");
+    await page.getByRole("list", { name: "Issues" }).getByText(/lbPolicy/).first().waitFor();
+    await page.keyboard.press("Backspace");
+    for (let i = 0; i < "fastest".length; i++) await page.keyboard.press("Backspace");
+    await page.keyboard.type("maglev");
+    await marker.first().waitFor({ state: "detached" });
+    await page.getByText("Valid against config model v1.").waitFor();
+
+    // What only the server knows (references): its issue lands in the gutter at its line.
+    await page.goto(`${app.url}/route-configs/main?view=yaml`);
+    const rc = page.getByLabel("Route config (YAML or JSON)");
+    await rc.waitFor();
+    const yaml = ["name: main", "virtualHosts:", "  - name: all", "    domains: ['*']", "    routes:", "      - name: users", "        match: { prefix: /users }", "        route: { cluster: userz }", ""].join("\n");
+    await rc.fill(yaml);
+    await expect.poll(() => rc.innerText()).toContain("userz");
+    await page.getByRole("button", { name: "Save route config" }).click();
+    await page.getByRole("list", { name: "Issues" }).getByText(/userz/).first().waitFor();
+    const serverMarker = page.getByTestId("yaml-editor").locator(".cm-gutter-lint .cm-gutterElement").filter({ has: page.locator(".cm-lint-marker-error") });
+    await serverMarker.first().waitFor();
+    const markerBox = await serverMarker.first().boundingBox();
+    const line8 = await page.getByTestId("yaml-editor").locator(".cm-lineNumbers .cm-gutterElement", { hasText: /^8$/ }).boundingBox();
+    expect(Math.abs(markerBox!.y - line8!.y)).toBeLessThan(3);
+    await page.screenshot({ path: join(artifactsDir("issue-19"), "editor-server-issue.png"), fullPage: true });
+  });
+
+  it("shows a node against its target: both versions, the diff between them, the last NACK with its path in the refused YAML", async () => {
+    await eventually("the node to apply v3", async () => {
+      const nodes = (await api(app, "/nodes")).body as { id: string; appliedVersion: number | null }[];
+      return nodes.find((n) => n.id === "i19-1" && n.appliedVersion === 3) ? true : undefined;
+    });
+    // v4: an HTTP/2 upstream found by logical DNS, which this proxy build refuses (NACK).
+    const h2 = { name: "h2-dns", discovery: "logicalDns", protocol: "http2", endpoints: [{ address: "localhost", port: upstream.port }] };
+    await seedConfig(app, config(upstream.port, ordersPort, ["ping", "users", "orders"], [h2]), "i19: v4 refused");
+    await page.goto(`${app.url}/nodes`);
+    await page.locator('tr[data-node-id="i19-1"]').getByRole("link", { name: "i19-1" }).click();
+    await page.waitForURL(/\/nodes\/i19-1$/);
+    await page.getByTestId("last-nack").waitFor({ timeout: 30_000 });
+    await page.getByTestId("applied-version").getByRole("link", { name: "v3" }).waitFor();
+    await page.getByTestId("target-version").getByRole("link", { name: "v4" }).waitFor();
+    await page.getByTestId("off-target").waitFor();
+    await page.getByRole("list", { name: "Changes to the target" }).locator('li.diff-added[data-resource="clusters/h2-dns"]').waitFor();
+    const nack = page.getByTestId("last-nack");
+    await nack.getByTestId("nack-path").getByText("clusters[3].protocol").waitFor();
+    await nack.locator(".line-removed", { hasText: "protocol: http2" }).waitFor();
+    // The links lead to the versions compared.
+    await page.getByRole("link", { name: "compare the two versions" }).click();
+    await page.waitForURL(/\/versions\?compare=3&to=4$/);
+    await page.getByRole("list", { name: "Version changes" }).locator('li[data-resource="clusters/h2-dns"]').waitFor();
+  });
+
+  it("draws publish, rollback, canary start and promotion markers on the dashboards and the Overview sparkline", async () => {
+    // Back to a config the node serves, traffic through it, then a canary and its promotion and a rollback.
+    await seedConfig(app, config(upstream.port, ordersPort, ["ping", "users", "orders"]), "i19: v5 fixed");
+    await eventually("traffic through the proxy", async () => ((await fetch(`http://127.0.0.1:${listenerPort}/users/1`).catch(() => null))?.status === 200 ? true : undefined));
+    for (let i = 0; i < 20; i++) await fetch(`http://127.0.0.1:${listenerPort}/users/${i}`);
+    await api(app, "/config", { method: "PUT", json: config(upstream.port, ordersPort, ["users", "orders", "ping"]) });
+    const canary = await api(app, "/versions", { method: "POST", json: { message: "i19: v6 canary", group: "canary" } });
+    expect(canary.status, canary.text).toBe(201);
+    const rolloutId = (canary.body as { rolloutId: number }).rolloutId;
+    expect((await api(app, `/rollouts/${rolloutId}/promote`, { method: "POST" })).status).toBe(200);
+    expect((await api(app, "/versions/5/rollback", { method: "POST" })).status).toBeLessThan(300);
+
+    await page.goto(`${app.url}/dashboards`);
+    const legend = page.getByTestId("marker-legend");
+    for (const kind of ["publish", "canary", "promote", "rollback"]) await legend.locator(`li[data-kind="${kind}"]`).first().waitFor();
+    await legend.getByText(/canary start v6 canary/).waitFor();
+    expect(await page.getByTestId("chart-rate").locator(".recharts-reference-line").count()).toBeGreaterThanOrEqual(4);
+
+    await page.goto(`${app.url}/overview`);
+    const spark = page.getByTestId("traffic-sparkline");
+    await spark.waitFor({ timeout: 30_000 });
+    await spark.getByTestId("marker-legend").locator('li[data-kind="promote"]').waitFor();
+    expect(await spark.locator(".recharts-reference-line").count()).toBeGreaterThanOrEqual(4);
+  }, 120_000);
+});
