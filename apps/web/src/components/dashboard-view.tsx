@@ -35,6 +35,13 @@ export function DashboardView({ kind, name, title, subtitle, children }: { kind:
     return `/traces?${p.toString()}${extra}`;
   };
 
+  // A spike on the error chart leads to its failed requests; each explains itself ("why?").
+  const failedHref = (sinceS: number) => {
+    const p = new URLSearchParams({ status: "5xx", sinceS: String(sinceS) });
+    if (kind === "route" && name !== undefined) p.set("route", name);
+    return `/traces?${p.toString()}`;
+  };
+
   return (
     <>
       <div className="page-head">
@@ -82,6 +89,7 @@ export function DashboardView({ kind, name, title, subtitle, children }: { kind:
           data={series.data}
           markers={markers.data?.markers ?? []}
           onSlowClick={(t, stepS) => router.push(slowHref(`&sinceS=${Math.max(60, Math.ceil((Date.now() - t) / 1000) + stepS)}`))}
+          onErrorClick={(t, stepS) => router.push(failedHref(Math.max(60, Math.ceil((Date.now() - t) / 1000) + stepS)))}
         />
       )}
       {children}

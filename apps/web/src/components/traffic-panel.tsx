@@ -97,7 +97,7 @@ export function TrafficPanel() {
               </AreaChart>
             </ResponsiveContainer>
             <figcaption className="muted small">requests per second, {stepS} s steps</figcaption>
-            <MarkerLegend markers={markers.data?.markers ?? []} from={q.data!.from} to={q.data!.to} />
+            <MarkerLegend markers={markers.data?.markers ?? []} from={q.data!.from} to={q.data!.to} max={6} />
           </figure>
         </div>
       )}

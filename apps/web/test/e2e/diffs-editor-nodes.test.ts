@@ -119,7 +119,6 @@ describe.sequential("issue 19 in a browser", () => {
     await marker.first().waitFor();
     expect(await content.locator(".cm-line").nth(lastLine - 1).innerText()).toBe("lbPolicy: fastest");
     await page.getByRole("list", { name: "Issues" }).getByText(/lbPolicy/).first().waitFor();
-    await page.keyboard.press("Backspace");
     for (let i = 0; i < "fastest".length; i++) await page.keyboard.press("Backspace");
     await page.keyboard.type("maglev");
     await marker.first().waitFor({ state: "detached" });
@@ -190,5 +189,52 @@ describe.sequential("issue 19 in a browser", () => {
     await spark.waitFor({ timeout: 30_000 });
     await spark.getByTestId("marker-legend").locator('li[data-kind="promote"]').waitFor();
     expect(await spark.locator(".recharts-reference-line").count()).toBeGreaterThanOrEqual(4);
+  }, 120_000);
+
+  it("explains a 503 from the traces list and from a route's error chart: flag in words, endpoint and its state, retries, route and version, what to change", async () => {
+    // A route to a port nothing listens on: every request fails with 503 UF.
+    const closedPort = await freePort();
+    const base = config(upstream.port, ordersPort, ["users", "orders", "ping"]);
+    const broken = {
+      ...base,
+      routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [route("dead"), ...base.routeConfigs[0]!.virtualHosts[0]!.routes] }] }],
+      clusters: [...base.clusters, { name: "dead", endpoints: [{ address: "127.0.0.1", port: closedPort }] }],
+    };
+    await seedConfig(app, broken, "i19: dead route");
+    const res = await eventually("a 503 from the dead route", async () => {
+      const r = await fetch(`http://127.0.0.1:${listenerPort}/dead/1`, { headers: { "x-switchyard-force-trace": "1" } });
+      return r.status === 503 ? r : undefined;
+    });
+    expect(res.headers.get("x-switchyard-response-flags")).toBe("UF");
+
+    await page.goto(`${app.url}/traces?status=5xx&route=dead`);
+    const why = page.getByRole("link", { name: /^Why 503\?/ }).first();
+    await eventually("the failed request's trace", async () => {
+      if (await why.isVisible()) return true;
+      await page.reload();
+      return undefined;
+    });
+    await why.click();
+    const panel = page.getByTestId("why-panel");
+    await panel.getByTestId("why-headline").getByText(/503 from route "dead" → cluster "dead" on node i19-1 on v\d+: connecting to the upstream endpoint failed \(UF\)/).waitFor();
+    await panel.getByTestId("why-endpoint").getByText(`127.0.0.1:${closedPort}`).waitFor();
+    expect(await panel.getByTestId("why-retries").innerText()).toMatch(/^0 taken of 0 allowed/);
+    await panel.getByTestId("why-route").getByRole("link", { name: "dead" }).waitFor();
+    const advice = await panel.getByTestId("why-advice").innerText();
+    expect(advice).toMatch(/route "dead" has no retryPolicy/);
+    expect(advice).toMatch(/single endpoint \(127\.0\.0\.1:\d+\)/);
+    await page.screenshot({ path: join(artifactsDir("issue-19"), "why-503.png"), fullPage: true });
+
+    // From the route's error chart: a click leads to its failed requests.
+    await page.goto(`${app.url}/dashboards/routes/dead`);
+    const chart = page.getByTestId("chart-errors").locator(".recharts-surface").first();
+    await chart.waitFor();
+    const box = (await chart.boundingBox())!;
+    await page.mouse.click(box.x + box.width - 30, box.y + box.height / 2);
+    await page.waitForURL(/\/traces\?/);
+    const url = new URL(page.url());
+    expect(url.searchParams.get("status")).toBe("5xx");
+    expect(url.searchParams.get("route")).toBe("dead");
+    await page.getByRole("link", { name: /^Why 503\?/ }).first().waitFor();
   }, 120_000);
 });

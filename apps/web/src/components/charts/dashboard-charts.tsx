@@ -11,7 +11,17 @@ export type TSeriesData = {
 };
 
 /** Request rate by status class, error rate, and p50 / p95 / p99 latency, with version markers. */
-export function DashboardCharts({ data, markers, onSlowClick }: { data: TSeriesData; markers: TChartMarker[]; onSlowClick?: (t: number, stepS: number) => void }) {
+export function DashboardCharts({
+  data,
+  markers,
+  onSlowClick,
+  onErrorClick,
+}: {
+  data: TSeriesData;
+  markers: TChartMarker[];
+  onSlowClick?: (t: number, stepS: number) => void;
+  onErrorClick?: (t: number, stepS: number) => void;
+}) {
   const rate = data.points.map((p) => ({
     t: p.t,
     "2xx": p.c2xx / data.stepS,
@@ -45,8 +55,9 @@ export function DashboardCharts({ data, markers, onSlowClick }: { data: TSeriesD
         {...range}
       />
       <TimeChart
-        title="Error rate"
+        title={onErrorClick ? "Error rate (click a point for its failed requests and why)" : "Error rate"}
         testId="chart-errors"
+        {...(onErrorClick ? { onPointClick: (t: number) => onErrorClick(t, data.stepS) } : {})}
         data={errors}
         format={fmtPct}
         lines={[

@@ -94,11 +94,14 @@ export function markerReferenceLines(markers: TChartMarker[], from: number, to: 
 }
 
 /** What the marker colours mean, and each marker in words (for screen readers and hover). */
-export function MarkerLegend({ markers, from, to }: { markers: TChartMarker[]; from: number; to: number }) {
-  const shown = markers.filter((m) => m.at >= from && m.at <= to);
+export function MarkerLegend({ markers, from, to, max = 50 }: { markers: TChartMarker[]; from: number; to: number; max?: number }) {
+  const inRange = markers.filter((m) => m.at >= from && m.at <= to);
+  // The newest `max`: a busy day of publishes must not push the charts off the page.
+  const shown = inRange.slice(-max);
   if (!shown.length) return null;
   return (
     <ul className="marker-legend small" aria-label="Changes in this range" data-testid="marker-legend">
+      {inRange.length > shown.length && <li className="muted">{inRange.length - shown.length} earlier</li>}
       {shown.map((m) => (
         <li key={`${m.kind}-${m.version}-${m.at}`} data-kind={m.kind} title={m.detail}>
           <span className="marker-swatch" style={{ background: MARKER_STYLE[m.kind].color }} aria-hidden="true" />

@@ -93,7 +93,17 @@ function TracesInner() {
                 </td>
                 <td>{t.route || <span className="muted">—</span>}</td>
                 <td className={t.status >= 500 || t.status === 0 ? "text-error" : ""}>{t.status}</td>
-                <td className="mono small">{t.responseFlags}</td>
+                <td className="mono small">
+                  {t.responseFlags}
+                  {(t.status >= 500 || t.status === 0 || (t.responseFlags && t.responseFlags !== "-")) && (
+                    <>
+                      {" "}
+                      <Link href={`/traces/${t.traceId}#why`} className="small" aria-label={`Why ${t.status}? (${t.name})`}>
+                        why?
+                      </Link>
+                    </>
+                  )}
+                </td>
                 <td className="num">{fmtMs(t.durationMs)}</td>
                 <td className="num">{t.spanCount}</td>
                 <td className="small">{t.nodeId}</td>

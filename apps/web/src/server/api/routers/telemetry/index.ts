@@ -1,4 +1,5 @@
 import { createTRPCRouter } from "../../trpc.ts";
+import { explainProcedure } from "./explain.ts";
 import { liveProcedure } from "./live.ts";
 import { markersProcedure } from "./markers.ts";
 import { seriesProcedure } from "./series.ts";
@@ -15,4 +16,5 @@ export const telemetryRouter = createTRPCRouter({
   trace: traceProcedure,
   live: liveProcedure,
   markers: markersProcedure,
+  explain: explainProcedure,
 });
