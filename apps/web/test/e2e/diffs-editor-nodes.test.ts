@@ -230,7 +230,10 @@ describe.sequential("issue 19 in a browser", () => {
     const chart = page.getByTestId("chart-errors").locator(".recharts-surface").first();
     await chart.waitFor();
     const box = (await chart.boundingBox())!;
-    await page.mouse.click(box.x + box.width - 30, box.y + box.height / 2);
+    // Hover first: the chart knows the point under the pointer from its tooltip state.
+    await page.mouse.move(box.x + box.width - 40, box.y + box.height / 2);
+    await page.getByTestId("chart-errors").locator(".recharts-default-tooltip").waitFor();
+    await page.mouse.click(box.x + box.width - 40, box.y + box.height / 2);
     await page.waitForURL(/\/traces\?/);
     const url = new URL(page.url());
     expect(url.searchParams.get("status")).toBe("5xx");

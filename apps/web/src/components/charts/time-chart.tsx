@@ -39,7 +39,9 @@ export function TimeChart({
     margin: { top: 16, right: 16, bottom: 0, left: 4 },
     onClick: onPointClick
       ? (e: { activeLabel?: unknown }) => {
-          if (typeof e?.activeLabel === "number") onPointClick(e.activeLabel);
+          // The hovered point's time (a number; recharts may hand the tick's label as a string).
+          const t = Number(e?.activeLabel);
+          if (e?.activeLabel !== undefined && Number.isFinite(t)) onPointClick(t);
         }
       : undefined,
   };
