@@ -240,4 +240,58 @@ describe.sequential("issue 19 in a browser", () => {
     expect(url.searchParams.get("route")).toBe("dead");
     await page.getByRole("link", { name: /^Why 503\?/ }).first().waitFor();
   }, 120_000);
+
+  it("draws the topology true at 300 routes: a canary node on its own version, eds endpoints as the nodes report them, pan and zoom", async () => {
+    const canaryProxy = await startManagedProxy(app, "i19-canary", ["--group", "canary"]);
+    try {
+      const manyRoutes = (first: string) => [first, ...Array.from({ length: 299 }, (_, i) => `r${i}`)];
+      const fleet = (order: string[], firstCluster: string) => {
+        const c = config(upstream.port, ordersPort, []);
+        return {
+          ...c,
+          routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: order.map((n, i) => ({ name: n, match: { prefix: `/${n}` }, route: { cluster: i === 0 ? firstCluster : ["users", "orders", "fleet"][i % 3] } })) }] }],
+          clusters: [...c.clusters, { name: "fleet", discovery: "eds" }],
+        };
+      };
+      await seedConfig(app, fleet(manyRoutes("users"), "users"), "i19: 300 routes");
+      const stable = ((await api(app, "/versions?limit=1")).body as { version: number }[])[0]!.version;
+      const eds = await api(app, "/clusters/fleet/endpoints", { method: "PUT", json: { endpoints: [{ address: "127.0.0.1", port: upstream.port }] } });
+      expect(eds.status, eds.text).toBe(200);
+      // The canary group gets a version whose first route goes elsewhere; the stable node stays.
+      await api(app, "/config", { method: "PUT", json: fleet(manyRoutes("users"), "orders") });
+      const canary = await api(app, "/versions", { method: "POST", json: { message: "i19: canary topology", group: "canary" } });
+      expect(canary.status, canary.text).toBe(201);
+      const canaryVersion = (canary.body as { version: number }).version;
+      await eventually("both nodes on their versions", async () => {
+        const nodes = (await api(app, "/nodes")).body as { id: string; appliedVersion: number | null }[];
+        const on = (id: string) => nodes.find((n) => n.id === id)?.appliedVersion;
+        return on("i19-1") === stable && on("i19-canary") === canaryVersion ? true : undefined;
+      });
+
+      await page.goto(`${app.url}/topology`);
+      const svg = page.getByTestId("topology");
+      await eventually("the canary's own chain and the reported eds endpoint", async () => {
+        await page.reload();
+        await svg.locator(`[data-edge="proxy:i19-canary->listener:public@v${canaryVersion}"]`).waitFor({ timeout: 5_000 });
+        await svg.locator(`[data-node="endpoint:fleet/127.0.0.1:${upstream.port}"]`).waitFor({ state: "attached", timeout: 5_000 });
+        return true;
+      });
+      await svg.locator(`[data-edge="proxy:i19-1->listener:public@v${stable}"]`).waitFor({ state: "attached" });
+      expect(await svg.locator(`[data-edge^="proxy:i19-canary->listener:public@v${stable}"]`).count()).toBe(0);
+      expect(await svg.locator(`[data-node^="route:main@v${canaryVersion}/"]`).count()).toBe(300);
+      // Readable: fitted to the width at no less than 60 %, and zoomable.
+      const zoom = Number(await svg.getAttribute("data-zoom"));
+      expect(zoom).toBeGreaterThanOrEqual(0.6);
+      await page.getByRole("button", { name: "Zoom in" }).click();
+      await expect.poll(async () => Number(await svg.getAttribute("data-zoom"))).toBeGreaterThan(zoom);
+      await page.getByRole("button", { name: "Fit all" }).click();
+      await expect.poll(async () => Number(await svg.getAttribute("data-zoom"))).toBeLessThan(zoom);
+      await page.getByRole("button", { name: "100%" }).click();
+      await svg.locator('[data-node="proxy:i19-canary"]').click();
+      await page.getByTestId("topology-detail").getByText(`Serves v${canaryVersion} · group canary`).waitFor();
+      await page.screenshot({ path: join(artifactsDir("issue-19"), "topology-300-routes.png") });
+    } finally {
+      await canaryProxy.stop();
+    }
+  }, 180_000);
 });
