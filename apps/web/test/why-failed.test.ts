@@ -78,3 +78,13 @@ describe("helpers", () => {
     ]);
   });
 });
+
+describe("parseAccessLogLine", () => {
+  it("reads the proxy's JSON line and says why another text is not one", async () => {
+    const { parseAccessLogLine } = await import("../src/lib/access-log-line.ts");
+    const line = '{"time":"2026-12-06T18:53:20.933Z","method":"GET","path":"/dead/1","status":503,"responseFlags":"UF","durationMs":2.1,"upstreamHost":"127.0.0.1:9","traceId":null,"route":"dead","cluster":"dead","attempts":1}';
+    expect(parseAccessLogLine(line)).toMatchObject({ ok: true, line: { status: 503, responseFlags: "UF", upstreamHost: "127.0.0.1:9", route: "dead", attempts: 1 } });
+    expect(parseAccessLogLine("GET /dead 503")).toEqual({ ok: false, error: expect.stringMatching(/^not JSON/) });
+    expect(parseAccessLogLine('{"status":503}')).toEqual({ ok: false, error: expect.stringMatching(/^time: /) });
+  });
+});

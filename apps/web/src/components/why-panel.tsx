@@ -2,7 +2,9 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { fmtMs } from "../lib/telemetry-format.ts";
+import type { inferRouterOutputs } from "@trpc/server";
 import { useTRPC } from "../lib/trpc.ts";
+import type { AppRouter } from "../server/api/root.ts";
 import { ErrorBanner } from "./ui.tsx";
 
 const STATE_CLASS = { healthy: "status-up", unhealthy: "status-down", ejected: "status-down", unknown: "" } as const;
@@ -15,12 +17,24 @@ const STATE_CLASS = { healthy: "status-up", unhealthy: "status-down", ejected: "
 export function WhyPanel({ traceId }: { traceId: string }) {
   const trpc = useTRPC();
   const q = useQuery(trpc.telemetry.explain.queryOptions({ traceId }));
-  const d = q.data;
+  return <WhyView data={q.data} error={q.isError && q.error} pending={q.isPending} />;
+}
+
+/** The same panel for one pasted access-log line (and the node that wrote it, if known). */
+export function WhyFromLog({ line, nodeId }: { line: string; nodeId: string }) {
+  const trpc = useTRPC();
+  const q = useQuery({ ...trpc.telemetry.explainLog.queryOptions({ line, ...(nodeId ? { nodeId } : {}) }), retry: false });
+  return <WhyView data={q.data} error={q.isError && q.error} pending={q.isPending} />;
+}
+
+type TExplained = inferRouterOutputs<AppRouter>["telemetry"]["explain"];
+
+function WhyView({ data: d, error, pending }: { data: TExplained | undefined; error: Parameters<typeof ErrorBanner>[0]["error"]; pending: boolean }) {
   return (
     <section className="card why-panel" id="why" aria-labelledby="why-title" data-testid="why-panel">
       <h2 id="why-title">{d && d.status < 500 && d.flags.length === 0 ? "What happened" : `Why this ${d?.status ?? "failure"}`}</h2>
-      <ErrorBanner error={q.isError && q.error} />
-      {q.isPending && <p className="muted">Loading…</p>}
+      <ErrorBanner error={error} />
+      {pending && !error && <p className="muted">Loading…</p>}
       {d && (
         <>
           <p className="why-headline" data-testid="why-headline">
@@ -108,7 +122,9 @@ export function WhyPanel({ traceId }: { traceId: string }) {
                   {!d.version.exact && <span className="muted small"> (latest published before the request)</span>}
                 </>
               )}{" "}
-              · node <Link href={`/nodes/${encodeURIComponent(d.nodeId)}`}>{d.nodeId}</Link> · {fmtMs(d.durationMs)}
+              · node {d.traceId === null && d.nodeId === "(not given)" ? <span className="muted">not given</span> : <Link href={`/nodes/${encodeURIComponent(d.nodeId)}`}>{d.nodeId}</Link>} ·{" "}
+              {fmtMs(d.durationMs)}
+              {d.traceId === null && <div className="small muted">From the access-log line alone: the request was not sampled (no stored trace).</div>}
             </dd>
           </dl>
           {d.advice.length > 0 && (

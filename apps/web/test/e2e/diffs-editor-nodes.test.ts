@@ -17,6 +17,8 @@ let page: Page;
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let proxy: TManagedProxy;
 let listenerPort: number;
+/** The orders cluster's port: nothing needs to listen there (the diff is about config). */
+let ordersPort: number;
 
 const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000) => until(what, fn, timeoutMs, () => `proxy log:\n${proxy?.log.slice(-20).join("\n")}`);
 
@@ -40,6 +42,7 @@ function config(usersPort: number, ordersPort: number, order: string[], extraClu
 beforeAll(async () => {
   upstream = await startUpstream("i19");
   listenerPort = await freePort();
+  ordersPort = await freePort();
   app = await startConsole();
   proxy = await startManagedProxy(app, "i19-1");
   ({ browser, page } = await openBrowser());
@@ -58,10 +61,7 @@ afterAll(async () => {
 });
 
 describe.sequential("issue 19 in a browser", () => {
-  let ordersPort: number;
-
   it("compares two versions value by value: a port changed to another cluster's port, reordered routes marked, text hunks", async () => {
-    ordersPort = upstream.port + 1 === 65536 ? upstream.port - 1 : upstream.port + 1;
     await seedConfig(app, config(upstream.port, ordersPort, ["users", "orders", "ping"]), "i19: v1");
     // v2: users now on the orders port (the same text exists in v1), ping moved first.
     await seedConfig(app, config(ordersPort, ordersPort, ["ping", "users", "orders"]), "i19: v2");
@@ -225,15 +225,30 @@ describe.sequential("issue 19 in a browser", () => {
     expect(advice).toMatch(/single endpoint \(127\.0\.0\.1:\d+\)/);
     await page.screenshot({ path: join(artifactsDir("issue-19"), "why-503.png"), fullPage: true });
 
+    // From an access-log line (as the proxy wrote it), here one whose request was not sampled.
+    const logLine = proxy.log.find((l) => l.includes('"path":"/dead/1"') && l.includes('"status":503'));
+    expect(logLine, "the proxy's access-log line of the 503").toBeDefined();
+    const unsampled = JSON.stringify({ ...JSON.parse(logLine!), traceId: null });
+    await page.goto(`${app.url}/traces`);
+    const explainer = page.getByTestId("explain-log");
+    await explainer.getByText("Explain an access-log line").click();
+    await explainer.getByLabel(/Access-log line/).fill(unsampled);
+    await explainer.getByLabel(/Node that wrote it/).fill("i19-1");
+    await explainer.getByRole("button", { name: "Explain" }).click();
+    await explainer.getByTestId("why-headline").getByText(/503 from route "dead" → cluster "dead" on node i19-1 on v\d+: connecting to the upstream endpoint failed \(UF\)/).waitFor();
+    await explainer.getByText("From the access-log line alone").waitFor();
+    expect(await explainer.getByTestId("why-advice").innerText()).toMatch(/route "dead" has no retryPolicy/);
+
     // From the route's error chart: a click leads to its failed requests.
     await page.goto(`${app.url}/dashboards/routes/dead`);
-    const chart = page.getByTestId("chart-errors").locator(".recharts-surface").first();
-    await chart.waitFor();
-    const box = (await chart.boundingBox())!;
-    // Hover first: the chart knows the point under the pointer from its tooltip state.
-    await page.mouse.move(box.x + box.width - 40, box.y + box.height / 2);
+    // Hover the failed point first: the chart knows the point under the pointer from its tooltip state.
+    const dot = page.getByTestId("chart-errors").locator(".recharts-line-dot").last();
+    await dot.waitFor();
+    const at = (await dot.boundingBox())!;
+    await page.mouse.move(at.x + at.width / 2 - 20, at.y + at.height / 2);
+    await page.mouse.move(at.x + at.width / 2, at.y + at.height / 2, { steps: 4 });
     await page.getByTestId("chart-errors").locator(".recharts-default-tooltip").waitFor();
-    await page.mouse.click(box.x + box.width - 40, box.y + box.height / 2);
+    await page.mouse.click(at.x + at.width / 2, at.y + at.height / 2);
     await page.waitForURL(/\/traces\?/);
     const url = new URL(page.url());
     expect(url.searchParams.get("status")).toBe("5xx");
@@ -262,11 +277,17 @@ describe.sequential("issue 19 in a browser", () => {
       const canary = await api(app, "/versions", { method: "POST", json: { message: "i19: canary topology", group: "canary" } });
       expect(canary.status, canary.text).toBe(201);
       const canaryVersion = (canary.body as { version: number }).version;
-      await eventually("both nodes on their versions", async () => {
-        const nodes = (await api(app, "/nodes")).body as { id: string; appliedVersion: number | null }[];
-        const on = (id: string) => nodes.find((n) => n.id === id)?.appliedVersion;
-        return on("i19-1") === stable && on("i19-canary") === canaryVersion ? true : undefined;
-      });
+      let nodes: { id: string; group: string; appliedVersion: number | null; lastError: string | null }[] = [];
+      await until(
+        "both nodes on their versions",
+        async () => {
+          nodes = (await api(app, "/nodes")).body as typeof nodes;
+          const on = (id: string) => nodes.find((n) => n.id === id)?.appliedVersion;
+          return on("i19-1") === stable && on("i19-canary") === canaryVersion ? true : undefined;
+        },
+        60_000,
+        () => `stable v${stable}, canary v${canaryVersion}; nodes: ${JSON.stringify(nodes)}\ncanary proxy log:\n${canaryProxy.log.slice(-15).join("\n")}`,
+      );
 
       await page.goto(`${app.url}/topology`);
       const svg = page.getByTestId("topology");

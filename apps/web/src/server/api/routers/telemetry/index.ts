@@ -1,4 +1,5 @@
 import { createTRPCRouter } from "../../trpc.ts";
+import { explainLogProcedure } from "./explain-log.ts";
 import { explainProcedure } from "./explain.ts";
 import { liveProcedure } from "./live.ts";
 import { markersProcedure } from "./markers.ts";
@@ -17,4 +18,5 @@ export const telemetryRouter = createTRPCRouter({
   live: liveProcedure,
   markers: markersProcedure,
   explain: explainProcedure,
+  explainLog: explainLogProcedure,
 });
