@@ -108,7 +108,11 @@ describe.sequential("issue 19 in a browser", () => {
     await page.keyboard.type("lbPol");
     const popup = page.locator(".cm-tooltip-autocomplete");
     await popup.getByText("lbPolicy").waitFor();
+    // CodeMirror ignores Enter for 75 ms after a popup opens (interactionDelay: no accidental
+    // picks while typing); the popup is already open here, so this only outwaits that.
+    await page.waitForTimeout(200);
     await page.keyboard.press("Enter");
+    await expect.poll(() => content.locator(".cm-line").last().innerText()).toMatch(/^lbPolicy:\s*$/);
     await page.keyboard.press("Control+Space");
     await popup.getByText("maglev").waitFor();
     await page.keyboard.type("fastest");
@@ -260,10 +264,13 @@ describe.sequential("issue 19 in a browser", () => {
     const canaryProxy = await startManagedProxy(app, "i19-canary", ["--group", "canary"]);
     try {
       const manyRoutes = (first: string) => [first, ...Array.from({ length: 299 }, (_, i) => `r${i}`)];
-      const fleet = (order: string[], firstCluster: string) => {
+      // Both proxies run on this host: the canary version listens on a port of its own.
+      const canaryPort = await freePort();
+      const fleet = (order: string[], firstCluster: string, port = listenerPort) => {
         const c = config(upstream.port, ordersPort, []);
         return {
           ...c,
+          listeners: [{ ...c.listeners[0]!, port }],
           routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: order.map((n, i) => ({ name: n, match: { prefix: `/${n}` }, route: { cluster: i === 0 ? firstCluster : ["users", "orders", "fleet"][i % 3] } })) }] }],
           clusters: [...c.clusters, { name: "fleet", discovery: "eds" }],
         };
@@ -273,7 +280,7 @@ describe.sequential("issue 19 in a browser", () => {
       const eds = await api(app, "/clusters/fleet/endpoints", { method: "PUT", json: { endpoints: [{ address: "127.0.0.1", port: upstream.port }] } });
       expect(eds.status, eds.text).toBe(200);
       // The canary group gets a version whose first route goes elsewhere; the stable node stays.
-      await api(app, "/config", { method: "PUT", json: fleet(manyRoutes("users"), "orders") });
+      await api(app, "/config", { method: "PUT", json: fleet(manyRoutes("users"), "orders", canaryPort) });
       const canary = await api(app, "/versions", { method: "POST", json: { message: "i19: canary topology", group: "canary" } });
       expect(canary.status, canary.text).toBe(201);
       const canaryVersion = (canary.body as { version: number }).version;
