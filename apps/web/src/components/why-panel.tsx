@@ -58,7 +58,9 @@ function WhyView({ data: d, error, pending }: { data: TExplained | undefined; er
               {d.endpoint ? (
                 <>
                   <code>{d.endpoint.endpoint}</code>{" "}
-                  <span className={`status ${STATE_CLASS[d.endpoint.state]}`}>{d.endpoint.state === "unknown" ? "no health transition recorded" : d.endpoint.state}</span>
+                  <span className={`status ${STATE_CLASS[d.endpoint.state]}`}>
+                    {d.endpoint.state === "unknown" ? "no health transition recorded" : d.endpoint.state === "healthy" && d.endpoint.reason === "added" ? "in rotation (no failed check or ejection recorded)" : d.endpoint.state}
+                  </span>
                   {d.endpoint.since !== null && (
                     <span className="muted small">
                       {" "}

@@ -245,14 +245,17 @@ describe.sequential("issue 19 in a browser", () => {
 
     // From the route's error chart: a click leads to its failed requests.
     await page.goto(`${app.url}/dashboards/routes/dead`);
-    // Hover the failed point first: the chart knows the point under the pointer from its tooltip state.
-    const dot = page.getByTestId("chart-errors").locator(".recharts-line-dot").last();
-    await dot.waitFor();
-    const at = (await dot.boundingBox())!;
-    await page.mouse.move(at.x + at.width / 2 - 20, at.y + at.height / 2);
-    await page.mouse.move(at.x + at.width / 2, at.y + at.height / 2, { steps: 4 });
-    await page.getByTestId("chart-errors").locator(".recharts-default-tooltip").waitFor();
-    await page.mouse.click(at.x + at.width / 2, at.y + at.height / 2);
+    // The chart knows the point under the pointer from its tooltip state: sweep the plot
+    // area from the right (where the failure is) until a point is under the pointer, then click.
+    const errorsChart = page.getByTestId("chart-errors");
+    const plot = (await errorsChart.locator(".recharts-cartesian-grid").first().boundingBox())!;
+    const y = plot.y + plot.height / 2;
+    let x = plot.x + plot.width - 2;
+    for (; x > plot.x; x -= 4) {
+      await page.mouse.move(x, y);
+      if (await errorsChart.locator(".recharts-default-tooltip").isVisible()) break;
+    }
+    await page.mouse.click(x, y);
     await page.waitForURL(/\/traces\?/);
     const url = new URL(page.url());
     expect(url.searchParams.get("status")).toBe("5xx");
@@ -300,7 +303,7 @@ describe.sequential("issue 19 in a browser", () => {
       const svg = page.getByTestId("topology");
       await eventually("the canary's own chain and the reported eds endpoint", async () => {
         await page.reload();
-        await svg.locator(`[data-edge="proxy:i19-canary->listener:public@v${canaryVersion}"]`).waitFor({ timeout: 5_000 });
+        await svg.locator(`[data-edge="proxy:i19-canary->listener:public@v${canaryVersion}"]`).waitFor({ state: "attached", timeout: 5_000 });
         await svg.locator(`[data-node="endpoint:fleet/127.0.0.1:${upstream.port}"]`).waitFor({ state: "attached", timeout: 5_000 });
         return true;
       });
