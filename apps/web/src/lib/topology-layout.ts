@@ -51,8 +51,7 @@ export type TLayout = { pos: Map<string, { x: number; y: number }>; columnX: num
  */
 export function layout<N extends TNode, E extends TEdge>(nodes: N[], edges: E[] = []): TLayout {
   const g = new Graph();
-  // Upper-left alignment: the proxies and listeners start at the top, where the eye does.
-  g.setGraph({ rankdir: "LR", align: "UL", nodesep: NODE_GAP, ranksep: COL_W - NODE_W, marginx: 10, marginy: 30 });
+  g.setGraph({ rankdir: "LR", nodesep: NODE_GAP, ranksep: COL_W - NODE_W, marginx: 10, marginy: 30 });
   g.setDefaultEdgeLabel(() => ({}));
   const column = new Map<string, number>(COLUMNS.map((c, i) => [c, i]));
   COLUMNS.forEach((_, i) => {
@@ -72,14 +71,21 @@ export function layout<N extends TNode, E extends TEdge>(nodes: N[], edges: E[] 
     if (c > 0 && !fed.has(n.id)) g.setEdge(`__col${c - 1}`, n.id, { weight: 0, minlen: 1 });
   }
   dagreLayout(g);
+  // Dagre decides the order within each column (fewest crossings); every column is then
+  // stacked from the top in that order, so the first screen shows every proxy, listener
+  // and cluster, not one chain with the others thousands of pixels below it.
   const pos = new Map<string, { x: number; y: number }>();
   let width = 0;
   let height = 0;
-  for (const n of nodes) {
-    const p = g.node(n.id) as { x: number; y: number };
-    pos.set(n.id, { x: p.x - NODE_W / 2, y: p.y - NODE_H / 2 });
-    width = Math.max(width, p.x + NODE_W / 2 + 10);
-    height = Math.max(height, p.y + NODE_H / 2 + 20);
+  for (const col of COLUMNS) {
+    const inCol = nodes.filter((n) => n.type === col).map((n) => ({ n, p: g.node(n.id) as { x: number; y: number } }));
+    inCol.sort((a, b) => a.p.y - b.p.y);
+    inCol.forEach(({ n, p }, i) => {
+      const y = 30 + i * (NODE_H + NODE_GAP);
+      pos.set(n.id, { x: p.x - NODE_W / 2, y });
+      width = Math.max(width, p.x + NODE_W / 2 + 10);
+      height = Math.max(height, y + NODE_H + 20);
+    });
   }
   const columnX = COLUMNS.map((_, i) => (g.node(`__col${i}`) as { x: number }).x - NODE_W / 2);
   return { pos, columnX, width: Math.max(width, columnX.at(-1)! + NODE_W + 10), height: Math.max(height, 80) };

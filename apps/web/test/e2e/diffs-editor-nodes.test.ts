@@ -310,6 +310,12 @@ describe.sequential("issue 19 in a browser", () => {
       await svg.locator(`[data-edge="proxy:i19-1->listener:public@v${stable}"]`).waitFor({ state: "attached" });
       expect(await svg.locator(`[data-edge^="proxy:i19-canary->listener:public@v${stable}"]`).count()).toBe(0);
       expect(await svg.locator(`[data-node^="route:main@v${canaryVersion}/"]`).count()).toBe(300);
+      // Both proxies, on their own chains, are on the first screen of the viewport.
+      const viewport = (await page.locator(".panzoom-box").boundingBox())!;
+      for (const id of ["proxy:i19-1", "proxy:i19-canary", `listener:public@v${stable}`, `listener:public@v${canaryVersion}`]) {
+        const b = (await svg.locator(`[data-node="${id}"]`).boundingBox())!;
+        expect(b.y + b.height, id).toBeLessThan(viewport.y + viewport.height);
+      }
       // Readable: fitted to the width at no less than 60 %, and zoomable.
       const zoom = Number(await svg.getAttribute("data-zoom"));
       expect(zoom).toBeGreaterThanOrEqual(0.6);
