@@ -1,3 +1,5 @@
+"use client";
+import { useState } from "react";
 import { stringify } from "yaml";
 import { formatValue, type TResourceDiff, type TStructuralDiff } from "../lib/structural-diff.ts";
 
@@ -31,6 +33,9 @@ export function ChangesView({ changes, label, empty }: { changes: TStructuralDif
 
 function ResourceChanges({ r }: { r: TResourceDiff }) {
   const whole = r.op !== "change" ? r.changes[0] : undefined;
+  // An added or removed resource can be large (a route config of 300 routes): its value
+  // is rendered when asked for, so the list stays one line per resource.
+  const [open, setOpen] = useState(false);
   return (
     <li className={CLASS[r.op]} data-resource={`${r.kind}/${r.scope ? `${r.scope}/` : ""}${r.name}`}>
       <span className="diff-sign" aria-label={WORD[r.op]}>
@@ -43,7 +48,12 @@ function ResourceChanges({ r }: { r: TResourceDiff }) {
           moved #{r.moved.from} → #{r.moved.to}
         </span>
       )}
-      {whole && <pre className="mono small code-view diff-whole">{stringify(r.op === "add" ? whole.after : whole.before).trimEnd()}</pre>}
+      {whole && (
+        <button type="button" className="linkish small diff-toggle" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? "hide" : r.op === "add" ? "show the new value" : "show the removed value"}
+        </button>
+      )}
+      {whole && open && <pre className="mono small code-view diff-whole">{stringify(r.op === "add" ? whole.after : whole.before).trimEnd()}</pre>}
       {r.op === "change" && r.changes.length > 0 && (
         <table className="diff-values">
           <tbody>

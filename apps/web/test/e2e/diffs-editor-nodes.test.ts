@@ -88,6 +88,7 @@ describe.sequential("issue 19 in a browser", () => {
     const users = dialog.getByRole("list", { name: "Pending changes" }).locator('li[data-resource="clusters/users"]');
     await users.waitFor();
     expect(await users.innerText()).toMatch(new RegExp(`endpoints\\[0\\]\\.port\\s+${ordersPort}\\s+→\\s+${upstream.port}`));
+    await page.screenshot({ path: join(artifactsDir("issue-19"), "publish-dialog.png") });
     await dialog.getByLabel("Message").fill("i19: v3 users back");
     await dialog.getByRole("button", { name: "Publish", exact: true }).click();
     await dialog.getByTestId("publish-result").getByText("Published version 3").waitFor();
@@ -164,6 +165,7 @@ describe.sequential("issue 19 in a browser", () => {
     const nack = page.getByTestId("last-nack");
     await nack.getByTestId("nack-path").getByText("clusters[3].protocol").waitFor();
     await nack.locator(".line-removed", { hasText: "protocol: http2" }).waitFor();
+    await page.screenshot({ path: join(artifactsDir("issue-19"), "node-page.png"), fullPage: true });
     // The links lead to the versions compared.
     await page.getByRole("link", { name: "compare the two versions" }).click();
     await page.waitForURL(/\/versions\?compare=3&to=4$/);
