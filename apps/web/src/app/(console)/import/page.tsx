@@ -1,7 +1,7 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useRef, useState } from "react";
-import { DiffView } from "../../../components/diff-view.tsx";
+import { ChangesView } from "../../../components/changes-view.tsx";
 import { useToast } from "../../../components/toaster.tsx";
 import { useTRPC, useTRPCClient } from "../../../lib/trpc.ts";
 import { issuesOf, messageOf } from "../../../lib/trpc-errors.ts";
@@ -136,7 +136,7 @@ export default function ImportPage() {
       {result?.valid && (
         <section className="card" aria-label="Import diff">
           <h2>Valid. Changes against the working config</h2>
-          {result.diff.empty ? <p className="muted">No changes: the document equals the working config.</p> : <DiffView diff={result.diff} />}
+          <ChangesView changes={result.changes} label="Import changes" empty="No changes: the document equals the working config." />
         </section>
       )}
     </>
