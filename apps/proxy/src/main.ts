@@ -5,6 +5,7 @@ import { connectManagedNode, type TManagedNode } from "./control-plane/managed-n
 import { handleRequest } from "./filters/router/exchange.ts";
 import { handleUpgrade } from "./filters/router/upgrade.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
+import { admitRequest, admitUpgrade } from "./listener/request-entry.ts";
 import { createAccessLog } from "./observability/access-log.ts";
 import { createLogger } from "./observability/log.ts";
 import { createMetrics } from "./observability/metrics.ts";
@@ -127,11 +128,16 @@ async function run(options: TProxyOptions): Promise<void> {
         }
       : null;
   const deps = { accessLog, metrics, log, stats, spans };
-  const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => handleRequest(listener, req, res, deps);
+  // Every request passes the entry (listener/request-entry.ts: path normalisation) first.
+  const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {
+    if (admitRequest(listener, req, res, deps)) handleRequest(listener, req, res, deps);
+  };
   const listeners = new ListenerManager(
     {
       request,
-      upgrade: (listener, req, socket, head) => handleUpgrade(listener, req, socket, head, deps, request),
+      upgrade: (listener, req, socket, head) => {
+        if (admitUpgrade(listener, req, socket, deps)) handleUpgrade(listener, req, socket, head, deps, request);
+      },
       tcpStats: metrics,
     },
     log,
