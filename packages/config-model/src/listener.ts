@@ -131,6 +131,7 @@ export const ZListenerTracing = z.strictObject({
 export const ACCESS_LOG_FIELDS: readonly string[] = [
   "TIME", "METHOD", "AUTHORITY", "PATH", "STATUS", "RESPONSE_FLAGS", "DURATION_MS", "UPSTREAM_HOST",
   "BYTES_IN", "BYTES_OUT", "REQUEST_ID", "TRACE_ID", "LISTENER", "ROUTE", "CLUSTER",
+  "CLIENT_ADDRESS", "USER_AGENT", "PROTOCOL",
 ];
 
 /** Access log on a listener. Optional: without it every request is logged as JSON. */
@@ -139,7 +140,8 @@ export const ZListenerAccessLog = z.strictObject({
    * Absent (default) = one JSON object per request with the DESIGN §4 fields. Otherwise a
    * text template with Envoy-style %FIELD% placeholders, e.g. "%METHOD% %PATH% %STATUS%
    * %DURATION_MS%" (fields: TIME METHOD AUTHORITY PATH STATUS RESPONSE_FLAGS DURATION_MS
-   * UPSTREAM_HOST BYTES_IN BYTES_OUT REQUEST_ID TRACE_ID LISTENER ROUTE CLUSTER).
+   * UPSTREAM_HOST BYTES_IN BYTES_OUT REQUEST_ID TRACE_ID LISTENER ROUTE CLUSTER
+   * CLIENT_ADDRESS USER_AGENT PROTOCOL).
    */
   format: z
     .string()

@@ -6,6 +6,7 @@ import type { TLSSocket } from "node:tls";
 import type { TListenerLimits } from "@switchyard/config-model";
 import type { TCompiledListener } from "../runtime/types.ts";
 import { peerIdentity, sanAllowed } from "./peer-identity.ts";
+import { adoptProxiedAddress, readProxyHeaders } from "./proxy-protocol.ts";
 import { pickContext } from "./tls-context.ts";
 
 export type TDownstreamRequest = IncomingMessage | Http2ServerRequest;
@@ -46,7 +47,7 @@ export class HttpListener {
   readonly server: Server | Http2SecureServer;
   current: TCompiledListener;
   readonly #sessions = new Set<ServerHttp2Session>();
-  /** Sockets accepted on an http listener whose first byte has not arrived yet. */
+  /** Sockets accepted whose first byte (or PROXY header) has not arrived yet. */
   readonly #sniffing = new Set<Socket>();
   #closing: Promise<void> | null = null;
 
@@ -101,7 +102,10 @@ export class HttpListener {
       );
       server.on("session", trackSession);
       server.on("upgrade", onUpgrade);
+      // Before HTTP/2 or HTTP/1.1 take the TLS socket: it carries the PROXY-declared address.
+      server.prependListener("secureConnection", adoptProxiedAddress);
       server.on("secureConnection", (socket: TLSSocket) => this.#checkPeer(socket));
+      readProxyHeaders(server, true, this.#sniffing, this.#proxyPolicy);
       // A failed handshake (no/invalid client certificate, wrong version) costs that connection only.
       server.on("tlsClientError", () => undefined);
       server.maxConnections = l.maxConnections;
@@ -154,8 +158,12 @@ export class HttpListener {
         process.nextTick(() => socket.resume());
       });
     });
+    readProxyHeaders(h1, false, this.#sniffing, this.#proxyPolicy);
     this.server = h1;
   }
+
+  /** Read per connection: proxyProtocol and the time its header may take (headersTimeoutMs). */
+  readonly #proxyPolicy = () => ({ enabled: this.current.proxyProtocol, timeoutMs: nodeTimeouts(this.current.limits).headersTimeout });
 
   /** Downstream mTLS: a presented certificate must verify and carry an allowed SAN, else the connection is closed. */
   #checkPeer(socket: TLSSocket): void {

@@ -4,6 +4,8 @@ import type { TAccessLog } from "../observability/access-log.ts";
 import type { TMetrics } from "../observability/metrics.ts";
 import type { TCompiledListener } from "../runtime/types.ts";
 import type { TDownstreamRequest, TDownstreamResponse } from "./http-listener.ts";
+import { requestIdentity } from "../observability/request-identity.ts";
+import { clientAddressOf, resolveClientAddress } from "./client-address.ts";
 import { normalizeTarget } from "./path-normalize.ts";
 
 /**
@@ -12,6 +14,7 @@ import { normalizeTarget } from "./path-normalize.ts";
  * It rewrites the request in place so the pipeline needs no second notion of "the path":
  *   - `req.url` becomes the normalised origin-form target (path-normalize.ts);
  *   - an absolute-form target's authority replaces Host (RFC 9112 §3.2.2: the target wins);
+ *   - the client address is resolved (client-address.ts: peer, PROXY header, trustedHops);
  * or it answers locally (400 for a target that cannot be read one way only, 307 for
  * escaped slashes under `escapedSlashes: redirect`) and the pipeline never runs. Those
  * answers are logged and counted like any request, with response flag DPE (Envoy's
@@ -26,6 +29,7 @@ const ENTRY_FLAG = "DPE";
 /** True when the pipeline may run; else the request has been answered. */
 export function admitRequest(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TEntryDeps): boolean {
   const start = performance.now();
+  resolveClientAddress(req, listener.trustedHops);
   const verdict = normalizeTarget(req.url ?? "/", req.method ?? "GET", listener.pathNormalization);
   if (verdict.kind === "ok") {
     if (verdict.target !== req.url) req.url = verdict.target;
@@ -51,6 +55,7 @@ export function admitRequest(listener: TCompiledListener, req: TDownstreamReques
 /** The same for an HTTP/1.1 Upgrade request, whose answer is written on the raw socket. */
 export function admitUpgrade(listener: TCompiledListener, req: IncomingMessage, socket: Duplex, deps: TEntryDeps): boolean {
   const start = performance.now();
+  resolveClientAddress(req, listener.trustedHops);
   const verdict = normalizeTarget(req.url ?? "/", req.method ?? "GET", listener.pathNormalization);
   if (verdict.kind === "ok") {
     if (verdict.target !== req.url) req.url = verdict.target;
@@ -98,6 +103,7 @@ function logEntryReply(listener: TCompiledListener, req: TDownstreamRequest, sta
       route: null,
       cluster: null,
       attempts: 0,
+      ...requestIdentity(req, clientAddressOf(req)),
     },
     al.format,
   );
