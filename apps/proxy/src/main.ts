@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { describeAdminAccess } from "./admin/admin-auth.ts";
 import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { connectManagedNode, type TManagedNode } from "./control-plane/managed-node.ts";
@@ -187,6 +188,7 @@ async function run(options: TProxyOptions): Promise<void> {
   }
 
   admin = await startAdminServer(options.admin.host, options.admin.port, {
+    auth: options.adminAuth,
     runtime: () => runtime.current(),
     clusters: () => clusters.current(),
     registry: metrics.registry,
@@ -198,7 +200,7 @@ async function run(options: TProxyOptions): Promise<void> {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     process.exit(1);
   });
-  log("admin_up", { address: options.admin.host, port: admin.port, version: PROXY_VERSION, mode: options.mode });
+  log("admin_up", { address: options.admin.host, port: admin.port, access: describeAdminAccess(options.adminAuth, options.admin.host), version: PROXY_VERSION, mode: options.mode });
 
   if (options.mode === "standalone") {
     stopWatching = await startStandalone(options.configFile, runtime, log);
