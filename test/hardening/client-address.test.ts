@@ -177,6 +177,29 @@ describe("PROXY protocol", () => {
     expect(origin.requests.length).toBe(before);
   });
 
+  it("h2c prior knowledge after the header: the declared source is the client", async () => {
+    const raw = await new Promise<Socket>((resolve, reject) => {
+      const sock = connect({ host: "127.0.0.1", port: port.pp }, () => resolve(sock));
+      sock.once("error", reject);
+    });
+    raw.write(proxyV1("10.2.2.2"));
+    const session = http2.connect(`http://127.0.0.1:${port.pp}`, { createConnection: () => raw });
+    session.on("error", () => undefined);
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const s = session.request({ ":path": "/h2c-pp", "user-agent": "h2probe" });
+        s.on("response", (h) => resolve(Number(h[":status"])));
+        s.on("error", reject);
+        s.resume();
+        s.end();
+      });
+      expect(status).toBe(200);
+    } finally {
+      session.close();
+    }
+    expect(await accessLogLine("/h2c-pp")).toMatchObject({ clientAddress: "10.2.2.2", userAgent: "h2probe", protocol: "HTTP/2" });
+  });
+
   it("a client that never sends the header is closed after headersTimeoutMs", async () => {
     const r = await rawExchange(port.pp, [], { timeoutMs: 4_000 });
     expect(r.closed).toBe(true);

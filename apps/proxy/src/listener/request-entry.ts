@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { TAccessLog } from "../observability/access-log.ts";
@@ -97,7 +98,7 @@ function logEntryReply(listener: TCompiledListener, req: TDownstreamRequest, sta
       upstreamHost: null,
       bytesIn: 0,
       bytesOut,
-      requestId: typeof id === "string" ? id : "",
+      requestId: typeof id === "string" && id.length > 0 ? id : randomUUID(),
       traceId: null,
       listener: listener.name,
       route: null,
