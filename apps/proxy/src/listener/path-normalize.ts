@@ -29,8 +29,6 @@ export type TTargetVerdict =
   /** escapedSlashes: redirect -> 307 to `location` (the unescaped, normalised target). */
   | { readonly kind: "redirect"; readonly location: string; readonly authority: string | null };
 
-/** A path needs work when it holds an escape, a backslash, a `;`, `//` or a segment starting with `.`. */
-const NEEDS_WORK = /[%\\;]|\/\/|\/\./;
 /** Step 1: visible ASCII only, and no fragment (RFC 9112 §3.2: a request target has none). */
 const INVALID_BYTE = /[^\x21-\x7e]|#/;
 const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]*)(.*)$/i;
@@ -55,15 +53,31 @@ export function normalizeTarget(rawTarget: string, method: string, policy: TPath
     if (target.charCodeAt(0) !== 47) return invalid("absolute-form target without a path");
   }
   const q = target.indexOf("?");
+  if (!needsWork(target, q === -1 ? target.length : q)) return { kind: "ok", target, authority };
   const path = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? "" : target.slice(q);
-  if (!NEEDS_WORK.test(path)) return { kind: "ok", target, authority };
 
   const r = normalizePath(path, policy);
   if (typeof r === "string") return invalid(r);
   const out = r.path + query;
   if (r.escapedSlash && policy.escapedSlashes === "redirect") return { kind: "redirect", location: out, authority };
   return { kind: "ok", target: out, authority };
+}
+
+/**
+ * The fast path (one scan, no allocation): the path `target[0, end)` needs work when it
+ * holds an escape, a backslash, a `;`, `//` or a segment starting with `.`.
+ */
+function needsWork(target: string, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const c = target.charCodeAt(i);
+    if (c === 37 /* % */ || c === 92 /* \ */ || c === 59 /* ; */) return true;
+    if (c === 47 /* / */) {
+      const next = target.charCodeAt(i + 1);
+      if (next === 47 || next === 46 /* . */) return true;
+    }
+  }
+  return false;
 }
 
 /** Steps 3-5 on the path (no query); a string is the reason it is invalid. */

@@ -160,8 +160,11 @@ export function readProxyHeaders(
       if (r.header.kind === "proxy") {
         const h = r.header;
         assume(socket, h);
-        declared.set(realKey, h);
-        socket.once("close", () => declared.delete(realKey));
+        // The TLS socket built on top reads its peer from the handle: it looks this up.
+        if (tlsOnTop) {
+          declared.set(realKey, h);
+          socket.once("close", () => declared.delete(realKey));
+        }
       }
       const rest = buf.subarray(r.length);
       if (rest.length) socket.unshift(rest);
