@@ -173,12 +173,12 @@ describe("a /public route prefix cannot be left (HTTP/1.1)", () => {
 });
 
 describe("HTTP/2 (h2c) :path gets the same treatment", () => {
-  async function h2get(port: number, path: string): Promise<{ status: number; location: string | undefined }> {
+  async function h2get(port: number, path: string, extra: Record<string, string> = {}): Promise<{ status: number; location: string | undefined }> {
     const session = http2.connect(`http://127.0.0.1:${port}`);
     session.on("error", () => undefined);
     try {
       return await new Promise((resolve, reject) => {
-        const s = session.request({ ":path": path, ":method": "GET" });
+        const s = session.request({ ":path": path, ":method": "GET", ...extra });
         s.on("error", reject);
         s.on("response", (h) => {
           const loc = h.location;
@@ -204,6 +204,13 @@ describe("HTTP/2 (h2c) :path gets the same treatment", () => {
   it("an escaped slash is redirected to the unescaped path", async () => {
     const r = await h2get(rbacPort, "/x/..%2Fadmin/users");
     expect(r).toEqual({ status: 307, location: "/admin/users" });
+  });
+
+  it("gRPC clients do not follow redirects: an escaped slash in a gRPC :path is refused with 400", async () => {
+    const before = origin.requests.length;
+    const r = await h2get(rbacPort, "/pkg.Admin/..%2FDrop", { ":method": "POST", "content-type": "application/grpc" });
+    expect(r.status).toBe(400);
+    expect(origin.requests.length).toBe(before);
   });
 
   it("route prefix: /public/%2e%2e/admin/users goes to the /admin route, never /public", async () => {
