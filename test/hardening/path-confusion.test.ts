@@ -151,6 +151,9 @@ describe("RBAC deny /admin holds for every spelling (HTTP/1.1)", () => {
     const lines = await proxy.accessLog();
     expect(lines.some((l) => l.path === "/docs/book%3A~" && l.status === 200)).toBe(true);
     expect(lines.some((l) => l.path === "/a/%zz" && l.status === 400 && l.responseFlags === "DPE")).toBe(true);
+    const prom = await (await proxy.admin("/stats/prometheus")).text();
+    expect(prom).toMatch(/switchyard_path_normalization_total\{listener="rbac",result="refused"\} [1-9]/);
+    expect(prom).toMatch(/switchyard_path_normalization_total\{listener="rbac",result="redirected"\} [1-9]/);
   });
 });
 

@@ -82,6 +82,7 @@ export function admitUpgrade(listener: TCompiledListener, req: IncomingMessage, 
 function logEntryReply(listener: TCompiledListener, req: TDownstreamRequest, status: number, start: number, bytesOut: number, deps: TEntryDeps): void {
   const durationMs = performance.now() - start;
   deps.metrics.recordRequest(listener.name, "", "", status, durationMs / 1000);
+  deps.metrics.pathRefused(listener.name, status === 307 ? "redirected" : "refused");
   const al = listener.accessLog;
   if (al.sampleRate < 1 && !(Math.random() < al.sampleRate)) return;
   const id = req.headers["x-request-id"];
