@@ -129,7 +129,7 @@ async function run(options: TProxyOptions): Promise<void> {
         }
       : null;
   const deps = { accessLog, metrics, log, stats, spans };
-  // Every request passes the entry (listener/request-entry.ts: path normalisation) first.
+  // Every request passes the entry first (listener/request-entry.ts: path normalisation, client address).
   const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {
     if (admitRequest(listener, req, res, deps)) handleRequest(listener, req, res, deps);
   };
