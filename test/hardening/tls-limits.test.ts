@@ -30,7 +30,7 @@ beforeAll(async () => {
   proxy = await startProxy({
     config: {
       listeners: [
-        { name: "tls", address: "127.0.0.1", port: httpsPort, protocol: "https", routeConfig: "main", tls: { certificates: ["site"] }, limits: LIMITS },
+        { name: "tls", address: "127.0.0.1", port: httpsPort, protocol: "https", routeConfig: "main", tls: { certificates: ["site"] }, limits: { ...LIMITS, maxConcurrentStreams: 50 } },
         { name: "plain", address: "127.0.0.1", port: h2cPort, routeConfig: "main", limits: LIMITS },
       ],
       routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "all", match: { prefix: "/" }, route: { cluster: "rec" } }] }] }],
@@ -165,6 +165,18 @@ for (const secure of [true, false]) {
         expect([431, 0]).toContain(r.status);
         expect(upstream.requests.length).toBe(before);
         expect((await h2request(session, { ":path": "/fits-h2", "x-pad": "p".repeat(20_000) })).status).toBe(200);
+      } finally {
+        session.close();
+      }
+    });
+
+    it("SETTINGS: max concurrent streams (configured 50 / default 100, not Node's 2^32-1) and the header list size", async () => {
+      const session = await h2session(secure);
+      try {
+        // The server's SETTINGS frame precedes any response on the connection.
+        expect((await h2request(session, { ":path": "/settings-h2" })).status).toBe(200);
+        expect(session.remoteSettings.maxConcurrentStreams).toBe(secure ? 50 : 100);
+        expect(session.remoteSettings.maxHeaderListSize).toBe(LIMITS.maxHeaderBytes);
       } finally {
         session.close();
       }

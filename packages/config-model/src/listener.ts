@@ -108,6 +108,12 @@ export const ZListenerLimits = z.strictObject({
    * front, or as the bytes of a chunked / HTTP/2 body arrive). Default: none (unlimited).
    */
   maxRequestBodyBytes: z.number().int().min(0).optional(),
+  /**
+   * HTTP/2 (h2, h2c): SETTINGS_MAX_CONCURRENT_STREAMS, the streams one connection may have
+   * open at once (more are refused with REFUSED_STREAM). Default 100 when absent (Envoy's
+   * edge recommendation; Node's own default is 2^32-1).
+   */
+  maxConcurrentStreams: z.number().int().min(1).max(2_147_483_647).optional(),
 });
 
 /**

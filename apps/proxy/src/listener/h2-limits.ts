@@ -7,6 +7,8 @@ import type { TListenerLimits } from "@switchyard/config-model";
  *   - maxHeaderBytes: advertised as SETTINGS_MAX_HEADER_LIST_SIZE (enforced by Node with
  *     RST_STREAM once acknowledged) and checked per request (`headerListTooLarge`): a
  *     client's first flight is sent before it has seen our SETTINGS;
+ *   - maxConcurrentStreams: SETTINGS_MAX_CONCURRENT_STREAMS (default 100); Node refuses
+ *     streams beyond it with REFUSED_STREAM;
  *   - maxHeadersCount: Node's maxHeaderListPairs (pseudo-headers included), fixed when
  *     the socket is opened;
  *   - headersTimeoutMs: a session must open its first stream within it (`armFirstStream`),
@@ -20,8 +22,11 @@ import type { TListenerLimits } from "@switchyard/config-model";
 /** HPACK's accounting (RFC 7541 §4.1): name + value + 32 per field. */
 const FIELD_OVERHEAD = 32;
 
+/** limits.maxConcurrentStreams when absent (Envoy's edge best practice). */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
+
 export function h2Settings(l: TListenerLimits): http2.Settings {
-  return { maxHeaderListSize: l.maxHeaderBytes };
+  return { maxHeaderListSize: l.maxHeaderBytes, maxConcurrentStreams: l.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS };
 }
 
 /** Header pairs Node accepts per stream: the listener's field limit plus the four pseudo-headers. */

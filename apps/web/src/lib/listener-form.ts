@@ -52,12 +52,14 @@ export const LIMIT_LABELS: Record<string, string> = {
   maxConnections: "Max connections",
   maxHeadersCount: "Max header fields",
   maxRequestBodyBytes: "Max request body (bytes)",
+  maxConcurrentStreams: "Max HTTP/2 streams per connection",
 };
 
 /** What an absent optional limit means (these have no schema default; the proxy applies them). */
 export const LIMIT_UNSET: Record<string, string> = {
   maxHeadersCount: "100",
   maxRequestBodyBytes: "none (unlimited)",
+  maxConcurrentStreams: "100",
 };
 
 let nextKey = 1;
