@@ -14,6 +14,7 @@ import { freePort } from "../../apps/proxy/test/helpers/free-port.ts";
 import { attr, startOtlpReceiver } from "../../apps/proxy/test/helpers/otlp-receiver.ts";
 import { proxyV1, proxyV2, v4Addresses } from "../../apps/proxy/test/helpers/proxy-header.ts";
 import { startProxy, type TProxyProcess } from "../../apps/proxy/test/helpers/start-proxy.ts";
+import { accessLogLine } from "./helpers/access-log.ts";
 import { rawExchange, startRecordingUpstream, type TRecordingUpstream } from "./helpers/raw.ts";
 
 let origin: TRecordingUpstream;
@@ -74,16 +75,6 @@ afterAll(async () => {
 
 const get = (target: string, extra: string[] = []) => ["GET " + target + " HTTP/1.1", "Host: x", "User-Agent: probe/1.0", ...extra, "Connection: close"].join("\r\n") + "\r\n\r\n";
 
-/** The access-log line of `path`, once the proxy has flushed it (lines are written on a later turn). */
-async function accessLogLine(path: string): Promise<Record<string, unknown> | undefined> {
-  for (let i = 0; i < 40; i++) {
-    const line = (await proxy.accessLog()).find((l) => l.path === path);
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return undefined;
-}
-
 describe("x-forwarded-for is only believed from trusted hops", () => {
   it("trustedHops 0 (default): a spoofed x-forwarded-for never satisfies a sourceIp principal", async () => {
     for (const xff of ["10.1.2.3", "10.1.2.3, 10.4.5.6", "127.0.0.1, 10.1.2.3"]) {
@@ -130,7 +121,7 @@ describe("x-forwarded-for is only believed from trusted hops", () => {
 
   it("the access log and the span carry the client address, user agent and protocol", async () => {
     await rawExchange(port.trusted, get("/logged", ["X-Forwarded-For: 10.3.3.3", "X-Switchyard-Force-Trace: 1"]));
-    expect(await accessLogLine("/logged")).toMatchObject({ clientAddress: "10.3.3.3", userAgent: "probe/1.0", protocol: "HTTP/1.1" });
+    expect(await accessLogLine(proxy, (l) => l.path === "/logged")).toMatchObject({ clientAddress: "10.3.3.3", userAgent: "probe/1.0", protocol: "HTTP/1.1" });
     let span;
     for (let i = 0; i < 100 && !span; i++) {
       span = otlp.spans().find((s) => s.kind === 2 && attr(s, "url.path") === "/logged");
@@ -197,7 +188,7 @@ describe("PROXY protocol", () => {
     } finally {
       session.close();
     }
-    expect(await accessLogLine("/h2c-pp")).toMatchObject({ clientAddress: "10.2.2.2", userAgent: "h2probe", protocol: "HTTP/2" });
+    expect(await accessLogLine(proxy, (l) => l.path === "/h2c-pp")).toMatchObject({ clientAddress: "10.2.2.2", userAgent: "h2probe", protocol: "HTTP/2" });
   });
 
   it("a client that never sends the header is closed after headersTimeoutMs", async () => {
@@ -248,6 +239,6 @@ describe("PROXY protocol", () => {
     } finally {
       session.close();
     }
-    expect(await accessLogLine("/tls2")).toMatchObject({ clientAddress: "10.4.4.4", protocol: "HTTP/2" });
+    expect(await accessLogLine(proxy, (l) => l.path === "/tls2")).toMatchObject({ clientAddress: "10.4.4.4", protocol: "HTTP/2" });
   });
 });
