@@ -14,7 +14,6 @@ import { freePort } from "../../apps/proxy/test/helpers/free-port.ts";
 import { attr, startOtlpReceiver } from "../../apps/proxy/test/helpers/otlp-receiver.ts";
 import { proxyV1, proxyV2, v4Addresses } from "../../apps/proxy/test/helpers/proxy-header.ts";
 import { startProxy, type TProxyProcess } from "../../apps/proxy/test/helpers/start-proxy.ts";
-import { accessLogLine } from "./helpers/access-log.ts";
 import { rawExchange, startRecordingUpstream, type TRecordingUpstream } from "./helpers/raw.ts";
 
 let origin: TRecordingUpstream;
@@ -121,7 +120,7 @@ describe("x-forwarded-for is only believed from trusted hops", () => {
 
   it("the access log and the span carry the client address, user agent and protocol", async () => {
     await rawExchange(port.trusted, get("/logged", ["X-Forwarded-For: 10.3.3.3", "X-Switchyard-Force-Trace: 1"]));
-    expect(await accessLogLine(proxy, (l) => l.path === "/logged")).toMatchObject({ clientAddress: "10.3.3.3", userAgent: "probe/1.0", protocol: "HTTP/1.1" });
+    expect(await proxy.waitForAccessLog((l) => l.path === "/logged")).toMatchObject({ clientAddress: "10.3.3.3", userAgent: "probe/1.0", protocol: "HTTP/1.1" });
     let span;
     for (let i = 0; i < 100 && !span; i++) {
       span = otlp.spans().find((s) => s.kind === 2 && attr(s, "url.path") === "/logged");
@@ -188,7 +187,7 @@ describe("PROXY protocol", () => {
     } finally {
       session.close();
     }
-    expect(await accessLogLine(proxy, (l) => l.path === "/h2c-pp")).toMatchObject({ clientAddress: "10.2.2.2", userAgent: "h2probe", protocol: "HTTP/2" });
+    expect(await proxy.waitForAccessLog((l) => l.path === "/h2c-pp")).toMatchObject({ clientAddress: "10.2.2.2", userAgent: "h2probe", protocol: "HTTP/2" });
   });
 
   it("a client that never sends the header is closed after headersTimeoutMs", async () => {
@@ -239,6 +238,6 @@ describe("PROXY protocol", () => {
     } finally {
       session.close();
     }
-    expect(await accessLogLine(proxy, (l) => l.path === "/tls2")).toMatchObject({ clientAddress: "10.4.4.4", protocol: "HTTP/2" });
+    expect(await proxy.waitForAccessLog((l) => l.path === "/tls2")).toMatchObject({ clientAddress: "10.4.4.4", protocol: "HTTP/2" });
   });
 });

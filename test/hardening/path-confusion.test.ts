@@ -10,7 +10,6 @@ import http2 from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../apps/proxy/test/helpers/free-port.ts";
 import { startProxy, type TProxyProcess } from "../../apps/proxy/test/helpers/start-proxy.ts";
-import { accessLogLine } from "./helpers/access-log.ts";
 import { rawExchange, startRecordingUpstream, type TRecordingUpstream } from "./helpers/raw.ts";
 
 let origin: TRecordingUpstream;
@@ -148,8 +147,8 @@ describe("RBAC deny /admin holds for every spelling (HTTP/1.1)", () => {
 
   it("the access log shows the normalised path, and refusals with DPE", async () => {
     await rawExchange(rbacPort, get("/a/%zz"));
-    expect(await accessLogLine(proxy, (l) => l.path === "/docs/book%3A~")).toMatchObject({ status: 200 });
-    expect(await accessLogLine(proxy, (l) => l.path === "/a/%zz")).toMatchObject({ status: 400, responseFlags: "DPE" });
+    expect(await proxy.waitForAccessLog((l) => l.path === "/docs/book%3A~")).toMatchObject({ status: 200 });
+    expect(await proxy.waitForAccessLog((l) => l.path === "/a/%zz")).toMatchObject({ status: 400, responseFlags: "DPE" });
     const prom = await (await proxy.admin("/stats/prometheus")).text();
     expect(prom).toMatch(/switchyard_path_normalization_total\{listener="rbac",result="refused"\} [1-9]/);
     expect(prom).toMatch(/switchyard_path_normalization_total\{listener="rbac",result="redirected"\} [1-9]/);
