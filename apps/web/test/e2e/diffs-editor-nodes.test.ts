@@ -160,7 +160,7 @@ describe.sequential("issue 19 in a browser", () => {
     await page.getByTestId("last-nack").waitFor({ timeout: 30_000 });
     await page.getByTestId("applied-version").getByRole("link", { name: "v3" }).waitFor();
     await page.getByTestId("target-version").getByRole("link", { name: "v4" }).waitFor();
-    await page.getByTestId("off-target").waitFor();
+    await page.getByTestId("off-target").getByText("Serves v3, its target is v4 — it refused the target (below)").waitFor();
     await page.getByRole("list", { name: "Changes to the target" }).locator('li.diff-added[data-resource="clusters/h2-dns"]').waitFor();
     const nack = page.getByTestId("last-nack");
     await nack.getByTestId("nack-path").getByText("clusters[3].protocol").waitFor();

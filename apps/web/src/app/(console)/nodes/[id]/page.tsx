@@ -18,6 +18,8 @@ export default function NodePage() {
   const trpc = useTRPC();
   const q = useQuery({ ...trpc.nodes.detail.queryOptions({ id }), refetchInterval: 5_000 });
   const d = q.data;
+  // A node that nacked its target stays off target until a new version: say so, not "applying".
+  const refusedTarget = !!d && d.lastNack !== null && d.target !== null && d.lastNack.version === d.target.version;
   const versionLink = (v: { version: number; hash: string; message: string } | null, what: string) =>
     v ? (
       <span data-testid={`${what}-version`}>
@@ -68,9 +70,9 @@ export default function NodePage() {
               </p>
             ) : (
               <>
-                <p className={`banner ${d.node.drifting ? "banner-error" : "banner-warn"}`} role="status" data-testid="off-target">
+                <p className={`banner ${d.node.drifting || refusedTarget ? "banner-error" : "banner-warn"}`} role="status" data-testid="off-target">
                   {d.applied ? `Serves v${d.applied.version}` : "Serves nothing yet"}, its target is v{d.target?.version}
-                  {d.node.drifting ? " — drifting for more than 30 s" : " — applying"}
+                  {refusedTarget ? " — it refused the target (below)" : d.node.drifting ? " — drifting for more than 30 s" : " — applying"}
                   {d.applied && d.target && (
                     <>
                       {" "}
