@@ -151,9 +151,11 @@ describe.sequential("issue 19 in a browser", () => {
       const nodes = (await api(app, "/nodes")).body as { id: string; appliedVersion: number | null }[];
       return nodes.find((n) => n.id === "i19-1" && n.appliedVersion === 3) ? true : undefined;
     });
-    // v4: an HTTP/2 upstream found by logical DNS, which this proxy build refuses (NACK).
-    const h2 = { name: "h2-dns", discovery: "logicalDns", protocol: "http2", endpoints: [{ address: "localhost", port: upstream.port }] };
-    await seedConfig(app, config(upstream.port, ordersPort, ["ping", "users", "orders"], [h2]), "i19: v4 refused");
+    // v4: a second listener on a port the upstream already holds. Only the node can find
+    // that out (the console checks what a config says, not this host's sockets): a NACK.
+    const busy = { name: "busy", address: "127.0.0.1", port: upstream.port, protocol: "http", routeConfig: "main" };
+    const v4 = config(upstream.port, ordersPort, ["ping", "users", "orders"]);
+    await seedConfig(app, { ...v4, listeners: [...v4.listeners, busy] }, "i19: v4 refused");
     await page.goto(`${app.url}/nodes`);
     await page.locator('tr[data-node-id="i19-1"]').getByRole("link", { name: "i19-1" }).click();
     await page.waitForURL(/\/nodes\/i19-1$/);
@@ -161,15 +163,15 @@ describe.sequential("issue 19 in a browser", () => {
     await page.getByTestId("applied-version").getByRole("link", { name: "v3" }).waitFor();
     await page.getByTestId("target-version").getByRole("link", { name: "v4" }).waitFor();
     await page.getByTestId("off-target").getByText("Serves v3, its target is v4 — it refused the target (below)").waitFor();
-    await page.getByRole("list", { name: "Changes to the target" }).locator('li.diff-added[data-resource="clusters/h2-dns"]').waitFor();
+    await page.getByRole("list", { name: "Changes to the target" }).locator('li.diff-added[data-resource="listeners/busy"]').waitFor();
     const nack = page.getByTestId("last-nack");
-    await nack.getByTestId("nack-path").getByText("clusters[3].protocol").waitFor();
-    await nack.locator(".line-removed", { hasText: "protocol: http2" }).waitFor();
+    await nack.getByTestId("nack-path").getByText("listeners[1].port").waitFor();
+    await nack.locator(".line-removed", { hasText: `port: ${upstream.port}` }).waitFor();
     await page.screenshot({ path: join(artifactsDir("issue-19"), "node-page.png"), fullPage: true });
     // The links lead to the versions compared.
     await page.getByRole("link", { name: "compare the two versions" }).click();
     await page.waitForURL(/\/versions\?compare=3&to=4$/);
-    await page.getByRole("list", { name: "Version changes" }).locator('li[data-resource="clusters/h2-dns"]').waitFor();
+    await page.getByRole("list", { name: "Version changes" }).locator('li[data-resource="listeners/busy"]').waitFor();
   });
 
   it("draws publish, rollback, canary start and promotion markers on the dashboards and the Overview sparkline", async () => {
