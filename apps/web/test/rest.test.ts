@@ -1,7 +1,7 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
-import { hashConfig, parseConfig, REDACTED } from "@switchyard/config-model";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { hashConfig, parseConfig, REDACTED, UNSUPPORTED_MESSAGE } from "@switchyard/config-model";
 import { makeCluster, makeConfig, makeRoute, makeRouteConfig, makeVirtualHost } from "@switchyard/config-model/testing";
 import { getWorkingConfig, listNodes } from "@switchyard/db";
 import { startCpServer, type TCpServer } from "./helpers/cp-server.ts";
@@ -123,6 +123,28 @@ describe("REST API: working config", () => {
     const after = await cp.api("/config");
     expect(after.body).toEqual(before.body);
     expect(after.headers.get("etag")).toBe(before.headers.get("etag"));
+  });
+
+  it("PUT /config and POST /config/validate refuse what every proxy would refuse (issue #15): a CR/LF header value, an unsupported combination", async () => {
+    const before = await cp.api("/config");
+    const crlf = makeConfig({
+      routeConfigs: [makeRouteConfig({ virtualHosts: [makeVirtualHost({ routes: [makeRoute({ route: { cluster: "backend", hostRewrite: "a\r\nb" } })] })] })],
+    });
+    const hostRewrite = { path: "routeConfigs[0].virtualHosts[0].routes[0].route.hostRewrite", message: expect.stringContaining("valid HTTP header value") };
+    for (const path of ["/config", "/config/validate"]) {
+      const res = await cp.api(path, { method: path === "/config" ? "PUT" : "POST", json: crlf });
+      expect(res.status).toBe(422);
+      expect(res.body.issues).toEqual([hostRewrite]);
+    }
+    // The same value written as YAML (a double-quoted escape), as `switchyard config apply` sends it.
+    const yaml = await cp.api("/config", { method: "PUT", body: stringifyYaml(crlf), headers: { "content-type": "application/yaml" } });
+    expect(yaml.status).toBe(422);
+    expect(yaml.body.issues).toEqual([expect.objectContaining({ path: hostRewrite.path })]);
+    const h2dns = makeConfig({ clusters: [makeCluster({ discovery: "logicalDns", protocol: "http2", endpoints: [{ address: "localhost", port: 80 }] })] });
+    const unsupported = await cp.api("/config", { method: "PUT", json: h2dns });
+    expect(unsupported.status).toBe(422);
+    expect(unsupported.body.issues).toEqual([{ path: "clusters[0].protocol", message: UNSUPPORTED_MESSAGE }]);
+    expect((await cp.api("/config")).headers.get("etag")).toBe(before.headers.get("etag"));
   });
 
   it("PUT /config reports schema errors with their paths", async () => {
@@ -358,6 +380,23 @@ describe("REST API: versions", () => {
     const latest = await cp.api(`/versions/${res.body.version}`);
     expect(latest.body.message).toBe(`rollback to v${v1}`);
     expect((await cp.api("/versions/999/rollback", { method: "POST" })).status).toBe(404);
+  });
+
+  it("POST /versions answers 422 with the path when the working config holds a CR/LF header value (stored before this check existed)", async () => {
+    const put = await cp.api("/config", { method: "PUT", json: configWithCluster("backend") });
+    expect(put.status).toBe(200);
+    const route = await cp.db.prisma.configResource.findFirstOrThrow({ where: { kind: "routes" } });
+    const spec = route.spec as { route: Record<string, unknown> };
+    await cp.db.prisma.configResource.update({
+      where: { kind_scope_name: { kind: route.kind, scope: route.scope, name: route.name } },
+      data: { spec: { ...spec, route: { ...spec.route, hostRewrite: "a\r\nb" } } },
+    });
+    await cp.db.prisma.workingConfigMeta.update({ where: { id: 1 }, data: { revision: { increment: 1 } } });
+    const versions = (await cp.api("/versions")).body.length;
+    const res = await cp.api("/versions", { method: "POST", json: { message: "crlf" } });
+    expect(res.status).toBe(422);
+    expect(res.body.issues).toEqual([{ path: "routeConfigs[0].virtualHosts[0].routes[0].route.hostRewrite", message: expect.stringContaining("valid HTTP header value") }]);
+    expect((await cp.api("/versions")).body.length).toBe(versions);
   });
 
   it("POST /versions answers 422 with the issues when the working config is invalid", async () => {

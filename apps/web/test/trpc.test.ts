@@ -86,6 +86,19 @@ describe("tRPC over HTTP", () => {
     });
   });
 
+  it("refuses a CR/LF header value the proxy could not write as 422 with the config path and the form field (issue #15)", async () => {
+    const res = await call(
+      "routes.create",
+      { routeConfig: "main", virtualHost: "all", domains: ["*"], route: { name: "h", match: { prefix: "/h" }, directResponse: { status: 200, contentType: "text/plain\r\nset-cookie: a=b" } } },
+      { cookie },
+    );
+    expect(res.status).toBe(422);
+    expect((res.body as TRpcError).error.data).toMatchObject({
+      code: "UNPROCESSABLE_CONTENT",
+      issues: [{ path: "routeConfigs[0].virtualHosts[0].routes[0].directResponse.contentType", message: expect.stringContaining("valid HTTP header value"), field: "directResponse.contentType" }],
+    });
+  });
+
   it("saves a valid route and logs who did it", async () => {
     const res = await call("routes.create", { routeConfig: "main", virtualHost: "all", domains: ["*"], route: { name: "ping", match: { path: "/ping" }, directResponse: { status: 200, body: "pong" } } }, { cookie });
     expect(res.status).toBe(200);

@@ -8,6 +8,7 @@ export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./consistency.ts";
 export * from "./validate.ts";
+export * from "./servable.ts";
 export * from "./hash.ts";
 export * from "./diff.ts";
 export * from "./redact.ts";

@@ -22,7 +22,7 @@ afterAll(async () => {
 type TOpts = { tag: string; cluster?: "a" | "b"; connectTimeoutMs?: number; extraListenerPort?: number; route?: Record<string, unknown> };
 
 /**
- * The one combination this build still refuses (runtime/unsupported.ts): an http2 cluster
+ * The one combination this build still refuses (config-model servable.ts): an http2 cluster
  * with logicalDns discovery (the h2 pool resolves host names by itself).
  */
 function withH2LogicalDns<T>(c: T): T {

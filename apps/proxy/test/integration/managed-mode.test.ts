@@ -97,7 +97,7 @@ describe("managed mode", () => {
       const dump = (await (await proxy.admin("/config_dump")).json()) as { version: number; hash: string; source: string };
       expect(dump).toMatchObject({ version: 7, hash, source: "control-plane" });
 
-      // A combination this build still refuses: http2 with logicalDns (runtime/unsupported.ts).
+      // A combination this build still refuses: http2 with logicalDns (config-model servable.ts).
       const bad = { ...config(), clusters: [{ name: "up", discovery: "logicalDns", protocol: "http2", endpoints: [{ address: "localhost", port: upstream.port }] }] };
       cp.send({ type: "snapshot", version: 8, hash: hashConfig(bad), config: bad });
       const nack = await cp.next("nack");
