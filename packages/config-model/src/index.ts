@@ -15,6 +15,7 @@ export * from "./redact.ts";
 export * from "./protocol.ts";
 export * from "./parse.ts";
 export * from "./regex-safety.ts";
+export * from "./linear-regex.ts";
 export * from "./histogram.ts";
 export * from "./json-schema.ts";
 export * from "./log-level.ts";
