@@ -14,6 +14,7 @@ import { createOtlpExporter, type TOtlpExporter } from "./observability/tracing/
 import type { TSpanSink } from "./observability/tracing/request-trace.ts";
 import { hashConfig } from "@switchyard/config-model";
 import { RuntimeManager } from "./runtime/apply.ts";
+import { cacheOf } from "./runtime/cache.ts";
 import { checkConfig } from "./runtime/check.ts";
 import { bootFromCache, describeRefusal, startStandalone } from "./runtime/config-source.ts";
 import { loadConfigFile } from "./standalone/config-file.ts";
@@ -143,7 +144,7 @@ async function run(options: TProxyOptions): Promise<void> {
     metrics,
     log,
     // A worker's primary writes the cache (once, not N times).
-    cacheDir: cluster.isWorker ? null : options.cacheDir,
+    cache: cluster.isWorker ? null : cacheOf(options),
     onApplied: reportEndpoints,
   });
 
@@ -197,7 +198,8 @@ async function run(options: TProxyOptions): Promise<void> {
   if (options.mode === "standalone") {
     stopWatching = await startStandalone(options.configFile, runtime, log);
   } else {
-    if (options.cacheDir) await bootFromCache(options.cacheDir, runtime, log);
+    const cache = cacheOf(options);
+    if (cache) await bootFromCache(cache, runtime, log);
     managed = connectManagedNode(options, {
       log,
       metrics,

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
@@ -8,6 +8,7 @@ import { hashConfig } from "@switchyard/config-model";
 import { freePort } from "../helpers/free-port.ts";
 import { startProxy } from "../helpers/start-proxy.ts";
 import { startUpstream, type TUpstream } from "../helpers/start-upstream.ts";
+import { cacheOf, readCachedSnapshot, writeCachedSnapshot } from "../../src/runtime/cache.ts";
 
 /**
  * Managed mode end to end against a minimal control plane that speaks the real wire
@@ -108,8 +109,13 @@ describe("managed mode", () => {
       // Still serving version 7.
       expect(((await (await proxy.admin("/ready")).json()) as { version: number }).version).toBe(7);
 
-      const cached = JSON.parse(await readFile(join(cacheDir, "snapshot.json"), "utf8")) as { version: number; hash: string };
-      expect(cached).toMatchObject({ version: 7, hash });
+      // Sealed with a key derived from the node token (issue #15): the file alone tells nothing.
+      const text = await readFile(join(cacheDir, "snapshot.json"), "utf8");
+      expect(text).not.toContain(hash);
+      expect(JSON.parse(text)).toMatchObject({ format: "switchyard-snapshot-cache/aes-256-gcm/v1" });
+      expect((await stat(join(cacheDir, "snapshot.json"))).mode & 0o777).toBe(0o600);
+      expect(await readCachedSnapshot(cacheOf({ mode: "managed", cacheDir, token: "tok", nodeId: "node-1" })!)).toMatchObject({ version: 7, hash });
+      await expect(readCachedSnapshot(cacheOf({ mode: "managed", cacheDir, token: "other", nodeId: "node-1" })!)).rejects.toThrow(/does not open with this node's token/);
     } finally {
       // Asserted after the block: a failed expect here would hide the test's own error.
       exitCode = await proxy.stop();
@@ -123,7 +129,7 @@ describe("managed mode", () => {
     // connect is refused by the kernel every time. A port that was merely free when
     // picked was once bound by another test run's console before the proxy got there.
     const unreachable = "ws://127.0.0.1:0/api/xds";
-    const proxy = await startProxy({ args: ["--control-plane", unreachable, "--node-id", "node-1", "--cache-dir", cacheDir] });
+    const proxy = await startProxy({ args: ["--control-plane", unreachable, "--node-id", "node-1", "--token", "tok", "--cache-dir", cacheDir] });
     try {
       const ready = (await (await proxy.admin("/ready")).json()) as { version: number; controlPlaneConnected: boolean };
       expect(ready).toMatchObject({ version: 7, controlPlaneConnected: false });
@@ -136,9 +142,40 @@ describe("managed mode", () => {
     }
   });
 
+  it("without the node's token, the sealed cache is refused (the node waits for the control plane) and says why", async () => {
+    const proxy = await startProxy({ args: ["--control-plane", "ws://127.0.0.1:0/api/xds", "--node-id", "node-1", "--token", "stolen-elsewhere", "--cache-dir", cacheDir], waitReady: false });
+    try {
+      const event = await proxy.waitForEvent((e) => e.event === "config_cache_unreadable");
+      expect(JSON.stringify(event)).toContain("does not open with this node's token");
+      expect((await proxy.admin("/ready")).status).toBe(503);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("a plain cache file readable by others is narrowed to 0600 at start, and logged", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "switchyard-cache-plain-"));
+    try {
+      const good = config();
+      await writeCachedSnapshot(cacheOf({ mode: "managed", cacheDir: dir, token: null, nodeId: "plain" })!, { version: 3, hash: hashConfig(good), config: good });
+      await chmod(join(dir, "snapshot.json"), 0o644);
+      const proxy = await startProxy({ args: ["--control-plane", "ws://127.0.0.1:0/api/xds", "--node-id", "plain", "--cache-dir", dir] });
+      try {
+        const event = await proxy.waitForEvent((e) => e.event === "config_cache_mode_narrowed");
+        expect(event).toMatchObject({ mode: "644" });
+        expect((await stat(join(dir, "snapshot.json"))).mode & 0o777).toBe(0o600);
+        expect(((await (await proxy.admin("/ready")).json()) as { version: number }).version).toBe(3);
+      } finally {
+        await proxy.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("tells the control plane the cached version in hello", async () => {
     const cp = await startControlPlane();
-    const proxy = await startProxy({ args: ["--control-plane", cp.url, "--node-id", "node-1", "--cache-dir", cacheDir] });
+    const proxy = await startProxy({ args: ["--control-plane", cp.url, "--node-id", "node-1", "--token", "tok", "--cache-dir", cacheDir] });
     try {
       expect(await cp.next("hello")).toMatchObject({ appliedVersion: 7 });
     } finally {
