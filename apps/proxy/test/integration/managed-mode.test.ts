@@ -173,6 +173,19 @@ describe("managed mode", () => {
     }
   });
 
+  it("refuses to start on a plain ws:// control plane off loopback, and says so when told to accept it (issue #15)", async () => {
+    const refused = await startProxy({ args: ["--control-plane", "ws://192.0.2.1:3000/api/xds", "--node-id", "n"], waitReady: false });
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.stderr()).toMatch(/plain ws:\/\/ to a non-loopback address.*--insecure-control-plane/);
+    await refused.stop();
+    const insecure = await startProxy({ args: ["--control-plane", "ws://192.0.2.1:3000/api/xds", "--node-id", "n", "--insecure-control-plane", "--cache-dir", cacheDir], waitReady: false });
+    try {
+      expect(await insecure.waitForEvent((e) => e.event === "control_plane_insecure")).toMatchObject({ url: "ws://192.0.2.1:3000/api/xds" });
+    } finally {
+      await insecure.stop();
+    }
+  });
+
   it("tells the control plane the cached version in hello", async () => {
     const cp = await startControlPlane();
     const proxy = await startProxy({ args: ["--control-plane", cp.url, "--node-id", "node-1", "--token", "tok", "--cache-dir", cacheDir] });
