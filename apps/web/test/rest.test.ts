@@ -1,9 +1,9 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { hashConfig, parseConfig, REDACTED, UNSUPPORTED_MESSAGE } from "@switchyard/config-model";
+import { hashConfig, parseConfig, REDACTED, UNSUPPORTED_MESSAGE, ZHelloMessage } from "@switchyard/config-model";
 import { makeCluster, makeConfig, makeRoute, makeRouteConfig, makeVirtualHost } from "@switchyard/config-model/testing";
-import { getWorkingConfig, listNodes } from "@switchyard/db";
+import { getWorkingConfig, listNodes, recordNodeDisconnected, recordNodeHello } from "@switchyard/db";
 import { startCpServer, type TCpServer } from "./helpers/cp-server.ts";
 
 let cp: TCpServer;
@@ -416,5 +416,29 @@ describe("REST API: nodes", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual([]);
     expect(await listNodes(cp.db)).toEqual([]);
+  });
+});
+
+describe("REST API: publishing what the connected nodes cannot enforce (issue #15)", () => {
+  it("POST /versions refuses a global rate limit while a connected node said it has no Redis, naming the path and the node", async () => {
+    const hello = (nodeId: string, capabilities: Record<string, boolean>) => ZHelloMessage.parse({ type: "hello", nodeId, group: "edge", capabilities });
+    await recordNodeHello(cp.db, hello("no-redis-1", { redis: false }));
+    await recordNodeHello(cp.db, hello("with-redis-1", { redis: true }));
+    await recordNodeHello(cp.db, hello("old-proxy-1", {}));
+    // The versions tests above leave the stored working config broken on purpose: start clean.
+    await cp.db.prisma.configResource.deleteMany({});
+    await cp.db.prisma.workingConfigMeta.update({ where: { id: 1 }, data: { revision: { increment: 1 } } });
+    const put = await cp.api("/config", { method: "PUT", json: makeConfig({ rateLimitPolicies: [{ name: "shared", scope: "global", requests: 10 }] }) });
+    expect(put.status).toBe(200);
+    const versions = (await cp.api("/versions")).body.length;
+
+    const refused = await cp.api("/versions", { method: "POST", json: { message: "global limit" } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.issues).toEqual([{ path: "rateLimitPolicies[0].scope", message: expect.stringMatching(/need Redis.*connected without Redis: no-redis-1 \(group edge\)$/) }]);
+    expect((await cp.api("/versions")).body.length).toBe(versions);
+
+    // Once that node is gone, nothing connected says it cannot: the publish goes through.
+    await recordNodeDisconnected(cp.db, "no-redis-1");
+    expect((await cp.api("/versions", { method: "POST", json: { message: "global limit" } })).status).toBe(201);
   });
 });

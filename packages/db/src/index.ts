@@ -46,6 +46,7 @@ export {
   recordNodeDisconnected,
   touchNode,
   listNodes,
+  connectedNodesLacking,
   getNode,
   markAllNodesDisconnected,
   type TNodeStatus,

@@ -39,6 +39,8 @@ export type TControlPlaneClientOptions = {
   tls?: TControlPlaneTls;
   labels?: Record<string, string>;
   proxyVersion: string;
+  /** Announced in hello, so the console does not publish what this node cannot enforce. */
+  capabilities?: { redis?: boolean };
   /** The version serving now (from the cache or an earlier apply), reported in `hello`. */
   getApplied: () => TAppliedVersion | null;
   /** Validates, compiles and swaps a snapshot; called one at a time, never concurrently. */
@@ -285,6 +287,7 @@ class ControlPlaneClient {
       appliedVersion: applied?.version ?? null,
       appliedHash: applied?.hash ?? null,
       proxyVersion: this.#opts.proxyVersion,
+      capabilities: this.#opts.capabilities ?? {},
     };
     const checked = ZHelloMessage.safeParse(hello);
     if (!checked.success) {

@@ -74,6 +74,7 @@ export function connectManagedNode(
     labels: options.labels,
     ...(options.token ? { token: options.token } : {}),
     proxyVersion: PROXY_VERSION,
+    capabilities: { redis: options.redisUrl !== null },
     getApplied: deps.getApplied,
     apply: async (snapshot) => {
       const result = await deps.applier.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });

@@ -83,7 +83,8 @@ describe("managed mode", () => {
     });
     try {
       const hello = await cp.next("hello");
-      expect(hello).toMatchObject({ nodeId: "node-1", group: "canary", appliedVersion: null });
+      // Without --redis it says so, and the console will not publish a global rate limit to it.
+      expect(hello).toMatchObject({ nodeId: "node-1", group: "canary", appliedVersion: null, capabilities: { redis: false } });
       expect(cp.frames[0]).toMatchObject({ type: "upgrade", authorization: "Bearer tok" });
       // No config yet: not ready.
       expect((await proxy.admin("/ready")).status).toBe(503);
