@@ -427,7 +427,7 @@ describe("REST API: publishing what the connected nodes cannot enforce (issue #1
     await recordNodeHello(cp.db, hello("old-proxy-1", {}));
     // The versions tests above leave the stored working config broken on purpose: start clean.
     await cp.db.prisma.configResource.deleteMany({});
-    await cp.db.prisma.workingConfigMeta.update({ where: { id: 1 }, data: { revision: { increment: 1 } } });
+    await cp.db.prisma.workingConfigMeta.updateMany({ where: { id: 1 }, data: { revision: { increment: 1 } } });
     const put = await cp.api("/config", { method: "PUT", json: makeConfig({ rateLimitPolicies: [{ name: "shared", scope: "global", requests: 10 }] }) });
     expect(put.status).toBe(200);
     const versions = (await cp.api("/versions")).body.length;
@@ -439,6 +439,12 @@ describe("REST API: publishing what the connected nodes cannot enforce (issue #1
 
     // Once that node is gone, nothing connected says it cannot: the publish goes through.
     await recordNodeDisconnected(cp.db, "no-redis-1");
-    expect((await cp.api("/versions", { method: "POST", json: { message: "global limit" } })).status).toBe(201);
+    const published = await cp.api("/versions", { method: "POST", json: { message: "global limit" } });
+    expect(published.status).toBe(201);
+    // It is back: rolling back to that version (content for every node) is refused the same way.
+    await recordNodeHello(cp.db, hello("no-redis-1", { redis: false }));
+    const rollback = await cp.api(`/versions/${published.body.version}/rollback`, { method: "POST" });
+    expect(rollback.status).toBe(422);
+    expect(rollback.body.issues).toEqual([{ path: "rateLimitPolicies[0].scope", message: expect.stringContaining("no-redis-1") }]);
   });
 });

@@ -6,10 +6,10 @@ import type { Db } from "./context.ts";
 
 /**
  * Where the console can know it (connected nodes announce their capabilities in hello), a
- * publish that some target node cannot enforce is refused with the policy's path, through
- * config-model's findUnenforceable — the check the proxy runs on itself at apply time —
- * instead of being NACKed by those nodes. Nodes that said nothing (older proxies) are not
- * counted; they still NACK with the same path.
+ * publish or a rollback (an old version for every node) that some target node cannot
+ * enforce is refused with the policy's path, through config-model's findUnenforceable (the
+ * check the proxy runs on itself at apply time), instead of being NACKed by those nodes.
+ * Nodes that said nothing (older proxies) are not counted; they still NACK with that path.
  */
 export async function refuseUnenforceable(db: Db, config: TConfig, group: string | undefined): Promise<void> {
   if (!config.rateLimitPolicies.some((p) => p.scope === "global")) return;

@@ -70,6 +70,9 @@ export async function publish(
 
 export async function rollback(db: Db, who: TWho, version: number): Promise<{ version: number; hash: string }> {
   try {
+    // A rollback publishes k's content to every node: the same fleet check as a publish.
+    const target = await getVersion(db, version);
+    if (target) await refuseUnenforceable(db, target.config, undefined);
     return await rollbackToVersion(db, version, who);
   } catch (err) {
     if (err instanceof VersionNotFoundError) throw versionNotFound(version);
