@@ -2,6 +2,7 @@ import cluster from "node:cluster";
 import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { connectManagedNode, type TManagedNode } from "./control-plane/managed-node.ts";
+import { controlPlaneTls } from "./control-plane/tls.ts";
 import { handleRequest } from "./filters/router/exchange.ts";
 import { handleUpgrade } from "./filters/router/upgrade.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   let command;
   try {
     command = readCliOptions();
+    // Fail fast, before anything listens: an unreadable --control-plane-ca/-cert/-key exits 2 naming the flag.
+    if (command.kind === "run" && command.options.mode === "managed") controlPlaneTls(command.options);
   } catch (err) {
     if (err instanceof CliError) {
       process.stderr.write(`switchyard-proxy: ${err.message}\n`);

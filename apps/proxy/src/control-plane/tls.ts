@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as tls from "node:tls";
+import { CliError } from "../cli/options.ts";
 import type { TManagedOptions } from "./managed-node.ts";
 import type { TControlPlaneTls } from "./client.ts";
 
@@ -16,7 +17,7 @@ export function controlPlaneTls(options: Pick<TManagedOptions, "controlPlane" | 
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new Error(`${flag}: cannot read ${file}: ${(err as Error).message}`);
+      throw new CliError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
     }
   };
   return {

@@ -179,6 +179,10 @@ describe("managed mode", () => {
     expect(await refused.exited).not.toBe(0);
     expect(refused.stderr()).toMatch(/plain ws:\/\/ to a non-loopback address.*--insecure-control-plane/);
     await refused.stop();
+    const noCa = await startProxy({ args: ["--control-plane", "wss://127.0.0.1:1/api/xds", "--node-id", "n", "--control-plane-ca", join(cacheDir, "missing-ca.pem")], waitReady: false });
+    expect(await noCa.exited).toBe(2);
+    expect(noCa.stderr()).toMatch(/--control-plane-ca: cannot read .*missing-ca\.pem/);
+    await noCa.stop();
     const insecure = await startProxy({ args: ["--control-plane", "ws://192.0.2.1:3000/api/xds", "--node-id", "n", "--insecure-control-plane", "--cache-dir", cacheDir], waitReady: false });
     try {
       expect(await insecure.waitForEvent((e) => e.event === "control_plane_insecure")).toMatchObject({ url: "ws://192.0.2.1:3000/api/xds" });
