@@ -2,9 +2,10 @@ import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { hashConfig, parseConfig, REDACTED, UNSUPPORTED_MESSAGE, ZHelloMessage } from "@switchyard/config-model";
-import { makeCluster, makeConfig, makeRoute, makeRouteConfig, makeVirtualHost } from "@switchyard/config-model/testing";
+import { makeCluster, makeConfig, makeListener, makeRoute, makeRouteConfig, makeVirtualHost } from "@switchyard/config-model/testing";
 import { getWorkingConfig, listNodes, recordNodeDisconnected, recordNodeHello } from "@switchyard/db";
 import { startCpServer, type TCpServer } from "./helpers/cp-server.ts";
+import { createPki } from "../../proxy/test/helpers/certs.ts";
 
 let cp: TCpServer;
 
@@ -145,6 +146,25 @@ describe("REST API: working config", () => {
     expect(unsupported.status).toBe(422);
     expect(unsupported.body.issues).toEqual([{ path: "clusters[0].protocol", message: UNSUPPORTED_MESSAGE }]);
     expect((await cp.api("/config")).headers.get("etag")).toBe(before.headers.get("etag"));
+  });
+
+  it("PUT /config refuses an https listener whose certificate does not load with its key, at the field (issue #15)", async () => {
+    const pki = await createPki();
+    try {
+      const [a, b] = await Promise.all([pki.issue("a", ["DNS:a.test"]), pki.issue("b", ["DNS:b.test"])]);
+      const withKey = (privateKey: string) =>
+        makeConfig({
+          listeners: [makeListener({ protocol: "https", port: 8443, tls: { certificates: ["site"] } })],
+          secrets: [{ name: "site", type: "tlsCertificate", certificate: a.cert, privateKey }],
+        });
+      const refused = await cp.api("/config", { method: "PUT", json: withKey(b.key) });
+      expect(refused.status).toBe(422);
+      expect(refused.body.issues).toEqual([{ path: "listeners[0].tls.certificates[0]", message: expect.stringMatching(/^secret "site": unusable certificate\/key/) }]);
+      expect((await cp.api("/config/validate", { method: "POST", json: withKey(b.key) })).status).toBe(422);
+      expect((await cp.api("/config", { method: "PUT", json: withKey(a.key) })).status).toBe(200);
+    } finally {
+      await pki.cleanup();
+    }
   });
 
   it("PUT /config reports schema errors with their paths", async () => {
