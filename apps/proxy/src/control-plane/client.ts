@@ -8,6 +8,7 @@ import {
   type TConfigIssue,
   type TEndpointsMessage,
   type TNodeToConsoleMessage,
+  type TProxyCapabilities,
   type TSnapshotMessage,
 } from "@switchyard/config-model";
 import { Backoff, type TBackoffOptions } from "./backoff.ts";
@@ -40,7 +41,7 @@ export type TControlPlaneClientOptions = {
   labels?: Record<string, string>;
   proxyVersion: string;
   /** Announced in hello, so the console does not publish what this node cannot enforce. */
-  capabilities?: { redis?: boolean };
+  capabilities?: Partial<TProxyCapabilities>;
   /** The version serving now (from the cache or an earlier apply), reported in `hello`. */
   getApplied: () => TAppliedVersion | null;
   /** Validates, compiles and swaps a snapshot; called one at a time, never concurrently. */
