@@ -37,7 +37,7 @@ describe("block nesting is bounded before parsing", () => {
 
 describe("a read-only caller cannot stall the console with YAML", () => {
   it("REST validate with a read token: nested bombs are refused at once, a huge flat one within the parse bound; health stays < 500 ms", async () => {
-    const probe = probeHealth(core.url);
+    const probe = await probeHealth(core.url);
     await new Promise((r) => setTimeout(r, 300));
     const compact = await core.rest("POST", "/config/validate", { token: core.viewer.token, body: compactBomb(1_000_000), contentType: "application/yaml" });
     const indented = await core.rest("POST", "/config/validate", { token: core.viewer.token, body: indentedBomb(2_000), contentType: "application/yaml" });
@@ -54,7 +54,7 @@ describe("a read-only caller cannot stall the console with YAML", () => {
   }, 90_000);
 
   it("the import check with a viewer session: refused with an issue, health stays < 500 ms", async () => {
-    const probe = probeHealth(core.url);
+    const probe = await probeHealth(core.url);
     await new Promise((r) => setTimeout(r, 300));
     const nested = await core.trpc("mutation", "config.importCheck", { text: compactBomb(1_000_000), format: "yaml" });
     const flat = await core.trpc("mutation", "config.importCheck", { text: flatHuge(), format: "yaml" });

@@ -48,6 +48,7 @@ export {
   listNodes,
   getNode,
   markAllNodesDisconnected,
+  forgetNodes,
   type TNodeStatus,
 } from "./nodes.ts";
 export {

@@ -121,12 +121,14 @@ export async function startConsoleCore(opts: { nodeToken?: string } = {}): Promi
   };
 }
 
-/** The probe's own program: GET url every 50 ms until stdin closes, then the slowest answer (a failure counts as its time-out) and the count. */
+/** The probe's own program: one unmeasured GET (a cold fetch), "ready", then GET url every 50 ms until stdin closes; prints the slowest answer (a failure counts as its time-out) and the count. */
 const PROBE = `
 const url = process.argv[1];
 let max = 0, count = 0, failures = 0, running = true;
 process.stdin.on("end", () => { running = false; }).resume();
 (async () => {
+  await fetch(url).then((r) => r.arrayBuffer()).catch(() => undefined);
+  process.stdout.write("ready\\n");
   while (running) {
     const t = Date.now();
     try { const r = await fetch(url, { signal: AbortSignal.timeout(5000) }); await r.arrayBuffer(); if (!r.ok) failures++; }
@@ -140,17 +142,22 @@ process.stdin.on("end", () => { running = false; }).resume();
 
 export type THealthFigures = { maxMs: number; count: number; failures: number };
 
-/** Probes GET /api/v1/healthz from a separate process until stop(). */
-export function probeHealth(consoleUrl: string): { stop(): Promise<THealthFigures> } {
+/** Probes GET /api/v1/healthz from a separate process until stop(); resolves once the probe measures. */
+export async function probeHealth(consoleUrl: string): Promise<{ stop(): Promise<THealthFigures> }> {
   const child = spawn(process.execPath, ["-e", PROBE, `${consoleUrl}/api/v1/healthz`], { stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await new Promise<void>((resolve) =>
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith("ready\n")) resolve();
+    }),
+  );
   return {
     stop: async () => {
       child.stdin.end();
       await exited;
-      return JSON.parse(out) as THealthFigures;
+      return JSON.parse(out.slice("ready\n".length)) as THealthFigures;
     },
   };
 }
