@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = {
   nodeTokenCreate: "node_token.create",
   nodeTokenRevoke: "node_token.revoke",
   nodeRefused: "node.refused",
+  /** The console closed a node's session (its token was revoked). */
+  nodeDisconnected: "node.disconnected",
   rolloutStart: "rollout.start",
   rolloutPromote: "rollout.promote",
   rolloutRollback: "rollout.rollback",

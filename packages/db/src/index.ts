@@ -26,7 +26,7 @@ export {
   type TVersionSummary,
   type TPublishResult,
 } from "./versions.ts";
-export { listenForVersions, VERSION_CHANNEL, ENDPOINTS_CHANNEL, type TVersionListener } from "./notify.ts";
+export { listenForVersions, VERSION_CHANNEL, ENDPOINTS_CHANNEL, NODE_TOKEN_CHANNEL, type TVersionListener } from "./notify.ts";
 export {
   getClusterEndpointSet,
   listClusterEndpointSets,
@@ -109,6 +109,7 @@ export {
   revokeNodeToken,
   nodeTokensConfigured,
   authenticateNodeToken,
+  revokedNodeTokenIds,
   hashToken,
   type TApiToken,
   type TApiTokenOwner,

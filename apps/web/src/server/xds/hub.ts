@@ -26,9 +26,13 @@ export type TXdsLog = (event: string, fields?: Record<string, unknown>) => void;
  * authentication, the rollout reactions to acks and nacks. Telemetry frames go to
  * `telemetry` (the SLO guard reads the stored stats).
  */
+export type TAuthorized = { ok: true; group: string | null; tokenId?: string | null };
+
 export type TXdsHooks = {
-  /** Decides on the bearer token of an upgrade; `group` null = any group. */
-  authorize?(token: string | null): Promise<{ ok: true; group: string | null } | { ok: false; reason: string }>;
+  /** Decides on the bearer token of an upgrade; `group` null = any group; `tokenId`: the node token (its revocation closes the session). */
+  authorize?(token: string | null): Promise<TAuthorized | { ok: false; reason: string }>;
+  /** The group a node id is registered in, or null when it is new. */
+  registeredGroup?(nodeId: string): Promise<string | null>;
   /** A node was refused (bad token, wrong group): recorded where operators see it. */
   onRefused?(info: { nodeId: string | null; group: string | null; remoteAddress: string | undefined; reason: string }): void;
   onAck?(node: { nodeId: string; group: string }, version: number): Promise<void>;
@@ -57,6 +61,7 @@ export const XDS_CLOSE = {
   helloTimeout: 4001,
   heartbeatTimeout: 4002,
   wrongGroup: 4003,
+  tokenRevoked: 4004,
   shuttingDown: 1001,
 } as const;
 
@@ -78,6 +83,8 @@ type TSession = {
   group: string;
   /** The group the node's token admits; null = any (the env token, or no token required). */
   tokenGroup: string | null;
+  /** The node token (console-made) the connection came with; null for the env token or none. */
+  tokenId: string | null;
   /** Generation of the last target computation acted on: an older one is never applied after it. */
   generation: number;
   appliedVersion: number | null;
@@ -99,7 +106,13 @@ type TSession = {
   limitedNoticeAt: number;
   /** The socket is not read until the byte budget refills (#pauseReading). */
   paused: boolean;
+  /** Frames that came while hello was being checked, replayed once it is (at most EARLY_FRAMES_MAX_BYTES). */
+  early: { data: RawData; isBinary: boolean }[] | null;
+  earlyBytes: number;
 };
+
+/** What a node may send between its hello and the console's answer to it (a proxy flushes its queue then). */
+const EARLY_FRAMES_MAX_BYTES = 4 * 1024 * 1024;
 
 /** A node over its limits hears about it (and the log shows it) at most this often. */
 const LIMITED_NOTICE_MS = 10_000;
@@ -171,7 +184,7 @@ export class XdsHub {
           refuseUpgrade(socket, 401, `unauthorized: ${result.reason}`);
           return;
         }
-        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, remoteAddress, result.group));
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, remoteAddress, result.group, result.tokenId ?? null));
       },
       (err: unknown) => {
         this.#opts.log("xds_db_error", { op: "authorize", remoteAddress, error: errorMessage(err) });
@@ -181,7 +194,7 @@ export class XdsHub {
   }
 
   /** The env token admits any group; otherwise the hooks decide (DB node tokens). */
-  async #authorize(header: string | string[] | undefined): Promise<{ ok: true; group: string | null } | { ok: false; reason: string }> {
+  async #authorize(header: string | string[] | undefined): Promise<TAuthorized | { ok: false; reason: string }> {
     const envToken = this.#opts.nodeToken;
     if (envToken && bearerTokenMatches(header, envToken)) return { ok: true, group: null };
     const token = bearerToken(header);
@@ -251,13 +264,14 @@ export class XdsHub {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #onConnection(ws: WebSocket, remoteAddress: string | undefined, tokenGroup: string | null): void {
+  #onConnection(ws: WebSocket, remoteAddress: string | undefined, tokenGroup: string | null, tokenId: string | null): void {
     const session: TSession = {
       ws,
       remoteAddress,
       nodeId: null,
       group: "default",
       tokenGroup,
+      tokenId,
       generation: 0,
       appliedVersion: null,
       appliedHash: null,
@@ -271,6 +285,8 @@ export class XdsHub {
       pendingTelemetry: 0,
       limitedNoticeAt: 0,
       paused: false,
+      early: null,
+      earlyBytes: 0,
     };
     this.#sessions.add(session);
     session.helloTimer = setTimeout(() => {
@@ -293,6 +309,15 @@ export class XdsHub {
 
   #onMessage(session: TSession, data: RawData, isBinary: boolean): void {
     session.missedPongs = 0;
+    if (session.early) {
+      const bytes = rawLength(data);
+      if (session.earlyBytes + bytes > EARLY_FRAMES_MAX_BYTES) this.#limited(session, `more than ${EARLY_FRAMES_MAX_BYTES} bytes before hello was answered`);
+      else {
+        session.earlyBytes += bytes;
+        session.early.push({ data, isBinary });
+      }
+      return;
+    }
     // Charged before decoding: decoding is the cost a flood would impose.
     const cost = frameCost(rawLength(data));
     if (!session.budget.bytes.spend(cost)) {
@@ -316,7 +341,14 @@ export class XdsHub {
         this.#refuseFrame(session, "hello was already received on this connection");
         return;
       }
-      void this.#onHello(session, msg);
+      // Frames that follow wait for the checks of hello (they need its node id).
+      session.early = [];
+      void this.#onHello(session, msg).finally(() => {
+        const early = session.early ?? [];
+        session.early = null;
+        session.earlyBytes = 0;
+        if (session.nodeId !== null) for (const f of early) this.#onMessage(session, f.data, f.isBinary);
+      });
       return;
     }
     const nodeId = session.nodeId;
@@ -394,6 +426,29 @@ export class XdsHub {
     }
   }
 
+  /** Node tokens of the open sessions (to re-check after notifications may have been lost). */
+  liveTokenIds(): string[] {
+    return [...new Set([...this.#sessions].flatMap((s) => (s.tokenId ? [s.tokenId] : [])))];
+  }
+
+  /**
+   * A node token was revoked (NOTIFY node_token_revoked, from any replica): its sessions
+   * close at once. Returns the nodes that were connected with it, for the audit log.
+   */
+  closeSessionsOfToken(tokenId: string): { nodeId: string | null; remoteAddress: string | undefined }[] {
+    const closed: { nodeId: string | null; remoteAddress: string | undefined }[] = [];
+    for (const session of this.#sessions) {
+      if (session.tokenId !== tokenId || session.ws.readyState === WebSocket.CLOSED) continue;
+      closed.push({ nodeId: session.nodeId, remoteAddress: session.remoteAddress });
+      this.#opts.log("xds_token_revoked", { nodeId: session.nodeId, tokenId, remoteAddress: session.remoteAddress });
+      this.#sendError(session, "token_revoked", "this node token was revoked");
+      session.ws.close(XDS_CLOSE.tokenRevoked, "node token revoked");
+      // Nothing more is read from it, whatever the close handshake does.
+      setTimeout(() => session.ws.terminate(), CLOSE_GRACE_MS).unref();
+    }
+    return closed;
+  }
+
   /** Called on every NOTIFY cluster_endpoints (from any replica): one read, then that cluster's set to every node. */
   async pushEndpoints(cluster: string): Promise<void> {
     const cached = await this.#cache.refreshEndpoints(cluster);
@@ -427,6 +482,15 @@ export class XdsHub {
       session.ws.close(XDS_CLOSE.wrongGroup, "node token of another group");
       return;
     }
+    const taken = await this.#groupTakeover(session, hello).catch(() => "the node registry cannot be read now");
+    if (taken) {
+      this.#opts.log("xds_unauthorized", { nodeId: hello.nodeId, group: hello.group, remoteAddress: session.remoteAddress, reason: taken });
+      this.#opts.hooks?.onRefused?.({ nodeId: hello.nodeId, group: hello.group, remoteAddress: session.remoteAddress, reason: taken });
+      this.#sendError(session, "wrong_group", taken);
+      session.ws.close(XDS_CLOSE.wrongGroup, "node id of another group");
+      return;
+    }
+    if (session.ws.readyState !== WebSocket.OPEN) return;
     session.nodeId = hello.nodeId;
     session.group = hello.group;
     // The node's own budget from now on: reconnecting does not refill it.
@@ -512,6 +576,20 @@ export class XdsHub {
       session.missedPongs++;
       session.ws.ping();
     }
+  }
+
+  /**
+   * Why this hello may not take the node id, or null. A node id belongs to the group it is
+   * connected or registered in: a token bound to another group can never take it over (nor
+   * receive that node's snapshot). The env token (any group) may move a node; an id unseen
+   * for SWITCHYARD_NODE_FORGET_HOURS is forgotten and free again.
+   */
+  async #groupTakeover(session: TSession, hello: THelloMessage): Promise<string | null> {
+    if (session.tokenGroup === null) return null;
+    const live = this.#nodes.get(hello.nodeId);
+    const group = live && live !== session ? live.group : ((await this.#opts.hooks?.registeredGroup?.(hello.nodeId)) ?? null);
+    if (group === null || group === hello.group) return null;
+    return `node id "${hello.nodeId}" belongs to group "${group}": a node token of group "${session.tokenGroup}" cannot take it over`;
   }
 
   /** Stats, health and spans: within the node's stats rate, about now, and not piling up behind the database. */
