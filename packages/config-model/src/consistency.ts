@@ -1,6 +1,7 @@
 import type { TConfig } from "./config.ts";
 import type { TConfigIssue } from "./errors.ts";
 import { formatPath } from "./errors.ts";
+import { privateKeysOutsideKeyFields } from "./private-keys.ts";
 import { regexSafetyProblem } from "./regex-safety.ts";
 
 /**
@@ -157,6 +158,7 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
     });
   });
 
+  issues.push(...privateKeysOutsideKeyFields(config));
   return issues;
 }
 

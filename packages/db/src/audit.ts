@@ -69,6 +69,12 @@ export async function countAudit(db: Db, opts: { action: string; since: Date; ta
   });
 }
 
+/** When the newest row of `action` from `ip` since `since` was written (null: none). */
+export async function lastAuditAt(db: Db, opts: { action: string; since: Date; ip: string }): Promise<Date | null> {
+  const row = await db.prisma.auditLog.findFirst({ where: { action: opts.action, at: { gte: opts.since }, ip: opts.ip }, orderBy: { at: "desc" }, select: { at: true } });
+  return row?.at ?? null;
+}
+
 /** Plain JSON for a Json column (drops undefined members, Dates become strings). */
 export function toJson(value: unknown): Prisma.InputJsonValue {
   return JSON.parse(JSON.stringify(value ?? null)) as Prisma.InputJsonValue;

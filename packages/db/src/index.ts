@@ -64,12 +64,13 @@ export {
   hashPassword,
   updateUser,
   deleteUser,
+  userExists,
   UserError,
   SESSION_TTL_MS,
   type TUser,
   type TRole,
 } from "./users.ts";
-export { appendAudit, countAudit, listAudit, AUDIT_ACTIONS, type TAuditEntry, type TAuditInput } from "./audit.ts";
+export { appendAudit, countAudit, lastAuditAt, listAudit, AUDIT_ACTIONS, type TAuditEntry, type TAuditInput } from "./audit.ts";
 export { seedDemoConfig } from "./seed.ts";
 export {
   createSecretBox,
