@@ -1,4 +1,4 @@
-import type { TConfig, TSecret } from "@switchyard/config-model";
+import { ZPathNormalization, type TConfig, type TSecret } from "@switchyard/config-model";
 import { buildHttpFilters } from "../filters/build.ts";
 import { compileListenerTls } from "../listener/tls-context.ts";
 import { compileRouteTable } from "../router/compile.ts";
@@ -11,6 +11,8 @@ import { compileTracingPolicy } from "../observability/tracing/policy.ts";
 
 /** Listener default when `accessLog` is absent (documented in config-model's listener.ts); tracing's are in tracing/policy.ts. */
 const DEFAULT_ACCESS_LOG_SAMPLE_RATE = 1;
+/** Absent pathNormalization: every switch at its default (on, escaped slashes redirected). */
+const DEFAULT_PATH_NORMALIZATION = Object.freeze(ZPathNormalization.parse({}));
 
 /**
  * Compiles a validated, supported config into the listeners the request path uses.
@@ -49,6 +51,9 @@ export function compileListeners(
       tcp: l.tcp ? Object.freeze({ cluster: bind(l.tcp.cluster), idleTimeoutMs: l.tcp.idleTimeoutMs }) : null,
       tracing: compileTracingPolicy(l.tracing),
       accessLog: Object.freeze({ sampleRate: l.accessLog?.sampleRate ?? DEFAULT_ACCESS_LOG_SAMPLE_RATE, format: compileAccessLogFormat(l.accessLog?.format) }),
+      pathNormalization: l.pathNormalization ? Object.freeze({ ...l.pathNormalization }) : DEFAULT_PATH_NORMALIZATION,
+      trustedHops: l.trustedHops ?? 0,
+      proxyProtocol: l.proxyProtocol ?? false,
     });
   });
 }

@@ -34,6 +34,8 @@ export type TStartProxyOptions = {
   readyTimeoutMs?: number;
   /** Write the access log to a file in the temp dir instead of stdout (default false). */
   accessLogFile?: boolean;
+  /** Admin bind host (default 127.0.0.1); `adminUrl` still reaches it through 127.0.0.1. */
+  adminHost?: string;
 };
 
 export type TProxyProcess = {
@@ -71,7 +73,7 @@ export type TProxyProcess = {
 export async function startProxy(opts: TStartProxyOptions = {}): Promise<TProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), "switchyard-proxy-"));
   const adminPort = await freePort();
-  const args = ["--admin", `127.0.0.1:${adminPort}`];
+  const args = ["--admin", `${opts.adminHost ?? "127.0.0.1"}:${adminPort}`];
   let configFile: string | null = null;
   if (opts.config !== undefined) {
     configFile = join(dir, "switchyard.yaml");
