@@ -75,7 +75,7 @@ describe("a node id belongs to its group", () => {
     const t = await core.nodeToken("default", "to-revoke");
     const n = await hello(t.token, "rev-1", "default");
     await waitFor(() => n.snapshots().length === 1, "snapshot");
-    const version = n.snapshots()[0].version as number;
+    const version = n.snapshots()[0]!.version as number;
     const started = Date.now();
     await revokeNodeToken(core.database.db, t.id, { actor: "admin@switchyard.test" });
     await waitFor(() => n.closed !== null, "session closed", 5_000);

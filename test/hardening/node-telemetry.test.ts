@@ -97,7 +97,7 @@ describe("a node cannot exhaust the console with telemetry", () => {
     const n = await node("flood-cap");
     n.send(stats(Array.from({ length: WIRE_LIMITS.statsEntries + 1 }, (_, i) => entry(i))));
     await waitFor(() => errors(n).length > 0, "refusal");
-    expect(errors(n)[0].code).toBe("bad_frame");
+    expect(errors(n)[0]!.code).toBe("bad_frame");
     expect(await rowsOf("flood-cap")).toBe(0);
     n.close();
   });
