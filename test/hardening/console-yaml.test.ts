@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blockNestingDepth, MAX_BLOCK_NESTING, parseConfigText } from "@switchyard/config-model";
-import { probeHealth, startConsoleCore, type TConsoleCore } from "./helpers/console-core.ts";
+import { expectResponsive, probeHealth, startConsoleCore, type TConsoleCore } from "./helpers/console-core.ts";
 
 let core: TConsoleCore;
 beforeAll(async () => {
@@ -48,9 +48,7 @@ describe("a read-only caller cannot stall the console with YAML", () => {
     expect(indented.status, indented.text.slice(0, 300)).toBe(400);
     expect(flat.status, flat.text.slice(0, 300)).toBe(413);
     expect(flat.ms).toBeLessThan(10_000);
-    expect(health.failures).toBe(0);
-    expect(health.count).toBeGreaterThan(5);
-    expect(health.maxMs, JSON.stringify(health)).toBeLessThan(500);
+    expectResponsive(health);
   }, 90_000);
 
   it("the import check with a viewer session: refused with an issue, health stays < 500 ms", async () => {
@@ -63,8 +61,7 @@ describe("a read-only caller cannot stall the console with YAML", () => {
     expect(nested.body.result.data.valid).toBe(false);
     expect(nested.body.result.data.issues[0].message).toMatch(/nested more than/);
     expect(flat.status, flat.text.slice(0, 300)).toBe(413);
-    expect(health.failures).toBe(0);
-    expect(health.maxMs, JSON.stringify(health)).toBeLessThan(500);
+    expectResponsive(health);
   }, 90_000);
 
   it("a valid YAML document still validates through the parser thread", async () => {

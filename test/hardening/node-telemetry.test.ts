@@ -15,7 +15,7 @@ import { NODE_LIMITS } from "../../apps/web/src/server/xds/node-limits.ts";
 import { connectNode, helloFrame, type TFakeNode } from "../../apps/web/test/helpers/fake-node.ts";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { probeHealth, startConsoleCore, type TConsoleCore } from "./helpers/console-core.ts";
+import { expectResponsive, probeHealth, startConsoleCore, type TConsoleCore } from "./helpers/console-core.ts";
 
 let core: TConsoleCore;
 let token: string;
@@ -128,8 +128,7 @@ describe("a node cannot exhaust the console with telemetry", () => {
     expect(flood.errors).toContain("limited");
     // The console stopped reading: the rest of the flood waited in the sender's own buffers.
     expect(flood.unsentBytes).toBeGreaterThan(0);
-    expect(health.failures).toBe(0);
-    expect(health.maxMs, JSON.stringify(health)).toBeLessThan(500);
+    expectResponsive(health);
     const dash = await core.rest("GET", "/metrics/routes?window=300");
     expect(dash.status).toBe(200);
     expect(dash.ms).toBeLessThan(2_000);

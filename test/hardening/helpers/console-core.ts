@@ -121,10 +121,11 @@ export async function startConsoleCore(opts: { nodeToken?: string } = {}): Promi
   };
 }
 
-/** The probe's own program: one unmeasured GET (a cold fetch), "ready", then GET url every 50 ms until stdin closes; prints the slowest answer (a failure counts as its time-out) and the count. */
+/** The probe's own program: one unmeasured GET (a cold fetch), "ready", then GET url every 50 ms until stdin closes; prints the slowest answer and the 95th percentile (a failure counts as its time-out) and the count. */
 const PROBE = `
 const url = process.argv[1];
-let max = 0, count = 0, failures = 0, running = true;
+let count = 0, failures = 0, running = true;
+const times = [];
 process.stdin.on("end", () => { running = false; }).resume();
 (async () => {
   await fetch(url).then((r) => r.arrayBuffer()).catch(() => undefined);
@@ -133,14 +134,27 @@ process.stdin.on("end", () => { running = false; }).resume();
     const t = Date.now();
     try { const r = await fetch(url, { signal: AbortSignal.timeout(5000) }); await r.arrayBuffer(); if (!r.ok) failures++; }
     catch { failures++; }
-    max = Math.max(max, Date.now() - t); count++;
+    times.push(Date.now() - t); count++;
     await new Promise((r) => setTimeout(r, 50));
   }
-  process.stdout.write(JSON.stringify({ maxMs: max, count, failures }));
+  times.sort((a, b) => a - b);
+  const p95Ms = times.length ? times[Math.min(times.length - 1, Math.floor(times.length * 0.95))] : 0;
+  process.stdout.write(JSON.stringify({ maxMs: times.at(-1) ?? 0, p95Ms, count, failures }));
 })();
 `;
 
-export type THealthFigures = { maxMs: number; count: number; failures: number };
+export type THealthFigures = { maxMs: number; p95Ms: number; count: number; failures: number };
+
+/**
+ * "The console stays responsive": health answers within 500 ms (95th percentile), and
+ * not one answer takes 2 s. Before the fixes of issue #20 answers took seconds to minutes;
+ * the slowest single answer gets headroom because the test machine is shared (2 cores,
+ * other test files in parallel), where one descheduling alone can cost a few hundred ms.
+ */
+export function expectResponsive(health: THealthFigures): void {
+  const what = JSON.stringify(health);
+  if (health.failures !== 0 || health.count < 5 || health.p95Ms >= 500 || health.maxMs >= 2_000) throw new Error(`the console was not responsive: ${what}`);
+}
 
 /** Probes GET /api/v1/healthz from a separate process until stop(); resolves once the probe measures. */
 export async function probeHealth(consoleUrl: string): Promise<{ stop(): Promise<THealthFigures> }> {
