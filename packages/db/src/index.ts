@@ -46,6 +46,7 @@ export {
   recordNodeDisconnected,
   touchNode,
   listNodes,
+  connectedNodesLacking,
   getNode,
   markAllNodesDisconnected,
   forgetNodes,
@@ -61,7 +62,6 @@ export {
   getSessionUser,
   deleteSession,
   deleteExpiredSessions,
-  hashPassword,
   updateUser,
   deleteUser,
   userExists,
@@ -70,6 +70,7 @@ export {
   type TUser,
   type TRole,
 } from "./users.ts";
+export { hashPassword, checkPassword, needsRehash } from "./password-hash.ts";
 export { appendAudit, countAudit, lastAuditAt, listAudit, AUDIT_ACTIONS, type TAuditEntry, type TAuditInput } from "./audit.ts";
 export { seedDemoConfig } from "./seed.ts";
 export {
