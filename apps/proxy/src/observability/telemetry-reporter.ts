@@ -1,4 +1,4 @@
-import type { TSpan } from "@switchyard/config-model";
+import { WIRE_LIMITS, type TSpan } from "@switchyard/config-model";
 import type { StatsWindow } from "./stats-window.ts";
 
 /**
@@ -48,7 +48,12 @@ export function startTelemetryReporter(window: StatsWindow, sender: TTelemetrySe
     const lostSpans = droppedSpans + dropped.spans;
     if (!msg && !lostSpans && !dropped.stats) return;
     droppedSpans = 0;
-    sender.send({ ...(msg ?? { type: "stats", windowStart: Date.now() - intervalMs, windowEnd: Date.now(), entries: [] }), dropped: dropped.stats, droppedSpans: lostSpans });
+    const open = msg ?? { type: "stats" as const, windowStart: Date.now() - intervalMs, windowEnd: Date.now(), entries: [] };
+    // The console takes at most WIRE_LIMITS.statsEntries per frame: a larger window goes as several frames of the same window.
+    const step = WIRE_LIMITS.statsEntries;
+    for (let i = 0; i === 0 || i < open.entries.length; i += step) {
+      sender.send({ ...open, entries: open.entries.slice(i, i + step), ...(i === 0 ? { dropped: dropped.stats, droppedSpans: lostSpans } : { dropped: 0, droppedSpans: 0 }) });
+    }
   };
   const statsTimer = setInterval(flushStats, intervalMs);
   const spanTimer = setInterval(flushSpans, SPAN_FLUSH_MS);
