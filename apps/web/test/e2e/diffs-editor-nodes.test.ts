@@ -26,7 +26,8 @@ const route = (name: string) => ({ name, match: { prefix: `/${name}` }, route: {
 /** Two clusters on two ports (users is the real upstream) and three routes in the given order. */
 function config(usersPort: number, ordersPort: number, order: string[], extraClusters: unknown[] = []) {
   return {
-    listeners: [{ name: "public", address: "127.0.0.1", port: listenerPort, protocol: "http", routeConfig: "main" }],
+    // The test's requests come from loopback: their force-trace header is honoured.
+    listeners: [{ name: "public", address: "127.0.0.1", port: listenerPort, protocol: "http", routeConfig: "main", tracing: { trustedSources: ["127.0.0.1/32"] } }],
     routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: order.map(route) }] }],
     clusters: [
       { name: "users", endpoints: [{ address: "127.0.0.1", port: usersPort }] },
