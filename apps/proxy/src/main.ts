@@ -2,8 +2,7 @@ import cluster from "node:cluster";
 import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { connectManagedNode, type TManagedNode } from "./control-plane/managed-node.ts";
-import { handleRequest } from "./filters/router/exchange.ts";
-import { handleUpgrade } from "./filters/router/upgrade.ts";
+import { handleRequest, handleUpgrade } from "./pipeline/connection-manager.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
 import { createAccessLog } from "./observability/access-log.ts";
 import { createLogger } from "./observability/log.ts";
@@ -131,7 +130,7 @@ async function run(options: TProxyOptions): Promise<void> {
   const listeners = new ListenerManager(
     {
       request,
-      upgrade: (listener, req, socket, head) => handleUpgrade(listener, req, socket, head, deps, request),
+      upgrade: (listener, req, socket, head) => handleUpgrade(listener, req, socket, head, deps),
       tcpStats: metrics,
     },
     log,

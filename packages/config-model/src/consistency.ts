@@ -2,6 +2,7 @@ import type { TConfig } from "./config.ts";
 import type { TConfigIssue } from "./errors.ts";
 import { formatPath } from "./errors.ts";
 import { regexSafetyProblem } from "./regex-safety.ts";
+import { checkFilterOverrides } from "./filter-overrides.ts";
 
 /**
  * Whole-snapshot checks that a per-object schema cannot make: names unique per kind,
@@ -137,6 +138,8 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
       });
     });
   });
+
+  issues.push(...checkFilterOverrides(config));
 
   config.clusters.forEach((c, i) => {
     const base = ["clusters", i];

@@ -19,6 +19,8 @@ export type TAccessLogEntry = {
   cluster: string | null;
   /** Upstream tries made (0: answered locally before any; > 1: retried). */
   attempts: number;
+  /** Filters' shared request metadata (e.g. jwtAuthn: { claims }); present only when a filter set some. */
+  metadata?: Record<string, unknown>;
 };
 
 /** A listener's compiled access-log line builder; null = the JSON object above. */

@@ -229,6 +229,13 @@ export function createMetrics(clusters: TClusterStatsSource) {
   });
   for (const kind of ["stats_window", "span", "health_event"]) telemetryDropped.inc({ kind }, 0);
 
+  const filterErrors = new Counter({
+    name: "switchyard_filter_errors_total",
+    help: "Requests failed with 500 FE because a filter's phase threw or rejected, by filter name",
+    labelNames: ["filter"] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     /** One finished downstream request. status 0 (client gone before a response) counts as 5xx-free: it is not counted by class. */
@@ -251,6 +258,7 @@ export function createMetrics(clusters: TClusterStatsSource) {
     retryOverflow: (cluster: string): void => retryOverflow.inc({ cluster }),
     overflow: (cluster: string): void => pendingOverflow.inc({ cluster }),
     rateLimited: (policy: string): void => rateLimited.inc({ policy }),
+    filterError: (filter: string): void => filterErrors.inc({ filter }),
     redisError: (policy: string): void => redisErrors.inc({ policy }),
     mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),
     healthTransition: (cluster: string, to: "healthy" | "unhealthy"): void => healthTransitions.inc({ cluster, to }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyHeaderMutations, compileHeaderMutation, getHeader } from "../../src/filters/header-mutation.ts";
+import { applyHeaderMutations, compileHeaderMutation, getHeader } from "../../src/filters/header-mutation/apply.ts";
 
 describe("header mutations", () => {
   it("is null when there is nothing to do", () => {

@@ -1,0 +1,627 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
+import type { TLSSocket } from "node:tls";
+import { BUFFER_BODY, type TFilterLocalReply, type TFilterResponse, type THttpFilter } from "../filters/api.ts";
+import { EMPTY_CHAIN, FilterError, type TFilterChain } from "../filters/chain.ts";
+import { FlatHeaderMap, pushHeaderObject } from "../filters/header-map.ts";
+import { grpcStatusForHttp } from "../filters/router/grpc.ts";
+import type { TDownstreamRequest } from "../listener/http-listener.ts";
+import type { TAccessLog } from "../observability/access-log.ts";
+import type { TLog } from "../observability/log.ts";
+import type { TMetrics } from "../observability/metrics.ts";
+import type { StatsWindow } from "../observability/stats-window.ts";
+import { RequestTrace, type TSpanSink } from "../observability/tracing/request-trace.ts";
+import { routeRequest } from "../router/index.ts";
+import type { TCompiledRoute } from "../router/types.ts";
+import type { TCompiledListener } from "../runtime/types.ts";
+import type { ClusterRuntime } from "../upstream/cluster.ts";
+import { DownstreamClosedError, RequestBodyTooLargeError, type TResponseFlag } from "../upstream/errors.ts";
+import type { TDownstream } from "./downstream.ts";
+import { FilterRequest } from "./filter-request.ts";
+
+export type TPipelineDeps = {
+  readonly accessLog: TAccessLog;
+  readonly metrics: TMetrics;
+  readonly log: TLog;
+  /** The window reported to the console (managed mode); null in standalone mode. */
+  readonly stats: StatsWindow | null;
+  /** Sampled spans go here (console reporter and/or OTLP exporter); null = spans are not recorded. */
+  readonly spans: TSpanSink | null;
+};
+
+export const RESPONSE_FLAGS_HEADER = "x-switchyard-response-flags";
+
+/** What runs after the decoder filters (forward | tunnel; redirect and direct answer at once). */
+export type TTerminal = {
+  /** Upstream work is still pending: a client leaving now abandons it. */
+  readonly busy: boolean;
+  /** Stop upstream work (client gone, a filter replaced the answer, body too large). */
+  cancel(reason: Error): void;
+};
+
+/**
+ * One downstream request in the connection manager: its identity, its route (looked up
+ * once and cached), its filter chain state, the one local-reply writer, the encoder path
+ * every response goes through, and the one finish (metrics, stats window, span, access
+ * log, onDone). The lifecycle is written down in connection-manager.ts.
+ */
+export class ActiveRequest {
+  readonly listener: TCompiledListener;
+  readonly deps: TPipelineDeps;
+  readonly req: TDownstreamRequest;
+  readonly downstream: TDownstream;
+  readonly start = performance.now();
+  readonly method: string;
+  readonly host: string;
+  /** Path without the query; the query without '?'. */
+  readonly path: string;
+  readonly query: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly requestId: string;
+  readonly h2: boolean;
+  /** `content-type: application/grpc*`: local replies become gRPC errors (HTTP 200 + grpc-status). */
+  readonly grpc: boolean;
+  readonly tlsSocket: TLSSocket | null;
+  readonly trace: RequestTrace;
+
+  route: TCompiledRoute<ClusterRuntime> | null = null;
+  chain: TFilterChain = EMPTY_CHAIN;
+  /** Built when the chain has filters (the request as they see it), else null. */
+  filterReq: FilterRequest | null = null;
+  /** Filters whose onRequestHeaders continued: response phases run for these, last first. */
+  ran = 0;
+  terminal: TTerminal | null = null;
+
+  flags = "";
+  bytesIn = 0;
+  bytesOut = 0;
+  clusterName: string | null = null;
+  upstreamHost: string | null = null;
+  attempts = 0;
+  /** The client is gone; late async steps stop. */
+  closed = false;
+  #finished = false;
+  /** Encoder steps waiting on an async filter phase (strict order); null when idle. */
+  #queue: Promise<void> | null = null;
+  #resumeWhenIdle: (() => void) | null = null;
+  /** The upstream's answer was replaced (local reply, filter failure): later steps are dropped. */
+  #replaced = false;
+  /** A filter failed: local replies skip the encoder filters from here on. */
+  #filtersFailed = false;
+  /** The filter whose phase runs now (named in FE errors). */
+  #filterName = "";
+  #response: TFilterResponse | null = null;
+
+  constructor(listener: TCompiledListener, req: TDownstreamRequest, downstream: TDownstream, deps: TPipelineDeps) {
+    this.listener = listener;
+    this.req = req;
+    this.downstream = downstream;
+    this.deps = deps;
+    this.method = req.method ?? "GET";
+    this.headers = req.headers;
+    this.h2 = req.httpVersionMajor === 2;
+    // HTTP/2 carries the authority in :authority (RFC 9113 §8.3.1); Host is optional there.
+    this.host = req.headers.host ?? (req.headers[":authority"] as string | undefined) ?? "";
+    const ct = req.headers["content-type"];
+    this.grpc = typeof ct === "string" && ct.startsWith("application/grpc");
+    const sock = this.h2 ? (req as Http2ServerRequest).stream.session?.socket : req.socket;
+    this.tlsSocket = sock && (sock as TLSSocket).encrypted ? (sock as TLSSocket) : null;
+    const url = req.url ?? "/";
+    this.url = url;
+    const q = url.indexOf("?");
+    this.path = q === -1 ? url : url.slice(0, q);
+    this.query = q === -1 ? "" : url.slice(q + 1);
+    const incomingId = req.headers["x-request-id"];
+    this.requestId = typeof incomingId === "string" && incomingId.length > 0 ? incomingId : randomUUID();
+    this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null);
+  }
+
+  get remoteAddress(): string {
+    return this.req.socket?.remoteAddress ?? "";
+  }
+
+  /**
+   * Route (cached here for the whole request), then the decoder filters; `terminal` runs
+   * when every filter continued. A request without a route still passes the chain
+   * (CORS, auth answer first), then gets 404 NR.
+   */
+  decode(terminal: (route: TCompiledRoute<ClusterRuntime> | null) => void): void {
+    // `this` satisfies TRouteRequest (method, host, path, query, headers): no extra object.
+    const route = routeRequest(this.listener.routeTable, this).route;
+    this.route = route;
+    const chains = this.listener.chains;
+    const chain = route ? (chains.byRoute.get(route) ?? chains.noRoute) : chains.noRoute;
+    this.chain = chain;
+    if (chain.filters.length === 0) return terminal(route);
+    this.filterReq = new FilterRequest(this, this.req.rawHeaders);
+    let r: boolean | Promise<boolean>;
+    try {
+      r = this.#decodeHeaders();
+    } catch (err) {
+      return this.filterFailed(err);
+    }
+    if (r === false) return terminal(route);
+    if (r === true) return;
+    r.then(
+      (stopped) => {
+        if (!stopped && !this.closed) terminal(route);
+      },
+      (err: unknown) => this.filterFailed(err),
+    ).catch((err: unknown) => this.fail(err));
+  }
+
+  /** true = a filter answered (or the client left) and the chain stopped. */
+  #decodeHeaders(): boolean | Promise<boolean> {
+    const filters = this.chain.filters;
+    const req = this.filterReq as FilterRequest;
+    return runSteps(filters.length, (i) => {
+      const f = filters[i] as THttpFilter;
+      if (!f.onRequestHeaders) {
+        this.ran = i + 1;
+        return false;
+      }
+      this.#filterName = f.name;
+      const r = f.onRequestHeaders(req);
+      if (r instanceof Promise) return r.then((v) => this.#continued(i, v));
+      return this.#continued(i, r);
+    });
+  }
+
+  #continued(i: number, reply: TFilterLocalReply | void | undefined): boolean {
+    if (this.closed) return true;
+    if (reply) {
+      this.filterReply(reply);
+      return true;
+    }
+    this.ran = i + 1;
+    return false;
+  }
+
+  /**
+   * The request body through the filters' onRequestBody, in chain order: a filter may
+   * replace a chunk, answer locally (the upstream request is aborted), or hold chunks
+   * (BUFFER_BODY) up to the chain's buffer limit (past it: 413) and get them all at the end.
+   */
+  async *decodeBody(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const filters = this.chain.filters;
+    const req = this.filterReq as FilterRequest;
+    const held: (Buffer[] | null)[] = filters.map(() => null);
+    const heldBytes: number[] = filters.map(() => 0);
+    const limit = this.chain.bufferLimitBytes;
+    // Runs filters from `from` over one chunk; returns what reaches the upstream (null: held).
+    const pass = async (chunk: Buffer, end: boolean, from: number): Promise<Buffer | null> => {
+      let out = chunk;
+      for (let i = from; i < this.ran; i++) {
+        const f = filters[i] as THttpFilter;
+        if (!f.onRequestBody) continue;
+        let input = out;
+        const h = held[i];
+        if (h && end) {
+          input = Buffer.concat([...h, out]);
+          held[i] = null;
+        }
+        this.#filterName = f.name;
+        let r;
+        try {
+          r = await f.onRequestBody(input, end, req);
+        } catch (err) {
+          this.filterFailed(err);
+          throw new FilterError(f.name, err);
+        }
+        if (this.closed || this.#replaced) throw new DownstreamClosedError();
+        if (r === BUFFER_BODY) {
+          if (end) throw new FilterError(f.name, new Error("BUFFER_BODY returned at the end of the body"));
+          (held[i] ??= []).push(input);
+          heldBytes[i] = (heldBytes[i] as number) + input.length;
+          if ((heldBytes[i] as number) > limit) {
+            this.bodyTooLarge(limit);
+            throw new RequestBodyTooLargeError(limit);
+          }
+          return null;
+        }
+        if (Buffer.isBuffer(r)) out = r;
+        else if (r) {
+          this.terminal?.cancel(new DownstreamClosedError());
+          this.filterReply(r);
+          throw new DownstreamClosedError();
+        } else out = input;
+      }
+      return out;
+    };
+    for await (const chunk of source) {
+      const out = await pass(chunk, false, 0);
+      if (out !== null && out.length) yield out;
+    }
+    const last = await pass(Buffer.alloc(0), true, 0);
+    if (last !== null && last.length) yield last;
+  }
+
+  // ---- encoder path: every response (upstream, direct, redirect, local) goes here ----
+
+  /** Whether any filter that saw the request has a response phase. */
+  get #encodes(): boolean {
+    const c = this.chain;
+    return this.ran > 0 && (c.responseHeaders || c.responseBody || c.responseTrailers) && !this.#filtersFailed;
+  }
+
+  /** A streamed response's head (forward, tunnel): encoder filters, then the client. */
+  sendHeaders(status: number, headers: string[]): void {
+    if (!this.#encodes) return this.downstream.writeHead(status, headers);
+    this.#encode(() => this.#encodeHeaders(status, headers));
+  }
+
+  /** false = back pressure (or an async filter phase): `resume` runs when more may come. */
+  sendData(chunk: Buffer, resume: () => void): boolean {
+    if (!this.#encodes || (!this.chain.responseBody && this.#queue === null)) {
+      if (this.#replaced) return true;
+      this.bytesOut += chunk.length;
+      return this.downstream.write(chunk, resume);
+    }
+    this.#encode(() => this.#encodeData(chunk, false));
+    if (this.#queue === null) return true;
+    this.#resumeWhenIdle = resume;
+    return false;
+  }
+
+  /** End of a streamed response; `trailers` flat [name, value, ...] (HTTP/2 only). */
+  sendEnd(trailers: string[] | null): void {
+    if (!this.#encodes) return this.downstream.end(undefined, trailers ? trailerObject(trailers) : null);
+    this.#encode(() => this.#encodeEnd(trailers));
+  }
+
+  /** A whole answer at once (direct response, redirect, local reply). */
+  respond(status: number, headers: string[], body: Buffer | string, trailers: Record<string, string> | null = null): void {
+    if (!this.#encodes) {
+      this.bytesOut += Buffer.byteLength(body);
+      this.downstream.writeHead(status, headers);
+      this.downstream.end(body, trailers);
+      return;
+    }
+    this.#encode(() => {
+      const r = this.#encodeHeaders(status, headers, false);
+      const rest = () => {
+        if (this.#replaced) return;
+        const b = this.#encodeData(typeof body === "string" ? Buffer.from(body) : body, true, trailers);
+        return b;
+      };
+      return r instanceof Promise ? r.then(rest) : rest();
+    });
+  }
+
+  /** Runs `cb` once every response step queued so far is written (at once when none waits). */
+  whenEncoded(cb: () => void): void {
+    if (this.#queue === null) return cb();
+    void this.#queue.then(cb);
+  }
+
+  #encode(step: () => void | Promise<void>): void {
+    if (this.#queue === null) {
+      let r: void | Promise<void>;
+      try {
+        r = step();
+      } catch (err) {
+        return this.filterFailed(err);
+      }
+      if (r instanceof Promise) this.#track(r);
+      return;
+    }
+    this.#track(this.#queue.then(step));
+  }
+
+  #track(p: Promise<void>): void {
+    const q: Promise<void> = p.then(
+      () => {
+        if (this.#queue !== q) return;
+        this.#queue = null;
+        const resume = this.#resumeWhenIdle;
+        this.#resumeWhenIdle = null;
+        resume?.();
+      },
+      (err: unknown) => {
+        if (this.#queue === q) this.#queue = null;
+        this.filterFailed(err);
+      },
+    );
+    this.#queue = q;
+  }
+
+  /** `allowReply`: a response-headers phase may replace an upstream answer (not a local reply). */
+  #encodeHeaders(status: number, headers: string[], allowReply = true): void | Promise<void> {
+    if (this.#replaced) return;
+    const res: TFilterResponse = { status, headers: new FlatHeaderMap(headers) };
+    this.#response = res;
+    // A body filter may change the length: the body goes chunked (HTTP/1.1) instead.
+    if (this.chain.responseBody) res.headers.remove("content-length");
+    const filters = this.chain.filters;
+    const req = this.filterReq as FilterRequest;
+    const r = !this.chain.responseHeaders
+      ? false
+      : runSteps(this.ran, (k) => {
+          const f = filters[this.ran - 1 - k] as THttpFilter;
+          if (!f.onResponseHeaders) return false;
+          this.#filterName = f.name;
+          const v = f.onResponseHeaders(res, req);
+          const after = (reply: TFilterLocalReply | void | undefined): boolean => {
+            if (!reply || !allowReply) return false;
+            // The upstream's answer is dropped for the filter's own.
+            this.#replaced = true;
+            this.terminal?.cancel(new DownstreamClosedError());
+            this.#writeLocal(...this.#localParts(reply.status, reply.flag ?? "", reply.body ?? "", localHeaders(reply), !reply.flag));
+            return true;
+          };
+          return v instanceof Promise ? v.then(after) : after(v);
+        });
+    const write = (stopped: boolean) => {
+      if (stopped || this.#replaced || this.closed) return;
+      this.downstream.writeHead(res.status, (res.headers as FlatHeaderMap).list);
+    };
+    if (r instanceof Promise) return r.then(write);
+    write(r);
+  }
+
+  #encodeData(chunk: Buffer, end: boolean, trailers: Record<string, string> | null = null): void | Promise<void> {
+    if (this.#replaced) return;
+    const res = this.#response as TFilterResponse;
+    const filters = this.chain.filters;
+    const req = this.filterReq as FilterRequest;
+    let out = chunk;
+    const r = !this.chain.responseBody
+      ? false
+      : runSteps(this.ran, (k) => {
+          const f = filters[this.ran - 1 - k] as THttpFilter;
+          if (!f.onResponseBody) return false;
+          this.#filterName = f.name;
+          const v = f.onResponseBody(out, end, res, req);
+          const after = (b: Buffer | void | undefined): boolean => {
+            if (Buffer.isBuffer(b)) out = b;
+            return false;
+          };
+          return v instanceof Promise ? v.then(after) : after(v);
+        });
+    const write = (): void | Promise<void> => {
+      if (this.#replaced || this.closed) return;
+      this.bytesOut += out.length;
+      if (end) return this.downstream.end(out, trailers);
+      if (out.length === 0) return;
+      let drained: (() => void) | null = null;
+      if (this.downstream.write(out, () => drained?.())) return;
+      return new Promise<void>((resolve) => (drained = resolve));
+    };
+    return r instanceof Promise ? r.then(write) : write();
+  }
+
+  #encodeEnd(trailers: string[] | null): void | Promise<void> {
+    if (this.#replaced) return;
+    const finish = (): void | Promise<void> => {
+      if (!trailers || !this.chain.responseTrailers) return this.#encodeData(Buffer.alloc(0), true, trailers ? trailerObject(trailers) : null);
+      const map = new FlatHeaderMap(trailers);
+      const res = this.#response as TFilterResponse;
+      const filters = this.chain.filters;
+      const req = this.filterReq as FilterRequest;
+      const r = runSteps(this.ran, (k) => {
+        const f = filters[this.ran - 1 - k] as THttpFilter;
+        if (!f.onResponseTrailers) return false;
+        this.#filterName = f.name;
+        const v = f.onResponseTrailers(map, res, req);
+        return v instanceof Promise ? v.then(() => false) : false;
+      });
+      const last = () => this.#encodeData(Buffer.alloc(0), true, trailerObject(map.list));
+      return r instanceof Promise ? r.then(last) : last();
+    };
+    return finish();
+  }
+
+  // ---- local replies: one writer --------------------------------------------------
+
+  /** A filter answered (401, 403, 429, CORS preflight): a gRPC error for gRPC clients. */
+  filterReply(r: TFilterLocalReply): void {
+    const flag = r.flag ?? "";
+    this.localReply(r.status, flag, r.body ?? "", localHeaders(r), flag === "");
+  }
+
+  /** `flag` may combine codes ("UF,URX"); `noFlag` for answers that are not failures (CORS preflight). */
+  localReply(status: number, flag: TResponseFlag | string, body: string | Buffer, extra: readonly string[] = [], noFlag = false): void {
+    this.flags = noFlag ? "" : flag;
+    if (!this.downstream.writable) return;
+    if (this.#queue !== null) {
+      // An upstream head is still in an async response filter: this answer replaces it.
+      this.#replaced = true;
+      const parts = this.#localParts(status, flag, body, extra, noFlag);
+      void this.#queue.then(() => this.#writeLocal(...parts));
+      return;
+    }
+    const [s, headers, b, trailers] = this.#localParts(status, flag, body, extra, noFlag);
+    this.respond(s, headers, b, trailers);
+  }
+
+  #localParts(status: number, flag: string, body: string | Buffer, extra: readonly string[], noFlag: boolean): [number, string[], string | Buffer, Record<string, string> | null] {
+    const flagHeader = noFlag ? [] : [RESPONSE_FLAGS_HEADER, flag];
+    // A refused upgrade: the socket carries nothing after this answer.
+    const close = this.downstream.h2 || !this.isUpgrade ? [] : ["connection", "close"];
+    if (this.grpc) {
+      // gRPC clients read errors from grpc-status, always with HTTP 200 (gRPC over HTTP/2 spec).
+      const message = encodeURIComponent(String(body).trim()).replace(/%20/g, " ");
+      const code = String(grpcStatusForHttp(status, flag));
+      const head = ["content-type", "application/grpc", ...flagHeader, "x-request-id", this.requestId, ...extra];
+      if (this.downstream.h2) return [200, head, "", { "grpc-status": code, "grpc-message": message }];
+      return [200, [...head, "grpc-status", code, "grpc-message", message, ...close], "", null];
+    }
+    const length = Buffer.byteLength(body);
+    const headers = length ? ["content-type", "text/plain", "content-length", String(length)] : ["content-length", "0"];
+    headers.push(...flagHeader, "x-request-id", this.requestId, ...extra, ...close);
+    return [status, headers, body, null];
+  }
+
+  /** Straight to the client, past the encoder filters (they failed, or one of them answered). */
+  #writeLocal(status: number, headers: string[], body: string | Buffer, trailers: Record<string, string> | null): void {
+    if (!this.downstream.writable) return;
+    this.bytesOut = Buffer.byteLength(body);
+    this.downstream.writeHead(status, headers);
+    this.downstream.end(body, trailers);
+  }
+
+  /** Whether this request is an HTTP/1.1 Upgrade (set by the connection manager). */
+  isUpgrade = false;
+
+  /** A filter's phase threw or rejected: 500 FE (or a reset once the head is out), counted per filter. */
+  filterFailed(err: unknown): void {
+    const name = err instanceof FilterError ? err.filter : this.#filterName || "?";
+    if (this.#filtersFailed && err instanceof FilterError) return;
+    this.#filtersFailed = true;
+    this.deps.metrics.filterError(name);
+    this.deps.log("filter_failed", { requestId: this.requestId, path: this.path, filter: name, error: err });
+    if (this.closed) return;
+    this.terminal?.cancel(new FilterError(name, err));
+    if (this.downstream.writable) {
+      this.#replaced = true;
+      this.flags = "FE";
+      this.#writeLocal(...this.#localParts(500, "FE", `filter ${name} failed\n`, [], false));
+    } else {
+      this.flags = "FE";
+      this.downstream.destroy(new FilterError(name, err));
+    }
+  }
+
+  /** A bug in an async continuation must cost one request, never the process. */
+  fail(err: unknown): void {
+    this.deps.log("request_failed", { requestId: this.requestId, path: this.path, error: err });
+    if (this.downstream.writable) this.localReply(500, "UC", "internal proxy error\n");
+    else this.downstream.destroy();
+  }
+
+  /**
+   * 413 for a body over limits.maxRequestBodyBytes (or a filter's buffer limit). Any
+   * upstream try is cancelled first. HTTP/1.1 gets `connection: close`: the rest of the
+   * body is never read, so the connection cannot carry another request.
+   */
+  bodyTooLarge(limit: number): void {
+    if (this.terminal?.busy) this.terminal.cancel(new RequestBodyTooLargeError(limit));
+    if (this.downstream.headersSent) return this.downstream.destroy();
+    this.localReply(413, "", `request body larger than ${limit} bytes\n`, this.h2 ? [] : ["connection", "close"], true);
+  }
+
+  // ---- finish: one per request ----------------------------------------------------
+
+  /** The client connection (or stream) closed: abandon pending work, then finish. */
+  onDownstreamClose(abandoned: boolean): void {
+    this.closed = true;
+    const t = this.terminal;
+    // An HTTP/2 compat response reports writableFinished = true even when the client reset
+    // the stream, so pending upstream work also means the client went away (rapid reset).
+    if (abandoned || (t !== null && t.busy)) {
+      if (!this.flags) this.flags = "DC";
+      if (t !== null && t.busy) t.cancel(new DownstreamClosedError());
+    }
+    this.finish();
+  }
+
+  /** Metrics, stats window, span, onDone filters and the access log: exactly once. */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const status = this.downstream.status;
+    const durationMs = performance.now() - this.start;
+    const routeName = this.route?.name ?? null;
+    const deps = this.deps;
+    const listener = this.listener;
+    deps.metrics.recordRequest(listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs / 1000);
+    deps.stats?.record(listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs, this.bytesIn, this.bytesOut);
+    if (deps.spans !== null && this.trace.recording) this.#finishTrace(deps.spans, status, routeName);
+    if (this.chain.done && this.filterReq) this.#done(status, durationMs);
+    // Sampling decided once per request, here, only when the listener asks for less than all.
+    const al = listener.accessLog;
+    if (al.sampleRate < 1 && !(Math.random() < al.sampleRate)) return;
+    const metadata = this.filterReq?.metadata;
+    deps.accessLog.write(
+      {
+        time: new Date().toISOString(),
+        method: this.method,
+        authority: this.host,
+        path: this.url,
+        status,
+        responseFlags: this.flags || "-",
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        upstreamHost: this.upstreamHost,
+        bytesIn: this.bytesIn,
+        bytesOut: this.bytesOut,
+        requestId: this.requestId,
+        traceId: this.trace.traceId,
+        listener: listener.name,
+        route: routeName,
+        cluster: this.clusterName,
+        attempts: this.attempts,
+        ...(metadata && metadata.size ? { metadata: Object.fromEntries(metadata) } : {}),
+      },
+      al.format,
+    );
+  }
+
+  /** onDone, last filter first; a throwing onDone is counted and logged, the request is over anyway. */
+  #done(status: number, durationMs: number): void {
+    const info = { status, durationMs, responseFlags: this.flags || "-" };
+    const req = this.filterReq as FilterRequest;
+    const filters = this.chain.filters;
+    for (let i = this.ran - 1; i >= 0; i--) {
+      const f = filters[i] as THttpFilter;
+      if (!f.onDone) continue;
+      try {
+        f.onDone(info, req);
+      } catch (err) {
+        this.deps.metrics.filterError(f.name);
+        this.deps.log("filter_failed", { requestId: this.requestId, filter: f.name, phase: "onDone", error: err });
+      }
+    }
+  }
+
+  /** The SERVER span (and the tries' CLIENT spans) of a sampled request. */
+  #finishTrace(sink: TSpanSink, status: number, routeName: string | null): void {
+    this.trace.finish(
+      sink,
+      `${this.method} ${routeName ?? "(no route)"}`,
+      {
+        "http.request.method": this.method,
+        "url.path": this.path,
+        "server.address": this.host,
+        "http.response.status_code": status,
+        "switchyard.listener": this.listener.name,
+        "switchyard.route": routeName ?? "",
+        "switchyard.cluster": this.clusterName ?? "",
+        "switchyard.response_flags": this.flags || "-",
+        "switchyard.upstream_host": this.upstreamHost ?? "",
+        "switchyard.request_id": this.requestId,
+        "http.request.body.size": this.bytesIn,
+        "http.response.body.size": this.bytesOut,
+        ...(this.isUpgrade ? { "switchyard.upgrade": "websocket" } : {}),
+      },
+      status >= 500 || status === 0,
+    );
+  }
+}
+
+/**
+ * Runs step(0..n-1) in order until one returns true (stop). Synchronous until a step
+ * returns a promise, then the rest runs after it: a chain of synchronous filters costs no
+ * promise at all.
+ */
+export function runSteps(n: number, step: (i: number) => boolean | Promise<boolean>, from = 0): boolean | Promise<boolean> {
+  for (let i = from; i < n; i++) {
+    const r = step(i);
+    if (r === true) return true;
+    if (r !== false) return r.then((stop) => (stop ? true : runSteps(n, step, i + 1)));
+  }
+  return false;
+}
+
+function localHeaders(r: TFilterLocalReply): string[] {
+  const out: string[] = [];
+  pushHeaderObject(out, r.headers);
+  return out;
+}
+
+function trailerObject(flat: readonly string[]): Record<string, string> {
+  const t: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) t[flat[i] as string] = flat[i + 1] as string;
+  return t;
+}

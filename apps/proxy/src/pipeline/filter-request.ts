@@ -1,0 +1,50 @@
+import type { TFilterRequest } from "../filters/api.ts";
+import { FlatHeaderMap, requestHeaderList } from "../filters/header-map.ts";
+import { peerIdentity, type TPeerIdentity } from "../listener/peer-identity.ts";
+import type { ActiveRequest } from "./active-request.ts";
+
+/**
+ * The request as filters see it. Built only when the request's chain has filters, so a
+ * request on an empty chain allocates none of this. Its header list is what the router
+ * forwards (filters' edits included); routing already happened on the original headers.
+ */
+export class FilterRequest implements TFilterRequest {
+  readonly #ar: ActiveRequest;
+  readonly headers: FlatHeaderMap;
+  readonly metadata = new Map<string, unknown>();
+  #peer: TPeerIdentity | null | undefined = undefined;
+
+  constructor(ar: ActiveRequest, rawHeaders: readonly string[]) {
+    this.#ar = ar;
+    this.headers = new FlatHeaderMap(requestHeaderList(rawHeaders));
+  }
+
+  get method(): string {
+    return this.#ar.method;
+  }
+  get path(): string {
+    return this.#ar.path;
+  }
+  get query(): string {
+    return this.#ar.query;
+  }
+  get authority(): string {
+    return this.#ar.host;
+  }
+  get scheme(): "http" | "https" {
+    return this.#ar.tlsSocket ? "https" : "http";
+  }
+  get remoteAddress(): string {
+    return this.#ar.remoteAddress;
+  }
+  get requestId(): string {
+    return this.#ar.requestId;
+  }
+  get route(): { readonly name: string } | null {
+    return this.#ar.route;
+  }
+  get peer(): TPeerIdentity | null {
+    if (this.#peer === undefined) this.#peer = this.#ar.tlsSocket ? peerIdentity(this.#ar.tlsSocket) : null;
+    return this.#peer;
+  }
+}
