@@ -53,6 +53,13 @@ beforeAll(async () => {
   server.addService(service, {
     Unary: (call: grpc.ServerUnaryCall<TMsg, TMsg>, cb: grpc.sendUnaryData<TMsg>) => {
       if (call.request.text === "fail") return cb({ code: grpc.status.NOT_FOUND, details: "no such thing: fail" });
+      if (call.request.text === "fail-with-metadata") {
+        // An error before any message: grpc-js answers "trailers-only" (everything in one HEADERS frame).
+        const md = new grpc.Metadata();
+        md.set("x-custom", "kept");
+        md.set("grpc-status-details-bin", Buffer.from("rich-status-proto"));
+        return cb({ code: grpc.status.FAILED_PRECONDITION, details: "precondition", metadata: md });
+      }
       if (call.request.text === "slow") return void setTimeout(() => cb(null, { text: "late" }), 3_000);
       cb(null, { text: `echo:${call.request.text}`, n: Number(call.metadata.get("x-n")[0] ?? 0) });
     },
@@ -131,6 +138,14 @@ describe("gRPC through the proxy", () => {
     const err = (await unary("/test.Echo/Unary", { text: "fail" }).catch((e: unknown) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.NOT_FOUND);
     expect(err.details).toBe("no such thing: fail");
+  });
+
+  it("a trailers-only error keeps its custom metadata and grpc-status-details-bin", async () => {
+    const err = (await unary("/test.Echo/Unary", { text: "fail-with-metadata" }).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(err.details).toBe("precondition");
+    expect(err.metadata.get("x-custom")).toEqual(["kept"]);
+    expect(err.metadata.get("grpc-status-details-bin")).toEqual([Buffer.from("rich-status-proto")]);
   });
 
   it("client streaming", async () => {
