@@ -5,6 +5,7 @@
 #   docker build --target console .   the console: Next.js pages, REST API, control plane
 #   docker build --target demo .      the demo upstream service and the demo seed
 ARG NODE_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 # ---- builder: full install (dev dependencies too), type-check and compile ----
 FROM ${NODE_IMAGE} AS builder
@@ -48,9 +49,14 @@ FROM manifests AS demo-modules
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/demo && rm -rf /root/.npm \
   && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/demo/node_modules
 
-# ---- runtime base: Node only (npm and yarn are not needed to run) ----
-FROM ${NODE_IMAGE} AS runtime
-RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn* /usr/local/bin/yarn /usr/local/bin/yarnpkg
+# ---- runtime base: Debian slim with the node binary alone ----
+# Deleting npm in a layer above the node image would not shrink it (the layers below still
+# hold it): the runtime starts from bookworm-slim and takes only node, plus the same
+# unprivileged `node` user (uid/gid 1000) the node image has.
+FROM ${NODE_IMAGE} AS node-binary
+FROM ${RUNTIME_IMAGE} AS runtime
+COPY --from=node-binary /usr/local/bin/node /usr/local/bin/node
+RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/sh --create-home node
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json ./

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import ts from "typescript";
 import { parse, parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { parseCliOptions } from "../../apps/proxy/src/cli/options.ts";
@@ -58,6 +59,33 @@ async function schemaErrors(d: TDoc): Promise<string | null> {
   }
 }
 
+/**
+ * Fields the Kubernetes schemas do not know. kubernetes-models' validators accept extra
+ * keys (the API server would drop or refuse them: a typo such as `imagePullPolcy` silently
+ * does nothing), so each document is also type-checked, as an object literal, against the
+ * package's TypeScript interface for its kind: TypeScript's excess-property check names
+ * every unknown field at any depth.
+ */
+function unknownFields(docs: TDoc[]): string[] {
+  const file = join(DIR, "__manifests-under-check.ts");
+  const source = docs
+    .map((d, i) => `import type { I${d.kind} as T${i} } from "kubernetes-models/${d.apiVersion}/${d.kind}";\nexport const d${i}: T${i} = ${JSON.stringify(d)};`)
+    .join("\n");
+  const options: ts.CompilerOptions = { strict: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, types: [] };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.fileExists = ((exists) => (f: string) => f === file || exists(f))(host.fileExists.bind(host));
+  host.readFile = (f) => (f === file ? source : readFile(f));
+  host.getSourceFile = (f, lang, ...rest) => (f === file ? ts.createSourceFile(f, source, lang) : getSourceFile(f, lang, ...rest));
+  const program = ts.createProgram([file], options, host);
+  return ts.getPreEmitDiagnostics(program).map((diag) => {
+    const at = diag.file && diag.start !== undefined ? diag.file.getLineAndCharacterOfPosition(diag.start) : null;
+    const doc = at ? docs[Math.floor(at.line / 2)] : undefined;
+    return `${doc ? key(doc) : "?"}: ${ts.flattenDiagnosticMessageText(diag.messageText, " ")}`;
+  });
+}
+
 describe.each(OVERLAYS)("deploy/kubernetes/overlays/%s", (overlay) => {
   const docs = rendered[overlay];
   const find = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
@@ -75,6 +103,10 @@ describe.each(OVERLAYS)("deploy/kubernetes/overlays/%s", (overlay) => {
   it("every document validates against the Kubernetes schemas (kubernetes-models)", async () => {
     for (const d of docs) expect(await schemaErrors(d), key(d)).toBeNull();
   });
+
+  it("no document carries a field the Kubernetes schemas do not know", () => {
+    expect(unknownFields(docs)).toEqual([]);
+  }, 60_000);
 
   it("has every kind the deployment needs, and the discovery rights of its overlay only", () => {
     const kinds = new Set(docs.map((d) => d.kind));
@@ -167,4 +199,14 @@ describe("the Kubernetes schemas are really applied", () => {
     delete hpa.spec.maxReplicas;
     expect(await schemaErrors(hpa)).toMatch(/data\/spec must have required property maxReplicas/);
   });
+
+  it("a misspelt field at any depth is named (the validators alone accept it)", async () => {
+    const docs = rendered["cluster-wide"];
+    const proxy = structuredClone(docs.find((d) => d.kind === "Deployment" && d.metadata.name === "switchyard-proxy")!) as TDoc & { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+    proxy.spec.template.spec.containers[0]!.imagePullPolcy = "Always";
+    expect(await schemaErrors(proxy)).toBeNull();
+    const found = unknownFields([proxy]);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^Deployment\/switchyard\/switchyard-proxy: .*'"?imagePullPolcy"?' does not exist in type 'IContainer'/);
+  }, 60_000);
 });

@@ -94,6 +94,13 @@ describe("tRPC over HTTP", () => {
     expect(list.body).toMatchObject({ result: { data: [{ name: "ping", actionSummary: 'respond 200 "pong"' }] } });
   });
 
+  it("exports the working config as YAML whose first line names this console's JSON Schema", async () => {
+    const res = await call("config.export", undefined, { cookie, query: true });
+    expect(res.status).toBe(200);
+    const { yaml } = (res.body as { result: { data: { yaml: string } } }).result.data;
+    expect(yaml.split("\n")[0]).toBe(`# yaml-language-server: $schema=${base}/api/v1/schema/config-v1.json`);
+  });
+
   it("logs out: the cookie is cleared and the session no longer works", async () => {
     const res = await call("auth.logout", null, { cookie });
     expect(res.setCookie).toMatch(/^swy_session=; .*Max-Age=0/);

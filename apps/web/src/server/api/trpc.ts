@@ -4,6 +4,7 @@ import { ZodError } from "zod";
 import { formatPath } from "@switchyard/config-model";
 import type { TFieldIssue } from "../../lib/issues.ts";
 import { AppError, APP_ERROR_CODES, APP_ERRORS, toAppError } from "../services/app-error.ts";
+import { configSchemaUrl } from "../rest/http.ts";
 import { userForSession, type TSessionUser } from "../services/auth.ts";
 import type { Db, TUserWho } from "../services/context.ts";
 import {
@@ -28,6 +29,8 @@ export type TContext = {
   ip: string | null;
   /** The request carried the CSRF header matching its session. */
   csrfOk: boolean;
+  /** Where this console serves the config's JSON Schema, as the client reached it (exports name it). */
+  schemaUrl: string | null;
   setSession(token: string, expiresAt: Date): void;
   /** Re-sends the CSRF cookie of the current session (sessions from before it existed). */
   refreshCsrf(): void;
@@ -49,6 +52,7 @@ export async function createContext(deps: { db: Db; log: TLog }, req: IncomingMe
     sessionToken,
     ip: req.socket.remoteAddress ?? null,
     csrfOk: sessionToken !== undefined && csrfMatches(sessionToken, req.headers[CSRF_HEADER]),
+    schemaUrl: configSchemaUrl(req),
     // Set before tRPC writes the response; appendHeader keeps other cookies intact.
     setSession: (token, expiresAt) => {
       res.appendHeader("Set-Cookie", sessionCookie(token, expiresAt, secure));

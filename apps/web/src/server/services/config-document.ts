@@ -1,4 +1,4 @@
-import { diffConfigs, emptyConfig, hashConfig, lineOfPath, redactConfig, validateConfig, type TConfig, type TConfigDiff, type TConfigIssue } from "@switchyard/config-model";
+import { diffConfigs, emptyConfig, hashConfig, lineOfPath, redactConfig, validateConfig, yamlSchemaModeline, type TConfig, type TConfigDiff, type TConfigIssue } from "@switchyard/config-model";
 import { getLatestVersion, replaceWorkingConfig } from "@switchyard/db";
 import { stringify } from "yaml";
 import { AppError } from "./app-error.ts";
@@ -24,9 +24,10 @@ export async function workingConfigDocument(db: Db): Promise<{ config: TConfig; 
 }
 
 /** The working config as YAML, private keys redacted (an import keeps the stored ones). */
-export async function exportWorkingYaml(db: Db): Promise<{ yaml: string; revision: number }> {
+/** The working config as YAML, private keys redacted; with `schemaUrl`, its first line names the JSON Schema for editors. */
+export async function exportWorkingYaml(db: Db, schemaUrl: string | null = null): Promise<{ yaml: string; revision: number }> {
   const { config, revision } = await workingConfigDocument(db);
-  return { yaml: stringify(config), revision };
+  return { yaml: (schemaUrl ? yamlSchemaModeline(schemaUrl) : "") + stringify(config), revision };
 }
 
 /**
