@@ -533,7 +533,7 @@ export class ActiveRequest {
     // Sampling decided once per request, here, only when the listener asks for less than all.
     const al = listener.accessLog;
     if (al.sampleRate < 1 && !(Math.random() < al.sampleRate)) return;
-    const metadata = this.filterReq?.metadata;
+    const metadata = this.filterReq?.metadataIfAny();
     deps.accessLog.write(
       {
         time: new Date().toISOString(),
@@ -552,7 +552,7 @@ export class ActiveRequest {
         route: routeName,
         cluster: this.clusterName,
         attempts: this.attempts,
-        ...(metadata && metadata.size ? { metadata: Object.fromEntries(metadata) } : {}),
+        ...(metadata ? { metadata: Object.fromEntries(metadata) } : {}),
       },
       al.format,
     );

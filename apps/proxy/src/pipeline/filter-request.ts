@@ -11,12 +11,22 @@ import type { ActiveRequest } from "./active-request.ts";
 export class FilterRequest implements TFilterRequest {
   readonly #ar: ActiveRequest;
   readonly headers: FlatHeaderMap;
-  readonly metadata = new Map<string, unknown>();
+  #metadata: Map<string, unknown> | null = null;
   #peer: TPeerIdentity | null | undefined = undefined;
 
   constructor(ar: ActiveRequest, rawHeaders: readonly string[]) {
     this.#ar = ar;
     this.headers = new FlatHeaderMap(requestHeaderList(rawHeaders));
+  }
+
+  /** Created on first use: most requests' filters never share anything. */
+  get metadata(): Map<string, unknown> {
+    return (this.#metadata ??= new Map());
+  }
+
+  /** The shared metadata when a filter set some, else null (the access log's `metadata`). */
+  metadataIfAny(): Map<string, unknown> | null {
+    return this.#metadata !== null && this.#metadata.size > 0 ? this.#metadata : null;
   }
 
   get method(): string {
