@@ -152,21 +152,27 @@ export class ActiveRequest {
     ).catch((err: unknown) => this.fail(err));
   }
 
-  /** true = a filter answered (or the client left) and the chain stopped. */
-  #decodeHeaders(): boolean | Promise<boolean> {
+  /**
+   * onRequestHeaders from filter `i` on; true = a filter answered (or the client left) and
+   * the chain stopped. A plain loop while the phases are synchronous: no closure, no promise.
+   */
+  #decodeHeaders(i = 0): boolean | Promise<boolean> {
     const filters = this.chain.filters;
     const req = this.filterReq as FilterRequest;
-    return runSteps(filters.length, (i) => {
+    for (; i < filters.length; i++) {
       const f = filters[i] as THttpFilter;
-      if (!f.onRequestHeaders) {
-        this.ran = i + 1;
-        return false;
+      if (f.onRequestHeaders) {
+        this.#filterName = f.name;
+        const r = f.onRequestHeaders(req);
+        if (r instanceof Promise) {
+          const at = i;
+          return r.then((v) => (this.#continued(at, v) ? true : this.#decodeHeaders(at + 1)));
+        }
+        if (this.#continued(i, r)) return true;
       }
-      this.#filterName = f.name;
-      const r = f.onRequestHeaders(req);
-      if (r instanceof Promise) return r.then((v) => this.#continued(i, v));
-      return this.#continued(i, r);
-    });
+      this.ran = i + 1;
+    }
+    return false;
   }
 
   #continued(i: number, reply: TFilterLocalReply | void | undefined): boolean {
@@ -249,7 +255,14 @@ export class ActiveRequest {
   /** A streamed response's head (forward, tunnel): encoder filters, then the client. */
   sendHeaders(status: number, headers: string[]): void {
     if (!this.#encodes) return this.downstream.writeHead(status, headers);
-    this.#encode(() => this.#encodeHeaders(status, headers));
+    if (this.#queue !== null) return this.#encode(() => this.#encodeHeaders(status, headers));
+    let r: void | Promise<void>;
+    try {
+      r = this.#encodeHeaders(status, headers);
+    } catch (err) {
+      return this.filterFailed(err);
+    }
+    if (r instanceof Promise) this.#track(r);
   }
 
   /** false = back pressure (or an async filter phase): `resume` runs when more may come. */
@@ -279,15 +292,20 @@ export class ActiveRequest {
       this.downstream.end(body, trailers);
       return;
     }
-    this.#encode(() => {
-      const r = this.#encodeHeaders(status, headers, false);
-      const rest = () => {
-        if (this.#replaced) return;
-        const b = this.#encodeData(typeof body === "string" ? Buffer.from(body) : body, true, trailers);
-        return b;
-      };
-      return r instanceof Promise ? r.then(rest) : rest();
-    });
+    if (this.#queue !== null) return this.#encode(() => this.#respondEncoded(status, headers, body, trailers));
+    let r: void | Promise<void>;
+    try {
+      r = this.#respondEncoded(status, headers, body, trailers);
+    } catch (err) {
+      return this.filterFailed(err);
+    }
+    if (r instanceof Promise) this.#track(r);
+  }
+
+  #respondEncoded(status: number, headers: string[], body: Buffer | string, trailers: Record<string, string> | null): void | Promise<void> {
+    const r = this.#encodeHeaders(status, headers, false);
+    if (r instanceof Promise) return r.then(() => this.#encodeData(body, true, trailers));
+    return this.#encodeData(body, true, trailers);
   }
 
   /** Runs `cb` once every response step queued so far is written (at once when none waits). */
@@ -334,83 +352,103 @@ export class ActiveRequest {
     this.#response = res;
     // A body filter may change the length: the body goes chunked (HTTP/1.1) instead.
     if (this.chain.responseBody) res.headers.remove("content-length");
-    const filters = this.chain.filters;
-    const req = this.filterReq as FilterRequest;
-    const r = !this.chain.responseHeaders
-      ? false
-      : runSteps(this.ran, (k) => {
-          const f = filters[this.ran - 1 - k] as THttpFilter;
-          if (!f.onResponseHeaders) return false;
-          this.#filterName = f.name;
-          const v = f.onResponseHeaders(res, req);
-          const after = (reply: TFilterLocalReply | void | undefined): boolean => {
-            if (!reply || !allowReply) return false;
-            // The upstream's answer is dropped for the filter's own.
-            this.#replaced = true;
-            this.terminal?.cancel(new DownstreamClosedError());
-            this.#writeLocal(...this.#localParts(reply.status, reply.flag ?? "", reply.body ?? "", localHeaders(reply), !reply.flag));
-            return true;
-          };
-          return v instanceof Promise ? v.then(after) : after(v);
-        });
-    const write = (stopped: boolean) => {
-      if (stopped || this.#replaced || this.closed) return;
-      this.downstream.writeHead(res.status, (res.headers as FlatHeaderMap).list);
-    };
-    if (r instanceof Promise) return r.then(write);
-    write(r);
+    if (!this.chain.responseHeaders) return this.#writeHead(res);
+    return this.#responseHeadersFrom(this.ran - 1, res, allowReply);
   }
 
-  #encodeData(chunk: Buffer, end: boolean, trailers: Record<string, string> | null = null): void | Promise<void> {
-    if (this.#replaced) return;
-    const res = this.#response as TFilterResponse;
+  /** onResponseHeaders from filter `i` down to the first (reverse chain order). */
+  #responseHeadersFrom(i: number, res: TFilterResponse, allowReply: boolean): void | Promise<void> {
     const filters = this.chain.filters;
     const req = this.filterReq as FilterRequest;
-    let out = chunk;
-    const r = !this.chain.responseBody
-      ? false
-      : runSteps(this.ran, (k) => {
-          const f = filters[this.ran - 1 - k] as THttpFilter;
-          if (!f.onResponseBody) return false;
-          this.#filterName = f.name;
-          const v = f.onResponseBody(out, end, res, req);
-          const after = (b: Buffer | void | undefined): boolean => {
-            if (Buffer.isBuffer(b)) out = b;
-            return false;
-          };
-          return v instanceof Promise ? v.then(after) : after(v);
-        });
-    const write = (): void | Promise<void> => {
-      if (this.#replaced || this.closed) return;
-      this.bytesOut += out.length;
-      if (end) return this.downstream.end(out, trailers);
-      if (out.length === 0) return;
-      let drained: (() => void) | null = null;
-      if (this.downstream.write(out, () => drained?.())) return;
-      return new Promise<void>((resolve) => (drained = resolve));
-    };
-    return r instanceof Promise ? r.then(write) : write();
+    for (; i >= 0; i--) {
+      const f = filters[i] as THttpFilter;
+      if (!f.onResponseHeaders) continue;
+      this.#filterName = f.name;
+      const v = f.onResponseHeaders(res, req);
+      if (v instanceof Promise) {
+        const at = i;
+        return v.then((reply) => (this.#answeredInstead(reply, allowReply) ? undefined : this.#responseHeadersFrom(at - 1, res, allowReply)));
+      }
+      if (this.#answeredInstead(v, allowReply)) return;
+    }
+    this.#writeHead(res);
+  }
+
+  /** A response-headers phase answered: the upstream's answer is dropped for the filter's own. */
+  #answeredInstead(reply: TFilterLocalReply | void | undefined, allowReply: boolean): boolean {
+    if (!reply || !allowReply) return false;
+    this.#replaced = true;
+    this.terminal?.cancel(new DownstreamClosedError());
+    this.#writeLocal(...this.#localParts(reply.status, reply.flag ?? "", reply.body ?? "", localHeaders(reply), !reply.flag));
+    return true;
+  }
+
+  #writeHead(res: TFilterResponse): void {
+    if (this.#replaced || this.closed) return;
+    this.downstream.writeHead(res.status, (res.headers as FlatHeaderMap).list);
+  }
+
+  #encodeData(chunk: Buffer | string, end: boolean, trailers: Record<string, string> | null = null): void | Promise<void> {
+    if (this.#replaced) return;
+    if (!this.chain.responseBody) return this.#writeData(chunk, end, trailers);
+    return this.#responseBodyFrom(this.ran - 1, typeof chunk === "string" ? Buffer.from(chunk) : chunk, end, trailers);
+  }
+
+  /** onResponseBody from filter `i` down to the first; each may replace the chunk. */
+  #responseBodyFrom(i: number, chunk: Buffer, end: boolean, trailers: Record<string, string> | null): void | Promise<void> {
+    const filters = this.chain.filters;
+    const req = this.filterReq as FilterRequest;
+    const res = this.#response as TFilterResponse;
+    for (; i >= 0; i--) {
+      const f = filters[i] as THttpFilter;
+      if (!f.onResponseBody) continue;
+      this.#filterName = f.name;
+      const v = f.onResponseBody(chunk, end, res, req);
+      if (v instanceof Promise) {
+        const at = i;
+        const input = chunk;
+        return v.then((b) => this.#responseBodyFrom(at - 1, Buffer.isBuffer(b) ? b : input, end, trailers));
+      }
+      if (Buffer.isBuffer(v)) chunk = v;
+    }
+    return this.#writeData(chunk, end, trailers);
+  }
+
+  /** To the client; a promise while the client applies back pressure (the encoder queue waits for it). */
+  #writeData(chunk: Buffer | string, end: boolean, trailers: Record<string, string> | null): void | Promise<void> {
+    if (this.#replaced || this.closed) return;
+    this.bytesOut += Buffer.byteLength(chunk);
+    if (end) return this.downstream.end(chunk, trailers);
+    if (chunk.length === 0) return;
+    let drained: (() => void) | null = null;
+    if (this.downstream.write(chunk as Buffer, () => drained?.())) return;
+    return new Promise<void>((resolve) => (drained = resolve));
   }
 
   #encodeEnd(trailers: string[] | null): void | Promise<void> {
     if (this.#replaced) return;
-    const finish = (): void | Promise<void> => {
-      if (!trailers || !this.chain.responseTrailers) return this.#encodeData(Buffer.alloc(0), true, trailers ? trailerObject(trailers) : null);
-      const map = new FlatHeaderMap(trailers);
-      const res = this.#response as TFilterResponse;
-      const filters = this.chain.filters;
-      const req = this.filterReq as FilterRequest;
-      const r = runSteps(this.ran, (k) => {
-        const f = filters[this.ran - 1 - k] as THttpFilter;
-        if (!f.onResponseTrailers) return false;
-        this.#filterName = f.name;
-        const v = f.onResponseTrailers(map, res, req);
-        return v instanceof Promise ? v.then(() => false) : false;
-      });
-      const last = () => this.#encodeData(Buffer.alloc(0), true, trailerObject(map.list));
-      return r instanceof Promise ? r.then(last) : last();
-    };
-    return finish();
+    if (!trailers || !this.chain.responseTrailers) return this.#encodeData(EMPTY, true, trailers ? trailerObject(trailers) : null);
+    const map = new FlatHeaderMap(trailers);
+    const r = this.#responseTrailersFrom(this.ran - 1, map);
+    if (r instanceof Promise) return r.then(() => this.#encodeData(EMPTY, true, trailerObject(map.list)));
+    return this.#encodeData(EMPTY, true, trailerObject(map.list));
+  }
+
+  /** onResponseTrailers from filter `i` down to the first. */
+  #responseTrailersFrom(i: number, map: FlatHeaderMap): void | Promise<void> {
+    const filters = this.chain.filters;
+    const req = this.filterReq as FilterRequest;
+    const res = this.#response as TFilterResponse;
+    for (; i >= 0; i--) {
+      const f = filters[i] as THttpFilter;
+      if (!f.onResponseTrailers) continue;
+      this.#filterName = f.name;
+      const v = f.onResponseTrailers(map, res, req);
+      if (v instanceof Promise) {
+        const at = i;
+        return v.then(() => this.#responseTrailersFrom(at - 1, map));
+      }
+    }
   }
 
   // ---- local replies: one writer --------------------------------------------------
@@ -600,19 +638,8 @@ export class ActiveRequest {
   }
 }
 
-/**
- * Runs step(0..n-1) in order until one returns true (stop). Synchronous until a step
- * returns a promise, then the rest runs after it: a chain of synchronous filters costs no
- * promise at all.
- */
-export function runSteps(n: number, step: (i: number) => boolean | Promise<boolean>, from = 0): boolean | Promise<boolean> {
-  for (let i = from; i < n; i++) {
-    const r = step(i);
-    if (r === true) return true;
-    if (r !== false) return r.then((stop) => (stop ? true : runSteps(n, step, i + 1)));
-  }
-  return false;
-}
+/** The end of a body: an empty chunk with end = true. */
+const EMPTY = Buffer.alloc(0);
 
 function localHeaders(r: TFilterLocalReply): string[] {
   const out: string[] = [];

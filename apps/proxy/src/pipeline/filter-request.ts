@@ -5,18 +5,30 @@ import type { ActiveRequest } from "./active-request.ts";
 
 /**
  * The request as filters see it. Built only when the request's chain has filters, so a
- * request on an empty chain allocates none of this. Its header list is what the router
- * forwards (filters' edits included); routing already happened on the original headers.
+ * request on an empty chain allocates none of this. Its header list, once a filter used it,
+ * is what the router forwards (filters' edits included); routing already happened on the
+ * original headers.
  */
 export class FilterRequest implements TFilterRequest {
   readonly #ar: ActiveRequest;
-  readonly headers: FlatHeaderMap;
+  readonly #rawHeaders: readonly string[];
+  #headers: FlatHeaderMap | null = null;
   #metadata: Map<string, unknown> | null = null;
   #peer: TPeerIdentity | null | undefined = undefined;
 
   constructor(ar: ActiveRequest, rawHeaders: readonly string[]) {
     this.#ar = ar;
-    this.headers = new FlatHeaderMap(requestHeaderList(rawHeaders));
+    this.#rawHeaders = rawHeaders;
+  }
+
+  /** Built on first use: a chain whose filters never read request headers costs no copy of them. */
+  get headers(): FlatHeaderMap {
+    return (this.#headers ??= new FlatHeaderMap(requestHeaderList(this.#rawHeaders)));
+  }
+
+  /** The filters' edited request header list, or null when no filter looked at the headers. */
+  headerListIfBuilt(): string[] | null {
+    return this.#headers === null ? null : this.#headers.list;
   }
 
   /** Created on first use: most requests' filters never share anything. */

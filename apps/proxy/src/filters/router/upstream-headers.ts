@@ -15,8 +15,9 @@ const REQUEST_OWNED = new Set(["host", "content-length", "x-request-id", "x-forw
  * with that try's span id as parent. A tunnel keeps `Connection: upgrade` + `Upgrade`.
  */
 export function buildUpstreamHeaders(ar: ActiveRequest, hostRewrite: string | null, tunnel: boolean): string[] {
-  const fromFilters = ar.filterReq !== null;
-  const src = fromFilters ? (ar.filterReq?.headers.list as string[]) : ar.req.rawHeaders;
+  const edited = ar.filterReq?.headerListIfBuilt() ?? null;
+  const fromFilters = edited !== null;
+  const src = edited ?? ar.req.rawHeaders;
   const out: string[] = [];
   const connection = ar.headers.connection;
   // Fields named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
