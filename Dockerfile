@@ -34,20 +34,21 @@ COPY apps/proxy/package.json apps/proxy/
 COPY apps/web/package.json apps/web/
 COPY apps/demo/package.json apps/demo/
 COPY apps/cli/package.json apps/cli/
+COPY scripts/prune-node-modules.sh /usr/local/bin/prune-node-modules
 
 # npm puts a workspace's dependency under the workspace's own node_modules when the root
 # holds another version of it: those folders are copied too (made empty when npm made none).
 FROM manifests AS proxy-modules
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/proxy && rm -rf /root/.npm \
-  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/proxy/node_modules
+  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/proxy/node_modules && prune-node-modules node_modules packages/config-model/node_modules packages/db/node_modules apps/proxy/node_modules
 
 FROM manifests AS console-modules
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/web && rm -rf /root/.npm \
-  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/web/node_modules
+  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/web/node_modules && prune-node-modules node_modules packages/config-model/node_modules packages/db/node_modules apps/web/node_modules
 
 FROM manifests AS demo-modules
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/demo && rm -rf /root/.npm \
-  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/demo/node_modules
+  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/demo/node_modules && prune-node-modules node_modules packages/config-model/node_modules packages/db/node_modules apps/demo/node_modules
 
 # ---- runtime base: Debian slim with the node binary alone ----
 # Deleting npm in a layer above the node image would not shrink it (the layers below still

@@ -179,8 +179,10 @@ async function main(): Promise<void> {
   await waitUntil("redis healthy", () => allHealthy("redis", 1), 120_000);
   const withLimit = (await (await api("/config")).json()) as { routeConfigs: { virtualHosts: { routes: { name: string; route?: Record<string, unknown> }[] }[] }[]; rateLimitPolicies: unknown[] };
   withLimit.rateLimitPolicies.push({ name: "compose-global", scope: "global", requests: 3, per: "minute", key: "none" });
-  withLimit.routeConfigs[0]!.virtualHosts[0]!.routes.unshift({ name: "compose-limited", match: { path: "/compose-limited" }, directResponse: { status: 200, body: "ok" }, rateLimit: "compose-global" } as never);
-  await api("/config", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(withLimit) });
+  // A rate limit belongs to a forwarding route: /compose-limited goes to the demo users service.
+  withLimit.routeConfigs[0]!.virtualHosts[0]!.routes.unshift({ name: "compose-limited", match: { path: "/compose-limited" }, route: { cluster: "users", prefixRewrite: "/users/1", rateLimit: "compose-global" } });
+  const putLimit = await api("/config", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(withLimit) });
+  check(putLimit.ok, `REST: PUT /config with a scope: global policy (${putLimit.status}${putLimit.ok ? "" : ` ${await putLimit.text()}`})`);
   const limited = (await (await api("/versions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "global limit" }) })).json()) as { version: number };
   await waitUntil("every node applies the global limit", async () => {
     const list = (await (await api("/nodes")).json()) as { connected: boolean; appliedVersion: number | null }[];

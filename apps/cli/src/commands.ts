@@ -96,6 +96,8 @@ export const configCommands = {
 };
 
 function summariseChange(diff: unknown): string {
+  // The console's change sets: one line per change ("~ clusters/users: endpoints[0].port").
+  if (Array.isArray(diff)) return diff.map(String).join("; ");
   if (diff && typeof diff === "object" && "empty" in diff) return formatDiff(diff as TConfigDiff).replace(/\n/g, "; ");
   return JSON.stringify(diff).slice(0, 300);
 }

@@ -124,8 +124,8 @@ describe("switchyard CLI against a real console", { timeout: 240_000 }, () => {
     expect((await cli(["config", "apply", "-f", await file("other.yaml", configYaml({ body: "v1", extraRoute: true }))])).code).toBe(0);
     const stale = await cli(["config", "apply", "-f", await file("mine.yaml", configYaml({ body: "mine" })), "--if-match", revision]);
     expect(stale.code).toBe(1);
-    expect(stale.stderr).toMatch(/conflict: .*stale.*nothing changed/);
-    expect(stale.stderr).toMatch(/revision \d+ by api-token at .*routeConfigs\/main/);
+    expect(stale.stderr).toMatch(/conflict: the working config changed since revision \d+.*nothing changed/);
+    expect(stale.stderr).toMatch(/revision \d+ by api-token at \S+: (.*; )?\+ routes\/main\/all\/bye(;|\n)/);
     expect((await cli(["config", "get"])).stdout).not.toContain("mine");
   });
 

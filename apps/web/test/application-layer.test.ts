@@ -30,6 +30,7 @@ function filesUnder(dir: string): string[] {
 const PROCEDURE_OF: Record<string, string | null> = {
   "GET /healthz": null,
   "GET /openapi.json": null,
+  "GET /schema/config-v1.json": null,
   "GET /config": "config.export",
   "PUT /config": "config.importApply",
   "POST /config/validate": "config.importCheck",
