@@ -11,8 +11,8 @@ import type { TPeerIdentity } from "../listener/peer-identity.ts";
  *
  *   onRequestHeaders(req)                  void = continue | TFilterLocalReply = answer here
  *   onRequestBody(chunk, end, req)         void | Buffer (replaces the chunk) | BUFFER_BODY
- *                                          (hold chunks; called again with all of them, up to
- *                                          the chain's buffer limit, at the end) | local reply
+ *                                          (hold this chunk; at the end the filter gets all it
+ *                                          held, up to the chain's buffer limit) | local reply
  *   onResponseHeaders(res, req)            void | local reply (the upstream's answer is dropped)
  *   onResponseBody(chunk, end, res, req)   void | Buffer (replaces the chunk)
  *   onResponseTrailers(trailers, res, req) void (trailers is a header map, editable)
