@@ -5,7 +5,6 @@ import type { TLSSocket } from "node:tls";
 import { BUFFER_BODY, type TFilterLocalReply, type TFilterResponse, type THttpFilter } from "../filters/api.ts";
 import { EMPTY_CHAIN, FilterError, type TFilterChain } from "../filters/chain.ts";
 import { FlatHeaderMap, pushHeaderObject } from "../filters/header-map.ts";
-import { grpcStatusForHttp } from "../filters/router/grpc.ts";
 import type { TDownstreamRequest } from "../listener/http-listener.ts";
 import type { TAccessLog } from "../observability/access-log.ts";
 import type { TLog } from "../observability/log.ts";
@@ -19,6 +18,8 @@ import type { ClusterRuntime } from "../upstream/cluster.ts";
 import { DownstreamClosedError, RequestBodyTooLargeError, type TResponseFlag } from "../upstream/errors.ts";
 import type { TDownstream } from "./downstream.ts";
 import { FilterRequest } from "./filter-request.ts";
+import { finishRequest } from "./finish.ts";
+import { localReplyParts, type TLocalReplyParts } from "./local-reply.ts";
 
 export type TPipelineDeps = {
   readonly accessLog: TAccessLog;
@@ -29,8 +30,6 @@ export type TPipelineDeps = {
   /** Sampled spans go here (console reporter and/or OTLP exporter); null = spans are not recorded. */
   readonly spans: TSpanSink | null;
 };
-
-export const RESPONSE_FLAGS_HEADER = "x-switchyard-response-flags";
 
 /** What runs after the decoder filters (forward | tunnel; redirect and direct answer at once). */
 export type TTerminal = {
@@ -474,22 +473,8 @@ export class ActiveRequest {
     this.respond(s, headers, b, trailers);
   }
 
-  #localParts(status: number, flag: string, body: string | Buffer, extra: readonly string[], noFlag: boolean): [number, string[], string | Buffer, Record<string, string> | null] {
-    const flagHeader = noFlag ? [] : [RESPONSE_FLAGS_HEADER, flag];
-    // A refused upgrade: the socket carries nothing after this answer.
-    const close = this.downstream.h2 || !this.isUpgrade ? [] : ["connection", "close"];
-    if (this.grpc) {
-      // gRPC clients read errors from grpc-status, always with HTTP 200 (gRPC over HTTP/2 spec).
-      const message = encodeURIComponent(String(body).trim()).replace(/%20/g, " ");
-      const code = String(grpcStatusForHttp(status, flag));
-      const head = ["content-type", "application/grpc", ...flagHeader, "x-request-id", this.requestId, ...extra];
-      if (this.downstream.h2) return [200, head, "", { "grpc-status": code, "grpc-message": message }];
-      return [200, [...head, "grpc-status", code, "grpc-message", message, ...close], "", null];
-    }
-    const length = Buffer.byteLength(body);
-    const headers = length ? ["content-type", "text/plain", "content-length", String(length)] : ["content-length", "0"];
-    headers.push(...flagHeader, "x-request-id", this.requestId, ...extra, ...close);
-    return [status, headers, body, null];
+  #localParts(status: number, flag: string, body: string | Buffer, extra: readonly string[], noFlag: boolean): TLocalReplyParts {
+    return localReplyParts(this, status, flag, body, extra, noFlag);
   }
 
   /** Straight to the client, past the encoder filters (they failed, or one of them answered). */
@@ -559,82 +544,7 @@ export class ActiveRequest {
   finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    const status = this.downstream.status;
-    const durationMs = performance.now() - this.start;
-    const routeName = this.route?.name ?? null;
-    const deps = this.deps;
-    const listener = this.listener;
-    deps.metrics.recordRequest(listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs / 1000);
-    deps.stats?.record(listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs, this.bytesIn, this.bytesOut);
-    if (deps.spans !== null && this.trace.recording) this.#finishTrace(deps.spans, status, routeName);
-    if (this.chain.done && this.filterReq) this.#done(status, durationMs);
-    // Sampling decided once per request, here, only when the listener asks for less than all.
-    const al = listener.accessLog;
-    if (al.sampleRate < 1 && !(Math.random() < al.sampleRate)) return;
-    const metadata = this.filterReq?.metadataIfAny();
-    deps.accessLog.write(
-      {
-        time: new Date().toISOString(),
-        method: this.method,
-        authority: this.host,
-        path: this.url,
-        status,
-        responseFlags: this.flags || "-",
-        durationMs: Math.round(durationMs * 1000) / 1000,
-        upstreamHost: this.upstreamHost,
-        bytesIn: this.bytesIn,
-        bytesOut: this.bytesOut,
-        requestId: this.requestId,
-        traceId: this.trace.traceId,
-        listener: listener.name,
-        route: routeName,
-        cluster: this.clusterName,
-        attempts: this.attempts,
-        ...(metadata ? { metadata: Object.fromEntries(metadata) } : {}),
-      },
-      al.format,
-    );
-  }
-
-  /** onDone, last filter first; a throwing onDone is counted and logged, the request is over anyway. */
-  #done(status: number, durationMs: number): void {
-    const info = { status, durationMs, responseFlags: this.flags || "-" };
-    const req = this.filterReq as FilterRequest;
-    const filters = this.chain.filters;
-    for (let i = this.ran - 1; i >= 0; i--) {
-      const f = filters[i] as THttpFilter;
-      if (!f.onDone) continue;
-      try {
-        f.onDone(info, req);
-      } catch (err) {
-        this.deps.metrics.filterError(f.name);
-        this.deps.log("filter_failed", { requestId: this.requestId, filter: f.name, phase: "onDone", error: err });
-      }
-    }
-  }
-
-  /** The SERVER span (and the tries' CLIENT spans) of a sampled request. */
-  #finishTrace(sink: TSpanSink, status: number, routeName: string | null): void {
-    this.trace.finish(
-      sink,
-      `${this.method} ${routeName ?? "(no route)"}`,
-      {
-        "http.request.method": this.method,
-        "url.path": this.path,
-        "server.address": this.host,
-        "http.response.status_code": status,
-        "switchyard.listener": this.listener.name,
-        "switchyard.route": routeName ?? "",
-        "switchyard.cluster": this.clusterName ?? "",
-        "switchyard.response_flags": this.flags || "-",
-        "switchyard.upstream_host": this.upstreamHost ?? "",
-        "switchyard.request_id": this.requestId,
-        "http.request.body.size": this.bytesIn,
-        "http.response.body.size": this.bytesOut,
-        ...(this.isUpgrade ? { "switchyard.upgrade": "websocket" } : {}),
-      },
-      status >= 500 || status === 0,
-    );
+    finishRequest(this);
   }
 }
 
