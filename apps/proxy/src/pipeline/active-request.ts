@@ -5,6 +5,7 @@ import type { TLSSocket } from "node:tls";
 import type { TFilterLocalReply, TFilterResponse, THttpFilter } from "../filters/api.ts";
 import { EMPTY_CHAIN, FilterError, type TFilterChain } from "../filters/chain.ts";
 import { FlatHeaderMap, pushHeaderObject } from "../filters/header-map.ts";
+import { clientAddressOf } from "../listener/client-address.ts";
 import type { TDownstreamRequest } from "../listener/http-listener.ts";
 import type { TAccessLog } from "../observability/access-log.ts";
 import type { TLog } from "../observability/log.ts";
@@ -118,8 +119,9 @@ export class ActiveRequest {
     this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null);
   }
 
+  /** The client address resolved at the request entry (peer, PROXY header, trustedHops). */
   get remoteAddress(): string {
-    return this.req.socket?.remoteAddress ?? "";
+    return clientAddressOf(this.req);
   }
 
   /**
