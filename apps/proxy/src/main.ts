@@ -4,8 +4,7 @@ import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/ser
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { connectManagedNode, type TManagedNode } from "./control-plane/managed-node.ts";
 import { controlPlaneTls } from "./control-plane/tls.ts";
-import { handleRequest } from "./filters/router/exchange.ts";
-import { handleUpgrade } from "./filters/router/upgrade.ts";
+import { handleRequest, handleUpgrade } from "./pipeline/connection-manager.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
 import { admitRequest, admitUpgrade } from "./listener/request-entry.ts";
 import { createAccessLog } from "./observability/access-log.ts";
@@ -145,7 +144,7 @@ async function run(options: TProxyOptions): Promise<void> {
     {
       request,
       upgrade: (listener, req, socket, head) => {
-        if (admitUpgrade(listener, req, socket, deps)) handleUpgrade(listener, req, socket, head, deps, request);
+        if (admitUpgrade(listener, req, socket, deps)) handleUpgrade(listener, req, socket, head, deps);
       },
       tcpStats: metrics,
     },

@@ -75,12 +75,10 @@ export class RateLimitManager {
 /** The bucket key of a request for a policy's `key`, or null when the request has none (not limited). */
 export function bucketKeyOf(
   key: TRateLimitKey,
-  req: { readonly path: string; readonly headers: Readonly<Record<string, string | string[] | undefined>>; readonly remoteAddress: string },
+  req: { readonly path: string; readonly headers: { get(name: string): string | undefined }; readonly remoteAddress: string },
 ): string | null {
   if (key === "remoteAddress") return req.remoteAddress;
   if (key === "path") return req.path;
   if (key === "none") return "";
-  const v = req.headers[key.header];
-  if (v === undefined) return null;
-  return typeof v === "string" ? v : v.join(",");
+  return req.headers.get(key.header) ?? null;
 }

@@ -94,8 +94,9 @@ export class UpstreamTry {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    // 1xx (other than 101, never asked for) are not forwarded; the final response follows.
-    if (statusCode < 200) return true;
+    // 1xx are not forwarded (the final response follows), except 101: the answer of a
+    // tunnel's try (undici never passes one for a plain request).
+    if (statusCode < 200 && statusCode !== 101) return true;
     if (this.done) return false;
     this.status = statusCode;
     this.#idleTimer?.refresh();
