@@ -479,6 +479,7 @@ export class ClusterRuntime {
     e.lastCheck = detail;
     const wasPending = e.hcPending;
     e.hcPending = false;
+    const healthyBefore = e.healthy;
     if (ok) {
       e.hcFailures = 0;
       e.hcSuccesses++;
@@ -488,6 +489,9 @@ export class ClusterRuntime {
       e.hcFailures++;
       if (e.healthy && e.hcFailures >= cfg.unhealthyThreshold) this.#setHealth(e, false, detail);
     }
+    // The first verdict goes out even without a transition: the other processes may hold an
+    // older owner's verdict (the owner was replaced).
+    if (wasPending && e.healthy === healthyBefore) this.#shared.healthChanged(this.name, e.hostPort, e.healthy, detail);
   }
 
   #setHealth(e: UpstreamEndpoint, healthy: boolean, detail: string): void {

@@ -10,7 +10,9 @@ import type { TApplyMeta, TApplyResult } from "../runtime/apply.ts";
 import { writeCachedSnapshot } from "../runtime/cache.ts";
 import { bootFromCache, startStandalone } from "../runtime/config-source.ts";
 import { PROXY_VERSION } from "../version.ts";
+import { NodeState } from "./node-state.ts";
 import { isFromWorker, type TClusterView, type TToWorker, type TWorkerReply } from "./protocol.ts";
+import { isStateMessage, STATE_OWNER_ENV, type TStateFromWorker } from "./state-protocol.ts";
 
 /**
  * The primary of `--workers N` (N > 1), DESIGN §5: it serves no traffic itself.
@@ -36,7 +38,8 @@ const RESPAWN_MIN_INTERVAL_MS = 1_000;
 
 export type TPrimaryDeps = { log: TLog; graceMs: number };
 
-type TSlot = { worker: Worker; up: Promise<void>; applied: number | null };
+/** `owner`: this worker runs the health checks and decides ejections (node-state.ts). */
+type TSlot = { worker: Worker; up: Promise<void>; applied: number | null; owner: boolean };
 
 export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Promise<void> {
   const { log } = deps;
@@ -65,12 +68,22 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
       }
     });
 
-  const fork = (): TSlot => {
-    const worker = cluster.fork();
+  const nodeState = new NodeState(
+    (id, m) => {
+      const w = slots.get(id)?.worker;
+      if (w?.isConnected()) w.send(m);
+    },
+    () => slots.keys(),
+  );
+
+  const fork = (owner: boolean): TSlot => {
+    const worker = cluster.fork(owner ? { [STATE_OWNER_ENV]: "1" } : {});
     let markUp: () => void = () => undefined;
-    const slot: TSlot = { worker, up: new Promise<void>((r) => (markUp = r)), applied: null };
+    const slot: TSlot = { worker, up: new Promise<void>((r) => (markUp = r)), applied: null, owner };
     slots.set(worker.id, slot);
+    if (owner) nodeState.owner = worker.id;
     worker.on("message", (m: unknown) => {
+      if (isStateMessage(m)) return nodeState.handle(worker.id, m as TStateFromWorker);
       if (!isFromWorker(m)) return;
       if (m.type === "sy:up") return markUp();
       if (m.type === "sy:telemetry") return void managed?.client.sendTelemetry(m.message);
@@ -82,13 +95,15 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     });
     worker.on("exit", (code, signal) => {
       slots.delete(worker.id);
+      nodeState.workerGone(worker.id);
       if (stopping) return;
       log("worker_exited", { worker: worker.id, pid: worker.process.pid, code, signal });
       const wait = Math.max(0, lastRespawn + RESPAWN_MIN_INTERVAL_MS - Date.now());
       setTimeout(() => {
         if (stopping) return;
         lastRespawn = Date.now();
-        const fresh = fork();
+        // The owner's replacement owns: health checks pause only while it starts.
+        const fresh = fork(owner);
         // The replacement serves only once it has the applied version (it binds its listeners then).
         void fresh.up.then(() => (applied ? applyTo(fresh, applied.config, { version: applied.version, hash: applied.hash, source: applied.source }) : undefined));
       }, wait);
@@ -99,7 +114,10 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
   const applyTo = async (slot: TSlot, config: TConfig, meta: TApplyMeta): Promise<TApplyResult> => {
     const reply = await request(slot, { type: "sy:apply", id: nextId++, config, meta }, APPLY_TIMEOUT_MS);
     const result: TApplyResult = reply && "result" in reply ? reply.result : { ok: false, error: `worker ${slot.worker.id} did not answer the apply`, issues: [] };
-    if (result.ok) slot.applied = meta.version;
+    if (result.ok) {
+      slot.applied = meta.version;
+      nodeState.replayTo(slot.worker.id);
+    }
     return result;
   };
 
@@ -197,7 +215,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     return [...merged.values()];
   };
 
-  for (let i = 0; i < options.workers; i++) fork();
+  for (let i = 0; i < options.workers; i++) fork(i === 0);
   await Promise.all([...slots.values()].map((s) => s.up));
   log("workers_up", { workers: options.workers, pids: [...slots.values()].map((s) => s.worker.process.pid) });
 
