@@ -29,7 +29,7 @@ const leasedRq = link.slots("bench:requests", 1024);
 const leasedPd = link.slots("bench:pending", 1024);
 await leasedRq.acquire();
 await leasedPd.acquire();
-const policy = { name: "p", scope: "local", requests: 1_000_000, per: "second", burst: 1_000_000, key: "none" } as const;
+const policy = { name: "p", scope: "local", requests: 1_000_000, per: "second", burst: 1_000_000, key: "none", failOpen: false } as const;
 const local = new LocalRateLimiter(policy, "k");
 const leased = new LeasedRateLimiter(policy, "k", link);
 

@@ -24,7 +24,7 @@ import { PROXY_VERSION } from "./version.ts";
 import { runPrimary } from "./workers/primary.ts";
 import { attachWorker, telemetryToPrimary } from "./workers/worker.ts";
 import { StateLink } from "./workers/state-link.ts";
-import { STATE_OWNER_ENV } from "./workers/state-protocol.ts";
+import { isStateOwner } from "./workers/env.ts";
 
 /**
  * Composition root: the only file that wires modules together.
@@ -76,7 +76,7 @@ async function run(options: TProxyOptions): Promise<void> {
   };
   // A worker shares breaker counts, rate-limit buckets and health/ejection verdicts with
   // the other workers through its primary (workers/state-link.ts); one process keeps its own.
-  const link = cluster.isWorker ? new StateLink(process.env[STATE_OWNER_ENV] === "1", options.workers) : null;
+  const link = cluster.isWorker ? new StateLink(isStateOwner(), options.workers) : null;
   // Scraped lazily: the closure reads `clusters` only at scrape time.
   const metrics = createMetrics(() => clusters.current());
   const clusters = new ClusterManager(
