@@ -177,7 +177,7 @@ async function main(): Promise<void> {
   // The redis profile reaches the proxies: a global limit is applied by all and limits.
   await compose(["--profile", "redis", "up", "-d", "--no-recreate", "--scale", "proxy=3", "redis"]);
   await waitUntil("redis healthy", () => allHealthy("redis", 1), 120_000);
-  const withLimit = (await (await api("/config")).json()) as { routeConfigs: { virtualHosts: { routes: { name: string; route?: Record<string, unknown> }[] }[] }[]; rateLimitPolicies: unknown[] };
+  const withLimit = (await (await api("/config")).json()) as { routeConfigs: { virtualHosts: { routes: { name: string; match?: Record<string, unknown>; route?: Record<string, unknown> }[] }[] }[]; rateLimitPolicies: unknown[] };
   withLimit.rateLimitPolicies.push({ name: "compose-global", scope: "global", requests: 3, per: "minute", key: "none" });
   // A rate limit belongs to a forwarding route: /compose-limited goes to the demo users service.
   withLimit.routeConfigs[0]!.virtualHosts[0]!.routes.unshift({ name: "compose-limited", match: { path: "/compose-limited" }, route: { cluster: "users", prefixRewrite: "/users/1", rateLimit: "compose-global" } });

@@ -1,9 +1,11 @@
 import cluster from "node:cluster";
+import { describeAdminAccess } from "./admin/admin-auth.ts";
 import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { connectManagedNode, type TManagedNode } from "./control-plane/managed-node.ts";
 import { handleRequest, handleUpgrade } from "./pipeline/connection-manager.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
+import { admitRequest, admitUpgrade } from "./listener/request-entry.ts";
 import { createAccessLog } from "./observability/access-log.ts";
 import { createLogger } from "./observability/log.ts";
 import { createMetrics } from "./observability/metrics.ts";
@@ -137,11 +139,16 @@ async function run(options: TProxyOptions): Promise<void> {
         }
       : null;
   const deps = { accessLog, metrics, log, stats, spans };
-  const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => handleRequest(listener, req, res, deps);
+  // Every request passes the entry first (listener/request-entry.ts: path normalisation, client address).
+  const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {
+    if (admitRequest(listener, req, res, deps)) handleRequest(listener, req, res, deps);
+  };
   const listeners = new ListenerManager(
     {
       request,
-      upgrade: (listener, req, socket, head) => handleUpgrade(listener, req, socket, head, deps),
+      upgrade: (listener, req, socket, head) => {
+        if (admitUpgrade(listener, req, socket, deps)) handleUpgrade(listener, req, socket, head, deps);
+      },
       tcpStats: metrics,
     },
     log,
@@ -191,6 +198,7 @@ async function run(options: TProxyOptions): Promise<void> {
   }
 
   admin = await startAdminServer(options.admin.host, options.admin.port, {
+    auth: options.adminAuth,
     runtime: () => runtime.current(),
     clusters: () => clusters.current(),
     registry: metrics.registry,
@@ -202,7 +210,7 @@ async function run(options: TProxyOptions): Promise<void> {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     process.exit(1);
   });
-  log("admin_up", { address: options.admin.host, port: admin.port, version: PROXY_VERSION, mode: options.mode });
+  log("admin_up", { address: options.admin.host, port: admin.port, access: describeAdminAccess(options.adminAuth, options.admin.host), version: PROXY_VERSION, mode: options.mode });
 
   if (options.mode === "standalone") {
     stopWatching = await startStandalone(options.configFile, runtime, log);

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { LOG_LEVELS, type TLogLevel } from "@switchyard/config-model";
 import { SERVICE_ACCOUNT_DIR, type TKubeAccessSpec } from "../upstream/discovery/kube-config.ts";
 import { PROXY_VERSION } from "../version.ts";
+import type { TAdminAuth } from "../admin/admin-auth.ts";
 
 /**
  * The CLI/env edge of the proxy: the ONLY module that reads process.argv and process.env.
@@ -30,7 +31,10 @@ Modes (exactly one):
 Options:
   --cache-dir DIR          last-known-good snapshot cache; managed mode default .data/proxy-cache/<node-id>,
                            standalone default none
-  --admin HOST:PORT        admin server, default 127.0.0.1:9901 (port 0 = any free port)
+  --admin HOST:PORT        admin server, default 127.0.0.1:9901 (port 0 = any free port); beyond
+                           loopback its POST endpoints are refused unless --admin-token is set
+  --admin-token T          admin POST endpoints need Authorization: Bearer T     [env SWITCHYARD_ADMIN_TOKEN]
+  --admin-token-reads      admin GET endpoints need it too (/ready stays open for health checks)
   --workers N              worker processes sharing the listeners (node:cluster), default: every core;
                            1 = one process, no primary
   --access-log FILE        JSON access log file, default stdout
@@ -81,6 +85,8 @@ const ZRawOptions = z.object({
     .default([]),
   "cache-dir": z.string().min(1, "must name a directory").optional(),
   admin: ZHostPort.default({ host: "127.0.0.1", port: 9901 }),
+  "admin-token": z.string().min(16, "must be at least 16 characters").optional(),
+  "admin-token-reads": z.boolean().default(false),
   workers: z
     .string()
     .regex(/^\d+$/, "must be a positive whole number")
@@ -110,6 +116,8 @@ const ZRawOptions = z.object({
 
 export type TProxyOptions = {
   admin: { host: string; port: number };
+  /** Admin server access (admin/admin-auth.ts). */
+  adminAuth: TAdminAuth;
   workers: number;
   /** null = stdout. */
   accessLog: string | null;
@@ -196,6 +204,8 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         label: { type: "string", multiple: true },
         "cache-dir": { type: "string" },
         admin: { type: "string" },
+        "admin-token": { type: "string" },
+        "admin-token-reads": { type: "boolean" },
         workers: { type: "string" },
         "access-log": { type: "string" },
         redis: { type: "string" },
@@ -229,6 +239,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     kubeconfig: env.KUBECONFIG?.split(":")[0] || undefined,
     // The OpenTelemetry SDKs' variables too: the traces URL as it is, or a base URL.
     "log-level": env.SWITCHYARD_LOG_LEVEL || undefined,
+    "admin-token": env.SWITCHYARD_ADMIN_TOKEN || undefined,
     "otlp-endpoint": env.SWITCHYARD_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
   };
   const envLabels = env.SWITCHYARD_NODE_LABELS ? env.SWITCHYARD_NODE_LABELS.split(",").map((l) => l.trim()).filter(Boolean) : undefined;
@@ -261,8 +272,10 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     : inCluster
       ? { kind: "inCluster", host: env.KUBERNETES_SERVICE_HOST as string, port: env.KUBERNETES_SERVICE_PORT as string, dir: SERVICE_ACCOUNT_DIR }
       : null;
+  if (o["admin-token-reads"] && o["admin-token"] === undefined) throw new CliError("--admin-token-reads needs --admin-token T (or SWITCHYARD_ADMIN_TOKEN)");
   const common = {
     admin: o.admin,
+    adminAuth: { token: o["admin-token"] ?? null, protectReads: o["admin-token-reads"] },
     // DESIGN §4: every core by default. 1 = a single process (no primary/worker split).
     workers: o.workers ?? cores,
     accessLog: o["access-log"] ?? null,
@@ -316,6 +329,7 @@ const ENV_OF: Record<string, string> = {
   label: "SWITCHYARD_NODE_LABELS",
   "otlp-endpoint": "SWITCHYARD_OTLP_ENDPOINT",
   "log-level": "SWITCHYARD_LOG_LEVEL",
+  "admin-token": "SWITCHYARD_ADMIN_TOKEN",
 };
 
 /** The process's own argv and environment. */

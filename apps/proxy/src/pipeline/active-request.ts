@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import type { TLSSocket } from "node:tls";
-import { BUFFER_BODY, type TFilterLocalReply, type TFilterResponse, type THttpFilter } from "../filters/api.ts";
+import type { TFilterLocalReply, TFilterResponse, THttpFilter } from "../filters/api.ts";
 import { EMPTY_CHAIN, FilterError, type TFilterChain } from "../filters/chain.ts";
 import { FlatHeaderMap, pushHeaderObject } from "../filters/header-map.ts";
+import { clientAddressOf } from "../listener/client-address.ts";
 import type { TDownstreamRequest } from "../listener/http-listener.ts";
 import type { TAccessLog } from "../observability/access-log.ts";
 import type { TLog } from "../observability/log.ts";
@@ -19,6 +20,7 @@ import { DownstreamClosedError, RequestBodyTooLargeError, type TResponseFlag } f
 import type { TDownstream } from "./downstream.ts";
 import { FilterRequest } from "./filter-request.ts";
 import { finishRequest } from "./finish.ts";
+import { filterRequestBody } from "./request-body-filters.ts";
 import { localReplyParts, type TLocalReplyParts } from "./local-reply.ts";
 
 export type TPipelineDeps = {
@@ -117,8 +119,9 @@ export class ActiveRequest {
     this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null);
   }
 
+  /** The client address resolved at the request entry (peer, PROXY header, trustedHops). */
   get remoteAddress(): string {
-    return this.req.socket?.remoteAddress ?? "";
+    return clientAddressOf(this.req);
   }
 
   /**
@@ -184,63 +187,14 @@ export class ActiveRequest {
     return false;
   }
 
-  /**
-   * The request body through the filters' onRequestBody, in chain order: a filter may
-   * replace a chunk, answer locally (the upstream request is aborted), or hold chunks
-   * (BUFFER_BODY) up to the chain's buffer limit (past it: 413) and get them all at the end.
-   */
-  async *decodeBody(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    const filters = this.chain.filters;
-    const req = this.filterReq as FilterRequest;
-    const held: (Buffer[] | null)[] = filters.map(() => null);
-    const heldBytes: number[] = filters.map(() => 0);
-    const limit = this.chain.bufferLimitBytes;
-    // Runs filters from `from` over one chunk; returns what reaches the upstream (null: held).
-    const pass = async (chunk: Buffer, end: boolean, from: number): Promise<Buffer | null> => {
-      let out = chunk;
-      for (let i = from; i < this.ran; i++) {
-        const f = filters[i] as THttpFilter;
-        if (!f.onRequestBody) continue;
-        let input = out;
-        const h = held[i];
-        if (h && end) {
-          input = Buffer.concat([...h, out]);
-          held[i] = null;
-        }
-        this.#filterName = f.name;
-        let r;
-        try {
-          r = await f.onRequestBody(input, end, req);
-        } catch (err) {
-          this.filterFailed(err);
-          throw new FilterError(f.name, err);
-        }
-        if (this.closed || this.#replaced) throw new DownstreamClosedError();
-        if (r === BUFFER_BODY) {
-          if (end) throw new FilterError(f.name, new Error("BUFFER_BODY returned at the end of the body"));
-          (held[i] ??= []).push(input);
-          heldBytes[i] = (heldBytes[i] as number) + input.length;
-          if ((heldBytes[i] as number) > limit) {
-            this.bodyTooLarge(limit);
-            throw new RequestBodyTooLargeError(limit);
-          }
-          return null;
-        }
-        if (Buffer.isBuffer(r)) out = r;
-        else if (r) {
-          this.terminal?.cancel(new DownstreamClosedError());
-          this.filterReply(r);
-          throw new DownstreamClosedError();
-        } else out = input;
-      }
-      return out;
-    };
-    for await (const chunk of source) {
-      const out = await pass(chunk, false, 0);
-      if (out !== null && out.length) yield out;
-    }
-    const last = await pass(Buffer.alloc(0), true, 0);
-    if (last !== null && last.length) yield last;
+  /** The request body through the filters' onRequestBody (request-body-filters.ts). */
+  decodeBody(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    return filterRequestBody(this, source);
+  }
+
+  /** The response was replaced (a filter answered or failed): later steps are dropped. */
+  get replaced(): boolean {
+    return this.#replaced;
   }
 
   // ---- encoder path: every response (upstream, direct, redirect, local) goes here ----

@@ -1,4 +1,5 @@
 import type { THttpFilter } from "../filters/api.ts";
+import { requestIdentity, spanIdentity } from "../observability/request-identity.ts";
 import type { TSpanSink } from "../observability/tracing/request-trace.ts";
 import type { ActiveRequest } from "./active-request.ts";
 import type { FilterRequest } from "./filter-request.ts";
@@ -41,6 +42,7 @@ export function finishRequest(ar: ActiveRequest): void {
       route: routeName,
       cluster: ar.clusterName,
       attempts: ar.attempts,
+      ...requestIdentity(ar.req, ar.remoteAddress),
       ...(metadata ? { metadata: Object.fromEntries(metadata) } : {}),
     },
     al.format,
@@ -81,6 +83,7 @@ function finishTrace(ar: ActiveRequest, sink: TSpanSink, status: number, routeNa
       "switchyard.request_id": ar.requestId,
       "http.request.body.size": ar.bytesIn,
       "http.response.body.size": ar.bytesOut,
+      ...spanIdentity(ar.req, ar.remoteAddress),
       ...(ar.isUpgrade ? { "switchyard.upgrade": "websocket" } : {}),
     },
     status >= 500 || status === 0,

@@ -28,7 +28,14 @@ export function localReplyParts(
     const message = encodeURIComponent(String(body).trim()).replace(/%20/g, " ");
     const code = String(grpcStatusForHttp(status, flag));
     const head = ["content-type", "application/grpc", ...flagHeader, "x-request-id", req.requestId, ...extra];
-    if (h2) return [200, head, "", { "grpc-status": code, "grpc-message": message }];
+    if (h2) {
+      // The flag and the extra headers are repeated as trailers: a gRPC client shows an
+      // error's trailing metadata (what a trailers-only answer would have carried).
+      const trailers: Record<string, string> = { "grpc-status": code, "grpc-message": message };
+      for (let i = 0; i < flagHeader.length; i += 2) trailers[flagHeader[i] as string] = flagHeader[i + 1] as string;
+      for (let i = 0; i < extra.length; i += 2) trailers[extra[i] as string] = extra[i + 1] as string;
+      return [200, head, "", trailers];
+    }
     return [200, [...head, "grpc-status", code, "grpc-message", message, ...close], "", null];
   }
   const length = Buffer.byteLength(body);

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { hashConfig, validateConfig, type TConfig } from "@switchyard/config-model";
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { describeAdminAccess } from "../admin/admin-auth.ts";
 import { serverIdentity, startAdminServer, type TAdminClusterView, type TAppliedView } from "../admin/server.ts";
 import type { TProxyOptions } from "../cli/options.ts";
 import { connectManagedNode, type TApplier, type TManagedNode } from "../control-plane/managed-node.ts";
@@ -220,6 +221,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
   log("workers_up", { workers: options.workers, pids: [...slots.values()].map((s) => s.worker.process.pid) });
 
   const admin = await startAdminServer(options.admin.host, options.admin.port, {
+    auth: options.adminAuth,
     // LIVE once a version is applied by every worker that serves.
     runtime: () => (applied && [...slots.values()].every((s) => s.applied === applied?.version) ? applied : null),
     clusters: () => [],
@@ -236,7 +238,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     return process.exit(1);
   });
-  log("admin_up", { address: options.admin.host, port: admin.port, version: PROXY_VERSION, mode: options.mode, workers: options.workers });
+  log("admin_up", { address: options.admin.host, port: admin.port, access: describeAdminAccess(options.adminAuth, options.admin.host), version: PROXY_VERSION, mode: options.mode, workers: options.workers });
 
   let stopWatching: (() => void) | null = null;
   if (options.mode === "standalone") {

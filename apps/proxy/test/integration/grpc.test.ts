@@ -89,7 +89,16 @@ beforeAll(async () => {
   target = `127.0.0.1:${port}`;
   proxy = await startProxy({
     config: {
-      listeners: [{ name: "grpc", address: "127.0.0.1", port, routeConfig: "main" }],
+      listeners: [
+        {
+          name: "grpc",
+          address: "127.0.0.1",
+          port,
+          routeConfig: "main",
+          // One method refused by a filter: gRPC calls run the same filter chain as any request.
+          httpFilters: [{ type: "rbac", rules: [{ allow: false, paths: ["/test.Echo/Denied"] }, { allow: true }] }],
+        },
+      ],
       routeConfigs: [
         {
           name: "main",
@@ -146,6 +155,12 @@ describe("gRPC through the proxy", () => {
     expect(err.details).toBe("precondition");
     expect(err.metadata.get("x-custom")).toEqual(["kept"]);
     expect(err.metadata.get("grpc-status-details-bin")).toEqual([Buffer.from("rich-status-proto")]);
+  });
+
+  it("a filter's local reply reaches a gRPC client as a gRPC error (RBAC 403 -> PERMISSION_DENIED)", async () => {
+    const err = (await unary("/test.Echo/Denied", { text: "x" }).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(err.metadata.get("x-switchyard-response-flags")).toEqual(["RBAC"]);
   });
 
   it("client streaming", async () => {

@@ -23,6 +23,7 @@ describe("CLI options", () => {
       mode: "standalone",
       configFile: "x.yaml",
       admin: { host: "127.0.0.1", port: 9901 },
+      adminAuth: { token: null, protectReads: false },
       workers: availableParallelism(),
       accessLog: null,
       redisUrl: null,
@@ -33,6 +34,14 @@ describe("CLI options", () => {
       cacheDir: null,
       discovery: { consulUrl: "http://127.0.0.1:8500", consulToken: null, kubernetes: null },
     });
+  });
+
+  it("--admin-token (or SWITCHYARD_ADMIN_TOKEN) and --admin-token-reads", () => {
+    const token = "0123456789abcdef0123";
+    expect(run(["--config", "x", "--admin-token", token])).toMatchObject({ adminAuth: { token, protectReads: false } });
+    expect(run(["--config", "x", "--admin-token-reads"], { SWITCHYARD_ADMIN_TOKEN: token })).toMatchObject({ adminAuth: { token, protectReads: true } });
+    expect(error(["--config", "x", "--admin-token", "short"])).toMatch(/^--admin-token \(or SWITCHYARD_ADMIN_TOKEN\): must be at least 16 characters/);
+    expect(error(["--config", "x", "--admin-token-reads"])).toMatch(/--admin-token-reads needs --admin-token/);
   });
 
   it("--log-level (or SWITCHYARD_LOG_LEVEL): debug, info, warn, error", () => {

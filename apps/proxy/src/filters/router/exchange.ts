@@ -102,7 +102,7 @@ class Exchange implements TTryOwner, TTerminal {
     this.ar.clusterName = target.name;
     const cluster = target.cluster;
     this.cluster = cluster;
-    if (cluster.hashing && action.hashPolicy.length) this.hash = requestHash(action.hashPolicy, this.ar.headers, this.ar.req.socket.remoteAddress);
+    if (cluster.hashing && action.hashPolicy.length) this.hash = requestHash(action.hashPolicy, this.ar.headers, this.ar.remoteAddress);
     this.retryPolicy = action.retryPolicy;
     this.perTryTimeoutMs = action.retryPolicy?.perTryTimeoutMs ?? 0;
     this.idleTimeoutMs = action.idleTimeoutMs;

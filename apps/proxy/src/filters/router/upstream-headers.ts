@@ -37,7 +37,9 @@ export function buildUpstreamHeaders(ar: ActiveRequest, hostRewrite: string | nu
   // A body filter may change the length: the body then goes chunked.
   const contentLength = ar.headers["content-length"];
   if (contentLength !== undefined && !ar.chain.requestBody) out.push("content-length", contentLength);
-  const remote = ar.remoteAddress;
+  // The connection's peer is appended (with PROXY protocol: the source its header
+  // declared), not the client address trustedHops resolved: that one is already in the list.
+  const remote = ar.req.socket?.remoteAddress ?? "";
   const xff = ar.headers["x-forwarded-for"];
   out.push("x-forwarded-for", xff ? `${xff}, ${remote}` : remote);
   out.push("x-forwarded-proto", ar.tlsSocket ? "https" : "http");
