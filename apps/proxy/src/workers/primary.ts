@@ -25,6 +25,9 @@ import { isStateMessage, STATE_OWNER_ENV, type TStateFromWorker } from "./state-
  *  - serves the admin API once: /stats merges the workers' registries with prom-client's
  *    AggregatorRegistry (counters and histograms summed; per-process state such as
  *    config_version with `max`), /clusters sums the workers' endpoint counters;
+ *  - holds the node's one state (node-state.ts): circuit-breaker counts and local
+ *    rate-limit buckets leased to the workers, and the state owner's (the first worker's)
+ *    health and ejection verdicts relayed to the others;
  *  - replaces a worker that dies (it gets the applied config before it serves) and, on
  *    SIGTERM/SIGINT, turns /ready to 503, tells every worker to drain (stop accepting,
  *    finish in-flight requests up to the grace period) and exits when they have.
@@ -196,8 +199,8 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
         seen.activeRequests += c.activeRequests;
         seen.pendingRequests += c.pendingRequests;
         seen.activeRetries += c.activeRetries;
-        // Health checks, outlier detection and breakers run per worker: the merged view is
-        // the worst one (fewest available endpoints, panic or ejection in any worker).
+        // Health and ejection are the state owner's verdicts in every worker; a worker may
+        // learn of one a moment later, so the merged view is still the worst one.
         seen.availableEndpoints = Math.min(seen.availableEndpoints, c.availableEndpoints);
         seen.panic ||= c.panic;
         for (const e of c.endpoints) {
