@@ -17,6 +17,8 @@ import { isStateMessage, type TStateFromWorker } from "../apps/proxy/src/workers
 import { BENCH_ROUNDS } from "./env.ts";
 
 type TSample = Record<string, number>;
+/** Asks in the child's run: the round-trip loop plus one per token lease (1e6 / 125000 leases). */
+const ROUND_TRIPS = 5_000 + 8 + 3;
 
 function sample(): Promise<TSample> {
   return new Promise((done, fail) => {
@@ -27,7 +29,15 @@ function sample(): Promise<TSample> {
     child.on("message", (m: unknown) => {
       if (isStateMessage(m)) state.handle(1, m as TStateFromWorker);
     });
-    child.on("exit", (code) => (code === 0 ? done(JSON.parse(out) as TSample) : fail(new Error(`child exited ${code}`))));
+    // The primary's CPU over the child's whole run, per round trip of the last measurement.
+    const t = process.cpuUsage();
+    child.on("exit", (code) => {
+      if (code !== 0) return fail(new Error(`child exited ${code}`));
+      const d = process.cpuUsage(t);
+      const s = JSON.parse(out) as TSample;
+      s["primary CPU for the whole run, per round trip (upper bound)"] = ((d.user + d.system) * 1000) / ROUND_TRIPS;
+      done(s);
+    });
   });
 }
 
