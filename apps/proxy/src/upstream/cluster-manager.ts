@@ -55,7 +55,7 @@ export class ClusterManager {
         // excepted: its endpoint needs the new source's connector).
         const inherit = existing && c.discovery !== "logicalDns" && discoveryKey(c) !== null && discoveryKey(c) === discoveryKey(existing.config);
         const fresh = new ClusterRuntime(c, this.#events, existing, secrets, inherit ? existing.endpoints : undefined, this.#shared);
-        if (this.#discovery) attachDiscovery(fresh, this.#discovery);
+        if (this.#discovery) attachDiscovery(fresh, this.#discovery, this.#shared);
         created.push(fresh);
         next.set(c.name, fresh);
       }

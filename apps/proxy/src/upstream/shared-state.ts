@@ -1,3 +1,5 @@
+import type { TEndpoint } from "@switchyard/config-model";
+import type { EdsStore } from "./discovery/eds.ts";
 import type { TTryOutcome } from "./outlier.ts";
 
 /**
@@ -26,6 +28,10 @@ export type TSharedUpstream = {
   ejectionChanged(cluster: string, hostPort: string, durationMs: number, ejections: number): void;
   /** Not the owner: a try's outcome that can move the owner's consecutive-failure counters. */
   outcome(cluster: string, hostPort: string, outcome: TTryOutcome): void;
+  /** Owner: its discovery source found this endpoint set (`key`: cluster name + discovery settings). */
+  endpointsFound(key: string, endpoints: readonly TEndpoint[]): void;
+  /** Not the owner: the sets the owner found, relayed by the primary (null: this process discovers itself). */
+  readonly relay: EdsStore | null;
 };
 
 /** A plain counter: the whole limit lives in this process. */
@@ -51,4 +57,6 @@ export const LOCAL_STATE: TSharedUpstream = {
   healthChanged: () => undefined,
   ejectionChanged: () => undefined,
   outcome: () => undefined,
+  endpointsFound: () => undefined,
+  relay: null,
 };

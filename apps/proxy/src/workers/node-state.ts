@@ -1,5 +1,5 @@
 import { TokenBucket } from "../filters/rate-limit/token-bucket.ts";
-import type { TEjectionVerdict, THealthVerdict, TStateFromWorker, TStateToWorker } from "./state-protocol.ts";
+import type { TEjectionVerdict, TEndpointsFound, THealthVerdict, TStateFromWorker, TStateToWorker } from "./state-protocol.ts";
 
 /** Token buckets kept before the oldest are dropped (a dropped key restarts full, as in one process). */
 const MAX_BUCKETS = 100_000;
@@ -18,6 +18,8 @@ export class NodeState {
   readonly #slots = new Map<string, TSlotCount>();
   readonly #buckets = new Map<string, TokenBucket>();
   readonly #verdicts = new Map<string, TVerdicts>();
+  /** The owner's last discovered set per cluster and discovery settings, numbered. */
+  readonly #found = new Map<string, TEndpointsFound>();
   readonly #send: (workerId: number, m: TStateToWorker) => void;
   readonly #workers: () => Iterable<number>;
   /** node:cluster id of the worker that probes and ejects, or null while it is being replaced. */
@@ -43,10 +45,22 @@ export class NodeState {
         if (from !== this.owner) return;
         this.#remember(m);
         return this.#toOthers(from, m);
+      case "sy:found": {
+        if (from !== this.owner) return;
+        const set: TEndpointsFound = { ...m, version: (this.#found.get(m.key)?.version ?? 0) + 1 };
+        this.#found.set(m.key, set);
+        return this.#toOthers(from, set);
+      }
       case "sy:outcome":
         if (this.owner !== null && from !== this.owner) this.#send(this.owner, m);
         return;
     }
+  }
+
+  /** The owner's discovered sets, for a worker about to apply a version (its clusters start from them). */
+  endpointsTo(workerId: number): void {
+    if (workerId === this.owner) return;
+    for (const set of this.#found.values()) this.#send(workerId, set);
   }
 
   /** What the owner decided so far, for a worker that just applied a version. */

@@ -116,6 +116,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
   };
 
   const applyTo = async (slot: TSlot, config: TConfig, meta: TApplyMeta): Promise<TApplyResult> => {
+    nodeState.endpointsTo(slot.worker.id);
     const reply = await request(slot, { type: "sy:apply", id: nextId++, config, meta }, APPLY_TIMEOUT_MS);
     const result: TApplyResult = reply && "result" in reply ? reply.result : { ok: false, error: `worker ${slot.worker.id} did not answer the apply`, issues: [] };
     if (result.ok) {
@@ -140,7 +141,11 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
         const fullMeta = { ...meta, hash };
         const live = [...slots.values()];
         await Promise.all(live.map((s) => s.up));
-        const results = await Promise.all(live.map((s) => applyTo(s, validated.config, fullMeta)));
+        // The state owner first: its discovery warms the version (DNS, Consul, Kubernetes)
+        // and the others start from what it found.
+        const owner = live.filter((s) => s.owner);
+        const others = live.filter((s) => !s.owner);
+        const results = [...(await Promise.all(owner.map((s) => applyTo(s, validated.config, fullMeta)))), ...(await Promise.all(others.map((s) => applyTo(s, validated.config, fullMeta))))];
         const failed = results.find((r): r is Extract<TApplyResult, { ok: false }> => !r.ok);
         if (failed) {
           metrics.configRejected();

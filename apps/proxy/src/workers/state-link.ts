@@ -1,4 +1,6 @@
+import type { TEndpoint } from "@switchyard/config-model";
 import type { TTokenSource } from "../filters/rate-limit/leased.ts";
+import { EdsStore } from "../upstream/discovery/eds.ts";
 import type { TTryOutcome } from "../upstream/outlier.ts";
 import type { TSharedUpstream, TSlotGate } from "../upstream/shared-state.ts";
 import { isStateMessage, type TStateAsk, type TStateAskBody, type TStateFromWorker, type TStateGrant, type TStateToWorker } from "./state-protocol.ts";
@@ -22,6 +24,7 @@ export type TStateTargets = {
 export class StateLink implements TSharedUpstream, TTokenSource {
   readonly owner: boolean;
   readonly workers: number;
+  readonly relay: EdsStore | null;
   readonly #asks = new Map<number, (g: TStateGrant) => void>();
   #nextId = 1;
   #targets: TStateTargets | null = null;
@@ -29,9 +32,12 @@ export class StateLink implements TSharedUpstream, TTokenSource {
   constructor(owner: boolean, workers: number) {
     this.owner = owner;
     this.workers = workers;
+    this.relay = owner ? null : new EdsStore();
     process.on("message", (m: unknown) => {
       if (!isStateMessage(m)) return;
       const msg = m as TStateToWorker;
+      // Kept even before a cluster uses it: a version applied next starts from it.
+      if (msg.type === "sy:found") return void this.relay?.push(msg.key, msg.version, msg.endpoints);
       if (msg.type === "sy:grant") {
         const resolve = this.#asks.get(msg.id);
         this.#asks.delete(msg.id);
@@ -78,6 +84,10 @@ export class StateLink implements TSharedUpstream, TTokenSource {
 
   outcome(cluster: string, hostPort: string, outcome: TTryOutcome): void {
     this.#send({ type: "sy:outcome", cluster, hostPort, outcome });
+  }
+
+  endpointsFound(key: string, endpoints: readonly TEndpoint[]): void {
+    this.#send({ type: "sy:found", key, version: 0, endpoints });
   }
 
   takeTokens(key: string, burst: number, ratePerMs: number, want: number): Promise<{ granted: number; tokens: number }> {

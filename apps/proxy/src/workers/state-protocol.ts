@@ -1,3 +1,4 @@
+import type { TEndpoint } from "@switchyard/config-model";
 import type { TTryOutcome } from "../upstream/outlier.ts";
 
 /**
@@ -24,10 +25,13 @@ export type TEjectionVerdict = { type: "sy:ejection"; cluster: string; hostPort:
 /** A try's outcome seen by a worker that is not the owner (failures, and the first success after one). */
 export type TOutcomeReport = { type: "sy:outcome"; cluster: string; hostPort: string; outcome: TTryOutcome };
 
-export type TStateFromWorker = TStateAsk | { type: "sy:slots-back"; key: string; n: number } | THealthVerdict | TEjectionVerdict | TOutcomeReport;
-export type TStateToWorker = TStateGrant | THealthVerdict | TEjectionVerdict | TOutcomeReport;
+/** The owner's discovery found a set (`key`: cluster name + discovery settings); the primary numbers them per key. */
+export type TEndpointsFound = { type: "sy:found"; key: string; version: number; endpoints: readonly TEndpoint[] };
 
-const TYPES = new Set(["sy:slots", "sy:tokens", "sy:slots-back", "sy:grant", "sy:health", "sy:ejection", "sy:outcome"]);
+export type TStateFromWorker = TStateAsk | { type: "sy:slots-back"; key: string; n: number } | THealthVerdict | TEjectionVerdict | TOutcomeReport | TEndpointsFound;
+export type TStateToWorker = TStateGrant | THealthVerdict | TEjectionVerdict | TOutcomeReport | TEndpointsFound;
+
+const TYPES = new Set(["sy:slots", "sy:tokens", "sy:slots-back", "sy:grant", "sy:health", "sy:ejection", "sy:outcome", "sy:found"]);
 
 export function isStateMessage(m: unknown): m is TStateFromWorker | TStateToWorker {
   return typeof m === "object" && m !== null && TYPES.has((m as { type?: string }).type ?? "");

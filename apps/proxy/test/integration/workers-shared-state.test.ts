@@ -1,6 +1,7 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { startFakeConsul, type TFakeConsul } from "../helpers/fake-consul.ts";
 import { freePort } from "../helpers/free-port.ts";
 import { startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
 
@@ -57,16 +58,18 @@ const listener = (port: number) => [{ name: "main", address: "127.0.0.1", port, 
 const routes = (routeList: unknown[]) => [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: routeList }] }];
 const endpoint = (o: TOrigin) => ({ address: "127.0.0.1", port: o.port });
 
-const running: { proxy?: TProxyProcess; origins: TOrigin[] } = { origins: [] };
+const running: { proxy?: TProxyProcess; origins: TOrigin[]; consul?: TFakeConsul } = { origins: [] };
 afterEach(async () => {
   await running.proxy?.stop();
   running.proxy = undefined;
+  await running.consul?.close();
+  running.consul = undefined;
   await Promise.all(running.origins.map((o) => o.close()));
   running.origins = [];
 });
 
-async function start(config: unknown, workers = 2): Promise<TProxyProcess> {
-  running.proxy = await startProxy({ config, args: ["--workers", String(workers)], readyTimeoutMs: 30_000 });
+async function start(config: unknown, workers = 2, args: string[] = []): Promise<TProxyProcess> {
+  running.proxy = await startProxy({ config, args: ["--workers", String(workers), ...args], readyTimeoutMs: 30_000 });
   return running.proxy;
 }
 
@@ -194,5 +197,37 @@ describe("--workers 2 share one state", () => {
     expect(after.map((a) => a.status)).toEqual(Array(20).fill(200));
     expect(bad.hits.length).toBe(hitsBefore);
     expect(proxy.events().filter((e) => e.event === "outlier_ejected")).toHaveLength(1);
+  }, 40_000);
+
+  it("discovery runs once per node: one Consul watch, and every worker follows what it finds", async () => {
+    const a = await origin(() => ({ status: 200 }));
+    const b = await origin(() => ({ status: 201 }));
+    running.origins.push(a, b);
+    const consul = await startFakeConsul();
+    running.consul = consul;
+    consul.setService("users", [{ id: "a", address: "127.0.0.1", port: a.port }]);
+    const port = await freePort();
+    await start(
+      {
+        listeners: listener(port),
+        routeConfigs: routes([{ name: "r", match: { prefix: "/" }, route: { cluster: "users" } }]),
+        clusters: [{ name: "users", discovery: "consul", consul: { service: "users" } }],
+      },
+      2,
+      ["--consul", consul.url],
+    );
+    const first = await Promise.all(Array.from({ length: 10 }, (_, i) => get(port, `/c${i}`)));
+    expect(first.map((x) => x.status)).toEqual(Array(10).fill(200));
+    // One watch, not one per worker: one first ask (index 0).
+    expect(consul.queries.filter((q) => q.get("index") === "0")).toHaveLength(1);
+    consul.setService("users", [{ id: "b", address: "127.0.0.1", port: b.port }]);
+    for (let i = 0; i < 50; i++) {
+      const probe = await Promise.all(Array.from({ length: 4 }, (_, j) => get(port, `/w${i}-${j}`)));
+      if (probe.every((x) => x.status === 201)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const after = await Promise.all(Array.from({ length: 10 }, (_, i) => get(port, `/d${i}`)));
+    expect(after.map((x) => x.status)).toEqual(Array(10).fill(201));
+    expect(consul.queries.filter((q) => q.get("index") === "0")).toHaveLength(1);
   }, 40_000);
 });
