@@ -49,6 +49,13 @@ export class StateLink implements TSharedUpstream, TTokenSource {
       else if (msg.type === "sy:ejection") t.ejection(msg.cluster, msg.hostPort, msg.remainingMs, msg.ejections);
       else t.outcome(msg.cluster, msg.hostPort, msg.outcome);
     });
+    process.on("disconnect", () => this.#orphaned());
+  }
+
+  /** The primary is gone: what waits for it gets nothing (the worker drains anyway). */
+  #orphaned(): void {
+    for (const [id, resolve] of this.#asks) resolve({ type: "sy:grant", id, granted: 0, tokens: 0 });
+    this.#asks.clear();
   }
 
   /** Where relayed verdicts and outcomes go (the cluster manager), once it exists. */
