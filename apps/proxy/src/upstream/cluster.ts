@@ -403,6 +403,15 @@ export class ClusterRuntime {
     if (isRetry) this.releaseRetry();
   }
 
+  /** A mirrored copy takes a maxRequests slot (no pending slot: a copy that cannot go is dropped, never queued for). */
+  admitMirror(): boolean | Promise<boolean> {
+    return this.#gates.requests.acquire();
+  }
+
+  mirrorEnded(): void {
+    this.#gates.requests.release();
+  }
+
   /** A slot of maxRetries, held from the retry decision (back-off included) to the end of the retry's try. */
   acquireRetry(): boolean | Promise<boolean> {
     const got = this.#gates.retries.acquire();
