@@ -100,8 +100,9 @@ COPY --from=builder --chown=node:node /app/apps/web/.next apps/web/.next
 USER node
 ENV PORT=3000 HOST=0.0.0.0
 EXPOSE 3000
+# Over HTTPS when SWITCHYARD_TLS_CERT is set (loopback: the certificate names the service, not 127.0.0.1).
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/v1/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const t=!!process.env.SWITCHYARD_TLS_CERT;require(t?'https':'http').get({host:'127.0.0.1',port:process.env.PORT||3000,path:'/api/v1/healthz',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 CMD ["node", "/app/apps/web/dist/server.js"]
 
 # ---- the demo: upstream service and seed ----

@@ -2,7 +2,8 @@
  * `npm run test:compose` (not part of `npm test`: it needs a container engine and
  * minutes of image builds). Runs docker-compose.yml for real, as a user would:
  *
- *   up --build -> log in -> traffic through the published port -> publish a change over
+ *   scripts/dev-certs.sh (a private CA, the console's certificate) -> up --build (console on
+ *   HTTPS, proxies on wss:// verifying it) -> log in -> traffic through the published port -> publish a change over
  *   REST -> scale the proxy to 3, each replica serves the new version -> restart keeps
  *   the port -> a replica recreated while the console is down serves from the group's
  *   cache -> the redis profile: a global rate limit is applied by every replica and
@@ -15,9 +16,12 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { Agent, setGlobalDispatcher } from "undici";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "..");
@@ -112,8 +116,13 @@ async function main(): Promise<void> {
   });
   const consolePort = await freePort();
   const httpPort = await freePort();
-  env = { ...process.env, ...secrets, SWITCHYARD_CONSOLE_PORT: String(consolePort), SWITCHYARD_HTTP_PORT: String(httpPort) };
-  const consoleUrl = `http://127.0.0.1:${consolePort}`;
+  // The console's certificate from the script a user runs; this process trusts its CA (fetch).
+  const tlsDir = mkdtempSync(join(tmpdir(), "swy-compose-tls-"));
+  process.on("exit", () => rmSync(tlsDir, { recursive: true, force: true }));
+  await run("sh", [join(ROOT, "scripts/dev-certs.sh"), tlsDir]);
+  setGlobalDispatcher(new Agent({ connect: { ca: readFileSync(join(tlsDir, "ca.crt")) } }));
+  env = { ...process.env, ...secrets, SWITCHYARD_TLS_DIR: tlsDir, SWITCHYARD_CONSOLE_PORT: String(consolePort), SWITCHYARD_HTTP_PORT: String(httpPort) };
+  const consoleUrl = `https://127.0.0.1:${consolePort}`;
   const trafficUrl = `http://127.0.0.1:${httpPort}`;
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${consoleUrl}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${secrets.SWITCHYARD_API_TOKEN}`, ...(init.headers as Record<string, string>) } });

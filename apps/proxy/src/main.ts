@@ -3,6 +3,7 @@ import { describeAdminAccess } from "./admin/admin-auth.ts";
 import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { connectManagedNode, type TManagedNode } from "./control-plane/managed-node.ts";
+import { controlPlaneTls } from "./control-plane/tls.ts";
 import { handleRequest, handleUpgrade } from "./pipeline/connection-manager.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
 import { admitRequest, admitUpgrade } from "./listener/request-entry.ts";
@@ -15,6 +16,7 @@ import { createOtlpExporter, type TOtlpExporter } from "./observability/tracing/
 import type { TSpanSink } from "./observability/tracing/request-trace.ts";
 import { hashConfig } from "@switchyard/config-model";
 import { RuntimeManager } from "./runtime/apply.ts";
+import { cacheOf } from "./runtime/cache.ts";
 import { checkConfig } from "./runtime/check.ts";
 import { bootFromCache, describeRefusal, startStandalone } from "./runtime/config-source.ts";
 import { loadConfigFile } from "./standalone/config-file.ts";
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
   let command;
   try {
     command = readCliOptions();
+    // Fail fast, before anything listens: an unreadable --control-plane-ca/-cert/-key exits 2 naming the flag.
+    if (command.kind === "run" && command.options.mode === "managed") controlPlaneTls(command.options);
   } catch (err) {
     if (err instanceof CliError) {
       process.stderr.write(`switchyard-proxy: ${err.message}\n`);
@@ -160,7 +164,7 @@ async function run(options: TProxyOptions): Promise<void> {
     metrics,
     log,
     // A worker's primary writes the cache (once, not N times).
-    cacheDir: cluster.isWorker ? null : options.cacheDir,
+    cache: cluster.isWorker ? null : cacheOf(options),
     onApplied: reportEndpoints,
   });
 
@@ -215,7 +219,8 @@ async function run(options: TProxyOptions): Promise<void> {
   if (options.mode === "standalone") {
     stopWatching = await startStandalone(options.configFile, runtime, log);
   } else {
-    if (options.cacheDir) await bootFromCache(options.cacheDir, runtime, log);
+    const cache = cacheOf(options);
+    if (cache) await bootFromCache(cache, runtime, log);
     managed = connectManagedNode(options, {
       log,
       metrics,

@@ -8,7 +8,7 @@ import { connectManagedNode, type TApplier, type TManagedNode } from "../control
 import type { TLog } from "../observability/log.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import type { TApplyMeta, TApplyResult } from "../runtime/apply.ts";
-import { writeCachedSnapshot } from "../runtime/cache.ts";
+import { cacheOf, writeCachedSnapshot } from "../runtime/cache.ts";
 import { bootFromCache, startStandalone } from "../runtime/config-source.ts";
 import { PROXY_VERSION } from "../version.ts";
 import { NodeState } from "./node-state.ts";
@@ -46,6 +46,7 @@ export type TPrimaryDeps = { log: TLog; graceMs: number };
 type TSlot = { worker: Worker; up: Promise<void>; applied: number | null; owner: boolean };
 
 export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Promise<void> {
+  const cache = cacheOf(options);
   const { log } = deps;
   const metrics = createMetrics(() => []);
   const slots = new Map<number, TSlot>();
@@ -157,9 +158,9 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
         applied = { version: meta.version, hash, source: meta.source, appliedAt: new Date().toISOString(), config: validated.config };
         metrics.configApplied(meta.version);
         log("config_applied", { version: meta.version, hash, source: meta.source, workers: live.length });
-        if (options.cacheDir) {
-          await writeCachedSnapshot(options.cacheDir, { version: meta.version, hash, config: validated.config, appliedAt: applied.appliedAt, source: meta.source }).catch((err: unknown) =>
-            log("config_cache_write_failed", { dir: options.cacheDir, error: err }),
+        if (cache) {
+          await writeCachedSnapshot(cache, { version: meta.version, hash, config: validated.config, appliedAt: applied.appliedAt, source: meta.source }).catch((err: unknown) =>
+            log("config_cache_write_failed", { dir: cache.dir, error: err }),
           );
         }
         return { ok: true, version: meta.version, hash };
@@ -252,7 +253,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
   if (options.mode === "standalone") {
     stopWatching = await startStandalone(options.configFile, fanout, log);
   } else {
-    if (options.cacheDir) await bootFromCache(options.cacheDir, fanout, log);
+    if (cache) await bootFromCache(cache, fanout, log);
     managed = connectManagedNode(options, {
       log,
       metrics,

@@ -65,7 +65,7 @@ export async function startInProcessProxy(config: unknown, extraFilters: Record<
     log,
   );
   const rateLimits = new RateLimitManager(null, { log, redisError: metrics.redisError });
-  const runtime = new RuntimeManager({ listeners, clusters, rateLimits, metrics, log, cacheDir: null });
+  const runtime = new RuntimeManager({ listeners, clusters, rateLimits, metrics, log, cache: null });
   const apply = (c: unknown) => runtime.applyConfig(c, { version: null, source: "test" });
   const first = await apply(config);
   if (!first.ok) throw new Error(`config refused: ${first.error}`);
