@@ -76,29 +76,35 @@ async function start(config: unknown, workers = 2, args: string[] = []): Promise
 const count = (answers: TAnswer[], status: number) => answers.filter((a) => a.status === status).length;
 
 describe("--workers 2 share one state", () => {
-  it("a local rate limit of 5/s (burst 5) admits 5 at once and about 5 a second after, in total", async () => {
+  it("a local rate limit of 2/s (burst 6) admits the burst and then the rate, for the node", async () => {
     const up = await origin(() => ({ status: 200 }));
     running.origins.push(up);
     const port = await freePort();
     await start({
       listeners: listener(port),
-      routeConfigs: routes([{ name: "limited", match: { prefix: "/" }, route: { cluster: "up", rateLimit: "five" } }]),
+      routeConfigs: routes([{ name: "limited", match: { prefix: "/" }, route: { cluster: "up", rateLimit: "two" } }]),
       clusters: [{ name: "up", endpoints: [endpoint(up)] }],
-      rateLimitPolicies: [{ name: "five", scope: "local", requests: 5, per: "second", burst: 5, key: "none" }],
+      rateLimitPolicies: [{ name: "two", scope: "local", requests: 2, per: "second", burst: 6, key: "none" }],
     });
-    const first = await Promise.all(Array.from({ length: 12 }, (_, i) => get(port, `/a${i}`)));
-    // One bucket for the node: 5, not 5 per worker.
-    expect(count(first, 200)).toBe(5);
-    expect(count(first, 429)).toBe(7);
-    await new Promise((r) => setTimeout(r, 1_000));
-    const second = await Promise.all(Array.from({ length: 12 }, (_, i) => get(port, `/b${i}`)));
-    const admitted = count(second, 200);
-    expect(admitted).toBeGreaterThanOrEqual(4);
-    expect(admitted).toBeLessThanOrEqual(6);
+    // The bucket refills while a batch is served (slowly on a loaded machine): the bound
+    // allows burst + 2/s of the time taken, and per worker it would be twice that.
+    const allowed = (elapsedMs: number) => Math.ceil((2 * elapsedMs) / 1000);
+    const t0 = performance.now();
+    const first = await Promise.all(Array.from({ length: 14 }, (_, i) => get(port, `/a${i}`)));
+    const firstMs = performance.now() - t0;
+    expect(count(first, 200)).toBeGreaterThanOrEqual(6);
+    expect(count(first, 200)).toBeLessThanOrEqual(6 + allowed(firstMs));
+    expect(count(first, 200) + count(first, 429)).toBe(14);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const second = await Promise.all(Array.from({ length: 14 }, (_, i) => get(port, `/b${i}`)));
+    const totalMs = performance.now() - t0;
+    // 1.5 s of refill at least (3 tokens, one may still be refilling); never more than burst + rate x time.
+    expect(count(second, 200)).toBeGreaterThanOrEqual(2);
+    expect(count(first, 200) + count(second, 200)).toBeLessThanOrEqual(6 + allowed(totalMs));
   }, 40_000);
 
   it("maxRequests holds across workers: 3 in flight node-wide, the rest 503 UO", async () => {
-    const up = await origin(() => ({ status: 200, delayMs: 600 }));
+    const up = await origin(() => ({ status: 200, delayMs: 2_000 }));
     running.origins.push(up);
     const port = await freePort();
     await start({
@@ -115,7 +121,7 @@ describe("--workers 2 share one state", () => {
   }, 40_000);
 
   it("maxPendingRequests holds across workers (one connection per worker, 2 pending node-wide)", async () => {
-    const up = await origin(() => ({ status: 200, delayMs: 500 }));
+    const up = await origin(() => ({ status: 200, delayMs: 1_500 }));
     running.origins.push(up);
     const port = await freePort();
     await start({
@@ -132,7 +138,7 @@ describe("--workers 2 share one state", () => {
   }, 40_000);
 
   it.each([2, 1])("maxRetries counts retries from the decision, back-off included (--workers %i): 6 concurrent failures with maxRetries 1 make 7 upstream requests, not 12", async (workers) => {
-    const up = await origin(() => ({ status: 503, delayMs: 300 }));
+    const up = await origin(() => ({ status: 503, delayMs: 1_000 }));
     running.origins.push(up);
     const port = await freePort();
     await start({
@@ -162,9 +168,10 @@ describe("--workers 2 share one state", () => {
     const before = up.hits.filter((h) => h === "/health").length;
     await new Promise((r) => setTimeout(r, 2_000));
     const probes = up.hits.filter((h) => h === "/health").length - before;
-    // 2000 / 250 = 8 probes from one prober; two probing workers would make 16.
-    expect(probes).toBeGreaterThanOrEqual(6);
-    expect(probes).toBeLessThanOrEqual(9);
+    // 2000 / 250 = 8 probes from one prober (fewer when timers run late on a loaded
+    // machine); two probing workers would make 16.
+    expect(probes).toBeGreaterThanOrEqual(4);
+    expect(probes).toBeLessThanOrEqual(10);
     // The worker that does not probe serves too: it took the owner's "healthy".
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => get(port, `/h${i}`)));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
