@@ -172,7 +172,9 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
 
   /** Asks every live worker; those that do not answer in time are left out. */
   const askAll = async <T>(make: (id: number) => TToWorker & { id: number }, pick: (r: TWorkerReply) => T | undefined): Promise<T[]> => {
-    const replies = await Promise.all([...slots.values()].map((s) => request(s, make(nextId++), QUERY_TIMEOUT_MS)));
+    // The state owner first: its view (discovery source, health) is the node's for the console.
+    const ordered = [...slots.values()].sort((a, b) => Number(b.owner) - Number(a.owner));
+    const replies = await Promise.all(ordered.map((s) => request(s, make(nextId++), QUERY_TIMEOUT_MS)));
     const out: T[] = [];
     for (const r of replies) {
       const v = r ? pick(r) : undefined;
@@ -267,7 +269,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
         for (const s of slots.values()) s.worker.send({ type: "sy:endpoints", msg } satisfies TToWorker);
         return { ok: true };
       },
-      // Every worker discovers the same endpoints: the first one's view is the node's.
+      // Every worker holds the same endpoints: the state owner's view (first) is the node's.
       clusterStatus: async () => ((await clusterViews())[0] as { clusters: TClusterView } | undefined)?.clusters,
       // The workers' telemetry passes through this process's send queue: its drops are counted here.
       dropsTakenBy: "timer",
