@@ -106,6 +106,9 @@ export class StateLink implements TSharedUpstream, TTokenSource {
   }
 }
 
+/** After the primary refused a slot, this worker refuses without asking for this long. */
+const REFUSAL_HOLD_MS = 1;
+
 /** One limit's lease in this worker: `held` slots granted by the primary, `used` of them taken. */
 class LeasedSlots implements TSlotGate {
   held = 0;
@@ -114,6 +117,7 @@ class LeasedSlots implements TSlotGate {
   readonly #key: string;
   readonly #limit: number;
   readonly #batch: number;
+  #refusedUntil = 0;
 
   constructor(link: StateLink, key: string, limit: number, batch: number) {
     this.#link = link;
@@ -127,9 +131,16 @@ class LeasedSlots implements TSlotGate {
       this.used++;
       return true;
     }
+    // Refused a moment ago: the node is at its limit. Refuse here, so an overload does not
+    // turn every refused request into a round trip (a slot another worker frees within
+    // REFUSAL_HOLD_MS is missed: a request or two refused early, never one too many admitted).
+    if (performance.now() < this.#refusedUntil) return false;
     return this.#link.ask({ type: "sy:slots", key: this.#key, limit: this.#limit, want: this.#batch }).then((g) => {
       this.held += g.granted;
-      if (this.used >= this.held) return false;
+      if (this.used >= this.held) {
+        this.#refusedUntil = performance.now() + REFUSAL_HOLD_MS;
+        return false;
+      }
       this.used++;
       // More than needed (a batch): the spare stays for the next requests.
       this.#trim();
@@ -140,6 +151,7 @@ class LeasedSlots implements TSlotGate {
   release(): void {
     if (this.used === 0) return;
     this.used--;
+    this.#refusedUntil = 0;
     this.#trim();
   }
 
