@@ -155,8 +155,8 @@ export function createMetrics(clusters: TClusterStatsSource) {
   new Gauge({
     name: "switchyard_cluster_membership_healthy",
     help: "Endpoints in the balancer per cluster: passing health checks (all, without checks) and not ejected",
-    // --workers N: each worker checks and ejects on its own; the merged value is the
-    // worst worker's view (min), never a sum over copies of the same endpoints.
+    // --workers N: every worker holds the state owner's verdicts (one may learn of one a
+    // moment later); merged as the worst view (min), never a sum over copies of the endpoints.
     aggregator: "min",
     labelNames: ["cluster"] as const,
     registers: [registry],
@@ -168,7 +168,7 @@ export function createMetrics(clusters: TClusterStatsSource) {
   new Gauge({
     name: "switchyard_outlier_ejections_active",
     help: "Endpoints ejected by outlier detection per cluster",
-    // --workers N: outlier detection runs per worker; merged as the most ejecting worker (max).
+    // --workers N: the state owner ejects, every worker holds it; merged by max, not summed.
     aggregator: "max",
     labelNames: ["cluster"] as const,
     registers: [registry],

@@ -3,6 +3,7 @@ import { hashConfig } from "@switchyard/config-model";
 import type { TLog } from "../../observability/log.ts";
 import type { TRateLimiter } from "./decision.ts";
 import { createRedis, GlobalRateLimiter } from "./global.ts";
+import { LeasedRateLimiter, type TTokenSource } from "./leased.ts";
 import { LocalRateLimiter } from "./local.ts";
 
 export type TRateLimitEvents = {
@@ -21,10 +22,13 @@ export class RateLimitManager {
   #redis: ReturnType<typeof createRedis> | null = null;
   #current = new Map<string, TRateLimiter>();
   #lastErrorLog = 0;
+  /** `--workers N` > 1: local buckets live in the primary, leased to this worker. */
+  readonly #tokens: TTokenSource | null;
 
-  constructor(redisUrl: string | null, events: TRateLimitEvents) {
+  constructor(redisUrl: string | null, events: TRateLimitEvents, tokens: TTokenSource | null = null) {
     this.#redisUrl = redisUrl;
     this.#events = events;
+    this.#tokens = tokens;
   }
 
   /** Whether global policies can be enforced (--redis was given). */
@@ -55,7 +59,7 @@ export class RateLimitManager {
   }
 
   #create(p: TRateLimitPolicy, key: string): TRateLimiter {
-    if (p.scope === "local") return new LocalRateLimiter(p, key);
+    if (p.scope === "local") return this.#tokens ? new LeasedRateLimiter(p, key, this.#tokens) : new LocalRateLimiter(p, key);
     this.#redis ??= createRedis(this.#redisUrl ?? "", (err) => this.#logError("ratelimit_redis_error", err));
     return new GlobalRateLimiter(p, key, this.#redis, (policy, err) => {
       this.#events.redisError(policy);

@@ -70,6 +70,8 @@ class Exchange implements TTryOwner, TTerminal {
   tried: UpstreamEndpoint[] | null = null;
   current: UpstreamTry | null = null;
   retryTimer: NodeJS.Timeout | null = null;
+  /** A maxRetries slot is held for the next try (taken by mayRetry, passed to the retry's UpstreamTry). */
+  retrySlot = false;
   /** The CLIENT span of the try in flight (one at a time), ended by endTraceTry. */
   traceTry: TTraceTry | null = null;
   /** Status of the current try's response head (0 before one arrived). */
@@ -216,26 +218,42 @@ class Exchange implements TTryOwner, TTerminal {
     sendMirrors(action.mirrors, this.ar.method, this.upstreamPath, this.upstreamHeaders, body, sink);
   }
 
-  /** One try: circuit breakers, endpoint, dispatch. */
+  /** One try: circuit breakers (node-wide: a promise only when the primary is asked), endpoint, dispatch. */
   startTry(): void {
     this.retryTimer = null;
     if (this.upstreamDone) return;
     const cluster = this.cluster as ClusterRuntime;
-    const b = cluster.breakers;
-    if (cluster.activeRequests >= b.maxRequests || cluster.pendingRequests >= b.maxPendingRequests) {
-      this.ar.deps.metrics.overflow(cluster.name);
-      this.finishUpstream();
-      return this.ar.localReply(503, "UO", "upstream overflow: circuit breaker open\n");
-    }
+    const admitted = cluster.admitTry();
+    if (admitted === true) return this.dispatchTry(cluster);
+    if (admitted === false) return this.overflow(cluster);
+    void admitted.then((ok) => {
+      if (!ok) return this.overflow(cluster);
+      if (this.upstreamDone) return cluster.cancelAdmission();
+      this.dispatchTry(cluster);
+    });
+  }
+
+  overflow(cluster: ClusterRuntime): void {
+    if (this.upstreamDone) return;
+    this.ar.deps.metrics.overflow(cluster.name);
+    this.finishUpstream();
+    this.ar.localReply(503, "UO", "upstream overflow: circuit breaker open\n");
+  }
+
+  dispatchTry(cluster: ClusterRuntime): void {
     const endpoint = cluster.pick(this.hash, this.tried);
     if (!endpoint) {
+      cluster.cancelAdmission();
       this.finishUpstream();
       return this.ar.localReply(503, "UH", "no healthy upstream\n");
     }
     this.endpoint = endpoint;
     this.ar.upstreamHost = endpoint.hostPort;
     const attempt = ++this.ar.attempts;
-    const t = new UpstreamTry(this, cluster, endpoint, attempt > 1, this.perTryTimeoutMs, this.idleTimeoutMs);
+    // A retry's maxRetries slot passes to its try, which gives it back when it ends.
+    const isRetry = this.retrySlot;
+    this.retrySlot = false;
+    const t = new UpstreamTry(this, cluster, endpoint, isRetry, this.perTryTimeoutMs, this.idleTimeoutMs);
     this.current = t;
     const headers = this.upstreamHeaders.concat("x-switchyard-attempt-count", String(attempt));
     // Each try is a CLIENT span whose id is the parent the upstream sees.
@@ -247,16 +265,25 @@ class Exchange implements TTryOwner, TTerminal {
     endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, t);
   }
 
-  /** Whether another try may start now; counts a retry-breaker overflow. */
-  mayRetry(): boolean {
+  /**
+   * Whether another try may start; true holds a maxRetries slot (Envoy: the breaker counts
+   * a retry from this decision, back-off included, to the end of its try). Counts a
+   * retry-breaker overflow. A promise only when the primary is asked for a slot.
+   */
+  mayRetry(): boolean | Promise<boolean> {
     const p = this.retryPolicy;
     if (p === null || !this.replayable || this.upstreamDone || this.ar.attempts > p.numRetries) return false;
     const cluster = this.cluster as ClusterRuntime;
-    if (cluster.activeRetries >= cluster.breakers.maxRetries) {
-      this.ar.deps.metrics.retryOverflow(cluster.name);
-      return false;
-    }
-    return true;
+    const got = cluster.acquireRetry();
+    const decided = (ok: boolean): boolean => {
+      if (!ok) this.ar.deps.metrics.retryOverflow(cluster.name);
+      else if (this.upstreamDone) {
+        cluster.releaseRetry();
+        return false;
+      } else this.retrySlot = true;
+      return ok;
+    };
+    return got === true || got === false ? decided(got) : got.then(decided);
   }
 
   scheduleRetry(t: UpstreamTry): void {
@@ -291,7 +318,7 @@ class Exchange implements TTryOwner, TTerminal {
 
   // ---- try callbacks (TTryOwner) ----------------------------------------------------
 
-  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry" {
+  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry" | "held" {
     if (this.upstreamDone) {
       t.cancel(new RetryAbortError());
       return "retry";
@@ -299,16 +326,33 @@ class Exchange implements TTryOwner, TTerminal {
     this.upstreamStatus = statusCode;
     const p = this.retryPolicy;
     if (p !== null && retriableStatus(p, statusCode)) {
-      if (this.mayRetry()) {
-        // The answer is dropped; its connection too (undici cannot skip an unread body).
-        this.endTraceTry("", true);
-        t.cancel(new RetryAbortError());
-        this.scheduleRetry(t);
-        return "retry";
+      const may = this.mayRetry();
+      if (may === true) return this.retryAnswer(t);
+      if (may !== false) {
+        // The response stays paused while the primary answers for a retry slot.
+        void may.then((ok) => {
+          if (ok) return void this.retryAnswer(t);
+          if (this.upstreamDone || t.done) return;
+          this.forwardHeaders(p, statusCode, rawHeaders, resume);
+          resume();
+        });
+        return "held";
       }
-      // Retriable but out of retries: the upstream's answer goes out, flagged.
-      if (this.ar.attempts > 1 || p.numRetries === 0) this.ar.flags = "URX";
     }
+    return this.forwardHeaders(p, statusCode, rawHeaders, resume);
+  }
+
+  /** A retriable answer with a retry slot held: dropped with its connection (undici cannot skip an unread body). */
+  retryAnswer(t: UpstreamTry): "retry" {
+    this.endTraceTry("", true);
+    t.cancel(new RetryAbortError());
+    this.scheduleRetry(t);
+    return "retry";
+  }
+
+  forwardHeaders(p: TCompiledRetryPolicy | null, statusCode: number, rawHeaders: Buffer[], resume: () => void): "forwarded" {
+    // Retriable but out of retries: the upstream's answer goes out, flagged.
+    if (p !== null && retriableStatus(p, statusCode) && (this.ar.attempts > 1 || p.numRetries === 0)) this.ar.flags = "URX";
     this.committed = true;
     this.resumeUpstream = resume;
     const out: string[] = [];
@@ -392,7 +436,14 @@ class Exchange implements TTryOwner, TTerminal {
     }
     const p = this.retryPolicy;
     const retriable = p !== null && retriableFailure(p, mapped, err instanceof PerTryTimeoutError);
-    if (retriable && this.mayRetry()) return this.scheduleRetry(t);
+    const may = retriable ? this.mayRetry() : false;
+    if (may === true) return this.scheduleRetry(t);
+    if (may === false) return this.failedReply(mapped, retriable);
+    void may.then((ok) => (ok ? this.scheduleRetry(t) : this.failedReply(mapped, retriable)));
+  }
+
+  failedReply(mapped: ReturnType<typeof mapUpstreamError>, retriable: boolean): void {
+    if (this.upstreamDone) return;
     this.finishUpstream();
     const flag = retriable && this.ar.attempts > 1 ? `${mapped.flag},URX` : mapped.flag;
     this.ar.localReply(mapped.status, flag, `${mapped.message}\n`);
@@ -448,6 +499,11 @@ class Exchange implements TTryOwner, TTerminal {
     if (this.retryTimer !== null) {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
+    }
+    // Ended in back-off (timeout, client gone): the retry's slot was never handed to a try.
+    if (this.retrySlot) {
+      this.retrySlot = false;
+      (this.cluster as ClusterRuntime).releaseRetry();
     }
   }
 

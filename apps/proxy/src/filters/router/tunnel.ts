@@ -39,14 +39,31 @@ export function tunnel(ar: ActiveRequest, socket: Duplex, head: Buffer, route: T
   if (!target) return ar.localReply(503, "UH", "no healthy upstream\n");
   const cluster = target.cluster;
   ar.clusterName = target.name;
-  const b = cluster.breakers;
-  if (cluster.activeRequests >= b.maxRequests || cluster.pendingRequests >= b.maxPendingRequests) {
-    metrics.overflow(cluster.name);
-    return ar.localReply(503, "UO", "upstream overflow: circuit breaker open\n");
-  }
+  // Node-wide breakers (workers share them): a promise only when the primary is asked.
+  const admitted = cluster.admitTry();
+  if (admitted === true) return openTunnel(ar, socket, head, route, cluster);
+  if (admitted === false) return overflow(ar, cluster);
+  void admitted.then((ok) => {
+    if (!ok) return overflow(ar, cluster);
+    if (socket.destroyed) return cluster.cancelAdmission();
+    openTunnel(ar, socket, head, route, cluster);
+  });
+}
+
+function overflow(ar: ActiveRequest, cluster: ClusterRuntime): void {
+  ar.deps.metrics.overflow(cluster.name);
+  ar.localReply(503, "UO", "upstream overflow: circuit breaker open\n");
+}
+
+/** Admitted: an endpoint and the tunnel's try (which gives the breaker slots back when it ends). */
+function openTunnel(ar: ActiveRequest, socket: Duplex, head: Buffer, route: TCompiledRoute<ClusterRuntime>, cluster: ClusterRuntime): void {
+  const action = route.action as TCompiledForwardAction<ClusterRuntime>;
   const hash = cluster.hashing && action.hashPolicy.length ? requestHash(action.hashPolicy, ar.headers, ar.remoteAddress) : undefined;
   const endpoint = cluster.pick(hash, null);
-  if (!endpoint) return ar.localReply(503, "UH", "no healthy upstream\n");
+  if (!endpoint) {
+    cluster.cancelAdmission();
+    return ar.localReply(503, "UH", "no healthy upstream\n");
+  }
   const t = new Tunnel(ar, socket, route, action, cluster, endpoint);
   ar.terminal = t;
   t.open(head);
