@@ -19,3 +19,4 @@ export * from "./linear-regex.ts";
 export * from "./histogram.ts";
 export * from "./json-schema.ts";
 export * from "./log-level.ts";
+export * from "./filter-overrides.ts";
