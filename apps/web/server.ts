@@ -3,7 +3,7 @@
  * process serves the Next.js pages, tRPC (/api/trpc), the REST API (/api/v1) and the
  * control-plane WebSocket (/api/xds), all on one port and one database handle.
  */
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { createDb, createSecretBox, ensureAdminUser, migrateDatabase, parseSecretKey, reencryptSecrets } from "@switchyard/db";
@@ -49,14 +49,15 @@ if (env.SWITCHYARD_ADMIN_EMAIL && env.SWITCHYARD_ADMIN_PASSWORD) {
   await ensureAdminUser(db, env.SWITCHYARD_ADMIN_EMAIL, env.SWITCHYARD_ADMIN_PASSWORD);
 }
 
-const app = next({ dev, dir, hostname: env.HOST, port: env.PORT });
-await app.prepare();
+// SWITCHYARD_CONSOLE_UI=off: no pages (API-only replicas, the control-plane bench), so no Next.js build is needed.
+const app = env.SWITCHYARD_CONSOLE_UI === "on" ? next({ dev, dir, hostname: env.HOST, port: env.PORT }) : null;
+await app?.prepare();
 
 const server = createServer(
   createRequestListener({
     rest: createRestHandler({ db, apiToken: env.SWITCHYARD_API_TOKEN, log }),
     trpc: createTrpcHandler({ db, log }),
-    next: app.getRequestHandler(),
+    next: app ? app.getRequestHandler() : noPages,
     metrics: renderMetrics,
     log,
   }),
@@ -76,7 +77,7 @@ const retention = startRetentionJob(db, {
   intervalMs: env.SWITCHYARD_RETENTION_INTERVAL_MS,
   log,
 });
-server.on("upgrade", createUpgradeListener(dev ? app.getUpgradeHandler() : undefined));
+server.on("upgrade", createUpgradeListener(dev && app ? app.getUpgradeHandler() : undefined));
 
 await new Promise<void>((resolve, reject) => {
   server.once("error", reject);
@@ -87,6 +88,10 @@ const port = typeof address === "object" && address ? address.port : env.PORT;
 const shownHost = env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST;
 log("console.listening", { url: `http://${shownHost}:${port}`, mode: dev ? "development" : "production" });
 console.log(`Switchyard console listening on http://${shownHost}:${port} (${dev ? "development" : "production"})`);
+
+async function noPages(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+  res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "the pages are off on this console (SWITCHYARD_CONSOLE_UI=off)" }));
+}
 
 let stopping = false;
 async function stop(signal: string) {
@@ -105,7 +110,7 @@ async function stop(signal: string) {
   server.closeIdleConnections();
   setTimeout(() => server.closeAllConnections(), 3_000).unref();
   await step("http", () => closed);
-  await step("next", () => app.close());
+  await step("next", async () => app?.close());
   await step("db", () => db.close());
   log("console.stopped");
   process.exit(0);
