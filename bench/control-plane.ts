@@ -25,7 +25,7 @@ import { startControlPlaneClient, type TControlPlaneClient } from "../apps/proxy
 import { StatsWindow } from "../apps/proxy/src/observability/stats-window.ts";
 import { startTelemetryReporter, type TTelemetryReporter } from "../apps/proxy/src/observability/telemetry-reporter.ts";
 import { findFreePort } from "../packages/db/src/embedded.ts";
-import { CP_BENCH_SECRET_KEY, CP_BENCH_STATS_INTERVAL_MS } from "./env.ts";
+import { CHILD_ENV, CP_BENCH_DEBUG, CP_BENCH_SECRET_KEY, CP_BENCH_STATS_INTERVAL_MS } from "./env.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -61,7 +61,7 @@ async function startOwnConsole(): Promise<TConsole> {
   const child = spawn(process.execPath, ["--conditions=@switchyard/source", "--import", "tsx", "server.ts"], {
     cwd: join(ROOT, "apps/web"),
     env: {
-      ...process.env,
+      ...CHILD_ENV,
       DATABASE_URL: pgServer.url,
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
           node.applied.set(s.version, now);
           return { ok: true };
         },
-        log: i === 0 && process.env.CP_BENCH_DEBUG ? (e, f) => console.error(e, f) : () => undefined,
+        log: i === 0 && CP_BENCH_DEBUG ? (e, f) => console.error(e, f) : () => undefined,
       });
       const sender = {
         send: (m: { type: "stats" | "health" | "spans" } & Record<string, unknown>) => {

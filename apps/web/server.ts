@@ -67,7 +67,7 @@ const xds = await attachXdsServer(server, {
   databaseUrl: env.DATABASE_URL,
   nodeToken: env.SWITCHYARD_NODE_TOKEN,
   log,
-  telemetry: createTelemetryIngest(db),
+  telemetry: createTelemetryIngest(db, { log }),
 });
 defineGauge("switchyard_console_xds_nodes_connected", "Proxy nodes connected to this console replica", () => xds.connectedNodeIds().length);
 const retention = startRetentionJob(db, {

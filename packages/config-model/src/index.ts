@@ -17,3 +17,4 @@ export * from "./regex-safety.ts";
 export * from "./histogram.ts";
 export * from "./json-schema.ts";
 export * from "./log-level.ts";
+export * from "./stats-wire.ts";

@@ -15,7 +15,7 @@ import {
   type Db,
 } from "@switchyard/db";
 import { bearerToken, bearerTokenMatches } from "./bearer.ts";
-import type { TTelemetryIngest } from "../telemetry/ingest.ts";
+import type { TStatsResult, TTelemetryIngest } from "../telemetry/ingest.ts";
 import { SnapshotCache, type TCachedEndpoints, type TCachedSnapshot } from "./snapshot-cache.ts";
 
 export type TXdsLog = (event: string, fields?: Record<string, unknown>) => void;
@@ -87,7 +87,14 @@ type TSession = {
   dbChain: Promise<void>;
   /** eds: endpoints version last sent per cluster on this connection (resent after a nack). */
   edsSent: Map<string, number>;
+  /** When lastSeen was last written for this node (#touch). */
+  touchedAt: number;
+  /** The stats interval this node was last asked for (statsPace; 0 = its own). */
+  pacedMs: number;
 };
+
+/** lastSeen is written at most this often per node (GET /nodes shows it to the second; the heartbeat is 15 s). */
+const TOUCH_EVERY_MS = 10_000;
 
 /**
  * The console's end of the control-plane stream: accepts nodes on /api/xds, sends each
@@ -251,6 +258,8 @@ export class XdsHub {
       helloTimer: null,
       dbChain: Promise.resolve(),
       edsSent: new Map(),
+      touchedAt: 0,
+      pacedMs: 0,
     };
     this.#sessions.add(session);
     session.helloTimer = setTimeout(() => {
@@ -262,10 +271,7 @@ export class XdsHub {
     ws.on("message", (data, isBinary) => this.#onMessage(session, data, isBinary));
     ws.on("pong", () => {
       session.missedPongs = 0;
-      if (session.nodeId && this.#nodes.get(session.nodeId) === session) {
-        const nodeId = session.nodeId;
-        this.#write(session, "touchNode", () => touchNode(this.#opts.db, nodeId));
-      }
+      if (session.nodeId && this.#nodes.get(session.nodeId) === session) this.#touch(session);
     });
     ws.on("error", (err) => this.#opts.log("xds_socket_error", { nodeId: session.nodeId, error: err.message }));
     ws.on("close", (code, reason) => this.#onClose(session, code, reason.toString()));
@@ -317,10 +323,14 @@ export class XdsHub {
       case "stats": {
         // Validated above. Stored stats feed the dashboards and the rollout SLO guard.
         this.#telemetry.stats++;
-        const store = this.#opts.telemetry;
-        this.#write(session, "touchNode", () => touchNode(db, nodeId));
+        this.#touch(session);
         if (msg.dropped || msg.droppedSpans) this.#opts.log("xds_node_dropped_telemetry", { nodeId, windows: msg.dropped, spans: msg.droppedSpans });
-        if (store) this.#write(session, "storeStats", () => store.stats(nodeId, msg));
+        const store = this.#opts.telemetry;
+        if (!store) return;
+        // Merged into the pre-aggregation at once (nothing queues per frame); written in batches.
+        const result = store.stats(node, msg);
+        if (!result.ok && result.reason === "invalid") this.#refuseFrame(session, result.error);
+        this.#pace(session, store.statsPace(), result);
         return;
       }
       case "health": {
@@ -461,6 +471,28 @@ export class XdsHub {
       session.missedPongs++;
       session.ws.ping();
     }
+  }
+
+  /** lastSeen, at most every TOUCH_EVERY_MS per node: one registry write per frame was most of the console's writes at fleet scale. */
+  #touch(session: TSession): void {
+    const nodeId = session.nodeId;
+    const now = Date.now();
+    // Never rarer than the heartbeat: other replicas count a row silent for 4 heartbeats as stale.
+    if (nodeId === null || now - session.touchedAt < Math.min(TOUCH_EVERY_MS, this.#opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS)) return;
+    session.touchedAt = now;
+    this.#write(session, "touchNode", () => touchNode(this.#opts.db, nodeId));
+  }
+
+  /**
+   * Tells a node the stats interval to use when it differs from what it was told last
+   * (statsPace): longer while the telemetry store is behind, back to its own once it caught
+   * up. A window refused as overloaded is logged (and counted by the ingest) too.
+   */
+  #pace(session: TSession, intervalMs: number, result: TStatsResult): void {
+    if (!result.ok && result.reason === "overloaded") this.#opts.log("xds_stats_overloaded", { nodeId: session.nodeId, askedIntervalMs: intervalMs });
+    if (intervalMs === session.pacedMs || session.ws.readyState !== WebSocket.OPEN) return;
+    session.pacedMs = intervalMs;
+    session.ws.send(JSON.stringify({ type: "statsPace", intervalMs }));
   }
 
   #refuseFrame(session: TSession, error: string): void {

@@ -62,6 +62,7 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
   // touched on every heartbeat, so only rows silent for 4 heartbeats count as stale.
   await markAllNodesDisconnected(deps.db, { staleAfterMs: 4 * (deps.heartbeatIntervalMs ?? 15_000) });
 
+  const telemetry = deps.telemetry ?? createTelemetryIngest(deps.db, { log: deps.log });
   const hub = new XdsHub({
     db: deps.db,
     nodeToken: deps.nodeToken,
@@ -69,7 +70,7 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
     hooks: nodeHooks(deps),
     heartbeatIntervalMs: deps.heartbeatIntervalMs,
     helloTimeoutMs: deps.helloTimeoutMs,
-    telemetry: deps.telemetry ?? createTelemetryIngest(deps.db),
+    telemetry,
   });
 
   // Every replica LISTENs, so a publish on any replica reaches the nodes of all of them.
@@ -118,6 +119,8 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
         await guard?.stop();
         await listener.close();
         await hub.close();
+        // The windows merged but not yet stored.
+        await telemetry.close();
       })();
       return closing;
     },
