@@ -247,7 +247,10 @@ export async function rollupStats(db: Db, until: Date, opts: { budgetMs?: number
     );
     const firstRaw: Date | null = next.rows[0]?.b ?? null;
     const minute: Date = firstRaw ? bucketOf(utcOf(firstRaw), ROLLUP_RESOLUTION_S) : new Date(to.getTime() - ROLLUP_RESOLUTION_S * 1000);
-    rows += await rollupMinute(db, minute);
+    const done = await rollupMinute(db, minute);
+    // Another replica holds the rollup (or rolled this minute meanwhile): it goes on from here.
+    if (done === null) break;
+    rows += done;
     minutes++;
     from = new Date(minute.getTime() + ROLLUP_RESOLUTION_S * 1000);
   }
@@ -259,13 +262,24 @@ function utcOf(d: Date): number {
   return d.getTime() - d.getTimezoneOffset() * 60_000;
 }
 
-/** One minute rolled up and the watermark moved past it, in one short transaction. */
-async function rollupMinute(db: Db, minute: Date): Promise<number> {
+/**
+ * One minute rolled up and the watermark moved past it, in one short transaction; null
+ * when another console replica is rolling up now or already rolled this minute (each
+ * replica runs the job: the advisory lock and the watermark check keep minutes single).
+ */
+async function rollupMinute(db: Db, minute: Date): Promise<number | null> {
   const client = await db.pool.connect();
   try {
     await client.query("BEGIN");
     // A minute is bounded (routes x 6 buckets, or nodes x routes x 6 for rows stored per node before #21); so is its time.
     await client.query("SET LOCAL statement_timeout = '60s'");
+    const locked = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock(7301, 21) AS ok");
+    const marker = await client.query<{ b: Date }>(`SELECT "bucketStart" AS b FROM "StatsBucket" WHERE "resolution" = $1 AND "kind" = 'marker' ORDER BY "bucketStart" DESC LIMIT 1`, [ROLLUP_RESOLUTION_S]);
+    const rolledTo = marker.rows[0] ? utcOf(marker.rows[0].b) + ROLLUP_RESOLUTION_S * 1000 : -Infinity;
+    if (!locked.rows[0]?.ok || rolledTo > minute.getTime()) {
+      await client.query("ROLLBACK");
+      return null;
+    }
     const end = new Date(minute.getTime() + ROLLUP_RESOLUTION_S * 1000);
     const inserted = await client.query(ROLLUP_MINUTE_SQL, [RAW_RESOLUTION_S, ROLLUP_RESOLUTION_S, minute, end]);
     await client.query(`DELETE FROM "StatsBucket" WHERE "resolution" = $1 AND "kind" = 'marker'`, [ROLLUP_RESOLUTION_S]);
