@@ -44,8 +44,8 @@ export function emptyCounts(): number[] {
  * - "route" / "cluster": per (listener, route, cluster) / cluster, summed over every node
  *   (nodeId ""; rows stored per node before issue #21 carry theirs and read the same);
  * - "node": per node and listener, route rows summed (the topology's node edges);
- * - "group": per node group and second of window start, route rows summed (the SLO
- *   guard's figures; `windowStart` is the second, `windows` the node windows in it);
+ * - "group": per node group and window start, route rows summed (the SLO guard's
+ *   figures: one row per node window, without the route dimension);
  * - "marker": the rollup watermark (one row, resolution 60).
  */
 export type TStatsKind = "route" | "cluster" | "node" | "group";
@@ -155,9 +155,8 @@ const MAX_WINDOW_MS = 300_000;
  *   rows are summed per group at ingest).
  * - Each request counts once: group rows sum route rows only (a cluster row holds the
  *   same requests again); route rows also hold local replies (cluster "").
- * - Precision: rows are keyed by the SECOND their window started in (floored), so a
- *   window from before a change never counts as after it; one that started in the same
- *   second as the change counts as before.
+ * - Precision: the node's stats window (5 s by default), not the 10 s bucket: rows keep
+ *   their window's start, so windows from before a change never count as after it.
  * - Rollups are not read: raw buckets are kept 24 h by default, and the guard looks back
  *   at most 2 h (a 1 h baseline before the change, 1 h after).
  */

@@ -7,7 +7,8 @@ import { RAW_RESOLUTION_S, bucketOf, type TStatsKind, type TStatsRowInput } from
  * one accumulator per row key of its 10 s bucket:
  * - (kind, route or cluster, listener, cluster) summed over every node;
  * - (node, listener): route rows summed, for the topology's node edges;
- * - (group, second the window started): route rows summed, for the SLO guard.
+ * - (group, window start): route rows summed, for the SLO guard, which needs each window's
+ *   exact start (these rows grow with nodes, never with nodes x routes).
  * A flush (every FLUSH_MS, one statement for all of them) swaps the accumulators out and
  * stores them; the next windows merge into fresh ones meanwhile.
  *
@@ -67,7 +68,6 @@ export class StatsAggregator {
     const w = ++this.#window;
     // A window belongs to the bucket holding its last millisecond (windows are shorter than a bucket, 5 s by default).
     const bucketStart = bucketOf(Math.max(window.windowStart, window.windowEnd - 1), RAW_RESOLUTION_S).getTime();
-    const second = Math.floor(window.windowStart / 1000) * 1000;
     for (const s of samples) {
       this.#merge(w, s, `${bucketStart}\u0000${s.kind}\u0000${s.name}\u0000${s.listener}\u0000${s.cluster}`, () => ({
         bucketStart, windowStart: null, kind: s.kind, nodeId: "", group: "", name: s.name, listener: s.listener, cluster: s.cluster,
@@ -76,8 +76,8 @@ export class StatsAggregator {
       this.#merge(w, s, `${bucketStart}\u0000node\u0000${node.nodeId}\u0000${s.listener}`, () => ({
         bucketStart, windowStart: null, kind: "node" as TStatsKind, nodeId: node.nodeId, group: "", name: "", listener: s.listener, cluster: "",
       }));
-      this.#merge(w, s, `${bucketStart}\u0000group\u0000${node.group}\u0000${second}`, () => ({
-        bucketStart, windowStart: second, kind: "group" as TStatsKind, nodeId: "", group: node.group, name: "", listener: "", cluster: "",
+      this.#merge(w, s, `${bucketStart}\u0000group\u0000${node.group}\u0000${window.windowStart}`, () => ({
+        bucketStart, windowStart: window.windowStart, kind: "group" as TStatsKind, nodeId: "", group: node.group, name: "", listener: "", cluster: "",
       }));
     }
     this.#pendingEntries += samples.length;
