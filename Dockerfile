@@ -34,20 +34,21 @@ COPY apps/proxy/package.json apps/proxy/
 COPY apps/web/package.json apps/web/
 COPY apps/demo/package.json apps/demo/
 COPY apps/cli/package.json apps/cli/
+COPY scripts/prune-node-modules.sh /usr/local/bin/prune-node-modules
 
 # npm puts a workspace's dependency under the workspace's own node_modules when the root
 # holds another version of it: those folders are copied too (made empty when npm made none).
 FROM manifests AS proxy-modules
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/proxy && rm -rf /root/.npm \
-  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/proxy/node_modules
+  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/proxy/node_modules && prune-node-modules node_modules packages/config-model/node_modules packages/db/node_modules apps/proxy/node_modules
 
 FROM manifests AS console-modules
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/web && rm -rf /root/.npm \
-  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/web/node_modules
+  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/web/node_modules && prune-node-modules node_modules packages/config-model/node_modules packages/db/node_modules apps/web/node_modules
 
 FROM manifests AS demo-modules
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --workspace @switchyard/demo && rm -rf /root/.npm \
-  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/demo/node_modules
+  && mkdir -p packages/config-model/node_modules packages/db/node_modules apps/demo/node_modules && prune-node-modules node_modules packages/config-model/node_modules packages/db/node_modules apps/demo/node_modules
 
 # ---- runtime base: Debian slim with the node binary alone ----
 # Deleting npm in a layer above the node image would not shrink it (the layers below still
@@ -99,8 +100,9 @@ COPY --from=builder --chown=node:node /app/apps/web/.next apps/web/.next
 USER node
 ENV PORT=3000 HOST=0.0.0.0
 EXPOSE 3000
+# Over HTTPS when SWITCHYARD_TLS_CERT is set (loopback: the certificate names the service, not 127.0.0.1).
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/v1/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const t=!!process.env.SWITCHYARD_TLS_CERT;require(t?'https':'http').get({host:'127.0.0.1',port:process.env.PORT||3000,path:'/api/v1/healthz',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 CMD ["node", "/app/apps/web/dist/server.js"]
 
 # ---- the demo: upstream service and seed ----

@@ -285,6 +285,11 @@ async function main(): Promise<void> {
     SWITCHYARD_API_TOKEN: creds.apiToken,
     SWITCHYARD_SECRET_KEY: secretKey,
     NODE_ENV: flags.dev ? "development" : "production",
+    // A loopback trial: plain HTTP and ws:// (which the proxy accepts on loopback only),
+    // whatever TLS variables the shell holds (empty = unset to the console's env.ts).
+    SWITCHYARD_TLS_CERT: "",
+    SWITCHYARD_TLS_KEY: "",
+    SWITCHYARD_TLS_CLIENT_CA: "",
   });
   const consoleArgs = flags.dev ? ["--import", "tsx", "server.ts"] : ["dist/server.js"];
   startService({ name: "console", command: process.execPath, args: consoleArgs, cwd: join(root, "apps", "web"), env: consoleEnv });

@@ -2,7 +2,8 @@
  * `npm run test:compose` (not part of `npm test`: it needs a container engine and
  * minutes of image builds). Runs docker-compose.yml for real, as a user would:
  *
- *   up --build -> log in -> traffic through the published port -> publish a change over
+ *   scripts/dev-certs.sh (a private CA, the console's certificate) -> up --build (console on
+ *   HTTPS, proxies on wss:// verifying it) -> log in -> traffic through the published port -> publish a change over
  *   REST -> scale the proxy to 3, each replica serves the new version -> restart keeps
  *   the port -> a replica recreated while the console is down serves from the group's
  *   cache -> the redis profile: a global rate limit is applied by every replica and
@@ -15,9 +16,12 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { Agent, setGlobalDispatcher } from "undici";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "..");
@@ -112,8 +116,13 @@ async function main(): Promise<void> {
   });
   const consolePort = await freePort();
   const httpPort = await freePort();
-  env = { ...process.env, ...secrets, SWITCHYARD_CONSOLE_PORT: String(consolePort), SWITCHYARD_HTTP_PORT: String(httpPort) };
-  const consoleUrl = `http://127.0.0.1:${consolePort}`;
+  // The console's certificate from the script a user runs; this process trusts its CA (fetch).
+  const tlsDir = mkdtempSync(join(tmpdir(), "swy-compose-tls-"));
+  process.on("exit", () => rmSync(tlsDir, { recursive: true, force: true }));
+  await run("sh", [join(ROOT, "scripts/dev-certs.sh"), tlsDir]);
+  setGlobalDispatcher(new Agent({ connect: { ca: readFileSync(join(tlsDir, "ca.crt")) } }));
+  env = { ...process.env, ...secrets, SWITCHYARD_TLS_DIR: tlsDir, SWITCHYARD_CONSOLE_PORT: String(consolePort), SWITCHYARD_HTTP_PORT: String(httpPort) };
+  const consoleUrl = `https://127.0.0.1:${consolePort}`;
   const trafficUrl = `http://127.0.0.1:${httpPort}`;
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${consoleUrl}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${secrets.SWITCHYARD_API_TOKEN}`, ...(init.headers as Record<string, string>) } });
@@ -177,10 +186,12 @@ async function main(): Promise<void> {
   // The redis profile reaches the proxies: a global limit is applied by all and limits.
   await compose(["--profile", "redis", "up", "-d", "--no-recreate", "--scale", "proxy=3", "redis"]);
   await waitUntil("redis healthy", () => allHealthy("redis", 1), 120_000);
-  const withLimit = (await (await api("/config")).json()) as { routeConfigs: { virtualHosts: { routes: { name: string; route?: Record<string, unknown> }[] }[] }[]; rateLimitPolicies: unknown[] };
+  const withLimit = (await (await api("/config")).json()) as { routeConfigs: { virtualHosts: { routes: { name: string; match?: Record<string, unknown>; route?: Record<string, unknown> }[] }[] }[]; rateLimitPolicies: unknown[] };
   withLimit.rateLimitPolicies.push({ name: "compose-global", scope: "global", requests: 3, per: "minute", key: "none" });
-  withLimit.routeConfigs[0]!.virtualHosts[0]!.routes.unshift({ name: "compose-limited", match: { path: "/compose-limited" }, directResponse: { status: 200, body: "ok" }, rateLimit: "compose-global" } as never);
-  await api("/config", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(withLimit) });
+  // A rate limit belongs to a forwarding route: /compose-limited goes to the demo users service.
+  withLimit.routeConfigs[0]!.virtualHosts[0]!.routes.unshift({ name: "compose-limited", match: { path: "/compose-limited" }, route: { cluster: "users", prefixRewrite: "/users/1", rateLimit: "compose-global" } });
+  const putLimit = await api("/config", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(withLimit) });
+  check(putLimit.ok, `REST: PUT /config with a scope: global policy (${putLimit.status}${putLimit.ok ? "" : ` ${await putLimit.text()}`})`);
   const limited = (await (await api("/versions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "global limit" }) })).json()) as { version: number };
   await waitUntil("every node applies the global limit", async () => {
     const list = (await (await api("/nodes")).json()) as { connected: boolean; appliedVersion: number | null }[];

@@ -3,7 +3,7 @@
  * process serves the Next.js pages, tRPC (/api/trpc), the REST API (/api/v1) and the
  * control-plane WebSocket (/api/xds), all on one port and one database handle.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { createDb, createSecretBox, ensureAdminUser, migrateDatabase, parseSecretKey, reencryptSecrets } from "@switchyard/db";
@@ -13,13 +13,16 @@ import { createRequestListener, createUpgradeListener } from "./src/server/http-
 import { log, setLogLevel } from "./src/server/log.ts";
 import { createRestHandler } from "./src/server/rest/index.ts";
 import { attachXdsServer } from "./src/server/xds/index.ts";
+import { createConsoleServer, readConsoleTls, type TConsoleTls } from "./src/server/tls.ts";
 import { defineGauge, renderMetrics } from "./src/server/telemetry/console-metrics.ts";
 import { createTelemetryIngest } from "./src/server/telemetry/ingest.ts";
 import { startRetentionJob } from "./src/server/telemetry/retention.ts";
 
 let env: TEnv;
+let tls: TConsoleTls | null;
 try {
   env = loadEnv();
+  tls = readConsoleTls(env);
 } catch (err) {
   // A configuration mistake, not a crash: the message names every bad variable.
   console.error((err as Error).message);
@@ -53,7 +56,8 @@ if (env.SWITCHYARD_ADMIN_EMAIL && env.SWITCHYARD_ADMIN_PASSWORD) {
 const app = env.SWITCHYARD_CONSOLE_UI === "on" ? next({ dev, dir, hostname: env.HOST, port: env.PORT }) : null;
 await app?.prepare();
 
-const server = createServer(
+const server = createConsoleServer(
+  tls,
   createRequestListener({
     rest: createRestHandler({ db, apiToken: env.SWITCHYARD_API_TOKEN, log }),
     trpc: createTrpcHandler({ db, log }),
@@ -66,6 +70,7 @@ const xds = await attachXdsServer(server, {
   db,
   databaseUrl: env.DATABASE_URL,
   nodeToken: env.SWITCHYARD_NODE_TOKEN,
+  requireClientCert: Boolean(tls?.clientCa),
   log,
   telemetry: createTelemetryIngest(db, { log }),
 });
@@ -86,8 +91,9 @@ await new Promise<void>((resolve, reject) => {
 const address = server.address();
 const port = typeof address === "object" && address ? address.port : env.PORT;
 const shownHost = env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST;
-log("console.listening", { url: `http://${shownHost}:${port}`, mode: dev ? "development" : "production" });
-console.log(`Switchyard console listening on http://${shownHost}:${port} (${dev ? "development" : "production"})`);
+const scheme = tls ? "https" : "http";
+log("console.listening", { url: `${scheme}://${shownHost}:${port}`, mode: dev ? "development" : "production", tls: Boolean(tls), clientCerts: Boolean(tls?.clientCa) });
+console.log(`Switchyard console listening on ${scheme}://${shownHost}:${port} (${dev ? "development" : "production"})`);
 
 async function noPages(_req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "the pages are off on this console (SWITCHYARD_CONSOLE_UI=off)" }));

@@ -3,8 +3,15 @@
  * database), one proxy node started with the real CLI in managed mode, and a real
  * upstream on 127.0.0.1. Publish through the REST API -> the proxy serves the new route
  * -> /api/v1/nodes shows the node on that version -> rollback -> the route is gone.
+ * The control plane runs as it should in production (issue #15): the console on HTTPS/WSS
+ * with a certificate from a private CA, asking nodes for client certificates; the proxy on
+ * wss:// verifying the console against that CA (--control-plane-ca) and presenting its own.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { rootCertificates } from "node:tls";
+import { Agent, setGlobalDispatcher } from "undici";
+import WebSocket from "ws";
+import { createPki, type TLeaf, type TPki } from "../../apps/proxy/test/helpers/certs.ts";
 import { createServer, type Server } from "node:http";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +25,8 @@ const root = resolve(import.meta.dirname, "../..");
 type ConsoleHandle = Awaited<ReturnType<typeof startConsole>>;
 
 let consoleApp: ConsoleHandle;
+let pki: TPki;
+let nodeCert: TLeaf;
 let consoleStopped = false;
 let proxy: ChildProcess;
 let upstream: Server;
@@ -70,7 +79,13 @@ beforeAll(async () => {
   upstreamPort = (upstream.address() as { port: number }).port;
   [listenerPort, adminPort] = [await freePort(), await freePort()];
 
-  consoleApp = await startConsole();
+  pki = await createPki("Switchyard Platform Test CA");
+  const consoleCert = await pki.issue("console", ["DNS:localhost", "IP:127.0.0.1"]);
+  nodeCert = await pki.issue("system-test-1", ["URI:spiffe://switchyard/node/system-test-1"], { client: true });
+  // This process (REST calls, the readiness probe) trusts the private CA too.
+  setGlobalDispatcher(new Agent({ connect: { ca: [...rootCertificates, pki.ca.cert] } }));
+  consoleApp = await startConsole({ tls: { certFile: consoleCert.certFile, keyFile: consoleCert.keyFile, clientCaFile: pki.ca.certFile } });
+  expect(consoleApp.url).toMatch(/^https:\/\//);
 
   // v1: only the direct response.
   expect((await api("/config", { method: "PUT", json: configWithRoutes([ping]) })).status).toBe(200);
@@ -80,7 +95,10 @@ beforeAll(async () => {
     process.execPath,
     [
       join(root, "apps/proxy/bin/switchyard-proxy.js"),
-      "--control-plane", `${consoleApp.url.replace(/^http/, "ws")}/api/xds`,
+      "--control-plane", `${consoleApp.url.replace(/^https/, "wss")}/api/xds`,
+      "--control-plane-ca", pki.ca.certFile,
+      "--control-plane-cert", nodeCert.certFile,
+      "--control-plane-key", nodeCert.keyFile,
       "--node-id", "system-test-1",
       "--workers", "1",
       "--admin", `127.0.0.1:${adminPort}`,
@@ -99,6 +117,37 @@ afterAll(async () => {
   }
   if (!consoleStopped) await consoleApp?.stop();
   await new Promise((r) => upstream?.close(r));
+  await pki?.cleanup();
+});
+
+describe("the control plane over TLS", () => {
+  const wssUrl = () => `${consoleApp.url.replace(/^https/, "wss")}/api/xds`;
+  /** The upgrade's answer: the HTTP status of a refusal, "open" when the socket opened, or the TLS error. */
+  const attempt = (opts: WebSocket.ClientOptions) =>
+    new Promise<number | string>((resolve) => {
+      const ws = new WebSocket(wssUrl(), opts);
+      ws.on("unexpected-response", (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.on("open", () => {
+        resolve("open");
+        ws.terminate();
+      });
+      ws.on("error", (err) => resolve((err as NodeJS.ErrnoException).code ?? err.message));
+    });
+
+  it("serves the node over wss:// (the node verified the console against --control-plane-ca and showed its client certificate)", async () => {
+    const nodes = await api("/nodes");
+    expect(nodes.body).toEqual(expect.arrayContaining([expect.objectContaining({ id: "system-test-1", connected: true })]));
+    expect(proxyLog.join("\n")).toContain('"url":"wss://127.0.0.1:');
+  });
+
+  it("refuses a node without a client certificate (401), and a client that does not trust the console's CA never sends a byte of it", async () => {
+    expect(await attempt({ ca: pki.ca.cert })).toBe(401);
+    expect(await attempt({ ca: pki.ca.cert, cert: nodeCert.cert, key: nodeCert.key })).toBe("open");
+    expect(await attempt({})).toMatch(/^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)$/);
+  });
 });
 
 describe("console -> PostgreSQL -> WebSocket -> proxy -> upstream", () => {

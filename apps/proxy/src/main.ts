@@ -1,10 +1,13 @@
 import cluster from "node:cluster";
+import { describeAdminAccess } from "./admin/admin-auth.ts";
 import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/server.ts";
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { connectManagedNode, type TManagedNode } from "./control-plane/managed-node.ts";
+import { controlPlaneTls } from "./control-plane/tls.ts";
 import { handleRequest } from "./filters/router/exchange.ts";
 import { handleUpgrade } from "./filters/router/upgrade.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
+import { admitRequest, admitUpgrade } from "./listener/request-entry.ts";
 import { createAccessLog } from "./observability/access-log.ts";
 import { createLogger } from "./observability/log.ts";
 import { createMetrics } from "./observability/metrics.ts";
@@ -14,6 +17,7 @@ import { createOtlpExporter, type TOtlpExporter } from "./observability/tracing/
 import type { TSpanSink } from "./observability/tracing/request-trace.ts";
 import { hashConfig } from "@switchyard/config-model";
 import { RuntimeManager } from "./runtime/apply.ts";
+import { cacheOf } from "./runtime/cache.ts";
 import { checkConfig } from "./runtime/check.ts";
 import { bootFromCache, describeRefusal, startStandalone } from "./runtime/config-source.ts";
 import { loadConfigFile } from "./standalone/config-file.ts";
@@ -41,6 +45,8 @@ async function main(): Promise<void> {
   let command;
   try {
     command = readCliOptions();
+    // Fail fast, before anything listens: an unreadable --control-plane-ca/-cert/-key exits 2 naming the flag.
+    if (command.kind === "run" && command.options.mode === "managed") controlPlaneTls(command.options);
   } catch (err) {
     if (err instanceof CliError) {
       process.stderr.write(`switchyard-proxy: ${err.message}\n`);
@@ -127,11 +133,16 @@ async function run(options: TProxyOptions): Promise<void> {
         }
       : null;
   const deps = { accessLog, metrics, log, stats, spans };
-  const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => handleRequest(listener, req, res, deps);
+  // Every request passes the entry first (listener/request-entry.ts: path normalisation, client address).
+  const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {
+    if (admitRequest(listener, req, res, deps)) handleRequest(listener, req, res, deps);
+  };
   const listeners = new ListenerManager(
     {
       request,
-      upgrade: (listener, req, socket, head) => handleUpgrade(listener, req, socket, head, deps, request),
+      upgrade: (listener, req, socket, head) => {
+        if (admitUpgrade(listener, req, socket, deps)) handleUpgrade(listener, req, socket, head, deps, request);
+      },
       tcpStats: metrics,
     },
     log,
@@ -143,7 +154,7 @@ async function run(options: TProxyOptions): Promise<void> {
     metrics,
     log,
     // A worker's primary writes the cache (once, not N times).
-    cacheDir: cluster.isWorker ? null : options.cacheDir,
+    cache: cluster.isWorker ? null : cacheOf(options),
     onApplied: reportEndpoints,
   });
 
@@ -181,6 +192,7 @@ async function run(options: TProxyOptions): Promise<void> {
   }
 
   admin = await startAdminServer(options.admin.host, options.admin.port, {
+    auth: options.adminAuth,
     runtime: () => runtime.current(),
     clusters: () => clusters.current(),
     registry: metrics.registry,
@@ -192,12 +204,13 @@ async function run(options: TProxyOptions): Promise<void> {
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     process.exit(1);
   });
-  log("admin_up", { address: options.admin.host, port: admin.port, version: PROXY_VERSION, mode: options.mode });
+  log("admin_up", { address: options.admin.host, port: admin.port, access: describeAdminAccess(options.adminAuth, options.admin.host), version: PROXY_VERSION, mode: options.mode });
 
   if (options.mode === "standalone") {
     stopWatching = await startStandalone(options.configFile, runtime, log);
   } else {
-    if (options.cacheDir) await bootFromCache(options.cacheDir, runtime, log);
+    const cache = cacheOf(options);
+    if (cache) await bootFromCache(cache, runtime, log);
     managed = connectManagedNode(options, {
       log,
       metrics,

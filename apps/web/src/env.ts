@@ -28,6 +28,14 @@ export const ZEnv = z
     SWITCHYARD_SECRET_KEY: optionalSecret,
     /** Comma-separated previous keys: still decrypt, re-encrypted under the current key at start. */
     SWITCHYARD_SECRET_KEY_PREVIOUS: optionalSecret,
+    /**
+     * PEM files: the console serves HTTPS and WSS (the control plane carries TLS private
+     * keys to the nodes); both or neither. With SWITCHYARD_TLS_CLIENT_CA, nodes must present
+     * a client certificate signed by that CA on /api/xds.
+     */
+    SWITCHYARD_TLS_CERT: optionalSecret,
+    SWITCHYARD_TLS_KEY: optionalSecret,
+    SWITCHYARD_TLS_CLIENT_CA: optionalSecret,
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
     /** Event log threshold on stdout: debug, info (default), warn or error. */
     SWITCHYARD_LOG_LEVEL: z.preprocess((v) => (v === "" ? undefined : v), z.enum(LOG_LEVELS, { error: `SWITCHYARD_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
@@ -54,6 +62,12 @@ export const ZEnv = z
         const bytes = /^[0-9a-fA-F]{64}$/.test(t) ? 32 : Buffer.from(t, "base64").length;
         if (bytes !== 32) ctx.addIssue({ code: "custom", path: [name], message: `${name} must be 32 bytes as 64 hex digits or base64 (got ${bytes} bytes)` });
       }
+    }
+    if ((env.SWITCHYARD_TLS_CERT === undefined) !== (env.SWITCHYARD_TLS_KEY === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["SWITCHYARD_TLS_KEY"], message: "SWITCHYARD_TLS_CERT and SWITCHYARD_TLS_KEY must be set together" });
+    }
+    if (env.SWITCHYARD_TLS_CLIENT_CA !== undefined && env.SWITCHYARD_TLS_CERT === undefined) {
+      ctx.addIssue({ code: "custom", path: ["SWITCHYARD_TLS_CLIENT_CA"], message: "SWITCHYARD_TLS_CLIENT_CA needs SWITCHYARD_TLS_CERT and SWITCHYARD_TLS_KEY (client certificates are a TLS feature)" });
     }
     if ((env.SWITCHYARD_ADMIN_EMAIL === undefined) !== (env.SWITCHYARD_ADMIN_PASSWORD === undefined)) {
       ctx.addIssue({

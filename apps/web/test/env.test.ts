@@ -17,3 +17,14 @@ describe("console environment: SWITCHYARD_SECRET_KEY", () => {
     );
   });
 });
+
+describe("console environment: SWITCHYARD_TLS_CERT / _KEY / _CLIENT_CA", () => {
+  it("takes the certificate and key together, the client CA only with them, and names the files it cannot read", async () => {
+    const { readConsoleTls } = await import("../src/server/tls.ts");
+    expect(loadEnv({ ...base, SWITCHYARD_TLS_CERT: "/c.pem", SWITCHYARD_TLS_KEY: "/k.pem" })).toMatchObject({ SWITCHYARD_TLS_CERT: "/c.pem", SWITCHYARD_TLS_KEY: "/k.pem" });
+    expect(() => loadEnv({ ...base, SWITCHYARD_TLS_CERT: "/c.pem" })).toThrow(/SWITCHYARD_TLS_CERT and SWITCHYARD_TLS_KEY must be set together/);
+    expect(() => loadEnv({ ...base, SWITCHYARD_TLS_CLIENT_CA: "/ca.pem" })).toThrow(/SWITCHYARD_TLS_CLIENT_CA needs SWITCHYARD_TLS_CERT/);
+    expect(readConsoleTls({})).toBeNull();
+    expect(() => readConsoleTls({ SWITCHYARD_TLS_CERT: "/nonexistent/c.pem", SWITCHYARD_TLS_KEY: "/nonexistent/k.pem" })).toThrow(/^SWITCHYARD_TLS_CERT: cannot read \/nonexistent\/c.pem/);
+  });
+});

@@ -48,6 +48,9 @@ describe("listener form", () => {
       limits: { maxHeaderBytes: 8192, headersTimeoutMs: 5000, requestTimeoutMs: 0, idleTimeoutMs: 1000, maxConnections: 10 },
       tracing: { sampleRate: 0.5, forceHeader: "x-trace-me" },
       accessLog: { format: "%METHOD% %PATH% %STATUS%", sampleRate: 0.25 },
+      pathNormalization: { normalize: false, mergeSlashes: true, escapedSlashes: "reject" },
+      trustedHops: 2,
+      proxyProtocol: true,
     });
     expect(ZListener.parse(buildListener(listenerFormOf(listener)))).toEqual(listener);
   });
@@ -59,6 +62,8 @@ describe("listener form", () => {
     expect(buildListener(listenerFormOf(plain))).toMatchObject({ tracing: undefined, accessLog: undefined });
     const jsonLog = ZListener.parse({ name: "j", port: 1, routeConfig: "m", tracing: {}, accessLog: { sampleRate: 0.5 } });
     expect(ZListener.parse(buildListener(listenerFormOf(jsonLog)))).toEqual(jsonLog);
+    // So do the edge-security fields (their defaults: normalise, peer address, no PROXY protocol).
+    expect(buildListener(listenerFormOf(jsonLog))).toMatchObject({ pathNormalization: undefined, trustedHops: undefined, proxyProtocol: undefined });
     const tls = ZListener.parse({ name: "dbs", port: 5433, protocol: "tcp", tcp: { cluster: "pg" }, tls: { certificates: ["site"] } });
     expect(listenerFormOf(tls).tcpTls).toBe(true);
     expect(ZListener.parse(buildListener(listenerFormOf(tls)))).toEqual(tls);

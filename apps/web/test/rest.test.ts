@@ -1,10 +1,11 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
-import { hashConfig, parseConfig, REDACTED } from "@switchyard/config-model";
-import { makeCluster, makeConfig, makeRoute, makeRouteConfig, makeVirtualHost } from "@switchyard/config-model/testing";
-import { getWorkingConfig, listNodes } from "@switchyard/db";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { hashConfig, parseConfig, REDACTED, UNSUPPORTED_MESSAGE, ZHelloMessage } from "@switchyard/config-model";
+import { makeCluster, makeConfig, makeListener, makeRoute, makeRouteConfig, makeVirtualHost } from "@switchyard/config-model/testing";
+import { getWorkingConfig, listNodes, recordNodeDisconnected, recordNodeHello } from "@switchyard/db";
 import { startCpServer, type TCpServer } from "./helpers/cp-server.ts";
+import { createPki } from "../../proxy/test/helpers/certs.ts";
 
 let cp: TCpServer;
 
@@ -123,6 +124,47 @@ describe("REST API: working config", () => {
     const after = await cp.api("/config");
     expect(after.body).toEqual(before.body);
     expect(after.headers.get("etag")).toBe(before.headers.get("etag"));
+  });
+
+  it("PUT /config and POST /config/validate refuse what every proxy would refuse (issue #15): a CR/LF header value, an unsupported combination", async () => {
+    const before = await cp.api("/config");
+    const crlf = makeConfig({
+      routeConfigs: [makeRouteConfig({ virtualHosts: [makeVirtualHost({ routes: [makeRoute({ route: { cluster: "backend", hostRewrite: "a\r\nb" } })] })] })],
+    });
+    const hostRewrite = { path: "routeConfigs[0].virtualHosts[0].routes[0].route.hostRewrite", message: expect.stringContaining("valid HTTP header value") };
+    for (const path of ["/config", "/config/validate"]) {
+      const res = await cp.api(path, { method: path === "/config" ? "PUT" : "POST", json: crlf });
+      expect(res.status).toBe(422);
+      expect(res.body.issues).toEqual([hostRewrite]);
+    }
+    // The same value written as YAML (a double-quoted escape), as `switchyard config apply` sends it.
+    const yaml = await cp.api("/config", { method: "PUT", body: stringifyYaml(crlf), headers: { "content-type": "application/yaml" } });
+    expect(yaml.status).toBe(422);
+    expect(yaml.body.issues).toEqual([expect.objectContaining({ path: hostRewrite.path })]);
+    const h2dns = makeConfig({ clusters: [makeCluster({ discovery: "logicalDns", protocol: "http2", endpoints: [{ address: "localhost", port: 80 }] })] });
+    const unsupported = await cp.api("/config", { method: "PUT", json: h2dns });
+    expect(unsupported.status).toBe(422);
+    expect(unsupported.body.issues).toEqual([{ path: "clusters[0].protocol", message: UNSUPPORTED_MESSAGE }]);
+    expect((await cp.api("/config")).headers.get("etag")).toBe(before.headers.get("etag"));
+  });
+
+  it("PUT /config refuses an https listener whose certificate does not load with its key, at the field (issue #15)", async () => {
+    const pki = await createPki();
+    try {
+      const [a, b] = await Promise.all([pki.issue("a", ["DNS:a.test"]), pki.issue("b", ["DNS:b.test"])]);
+      const withKey = (privateKey: string) =>
+        makeConfig({
+          listeners: [makeListener({ protocol: "https", port: 8443, tls: { certificates: ["site"] } })],
+          secrets: [{ name: "site", type: "tlsCertificate", certificate: a.cert, privateKey }],
+        });
+      const refused = await cp.api("/config", { method: "PUT", json: withKey(b.key) });
+      expect(refused.status).toBe(422);
+      expect(refused.body.issues).toEqual([{ path: "listeners[0].tls.certificates[0]", message: expect.stringMatching(/^secret "site": unusable certificate\/key/) }]);
+      expect((await cp.api("/config/validate", { method: "POST", json: withKey(b.key) })).status).toBe(422);
+      expect((await cp.api("/config", { method: "PUT", json: withKey(a.key) })).status).toBe(200);
+    } finally {
+      await pki.cleanup();
+    }
   });
 
   it("PUT /config reports schema errors with their paths", async () => {
@@ -360,6 +402,23 @@ describe("REST API: versions", () => {
     expect((await cp.api("/versions/999/rollback", { method: "POST" })).status).toBe(404);
   });
 
+  it("POST /versions answers 422 with the path when the working config holds a CR/LF header value (stored before this check existed)", async () => {
+    const put = await cp.api("/config", { method: "PUT", json: configWithCluster("backend") });
+    expect(put.status).toBe(200);
+    const route = await cp.db.prisma.configResource.findFirstOrThrow({ where: { kind: "routes" } });
+    const spec = route.spec as { route: Record<string, unknown> };
+    await cp.db.prisma.configResource.update({
+      where: { kind_scope_name: { kind: route.kind, scope: route.scope, name: route.name } },
+      data: { spec: { ...spec, route: { ...spec.route, hostRewrite: "a\r\nb" } } },
+    });
+    await cp.db.prisma.workingConfigMeta.update({ where: { id: 1 }, data: { revision: { increment: 1 } } });
+    const versions = (await cp.api("/versions")).body.length;
+    const res = await cp.api("/versions", { method: "POST", json: { message: "crlf" } });
+    expect(res.status).toBe(422);
+    expect(res.body.issues).toEqual([{ path: "routeConfigs[0].virtualHosts[0].routes[0].route.hostRewrite", message: expect.stringContaining("valid HTTP header value") }]);
+    expect((await cp.api("/versions")).body.length).toBe(versions);
+  });
+
   it("POST /versions answers 422 with the issues when the working config is invalid", async () => {
     // Only possible behind the API's back: a cluster row vanishes, so a route dangles (a hand edit bumps the revision, as every writer must).
     await cp.db.prisma.configResource.deleteMany({ where: { kind: "clusters" } });
@@ -377,5 +436,35 @@ describe("REST API: nodes", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual([]);
     expect(await listNodes(cp.db)).toEqual([]);
+  });
+});
+
+describe("REST API: publishing what the connected nodes cannot enforce (issue #15)", () => {
+  it("POST /versions refuses a global rate limit while a connected node said it has no Redis, naming the path and the node", async () => {
+    const hello = (nodeId: string, capabilities: Record<string, boolean>) => ZHelloMessage.parse({ type: "hello", nodeId, group: "edge", capabilities });
+    await recordNodeHello(cp.db, hello("no-redis-1", { redis: false }));
+    await recordNodeHello(cp.db, hello("with-redis-1", { redis: true }));
+    await recordNodeHello(cp.db, hello("old-proxy-1", {}));
+    // The versions tests above leave the stored working config broken on purpose: start clean.
+    await cp.db.prisma.configResource.deleteMany({});
+    await cp.db.prisma.workingConfigMeta.updateMany({ where: { id: 1 }, data: { revision: { increment: 1 } } });
+    const put = await cp.api("/config", { method: "PUT", json: makeConfig({ rateLimitPolicies: [{ name: "shared", scope: "global", requests: 10 }] }) });
+    expect(put.status).toBe(200);
+    const versions = (await cp.api("/versions")).body.length;
+
+    const refused = await cp.api("/versions", { method: "POST", json: { message: "global limit" } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.issues).toEqual([{ path: "rateLimitPolicies[0].scope", message: expect.stringMatching(/need Redis.*connected without Redis: no-redis-1 \(group edge\)$/) }]);
+    expect((await cp.api("/versions")).body.length).toBe(versions);
+
+    // Once that node is gone, nothing connected says it cannot: the publish goes through.
+    await recordNodeDisconnected(cp.db, "no-redis-1");
+    const published = await cp.api("/versions", { method: "POST", json: { message: "global limit" } });
+    expect(published.status).toBe(201);
+    // It is back: rolling back to that version (content for every node) is refused the same way.
+    await recordNodeHello(cp.db, hello("no-redis-1", { redis: false }));
+    const rollback = await cp.api(`/versions/${published.body.version}/rollback`, { method: "POST" });
+    expect(rollback.status).toBe(422);
+    expect(rollback.body.issues).toEqual([{ path: "rateLimitPolicies[0].scope", message: expect.stringContaining("no-redis-1") }]);
   });
 });

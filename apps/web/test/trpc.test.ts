@@ -9,6 +9,7 @@ import { createTestDatabase, type TTestDatabase } from "@switchyard/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTrpcHandler } from "../src/server/api/handler.ts";
 import { csrfTokenFor } from "../src/server/api/session-cookie.ts";
+import { createPki } from "../../proxy/test/helpers/certs.ts";
 
 let t: TTestDatabase;
 let server: Server;
@@ -86,6 +87,19 @@ describe("tRPC over HTTP", () => {
     });
   });
 
+  it("refuses a CR/LF header value the proxy could not write as 422 with the config path and the form field (issue #15)", async () => {
+    const res = await call(
+      "routes.create",
+      { routeConfig: "main", virtualHost: "all", domains: ["*"], route: { name: "h", match: { prefix: "/h" }, directResponse: { status: 200, contentType: "text/plain\r\nset-cookie: a=b" } } },
+      { cookie },
+    );
+    expect(res.status).toBe(422);
+    expect((res.body as TRpcError).error.data).toMatchObject({
+      code: "UNPROCESSABLE_CONTENT",
+      issues: [{ path: "routeConfigs[0].virtualHosts[0].routes[0].directResponse.contentType", message: expect.stringContaining("valid HTTP header value"), field: "directResponse.contentType" }],
+    });
+  });
+
   it("saves a valid route and logs who did it", async () => {
     const res = await call("routes.create", { routeConfig: "main", virtualHost: "all", domains: ["*"], route: { name: "ping", match: { path: "/ping" }, directResponse: { status: 200, body: "pong" } } }, { cookie });
     expect(res.status).toBe(200);
@@ -99,6 +113,22 @@ describe("tRPC over HTTP", () => {
     expect(res.status).toBe(200);
     const { yaml } = (res.body as { result: { data: { yaml: string } } }).result.data;
     expect(yaml.split("\n")[0]).toBe(`# yaml-language-server: $schema=${base}/api/v1/schema/config-v1.json`);
+  });
+
+  it("refuses a listener that would serve a certificate with another certificate's key (422 at the form field), as the proxy would at apply (issue #15)", async () => {
+    const pki = await createPki();
+    try {
+      const [a, b] = await Promise.all([pki.issue("a", ["DNS:a.test"]), pki.issue("b", ["DNS:b.test"])]);
+      // An unused secret is only stored; using it is what must load.
+      expect((await call("resources.create", { kind: "secrets", resource: { name: "mixed", type: "tlsCertificate", certificate: a.cert, privateKey: b.key } }, { cookie })).status).toBe(200);
+      const res = await call("resources.create", { kind: "listeners", resource: { name: "tls", port: 8443, protocol: "https", routeConfig: "main", tls: { certificates: ["mixed"] } } }, { cookie });
+      expect(res.status).toBe(422);
+      expect((res.body as TRpcError).error.data.issues).toEqual([
+        { path: "listeners[0].tls.certificates[0]", message: expect.stringMatching(/^secret "mixed": unusable certificate\/key/), field: "tls.certificates[0]" },
+      ]);
+    } finally {
+      await pki.cleanup();
+    }
   });
 
   it("logs out: the cookie is cleared and the session no longer works", async () => {

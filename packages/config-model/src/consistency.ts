@@ -1,6 +1,7 @@
 import type { TConfig } from "./config.ts";
 import type { TConfigIssue } from "./errors.ts";
 import { formatPath } from "./errors.ts";
+import { linearRegexSyntaxProblem } from "./linear-regex.ts";
 import { regexSafetyProblem } from "./regex-safety.ts";
 
 /**
@@ -45,14 +46,14 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
     else if (found !== type) add(path, `secret "${name}" is a ${found}, expected a ${type}`);
   };
   const needRegex = (path: (string | number)[], source: string) => {
-    try {
-      new RegExp(source);
-    } catch (err) {
-      add(path, `invalid regex: ${(err as Error).message}`);
+    // RE2 syntax: the engine the proxy matches with (linear-regex.ts).
+    const syntax = linearRegexSyntaxProblem(source);
+    if (syntax !== undefined) {
+      add(path, `invalid regex (RE2 syntax): ${syntax}`);
       return;
     }
-    // The proxy runs these on every request with a backtracking engine: refuse the
-    // constructs that can make one request take minutes (see regex-safety.ts).
+    // Kept from the backtracking days: refuse the constructs that were catastrophic there
+    // (see regex-safety.ts), so a config stays safe under any engine.
     const unsafe = regexSafetyProblem(source);
     if (unsafe) add(path, `unsafe regex: ${unsafe}`);
   };

@@ -108,6 +108,12 @@ export const ZListenerLimits = z.strictObject({
    * front, or as the bytes of a chunked / HTTP/2 body arrive). Default: none (unlimited).
    */
   maxRequestBodyBytes: z.number().int().min(0).optional(),
+  /**
+   * HTTP/2 (h2, h2c): SETTINGS_MAX_CONCURRENT_STREAMS, the streams one connection may have
+   * open at once (more are refused with REFUSED_STREAM). Default 100 when absent (Envoy's
+   * edge recommendation; Node's own default is 2^32-1).
+   */
+  maxConcurrentStreams: z.number().int().min(1).max(2_147_483_647).optional(),
 });
 
 /**
@@ -131,6 +137,7 @@ export const ZListenerTracing = z.strictObject({
 export const ACCESS_LOG_FIELDS: readonly string[] = [
   "TIME", "METHOD", "AUTHORITY", "PATH", "STATUS", "RESPONSE_FLAGS", "DURATION_MS", "UPSTREAM_HOST",
   "BYTES_IN", "BYTES_OUT", "REQUEST_ID", "TRACE_ID", "LISTENER", "ROUTE", "CLUSTER",
+  "CLIENT_ADDRESS", "USER_AGENT", "PROTOCOL",
 ];
 
 /** Access log on a listener. Optional: without it every request is logged as JSON. */
@@ -139,7 +146,8 @@ export const ZListenerAccessLog = z.strictObject({
    * Absent (default) = one JSON object per request with the DESIGN §4 fields. Otherwise a
    * text template with Envoy-style %FIELD% placeholders, e.g. "%METHOD% %PATH% %STATUS%
    * %DURATION_MS%" (fields: TIME METHOD AUTHORITY PATH STATUS RESPONSE_FLAGS DURATION_MS
-   * UPSTREAM_HOST BYTES_IN BYTES_OUT REQUEST_ID TRACE_ID LISTENER ROUTE CLUSTER).
+   * UPSTREAM_HOST BYTES_IN BYTES_OUT REQUEST_ID TRACE_ID LISTENER ROUTE CLUSTER
+   * CLIENT_ADDRESS USER_AGENT PROTOCOL).
    */
   format: z
     .string()
@@ -150,6 +158,30 @@ export const ZListenerAccessLog = z.strictObject({
     .optional(),
   /** Fraction of requests logged, decided once per request; default 1.0 (every request). */
   sampleRate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(1),
+});
+
+/**
+ * Path normalisation on a listener (DESIGN §3). Optional: absent means the defaults below
+ * (all on), so existing configs keep their canonical hash. Routing, every filter,
+ * rate-limit keys, the access log and the upstream all see the normalised path; a target
+ * that cannot be read one way only (bad or NUL percent escapes, invalid UTF-8, dot
+ * segments with parameters such as `/..;/`, fragments) is refused with 400 whatever the
+ * switches say.
+ */
+export const ZPathNormalization = z.strictObject({
+  /**
+   * RFC 3986 §6.2.2: percent-decode unreserved characters, upper-case the other escapes,
+   * remove dot segments (§5.2.4), read `\` as `/` (Envoy's normalize_path); default true.
+   */
+  normalize: z.boolean().default(true),
+  /** Collapse runs of `/` into one (Envoy's merge_slashes); default true. */
+  mergeSlashes: z.boolean().default(true),
+  /**
+   * Escaped slashes `%2F` / `%5C` in the path: keep (forward as they are) | reject (400) |
+   * redirect (307 to the path with them unescaped, so every hop reads one path; gRPC
+   * requests are refused instead) | unescape (forward unescaped). Default redirect.
+   */
+  escapedSlashes: z.enum(["keep", "reject", "redirect", "unescape"]).default("redirect"),
 });
 
 export const ZListener = z
@@ -172,6 +204,22 @@ export const ZListener = z
     tracing: ZListenerTracing.optional(),
     /** Access log; default JSON lines, every request. */
     accessLog: ZListenerAccessLog.optional(),
+    /** http/https: path normalisation; default on (normalize, mergeSlashes, escapedSlashes: redirect). */
+    pathNormalization: ZPathNormalization.optional(),
+    /**
+     * http/https: how many `x-forwarded-for` entries (from the right) come from proxies you
+     * trust; the entry left of them is the client address (RBAC sourceIp, hashPolicy
+     * sourceIp, remoteAddress rate-limit keys, access log, spans). Default 0: the peer
+     * address is the client and x-forwarded-for is never believed. With fewer entries than
+     * that, the peer address is used.
+     */
+    trustedHops: z.number().int().min(0).max(32).optional(),
+    /**
+     * http/https: accept the PROXY protocol (v1 text or v2 binary) from a balancer in front: every
+     * connection must start with its header, whose source address becomes the peer
+     * address (LOCAL / UNKNOWN keep the socket's). Default false.
+     */
+    proxyProtocol: z.boolean().optional(),
   })
   .superRefine((l, ctx) => {
     if (l.protocol === "tcp") {
@@ -182,6 +230,9 @@ export const ZListener = z
       if (!l.routeConfig) ctx.addIssue({ code: "custom", path: ["routeConfig"], message: `required when protocol is ${l.protocol}` });
       if (l.tcp) ctx.addIssue({ code: "custom", path: ["tcp"], message: "only allowed when protocol is tcp" });
     }
+    if (l.protocol === "tcp" && l.pathNormalization) ctx.addIssue({ code: "custom", path: ["pathNormalization"], message: "not allowed when protocol is tcp" });
+    if (l.protocol === "tcp" && l.trustedHops !== undefined) ctx.addIssue({ code: "custom", path: ["trustedHops"], message: "not allowed when protocol is tcp" });
+    if (l.protocol === "tcp" && l.proxyProtocol) ctx.addIssue({ code: "custom", path: ["proxyProtocol"], message: "not supported when protocol is tcp" });
     if (l.protocol === "https" && !l.tls) ctx.addIssue({ code: "custom", path: ["tls"], message: "required when protocol is https" });
     if (l.protocol === "http" && l.tls) ctx.addIssue({ code: "custom", path: ["tls"], message: "not allowed when protocol is http (use https)" });
   });
@@ -190,6 +241,7 @@ export type TListener = z.infer<typeof ZListener>;
 export type TListenerLimits = z.infer<typeof ZListenerLimits>;
 export type TListenerTracing = z.infer<typeof ZListenerTracing>;
 export type TListenerAccessLog = z.infer<typeof ZListenerAccessLog>;
+export type TPathNormalization = z.infer<typeof ZPathNormalization>;
 export type THttpFilter = z.infer<typeof ZHttpFilter>;
 export type TCorsFilter = z.infer<typeof ZCorsFilter>;
 export type TJwtAuthnFilter = z.infer<typeof ZJwtAuthnFilter>;

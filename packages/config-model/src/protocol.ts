@@ -21,6 +21,12 @@ export const ZHelloMessage = z.object({
   appliedHash: ZHash.nullable().default(null),
   /** Software version of the proxy. */
   proxyVersion: z.string().default("unknown"),
+  /**
+   * What this process can enforce beyond the config itself (servable.ts TProxyCapabilities);
+   * absent in older proxies = unknown. The console refuses to publish a version a connected
+   * node says it cannot enforce (e.g. a global rate limit to a node without Redis).
+   */
+  capabilities: z.object({ redis: z.boolean().optional() }).default({}),
 });
 
 /** console -> node: the whole config at a version. */

@@ -1,10 +1,10 @@
 /**
  * Catastrophic-backtracking guard for the regexes a config may carry (route match regex,
- * header/query matcher regex, RBAC header regex). JavaScript's engine backtracks, and a
- * regex runs synchronously on the proxy's request path: one `(a+)+$` against a 30-byte
- * header value can stall a worker for minutes. RE2 (Envoy's engine) avoids that by
- * construction; here we refuse, at validation time, the constructs that make backtracking
- * exponential, and the ones RE2 does not have either:
+ * header/query matcher regex, RBAC header regex). The proxy matches them with RE2's
+ * linear-time engine (linear-regex.ts), so none can stall a worker; this guard predates it
+ * and stays as a second line, keeping configs safe for any backtracking engine (where one
+ * `(a+)+$` against a 30-byte header value takes minutes). It refuses, at validation time,
+ * the constructs that make backtracking exponential, and the ones RE2 does not have either:
  *  - a group repeated more than once (`*`, `+`, `{2,}`, `{1,12}`...) that itself contains a
  *    quantifier of any kind: `(a+)+`, `(a*)*`, `(a?a)*`, `(.*a){12}`, `(x\d+)*` (rewrite
  *    without the outer repetition, or with a character class);

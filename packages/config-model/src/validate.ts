@@ -7,18 +7,20 @@ import { ZListener } from "./listener.ts";
 import { ZRateLimitPolicy } from "./rate-limit.ts";
 import { ZRoute, ZRouteConfig } from "./route.ts";
 import { ZSecret } from "./secret.ts";
+import { findUnservable } from "./servable.ts";
 
 export type TValidationResult = { ok: true; config: TConfig } | { ok: false; issues: TConfigIssue[] };
 
 /**
  * The one entry point for untrusted config (files, REST bodies, snapshots off the wire):
- * schema first (shape, defaults, exactly-one-of), then whole-snapshot consistency.
- * The result is deep-frozen so no later stage can mutate a shared config.
+ * schema first (shape, defaults, exactly-one-of), then whole-snapshot consistency, then
+ * what the proxy would refuse to serve (servable.ts). The console and the proxy both call
+ * it, so a write the proxy would NACK is refused at the write. The result is deep-frozen so no later stage can mutate a shared config.
  */
 export function validateConfig(input: unknown): TValidationResult {
   const parsed = ZConfig.safeParse(input);
   if (!parsed.success) return { ok: false, issues: issuesFromZod(parsed.error) };
-  const issues = checkConsistency(parsed.data);
+  const issues = [...checkConsistency(parsed.data), ...findUnservable(parsed.data)];
   if (issues.length) return { ok: false, issues };
   return { ok: true, config: deepFreeze(parsed.data) };
 }
@@ -26,8 +28,8 @@ export function validateConfig(input: unknown): TValidationResult {
 /**
  * validateConfig for an edit of a validated config (`before`): resources that are the
  * very objects of `before` (copy-on-write edits share them) were validated already, so
- * only the others go through their schemas; the whole-config consistency check always
- * runs. Same result as validateConfig(after), at the cost of what changed: a route edit
+ * only the others go through their schemas; the whole-config consistency and servability
+ * checks always run. Same result as validateConfig(after), at the cost of what changed: a route edit
  * in a config of thousands of routes parses one route.
  */
 export function validateEdit(before: TConfig, after: TConfig): TValidationResult {
@@ -60,7 +62,7 @@ export function validateEdit(before: TConfig, after: TConfig): TValidationResult
     rateLimitPolicies: after.rateLimitPolicies.map((p, i) => check(ZRateLimitPolicy, p, ["rateLimitPolicies", i])),
   };
   if (issues.length) return { ok: false, issues };
-  const inconsistent = checkConsistency(config);
+  const inconsistent = [...checkConsistency(config), ...findUnservable(config)];
   if (inconsistent.length) return { ok: false, issues: inconsistent };
   return { ok: true, config: deepFreeze(config) };
 }

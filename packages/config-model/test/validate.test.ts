@@ -60,6 +60,17 @@ describe("validateConfig: schema", () => {
     expect(https).toContainEqual({ path: "listeners[0].tls", message: "required when protocol is https" });
   });
 
+  it("edge-security fields: optional (no default written, so hashes stay), checked, and refused on tcp", () => {
+    const plain = validateConfig(makeConfig());
+    expect(plain.ok && plain.config.listeners[0]!.pathNormalization).toBeUndefined();
+    const set = validateConfig(makeConfig({ listeners: [makeListener({ pathNormalization: { escapedSlashes: "reject" }, trustedHops: 1, proxyProtocol: true })] }));
+    expect(set.ok && set.config.listeners[0]!.pathNormalization).toEqual({ normalize: true, mergeSlashes: true, escapedSlashes: "reject" });
+    const bad = issuesOf(makeConfig({ listeners: [makeListener({ pathNormalization: { escapedSlashes: "drop" as "keep" }, trustedHops: -1 })] }));
+    expect(bad.map((i) => i.path)).toEqual(expect.arrayContaining(["listeners[0].pathNormalization.escapedSlashes", "listeners[0].trustedHops"]));
+    const tcp = issuesOf(makeConfig({ listeners: [makeListener({ protocol: "tcp", routeConfig: undefined, tcp: { cluster: "users" }, trustedHops: 1, proxyProtocol: true, pathNormalization: {} })] }));
+    expect(tcp.map((i) => i.path)).toEqual(expect.arrayContaining(["listeners[0].trustedHops", "listeners[0].proxyProtocol", "listeners[0].pathNormalization"]));
+  });
+
   it("checks header matchers and paths", () => {
     const issues = issuesOf(withRoutes(makeRoute({ match: { prefix: "users", headers: [{ name: "x-a", exact: "1", present: true }] } })));
     expect(issues.map((i) => i.path)).toEqual(

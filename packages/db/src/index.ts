@@ -46,6 +46,7 @@ export {
   recordNodeDisconnected,
   touchNode,
   listNodes,
+  connectedNodesLacking,
   getNode,
   markAllNodesDisconnected,
   type TNodeStatus,
@@ -60,7 +61,6 @@ export {
   getSessionUser,
   deleteSession,
   deleteExpiredSessions,
-  hashPassword,
   updateUser,
   deleteUser,
   UserError,
@@ -68,6 +68,7 @@ export {
   type TUser,
   type TRole,
 } from "./users.ts";
+export { hashPassword, checkPassword, needsRehash } from "./password-hash.ts";
 export { appendAudit, countAudit, listAudit, AUDIT_ACTIONS, type TAuditEntry, type TAuditInput } from "./audit.ts";
 export { seedDemoConfig } from "./seed.ts";
 export {

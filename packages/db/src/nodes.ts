@@ -30,6 +30,7 @@ export async function recordNodeHello(db: Db, hello: THelloMessage & { remoteAdd
     group: hello.group,
     labels: toJson(hello.labels),
     proxyVersion: hello.proxyVersion,
+    capabilities: toJson(hello.capabilities),
     remoteAddress: hello.remoteAddress ?? null,
     connected: true,
     appliedVersion: hello.appliedVersion,
@@ -85,6 +86,18 @@ export async function markAllNodesDisconnected(db: Db, opts: { staleAfterMs?: nu
 export async function listNodes(db: Db, opts: { group?: string } = {}): Promise<TNodeStatus[]> {
   const rows = await db.prisma.node.findMany({ where: opts.group ? { group: opts.group } : {}, orderBy: { id: "asc" } });
   return rows.map(toNodeStatus);
+}
+
+/**
+ * Connected nodes (of `group`, or every group) whose last hello said they lack
+ * `capability` — not those that said nothing (older proxies: unknown).
+ */
+export async function connectedNodesLacking(db: Db, capability: "redis", group?: string): Promise<{ id: string; group: string }[]> {
+  return db.prisma.node.findMany({
+    where: { connected: true, ...(group ? { group } : {}), capabilities: { path: [capability], equals: false } },
+    select: { id: true, group: true },
+    orderBy: { id: "asc" },
+  });
 }
 
 export async function getNode(db: Db, nodeId: string): Promise<TNodeStatus | null> {

@@ -1,44 +1,14 @@
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { AUDIT_ACTIONS, appendAudit } from "./audit.ts";
 import type { Db } from "./client.ts";
 import { DbError } from "./errors.ts";
+import { checkPassword, hashPassword, needsRehash } from "./password-hash.ts";
 
 export type TRole = "admin" | "editor" | "viewer";
 export type TUser = { id: string; email: string; role: TRole };
 
-/** scrypt cost N=2^15, r=8, p=1 (32 MiB, tens of ms per hash). Each hash stores its own
- * parameters, so they can be raised later without invalidating existing passwords. */
-const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
-const KEY_LENGTH = 32;
-const SALT_BYTES = 16;
 /** Default session lifetime: 7 days. */
 export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
-
-function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(password, salt, keylen, { ...opts, maxmem: 256 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
-  );
-}
-
-/** `scrypt$N$r$p$salt$hash`, salt and hash in base64. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(SALT_BYTES);
-  const hash = await scrypt(password, salt, KEY_LENGTH, SCRYPT);
-  return ["scrypt", SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString("base64"), hash.toString("base64")].join("$");
-}
-
-/** Constant-time check of a password against a stored hash; false for malformed hashes. */
-export async function checkPassword(password: string, stored: string): Promise<boolean> {
-  const parts = stored.split("$");
-  if (parts.length !== 6 || parts[0] !== "scrypt") return false;
-  const [N, r, p] = parts.slice(1, 4).map(Number);
-  if (!N || !r || !p) return false;
-  const salt = Buffer.from(parts[4] ?? "", "base64");
-  const expected = Buffer.from(parts[5] ?? "", "base64");
-  if (!expected.length) return false;
-  const actual = await scrypt(password, salt, expected.length, { N, r, p });
-  return timingSafeEqual(actual, expected);
-}
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -80,7 +50,7 @@ export async function ensureAdminUser(db: Db, email: string, password: string): 
   }
 }
 
-// Checked against when the e-mail is unknown, so both paths cost one scrypt.
+// Checked against when the e-mail is unknown, so both paths cost one hash.
 let dummyHash: Promise<string> | undefined;
 
 export async function verifyPassword(db: Db, email: string, password: string): Promise<TUser | null> {
@@ -89,7 +59,13 @@ export async function verifyPassword(db: Db, email: string, password: string): P
     await checkPassword(password, await (dummyHash ??= hashPassword("not-a-password")));
     return null;
   }
-  return (await checkPassword(password, row.passwordHash)) ? toUser(row) : null;
+  if (!(await checkPassword(password, row.passwordHash))) return null;
+  // Transparent upgrade: a hash made with an older scheme or weaker parameters is replaced
+  // now, while the password is at hand (only if no one changed it meanwhile).
+  if (needsRehash(row.passwordHash)) {
+    await db.prisma.user.updateMany({ where: { id: row.id, passwordHash: row.passwordHash }, data: { passwordHash: await hashPassword(password) } });
+  }
+  return toUser(row);
 }
 
 export async function getUser(db: Db, id: string): Promise<TUser | null> {

@@ -1,3 +1,4 @@
+import { randomBytes, scryptSync } from "node:crypto";
 import { ZHelloMessage } from "@switchyard/config-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -15,6 +16,8 @@ import {
   touchNode,
   verifyPassword,
   appendAudit,
+  checkPassword,
+  needsRehash,
 } from "../src/index.ts";
 import { createTestDatabase, type TTestDatabase } from "../src/testing/test-database.ts";
 
@@ -82,7 +85,7 @@ describe("users and sessions", () => {
     expect(again.id).toBe(admin.id);
 
     const row = await t.db.prisma.user.findUniqueOrThrow({ where: { id: admin.id } });
-    expect(row.passwordHash).toMatch(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(row.passwordHash).toMatch(/^\$argon2id\$v=19\$m=47104,t=1,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
     expect(row.passwordHash).not.toContain("correct horse");
 
     expect(await verifyPassword(t.db, "admin@example.com", "correct horse")).toEqual(admin);
@@ -92,6 +95,30 @@ describe("users and sessions", () => {
     expect(await verifyPassword(t.db, "nobody@example.com", "correct horse")).toBeNull();
     await expect(ensureAdminUser(t.db, "not-an-email", "x")).rejects.toThrow(/email/);
     await expect(ensureAdminUser(t.db, "b@example.com", "")).rejects.toThrow(/password/);
+  });
+
+  it("re-hashes a password stored with the weaker scrypt N=2^15 of earlier releases on the next good login (issue #15)", async () => {
+    const user = await ensureAdminUser(t.db, "legacy@example.com", "old horse");
+    // Exactly what earlier releases stored: scrypt$N$r$p$salt$hash, N=2^15.
+    const salt = randomBytes(16);
+    const legacy = ["scrypt", 2 ** 15, 8, 1, salt.toString("base64"), scryptSync("old horse", salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString("base64")].join("$");
+    await t.db.prisma.user.update({ where: { id: user.id }, data: { passwordHash: legacy } });
+    expect(await checkPassword("old horse", legacy)).toBe(true);
+    expect(needsRehash(legacy)).toBe(true);
+
+    // A wrong password changes nothing.
+    expect(await verifyPassword(t.db, "legacy@example.com", "wrong")).toBeNull();
+    expect((await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash).toBe(legacy);
+
+    expect(await verifyPassword(t.db, "legacy@example.com", "old horse")).toEqual(user);
+    const upgraded = (await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash;
+    expect(upgraded).toMatch(/^\$argon2id\$v=19\$m=47104,t=1,p=1\$/);
+    expect(needsRehash(upgraded)).toBe(false);
+    expect(await verifyPassword(t.db, "legacy@example.com", "old horse")).toEqual(user);
+    expect(await verifyPassword(t.db, "legacy@example.com", "wrong")).toBeNull();
+    // Weaker argon2id parameters are upgraded too; a malformed hash never verifies.
+    expect(needsRehash(upgraded.replace("m=47104", "m=19456"))).toBe(true);
+    expect(await checkPassword("old horse", "argon2id$garbage")).toBe(false);
   });
 
   it("creates sessions storing only the token's hash, resolves and deletes them", async () => {

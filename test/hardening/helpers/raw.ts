@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -9,7 +10,11 @@ import type { AddressInfo } from "node:net";
  */
 export type TRawResult = { text: string; status: number | null; closed: boolean; ms: number };
 
-export function rawExchange(port: number, payload: string | Buffer | (string | Buffer)[], opts: { timeoutMs?: number; gapMs?: number } = {}): Promise<TRawResult> {
+export function rawExchange(
+  port: number,
+  payload: string | Buffer | (string | Buffer)[],
+  opts: { timeoutMs?: number; gapMs?: number; /** HTTP/1.1 over TLS, trusting this CA (servername localhost). */ tlsCa?: string } = {},
+): Promise<TRawResult> {
   const timeoutMs = opts.timeoutMs ?? 3_000;
   const parts = Array.isArray(payload) ? payload : [payload];
   const start = Date.now();
@@ -17,7 +22,9 @@ export function rawExchange(port: number, payload: string | Buffer | (string | B
     const chunks: Buffer[] = [];
     let closed = false;
     let done = false;
-    const sock: Socket = connect({ host: "127.0.0.1", port });
+    const sock: Socket = opts.tlsCa
+      ? tlsConnect({ host: "127.0.0.1", port, ca: opts.tlsCa, servername: "localhost", ALPNProtocols: ["http/1.1"] })
+      : connect({ host: "127.0.0.1", port });
     const finish = () => {
       if (done) return;
       done = true;
@@ -45,7 +52,7 @@ export function rawExchange(port: number, payload: string | Buffer | (string | B
       sock.write(part);
       writer = setTimeout(writeNext, opts.gapMs ?? 0);
     };
-    sock.once("connect", writeNext);
+    sock.once(opts.tlsCa ? "secureConnect" : "connect", writeNext);
   });
 }
 
@@ -62,10 +69,10 @@ export type TRecorded = { method: string; url: string; headers: Record<string, s
  */
 export type TRecordingUpstream = { port: number; requests: TRecorded[]; raw(): string; close(): Promise<void>; server: Server };
 
-export async function startRecordingUpstream(): Promise<TRecordingUpstream> {
+export async function startRecordingUpstream(opts: { maxHeaderSize?: number } = {}): Promise<TRecordingUpstream> {
   const requests: TRecorded[] = [];
   const raw: Buffer[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
+  const server = createServer({ maxHeaderSize: opts.maxHeaderSize }, (req: IncomingMessage, res) => {
     const rec: TRecorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: "", complete: false };
     requests.push(rec);
     const chunks: Buffer[] = [];

@@ -5,6 +5,7 @@ import type { TProxyOptions } from "../cli/options.ts";
 import type { TRuntime } from "../runtime/types.ts";
 import { PROXY_VERSION } from "../version.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
+import { createAdminGuard, type TAdminAuth } from "./admin-auth.ts";
 
 /** What the admin server shows of the applied version (a worker primary has no TRuntime of its own, only this). */
 export type TAppliedView = Pick<TRuntime, "version" | "hash" | "source" | "appliedAt" | "config">;
@@ -22,6 +23,8 @@ export type TAdminDeps = {
   readyDetails?: () => Record<string, unknown>;
   /** Who this proxy is, for /server_info: version, mode, node id, group, workers. */
   serverInfo: () => Record<string, unknown>;
+  /** --admin-token / --admin-token-reads (admin-auth.ts); absent = no token. */
+  auth?: TAdminAuth;
 };
 
 export type TAdminServer = {
@@ -56,6 +59,7 @@ type TRoute = { method: "GET" | "POST"; help: string; handle: (res: ServerRespon
 export async function startAdminServer(host: string, port: number, deps: TAdminDeps): Promise<TAdminServer> {
   let failed = false;
   const startedAt = new Date();
+  const guard = createAdminGuard(deps.auth ?? { token: null, protectReads: false }, host);
 
   const help = (res: ServerResponse) => {
     const lines = Object.entries(routes).map(([path, r]) => `  ${r.method.padEnd(5)}${path.padEnd(20)}${r.help}`);
@@ -150,6 +154,11 @@ export async function startAdminServer(host: string, port: number, deps: TAdminD
     if (req.method !== route.method && !(route.method === "GET" && req.method === "HEAD")) {
       res.setHeader("allow", route.method === "GET" ? "GET, HEAD" : route.method);
       return sendJson(res, 405, { error: `${req.method} not allowed on ${path}, use ${route.method}` });
+    }
+    const refused = guard(req, route.method, path);
+    if (refused) {
+      if (refused.status === 401) res.setHeader("www-authenticate", 'Bearer realm="switchyard-admin"');
+      return sendJson(res, refused.status, { error: refused.error });
     }
     // Drain a POST body we do not read so the connection stays usable.
     req.resume();

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { LOG_LEVELS, type TLogLevel } from "@switchyard/config-model";
 import { SERVICE_ACCOUNT_DIR, type TKubeAccessSpec } from "../upstream/discovery/kube-config.ts";
 import { PROXY_VERSION } from "../version.ts";
+import type { TAdminAuth } from "../admin/admin-auth.ts";
 
 /**
  * The CLI/env edge of the proxy: the ONLY module that reads process.argv and process.env.
@@ -21,16 +22,29 @@ Usage:
 Modes (exactly one):
   --config FILE            YAML or JSON config; watched and re-applied on change
                            (a bad file is refused with its errors logged; the running config stays)
-  --control-plane URL      console WebSocket, e.g. ws://127.0.0.1:3000/api/xds   [env SWITCHYARD_CONTROL_PLANE]
+  --control-plane URL      console WebSocket, e.g. wss://console.example:3000/api/xds  [env SWITCHYARD_CONTROL_PLANE]
+                           (snapshots carry TLS private keys: ws:// only to a loopback address,
+                           or with --insecure-control-plane)
   --node-id ID             this node's id (managed mode)                          [env SWITCHYARD_NODE_ID]
   --group G                node group for canary roll-outs, default "default"     [env SWITCHYARD_NODE_GROUP]
   --token T                bearer token for the control plane                     [env SWITCHYARD_NODE_TOKEN]
   --label KEY=VALUE        node label shown in the console; repeatable            [env SWITCHYARD_NODE_LABELS=k=v,k2=v2]
+  --control-plane-ca FILE  PEM CA bundle the console's certificate is verified against (wss://);
+                           default: the system's CAs and Node's bundled ones    [env SWITCHYARD_CONTROL_PLANE_CA]
+  --control-plane-cert FILE, --control-plane-key FILE
+                           client certificate and key this node presents to the console (wss://)
+                                                  [env SWITCHYARD_CONTROL_PLANE_CERT, SWITCHYARD_CONTROL_PLANE_KEY]
+  --insecure-control-plane allow a plain ws:// control plane on a non-loopback address (snapshots,
+                           private keys included, travel in clear; logged at start)
+                                                  [env SWITCHYARD_INSECURE_CONTROL_PLANE=1]
 
 Options:
   --cache-dir DIR          last-known-good snapshot cache; managed mode default .data/proxy-cache/<node-id>,
                            standalone default none
-  --admin HOST:PORT        admin server, default 127.0.0.1:9901 (port 0 = any free port)
+  --admin HOST:PORT        admin server, default 127.0.0.1:9901 (port 0 = any free port); beyond
+                           loopback its POST endpoints are refused unless --admin-token is set
+  --admin-token T          admin POST endpoints need Authorization: Bearer T     [env SWITCHYARD_ADMIN_TOKEN]
+  --admin-token-reads      admin GET endpoints need it too (/ready stays open for health checks)
   --workers N              worker processes sharing the listeners (node:cluster), default: every core;
                            1 = one process, no primary
   --access-log FILE        JSON access log file, default stdout
@@ -76,11 +90,17 @@ const ZRawOptions = z.object({
   "node-id": z.string().min(1, "must not be empty").max(200, "must be at most 200 characters").optional(),
   group: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters").default("default"),
   token: z.string().min(1, "must not be empty").optional(),
+  "control-plane-ca": z.string().min(1, "must name a file").optional(),
+  "control-plane-cert": z.string().min(1, "must name a file").optional(),
+  "control-plane-key": z.string().min(1, "must name a file").optional(),
+  "insecure-control-plane": z.boolean().default(false),
   label: z
     .array(z.string().regex(/^[A-Za-z0-9._/-]{1,63}=[^,]{0,200}$/, "must be KEY=VALUE (key: letters, digits, . _ / -; value without commas)"))
     .default([]),
   "cache-dir": z.string().min(1, "must name a directory").optional(),
   admin: ZHostPort.default({ host: "127.0.0.1", port: 9901 }),
+  "admin-token": z.string().min(16, "must be at least 16 characters").optional(),
+  "admin-token-reads": z.boolean().default(false),
   workers: z
     .string()
     .regex(/^\d+$/, "must be a positive whole number")
@@ -110,6 +130,8 @@ const ZRawOptions = z.object({
 
 export type TProxyOptions = {
   admin: { host: string; port: number };
+  /** Admin server access (admin/admin-auth.ts). */
+  adminAuth: TAdminAuth;
   workers: number;
   /** null = stdout. */
   accessLog: string | null;
@@ -128,7 +150,18 @@ export type TProxyOptions = {
   discovery: { consulUrl: string; consulToken: string | null; kubernetes: TKubeAccessSpec | null };
 } & (
   | { mode: "standalone"; configFile: string }
-  | { mode: "managed"; controlPlane: string; nodeId: string; group: string; token: string | null; labels: Record<string, string> }
+  | {
+      mode: "managed";
+      controlPlane: string;
+      nodeId: string;
+      group: string;
+      token: string | null;
+      labels: Record<string, string>;
+      /** wss:// only: PEM files (null = the system's and Node's bundled CAs; no client certificate). */
+      controlPlaneTls: { caFile: string | null; certFile: string | null; keyFile: string | null };
+      /** A plain ws:// control plane off loopback was allowed explicitly (--insecure-control-plane). */
+      insecureControlPlane: boolean;
+    }
 );
 
 export type TOtlpSettings = {
@@ -193,9 +226,15 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         "node-id": { type: "string" },
         group: { type: "string" },
         token: { type: "string" },
+        "control-plane-ca": { type: "string" },
+        "control-plane-cert": { type: "string" },
+        "control-plane-key": { type: "string" },
+        "insecure-control-plane": { type: "boolean" },
         label: { type: "string", multiple: true },
         "cache-dir": { type: "string" },
         admin: { type: "string" },
+        "admin-token": { type: "string" },
+        "admin-token-reads": { type: "boolean" },
         workers: { type: "string" },
         "access-log": { type: "string" },
         redis: { type: "string" },
@@ -222,6 +261,9 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     "node-id": env.SWITCHYARD_NODE_ID || undefined,
     group: env.SWITCHYARD_NODE_GROUP || undefined,
     token: env.SWITCHYARD_NODE_TOKEN || undefined,
+    "control-plane-ca": env.SWITCHYARD_CONTROL_PLANE_CA || undefined,
+    "control-plane-cert": env.SWITCHYARD_CONTROL_PLANE_CERT || undefined,
+    "control-plane-key": env.SWITCHYARD_CONTROL_PLANE_KEY || undefined,
     redis: env.SWITCHYARD_REDIS_URL || undefined,
     consul: env.SWITCHYARD_CONSUL_URL || undefined,
     "consul-token": env.SWITCHYARD_CONSUL_TOKEN || undefined,
@@ -229,11 +271,13 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     kubeconfig: env.KUBECONFIG?.split(":")[0] || undefined,
     // The OpenTelemetry SDKs' variables too: the traces URL as it is, or a base URL.
     "log-level": env.SWITCHYARD_LOG_LEVEL || undefined,
+    "admin-token": env.SWITCHYARD_ADMIN_TOKEN || undefined,
     "otlp-endpoint": env.SWITCHYARD_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
   };
   const envLabels = env.SWITCHYARD_NODE_LABELS ? env.SWITCHYARD_NODE_LABELS.split(",").map((l) => l.trim()).filter(Boolean) : undefined;
   const merged: Record<string, unknown> = { ...values };
   for (const [k, v] of Object.entries(fromEnv)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
+  if (merged["insecure-control-plane"] === undefined && /^(1|true|yes)$/i.test(env.SWITCHYARD_INSECURE_CONTROL_PLANE ?? "")) merged["insecure-control-plane"] = true;
   if (merged.label === undefined && envLabels) merged.label = envLabels;
   const validate = merged.validate === true;
   delete merged.help;
@@ -261,8 +305,10 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     : inCluster
       ? { kind: "inCluster", host: env.KUBERNETES_SERVICE_HOST as string, port: env.KUBERNETES_SERVICE_PORT as string, dir: SERVICE_ACCOUNT_DIR }
       : null;
+  if (o["admin-token-reads"] && o["admin-token"] === undefined) throw new CliError("--admin-token-reads needs --admin-token T (or SWITCHYARD_ADMIN_TOKEN)");
   const common = {
     admin: o.admin,
+    adminAuth: { token: o["admin-token"] ?? null, protectReads: o["admin-token-reads"] },
     // DESIGN §4: every core by default. 1 = a single process (no primary/worker split).
     workers: o.workers ?? cores,
     accessLog: o["access-log"] ?? null,
@@ -287,6 +333,12 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   if (o["control-plane"] !== undefined) {
     const nodeId = o["node-id"];
     if (nodeId === undefined) throw new CliError("--node-id (or SWITCHYARD_NODE_ID): required with --control-plane");
+    const transport = controlPlaneTransport(o["control-plane"], {
+      caFile: o["control-plane-ca"] ?? null,
+      certFile: o["control-plane-cert"] ?? null,
+      keyFile: o["control-plane-key"] ?? null,
+      insecure: o["insecure-control-plane"],
+    });
     return {
       kind: "run",
       options: {
@@ -296,6 +348,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         nodeId,
         group: o.group,
         token: o.token ?? null,
+        ...transport,
         labels: Object.fromEntries(o.label.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])),
         cacheDir: o["cache-dir"] ?? `.data/proxy-cache/${nodeId.replace(/[^A-Za-z0-9._-]/g, "_")}`,
       },
@@ -304,11 +357,43 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   throw new CliError("one of --config FILE (standalone) or --control-plane URL (managed, or SWITCHYARD_CONTROL_PLANE) is required");
 }
 
+/**
+ * The control plane's transport rules. Snapshots hold TLS private keys, so the stream must
+ * be wss:// (verified) unless the console is on this machine (a loopback address) or the
+ * operator said --insecure-control-plane. Throws CliError naming the flag.
+ */
+export function controlPlaneTransport(
+  url: string,
+  o: { caFile: string | null; certFile: string | null; keyFile: string | null; insecure: boolean },
+): { controlPlaneTls: { caFile: string | null; certFile: string | null; keyFile: string | null }; insecureControlPlane: boolean } {
+  const secure = url.startsWith("wss://");
+  if ((o.certFile === null) !== (o.keyFile === null)) throw new CliError("--control-plane-cert and --control-plane-key: give both (the client certificate and its key) or neither");
+  if (!secure && (o.caFile || o.certFile)) {
+    throw new CliError("--control-plane-ca / --control-plane-cert: need a wss:// --control-plane URL (they configure TLS)");
+  }
+  if (!secure && !o.insecure && !isLoopbackHost(new URL(url).hostname)) {
+    throw new CliError(
+      `--control-plane (or SWITCHYARD_CONTROL_PLANE): ${url} is plain ws:// to a non-loopback address; snapshots (TLS private keys included) would travel in clear. Use wss:// (with --control-plane-ca FILE for a private CA), or pass --insecure-control-plane to accept the risk`,
+    );
+  }
+  return { controlPlaneTls: { caFile: o.caFile, certFile: o.certFile, keyFile: o.keyFile }, insecureControlPlane: !secure && !isLoopbackHost(new URL(url).hostname) };
+}
+
+/** localhost, 127.0.0.0/8 and ::1 (URL.hostname keeps IPv6 brackets). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h.endsWith(".localhost") || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 const ENV_OF: Record<string, string> = {
   "control-plane": "SWITCHYARD_CONTROL_PLANE",
   "node-id": "SWITCHYARD_NODE_ID",
   group: "SWITCHYARD_NODE_GROUP",
   token: "SWITCHYARD_NODE_TOKEN",
+  "control-plane-ca": "SWITCHYARD_CONTROL_PLANE_CA",
+  "control-plane-cert": "SWITCHYARD_CONTROL_PLANE_CERT",
+  "control-plane-key": "SWITCHYARD_CONTROL_PLANE_KEY",
+  "insecure-control-plane": "SWITCHYARD_INSECURE_CONTROL_PLANE",
   redis: "SWITCHYARD_REDIS_URL",
   consul: "SWITCHYARD_CONSUL_URL",
   "consul-token": "SWITCHYARD_CONSUL_TOKEN",
@@ -316,6 +401,7 @@ const ENV_OF: Record<string, string> = {
   label: "SWITCHYARD_NODE_LABELS",
   "otlp-endpoint": "SWITCHYARD_OTLP_ENDPOINT",
   "log-level": "SWITCHYARD_LOG_LEVEL",
+  "admin-token": "SWITCHYARD_ADMIN_TOKEN",
 };
 
 /** The process's own argv and environment. */

@@ -8,6 +8,7 @@ import {
   type TConfigIssue,
   type TEndpointsMessage,
   type TNodeToConsoleMessage,
+  type TProxyCapabilities,
   type TSnapshotMessage,
 } from "@switchyard/config-model";
 import { Backoff, type TBackoffOptions } from "./backoff.ts";
@@ -22,6 +23,8 @@ import { Backoff, type TBackoffOptions } from "./backoff.ts";
  */
 
 export type TAppliedVersion = { version: number; hash: string };
+/** PEM contents; `ca` replaces the default trust store (see control-plane/tls.ts). */
+export type TControlPlaneTls = { ca?: (string | Buffer)[]; cert?: string | Buffer; key?: string | Buffer };
 export type TSnapshot = { version: number; hash: string; config: unknown };
 export type TApplyResult = { ok: true } | { ok: false; error: string; issues: TConfigIssue[] };
 export type TControlPlaneLog = (event: string, fields?: Record<string, unknown>) => void;
@@ -33,8 +36,12 @@ export type TControlPlaneClientOptions = {
   group: string;
   /** Sent as `Authorization: Bearer <token>` on the upgrade request when set. */
   token?: string;
+  /** wss:// only: trusted CAs for the console's certificate, and this node's client certificate. */
+  tls?: TControlPlaneTls;
   labels?: Record<string, string>;
   proxyVersion: string;
+  /** Announced in hello, so the console does not publish what this node cannot enforce. */
+  capabilities?: Partial<TProxyCapabilities>;
   /** The version serving now (from the cache or an earlier apply), reported in `hello`. */
   getApplied: () => TAppliedVersion | null;
   /** Validates, compiles and swaps a snapshot; called one at a time, never concurrently. */
@@ -236,6 +243,8 @@ class ControlPlaneClient {
     try {
       ws = new WebSocket(this.#opts.url, {
         headers,
+        // Certificates are always verified (ws's default); these only say against what, and who we are.
+        ...this.#opts.tls,
         handshakeTimeout: this.#opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       });
     } catch (err) {
@@ -288,6 +297,7 @@ class ControlPlaneClient {
       appliedVersion: applied?.version ?? null,
       appliedHash: applied?.hash ?? null,
       proxyVersion: this.#opts.proxyVersion,
+      capabilities: this.#opts.capabilities ?? {},
     };
     const checked = ZHelloMessage.safeParse(hello);
     if (!checked.success) {

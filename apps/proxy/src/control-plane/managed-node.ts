@@ -7,6 +7,7 @@ import type { TApplyMeta, TApplyResult } from "../runtime/apply.ts";
 import type { TClusterView } from "../workers/protocol.ts";
 import { PROXY_VERSION } from "../version.ts";
 import { startControlPlaneClient, type TControlPlaneClient, type TDroppedCounts } from "./client.ts";
+import { controlPlaneTls } from "./tls.ts";
 
 /** clusterStatus frames go out at most this often after a change, and at least this often while connected. */
 const CLUSTER_STATUS_MIN_INTERVAL_MS = 1_000;
@@ -58,13 +59,22 @@ export function connectManagedNode(
   const clusterStatusChanged = () => {
     statusTimer ??= setTimeout(() => void sendClusterStatus(), CLUSTER_STATUS_MIN_INTERVAL_MS);
   };
+  if (options.insecureControlPlane) {
+    deps.log("control_plane_insecure", {
+      url: options.controlPlane,
+      message: "plain ws:// to a non-loopback control plane (--insecure-control-plane): snapshots, TLS private keys included, travel in clear",
+    });
+  }
+  const tls = controlPlaneTls(options);
   const client = startControlPlaneClient({
     url: options.controlPlane,
+    ...(tls ? { tls } : {}),
     nodeId: options.nodeId,
     group: options.group,
     labels: options.labels,
     ...(options.token ? { token: options.token } : {}),
     proxyVersion: PROXY_VERSION,
+    capabilities: { redis: options.redisUrl !== null },
     getApplied: deps.getApplied,
     apply: async (snapshot) => {
       const result = await deps.applier.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });

@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import http2, { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
+import http2, { type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { TListenerLimits } from "@switchyard/config-model";
 import type { TCompiledListener } from "../runtime/types.ts";
 import { peerIdentity, sanAllowed } from "./peer-identity.ts";
+import { adoptProxiedAddress, readProxyHeaders } from "./proxy-protocol.ts";
+import { armFirstStream, armRequestTimeout, h2Settings, headerListTooLarge, maxHeaderListPairs } from "./h2-limits.ts";
 import { pickContext } from "./tls-context.ts";
 
 export type TDownstreamRequest = IncomingMessage | Http2ServerRequest;
@@ -46,7 +48,9 @@ export class HttpListener {
   readonly server: Server | Http2SecureServer;
   current: TCompiledListener;
   readonly #sessions = new Set<ServerHttp2Session>();
-  /** Sockets accepted on an http listener whose first byte has not arrived yet. */
+  /** The HTTP/2 server: the https server itself, or the h2c server behind the sniffer. */
+  #h2: Http2Server | Http2SecureServer | null = null;
+  /** Sockets accepted whose first byte (or PROXY header) has not arrived yet. */
   readonly #sniffing = new Set<Socket>();
   #closing: Promise<void> | null = null;
 
@@ -64,6 +68,15 @@ export class HttpListener {
         res.end(`too many header fields (more than ${max})\n`);
         return;
       }
+      if (req.httpVersionMajor === 2) {
+        const limits = this.current.limits;
+        if (headerListTooLarge(req.rawHeaders, limits.maxHeaderBytes)) {
+          (res as Http2ServerResponse).writeHead(431, { "content-type": "text/plain" });
+          res.end(`header list larger than ${limits.maxHeaderBytes} bytes\n`);
+          return;
+        }
+        armRequestTimeout(req as Http2ServerRequest, res as Http2ServerResponse, limits.requestTimeoutMs);
+      }
       handlers.request(this.current, req, res);
     };
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -77,8 +90,10 @@ export class HttpListener {
     const trackSession = (session: ServerHttp2Session) => {
       this.#sessions.add(session);
       session.once("close", () => this.#sessions.delete(session));
-      // Idle h2 connections (no stream activity) close after the listener's idleTimeoutMs.
+      // Idle h2 connections (no stream activity) close after the listener's idleTimeoutMs;
+      // the first stream must come within headersTimeoutMs.
       session.setTimeout(this.current.limits.idleTimeoutMs, () => session.close());
+      armFirstStream(session, nodeTimeouts(this.current.limits).headersTimeout);
     };
 
     if (compiled.protocol === "https") {
@@ -96,12 +111,25 @@ export class HttpListener {
             cb(null, t ? pickContext(t, servername) : undefined);
           },
           maxSessionMemory: 64,
+          settings: h2Settings(l),
+          maxHeaderListPairs: maxHeaderListPairs(l.maxHeadersCount ?? DEFAULT_MAX_HEADERS_COUNT),
+          // The TLS handshake is the first thing a client must finish (headersTimeoutMs of
+          // the version that opened the socket: Node reads it only at creation).
+          handshakeTimeout: nodeTimeouts(l).headersTimeout || undefined,
         },
         onRequest,
       );
+      // HTTP/1.1 over TLS runs node:http's parser on this server: same limits as on http.
+      applyHttp1Limits(server, l);
+      // Read when the server starts listening (allowHTTP1's connection tracking); Node's 30 s makes the timeouts coarse.
+      (server as Http2SecureServer & { connectionsCheckingInterval: number }).connectionsCheckingInterval = TIMEOUT_CHECK_INTERVAL_MS;
+      this.#h2 = server;
       server.on("session", trackSession);
       server.on("upgrade", onUpgrade);
+      // Before HTTP/2 or HTTP/1.1 take the TLS socket: it carries the PROXY-declared address.
+      server.prependListener("secureConnection", adoptProxiedAddress);
       server.on("secureConnection", (socket: TLSSocket) => this.#checkPeer(socket));
+      readProxyHeaders(server, true, this.#sniffing, this.#proxyPolicy);
       // A failed handshake (no/invalid client certificate, wrong version) costs that connection only.
       server.on("tlsClientError", () => undefined);
       server.maxConnections = l.maxConnections;
@@ -123,7 +151,11 @@ export class HttpListener {
     // 0 = keep every field (the count is checked in onRequest; maxHeaderSize bounds the head).
     h1.maxHeadersCount = 0;
     h1.on("upgrade", onUpgrade);
-    const h2 = http2.createServer({ maxSessionMemory: 64 }, onRequest);
+    const h2 = http2.createServer(
+      { maxSessionMemory: 64, settings: h2Settings(l), maxHeaderListPairs: maxHeaderListPairs(l.maxHeadersCount ?? DEFAULT_MAX_HEADERS_COUNT) },
+      onRequest,
+    );
+    this.#h2 = h2;
     h2.on("session", trackSession);
     // Replace node:http's own connection listener with a sniffer that hands the socket to
     // HTTP/1.1 (that listener) or to the h2c server. node:http keeps its connection
@@ -154,8 +186,12 @@ export class HttpListener {
         process.nextTick(() => socket.resume());
       });
     });
+    readProxyHeaders(h1, false, this.#sniffing, this.#proxyPolicy);
     this.server = h1;
   }
+
+  /** Read per connection: proxyProtocol and the time its header may take (headersTimeoutMs). */
+  readonly #proxyPolicy = () => ({ enabled: this.current.proxyProtocol, timeoutMs: nodeTimeouts(this.current.limits).headersTimeout });
 
   /** Downstream mTLS: a presented certificate must verify and carry an allowed SAN, else the connection is closed. */
   #checkPeer(socket: TLSSocket): void {
@@ -194,15 +230,11 @@ export class HttpListener {
       // tls.Server reads these per new connection.
       secure.requestCert = compiled.tls.requestCert;
       secure.rejectUnauthorized = compiled.tls.rejectUnauthorized;
-    } else {
-      const s = server as Server & { maxHeaderSize?: number };
-      // Read by Node per new connection / per timeout check, so changes apply without a rebind.
-      s.maxHeaderSize = l.maxHeaderBytes;
-      const t = nodeTimeouts(l);
-      s.requestTimeout = t.requestTimeout;
-      s.headersTimeout = t.headersTimeout;
-      s.keepAliveTimeout = l.idleTimeoutMs;
     }
+    // Read by Node per new connection / per timeout check, so changes apply without a rebind.
+    applyHttp1Limits(server, l);
+    // h2 sessions opened from now on advertise (and Node enforces) the new header list size.
+    this.#h2?.updateSettings(h2Settings(l));
     server.maxConnections = l.maxConnections;
     this.current = compiled;
   }
@@ -236,6 +268,21 @@ export class HttpListener {
     const a = this.server.address();
     return a && typeof a === "object" ? { address: a.address, port: a.port } : { address: this.current.address, port: this.current.port };
   }
+}
+
+/**
+ * node:http's limits, on an http server or on the https server's HTTP/1.1 side (allowHTTP1
+ * runs the same parser, which reads these per connection and per timeout check).
+ */
+function applyHttp1Limits(server: Server | Http2SecureServer, l: TListenerLimits): void {
+  const s = server as Server & { maxHeaderSize?: number };
+  s.maxHeaderSize = l.maxHeaderBytes;
+  const t = nodeTimeouts(l);
+  s.requestTimeout = t.requestTimeout;
+  s.headersTimeout = t.headersTimeout;
+  s.keepAliveTimeout = l.idleTimeoutMs;
+  // 0 = keep every field (the count is checked in onRequest; maxHeaderSize bounds the head).
+  s.maxHeadersCount = 0;
 }
 
 /** Node refuses headersTimeout > requestTimeout when both are set; 0 disables requestTimeout. */

@@ -19,6 +19,11 @@ export type TAccessLogEntry = {
   cluster: string | null;
   /** Upstream tries made (0: answered locally before any; > 1: retried). */
   attempts: number;
+  /** The client address (peer, PROXY protocol source, or trusted x-forwarded-for entry). */
+  clientAddress: string;
+  userAgent: string | null;
+  /** HTTP/1.1, HTTP/1.0 or HTTP/2. */
+  protocol: string;
 };
 
 /** A listener's compiled access-log line builder; null = the JSON object above. */
@@ -40,6 +45,9 @@ const FORMAT_FIELDS: Record<string, keyof TAccessLogEntry> = {
   LISTENER: "listener",
   ROUTE: "route",
   CLUSTER: "cluster",
+  CLIENT_ADDRESS: "clientAddress",
+  USER_AGENT: "userAgent",
+  PROTOCOL: "protocol",
 };
 
 /**

@@ -63,6 +63,13 @@ export function createMetrics(clusters: TClusterStatsSource) {
     labelNames: ["policy"] as const,
     registers: [registry],
   });
+  // Envoy's downstream_rq_failed_path_normalization / downstream_rq_redirected_with_normalized_path.
+  const pathRefused = new Counter({
+    name: "switchyard_path_normalization_total",
+    help: "Requests answered at the request entry: refused (400, unreadable target) or redirected (307, escaped slashes)",
+    labelNames: ["listener", "result"] as const,
+    registers: [registry],
+  });
   // ---- traffic management (issue #3): retries, breakers, health, outlier, mirrors, Redis
   const retryOverflow = new Counter({
     name: "switchyard_upstream_rq_retry_overflow_total",
@@ -251,6 +258,7 @@ export function createMetrics(clusters: TClusterStatsSource) {
     retryOverflow: (cluster: string): void => retryOverflow.inc({ cluster }),
     overflow: (cluster: string): void => pendingOverflow.inc({ cluster }),
     rateLimited: (policy: string): void => rateLimited.inc({ policy }),
+    pathRefused: (listener: string, result: "refused" | "redirected"): void => pathRefused.inc({ listener, result }),
     redisError: (policy: string): void => redisErrors.inc({ policy }),
     mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),
     healthTransition: (cluster: string, to: "healthy" | "unhealthy"): void => healthTransitions.inc({ cluster, to }),

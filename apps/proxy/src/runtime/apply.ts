@@ -5,7 +5,7 @@ import type { TLog } from "../observability/log.ts";
 import type { TMetrics } from "../observability/metrics.ts";
 import type { ClusterManager, TClusterPlan } from "../upstream/cluster-manager.ts";
 import type { RateLimitManager } from "../filters/rate-limit/manager.ts";
-import { writeCachedSnapshot } from "./cache.ts";
+import { writeCachedSnapshot, type TSnapshotCache } from "./cache.ts";
 import { compileListeners, secretMap } from "./compile.ts";
 import { ConfigCompileError } from "./compile-error.ts";
 import type { TRuntime } from "./types.ts";
@@ -31,14 +31,15 @@ export type TRuntimeDeps = {
   metrics: TMetrics;
   log: TLog;
   /** When set, every applied snapshot is written there (last-known-good cache). */
-  cacheDir: string | null;
+  cache: TSnapshotCache | null;
   /** Called right after every swap (telemetry: endpoint membership transitions). Must not throw. */
   onApplied?: (previous: TRuntime | null, next: TRuntime) => void;
 };
 
 /**
  * The apply pipeline (DESIGN §2.4), one version at a time:
- *   validateConfig -> header values writable by node:http -> unsupported-feature check -> prepare clusters (reuse unchanged)
+ *   validateConfig (schema, consistency, header values, unsupported combinations) -> PEM in use
+ *   loads (the console runs both) -> what this process can enforce (Redis) -> prepare clusters (reuse unchanged)
  *   -> warm new clusters (first discovery answer, bounded)
  *   -> compile route tables -> bind new listeners (all or nothing)
  *   -> swap (one synchronous step: runtime reference + every listener's compiled version)
@@ -122,12 +123,12 @@ export class RuntimeManager {
         durationMs: round(t5 - t0),
         timings: { validateMs: round(t1 - t0), clustersMs: round(t2 - t1), compileMs: round(t3 - t2), listenersMs: round(t4 - t3), swapMs: round(t5 - t4) },
       });
-      if (this.#deps.cacheDir) {
+      if (this.#deps.cache) {
         try {
-          await writeCachedSnapshot(this.#deps.cacheDir, { version: runtime.version, hash: runtime.hash, config, appliedAt: runtime.appliedAt, source: meta.source });
+          await writeCachedSnapshot(this.#deps.cache, { version: runtime.version, hash: runtime.hash, config, appliedAt: runtime.appliedAt, source: meta.source });
         } catch (err) {
           // The version is serving; a failed cache write only costs a cold boot later.
-          log("config_cache_write_failed", { dir: this.#deps.cacheDir, error: err });
+          log("config_cache_write_failed", { dir: this.#deps.cache.dir, error: err });
         }
       }
       return { ok: true, version: runtime.version, hash: runtime.hash };

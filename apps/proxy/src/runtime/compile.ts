@@ -1,4 +1,4 @@
-import type { TConfig, TSecret } from "@switchyard/config-model";
+import { ZPathNormalization, type TConfig, type TSecret } from "@switchyard/config-model";
 import { buildHttpFilters } from "../filters/build.ts";
 import { compileListenerTls } from "../listener/tls-context.ts";
 import { compileRouteTable } from "../router/compile.ts";
@@ -12,6 +12,8 @@ import { compileAccessLogFormat } from "../observability/access-log.ts";
 const DEFAULT_TRACE_SAMPLE_RATE = 0.01;
 const DEFAULT_ACCESS_LOG_SAMPLE_RATE = 1;
 const DEFAULT_FORCE_HEADER = "x-switchyard-force-trace";
+/** Absent pathNormalization: every switch at its default (on, escaped slashes redirected). */
+const DEFAULT_PATH_NORMALIZATION = Object.freeze(ZPathNormalization.parse({}));
 
 /**
  * Compiles a validated, supported config into the listeners the request path uses.
@@ -54,6 +56,9 @@ export function compileListeners(
         forceHeader: (l.tracing?.forceHeader ?? DEFAULT_FORCE_HEADER).toLowerCase(),
       }),
       accessLog: Object.freeze({ sampleRate: l.accessLog?.sampleRate ?? DEFAULT_ACCESS_LOG_SAMPLE_RATE, format: compileAccessLogFormat(l.accessLog?.format) }),
+      pathNormalization: l.pathNormalization ? Object.freeze({ ...l.pathNormalization }) : DEFAULT_PATH_NORMALIZATION,
+      trustedHops: l.trustedHops ?? 0,
+      proxyProtocol: l.proxyProtocol ?? false,
     });
   });
 }

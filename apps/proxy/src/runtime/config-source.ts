@@ -2,7 +2,7 @@ import type { TConfigIssue } from "@switchyard/config-model";
 import type { TLog } from "../observability/log.ts";
 import { loadConfigFile, watchConfigFile, withLines } from "../standalone/config-file.ts";
 import type { TApplier } from "../control-plane/managed-node.ts";
-import { readCachedSnapshot } from "./cache.ts";
+import { readCachedSnapshot, type TSnapshotCache } from "./cache.ts";
 
 /**
  * Where a node's config comes from besides the control plane, the same in a single
@@ -52,12 +52,12 @@ export function describeRefusal(file: string, text: string | null, error: string
 }
 
 /** Serve the last-known-good snapshot while the control plane is unreachable. */
-export async function bootFromCache(cacheDir: string, runtime: TApplier, log: TLog): Promise<void> {
+export async function bootFromCache(cache: TSnapshotCache, runtime: TApplier, log: TLog): Promise<void> {
   try {
-    const cached = await readCachedSnapshot(cacheDir);
-    if (!cached) return log("config_cache_empty", { dir: cacheDir });
-    await runtime.applyConfig(cached.config, { version: cached.version, hash: cached.hash, source: `cache:${cacheDir}` });
+    const cached = await readCachedSnapshot(cache, ({ event, ...fields }) => log(event, fields));
+    if (!cached) return log("config_cache_empty", { dir: cache.dir });
+    await runtime.applyConfig(cached.config, { version: cached.version, hash: cached.hash, source: `cache:${cache.dir}` });
   } catch (err) {
-    log("config_cache_unreadable", { dir: cacheDir, error: err });
+    log("config_cache_unreadable", { dir: cache.dir, error: err });
   }
 }

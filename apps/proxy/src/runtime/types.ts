@@ -1,4 +1,4 @@
-import type { TConfig, TListenerLimits } from "@switchyard/config-model";
+import type { TConfig, TListenerLimits, TPathNormalization } from "@switchyard/config-model";
 import type { THttpFilterInstance } from "../filters/chain.ts";
 import type { TCompiledTls } from "../listener/tls-context.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
@@ -28,6 +28,12 @@ export type TCompiledListener = {
   readonly tracing: TTracingPolicy;
   /** Fraction of requests logged (default 1) and the line format (null = JSON). */
   readonly accessLog: { readonly sampleRate: number; readonly format: TAccessLogFormat };
+  /** How request targets are normalised before anything reads them (listener/path-normalize.ts). */
+  readonly pathNormalization: TPathNormalization;
+  /** x-forwarded-for entries to trust (listener/client-address.ts); 0 = the peer is the client. */
+  readonly trustedHops: number;
+  /** Connections start with a PROXY protocol header (listener/proxy-protocol.ts). */
+  readonly proxyProtocol: boolean;
 };
 
 /** Everything one applied config version serves with; immutable, swapped as one reference. */

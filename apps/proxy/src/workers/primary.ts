@@ -1,13 +1,14 @@
 import cluster, { type Worker } from "node:cluster";
 import { hashConfig, validateConfig, type TConfig } from "@switchyard/config-model";
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { describeAdminAccess } from "../admin/admin-auth.ts";
 import { serverIdentity, startAdminServer, type TAdminClusterView, type TAppliedView } from "../admin/server.ts";
 import type { TProxyOptions } from "../cli/options.ts";
 import { connectManagedNode, type TApplier, type TManagedNode } from "../control-plane/managed-node.ts";
 import type { TLog } from "../observability/log.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import type { TApplyMeta, TApplyResult } from "../runtime/apply.ts";
-import { writeCachedSnapshot } from "../runtime/cache.ts";
+import { cacheOf, writeCachedSnapshot } from "../runtime/cache.ts";
 import { bootFromCache, startStandalone } from "../runtime/config-source.ts";
 import { PROXY_VERSION } from "../version.ts";
 import { isFromWorker, type TClusterView, type TToWorker, type TWorkerReply } from "./protocol.ts";
@@ -39,6 +40,7 @@ export type TPrimaryDeps = { log: TLog; graceMs: number };
 type TSlot = { worker: Worker; up: Promise<void>; applied: number | null };
 
 export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Promise<void> {
+  const cache = cacheOf(options);
   const { log } = deps;
   const metrics = createMetrics(() => []);
   const slots = new Map<number, TSlot>();
@@ -130,9 +132,9 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
         applied = { version: meta.version, hash, source: meta.source, appliedAt: new Date().toISOString(), config: validated.config };
         metrics.configApplied(meta.version);
         log("config_applied", { version: meta.version, hash, source: meta.source, workers: live.length });
-        if (options.cacheDir) {
-          await writeCachedSnapshot(options.cacheDir, { version: meta.version, hash, config: validated.config, appliedAt: applied.appliedAt, source: meta.source }).catch((err: unknown) =>
-            log("config_cache_write_failed", { dir: options.cacheDir, error: err }),
+        if (cache) {
+          await writeCachedSnapshot(cache, { version: meta.version, hash, config: validated.config, appliedAt: applied.appliedAt, source: meta.source }).catch((err: unknown) =>
+            log("config_cache_write_failed", { dir: cache.dir, error: err }),
           );
         }
         return { ok: true, version: meta.version, hash };
@@ -202,6 +204,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
   log("workers_up", { workers: options.workers, pids: [...slots.values()].map((s) => s.worker.process.pid) });
 
   const admin = await startAdminServer(options.admin.host, options.admin.port, {
+    auth: options.adminAuth,
     // LIVE once a version is applied by every worker that serves.
     runtime: () => (applied && [...slots.values()].every((s) => s.applied === applied?.version) ? applied : null),
     clusters: () => [],
@@ -218,13 +221,13 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     process.stderr.write(`switchyard-proxy: --admin ${options.admin.host}:${options.admin.port}: cannot listen: ${(err as Error).message}\n`);
     return process.exit(1);
   });
-  log("admin_up", { address: options.admin.host, port: admin.port, version: PROXY_VERSION, mode: options.mode, workers: options.workers });
+  log("admin_up", { address: options.admin.host, port: admin.port, access: describeAdminAccess(options.adminAuth, options.admin.host), version: PROXY_VERSION, mode: options.mode, workers: options.workers });
 
   let stopWatching: (() => void) | null = null;
   if (options.mode === "standalone") {
     stopWatching = await startStandalone(options.configFile, fanout, log);
   } else {
-    if (options.cacheDir) await bootFromCache(options.cacheDir, fanout, log);
+    if (cache) await bootFromCache(cache, fanout, log);
     managed = connectManagedNode(options, {
       log,
       metrics,

@@ -34,6 +34,8 @@ export type TStartProxyOptions = {
   readyTimeoutMs?: number;
   /** Write the access log to a file in the temp dir instead of stdout (default false). */
   accessLogFile?: boolean;
+  /** Admin bind host (default 127.0.0.1); `adminUrl` still reaches it through 127.0.0.1. */
+  adminHost?: string;
 };
 
 export type TProxyProcess = {
@@ -46,8 +48,14 @@ export type TProxyProcess = {
   /** Everything the process wrote to stdout / stderr so far. */
   stdout(): string;
   stderr(): string;
-  /** Parsed JSON lines of the access log (stdout, or the file with accessLogFile). */
+  /** Parsed JSON lines of the access log (stdout, or the file with accessLogFile) written so far. */
   accessLog(): Promise<Record<string, unknown>[]>;
+  /**
+   * Resolves with the first access-log line matching `predicate`. The proxy writes its
+   * log after the response (batched, through a pipe or a file): a line is never there
+   * the moment the client has its answer, so tests wait for it.
+   */
+  waitForAccessLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Parsed JSON lines of the event log (stderr). */
   events(): Record<string, unknown>[];
   /** Resolves with the first event matching `predicate` (seen before or after the call). */
@@ -65,7 +73,7 @@ export type TProxyProcess = {
 export async function startProxy(opts: TStartProxyOptions = {}): Promise<TProxyProcess> {
   const dir = await mkdtemp(join(tmpdir(), "switchyard-proxy-"));
   const adminPort = await freePort();
-  const args = ["--admin", `127.0.0.1:${adminPort}`];
+  const args = ["--admin", `${opts.adminHost ?? "127.0.0.1"}:${adminPort}`];
   let configFile: string | null = null;
   if (opts.config !== undefined) {
     configFile = join(dir, "switchyard.yaml");
@@ -122,6 +130,15 @@ export async function startProxy(opts: TStartProxyOptions = {}): Promise<TProxyP
         return parseLines(await readFile(accessLogPath, "utf8"));
       } catch {
         return [];
+      }
+    },
+    async waitForAccessLog(predicate, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = (await proc.accessLog()).find(predicate);
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`no matching access-log line within ${timeoutMs} ms`);
+        await sleep(50);
       }
     },
     async waitForEvent(predicate, timeoutMs = 10_000) {

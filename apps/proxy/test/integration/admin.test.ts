@@ -144,9 +144,8 @@ describe("admin server", () => {
   });
 
   it("writes the access log to --access-log FILE", async () => {
-    const lines = await proxy.accessLog();
-    expect(lines.length).toBeGreaterThanOrEqual(4);
-    expect(lines.find((l) => l.path === "/nope")).toMatchObject({ status: 404, responseFlags: "NR", route: null });
+    expect(await proxy.waitForAccessLog((l) => l.path === "/nope")).toMatchObject({ status: 404, responseFlags: "NR", route: null });
+    expect((await proxy.accessLog()).length).toBeGreaterThanOrEqual(4);
     expect(proxy.stdout()).toBe("");
   });
 });

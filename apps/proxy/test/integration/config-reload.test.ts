@@ -1,8 +1,13 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent, request } from "undici";
 import { freePort } from "../helpers/free-port.ts";
-import { startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
+import { createPki } from "../helpers/certs.ts";
+import { PROXY_BIN, startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
 import { startUpstream, type TUpstream } from "../helpers/start-upstream.ts";
 
 /** Standalone mode: the config file is watched and re-applied; bad versions are refused without harm. */
@@ -22,7 +27,7 @@ afterAll(async () => {
 type TOpts = { tag: string; cluster?: "a" | "b"; connectTimeoutMs?: number; extraListenerPort?: number; route?: Record<string, unknown> };
 
 /**
- * The one combination this build still refuses (runtime/unsupported.ts): an http2 cluster
+ * The one combination this build still refuses (config-model servable.ts): an http2 cluster
  * with logicalDns discovery (the h2 pool resolves host names by itself).
  */
 function withH2LogicalDns<T>(c: T): T {
@@ -206,3 +211,34 @@ describe("bad config at start", () => {
     await unsupported.stop();
   });
 });
+
+describe("the PEM material in use is checked before anything is built (config-model/tls, the console's check too)", () => {
+  it("switchyard-proxy --validate refuses a certificate served with another certificate's key, naming the listener field", async () => {
+    const pki = await createPki();
+    const dir = await mkdtemp(join(tmpdir(), "swy-tls-check-"));
+    try {
+      const [a, b] = await Promise.all([pki.issue("a", ["DNS:a.test"]), pki.issue("b", ["DNS:b.test"])]);
+      const file = join(dir, "config.json");
+      const config = (privateKey: string) => ({
+        listeners: [{ name: "tls", address: "127.0.0.1", port: 8443, protocol: "https", routeConfig: "main", tls: { certificates: ["site"] } }],
+        routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "ok", match: { prefix: "/" }, directResponse: { status: 200 } }] }] }],
+        secrets: [{ name: "site", type: "tlsCertificate", certificate: a.cert, privateKey }],
+      });
+      await writeFile(file, JSON.stringify(config(b.key)));
+      const refused = await runValidate(file);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/listeners\[0\]\.tls\.certificates\[0\].*secret "site": unusable certificate\/key/);
+      await writeFile(file, JSON.stringify(config(a.key)));
+      expect((await runValidate(file)).code).toBe(0);
+    } finally {
+      await pki.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function runValidate(file: string): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [PROXY_BIN, "--validate", "--config", file], { encoding: "utf8" }, (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
+  });
+}

@@ -140,7 +140,7 @@ function snapshotOf(version: number, overrides: Parameters<typeof makeConfig>[0]
 describe("control-plane client", () => {
   it("sends hello first with node identity, labels, applied version and the bearer token", async () => {
     const fake = await startFakeConsole();
-    const h = startClient(fake.url, { token: "s3cret" });
+    const h = startClient(fake.url, { token: "s3cret", capabilities: { redis: true } });
     const hash = "a".repeat(64);
     h.state.current = { version: 7, hash };
     const hello = await waitFor(() => fake.frames[0], "hello");
@@ -152,6 +152,7 @@ describe("control-plane client", () => {
       appliedVersion: 7,
       appliedHash: hash,
       proxyVersion: "0.1.0-test",
+      capabilities: { redis: true },
     });
     expect(fake.upgrades[0]?.headers.authorization).toBe("Bearer s3cret");
     expect(h.client.connected()).toBe(true);

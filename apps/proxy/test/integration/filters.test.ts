@@ -123,8 +123,7 @@ describe("JWT authn + RBAC", () => {
     expect((await fetch(`${base}/internal/x`, { headers: { "x-team": "core" } })).status).toBe(200);
     expect((await fetch(`${base}/internal/x`, { headers: { "x-team": "other" } })).status).toBe(403);
     expect((await fetch(`${base}/internal/x`, { method: "POST", headers: { "x-team": "core" } })).status).toBe(403);
-    const log = await proxy.accessLog();
-    expect(log.some((l) => l.path === "/admin/x" && l.status === 403 && l.responseFlags === "RBAC")).toBe(true);
+    await proxy.waitForAccessLog((l) => l.path === "/admin/x" && l.status === 403 && l.responseFlags === "RBAC");
   });
 
   it("remote JWKS: fetched once and cached; missing token -> 401", async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
@@ -8,6 +8,7 @@ import { hashConfig } from "@switchyard/config-model";
 import { freePort } from "../helpers/free-port.ts";
 import { startProxy } from "../helpers/start-proxy.ts";
 import { startUpstream, type TUpstream } from "../helpers/start-upstream.ts";
+import { cacheOf, readCachedSnapshot, writeCachedSnapshot } from "../../src/runtime/cache.ts";
 
 /**
  * Managed mode end to end against a minimal control plane that speaks the real wire
@@ -82,7 +83,8 @@ describe("managed mode", () => {
     });
     try {
       const hello = await cp.next("hello");
-      expect(hello).toMatchObject({ nodeId: "node-1", group: "canary", appliedVersion: null });
+      // Without --redis it says so, and the console will not publish a global rate limit to it.
+      expect(hello).toMatchObject({ nodeId: "node-1", group: "canary", appliedVersion: null, capabilities: { redis: false } });
       expect(cp.frames[0]).toMatchObject({ type: "upgrade", authorization: "Bearer tok" });
       // No config yet: not ready.
       expect((await proxy.admin("/ready")).status).toBe(503);
@@ -97,7 +99,7 @@ describe("managed mode", () => {
       const dump = (await (await proxy.admin("/config_dump")).json()) as { version: number; hash: string; source: string };
       expect(dump).toMatchObject({ version: 7, hash, source: "control-plane" });
 
-      // A combination this build still refuses: http2 with logicalDns (runtime/unsupported.ts).
+      // A combination this build still refuses: http2 with logicalDns (config-model servable.ts).
       const bad = { ...config(), clusters: [{ name: "up", discovery: "logicalDns", protocol: "http2", endpoints: [{ address: "localhost", port: upstream.port }] }] };
       cp.send({ type: "snapshot", version: 8, hash: hashConfig(bad), config: bad });
       const nack = await cp.next("nack");
@@ -108,8 +110,13 @@ describe("managed mode", () => {
       // Still serving version 7.
       expect(((await (await proxy.admin("/ready")).json()) as { version: number }).version).toBe(7);
 
-      const cached = JSON.parse(await readFile(join(cacheDir, "snapshot.json"), "utf8")) as { version: number; hash: string };
-      expect(cached).toMatchObject({ version: 7, hash });
+      // Sealed with a key derived from the node token (issue #15): the file alone tells nothing.
+      const text = await readFile(join(cacheDir, "snapshot.json"), "utf8");
+      expect(text).not.toContain(hash);
+      expect(JSON.parse(text)).toMatchObject({ format: "switchyard-snapshot-cache/aes-256-gcm/v1" });
+      expect((await stat(join(cacheDir, "snapshot.json"))).mode & 0o777).toBe(0o600);
+      expect(await readCachedSnapshot(cacheOf({ mode: "managed", cacheDir, token: "tok", nodeId: "node-1" })!)).toMatchObject({ version: 7, hash });
+      await expect(readCachedSnapshot(cacheOf({ mode: "managed", cacheDir, token: "other", nodeId: "node-1" })!)).rejects.toThrow(/does not open with this node's token/);
     } finally {
       // Asserted after the block: a failed expect here would hide the test's own error.
       exitCode = await proxy.stop();
@@ -123,7 +130,7 @@ describe("managed mode", () => {
     // connect is refused by the kernel every time. A port that was merely free when
     // picked was once bound by another test run's console before the proxy got there.
     const unreachable = "ws://127.0.0.1:0/api/xds";
-    const proxy = await startProxy({ args: ["--control-plane", unreachable, "--node-id", "node-1", "--cache-dir", cacheDir] });
+    const proxy = await startProxy({ args: ["--control-plane", unreachable, "--node-id", "node-1", "--token", "tok", "--cache-dir", cacheDir] });
     try {
       const ready = (await (await proxy.admin("/ready")).json()) as { version: number; controlPlaneConnected: boolean };
       expect(ready).toMatchObject({ version: 7, controlPlaneConnected: false });
@@ -136,9 +143,57 @@ describe("managed mode", () => {
     }
   });
 
+  it("without the node's token, the sealed cache is refused (the node waits for the control plane) and says why", async () => {
+    const proxy = await startProxy({ args: ["--control-plane", "ws://127.0.0.1:0/api/xds", "--node-id", "node-1", "--token", "stolen-elsewhere", "--cache-dir", cacheDir], waitReady: false });
+    try {
+      const event = await proxy.waitForEvent((e) => e.event === "config_cache_unreadable");
+      expect(JSON.stringify(event)).toContain("does not open with this node's token");
+      expect((await proxy.admin("/ready")).status).toBe(503);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("a plain cache file readable by others is narrowed to 0600 at start, and logged", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "switchyard-cache-plain-"));
+    try {
+      const good = config();
+      await writeCachedSnapshot(cacheOf({ mode: "managed", cacheDir: dir, token: null, nodeId: "plain" })!, { version: 3, hash: hashConfig(good), config: good });
+      await chmod(join(dir, "snapshot.json"), 0o644);
+      const proxy = await startProxy({ args: ["--control-plane", "ws://127.0.0.1:0/api/xds", "--node-id", "plain", "--cache-dir", dir] });
+      try {
+        const event = await proxy.waitForEvent((e) => e.event === "config_cache_mode_narrowed");
+        expect(event).toMatchObject({ mode: "644" });
+        expect((await stat(join(dir, "snapshot.json"))).mode & 0o777).toBe(0o600);
+        expect(((await (await proxy.admin("/ready")).json()) as { version: number }).version).toBe(3);
+      } finally {
+        await proxy.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start on a plain ws:// control plane off loopback, and says so when told to accept it (issue #15)", async () => {
+    const refused = await startProxy({ args: ["--control-plane", "ws://192.0.2.1:3000/api/xds", "--node-id", "n"], waitReady: false });
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.stderr()).toMatch(/plain ws:\/\/ to a non-loopback address.*--insecure-control-plane/);
+    await refused.stop();
+    const noCa = await startProxy({ args: ["--control-plane", "wss://127.0.0.1:1/api/xds", "--node-id", "n", "--control-plane-ca", join(cacheDir, "missing-ca.pem")], waitReady: false });
+    expect(await noCa.exited).toBe(2);
+    expect(noCa.stderr()).toMatch(/--control-plane-ca: cannot read .*missing-ca\.pem/);
+    await noCa.stop();
+    const insecure = await startProxy({ args: ["--control-plane", "ws://192.0.2.1:3000/api/xds", "--node-id", "n", "--insecure-control-plane", "--cache-dir", cacheDir], waitReady: false });
+    try {
+      expect(await insecure.waitForEvent((e) => e.event === "control_plane_insecure")).toMatchObject({ url: "ws://192.0.2.1:3000/api/xds" });
+    } finally {
+      await insecure.stop();
+    }
+  });
+
   it("tells the control plane the cached version in hello", async () => {
     const cp = await startControlPlane();
-    const proxy = await startProxy({ args: ["--control-plane", cp.url, "--node-id", "node-1", "--cache-dir", cacheDir] });
+    const proxy = await startProxy({ args: ["--control-plane", cp.url, "--node-id", "node-1", "--token", "tok", "--cache-dir", cacheDir] });
     try {
       expect(await cp.next("hello")).toMatchObject({ appliedVersion: 7 });
     } finally {

@@ -99,13 +99,8 @@ function rawGet(path: string, headers: Record<string, string>) {
   });
 }
 
-async function waitForLog(requestId: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 100; i++) {
-    const hit = (await proxy.accessLog()).find((e) => e.requestId === requestId);
-    if (hit) return hit;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no access log line for ${requestId}`);
+function waitForLog(requestId: string): Promise<Record<string, unknown>> {
+  return proxy.waitForAccessLog((e) => e.requestId === requestId, 5_000);
 }
 
 describe("proxying", () => {

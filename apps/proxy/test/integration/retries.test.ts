@@ -89,7 +89,7 @@ describe("retries", () => {
     const r = await get("/retry?mode=always503&id=urx");
     expect(r.status).toBe(503);
     expect(r.json().attempt).toBe(3);
-    await expect.poll(async () => (await proxy.accessLog()).find((l) => String(l.path).includes("id=urx"))?.responseFlags, { timeout: 5_000 }).toBe("URX");
+    expect((await proxy.waitForAccessLog((l) => String(l.path).includes("id=urx"))).responseFlags).toBe("URX");
   });
 
   it("honours gateway-error, retriable-4xx and retriable-status-codes", async () => {

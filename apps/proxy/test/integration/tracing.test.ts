@@ -38,15 +38,9 @@ function spansOf(traceId: string, service?: string): TOtlpSpan[] {
     .filter((s) => s.traceId === traceId);
 }
 
-/** The access-log line of a request id (lines are flushed once per event-loop turn). */
-async function logLine(proxy: TProxyProcess, requestId: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    const line = (await proxy.accessLog()).find((l) => l.requestId === requestId);
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no access log line for ${requestId}`);
+/** The access-log line of a request id. */
+function logLine(proxy: TProxyProcess, requestId: string): Promise<Record<string, unknown>> {
+  return proxy.waitForAccessLog((l) => l.requestId === requestId, 5_000);
 }
 
 async function get(path: string, headers: Record<string, string> = {}) {

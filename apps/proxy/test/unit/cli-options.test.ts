@@ -23,6 +23,7 @@ describe("CLI options", () => {
       mode: "standalone",
       configFile: "x.yaml",
       admin: { host: "127.0.0.1", port: 9901 },
+      adminAuth: { token: null, protectReads: false },
       workers: availableParallelism(),
       accessLog: null,
       redisUrl: null,
@@ -33,6 +34,14 @@ describe("CLI options", () => {
       cacheDir: null,
       discovery: { consulUrl: "http://127.0.0.1:8500", consulToken: null, kubernetes: null },
     });
+  });
+
+  it("--admin-token (or SWITCHYARD_ADMIN_TOKEN) and --admin-token-reads", () => {
+    const token = "0123456789abcdef0123";
+    expect(run(["--config", "x", "--admin-token", token])).toMatchObject({ adminAuth: { token, protectReads: false } });
+    expect(run(["--config", "x", "--admin-token-reads"], { SWITCHYARD_ADMIN_TOKEN: token })).toMatchObject({ adminAuth: { token, protectReads: true } });
+    expect(error(["--config", "x", "--admin-token", "short"])).toMatch(/^--admin-token \(or SWITCHYARD_ADMIN_TOKEN\): must be at least 16 characters/);
+    expect(error(["--config", "x", "--admin-token-reads"])).toMatch(/--admin-token-reads needs --admin-token/);
   });
 
   it("--log-level (or SWITCHYARD_LOG_LEVEL): debug, info, warn, error", () => {
@@ -99,6 +108,25 @@ describe("CLI options", () => {
     expect(e).toMatchObject({ mode: "managed", controlPlane: "wss://cp.test/api/xds", nodeId: "flag", group: "canary", token: "secret" });
   });
 
+  it("refuses plain ws:// to a non-loopback control plane unless --insecure-control-plane (issue #15)", () => {
+    const node = ["--node-id", "n1"];
+    for (const url of ["ws://console:3000/api/xds", "ws://10.0.0.5:3000/api/xds", "ws://[2001:db8::1]:3000/api/xds"]) {
+      expect(error(["--control-plane", url, ...node])).toMatch(/plain ws:\/\/ to a non-loopback address.*--insecure-control-plane/);
+      expect(run(["--control-plane", url, ...node, "--insecure-control-plane"])).toMatchObject({ insecureControlPlane: true });
+      expect(run(["--control-plane", url, ...node], { SWITCHYARD_INSECURE_CONTROL_PLANE: "1" })).toMatchObject({ insecureControlPlane: true });
+    }
+    for (const url of ["ws://127.0.0.1:3000/api/xds", "ws://localhost:3000/api/xds", "ws://[::1]:3000/api/xds", "ws://127.1.2.3/api/xds"]) {
+      expect(run(["--control-plane", url, ...node])).toMatchObject({ insecureControlPlane: false, controlPlaneTls: { caFile: null, certFile: null, keyFile: null } });
+    }
+    expect(run(["--control-plane", "wss://console:3000/api/xds", ...node, "--control-plane-ca", "ca.pem", "--control-plane-cert", "n.crt", "--control-plane-key", "n.key"])).toMatchObject({
+      insecureControlPlane: false,
+      controlPlaneTls: { caFile: "ca.pem", certFile: "n.crt", keyFile: "n.key" },
+    });
+    expect(run(["--control-plane", "wss://console/api/xds", ...node], { SWITCHYARD_CONTROL_PLANE_CA: "/etc/ca.pem" })).toMatchObject({ controlPlaneTls: { caFile: "/etc/ca.pem" } });
+    expect(error(["--control-plane", "ws://127.0.0.1/api/xds", ...node, "--control-plane-ca", "ca.pem"])).toMatch(/need a wss:\/\//);
+    expect(error(["--control-plane", "wss://console/api/xds", ...node, "--control-plane-cert", "n.crt"])).toMatch(/give both/);
+  });
+
   it("parses repeated --label KEY=VALUE (or SWITCHYARD_NODE_LABELS) and names the flag on a bad one", () => {
     const base = ["--control-plane", "ws://127.0.0.1:3000/api/xds", "--node-id", "n1"];
     expect(run([...base, "--label", "zone=eu-1", "--label", "tier=edge"])).toMatchObject({ labels: { zone: "eu-1", tier: "edge" } });
@@ -124,9 +152,9 @@ describe("CLI options", () => {
     expect(error(["--config", "x", "--workers", "zero"])).toMatch(/^--workers: must be a positive whole number/);
     expect(error(["--config", "x", "--admin", "9901"])).toMatch(/^--admin: must be HOST:PORT/);
     expect(error(["--control-plane", "http://x"])).toMatch(/--control-plane \(or SWITCHYARD_CONTROL_PLANE\): must be a ws:\/\//);
-    expect(error(["--control-plane", "ws://x/api/xds"])).toMatch(/--node-id \(or SWITCHYARD_NODE_ID\): required/);
+    expect(error(["--control-plane", "ws://127.0.0.1/api/xds"])).toMatch(/--node-id \(or SWITCHYARD_NODE_ID\): required/);
     expect(error([])).toMatch(/one of --config FILE/);
-    expect(error(["--config", "a", "--control-plane", "ws://x"])).toMatch(/mutually exclusive/);
+    expect(error(["--config", "a", "--control-plane", "ws://127.0.0.1"])).toMatch(/mutually exclusive/);
     expect(error(["--nope"])).toMatch(/Unknown option '--nope'/);
   });
 });

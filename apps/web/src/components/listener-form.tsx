@@ -5,6 +5,7 @@ import {
   buildListener,
   checkListener,
   claimRow,
+  ESCAPED_SLASH_ACTIONS,
   filterRow,
   LIMIT_KEYS,
   LIMIT_LABELS,
@@ -72,6 +73,9 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
     traceHeader: c.at("tracing.forceHeader", "tracing"),
     logFormat: c.at("accessLog.format"),
     logRate: c.at("accessLog.sampleRate", "accessLog"),
+    pathNormalization: c.at("pathNormalization.escapedSlashes", "pathNormalization.normalize", "pathNormalization.mergeSlashes", "pathNormalization"),
+    trustedHops: c.at("trustedHops"),
+    proxyProtocol: c.at("proxyProtocol"),
   };
   const rest = c.rest();
 
@@ -287,6 +291,54 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
           ))}
         </div>
       </fieldset>
+      {p !== "tcp" && (
+        <fieldset>
+          <legend>Client address and paths</legend>
+          <div className="grid-2">
+            <Field label="Trusted x-forwarded-for hops" htmlFor="trustedHops" errors={err.trustedHops} hint={defaultHint(0, "entries added by proxies you trust; 0 = the peer address is the client")}>
+              <input id="trustedHops" type="number" min={0} max={32} value={form.trustedHops} placeholder="0" onChange={(e) => set("trustedHops", e.target.value)} />
+            </Field>
+            <div>
+              <label className="check">
+                <input type="checkbox" checked={form.proxyProtocol} onChange={(e) => set("proxyProtocol", e.target.checked)} /> PROXY protocol <span className="muted small">(v1/v2 from the balancer in front; every connection must send it)</span>
+              </label>
+              {err.proxyProtocol.map((m, i) => (
+                <div key={i} className="field-error" role="alert">
+                  {m}
+                </div>
+              ))}
+            </div>
+          </div>
+          <label className="check">
+            <input type="checkbox" checked={form.pathNormalizationEnabled} onChange={(e) => set("pathNormalizationEnabled", e.target.checked)} /> Custom path normalisation{" "}
+            <span className="muted small">(default: normalise, merge slashes, redirect escaped slashes)</span>
+          </label>
+          {err.pathNormalization.map((m, i) => (
+            <div key={i} className="field-error" role="alert">
+              {m}
+            </div>
+          ))}
+          {form.pathNormalizationEnabled && (
+            <div className="grid-3">
+              <label className="check">
+                <input type="checkbox" checked={form.pathNormalization.normalize} onChange={(e) => set("pathNormalization", { ...form.pathNormalization, normalize: e.target.checked })} /> Normalise (RFC 3986, dot segments)
+              </label>
+              <label className="check">
+                <input type="checkbox" checked={form.pathNormalization.mergeSlashes} onChange={(e) => set("pathNormalization", { ...form.pathNormalization, mergeSlashes: e.target.checked })} /> Merge slashes
+              </label>
+              <Field label="Escaped slashes (%2F, %5C)" htmlFor="escapedSlashes" errors={[]} hint={`Default ${D.pathNormalization.escapedSlashes}: 307 to the unescaped path (gRPC: 400); keep, reject (400), unescape`}>
+                <select id="escapedSlashes" value={form.pathNormalization.escapedSlashes} onChange={(e) => set("pathNormalization", { ...form.pathNormalization, escapedSlashes: e.target.value })}>
+                  {ESCAPED_SLASH_ACTIONS.map((a) => (
+                    <option key={a} value={a}>
+                      {a}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+            </div>
+          )}
+        </fieldset>
+      )}
       <fieldset>
         <legend>Tracing and access log</legend>
         <label className="check">

@@ -7,6 +7,7 @@ import {
   ZListenerLimits,
   ZListenerTls,
   ZListenerTracing,
+  ZPathNormalization,
   ZRbacRule,
   type THttpFilter,
   type TListener,
@@ -32,7 +33,11 @@ export const LISTENER_DEFAULTS = {
   rbacRule: ZRbacRule.parse({ allow: true }),
   tracing: ZListenerTracing.parse({}),
   accessLog: ZListenerAccessLog.parse({}),
+  pathNormalization: ZPathNormalization.parse({}),
 };
+
+/** escapedSlashes choices, in the schema's order. */
+export const ESCAPED_SLASH_ACTIONS = ZPathNormalization.shape.escapedSlashes.unwrap().options;
 
 /**
  * The limits the form edits: every key of ZListenerLimits (a limit added to the schema
@@ -47,12 +52,14 @@ export const LIMIT_LABELS: Record<string, string> = {
   maxConnections: "Max connections",
   maxHeadersCount: "Max header fields",
   maxRequestBodyBytes: "Max request body (bytes)",
+  maxConcurrentStreams: "Max HTTP/2 streams per connection",
 };
 
 /** What an absent optional limit means (these have no schema default; the proxy applies them). */
 export const LIMIT_UNSET: Record<string, string> = {
   maxHeadersCount: "100",
   maxRequestBodyBytes: "none (unlimited)",
+  maxConcurrentStreams: "100",
 };
 
 let nextKey = 1;
@@ -117,6 +124,12 @@ export type TListenerForm = {
   accessLogEnabled: boolean;
   /** format "" = JSON lines (the default). */
   accessLog: { format: string; sampleRate: string };
+  /** Off = no `pathNormalization` object (all on: the defaults apply, the hash is unchanged). */
+  pathNormalizationEnabled: boolean;
+  pathNormalization: { normalize: boolean; mergeSlashes: boolean; escapedSlashes: string };
+  /** "" = absent (0: the peer address is the client). */
+  trustedHops: string;
+  proxyProtocol: boolean;
 };
 
 export const principalRow = (kind: TPrincipalRow["kind"] = "sourceIp"): TPrincipalRow => ({ key: key(), kind, value: "", claim: "" });
@@ -159,6 +172,10 @@ export function emptyListenerForm(): TListenerForm {
     tracing: { sampleRate: "", forceHeader: "" },
     accessLogEnabled: false,
     accessLog: { format: "", sampleRate: "" },
+    pathNormalizationEnabled: false,
+    pathNormalization: { ...d.pathNormalization },
+    trustedHops: "",
+    proxyProtocol: false,
   };
 }
 
@@ -239,6 +256,10 @@ export function listenerFormOf(l: TListener): TListenerForm {
     tracing: l.tracing ? { sampleRate: String(l.tracing.sampleRate), forceHeader: l.tracing.forceHeader } : empty.tracing,
     accessLogEnabled: !!l.accessLog,
     accessLog: l.accessLog ? { format: l.accessLog.format ?? "", sampleRate: String(l.accessLog.sampleRate) } : empty.accessLog,
+    pathNormalizationEnabled: !!l.pathNormalization,
+    pathNormalization: l.pathNormalization ? { ...l.pathNormalization } : empty.pathNormalization,
+    trustedHops: l.trustedHops === undefined ? "" : String(l.trustedHops),
+    proxyProtocol: l.proxyProtocol === true,
   };
 }
 
@@ -316,6 +337,9 @@ export function buildListener(form: TListenerForm): TListenerInput {
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, num(form.limits[k])])),
     tracing: form.tracingEnabled ? { sampleRate: num(form.tracing.sampleRate), forceHeader: text(form.tracing.forceHeader) } : undefined,
     accessLog: form.accessLogEnabled ? { format: form.accessLog.format.trim() === "" ? undefined : form.accessLog.format, sampleRate: num(form.accessLog.sampleRate) } : undefined,
+    pathNormalization: p !== "tcp" && form.pathNormalizationEnabled ? form.pathNormalization : undefined,
+    trustedHops: p === "tcp" ? undefined : num(form.trustedHops),
+    proxyProtocol: p !== "tcp" && form.proxyProtocol ? true : undefined,
   } as TListenerInput;
 }
 

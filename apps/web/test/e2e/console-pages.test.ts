@@ -266,7 +266,7 @@ describe.sequential("console pages in a browser", () => {
     await page.getByRole("row", { name: /prefix \/hi/ }).waitFor();
   });
 
-  it("edits cluster settings and creates a route with a header matcher and a retry policy in the forms, tests it, publishes it, sees the node apply it and the proxy honour the matcher; a refused combination is nacked with its reason", async () => {
+  it("edits cluster settings and creates a route with a header matcher and a retry policy in the forms, tests it, publishes it, sees the node apply it and the proxy honour the matcher; a combination or a header value the proxy would refuse is refused at the save", async () => {
     // Cluster: outlier detection, circuit breakers and the panic threshold, defaults shown, values changed.
     await page.goto(`${app.url}/clusters/backend`);
     await expect(page.getByLabel("Panic threshold (%)").getAttribute("placeholder")).resolves.toBe("50");
@@ -359,9 +359,9 @@ describe.sequential("console pages in a browser", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ upstream: "pages", path: "/canary/a" });
 
-    // The one combination this build still refuses (apps/proxy/src/runtime/unsupported.ts):
-    // an HTTP/2 upstream found by logical DNS. v5 is published, the node nacks it with the
-    // field and the reason on the Nodes page, and keeps serving v4.
+    // The one combination the proxy still refuses (config-model servable.ts): an HTTP/2
+    // upstream found by logical DNS. The console runs the proxy's own check on the write:
+    // the save is refused with the reason next to the field, nothing is stored (issue #15).
     await page.goto(`${app.url}/clusters/new`);
     await page.getByLabel("Name", { exact: true }).fill("h2-dns");
     await page.getByLabel("Discovery").selectOption("logicalDns");
@@ -369,21 +369,26 @@ describe.sequential("console pages in a browser", () => {
     await page.getByLabel("Endpoint 1 port").fill(String(upstreamPort));
     await page.getByLabel("Upstream protocol").selectOption("http2");
     await page.getByRole("button", { name: "Create cluster" }).click();
-    await page.waitForURL(/\/clusters$/);
-    await page.getByTestId("toast").getByText('Created cluster "h2-dns"').waitFor();
-    await publishFromDialog("pages: h2 over logical DNS", 5);
-    await nav("Nodes").click();
-    await nodeRow.getByText(/nack v5 .*clusters\[1\]\.protocol.*not supported yet/s).waitFor({ timeout: 30_000 });
-    await nodeRow.getByTestId("applied-version").getByText("v4").waitFor();
+    await expect.poll(() => page.locator('[data-field-error="protocol"]').textContent()).toMatch(/not supported yet/);
+    expect(page.url()).toMatch(/\/clusters\/new$/);
+
+    // A header value with CR/LF (a YAML escape in the route config's document): refused at
+    // the write with its path, where before every node would have nacked the version.
+    await page.goto(`${app.url}/route-configs/main`);
+    await page.getByRole("navigation", { name: "Editor view" }).getByRole("link", { name: "Edit as YAML" }).click();
+    const doc = page.getByLabel("Route config (YAML or JSON)");
+    await doc.waitFor();
+    await doc.fill(`name: main\nvirtualHosts:\n  - name: all\n    domains: ["*"]\n    requestHeaders:\n      add:\n        - name: x-env\n          value: "a\\r\\nb"\n    routes: []\n`);
+    await page.getByRole("button", { name: "Save route config" }).click();
+    const refused = page.getByRole("list", { name: "Issues" }).getByRole("alert").first();
+    await expect.poll(() => refused.textContent()).toMatch(/requestHeaders\.add\[0\]\.value.*valid HTTP header value/);
+    expect(page.url()).not.toMatch(/\/route-configs$/);
+    const versions = (await (await fetch(`${app.url}/api/v1/versions`, { headers: { authorization: `Bearer ${app.apiToken}` } })).json()) as unknown[];
+    expect(versions).toHaveLength(4);
     expect((await fetch(`http://127.0.0.1:${listenerPort}/canary/a`, { headers: { "x-canary": "1" } })).status).toBe(200);
   }, 180_000);
 
   it("creates a rate-limit policy and an http listener with a CORS filter through the forms (a bad value flagged at its field first), publishes, and the node serves the new listener", async () => {
-    // Clear the refused cluster so the next version is one the node applies.
-    await page.goto(`${app.url}/clusters/h2-dns`);
-    await page.getByRole("button", { name: "Delete cluster" }).click();
-    await page.waitForURL(/\/clusters$/);
-
     // Rate-limit policy: defaults shown, requests 0 refused in the browser next to its field.
     await nav("Rate limits").click();
     await page.getByRole("link", { name: "New rate-limit policy" }).click();
@@ -429,15 +434,15 @@ describe.sequential("console pages in a browser", () => {
     await page.goto(`${app.url}/listeners/forms?view=yaml`);
     await page.getByRole("complementary", { name: "With defaults" }).getByText("https://app.example").waitFor();
 
-    await publishFromDialog("pages: forms listener and rate limit", 6, async (dialog) => {
+    await publishFromDialog("pages: forms listener and rate limit", 5, async (dialog) => {
       const changes = dialog.getByRole("list", { name: "Pending changes" });
       await changes.getByText("forms-limit").waitFor();
       await changes.getByText("forms", { exact: true }).waitFor();
     });
     await nav("Nodes").click();
-    await page.locator('tr[data-node-id="pages-1"]').getByTestId("applied-version").getByText("v6").waitFor({ timeout: 30_000 });
+    await page.locator('tr[data-node-id="pages-1"]').getByTestId("applied-version").getByText("v5").waitFor({ timeout: 30_000 });
     const dump = (await (await fetch(`http://127.0.0.1:${adminPort}/config_dump`)).json()) as { version: number; config: { rateLimitPolicies: unknown[] } };
-    expect(dump.version).toBe(6);
+    expect(dump.version).toBe(5);
     expect(dump.config.rateLimitPolicies).toContainEqual({ name: "forms-limit", scope: "local", requests: 600, per: "minute", key: { header: "x-api-key" }, failOpen: true });
     // The new listener serves the route config, with the CORS filter in front.
     const res = await eventually("the forms listener", async () => {

@@ -32,8 +32,14 @@ export type TConsoleHandle = {
 export { freePort } from "../../../proxy/test/helpers/free-port.ts";
 import { freePort } from "../../../proxy/test/helpers/free-port.ts";
 
-/** `port` / `apiToken`: fixed values, so a restarted console is the same one to its nodes and clients. */
-export async function startConsole(opts: { databaseUrl?: string; env?: Record<string, string>; port?: number; apiToken?: string } = {}): Promise<TConsoleHandle> {
+/**
+ * `port` / `apiToken`: fixed values, so a restarted console is the same one to its nodes and clients.
+ * `tls`: PEM files; the console serves HTTPS/WSS (and asks nodes for a certificate signed by
+ * `clientCa`). The caller makes this process trust the CA (fetch's global dispatcher).
+ */
+export async function startConsole(
+  opts: { databaseUrl?: string; env?: Record<string, string>; port?: number; apiToken?: string; tls?: { certFile: string; keyFile: string; clientCaFile?: string } } = {},
+): Promise<TConsoleHandle> {
   await ensureBuild();
   const testDb = opts.databaseUrl ? undefined : await createTestDatabase();
   const databaseUrl = opts.databaseUrl ?? testDb!.url;
@@ -56,6 +62,9 @@ export async function startConsole(opts: { databaseUrl?: string; env?: Record<st
     NEXT_TELEMETRY_DISABLED: "1",
     // The key of test databases, so the test's own handle reads what the console sealed.
     SWITCHYARD_SECRET_KEY: TEST_SECRET_KEY,
+    ...(opts.tls
+      ? { SWITCHYARD_TLS_CERT: opts.tls.certFile, SWITCHYARD_TLS_KEY: opts.tls.keyFile, ...(opts.tls.clientCaFile ? { SWITCHYARD_TLS_CLIENT_CA: opts.tls.clientCaFile } : {}) }
+      : {}),
     ...opts.env,
   };
   // One process, not the tsx CLI: the CLI runs the server in a child of its own, so a
@@ -64,7 +73,7 @@ export async function startConsole(opts: { databaseUrl?: string; env?: Record<st
   const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], { cwd: WEB_DIR, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   for (const stream of [child.stdout, child.stderr]) stream.on("data", (d: Buffer) => (output += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
 
   const stop = async () => {
     await stopChild(child);

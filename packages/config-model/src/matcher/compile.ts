@@ -1,3 +1,4 @@
+import { compileLinearRegex, type TLinearRegex } from "../linear-regex.ts";
 import { buildRouteIndex } from "./route-index.ts";
 import type { THashPolicy, THeaderMatcher, TQueryMatcher, TRetryPolicy, TRoute, TRouteConfig, TVirtualHost } from "../route.ts";
 import { compileHeaderMutation, type TCompiledHeaderMutation } from "./header-mutation.ts";
@@ -72,7 +73,7 @@ function compileRoute<C>(
   const caseSensitive = m.caseSensitive;
   let pathKind: TCompiledRoute<C>["pathKind"];
   let pathValue = "";
-  let pathRegex: RegExp | null = null;
+  let pathRegex: TLinearRegex | null = null;
   if (m.prefix !== undefined) {
     pathKind = "prefix";
     pathValue = caseSensitive ? m.prefix : m.prefix.toLowerCase();
@@ -82,7 +83,7 @@ function compileRoute<C>(
   } else {
     pathKind = "regex";
     // caseSensitive applies to prefix/path only (config-model's documented meaning, as Envoy).
-    pathRegex = new RegExp(`^(?:${m.regex ?? ""})$`);
+    pathRegex = compileLinearRegex(m.regex ?? "");
   }
   const reqMutations = [compileHeaderMutation(r.requestHeaders), vhReq].filter((x): x is TCompiledHeaderMutation => x !== null);
   const resMutations = [compileHeaderMutation(r.responseHeaders), vhRes].filter((x): x is TCompiledHeaderMutation => x !== null);
@@ -108,7 +109,7 @@ export function compileValueMatcher(h: THeaderMatcher | TQueryMatcher, lowerName
   const base = { name, invert: h.invert, value: "", regex: null, present: true };
   if (h.exact !== undefined) return Object.freeze({ ...base, kind: "exact", value: h.exact });
   if (h.prefix !== undefined) return Object.freeze({ ...base, kind: "prefix", value: h.prefix });
-  if (h.regex !== undefined) return Object.freeze({ ...base, kind: "regex", regex: new RegExp(`^(?:${h.regex})$`) });
+  if (h.regex !== undefined) return Object.freeze({ ...base, kind: "regex", regex: compileLinearRegex(h.regex) });
   return Object.freeze({ ...base, kind: "present", present: h.present ?? true });
 }
 

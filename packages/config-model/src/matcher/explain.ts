@@ -1,3 +1,4 @@
+import type { TLinearRegex } from "../linear-regex.ts";
 import { findVirtualHost, matchValue, normaliseHost, parseQuery, routeRequest } from "./match.ts";
 import type { TCompiledRoute, TCompiledRouteTable, TCompiledValueMatcher, TRouteRequest } from "./types.ts";
 
@@ -49,7 +50,7 @@ export function reasonsAgainst(route: TCompiledRoute<unknown>, req: TRouteReques
   const nocase = route.caseSensitive ? "" : " (case-insensitive)";
   if (route.pathKind === "prefix" && !path.startsWith(route.pathValue)) reasons.push(`path "${req.path}" does not start with "${route.pathValue}"${nocase}`);
   if (route.pathKind === "exact" && path !== route.pathValue) reasons.push(`path "${req.path}" is not "${route.pathValue}"${nocase}`);
-  if (route.pathKind === "regex" && !(route.pathRegex as RegExp).test(req.path)) reasons.push(`path "${req.path}" does not match regex ${route.pathRegex?.source}`);
+  if (route.pathKind === "regex" && !(route.pathRegex as TLinearRegex).test(req.path)) reasons.push(`path "${req.path}" does not match regex ${route.pathRegex?.source}`);
   if (route.methods !== null && !route.methods.has(req.method)) reasons.push(`method ${req.method} is not one of ${[...route.methods].join(", ")}`);
   for (const m of route.headers) {
     const raw = req.headers[m.name];

@@ -1,3 +1,4 @@
+import type { TLinearRegex } from "../linear-regex.ts";
 import type {
   TCompiledForwardAction,
   TCompiledRedirectAction,
@@ -82,7 +83,7 @@ export function matchRoute<C>(vhost: TCompiledVirtualHost<C>, req: TRouteRequest
         break;
       }
       case "regex":
-        if (!(route.pathRegex as RegExp).test(req.path)) continue;
+        if (!(route.pathRegex as TLinearRegex).test(req.path)) continue;
         break;
     }
     if (route.methods !== null && !route.methods.has(req.method)) continue;
@@ -135,7 +136,7 @@ export function matchValue(m: TCompiledValueMatcher, value: string | undefined):
       hit = value.startsWith(m.value);
       break;
     case "regex":
-      hit = (m.regex as RegExp).test(value);
+      hit = (m.regex as TLinearRegex).test(value);
       break;
     case "present":
       hit = m.present;

@@ -1,3 +1,4 @@
+import type { TLinearRegex } from "../linear-regex.ts";
 import type { TCompiledHeaderMutation } from "./header-mutation.ts";
 import type { TRouteIndex } from "./route-index.ts";
 
@@ -13,7 +14,8 @@ export type TCompiledValueMatcher = {
   readonly name: string;
   readonly kind: "exact" | "prefix" | "regex" | "present";
   readonly value: string;
-  readonly regex: RegExp | null;
+  /** Whole-value match, linear time (linear-regex.ts). */
+  readonly regex: TLinearRegex | null;
   readonly present: boolean;
   readonly invert: boolean;
 };
@@ -92,7 +94,7 @@ export type TCompiledRoute<C> = {
   /** The prefix or exact path, lower-cased when !caseSensitive. */
   readonly pathValue: string;
   readonly caseSensitive: boolean;
-  readonly pathRegex: RegExp | null;
+  readonly pathRegex: TLinearRegex | null;
   readonly methods: ReadonlySet<string> | null;
   readonly headers: readonly TCompiledValueMatcher[];
   readonly query: readonly TCompiledValueMatcher[];

@@ -33,6 +33,8 @@ import { UpstreamTry, type TTryOwner } from "./upstream-try.ts";
 import { runFilters, type TFilterContext, type TLocalReply } from "../chain.ts";
 import type { TDownstreamRequest, TDownstreamResponse } from "../../listener/http-listener.ts";
 import { peerIdentity } from "../../listener/peer-identity.ts";
+import { clientAddressOf } from "../../listener/client-address.ts";
+import { requestIdentity, spanIdentity } from "../../observability/request-identity.ts";
 import { grpcStatusForHttp, parseGrpcTimeout } from "./grpc.ts";
 
 /**
@@ -170,8 +172,9 @@ class Exchange implements TTryOwner {
     res.once("close", () => this.onDownstreamClose());
   }
 
+  /** The client address resolved at the request entry (peer, PROXY header, trustedHops). */
   get remoteAddress(): string {
-    return this.req.socket.remoteAddress ?? "";
+    return clientAddressOf(this.req);
   }
 
   run(): void {
@@ -188,7 +191,7 @@ class Exchange implements TTryOwner {
       method: this.method,
       path: this.path,
       headers: this.headers,
-      remoteAddress: this.req.socket?.remoteAddress ?? "",
+      remoteAddress: this.remoteAddress,
       peer: this.tlsSocket ? peerIdentity(this.tlsSocket) : null,
       jwtClaims: null,
       addRequestHeaders: [],
@@ -303,7 +306,7 @@ class Exchange implements TTryOwner {
     this.clusterName = target.name;
     const cluster = target.cluster;
     this.cluster = cluster;
-    if (cluster.hashing && action.hashPolicy.length) this.hash = requestHash(action.hashPolicy, this.headers, this.req.socket.remoteAddress);
+    if (cluster.hashing && action.hashPolicy.length) this.hash = requestHash(action.hashPolicy, this.headers, this.remoteAddress);
     this.retryPolicy = action.retryPolicy;
     this.perTryTimeoutMs = action.retryPolicy?.perTryTimeoutMs ?? 0;
     this.idleTimeoutMs = action.idleTimeoutMs;
@@ -750,6 +753,7 @@ class Exchange implements TTryOwner {
       route: routeName,
       cluster: this.clusterName,
       attempts: this.attempts,
+      ...requestIdentity(this.req, this.remoteAddress),
     }, al.format);
   }
 
@@ -771,6 +775,7 @@ class Exchange implements TTryOwner {
         "switchyard.request_id": this.requestId,
         "http.request.body.size": this.bytesIn,
         "http.response.body.size": this.bytesOut,
+        ...spanIdentity(this.req, this.remoteAddress),
       },
       status >= 500 || status === 0,
     );

@@ -8,6 +8,8 @@ import type { TCompiledListener } from "../../runtime/types.ts";
 import type { TDownstreamRequest, TDownstreamResponse } from "../../listener/http-listener.ts";
 import { connectUpstream } from "../../listener/tcp-listener.ts";
 import { peerIdentity } from "../../listener/peer-identity.ts";
+import { clientAddressOf } from "../../listener/client-address.ts";
+import { requestIdentity } from "../../observability/request-identity.ts";
 import { applyHeaderMutations } from "../header-mutation.ts";
 import { runFilters, type TFilterContext, type TLocalReply } from "../chain.ts";
 import type { TExchangeDeps } from "./exchange.ts";
@@ -86,6 +88,7 @@ export function handleUpgrade(
       route: route?.name ?? null,
       cluster: clusterName,
       attempts: upstreamHost === null ? 0 : 1,
+      ...requestIdentity(req, clientAddressOf(req)),
     });
   };
   const reply = (r: TLocalReply) => {
@@ -111,7 +114,7 @@ export function handleUpgrade(
     method,
     path,
     headers: req.headers,
-    remoteAddress: req.socket.remoteAddress ?? "",
+    remoteAddress: clientAddressOf(req),
     peer: tlsSocket ? peerIdentity(tlsSocket) : null,
     jwtClaims: null,
     addRequestHeaders: [],
@@ -121,7 +124,7 @@ export function handleUpgrade(
   const proceed = () => {
     const target = pickTarget(action);
     // Hash policies keep a client's tunnels on one endpoint for ringHash / maglev clusters.
-    const hash = target?.cluster.hashing && action.hashPolicy.length ? requestHash(action.hashPolicy, req.headers, req.socket.remoteAddress) : undefined;
+    const hash = target?.cluster.hashing && action.hashPolicy.length ? requestHash(action.hashPolicy, req.headers, clientAddressOf(req)) : undefined;
     const endpoint = target?.cluster.pick(hash, null) ?? null;
     if (!target || !endpoint) return reply({ status: 503, flag: "UH", body: "no healthy upstream\n", headers: [] });
     clusterName = target.name;

@@ -1,4 +1,5 @@
 import { diffConfigs, emptyConfig, hashConfig, lineOfPath, redactConfig, validateConfig, yamlSchemaModeline, type TConfig, type TConfigDiff, type TConfigIssue } from "@switchyard/config-model";
+import { findUnusableTlsMaterial } from "@switchyard/config-model/tls";
 import { getLatestVersion, replaceWorkingConfig } from "@switchyard/db";
 import { stringify } from "yaml";
 import { AppError } from "./app-error.ts";
@@ -40,7 +41,10 @@ function candidateOf(input: TDocumentInput, stored: TConfig): { config: TConfig 
   const value = parseDocumentText(input.text, format);
   if (value === undefined) return { issues: [{ path: "", message: "the document is empty: send a config document (JSON or YAML)" }] };
   const restored = restoreRedactedKeys(value, stored);
-  const result = validateConfig(restored.value);
+  const validated = validateConfig(restored.value);
+  // The PEM material in use must load, as the proxy will load it (config-model/tls).
+  const unusable = validated.ok ? findUnusableTlsMaterial(validated.config) : [];
+  const result = unusable.length ? { ok: false as const, issues: unusable } : validated;
   // The redaction issue already explains that field; the PEM complaint about it would only confuse.
   const explained = new Set(restored.issues.map((i) => i.path));
   const issues: TConfigIssue[] = [...restored.issues, ...(result.ok ? [] : result.issues.filter((i) => !explained.has(i.path)))];

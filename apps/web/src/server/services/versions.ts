@@ -9,11 +9,13 @@ import {
   RolloutError,
   VersionNotFoundError,
   DbError,
+  StoredConfigError,
   type TVersion,
 } from "@switchyard/db";
 import { scopeIssues } from "../../lib/issues.ts";
 import { AppError, validationError } from "./app-error.ts";
 import type { Db, TWho } from "./context.ts";
+import { refuseUnenforceable } from "./enforceable.ts";
 import { readWorkingConfig } from "./working-config.ts";
 
 /** A version without its content: number, hash, author, message, parent, time. */
@@ -52,8 +54,12 @@ export async function publish(
   input: { message: string; group?: string; guard?: unknown },
 ): Promise<{ version: number; hash: string; unchanged: boolean; rolloutId: number | null }> {
   try {
+    // The content is read again by the publish itself; this read only asks the fleet first.
+    await refuseUnenforceable(db, (await readWorkingConfig(db)).config, input.group);
     return await publishStoredVersion(db, { ...who, message: input.message, ...(input.group ? { canary: { group: input.group, guard: input.guard } } : {}) });
-  } catch (err) {
+  } catch (caught) {
+    // An invalid stored working config: its issues, as the publish itself reports them.
+    const err = caught instanceof StoredConfigError && caught.cause instanceof ConfigValidationError ? caught.cause : caught;
     if (err instanceof RolloutError || (err instanceof DbError && err.status === 409)) throw new AppError("CONFLICT", err.message);
     // The working config is validated on every write, so this only fires when the rules
     // got stricter since; every issue is reported with its path (no form field owns it).
@@ -64,6 +70,9 @@ export async function publish(
 
 export async function rollback(db: Db, who: TWho, version: number): Promise<{ version: number; hash: string }> {
   try {
+    // A rollback publishes k's content to every node: the same fleet check as a publish.
+    const target = await getVersion(db, version);
+    if (target) await refuseUnenforceable(db, target.config, undefined);
     return await rollbackToVersion(db, version, who);
   } catch (err) {
     if (err instanceof VersionNotFoundError) throw versionNotFound(version);

@@ -1,4 +1,5 @@
 import { changeTarget, formatChanges, validateEdit, type TConfig, type TConfigChange } from "@switchyard/config-model";
+import { findUnusableTlsMaterial } from "@switchyard/config-model/tls";
 import { changesSince, commitWorkingConfig, getWorkingConfig, type Db, type TRevisionChange, type TWorkingConfig } from "@switchyard/db";
 import { scopeIssues, type TIssueScope } from "../../lib/issues.ts";
 import { AppError, validationError } from "./app-error.ts";
@@ -45,6 +46,9 @@ export async function editWorkingConfig<T>(
     const { next, scopes, result } = edit(base.config);
     const checked = validateEdit(base.config, next);
     if (!checked.ok) throw validationError(scopeIssues(checked.issues, scopes));
+    // The proxy loads the PEM material in use before it builds a version: so does every write.
+    const unusable = findUnusableTlsMaterial(checked.config);
+    if (unusable.length) throw validationError(scopeIssues(unusable, scopes));
     const saved = await commitWorkingConfig(db, base, checked.config, { actor: who.actor, ip: who.ip, source: "edit" });
     if (saved.ok) return { config: saved.config, revision: saved.revision, result };
     if (attempt >= MAX_ATTEMPTS) throw new AppError("CONFLICT", `the working config kept changing (revision ${saved.conflict.currentRevision}); try again`);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
   AUDIT_ACTIONS,
@@ -14,6 +14,7 @@ import { onNodeAck, onNodeNack } from "../rollout/service.ts";
 import { XdsHub, type TTelemetryCounts, type TXdsHooks, type TXdsLog } from "./hub.ts";
 import { createTelemetryIngest, type TTelemetryIngest } from "../telemetry/ingest.ts";
 import { publishLive } from "../telemetry/bus.ts";
+import { clientCertRefusal, type TConsoleServer } from "../tls.ts";
 
 export { XDS_CLOSE, type TTelemetryCounts, type TXdsLog } from "./hub.ts";
 export { bearerToken, bearerTokenMatches } from "./bearer.ts";
@@ -27,6 +28,8 @@ export type TXdsDeps = {
   databaseUrl: string;
   /** When set, nodes must send `Authorization: Bearer <nodeToken>` (401 otherwise). */
   nodeToken?: string;
+  /** Nodes must present a client certificate the server's CA verified (SWITCHYARD_TLS_CLIENT_CA); 401 otherwise. */
+  requireClientCert?: boolean;
   log: TXdsLog;
   /** Ping interval in ms (default 15 000); a node that misses 2 pongs is dropped. */
   heartbeatIntervalMs?: number;
@@ -57,7 +60,7 @@ export type TXdsServer = {
  * are touched: every other upgrade (Next's HMR socket, tRPC subscriptions) is left for
  * the other listeners of the same server.
  */
-export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<TXdsServer> {
+export async function attachXdsServer(server: TConsoleServer, deps: TXdsDeps): Promise<TXdsServer> {
   // Rows left connected by a console that died are reset; nodes other replicas serve are
   // touched on every heartbeat, so only rows silent for 4 heartbeats count as stale.
   await markAllNodesDisconnected(deps.db, { staleAfterMs: 4 * (deps.heartbeatIntervalMs ?? 15_000) });
@@ -101,6 +104,12 @@ export async function attachXdsServer(server: Server, deps: TXdsDeps): Promise<T
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (pathnameOf(req.url) !== XDS_PATH) return;
+    const refused = clientCertRefusal(req, deps.requireClientCert === true);
+    if (refused) {
+      deps.log("xds_unauthorized", { remoteAddress: req.socket.remoteAddress, reason: refused });
+      socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(refused)}\r\n\r\n${refused}`);
+      return;
+    }
     hub.handleUpgrade(req, socket, head);
   };
   server.on("upgrade", onUpgrade);

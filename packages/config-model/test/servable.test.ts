@@ -1,36 +1,36 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "@switchyard/config-model";
-import { makeCluster, makeConfig, makeListener, makeRoute, makeRouteConfig, makeVirtualHost } from "@switchyard/config-model/testing";
-import { findUnsupported, UNSUPPORTED_MESSAGE } from "../../src/runtime/unsupported.ts";
-import { findInvalidHeaderValues } from "../../src/runtime/header-values.ts";
+import { findInvalidHeaderValues, findUnenforceable, findUnsupported, parseConfig, validateConfig, validateEdit, ZConfig, UNSUPPORTED_MESSAGE } from "../src/index.ts";
+import { makeCluster, makeConfig, makeListener, makeRoute, makeRouteConfig, makeVirtualHost } from "../src/testing/fixtures.ts";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----";
+
+/** A route config using the traffic-management features (rate limits, retries, mirrors, hashing, idle timeouts). */
+const trafficRouteConfig = () =>
+  makeRouteConfig({
+    virtualHosts: [
+      makeVirtualHost({
+        rateLimit: "per-ip",
+        routes: [
+          makeRoute({
+            route: {
+              cluster: "backend",
+              rateLimit: "per-ip",
+              retryPolicy: { retryOn: ["5xx"] },
+              mirror: [{ cluster: "backend" }],
+              hashPolicy: [{ header: "x-user" }],
+              idleTimeoutMs: 5,
+            },
+          }),
+        ],
+      }),
+    ],
+  });
 
 describe("unsupported-feature check", () => {
   it("accepts the traffic-management features this build implements", () => {
     const config = parseConfig(
       makeConfig({
-        routeConfigs: [
-          makeRouteConfig({
-            virtualHosts: [
-              makeVirtualHost({
-                rateLimit: "per-ip",
-                routes: [
-                  makeRoute({
-                    route: {
-                      cluster: "backend",
-                      rateLimit: "per-ip",
-                      retryPolicy: { retryOn: ["5xx"] },
-                      mirror: [{ cluster: "backend" }],
-                      hashPolicy: [{ header: "x-user" }],
-                      idleTimeoutMs: 5,
-                    },
-                  }),
-                ],
-              }),
-            ],
-          }),
-        ],
+        routeConfigs: [trafficRouteConfig()],
         clusters: [
           makeCluster({ lbPolicy: "maglev", healthCheck: { type: "tcp" }, outlierDetection: {}, circuitBreakers: {} }),
           // grpc health checks run since the protocols (#4) and traffic (#3) issues met.
@@ -67,34 +67,14 @@ describe("unsupported-feature check", () => {
   });
 
   it("refuses every unimplemented field with its path (only http2 + logicalDns is left)", () => {
-    const config = parseConfig(
+    const config = ZConfig.parse(
       makeConfig({
         listeners: [
           makeListener({ httpFilters: [{ type: "cors", allowOrigins: ["*"] }] }),
           makeListener({ name: "tls", port: 8443, protocol: "https", tls: { certificates: ["cert"] } }),
           makeListener({ name: "tcp", port: 5432, protocol: "tcp", routeConfig: undefined, tcp: { cluster: "backend" } }),
         ],
-        routeConfigs: [
-          makeRouteConfig({
-            virtualHosts: [
-              makeVirtualHost({
-                rateLimit: "per-ip",
-                routes: [
-                  makeRoute({
-                    route: {
-                      cluster: "backend",
-                      rateLimit: "per-ip",
-                      retryPolicy: { retryOn: ["5xx"] },
-                      mirror: [{ cluster: "backend" }],
-                      hashPolicy: [{ header: "x-user" }],
-                      idleTimeoutMs: 5,
-                    },
-                  }),
-                ],
-              }),
-            ],
-          }),
-        ],
+        routeConfigs: [trafficRouteConfig()],
         clusters: [
           makeCluster({
             lbPolicy: "ringHash",
@@ -125,7 +105,7 @@ describe("unsupported-feature check", () => {
 
 describe("header values from config", () => {
   it("refuses values node:http could not write, naming the path", () => {
-    const config = parseConfig(
+    const config = ZConfig.parse(
       makeConfig({
         routeConfigs: [
           makeRouteConfig({
@@ -143,5 +123,44 @@ describe("header values from config", () => {
       "routeConfigs[0].virtualHosts[0].responseHeaders.add[1].value",
       "routeConfigs[0].virtualHosts[0].routes[0].route.hostRewrite",
     ]);
+  });
+});
+
+describe("validateConfig and validateEdit refuse what the proxy would refuse", () => {
+  const withHostRewrite = (hostRewrite: string) =>
+    makeConfig({ routeConfigs: [makeRouteConfig({ virtualHosts: [makeVirtualHost({ routes: [makeRoute({ route: { cluster: "backend", hostRewrite } })] })] })] });
+  const hostRewritePath = "routeConfigs[0].virtualHosts[0].routes[0].route.hostRewrite";
+
+  it.each([
+    ["CR LF", "a\r\nb"],
+    ["NUL", "a\u0000b"],
+    ["a lone LF", "a\nb"],
+    ["DEL", "a\u007fb"],
+    ["BEL", "a\u0007b"],
+  ])("a hostRewrite with %s is an issue at its path", (_what, value) => {
+    const result = validateConfig(withHostRewrite(value));
+    expect(result).toEqual({ ok: false, issues: [{ path: hostRewritePath, message: expect.stringContaining("valid HTTP header value") }] });
+  });
+
+  it("a tab and obs-text bytes stay valid field values", () => {
+    expect(validateConfig(withHostRewrite("a\tb\u00e9")).ok).toBe(true);
+  });
+
+  it("an edit that introduces one is refused too, as is an unsupported combination and a CRLF CORS origin", () => {
+    const before = parseConfig(withHostRewrite("ok.internal"));
+    const after = ZConfig.parse(withHostRewrite("a\r\nb"));
+    expect(validateEdit(before, after)).toEqual({ ok: false, issues: [{ path: hostRewritePath, message: expect.any(String) }] });
+
+    const h2dns = { ...before, clusters: [...before.clusters, ZConfig.shape.clusters.parse([makeCluster({ name: "h2dns", discovery: "logicalDns", protocol: "http2", endpoints: [{ address: "localhost", port: 80 }] })])[0]!] };
+    expect(validateEdit(before, h2dns)).toEqual({ ok: false, issues: [{ path: "clusters[1].protocol", message: UNSUPPORTED_MESSAGE }] });
+
+    const cors = validateConfig(makeConfig({ listeners: [makeListener({ httpFilters: [{ type: "cors", allowOrigins: ["https://a.example\r\nx-evil: 1"] }] })] }));
+    expect(cors).toEqual({ ok: false, issues: [{ path: "listeners[0].httpFilters[0].allowOrigins[0]", message: expect.any(String) }] });
+  });
+
+  it("global rate limits are unenforceable without Redis, with the policy's path", () => {
+    const config = parseConfig(makeConfig({ rateLimitPolicies: [{ name: "local", requests: 1 }, { name: "shared", scope: "global", requests: 1 }] }));
+    expect(findUnenforceable(config, { redis: true })).toEqual([]);
+    expect(findUnenforceable(config, { redis: false })).toEqual([{ path: "rateLimitPolicies[1].scope", message: expect.stringContaining("--redis") }]);
   });
 });
