@@ -312,19 +312,14 @@ async function main(): Promise<void> {
     const storedStart = storedEntries(mStart);
     const sentStart = stats.entriesSent;
     const t0 = performance.now();
-    const routesMs: number[] = [];
-    const nodesMs: number[] = [];
-    const apiErrors: string[] = [];
-    while (performance.now() - t0 < SECONDS * 1000) {
-      const a = await api(c, "GET", "/metrics/routes?window=300");
-      if (a.status === 200) routesMs.push(a.ms);
-      else apiErrors.push(`metrics/routes ${a.status}`);
-      const b = await api(c, "GET", "/nodes");
-      if (b.status === 200) nodesMs.push(b.ms);
-      else apiErrors.push(`nodes ${b.status}`);
-      await sleep(500);
-    }
+    const sim0 = process.cpuUsage();
+    // The prober runs in a process of its own: the simulated nodes' work never delays its timings.
+    const probed = await probeApi(c, SECONDS);
+    const routesMs = probed.routes;
+    const nodesMs = probed.nodes;
+    const apiErrors = probed.errors;
     const elapsedS = (performance.now() - t0) / 1000;
+    const sim = process.cpuUsage(sim0);
     const mEnd = await scrape(c);
     const cpu1 = consolePid ? await cpuSeconds(consolePid, false) : (mEnd.get("process_cpu_seconds_total") ?? 0);
     const db1 = pgPid ? await cpuSeconds(pgPid, true) : null;
@@ -364,6 +359,8 @@ async function main(): Promise<void> {
       entriesStored: storedFinal,
       lagSeconds: lagSeconds === null ? null : r1(lagSeconds),
       consoleCpuPercent: r1(((cpu1 - cpu0) / elapsedS) * 100),
+      // The simulator's own process: near 100 % it is the bottleneck, and connect / fan-out include its delays.
+      simulatorCpuPercent: r1(((sim.user + sim.system) / 1e6 / elapsedS) * 100),
       databaseCpuPercent: db0 === null || db1 === null ? null : r1(((db1 - db0) / elapsedS) * 100),
       consoleRssMiBStart: r1(rssStart / 2 ** 20),
       consoleRssMiBEnd: r1(rssEnd / 2 ** 20),
@@ -383,7 +380,7 @@ async function main(): Promise<void> {
       `stats frame  ${result.statsFrameBytes} bytes (mean of ${stats.framesSampled} full frames)`,
       `ingest       ${result.ingestEntriesPerSecond} entries/s stored of ${result.entriesSentPerSecond} sent/s; ${storedFinal}/${totalSent} stored at the end`,
       `lag          ${result.lagSeconds === null ? "not caught up within 120 s" : `${result.lagSeconds} s`} from the last frame to all stored`,
-      `console      CPU ${result.consoleCpuPercent}% of a core, RSS ${result.consoleRssMiBStart} -> ${result.consoleRssMiBEnd} MiB; database CPU ${result.databaseCpuPercent ?? "-"}%`,
+      `console      CPU ${result.consoleCpuPercent}% of a core, RSS ${result.consoleRssMiBStart} -> ${result.consoleRssMiBEnd} MiB; database CPU ${result.databaseCpuPercent ?? "-"}%; simulator CPU ${result.simulatorCpuPercent}%`,
       `api          metrics/routes?window=300 p50 ${result.metricsRoutesP50Ms} ms p99 ${result.metricsRoutesP99Ms} ms; nodes p50 ${result.nodesListP50Ms} ms p99 ${result.nodesListP99Ms} ms (${result.apiSamples} samples, ${result.apiErrors} errors)`,
     ];
     for (const l of lines) console.log(l);
@@ -394,6 +391,16 @@ async function main(): Promise<void> {
     await Promise.all(nodes.map((n) => n.client.close()));
     await own?.stop();
   }
+}
+
+async function probeApi(c: TConsole, seconds: number): Promise<{ routes: number[]; nodes: number[]; errors: string[] }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/api-prober.ts"), "--url", c.url, "--token", c.token, "--seconds", String(seconds)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((r) => child.once("exit", () => r()));
+  return JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as { routes: number[]; nodes: number[]; errors: string[] };
 }
 
 /** Entries in a stats message, in either wire form (entries[], or routes[] + clusters[]). */
