@@ -362,6 +362,8 @@ async function main(): Promise<void> {
       // The simulator's own process: near 100 % it is the bottleneck, and connect / fan-out include its delays.
       simulatorCpuPercent: r1(((sim.user + sim.system) / 1e6 / elapsedS) * 100),
       databaseCpuPercent: db0 === null || db1 === null ? null : r1(((db1 - db0) / elapsedS) * 100),
+      // prom-client's event-loop delay p99 (since the console started): high with low CPU = waiting for a core, not our work.
+      consoleEventLoopP99Ms: r1((mEnd.get("nodejs_eventloop_lag_p99_seconds") ?? 0) * 1000),
       consoleRssMiBStart: r1(rssStart / 2 ** 20),
       consoleRssMiBEnd: r1(rssEnd / 2 ** 20),
       metricsRoutesP50Ms: r1(pct(routesMs, 0.5)),
@@ -380,7 +382,7 @@ async function main(): Promise<void> {
       `stats frame  ${result.statsFrameBytes} bytes (mean of ${stats.framesSampled} full frames)`,
       `ingest       ${result.ingestEntriesPerSecond} entries/s stored of ${result.entriesSentPerSecond} sent/s; ${storedFinal}/${totalSent} stored at the end`,
       `lag          ${result.lagSeconds === null ? "not caught up within 120 s" : `${result.lagSeconds} s`} from the last frame to all stored`,
-      `console      CPU ${result.consoleCpuPercent}% of a core, RSS ${result.consoleRssMiBStart} -> ${result.consoleRssMiBEnd} MiB; database CPU ${result.databaseCpuPercent ?? "-"}%; simulator CPU ${result.simulatorCpuPercent}%`,
+      `console      CPU ${result.consoleCpuPercent}% of a core, RSS ${result.consoleRssMiBStart} -> ${result.consoleRssMiBEnd} MiB, event-loop delay p99 ${result.consoleEventLoopP99Ms} ms; database CPU ${result.databaseCpuPercent ?? "-"}%; simulator CPU ${result.simulatorCpuPercent}%`,
       `api          metrics/routes?window=300 p50 ${result.metricsRoutesP50Ms} ms p99 ${result.metricsRoutesP99Ms} ms; nodes p50 ${result.nodesListP50Ms} ms p99 ${result.nodesListP99Ms} ms (${result.apiSamples} samples, ${result.apiErrors} errors)`,
     ];
     for (const l of lines) console.log(l);
