@@ -79,6 +79,7 @@ const retention = startRetentionJob(db, {
   rawHours: env.SWITCHYARD_STATS_RAW_RETENTION_HOURS,
   rollupDays: env.SWITCHYARD_STATS_ROLLUP_RETENTION_DAYS,
   spanHours: env.SWITCHYARD_SPAN_RETENTION_HOURS,
+  nodeForgetHours: env.SWITCHYARD_NODE_FORGET_HOURS,
   intervalMs: env.SWITCHYARD_RETENTION_INTERVAL_MS,
   log,
 });

@@ -27,6 +27,7 @@ import { EdsStore } from "./upstream/discovery/eds.ts";
 import { describeClusters } from "./upstream/discovery/status.ts";
 import { PROXY_VERSION } from "./version.ts";
 import { runPrimary } from "./workers/primary.ts";
+import { parseOutboundAllow } from "./upstream/outbound-allow.ts";
 import { attachWorker, telemetryToPrimary } from "./workers/worker.ts";
 
 /**
@@ -67,6 +68,8 @@ async function run(options: TProxyOptions): Promise<void> {
   const log = createLogger(undefined, options.logLevel);
   const accessLog = createAccessLog(options.accessLog);
   const eds = new EdsStore();
+  // --outbound-allow: where a config may make this process connect (docs/outbound-calls.md).
+  const outbound = parseOutboundAllow(options.outboundAllow);
   // Managed mode: the console connection (its clusterStatus frames are the console's per-cluster endpoints view).
   let managed: TManagedNode | null = null;
   // Endpoint membership transitions for the console (versions and discovery both change sets).
@@ -102,6 +105,7 @@ async function run(options: TProxyOptions): Promise<void> {
       log: (event, fields) => log(event, fields),
       counted: (cluster, kind, result) => metrics.discovery(cluster, kind, result),
       changed: clusterStatusChanged,
+      outbound,
     },
   );
   const rateLimits = new RateLimitManager(options.redisUrl, { log, redisError: metrics.redisError });
@@ -156,6 +160,7 @@ async function run(options: TProxyOptions): Promise<void> {
     // A worker's primary writes the cache (once, not N times).
     cache: cluster.isWorker ? null : cacheOf(options),
     onApplied: reportEndpoints,
+    outbound,
   });
 
   let stopping = false;

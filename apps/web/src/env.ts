@@ -43,6 +43,8 @@ export const ZEnv = z
     SWITCHYARD_STATS_RAW_RETENTION_HOURS: z.coerce.number().positive("must be > 0").default(24),
     SWITCHYARD_STATS_ROLLUP_RETENTION_DAYS: z.coerce.number().positive("must be > 0").default(7),
     SWITCHYARD_SPAN_RETENTION_HOURS: z.coerce.number().positive("must be > 0").default(24),
+    /** Nodes neither connected nor seen for this many hours are forgotten; default 24. */
+    SWITCHYARD_NODE_FORGET_HOURS: z.coerce.number().positive("must be > 0").default(24),
     /** How often the rollup + retention job runs, in ms; default 60000. */
     SWITCHYARD_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000, "must be >= 1000").default(60_000),
     /** "off": serve the REST API, tRPC and /api/xds without the pages (no `next build` needed: API-only replicas, the control-plane bench). Default "on". */

@@ -151,6 +151,8 @@ describe("staged rollout", () => {
     try {
       lagging.send(helloFrame("lagging-1", "stable"));
       await waitFor(() => lagging.snapshots()[0], "snapshot sent");
+      // The stable node's ack of its last snapshot is recorded asynchronously: wait for it.
+      await waitFor(async () => (await nodesWithTargets(cp.db)).find((n) => n.id === "stable-1")?.appliedVersion === lastSnapshotVersion(stable), "stable ack recorded");
       // It never acks. Now it is pending but not drifting; 31 s later it is.
       const now = await nodesWithTargets(cp.db);
       const later = await nodesWithTargets(cp.db, Date.now() + 31_000);

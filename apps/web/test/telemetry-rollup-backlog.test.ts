@@ -78,7 +78,7 @@ describe("rollup and retention of a backlog", () => {
 
     const events: { event: string; fields?: Record<string, unknown> }[] = [];
     // A small budget so the backlog takes several runs: each run must stop and leave the rest.
-    const job = startRetentionJob(t.db, { rawHours: 1, rollupDays: 7, spanHours: 24, intervalMs: 3_600_000, budgetMs: 2_000, log: (event, fields) => events.push({ event, ...(fields ? { fields } : {}) }) });
+    const job = startRetentionJob(t.db, { rawHours: 1, rollupDays: 7, spanHours: 24, nodeForgetHours: 24 * 30, intervalMs: 3_600_000, budgetMs: 2_000, log: (event, fields) => events.push({ event, ...(fields ? { fields } : {}) }) });
     let runs = 0;
     const runMs: number[] = [];
     try {

@@ -2,6 +2,7 @@ import type { TConfig } from "./config.ts";
 import type { TConfigIssue } from "./errors.ts";
 import { formatPath } from "./errors.ts";
 import { linearRegexSyntaxProblem } from "./linear-regex.ts";
+import { privateKeysOutsideKeyFields } from "./private-keys.ts";
 import { regexSafetyProblem } from "./regex-safety.ts";
 
 /**
@@ -64,6 +65,9 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
     const base = ["listeners", i];
     if (l.routeConfig !== undefined && !routeConfigs.has(l.routeConfig)) add([...base, "routeConfig"], `unknown route config "${l.routeConfig}"`);
     if (l.tcp) needCluster([...base, "tcp", "cluster"], l.tcp.cluster);
+    l.tracing?.trustedSources?.forEach((cidr, j) => {
+      if (!isCidr(cidr)) add([...base, "tracing", "trustedSources", j], `"${cidr}" is not an IPv4 or IPv6 CIDR (e.g. 10.0.0.0/8, ::1/128)`);
+    });
     l.tls?.certificates.forEach((name, j) => needSecret([...base, "tls", "certificates", j], name, "tlsCertificate"));
     if (l.tls?.clientValidation) needSecret([...base, "tls", "clientValidation", "caSecret"], l.tls.clientValidation.caSecret, "caBundle");
     // 0.0.0.0 and :: overlap every address of their family on the same port.
@@ -158,6 +162,7 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
     });
   });
 
+  issues.push(...privateKeysOutsideKeyFields(config));
   return issues;
 }
 

@@ -131,6 +131,19 @@ export const ZListenerTracing = z.strictObject({
   sampleRate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(0.01),
   /** A request carrying this header (any value) is always traced; default "x-switchyard-force-trace" (Envoy: x-envoy-force-trace). */
   forceHeader: ZHttpHeaderName.default("x-switchyard-force-trace"),
+  /**
+   * Client addresses (CIDRs, e.g. 10.0.0.0/8) whose sampling decision is honoured: the
+   * force header and a sampled / not-sampled traceparent or B3 flag. Default none: any
+   * client could otherwise have every request traced (spans stored by the console), so a
+   * client's decision is ignored and sampleRate decides; trace ids still join. List the
+   * services (or the balancer) in front that trace on purpose.
+   */
+  trustedSources: z.array(z.string()).max(256).optional(),
+  /**
+   * Requests per second a listener traces on a client's decision (force header or sampled
+   * flag from trustedSources); beyond it, sampleRate decides. Default 10 (per worker).
+   */
+  clientSampledPerSecond: z.number().min(0).optional(),
 });
 
 /** Placeholders an access-log format may use (see ZListenerAccessLog.format). */

@@ -7,7 +7,38 @@ import { ZEndpoint } from "./cluster.ts";
  * each with ack or nack. Every message is validated on receipt with these schemas.
  */
 
-const ZVersion = z.number().int().min(0);
+/**
+ * What one frame from a node may carry at most. A proxy stays far below (it splits larger
+ * stats windows into frames of WIRE_LIMITS.statsEntries); the bounds keep one frame of a
+ * hostile node from costing the console more than any other's (issue #20).
+ */
+export const WIRE_LIMITS = {
+  /** About 1 MB of JSON (each entry carries its histogram's bounds). */
+  statsEntries: 500,
+  spans: 1_000,
+  healthEvents: 1_000,
+  clusters: 2_000,
+  endpointsPerCluster: 10_000,
+  issues: 200,
+  labels: 64,
+  /** Names, labels, addresses, span attributes. */
+  shortText: 256,
+  /** Error messages and reasons. */
+  longText: 16_384,
+  /** Any one count of one window (requests, a status class, a histogram bucket): fits the console's int columns. */
+  counter: 1_000_000_000,
+  /** Bytes of one window. */
+  bytes: 1_000_000_000_000_000,
+  /** Histogram bounds (the shared layout, LATENCY_BOUNDS_MS, has 183). */
+  histogramSlots: 256,
+  spanAttributes: 64,
+} as const;
+
+const ZShort = z.string().max(WIRE_LIMITS.shortText);
+const ZLong = z.string().max(WIRE_LIMITS.longText);
+const ZCount = z.number().int().min(0).max(WIRE_LIMITS.counter);
+const ZBytes = z.number().int().min(0).max(WIRE_LIMITS.bytes);
+const ZVersion = z.number().int().min(0).max(2_147_483_647);
 const ZHash = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 hex digest");
 
 /** node -> console, first frame after connect. */
@@ -15,12 +46,15 @@ export const ZHelloMessage = z.object({
   type: z.literal("hello"),
   nodeId: z.string().min(1).max(200),
   group: z.string().min(1).max(100).default("default"),
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: z
+    .record(ZShort, ZShort)
+    .refine((l) => Object.keys(l).length <= WIRE_LIMITS.labels, `at most ${WIRE_LIMITS.labels} labels`)
+    .default({}),
   /** Version the node serves now (from its cache or a previous connection), or null. */
   appliedVersion: ZVersion.nullable().default(null),
   appliedHash: ZHash.nullable().default(null),
   /** Software version of the proxy. */
-  proxyVersion: z.string().default("unknown"),
+  proxyVersion: ZShort.default("unknown"),
   /**
    * What this process can enforce beyond the config itself (servable.ts TProxyCapabilities);
    * absent in older proxies = unknown. The console refuses to publish a version a connected
@@ -46,8 +80,8 @@ export const ZNackMessage = z.object({
   type: z.literal("nack"),
   version: ZVersion,
   hash: ZHash.optional(),
-  error: z.string(),
-  issues: z.array(z.object({ path: z.string(), message: z.string() })).default([]),
+  error: ZLong,
+  issues: z.array(z.object({ path: ZLong, message: ZLong })).max(WIRE_LIMITS.issues).default([]),
 });
 
 /**
@@ -64,25 +98,25 @@ export const ZEndpointsMessage = z.object({
 });
 
 /** node -> console: an `endpoints` message is serving. */
-export const ZEndpointsAckMessage = z.object({ type: z.literal("endpointsAck"), cluster: z.string(), version: ZVersion });
+export const ZEndpointsAckMessage = z.object({ type: z.literal("endpointsAck"), cluster: ZShort, version: ZVersion });
 
 /** node -> console: an `endpoints` message was refused; the previous set keeps serving. */
 export const ZEndpointsNackMessage = z.object({
   type: z.literal("endpointsNack"),
-  cluster: z.string(),
+  cluster: ZShort,
   version: ZVersion,
-  error: z.string(),
+  error: ZLong,
 });
 
 /** One endpoint as a node serves it now, with its live state. */
 export const ZEndpointStatus = z.object({
-  address: z.string(),
+  address: ZShort,
   port: z.number().int(),
   weight: z.number().int(),
   /** "healthy" | "unhealthy" | "pending" (first health check not answered yet). */
-  health: z.string(),
+  health: ZShort,
   ejected: z.boolean().default(false),
-  activeRequests: z.number().int().min(0).default(0),
+  activeRequests: ZCount.default(0),
 });
 
 /**
@@ -93,28 +127,39 @@ export const ZClusterStatusMessage = z.object({
   type: z.literal("clusterStatus"),
   clusters: z.array(
     z.object({
-      name: z.string(),
-      discovery: z.string(),
+      name: ZShort,
+      discovery: ZShort,
       /** Human-readable origin, e.g. "dns users.svc (127.0.0.1:5353)", "consul users@dc1". */
-      source: z.string(),
+      source: ZLong,
       /** eds: the endpoints version serving; null otherwise. */
       endpointsVersion: ZVersion.nullable().default(null),
       /** Epoch ms of the last successful discovery update (null: none yet / static). */
       updatedAt: z.number().int().nullable().default(null),
       /** Last discovery failure while the previous endpoints keep serving. */
-      lastError: z.string().nullable().default(null),
-      failures: z.number().int().min(0).default(0),
-      endpoints: z.array(ZEndpointStatus),
+      lastError: ZLong.nullable().default(null),
+      failures: ZCount.default(0),
+      endpoints: z.array(ZEndpointStatus).max(WIRE_LIMITS.endpointsPerCluster),
     }),
-  ),
+  ).max(WIRE_LIMITS.clusters),
 });
 
 /** Latency histogram with fixed bucket upper bounds (ms); counts[i] holds values <= bounds[i], the last count is +Inf. */
+/**
+ * A numeric array checked in one loop: a full stats frame holds about 370 000 histogram
+ * numbers, and a per-element schema made decoding one frame cost the console's event loop
+ * ~10x more (issue #20).
+ */
+function numberArray(max: number, ok: (n: unknown) => boolean, what: string) {
+  return z.custom<number[]>((v) => Array.isArray(v) && v.length <= max && v.every(ok), `must be an array of at most ${max} ${what}`);
+}
+const isFiniteNumber = (n: unknown) => typeof n === "number" && Number.isFinite(n);
+const isCount = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= WIRE_LIMITS.counter;
+
 export const ZHistogram = z.object({
-  bounds: z.array(z.number()),
-  counts: z.array(z.number().int().min(0)),
+  bounds: numberArray(WIRE_LIMITS.histogramSlots, isFiniteNumber, "numbers"),
+  counts: numberArray(WIRE_LIMITS.histogramSlots + 1, isCount, `whole numbers from 0 to ${WIRE_LIMITS.counter}`),
   sum: z.number().min(0),
-  count: z.number().int().min(0),
+  count: ZCount,
 });
 
 /**
@@ -124,28 +169,28 @@ export const ZHistogram = z.object({
  */
 export const ZStatsEntry = z.object({
   kind: z.enum(["route", "cluster"]),
-  name: z.string(),
-  listener: z.string().optional(),
+  name: ZShort,
+  listener: ZShort.optional(),
   /** Route entries: the cluster the requests went to ("" for local replies). */
-  cluster: z.string().optional(),
-  requests: z.number().int().min(0),
-  codeClasses: z.object({ "1xx": z.number().int(), "2xx": z.number().int(), "3xx": z.number().int(), "4xx": z.number().int(), "5xx": z.number().int() }),
-  bytesIn: z.number().int().min(0),
-  bytesOut: z.number().int().min(0),
+  cluster: ZShort.optional(),
+  requests: ZCount,
+  codeClasses: z.object({ "1xx": ZCount, "2xx": ZCount, "3xx": ZCount, "4xx": ZCount, "5xx": ZCount }),
+  bytesIn: ZBytes,
+  bytesOut: ZBytes,
   latency: ZHistogram,
 });
 
-const ZCount = z.number().int().min(0);
 /**
  * Compact latency histogram (stats-wire.ts): bucket counts in layout order, where a
  * negative number -k skips k empty buckets; trailing empty buckets are left out.
  */
-const ZRuns = z.array(z.number().int()).max(1024);
+const isRun = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= -(WIRE_LIMITS.histogramSlots + 1) && n <= WIRE_LIMITS.counter;
+const ZRuns = numberArray(WIRE_LIMITS.histogramSlots + 1, isRun, `whole numbers from ${-(WIRE_LIMITS.histogramSlots + 1)} to ${WIRE_LIMITS.counter}`);
 
 /** Compact route row: [listener, route, cluster ("" = local reply), requests, 1xx, 2xx, 3xx, 4xx, 5xx, bytesIn, bytesOut, latency sum ms, runs]. */
-export const ZStatsRouteRow = z.tuple([z.string(), z.string(), z.string(), ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, z.number().min(0), ZRuns]);
+export const ZStatsRouteRow = z.tuple([ZShort, ZShort, ZShort, ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, ZBytes, ZBytes, z.number().min(0), ZRuns]);
 /** Compact cluster row: [cluster, requests, 1xx, 2xx, 3xx, 4xx, 5xx, bytesIn, bytesOut, latency sum ms, runs]. */
-export const ZStatsClusterRow = z.tuple([z.string(), ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, z.number().min(0), ZRuns]);
+export const ZStatsClusterRow = z.tuple([ZShort, ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, ZBytes, ZBytes, z.number().min(0), ZRuns]);
 
 /**
  * node -> console, every few seconds: counters and histograms for one window, only for
@@ -159,14 +204,14 @@ export const ZStatsMessage = z.object({
   type: z.literal("stats"),
   windowStart: z.number().int(),
   windowEnd: z.number().int(),
-  layout: z.string().optional(),
-  routes: z.array(ZStatsRouteRow).default([]),
-  clusters: z.array(ZStatsClusterRow).default([]),
-  entries: z.array(ZStatsEntry).default([]),
+  layout: z.string().max(WIRE_LIMITS.shortText).optional(),
+  routes: z.array(ZStatsRouteRow).max(WIRE_LIMITS.statsEntries).default([]),
+  clusters: z.array(ZStatsClusterRow).max(WIRE_LIMITS.statsEntries).default([]),
+  entries: z.array(ZStatsEntry).max(WIRE_LIMITS.statsEntries).default([]),
   /** Windows dropped while the console was away. */
-  dropped: z.number().int().min(0).default(0),
+  dropped: ZCount.default(0),
   /** Spans dropped (buffer full while the console was away) since the previous stats message. */
-  droppedSpans: z.number().int().min(0).default(0),
+  droppedSpans: ZCount.default(0),
 });
 
 /** node -> console: endpoint health transitions as they happen. */
@@ -174,29 +219,32 @@ export const ZHealthMessage = z.object({
   type: z.literal("health"),
   events: z.array(
     z.object({
-      cluster: z.string(),
-      endpoint: z.string(),
+      cluster: ZShort,
+      endpoint: ZShort,
       healthy: z.boolean(),
-      reason: z.string(),
+      reason: ZLong,
       at: z.number().int(),
     }),
-  ),
+  ).max(WIRE_LIMITS.healthEvents),
 });
 
 export const ZSpan = z.object({
   traceId: z.string().regex(/^[0-9a-f]{32}$/),
   spanId: z.string().regex(/^[0-9a-f]{16}$/),
   parentSpanId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
-  name: z.string(),
+  name: ZShort,
   kind: z.enum(["server", "client"]),
-  startUnixNano: z.string().regex(/^\d+$/),
-  endUnixNano: z.string().regex(/^\d+$/),
-  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  startUnixNano: z.string().regex(/^\d{1,20}$/),
+  endUnixNano: z.string().regex(/^\d{1,20}$/),
+  attributes: z
+    .record(ZShort, z.union([ZLong, z.number(), z.boolean()]))
+    .refine((a) => Object.keys(a).length <= WIRE_LIMITS.spanAttributes, `at most ${WIRE_LIMITS.spanAttributes} attributes`)
+    .default({}),
   status: z.enum(["ok", "error", "unset"]).default("unset"),
 });
 
 /** node -> console: sampled spans in batches. */
-export const ZSpansMessage = z.object({ type: z.literal("spans"), spans: z.array(ZSpan) });
+export const ZSpansMessage = z.object({ type: z.literal("spans"), spans: z.array(ZSpan).max(WIRE_LIMITS.spans) });
 
 /**
  * console -> node: the stats interval to use from now on, while the console's telemetry

@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = {
   nodeTokenCreate: "node_token.create",
   nodeTokenRevoke: "node_token.revoke",
   nodeRefused: "node.refused",
+  /** The console closed a node's session (its token was revoked). */
+  nodeDisconnected: "node.disconnected",
   rolloutStart: "rollout.start",
   rolloutPromote: "rollout.promote",
   rolloutRollback: "rollout.rollback",
@@ -65,6 +67,12 @@ export async function countAudit(db: Db, opts: { action: string; since: Date; ta
   return db.prisma.auditLog.count({
     where: { action: opts.action, at: { gte: opts.since }, ...(opts.target !== undefined ? { target: opts.target } : {}), ...(opts.ip !== undefined ? { ip: opts.ip } : {}) },
   });
+}
+
+/** When the newest row of `action` from `ip` since `since` was written (null: none). */
+export async function lastAuditAt(db: Db, opts: { action: string; since: Date; ip: string }): Promise<Date | null> {
+  const row = await db.prisma.auditLog.findFirst({ where: { action: opts.action, at: { gte: opts.since }, ip: opts.ip }, orderBy: { at: "desc" }, select: { at: true } });
+  return row?.at ?? null;
 }
 
 /** Plain JSON for a Json column (drops undefined members, Dates become strings). */

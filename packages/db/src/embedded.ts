@@ -18,8 +18,12 @@ export type TEmbeddedPostgres = {
 };
 
 const USER = "postgres";
-// Loopback only and fixed: the embedded server is a development/test convenience.
-const PASSWORD = "switchyard";
+/**
+ * The superuser password of data directories made before it was generated: any local
+ * user could log in with it (issue #20). Such a directory gets a generated one at its next
+ * start.
+ */
+const LEGACY_PASSWORD = "switchyard";
 const DATABASE = "switchyard";
 
 /**
@@ -54,6 +58,8 @@ export async function startEmbeddedPostgres(opts: {
   binariesDir?: string;
   /** Tests: instead of SHARED_POSTGRES_DIR. */
   sharedDir?: string;
+  /** Where the superuser password is kept (mode 0600); default `<dataDir>.password` (.data/postgres.password for npm start). */
+  passwordFile?: string;
   /**
    * Run the server in its own process group, so a Ctrl-C meant for the caller does not
    * reach it and the caller stops it last (npm start). A caller killed outright leaves it
@@ -69,14 +75,28 @@ export async function startEmbeddedPostgres(opts: {
   const binDir = runAs ? await reachableBinaries(installed.dir, installed.version, runAs, sharedDir, log) : installed.dir;
   const dataDir = runAs ? await reachableDataDir(path.resolve(opts.dataDir), runAs, sharedDir, log) : path.resolve(opts.dataDir);
 
-  if (!(await exists(path.join(dataDir, "PG_VERSION")))) {
-    log(`initialising PostgreSQL data directory ${dataDir}`);
-    await initialise(binDir, dataDir, runAs, log);
-  }
+  // The caller's path (never the shared copy): only the caller reads it.
+  const passwordFile = opts.passwordFile ?? `${path.resolve(opts.dataDir)}.password`;
+  const fresh = !(await exists(path.join(dataDir, "PG_VERSION")));
+  let password: string | null;
+  if (fresh) {
+    password = await newPasswordFile(passwordFile);
+    log(`initialising PostgreSQL data directory ${dataDir} (superuser password in ${passwordFile})`);
+    await initialise(binDir, dataDir, password, runAs, log);
+  } else password = await readPasswordFile(passwordFile);
   const server = await runServer(binDir, dataDir, port, runAs, opts.detached ?? false, log);
 
-  const adminUrl = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
-  const url = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+  try {
+    if (password === null) {
+      password = await replaceLegacyPassword(port, passwordFile);
+      log(`the superuser password was the fixed one: generated one in ${passwordFile}`);
+    }
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const adminUrl = `postgresql://${USER}:${password}@127.0.0.1:${port}/postgres`;
+  const url = `postgresql://${USER}:${password}@127.0.0.1:${port}/${DATABASE}`;
   try {
     await createDatabaseIfMissing(adminUrl, DATABASE);
   } catch (err) {
@@ -193,13 +213,56 @@ async function makeSharedDir(sharedDir: string, folder: string): Promise<void> {
   for (const dir of [sharedDir, folder]) await chmod(dir, 0o755);
 }
 
-async function initialise(binDir: string, dataDir: string, runAs: TRunAs | null, log: (line: string) => void): Promise<void> {
+/** A new random superuser password, written to `file` (mode 0600) before initdb uses it. */
+async function newPasswordFile(file: string): Promise<string> {
+  const password = randomBytes(24).toString("base64url");
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return password;
+}
+
+/** The kept password (its mode tightened to 0600 if it was looser), or null: a directory made with LEGACY_PASSWORD. */
+async function readPasswordFile(file: string): Promise<string | null> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  await chmod(file, 0o600);
+  const password = text.trim();
+  if (!password) throw new Error(`${file} is empty: it should hold the embedded PostgreSQL superuser password`);
+  return password;
+}
+
+/** Logs in with LEGACY_PASSWORD once, sets a generated one and keeps it in `file`. */
+async function replaceLegacyPassword(port: number, file: string): Promise<string> {
+  const password = randomBytes(24).toString("base64url");
+  const client = new pg.Client({ connectionString: `postgresql://${USER}:${LEGACY_PASSWORD}@127.0.0.1:${port}/postgres` });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`${file} is missing and the fixed legacy password does not work either: restore the file (one line, the superuser password)`, { cause: err });
+  }
+  try {
+    await client.query(`ALTER USER ${quoteIdent(USER)} PASSWORD '${password}'`);
+  } finally {
+    await client.end();
+  }
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return password;
+}
+
+async function initialise(binDir: string, dataDir: string, password: string, runAs: TRunAs | null, log: (line: string) => void): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700);
   if (runAs) await chown(dataDir, runAs.uid, runAs.gid);
   // Only the server's user may read the password file.
   const pwfile = path.join(tmpdir(), `switchyard-pg-${randomBytes(6).toString("hex")}`);
-  await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   if (runAs) await chown(pwfile, runAs.uid, runAs.gid);
   try {
     const args = [`--pgdata=${dataDir}`, "--auth=scram-sha-256", `--username=${USER}`, `--pwfile=${pwfile}`, "--encoding=UTF8", "--locale=C"];

@@ -26,7 +26,7 @@ export {
   type TVersionSummary,
   type TPublishResult,
 } from "./versions.ts";
-export { listenForVersions, VERSION_CHANNEL, ENDPOINTS_CHANNEL, type TVersionListener } from "./notify.ts";
+export { listenForVersions, VERSION_CHANNEL, ENDPOINTS_CHANNEL, NODE_TOKEN_CHANNEL, type TVersionListener } from "./notify.ts";
 export {
   getClusterEndpointSet,
   listClusterEndpointSets,
@@ -49,6 +49,7 @@ export {
   connectedNodesLacking,
   getNode,
   markAllNodesDisconnected,
+  forgetNodes,
   type TNodeStatus,
 } from "./nodes.ts";
 export {
@@ -63,13 +64,14 @@ export {
   deleteExpiredSessions,
   updateUser,
   deleteUser,
+  userExists,
   UserError,
   SESSION_TTL_MS,
   type TUser,
   type TRole,
 } from "./users.ts";
 export { hashPassword, checkPassword, needsRehash } from "./password-hash.ts";
-export { appendAudit, countAudit, listAudit, AUDIT_ACTIONS, type TAuditEntry, type TAuditInput } from "./audit.ts";
+export { appendAudit, countAudit, lastAuditAt, listAudit, AUDIT_ACTIONS, type TAuditEntry, type TAuditInput } from "./audit.ts";
 export { seedDemoConfig } from "./seed.ts";
 export {
   createSecretBox,
@@ -109,6 +111,7 @@ export {
   revokeNodeToken,
   nodeTokensConfigured,
   authenticateNodeToken,
+  revokedNodeTokenIds,
   hashToken,
   type TApiToken,
   type TApiTokenOwner,

@@ -142,3 +142,19 @@ function toNodeStatus(r: {
 function isStringRecord(v: unknown): v is Record<string, string> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
 }
+
+/**
+ * Forgets nodes that are not connected and were last seen before `before` (ids that never
+ * come back: a proxy renamed, a test, a node token that said hello under many ids), with
+ * what they reported about their clusters. Returns how many went.
+ */
+export async function forgetNodes(db: Db, before: Date): Promise<number> {
+  const gone = await db.prisma.node.findMany({ where: { connected: false, OR: [{ lastSeen: null }, { lastSeen: { lt: before } }] }, select: { id: true } });
+  if (!gone.length) return 0;
+  const ids = gone.map((n) => n.id);
+  const [, deleted] = await db.prisma.$transaction([
+    db.prisma.nodeClusterStatus.deleteMany({ where: { nodeId: { in: ids } } }),
+    db.prisma.node.deleteMany({ where: { id: { in: ids }, connected: false } }),
+  ]);
+  return deleted.count;
+}

@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { Tx } from "./client.ts";
+import type { Db, Tx } from "./client.ts";
 
 /** The channel every console replica LISTENs on; the payload is the version number. */
 export const VERSION_CHANNEL = "config_version";
@@ -15,6 +15,14 @@ export const ENDPOINTS_CHANNEL = "cluster_endpoints";
 /** Queues NOTIFY cluster_endpoints '<cluster>' in the transaction (sent on commit). */
 export async function notifyEndpoints(tx: Tx, cluster: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_notify(${ENDPOINTS_CHANNEL}, ${cluster})`;
+}
+
+/** Channel for node token revocations; the payload is the token's id (every replica closes its sessions). */
+export const NODE_TOKEN_CHANNEL = "node_token_revoked";
+
+/** NOTIFY node_token_revoked '<id>' (sent at once: the revocation is already stored). */
+export async function notifyNodeTokenRevoked(db: Db, tokenId: string): Promise<void> {
+  await db.prisma.$executeRaw`SELECT pg_notify(${NODE_TOKEN_CHANNEL}, ${tokenId})`;
 }
 
 export type TVersionListener = { close(): Promise<void> };
@@ -35,6 +43,8 @@ export async function listenForVersions(
     maxBackoffMs?: number;
     /** Also LISTEN cluster_endpoints: called with the cluster whose eds endpoints changed. */
     onEndpoints?: (cluster: string) => void;
+    /** Also LISTEN node_token_revoked: called with the revoked node token's id. */
+    onNodeTokenRevoked?: (tokenId: string) => void;
   } = {},
 ): Promise<TVersionListener> {
   const log = opts.log ?? (() => {});
@@ -48,6 +58,7 @@ export async function listenForVersions(
     const c = new pg.Client({ connectionString: databaseUrl });
     c.on("notification", (msg) => {
       if (msg.channel === ENDPOINTS_CHANNEL && opts.onEndpoints && msg.payload) return opts.onEndpoints(msg.payload);
+      if (msg.channel === NODE_TOKEN_CHANNEL && opts.onNodeTokenRevoked && msg.payload) return opts.onNodeTokenRevoked(msg.payload);
       if (msg.channel !== VERSION_CHANNEL) return;
       const version = Number(msg.payload);
       if (Number.isSafeInteger(version) && version > 0) onVersion(version);
@@ -63,6 +74,7 @@ export async function listenForVersions(
       await c.connect();
       await c.query(`LISTEN ${VERSION_CHANNEL}`);
       if (opts.onEndpoints) await c.query(`LISTEN ${ENDPOINTS_CHANNEL}`);
+      if (opts.onNodeTokenRevoked) await c.query(`LISTEN ${NODE_TOKEN_CHANNEL}`);
     } catch (err) {
       await c.end().catch(() => {});
       throw err;

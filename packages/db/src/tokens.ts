@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { AUDIT_ACTIONS, appendAudit } from "./audit.ts";
 import type { Db } from "./client.ts";
 import { DbError } from "./errors.ts";
+import { notifyNodeTokenRevoked } from "./notify.ts";
 import type { TRole } from "./users.ts";
 
 /**
@@ -126,7 +127,17 @@ export async function revokeNodeToken(db: Db, id: string, opts: { actor: string;
   if (!row) throw new DbError("SWY_ERR_TOKEN_NOT_FOUND", 404, `node token ${id} does not exist`);
   const updated = row.revokedAt ? row : await db.prisma.nodeToken.update({ where: { id }, data: { revokedAt: new Date() } });
   await appendAudit(db, { actor: opts.actor, ip: opts.ip ?? null, action: AUDIT_ACTIONS.nodeTokenRevoke, target: `node-token/${row.name}`, details: { id, group: row.group } });
+  // Every console replica closes the token's open sessions at once.
+  await notifyNodeTokenRevoked(db, id);
   return toNodeToken(updated);
+}
+
+/** Of these node token ids, those revoked or gone (sessions still open on them must close). */
+export async function revokedNodeTokenIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const live = await db.prisma.nodeToken.findMany({ where: { id: { in: [...ids] }, revokedAt: null }, select: { id: true } });
+  const ok = new Set(live.map((t) => t.id));
+  return ids.filter((id) => !ok.has(id));
 }
 
 /** Whether any node token was ever created: from then on /api/xds requires one. */

@@ -163,3 +163,8 @@ export async function deleteUser(db: Db, id: string, opts: { actor: string; ip?:
   await db.prisma.user.delete({ where: { id } });
   await appendAudit(db, { actor: opts.actor, ip: opts.ip ?? null, action: AUDIT_ACTIONS.userDelete, target: row.email, details: { role: row.role } });
 }
+
+/** Whether a user has this e-mail address (so a failed login may name it in the audit log). */
+export async function userExists(db: Db, email: string): Promise<boolean> {
+  return (await db.prisma.user.count({ where: { email: normaliseEmail(email) } })) > 0;
+}

@@ -13,6 +13,7 @@ const dataDir = fileURLToPath(new URL(`../../../.data/test-embedded-${process.pi
 
 afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
+  await rm(`${dataDir}.password`, { force: true });
 });
 
 async function query(url: string, text: string): Promise<pg.QueryResultRow[]> {

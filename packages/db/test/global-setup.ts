@@ -46,7 +46,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
     setEmbeddedTestServerUrl(undefined);
     await server.stop();
     // server.dataDir differs from dataDir when the data had to live elsewhere (root, private checkout).
-    if (temporary) for (const dir of new Set([server.dataDir, dataDir])) await rm(dir, { recursive: true, force: true });
+    if (temporary) for (const dir of new Set([server.dataDir, dataDir, `${dataDir}.password`])) await rm(dir, { recursive: true, force: true });
   };
 }
 

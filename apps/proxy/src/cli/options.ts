@@ -54,6 +54,10 @@ Options:
   --consul-token T         Consul ACL token (X-Consul-Token)                      [env SWITCHYARD_CONSUL_TOKEN]
   --kubeconfig FILE        kubeconfig for discovery: kubernetes clusters; default: the in-cluster
                            service account when KUBERNETES_SERVICE_HOST is set    [env KUBECONFIG]
+  --outbound-allow X       where a config may make this proxy connect: a CIDR (10.0.0.0/8, 127.0.0.1) or a
+                           host (consul.internal, *.svc.cluster.local); repeatable; default: anywhere.
+                           Configs naming other destinations are refused, discovered endpoints outside
+                           are dropped (docs/outbound-calls.md)    [env SWITCHYARD_OUTBOUND_ALLOW, comma-separated]
   --otlp-endpoint URL      export sampled spans over OTLP/HTTP JSON, e.g. http://127.0.0.1:4318
                            (a URL without a path gets /v1/traces), default: no export  [env SWITCHYARD_OTLP_ENDPOINT]
   --stats-interval-ms MS   stats window reported to the console, default 5000 (managed mode)
@@ -98,6 +102,7 @@ const ZRawOptions = z.object({
     .array(z.string().regex(/^[A-Za-z0-9._/-]{1,63}=[^,]{0,200}$/, "must be KEY=VALUE (key: letters, digits, . _ / -; value without commas)"))
     .default([]),
   "cache-dir": z.string().min(1, "must name a directory").optional(),
+  "outbound-allow": z.array(z.string().regex(/^[A-Za-z0-9.:*/_-]{1,253}$/, "must be a CIDR (10.0.0.0/8) or a host name (api.internal, *.internal)")).default([]),
   admin: ZHostPort.default({ host: "127.0.0.1", port: 9901 }),
   "admin-token": z.string().min(16, "must be at least 16 characters").optional(),
   "admin-token-reads": z.boolean().default(false),
@@ -146,6 +151,8 @@ export type TProxyOptions = {
   /** Event log threshold (--log-level / SWITCHYARD_LOG_LEVEL), default info. */
   logLevel: TLogLevel;
   cacheDir: string | null;
+  /** --outbound-allow entries (CIDRs, hosts); empty = any destination. */
+  outboundAllow: string[];
   /** Service discovery: the Consul agent and the Kubernetes API server (null: none configured). */
   discovery: { consulUrl: string; consulToken: string | null; kubernetes: TKubeAccessSpec | null };
 } & (
@@ -231,6 +238,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         "control-plane-key": { type: "string" },
         "insecure-control-plane": { type: "boolean" },
         label: { type: "string", multiple: true },
+        "outbound-allow": { type: "string", multiple: true },
         "cache-dir": { type: "string" },
         admin: { type: "string" },
         "admin-token": { type: "string" },
@@ -279,6 +287,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   for (const [k, v] of Object.entries(fromEnv)) if (merged[k] === undefined && v !== undefined) merged[k] = v;
   if (merged["insecure-control-plane"] === undefined && /^(1|true|yes)$/i.test(env.SWITCHYARD_INSECURE_CONTROL_PLANE ?? "")) merged["insecure-control-plane"] = true;
   if (merged.label === undefined && envLabels) merged.label = envLabels;
+  if (merged["outbound-allow"] === undefined && env.SWITCHYARD_OUTBOUND_ALLOW) merged["outbound-allow"] = env.SWITCHYARD_OUTBOUND_ALLOW.split(",").map((e) => e.trim()).filter(Boolean);
   const validate = merged.validate === true;
   delete merged.help;
   delete merged.version;
@@ -314,6 +323,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     accessLog: o["access-log"] ?? null,
     redisUrl: o.redis ?? null,
     discovery: { consulUrl: o.consul, consulToken: o["consul-token"] ?? null, kubernetes },
+    outboundAllow: o["outbound-allow"],
     otlpEndpoint: o["otlp-endpoint"] ?? null,
     otlp: readOtlpSettings(env),
     statsIntervalMs: o["stats-interval-ms"],
@@ -399,6 +409,7 @@ const ENV_OF: Record<string, string> = {
   "consul-token": "SWITCHYARD_CONSUL_TOKEN",
   kubeconfig: "KUBECONFIG",
   label: "SWITCHYARD_NODE_LABELS",
+  "outbound-allow": "SWITCHYARD_OUTBOUND_ALLOW",
   "otlp-endpoint": "SWITCHYARD_OTLP_ENDPOINT",
   "log-level": "SWITCHYARD_LOG_LEVEL",
   "admin-token": "SWITCHYARD_ADMIN_TOKEN",

@@ -1,4 +1,4 @@
-import { LATENCY_LAYOUT_ID, type TSpan } from "@switchyard/config-model";
+import { LATENCY_LAYOUT_ID, WIRE_LIMITS, type TSpan } from "@switchyard/config-model";
 import type { StatsWindow } from "./stats-window.ts";
 
 /**
@@ -60,8 +60,14 @@ export function startTelemetryReporter(window: StatsWindow, sender: TTelemetrySe
     if (!msg && !lostSpans && !dropped.stats) return;
     droppedSpans = 0;
     const now = Date.now();
-    const empty = { type: "stats" as const, windowStart: now - intervalMs, windowEnd: now, layout: LATENCY_LAYOUT_ID, routes: [], clusters: [] };
-    sender.send({ ...(msg ?? empty), dropped: dropped.stats, droppedSpans: lostSpans });
+    const open = msg ?? { type: "stats" as const, windowStart: now - intervalMs, windowEnd: now, layout: LATENCY_LAYOUT_ID, routes: [], clusters: [] };
+    // The console takes at most WIRE_LIMITS.statsEntries rows per frame: a larger window goes as several frames of the same window.
+    const step = WIRE_LIMITS.statsEntries;
+    const r = open.routes.length;
+    for (let i = 0; i === 0 || i < r + open.clusters.length; i += step) {
+      const part = { ...open, routes: open.routes.slice(i, i + step), clusters: open.clusters.slice(Math.max(0, i - r), Math.max(0, i + step - r)) };
+      sender.send({ ...part, ...(i === 0 ? { dropped: dropped.stats, droppedSpans: lostSpans } : { dropped: 0, droppedSpans: 0 }) });
+    }
   };
   const statsTimer = setInterval(statsTick, intervalMs);
   const spanTimer = setInterval(flushSpans, SPAN_FLUSH_MS);

@@ -9,6 +9,7 @@ import { writeCachedSnapshot, type TSnapshotCache } from "./cache.ts";
 import { compileListeners, secretMap } from "./compile.ts";
 import { ConfigCompileError } from "./compile-error.ts";
 import type { TRuntime } from "./types.ts";
+import type { TOutboundAllow } from "../upstream/outbound-allow.ts";
 import { checkConfig } from "./check.ts";
 
 export type TApplyMeta = {
@@ -34,6 +35,8 @@ export type TRuntimeDeps = {
   cache: TSnapshotCache | null;
   /** Called right after every swap (telemetry: endpoint membership transitions). Must not throw. */
   onApplied?: (previous: TRuntime | null, next: TRuntime) => void;
+  /** --outbound-allow: configs naming other destinations are refused; null = any. */
+  outbound?: TOutboundAllow | null;
 };
 
 /**
@@ -77,7 +80,7 @@ export class RuntimeManager {
 
     // Phase timings go out with config_applied: the bench reads them (10k-route swap target).
     const t0 = performance.now();
-    const checked = checkConfig(input, { redisConfigured: rateLimits.redisConfigured });
+    const checked = checkConfig(input, { redisConfigured: rateLimits.redisConfigured, outbound: this.#deps.outbound ?? null });
     if (!checked.ok) return refuse(checked.error, checked.issues);
     const config = checked.config;
 

@@ -7,11 +7,10 @@ import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { TCompiledListener } from "./types.ts";
 import type { TRateLimiter } from "../filters/rate-limit/decision.ts";
 import { compileAccessLogFormat } from "../observability/access-log.ts";
+import { compileTracingPolicy } from "../observability/tracing/policy.ts";
 
-/** Listener defaults when `tracing` / `accessLog` are absent (documented in config-model's listener.ts). */
-const DEFAULT_TRACE_SAMPLE_RATE = 0.01;
+/** Listener default when `accessLog` is absent (documented in config-model's listener.ts); tracing's are in tracing/policy.ts. */
 const DEFAULT_ACCESS_LOG_SAMPLE_RATE = 1;
-const DEFAULT_FORCE_HEADER = "x-switchyard-force-trace";
 /** Absent pathNormalization: every switch at its default (on, escaped slashes redirected). */
 const DEFAULT_PATH_NORMALIZATION = Object.freeze(ZPathNormalization.parse({}));
 
@@ -50,11 +49,7 @@ export function compileListeners(
       tls: compileListenerTls(l, i, secrets),
       filters: Object.freeze(buildHttpFilters(l.httpFilters)),
       tcp: l.tcp ? Object.freeze({ cluster: bind(l.tcp.cluster), idleTimeoutMs: l.tcp.idleTimeoutMs }) : null,
-      tracing: Object.freeze({
-        sampleRate: l.tracing?.sampleRate ?? DEFAULT_TRACE_SAMPLE_RATE,
-        // node:http lower-cases incoming header names.
-        forceHeader: (l.tracing?.forceHeader ?? DEFAULT_FORCE_HEADER).toLowerCase(),
-      }),
+      tracing: compileTracingPolicy(l.tracing),
       accessLog: Object.freeze({ sampleRate: l.accessLog?.sampleRate ?? DEFAULT_ACCESS_LOG_SAMPLE_RATE, format: compileAccessLogFormat(l.accessLog?.format) }),
       pathNormalization: l.pathNormalization ? Object.freeze({ ...l.pathNormalization }) : DEFAULT_PATH_NORMALIZATION,
       trustedHops: l.trustedHops ?? 0,

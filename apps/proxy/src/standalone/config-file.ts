@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
-import { lineOfPath, parseConfigText, type TConfigIssue } from "@switchyard/config-model";
+import { linesOfPaths, parseConfigText, type TConfigIssue } from "@switchyard/config-model";
 
 export type TLoadedFile = { ok: true; text: string; value: unknown } | { ok: false; text: string | null; issues: TConfigIssue[] };
 
@@ -24,7 +24,9 @@ export async function loadConfigFile(path: string): Promise<TLoadedFile> {
 /** Adds the line of each issue's path in the file text, when it can be found. */
 export function withLines(text: string | null, issues: readonly TConfigIssue[]): TConfigIssue[] {
   if (text === null) return [...issues];
-  return issues.map((i) => (i.line !== undefined || !i.path ? i : { ...i, line: lineOfPath(text, i.path) }));
+  // One parse for every issue, not one per issue.
+  const lines = linesOfPaths(text, issues.map((i) => i.path));
+  return issues.map((i, n) => (i.line !== undefined || !i.path ? i : { ...i, line: lines[n] }));
 }
 
 /** Wait this long after the last change event before reading: editors write in bursts. */

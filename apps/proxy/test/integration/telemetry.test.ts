@@ -22,7 +22,7 @@ let listenPort: number;
 
 function config(endpoints: number[]) {
   return {
-    listeners: [{ name: "public", address: "127.0.0.1", port: listenPort, routeConfig: "main", accessLog: { sampleRate: 0 } }],
+    listeners: [{ name: "public", address: "127.0.0.1", port: listenPort, routeConfig: "main", accessLog: { sampleRate: 0 }, tracing: { trustedSources: ["127.0.0.1/32"] } }],
     routeConfigs: [
       {
         name: "main",

@@ -3,6 +3,9 @@ import { request } from "undici";
 import { freePort } from "../helpers/free-port.ts";
 import { attr, startOtlpReceiver, type TOtlpSpan } from "../helpers/otlp-receiver.ts";
 import { startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
+
+/** These clients (127.0.0.1) trace on purpose: their sampling decisions count (issue #20: by default they do not). */
+const TRUST_LOCAL = { trustedSources: ["127.0.0.1/32", "::1/128"], clientSampledPerSecond: 1_000 };
 import { startUpstream, type TEcho, type TUpstream } from "../helpers/start-upstream.ts";
 
 /**
@@ -60,7 +63,7 @@ beforeAll(async () => {
   ];
   inner = await startProxy({
     config: {
-      listeners: [{ name: "inner", address: "127.0.0.1", port: innerPort, routeConfig: "main" }],
+      listeners: [{ name: "inner", address: "127.0.0.1", port: innerPort, routeConfig: "main", tracing: TRUST_LOCAL }],
       routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: routes("up") }] }],
       clusters: [{ name: "up", endpoints: [{ address: "127.0.0.1", port: upstream.port }] }],
     },
@@ -70,9 +73,9 @@ beforeAll(async () => {
   edge = await startProxy({
     config: {
       listeners: [
-        { name: "edge", address: "127.0.0.1", port: edgePort, routeConfig: "main", tracing: { sampleRate: 1 } },
+        { name: "edge", address: "127.0.0.1", port: edgePort, routeConfig: "main", tracing: { sampleRate: 1, ...TRUST_LOCAL } },
         // A second listener that samples nothing unless forced.
-        { name: "edge-quiet", address: "127.0.0.1", port: await freePort(), routeConfig: "main", tracing: { sampleRate: 0, forceHeader: "x-trace-me" } },
+        { name: "edge-quiet", address: "127.0.0.1", port: await freePort(), routeConfig: "main", tracing: { sampleRate: 0, forceHeader: "x-trace-me", ...TRUST_LOCAL } },
       ],
       routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [
         ...routes("inner"),

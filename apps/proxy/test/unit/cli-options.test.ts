@@ -33,7 +33,13 @@ describe("CLI options", () => {
       logLevel: "info",
       cacheDir: null,
       discovery: { consulUrl: "http://127.0.0.1:8500", consulToken: null, kubernetes: null },
+      outboundAllow: [],
     });
+  });
+
+  it("--outbound-allow (repeatable, or SWITCHYARD_OUTBOUND_ALLOW comma-separated)", () => {
+    expect(run(["--config", "x.yaml", "--outbound-allow", "10.0.0.0/8", "--outbound-allow", "*.internal"])).toMatchObject({ outboundAllow: ["10.0.0.0/8", "*.internal"] });
+    expect(run(["--config", "x.yaml"], { SWITCHYARD_OUTBOUND_ALLOW: "127.0.0.1, consul.internal" })).toMatchObject({ outboundAllow: ["127.0.0.1", "consul.internal"] });
   });
 
   it("--admin-token (or SWITCHYARD_ADMIN_TOKEN) and --admin-token-reads", () => {

@@ -41,19 +41,22 @@ describe("trace context", () => {
     expect(out).toEqual(["traceparent", `00-${T}-1111111111111111-01`, "tracestate", "v=1", "x-b3-traceid", T, "x-b3-spanid", "1111111111111111", "x-b3-sampled", "1", "x-b3-parentspanid", S]);
   });
 
-  it("decides sampling once: force header, then the caller's decision, then the rate", () => {
-    const policy = { sampleRate: 0, forceHeader: "x-force" };
+  it("decides sampling once: force header, then the caller's decision (when the policy lets it count), then the rate", () => {
+    const trusting = { clientDecides: () => true };
+    const policy = { sampleRate: 0, forceHeader: "x-force", ...trusting };
     expect(new RequestTrace({}, policy).sampled).toBe(false);
     expect(new RequestTrace({ "x-force": "1" }, policy).sampled).toBe(true);
     expect(new RequestTrace({ traceparent: `00-${T}-${S}-01` }, policy).sampled).toBe(true);
-    expect(new RequestTrace({ traceparent: `00-${T}-${S}-00` }, { sampleRate: 1, forceHeader: "x-force" }).sampled).toBe(false);
-    const sampled = Array.from({ length: 2000 }, () => new RequestTrace({}, { sampleRate: 0.25, forceHeader: "x" }).sampled).filter(Boolean).length;
+    expect(new RequestTrace({ traceparent: `00-${T}-${S}-00` }, { sampleRate: 1, forceHeader: "x-force", ...trusting }).sampled).toBe(false);
+    // A client whose decision does not count (not a trusted source, or over the budget): the rate decides.
+    expect(new RequestTrace({ "x-force": "1" }, { ...policy, clientDecides: () => false }).sampled).toBe(false);
+    const sampled = Array.from({ length: 2000 }, () => new RequestTrace({}, { sampleRate: 0.25, forceHeader: "x", ...trusting }).sampled).filter(Boolean).length;
     expect(sampled).toBeGreaterThan(350);
     expect(sampled).toBeLessThan(650);
   });
 
   it("records one CLIENT span per try, children of the SERVER span", () => {
-    const t = new RequestTrace({ traceparent: `00-${T}-${S}-01` }, { sampleRate: 1, forceHeader: "x" });
+    const t = new RequestTrace({ traceparent: `00-${T}-${S}-01` }, { sampleRate: 1, forceHeader: "x", clientDecides: () => true });
     const spans: { spanId: string; parentSpanId?: string; kind: string; attributes: Record<string, unknown> }[] = [];
     const h1: string[] = [];
     const try1 = t.startTry(h1);
@@ -133,7 +136,9 @@ describe("listener tracing / access-log defaults", () => {
     });
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     const [l, m] = compileListeners(result.config, new Map());
-    expect(l!.tracing).toEqual({ sampleRate: 0.01, forceHeader: "x-switchyard-force-trace" });
+    expect(l!.tracing).toMatchObject({ sampleRate: 0.01, forceHeader: "x-switchyard-force-trace" });
+    // No trusted sources by default: a client decides nothing (issue #20).
+    expect(l!.tracing.clientDecides("127.0.0.1", true)).toBe(false);
     expect(l!.accessLog).toMatchObject({ sampleRate: 1, format: null });
     expect(m!.tracing.sampleRate).toBe(0.5);
     expect(m!.accessLog.sampleRate).toBe(0.1);

@@ -43,6 +43,9 @@ export function createRequestListener(h: TRequestHandlers): (req: IncomingMessag
   };
   return (req, res) => {
     const path = pathOf(req);
+    // No page of the console may be framed by another site (clickjacking).
+    res.setHeader("content-security-policy", "frame-ancestors 'none'");
+    res.setHeader("x-frame-options", "DENY");
     if (under(path, REST_PREFIX)) {
       h.rest(req, res).then(
         (handled) => {

@@ -1,8 +1,8 @@
-import { BlockList, isIPv4 } from "node:net";
 import type { TRbacFilter, TRbacPrincipal } from "@switchyard/config-model";
 import { compileValueMatcher } from "../../router/index.ts";
 import type { TCompiledValueMatcher } from "../../router/types.ts";
 import type { TFilterContext } from "../chain.ts";
+import { compileAddressSet } from "../../listener/address-set.ts";
 
 /** RBAC rules compiled once per version: CIDRs into BlockLists, header regexes built once. */
 export type TCompiledRbacRule = {
@@ -33,15 +33,8 @@ export function compileRbac(f: TRbacFilter): TRbacConfig {
 function compilePrincipal(p: TRbacPrincipal): (ctx: TFilterContext) => boolean {
   if ("any" in p) return () => true;
   if ("sourceIp" in p) {
-    const [addr = "", bits] = p.sourceIp.split("/");
-    const v4 = isIPv4(addr);
-    const list = new BlockList();
-    list.addSubnet(addr, bits === undefined ? (v4 ? 32 : 128) : Number(bits), v4 ? "ipv4" : "ipv6");
-    return (ctx) => {
-      // Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d.
-      const ip = ctx.remoteAddress.startsWith("::ffff:") && isIPv4(ctx.remoteAddress.slice(7)) ? ctx.remoteAddress.slice(7) : ctx.remoteAddress;
-      return list.check(ip, isIPv4(ip) ? "ipv4" : "ipv6");
-    };
+    const inSet = compileAddressSet([p.sourceIp]);
+    return (ctx) => inSet(ctx.remoteAddress);
   }
   if ("san" in p) {
     const san = p.san;

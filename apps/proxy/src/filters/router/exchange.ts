@@ -36,6 +36,7 @@ import { peerIdentity } from "../../listener/peer-identity.ts";
 import { clientAddressOf } from "../../listener/client-address.ts";
 import { requestIdentity, spanIdentity } from "../../observability/request-identity.ts";
 import { grpcStatusForHttp, parseGrpcTimeout } from "./grpc.ts";
+import { isProxyOwnedRequestHeader } from "./client-headers.ts";
 
 /**
  * The HTTP connection manager + router filter for one downstream request.
@@ -168,7 +169,7 @@ class Exchange implements TTryOwner {
     this.query = q === -1 ? "" : url.slice(q + 1);
     const incomingId = req.headers["x-request-id"];
     this.requestId = typeof incomingId === "string" && incomingId.length > 0 ? incomingId : randomUUID();
-    this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null);
+    this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null, clientAddressOf(req));
     res.once("close", () => this.onDownstreamClose());
   }
 
@@ -502,6 +503,7 @@ class Exchange implements TTryOwner {
       // Trace headers are written per try (startTry), with that try's span id as parent.
       if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name) || REQUEST_OWNED.has(name) || TRACE_HEADERS.has(name) || (named !== null && named.has(name))) continue;
       if (removed !== undefined && removed.length && removed.includes(name)) continue;
+      if (isProxyOwnedRequestHeader(name)) continue;
       out.push(name, raw[i + 1] as string);
     }
     // TE is hop-by-hop, but "trailers" must reach gRPC servers (RFC 9113 §8.2.2 allows exactly that value).

@@ -14,6 +14,7 @@ import { applyHeaderMutations } from "../header-mutation.ts";
 import { runFilters, type TFilterContext, type TLocalReply } from "../chain.ts";
 import type { TExchangeDeps } from "./exchange.ts";
 import { RESPONSE_FLAGS_HEADER } from "./exchange.ts";
+import { isProxyOwnedRequestHeader } from "./client-headers.ts";
 import { requestHash } from "./hash.ts";
 
 /**
@@ -195,7 +196,7 @@ function upstreamHeaders(req: IncomingMessage, ctx: TFilterContext, host: string
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     if (name === "host" || name === "x-forwarded-for" || name === "x-forwarded-proto" || name === "x-request-id" || name === "x-forwarded-client-cert") continue;
-    if (ctx.removeRequestHeaders.includes(name)) continue;
+    if (ctx.removeRequestHeaders.includes(name) || isProxyOwnedRequestHeader(name)) continue;
     out.push(name, raw[i + 1] as string);
   }
   out.push("host", host);

@@ -6,8 +6,12 @@ import { newSpanId, newTraceId } from "./ids.ts";
 /** Where finished, sampled spans go (console reporter, OTLP exporter); must not block. */
 export type TSpanSink = (span: TSpan) => void;
 
-/** A listener's tracing settings, compiled once per config version. */
-export type TTracingPolicy = { readonly sampleRate: number; readonly forceHeader: string };
+/**
+ * A listener's tracing settings, compiled once per config version. `clientDecides(peer,
+ * sampled)`: whether a client's own decision (force header, sampled flag) counts; a
+ * decision to trace also spends from the listener's clientSampledPerSecond budget.
+ */
+export type TTracingPolicy = { readonly sampleRate: number; readonly forceHeader: string; clientDecides(peer: string | undefined, sampled: boolean): boolean };
 
 type TAttrs = Record<string, string | number | boolean>;
 
@@ -21,8 +25,9 @@ function nowUnixNano(): string {
  * The trace of one downstream request: one SERVER span for the request and one CLIENT
  * span per upstream try (each try gets its own span id, which is the parent id the
  * upstream sees). The sampling decision is made once, here, at the start:
- *   force header present -> sampled; a decision carried by traceparent / B3 -> honoured;
- *   otherwise Math.random() < sampleRate.
+ *   force header present or a decision carried by traceparent / B3 -> honoured when the
+ *   client is one of the listener's trustedSources (a decision to trace also within its
+ *   clientSampledPerSecond); otherwise Math.random() < sampleRate.
  * Unsampled requests still get ids (propagated with the sampled flag off, and logged as
  * traceId) but record nothing.
  */
@@ -39,16 +44,17 @@ export class RequestTrace {
   #tries: TSpan[] | null = null;
   #tryCount = 0;
 
-  /** `record` false (no span sink: standalone without --otlp-endpoint) keeps only ids and the decision. */
-  constructor(headers: IncomingHttpHeaders, policy: TTracingPolicy, record = true) {
+  /** `record` false (no span sink: standalone without --otlp-endpoint) keeps only ids and the decision; `peer`: the client's address. */
+  constructor(headers: IncomingHttpHeaders, policy: TTracingPolicy, record = true, peer?: string) {
     const incoming = extractContext(headers);
     this.traceId = incoming?.traceId || newTraceId();
     this.parentSpanId = incoming?.parentSpanId || null;
     this.spanId = newSpanId();
     this.#tracestate = incoming?.tracestate ?? null;
     this.#b3 = incoming?.b3 ?? "none";
-    if (headers[policy.forceHeader] !== undefined) this.sampled = true;
-    else if (incoming && incoming.sampled !== null) this.sampled = incoming.sampled;
+    // The client's decision counts only from trusted sources, and forced traces are rate-limited (issue #20).
+    const asked = headers[policy.forceHeader] !== undefined ? true : (incoming?.sampled ?? null);
+    if (asked !== null && policy.clientDecides(peer, asked)) this.sampled = asked;
     else this.sampled = policy.sampleRate >= 1 ? true : policy.sampleRate <= 0 ? false : Math.random() < policy.sampleRate;
     this.recording = record && this.sampled;
     this.#start = this.recording ? nowUnixNano() : "0";

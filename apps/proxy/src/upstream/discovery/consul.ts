@@ -1,6 +1,7 @@
 import type { TCluster, TEndpoint } from "@switchyard/config-model";
 import { request } from "undici";
 import { z } from "zod";
+import { parseJsonOrNull } from "./json.ts";
 import type { TDiscoverySink, TDiscoverySource } from "./types.ts";
 
 /**
@@ -42,6 +43,9 @@ const ZHealthResponse = z.array(ZHealthEntry.loose());
 export function createConsulSource(cluster: TCluster, options: TConsulOptions, sink: TDiscoverySink): TDiscoverySource {
   const consul = cluster.consul as NonNullable<TCluster["consul"]>;
   const base = (consul.address ?? options.url).replace(/\/+$/, "");
+  // The ACL token is the operator's, for the operator's Consul (--consul): a config that
+  // points a cluster elsewhere gets no token (issue #20: an editor could collect it).
+  const token = options.token !== null && sameOrigin(base, options.url) ? options.token : null;
   let index = 0;
   let stopped = false;
   let retryMs = RETRY_BASE_MS;
@@ -57,15 +61,19 @@ export function createConsulSource(cluster: TCluster, options: TConsulOptions, s
     if (consul.datacenter) qs.set("dc", consul.datacenter);
     const res = await request(`${base}/v1/health/service/${encodeURIComponent(consul.service)}?${qs}`, {
       method: "GET",
-      headers: options.token ? { "x-consul-token": options.token } : {},
+      headers: token ? { "x-consul-token": token } : {},
       signal: abort.signal,
       // Consul may hold the request up to wait + wait/16.
       headersTimeout: (CONSUL_WAIT_S + 15) * 1000,
       bodyTimeout: 30_000,
     });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
-    const parsed = ZHealthResponse.safeParse(JSON.parse(text));
+    // Errors name the status only: the answer of whatever the address points at must not
+    // travel to the console, where viewers read cluster status (issue #20).
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`HTTP ${res.statusCode} from ${base}`);
+    }
+    const parsed = ZHealthResponse.safeParse(parseJsonOrNull(await res.body.text()));
     if (!parsed.success) throw new Error(`unexpected response: ${parsed.error.issues[0]?.message ?? "invalid"}`);
     const next = Number(res.headers["x-consul-index"]);
     // Consul: reset when the index goes backwards or is not a positive number.
@@ -111,4 +119,12 @@ export function createConsulSource(cluster: TCluster, options: TConsulOptions, s
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }

@@ -6,6 +6,7 @@ import { createEdsSource, type EdsStore } from "./eds.ts";
 import type { TKubeAccessSpec } from "./kube-config.ts";
 import { createKubernetesSource } from "./kubernetes.ts";
 import type { TDiscoverySink, TDiscoverySource } from "./types.ts";
+import type { TOutboundAllow } from "../outbound-allow.ts";
 
 /**
  * Wires a cluster runtime to its discovery source (the cluster manager's one hook).
@@ -22,6 +23,8 @@ export type TDiscoveryDeps = {
   counted: (cluster: string, discovery: string, result: "update" | "failure") => void;
   /** Something about a cluster's endpoints changed (for the console's clusterStatus frame). */
   changed: () => void;
+  /** --outbound-allow: discovered endpoints outside it are dropped; null = any. */
+  outbound?: TOutboundAllow | null;
 };
 
 export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps): void {
@@ -29,7 +32,13 @@ export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps): void 
   if (cluster.discovery === "static") return;
   const status = rt.status;
   const sink: TDiscoverySink = {
-    update(endpoints: readonly TEndpoint[], meta) {
+    update(discovered: readonly TEndpoint[], meta) {
+      const allow = deps.outbound;
+      const endpoints = allow ? discovered.filter((e) => allow.allows(e.address)) : discovered;
+      if (endpoints.length < discovered.length) {
+        const outside = discovered.filter((e) => !endpoints.includes(e)).map((e) => e.address);
+        deps.log("discovery_outside_outbound_allow", { cluster: rt.name, discovery: cluster.discovery, dropped: outside.slice(0, 10), count: outside.length });
+      }
       const r = rt.setEndpoints(endpoints);
       // Some sources learn more about where they read from once started (e.g. the kubeconfig context).
       status.source = source.describe();

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { parseConfigText } from "@switchyard/config-model";
 
 /**
  * How the proxy reaches the Kubernetes API server: a kubeconfig file (--kubeconfig /
@@ -78,7 +78,10 @@ export async function loadKubeAccess(spec: TKubeAccessSpec): Promise<TKubeAccess
     };
   }
   const text = await readFile(spec.path, "utf8");
-  const doc = ZKubeconfig.parse(parseYaml(text));
+  // The same bounded reader as config documents (size and nesting checked before parsing).
+  const parsed = parseConfigText(text);
+  if (!parsed.ok) throw new Error(`${spec.path}: ${parsed.issues.map((i) => i.message).join("; ")}`);
+  const doc = ZKubeconfig.parse(parsed.value);
   const rel = (p: string) => resolve(dirname(spec.path), p);
   const ctxName = doc["current-context"];
   const ctx = doc.contexts.find((c) => c.name === ctxName) ?? doc.contexts[0];

@@ -2,6 +2,7 @@ import type { TCluster, TEndpoint } from "@switchyard/config-model";
 import { Agent, request } from "undici";
 import { z } from "zod";
 import { loadKubeAccess, type TKubeAccess, type TKubeAccessSpec } from "./kube-config.ts";
+import { parseJsonOrNull } from "./json.ts";
 import type { TDiscoverySink, TDiscoverySource } from "./types.ts";
 
 /**
@@ -87,8 +88,8 @@ export function createKubernetesSource(cluster: TCluster, spec: TKubeAccessSpec 
   async function list(): Promise<string> {
     const res = await get({});
     const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`LIST ${basePath}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
-    const parsed = ZList.parse(JSON.parse(text));
+    if (res.statusCode !== 200) throw new Error(`LIST ${basePath}: HTTP ${res.statusCode}${statusMessage(text)}`);
+    const parsed = ZList.parse(parseJsonOrNull(text));
     slices.clear();
     for (const s of parsed.items) slices.set(s.metadata.name, s);
     publish();
@@ -103,7 +104,7 @@ export function createKubernetesSource(cluster: TCluster, spec: TKubeAccessSpec 
       await res.body.dump();
       throw new GoneError("410 Gone");
     }
-    if (res.statusCode !== 200) throw new Error(`WATCH ${basePath}: HTTP ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`);
+    if (res.statusCode !== 200) throw new Error(`WATCH ${basePath}: HTTP ${res.statusCode}${statusMessage(await res.body.text())}`);
     let buffered = "";
     for await (const chunk of res.body) {
       buffered += (chunk as Buffer).toString("utf8");
@@ -199,4 +200,14 @@ export function endpointsOf(slices: Iterable<TSlice>, port: string | number): TE
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * The `message` of a Kubernetes Status answer ("endpointslices is forbidden: ..."), else
+ * nothing: errors reach the console's cluster page, and a body that is not the API
+ * server's own Status is never echoed there (issue #20).
+ */
+function statusMessage(text: string): string {
+  const status = parseJsonOrNull(text) as { kind?: unknown; message?: unknown } | null;
+  return status && status.kind === "Status" && typeof status.message === "string" ? `: ${status.message.slice(0, 300)}` : "";
 }

@@ -4,13 +4,10 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState, type FormEvent } from "react";
 import { Field } from "../../components/field.tsx";
 import { messagesFor } from "../../lib/issues.ts";
+import { safeNextPath } from "../../lib/safe-next.ts";
 import { useTRPC } from "../../lib/trpc.ts";
 import { issuesOf, messageOf } from "../../lib/trpc-errors.ts";
 
-/** Only same-site paths are followed after login (no open redirect via ?next=). */
-function safeNext(raw: string | null): string {
-  return raw && raw.startsWith("/") && !raw.startsWith("//") ? raw : "/overview";
-}
 
 function LoginForm() {
   const trpc = useTRPC();
@@ -26,7 +23,7 @@ function LoginForm() {
         // so the shell does not bounce back here on a stale answer.
         queryClient.clear();
         queryClient.setQueryData(trpc.auth.me.queryKey(), user);
-        router.replace(safeNext(params.get("next")));
+        router.replace(safeNextPath(params.get("next")));
       },
     }),
   );

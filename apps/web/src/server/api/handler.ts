@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Db } from "../services/context.ts";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { MAX_BODY_BYTES } from "../rest/http.ts";
 import { appRouter } from "./root.ts";
 import { createContext, type TLog } from "./trpc.ts";
 
@@ -14,6 +15,8 @@ export function createTrpcHandler(deps: { db: Db; log: TLog }): (req: IncomingMe
   return createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PREFIX}/`,
+    // One body limit for the console's APIs (a 50 MiB anonymous login used to be parsed whole).
+    maxBodySize: MAX_BODY_BYTES,
     createContext: ({ req, res }) => createContext(deps, req, res),
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR") deps.log("console.trpc.error", { path, message: error.message, cause: String(error.cause?.stack ?? error.cause) });

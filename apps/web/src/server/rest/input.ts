@@ -55,7 +55,7 @@ export async function parseRouteInput(route: TRestRoute, params: Record<string, 
     Object.assign(raw, { text: await readBody(req), format });
   } else if (route.body === "fields") {
     const format = bodyFormat(req);
-    const value = parseDocumentText(await readBody(req), format);
+    const value = await parseDocumentText(await readBody(req), format);
     if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
       throw new AppError("VALIDATION", "the body must be a JSON or YAML object", [{ path: "", message: "must be an object" }]);
     }

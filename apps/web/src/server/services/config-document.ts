@@ -1,8 +1,9 @@
-import { diffConfigs, emptyConfig, hashConfig, lineOfPath, redactConfig, validateConfig, yamlSchemaModeline, type TConfig, type TConfigDiff, type TConfigIssue } from "@switchyard/config-model";
+import { diffConfigs, emptyConfig, hashConfig, redactConfig, validateConfig, yamlSchemaModeline, type TConfig, type TConfigDiff, type TConfigIssue } from "@switchyard/config-model";
 import { findUnusableTlsMaterial } from "@switchyard/config-model/tls";
 import { getLatestVersion, replaceWorkingConfig } from "@switchyard/db";
 import { stringify } from "yaml";
 import { AppError } from "./app-error.ts";
+import { linesOfPathsBounded } from "./bounded-yaml.ts";
 import type { Db, TWho } from "./context.ts";
 import { parseDocumentText, type TDocumentFormat } from "./document-text.ts";
 import { restoreRedactedKeys } from "./redacted-keys.ts";
@@ -36,9 +37,9 @@ export async function exportWorkingYaml(db: Db, schemaUrl: string | null = null)
  * its line), "[redacted]" keys with nothing stored to keep, then config-model's whole
  * validation. YAML issues carry the line their path is on.
  */
-function candidateOf(input: TDocumentInput, stored: TConfig): { config: TConfig } | { issues: TImportIssue[] } {
+async function candidateOf(input: TDocumentInput, stored: TConfig): Promise<{ config: TConfig } | { issues: TImportIssue[] }> {
   const format = input.format ?? "yaml";
-  const value = parseDocumentText(input.text, format);
+  const value = await parseDocumentText(input.text, format);
   if (value === undefined) return { issues: [{ path: "", message: "the document is empty: send a config document (JSON or YAML)" }] };
   const restored = restoreRedactedKeys(value, stored);
   const validated = validateConfig(restored.value);
@@ -48,13 +49,17 @@ function candidateOf(input: TDocumentInput, stored: TConfig): { config: TConfig 
   // The redaction issue already explains that field; the PEM complaint about it would only confuse.
   const explained = new Set(restored.issues.map((i) => i.path));
   const issues: TConfigIssue[] = [...restored.issues, ...(result.ok ? [] : result.issues.filter((i) => !explained.has(i.path)))];
-  if (issues.length || !result.ok) return { issues: issues.map(({ path, message }) => withLine(path, message, input.text, format)) };
+  if (issues.length || !result.ok) return { issues: await withLines(issues, input.text, format) };
   return { config: result.config };
 }
 
-function withLine(path: string, message: string, text: string, format: TDocumentFormat): TImportIssue {
-  const line = format === "yaml" ? lineOfPath(text, path) : undefined;
-  return line === undefined ? { path, message } : { path, message, line };
+/** Each issue with the line its path is on (YAML only), the document parsed once for all of them. */
+async function withLines(issues: readonly { path: string; message: string }[], text: string, format: TDocumentFormat): Promise<TImportIssue[]> {
+  const lines = format === "yaml" ? await linesOfPathsBounded(text, issues.map((i) => i.path)).catch(() => []) : [];
+  return issues.map(({ path, message }, n) => {
+    const line = lines[n];
+    return line === undefined ? { path, message } : { path, message, line };
+  });
 }
 
 /** The refusal of a document: every issue, with its line for YAML. */
@@ -65,9 +70,9 @@ function refuse(issues: TImportIssue[]): AppError {
 /** The import page's check: a malformed or invalid document is an answer, not an error; the diff is against the working config. */
 export async function checkImport(db: Db, input: TDocumentInput): Promise<TImportCheck & { revision: number }> {
   const working = await readWorkingConfig(db);
-  let c: ReturnType<typeof candidateOf>;
+  let c: Awaited<ReturnType<typeof candidateOf>>;
   try {
-    c = candidateOf(input, working.config);
+    c = await candidateOf(input, working.config);
   } catch (err) {
     if (err instanceof AppError && err.code === "MALFORMED_BODY") return { valid: false, issues: err.issues, revision: working.revision };
     throw err;
@@ -79,7 +84,7 @@ export async function checkImport(db: Db, input: TDocumentInput): Promise<TImpor
 /** POST /config/validate: a dry run of a replace, answering the diff against the latest published version. */
 export async function dryRunDocument(db: Db, input: TDocumentInput): Promise<{ valid: true; diff: TConfigDiff; against: number | null }> {
   const working = await readWorkingConfig(db);
-  const c = candidateOf(input, working.config);
+  const c = await candidateOf(input, working.config);
   if ("issues" in c) throw refuse(c.issues);
   const latest = await getLatestVersion(db);
   return { valid: true, diff: diffConfigs(latest?.config ?? emptyConfig(), c.config), against: latest?.version ?? null };
@@ -93,7 +98,7 @@ export async function dryRunDocument(db: Db, input: TDocumentInput): Promise<{ v
  */
 export async function replaceWithDocument(db: Db, who: TWho, input: TDocumentInput & { revision?: number | undefined }): Promise<{ revision: number; hash: string }> {
   const working = await readWorkingConfig(db);
-  const c = candidateOf(input, working.config);
+  const c = await candidateOf(input, working.config);
   if ("issues" in c) throw refuse(c.issues);
   const saved = await replaceWorkingConfig(db, c.config, { actor: who.actor, ip: who.ip, ...(input.revision !== undefined ? { expectedRevision: input.revision } : {}) });
   if (saved.ok) return { revision: saved.revision, hash: hashConfig(saved.config) };
@@ -103,5 +108,5 @@ export async function replaceWithDocument(db: Db, who: TWho, input: TDocumentInp
     const why = expected < 0 ? "the expected revision is not one of this console's ETags" : `the working config changed since revision ${expected}`;
     return refuseStaleReplace(db, expected, current, `${why}: the current revision is ${current}; read it again, merge, retry`);
   }
-  throw refuse(saved.issues.map(({ path, message }) => withLine(path, message, input.text, input.format ?? "yaml")));
+  throw refuse(await withLines(saved.issues, input.text, input.format ?? "yaml"));
 }

@@ -1,7 +1,9 @@
-import { pruneTelemetry, rollupStats, type Db, type TRetention } from "@switchyard/db";
+import { forgetNodes, pruneTelemetry, rollupStats, type Db, type TRetention } from "@switchyard/db";
 import { consoleMetrics } from "./console-metrics.ts";
 
 export type TRetentionOptions = TRetention & {
+  /** Nodes neither connected nor seen for this long are forgotten (default 24). */
+  nodeForgetHours: number;
   /** How often the job runs; default 60 000 ms. */
   intervalMs: number;
   /** Longest a run spends on the rollup, and again on deletes, before it leaves the rest to the next run; default 10 000 ms. */
@@ -14,7 +16,8 @@ export type TRetentionOptions = TRetention & {
  * retention (10 s buckets: rawHours, default 24; rollups: rollupDays, default 7; spans:
  * spanHours, default 24). Minutes are rolled up only once they are LATE_MS old, so
  * windows a node queued while the console was away still land before their minute is
- * rolled. Runs at start, then every intervalMs; runs never overlap.
+ * rolled. Nodes gone for nodeForgetHours are forgotten (their id may never come back).
+ * Runs at start, then every intervalMs; runs never overlap.
  *
  * Work is bounded per run (issue #21): one minute per short transaction, deletes in
  * batches of a few thousand rows, each stopping after `budgetMs`; a backlog (a console
@@ -30,7 +33,7 @@ export function startRetentionJob(db: Db, opts: TRetentionOptions): { runNow(): 
       try {
         const budget = { budgetMs: opts.budgetMs ?? 10_000 };
         const rolled = await rollupStats(db, new Date(Date.now() - LATE_MS), budget);
-        const deleted = await pruneTelemetry(db, opts, new Date(), budget);
+        const deleted = { ...(await pruneTelemetry(db, opts, new Date(), budget)), nodes: await forgetNodes(db, new Date(Date.now() - opts.nodeForgetHours * 3_600_000)) };
         for (const [table, n] of Object.entries(deleted)) if (n) consoleMetrics.retentionDeleted({ table }, n);
         consoleMetrics.retentionRuns({ result: "ok" });
         if (rolled.rows || Object.values(deleted).some(Boolean)) opts.log("telemetry_retention", { rolledUpRows: rolled.rows, rolledUpMinutes: rolled.minutes, watermark: rolled.watermark?.toISOString() ?? null, deleted });

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
-import { ZNodeToConsoleMessage, decodeMessage, type THelloMessage } from "@switchyard/config-model";
+import { ZNodeToConsoleMessage, decodeMessage, type THealthMessage, type THelloMessage, type TSpansMessage, type TStatsMessage } from "@switchyard/config-model";
 import {
   recordNodeClusterStatus,
   recordNodeEndpointAck,
@@ -17,6 +17,7 @@ import {
 import { bearerToken, bearerTokenMatches } from "./bearer.ts";
 import type { TStatsResult, TTelemetryIngest } from "../telemetry/ingest.ts";
 import { SnapshotCache, type TCachedEndpoints, type TCachedSnapshot } from "./snapshot-cache.ts";
+import { frameCost, newNodeBudget, NODE_LIMITS, NodeBudgets, telemetryTimeProblem, type TNodeBudget } from "./node-limits.ts";
 
 export type TXdsLog = (event: string, fields?: Record<string, unknown>) => void;
 
@@ -25,9 +26,13 @@ export type TXdsLog = (event: string, fields?: Record<string, unknown>) => void;
  * authentication, the rollout reactions to acks and nacks. Telemetry frames go to
  * `telemetry` (the SLO guard reads the stored stats).
  */
+export type TAuthorized = { ok: true; group: string | null; tokenId?: string | null };
+
 export type TXdsHooks = {
-  /** Decides on the bearer token of an upgrade; `group` null = any group. */
-  authorize?(token: string | null): Promise<{ ok: true; group: string | null } | { ok: false; reason: string }>;
+  /** Decides on the bearer token of an upgrade; `group` null = any group; `tokenId`: the node token (its revocation closes the session). */
+  authorize?(token: string | null): Promise<TAuthorized | { ok: false; reason: string }>;
+  /** The group a node id is registered in, or null when it is new. */
+  registeredGroup?(nodeId: string): Promise<string | null>;
   /** A node was refused (bad token, wrong group): recorded where operators see it. */
   onRefused?(info: { nodeId: string | null; group: string | null; remoteAddress: string | undefined; reason: string }): void;
   onAck?(node: { nodeId: string; group: string }, version: number): Promise<void>;
@@ -47,8 +52,8 @@ export type TXdsHubOptions = {
   telemetry?: TTelemetryIngest;
 };
 
-/** Telemetry frames received since start (stored through `telemetry` when it is given). */
-export type TTelemetryCounts = { stats: number; health: number; spans: number };
+/** Telemetry frames received since start (stored through `telemetry` when it is given); `limited`: frames dropped by NODE_LIMITS. */
+export type TTelemetryCounts = { stats: number; health: number; spans: number; limited: number };
 
 /** Close codes the hub uses (4000-4999 is the application range). */
 export const XDS_CLOSE = {
@@ -56,14 +61,18 @@ export const XDS_CLOSE = {
   helloTimeout: 4001,
   heartbeatTimeout: 4002,
   wrongGroup: 4003,
+  tokenRevoked: 4004,
   shuttingDown: 1001,
 } as const;
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const DEFAULT_HELLO_TIMEOUT_MS = 5_000;
 const MAX_MISSED_PONGS = 2;
-/** Snapshots are the biggest frames a node sends back only as acks; telemetry batches are small. */
-const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+/**
+ * The largest frame a node may send: a full stats frame (WIRE_LIMITS.statsEntries) is about
+ * 1 MB. Decoding costs the event loop about 20 ms a MB, so this also bounds one frame's stall.
+ */
+const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
 const CLOSE_GRACE_MS = 2_000;
 
 /** One WebSocket connection; it becomes a node once its hello arrives. */
@@ -74,6 +83,8 @@ type TSession = {
   group: string;
   /** The group the node's token admits; null = any (the env token, or no token required). */
   tokenGroup: string | null;
+  /** The node token (console-made) the connection came with; null for the env token or none. */
+  tokenId: string | null;
   /** Generation of the last target computation acted on: an older one is never applied after it. */
   generation: number;
   appliedVersion: number | null;
@@ -87,6 +98,17 @@ type TSession = {
   dbChain: Promise<void>;
   /** eds: endpoints version last sent per cluster on this connection (resent after a nack). */
   edsSent: Map<string, number>;
+  /** The connection's budget until hello, then its node's (NODE_LIMITS). */
+  budget: TNodeBudget;
+  /** Telemetry writes queued behind dbChain. */
+  pendingTelemetry: number;
+  /** When the node was last told it is over its limits (at most once per LIMITED_NOTICE_MS). */
+  limitedNoticeAt: number;
+  /** The socket is not read until the byte budget refills (#pauseReading). */
+  paused: boolean;
+  /** Frames that came while hello was being checked, replayed once it is (at most EARLY_FRAMES_MAX_BYTES). */
+  early: { data: RawData; isBinary: boolean }[] | null;
+  earlyBytes: number;
   /** When lastSeen was last written for this node (#touch). */
   touchedAt: number;
   /** The stats interval this node was last asked for (statsPace; 0 = its own). */
@@ -95,6 +117,12 @@ type TSession = {
 
 /** lastSeen is written at most this often per node (GET /nodes shows it to the second; the heartbeat is 15 s). */
 const TOUCH_EVERY_MS = 10_000;
+
+/** What a node may send between its hello and the console's answer to it (a proxy flushes its queue then). */
+const EARLY_FRAMES_MAX_BYTES = 4 * 1024 * 1024;
+
+/** A node over its limits hears about it (and the log shows it) at most this often. */
+const LIMITED_NOTICE_MS = 10_000;
 
 /**
  * The console's end of the control-plane stream: accepts nodes on /api/xds, sends each
@@ -107,7 +135,8 @@ export class XdsHub {
   readonly #sessions = new Set<TSession>();
   /** nodeId -> its current connection; a newer connection of the same id wins. */
   readonly #nodes = new Map<string, TSession>();
-  readonly #telemetry: TTelemetryCounts = { stats: 0, health: 0, spans: 0 };
+  readonly #telemetry: TTelemetryCounts = { stats: 0, health: 0, spans: 0, limited: 0 };
+  readonly #budgets = new NodeBudgets();
   #heartbeat: NodeJS.Timeout;
   #closed = false;
   #pushing = false;
@@ -162,7 +191,7 @@ export class XdsHub {
           refuseUpgrade(socket, 401, `unauthorized: ${result.reason}`);
           return;
         }
-        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, remoteAddress, result.group));
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, remoteAddress, result.group, result.tokenId ?? null));
       },
       (err: unknown) => {
         this.#opts.log("xds_db_error", { op: "authorize", remoteAddress, error: errorMessage(err) });
@@ -172,7 +201,7 @@ export class XdsHub {
   }
 
   /** The env token admits any group; otherwise the hooks decide (DB node tokens). */
-  async #authorize(header: string | string[] | undefined): Promise<{ ok: true; group: string | null } | { ok: false; reason: string }> {
+  async #authorize(header: string | string[] | undefined): Promise<TAuthorized | { ok: false; reason: string }> {
     const envToken = this.#opts.nodeToken;
     if (envToken && bearerTokenMatches(header, envToken)) return { ok: true, group: null };
     const token = bearerToken(header);
@@ -242,13 +271,14 @@ export class XdsHub {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #onConnection(ws: WebSocket, remoteAddress: string | undefined, tokenGroup: string | null): void {
+  #onConnection(ws: WebSocket, remoteAddress: string | undefined, tokenGroup: string | null, tokenId: string | null): void {
     const session: TSession = {
       ws,
       remoteAddress,
       nodeId: null,
       group: "default",
       tokenGroup,
+      tokenId,
       generation: 0,
       appliedVersion: null,
       appliedHash: null,
@@ -258,6 +288,12 @@ export class XdsHub {
       helloTimer: null,
       dbChain: Promise.resolve(),
       edsSent: new Map(),
+      budget: newNodeBudget(),
+      pendingTelemetry: 0,
+      limitedNoticeAt: 0,
+      paused: false,
+      early: null,
+      earlyBytes: 0,
       touchedAt: 0,
       pacedMs: 0,
     };
@@ -279,6 +315,24 @@ export class XdsHub {
 
   #onMessage(session: TSession, data: RawData, isBinary: boolean): void {
     session.missedPongs = 0;
+    if (session.early) {
+      const bytes = rawLength(data);
+      if (session.earlyBytes + bytes > EARLY_FRAMES_MAX_BYTES) this.#limited(session, `more than ${EARLY_FRAMES_MAX_BYTES} bytes before hello was answered`);
+      else {
+        session.earlyBytes += bytes;
+        session.early.push({ data, isBinary });
+      }
+      return;
+    }
+    // Charged before decoding: decoding is the cost a flood would impose.
+    const cost = frameCost(rawLength(data));
+    if (!session.budget.bytes.spend(cost)) {
+      this.#limited(session, `more than ${NODE_LIMITS.bytesPerSecond} bytes a second (burst ${NODE_LIMITS.burstBytes})`);
+      // Stop reading the socket until the budget could pay for such a frame again: the
+      // flood waits in the sender's buffers (TCP back pressure), not in the console.
+      this.#pauseReading(session, (cost / NODE_LIMITS.bytesPerSecond) * 1000);
+      return;
+    }
     if (isBinary) {
       this.#refuseFrame(session, "binary frame; the protocol is JSON text");
       return;
@@ -293,7 +347,14 @@ export class XdsHub {
         this.#refuseFrame(session, "hello was already received on this connection");
         return;
       }
-      void this.#onHello(session, msg);
+      // Frames that follow wait for the checks of hello (they need its node id).
+      session.early = [];
+      void this.#onHello(session, msg).finally(() => {
+        const early = session.early ?? [];
+        session.early = null;
+        session.earlyBytes = 0;
+        if (session.nodeId !== null) for (const f of early) this.#onMessage(session, f.data, f.isBinary);
+      });
       return;
     }
     const nodeId = session.nodeId;
@@ -304,20 +365,34 @@ export class XdsHub {
     const db = this.#opts.db;
     const hooks = this.#opts.hooks;
     const node = { nodeId, group: session.group };
+    if ((msg.type === "stats" || msg.type === "health" || msg.type === "spans") && !this.#admitTelemetry(session, msg)) return;
     switch (msg.type) {
       case "ack":
-        session.appliedVersion = msg.version;
-        session.appliedHash = msg.hash;
-        this.#opts.log("xds_ack", { nodeId, version: msg.version, hash: msg.hash });
-        this.#write(session, "recordNodeAck", () => recordNodeAck(db, nodeId, msg.version, msg.hash));
-        if (hooks?.onAck) this.#write(session, "onAck", () => hooks.onAck!(node, msg.version));
+        // Only a version that exists, with its hash, is ever recorded as applied.
+        this.#write(session, "recordNodeAck", async () => {
+          if (!(await this.#versionExists(msg.version, msg.hash))) {
+            this.#refuseFrame(session, `ack of version ${msg.version} (${msg.hash.slice(0, 12)}): no such version`);
+            return;
+          }
+          session.appliedVersion = msg.version;
+          session.appliedHash = msg.hash;
+          this.#opts.log("xds_ack", { nodeId, version: msg.version, hash: msg.hash });
+          await recordNodeAck(db, nodeId, msg.version, msg.hash);
+          await hooks?.onAck?.(node, msg.version);
+        });
         return;
       case "nack": {
         const text = nackText(msg.error, msg.issues);
-        this.#opts.log("xds_nack", { nodeId, version: msg.version, error: msg.error, issues: msg.issues.length });
-        this.#write(session, "recordNodeNack", () => recordNodeNack(db, nodeId, msg.version, text));
-        // A nack from a canary node stops its rollout (rollout service).
-        if (hooks?.onNack) this.#write(session, "onNack", () => hooks.onNack!(node, msg.version, text));
+        this.#write(session, "recordNodeNack", async () => {
+          if (!(await this.#versionExists(msg.version, msg.hash))) {
+            this.#refuseFrame(session, `nack of version ${msg.version}: no such version`);
+            return;
+          }
+          this.#opts.log("xds_nack", { nodeId, version: msg.version, error: msg.error, issues: msg.issues.length });
+          await recordNodeNack(db, nodeId, msg.version, text);
+          // A nack from a canary node stops its rollout (rollout service).
+          await hooks?.onNack?.(node, msg.version, text);
+        });
         return;
       }
       case "stats": {
@@ -336,13 +411,13 @@ export class XdsHub {
       case "health": {
         this.#telemetry.health++;
         const store = this.#opts.telemetry;
-        if (store) this.#write(session, "storeHealth", () => store.health(nodeId, msg));
+        if (store) this.#writeTelemetry(session, "storeHealth", () => store.health(nodeId, msg));
         return;
       }
       case "spans": {
         this.#telemetry.spans++;
         const store = this.#opts.telemetry;
-        if (store) this.#write(session, "storeSpans", () => store.spans(nodeId, msg));
+        if (store) this.#writeTelemetry(session, "storeSpans", () => store.spans(nodeId, msg));
         return;
       }
       case "endpointsAck":
@@ -359,6 +434,29 @@ export class XdsHub {
         this.#write(session, "recordNodeClusterStatus", () => recordNodeClusterStatus(db, nodeId, msg.clusters));
         return;
     }
+  }
+
+  /** Node tokens of the open sessions (to re-check after notifications may have been lost). */
+  liveTokenIds(): string[] {
+    return [...new Set([...this.#sessions].flatMap((s) => (s.tokenId ? [s.tokenId] : [])))];
+  }
+
+  /**
+   * A node token was revoked (NOTIFY node_token_revoked, from any replica): its sessions
+   * close at once. Returns the nodes that were connected with it, for the audit log.
+   */
+  closeSessionsOfToken(tokenId: string): { nodeId: string | null; remoteAddress: string | undefined }[] {
+    const closed: { nodeId: string | null; remoteAddress: string | undefined }[] = [];
+    for (const session of this.#sessions) {
+      if (session.tokenId !== tokenId || session.ws.readyState === WebSocket.CLOSED) continue;
+      closed.push({ nodeId: session.nodeId, remoteAddress: session.remoteAddress });
+      this.#opts.log("xds_token_revoked", { nodeId: session.nodeId, tokenId, remoteAddress: session.remoteAddress });
+      this.#sendError(session, "token_revoked", "this node token was revoked");
+      session.ws.close(XDS_CLOSE.tokenRevoked, "node token revoked");
+      // Nothing more is read from it, whatever the close handshake does.
+      setTimeout(() => session.ws.terminate(), CLOSE_GRACE_MS).unref();
+    }
+    return closed;
   }
 
   /** Called on every NOTIFY cluster_endpoints (from any replica): one read, then that cluster's set to every node. */
@@ -394,10 +492,24 @@ export class XdsHub {
       session.ws.close(XDS_CLOSE.wrongGroup, "node token of another group");
       return;
     }
+    const taken = await this.#groupTakeover(session, hello).catch(() => "the node registry cannot be read now");
+    if (taken) {
+      this.#opts.log("xds_unauthorized", { nodeId: hello.nodeId, group: hello.group, remoteAddress: session.remoteAddress, reason: taken });
+      this.#opts.hooks?.onRefused?.({ nodeId: hello.nodeId, group: hello.group, remoteAddress: session.remoteAddress, reason: taken });
+      this.#sendError(session, "wrong_group", taken);
+      session.ws.close(XDS_CLOSE.wrongGroup, "node id of another group");
+      return;
+    }
+    if (session.ws.readyState !== WebSocket.OPEN) return;
     session.nodeId = hello.nodeId;
     session.group = hello.group;
-    session.appliedVersion = hello.appliedVersion;
-    session.appliedHash = hello.appliedHash;
+    // The node's own budget from now on: reconnecting does not refill it.
+    session.budget = this.#budgets.of(hello.nodeId);
+    // What it says it serves counts only if that version exists with that hash.
+    const serves = hello.appliedVersion !== null && hello.appliedHash !== null && (await this.#versionExists(hello.appliedVersion, hello.appliedHash).catch(() => false));
+    session.appliedVersion = serves ? hello.appliedVersion : null;
+    session.appliedHash = serves ? hello.appliedHash : null;
+    if (session.ws.readyState !== WebSocket.OPEN) return;
 
     const previous = this.#nodes.get(hello.nodeId);
     this.#nodes.set(hello.nodeId, session);
@@ -413,7 +525,9 @@ export class XdsHub {
       appliedVersion: hello.appliedVersion,
       proxyVersion: hello.proxyVersion,
     });
-    this.#write(session, "recordNodeHello", () => recordNodeHello(this.#opts.db, { ...hello, remoteAddress: session.remoteAddress }));
+    this.#write(session, "recordNodeHello", () =>
+      recordNodeHello(this.#opts.db, { ...hello, appliedVersion: session.appliedVersion, appliedHash: session.appliedHash, remoteAddress: session.remoteAddress }),
+    );
 
     try {
       const generation = ++this.#generation;
@@ -461,6 +575,7 @@ export class XdsHub {
   }
 
   #beat(): void {
+    this.#budgets.prune((id) => this.#nodes.has(id));
     for (const session of this.#sessions) {
       if (session.ws.readyState !== WebSocket.OPEN) continue;
       if (session.missedPongs >= MAX_MISSED_PONGS) {
@@ -495,6 +610,65 @@ export class XdsHub {
     session.ws.send(JSON.stringify({ type: "statsPace", intervalMs }));
   }
 
+  /**
+   * Why this hello may not take the node id, or null. A node id belongs to the group it is
+   * connected or registered in: a token bound to another group can never take it over (nor
+   * receive that node's snapshot). The env token (any group) may move a node; an id unseen
+   * for SWITCHYARD_NODE_FORGET_HOURS is forgotten and free again.
+   */
+  async #groupTakeover(session: TSession, hello: THelloMessage): Promise<string | null> {
+    if (session.tokenGroup === null) return null;
+    const live = this.#nodes.get(hello.nodeId);
+    const group = live && live !== session ? live.group : ((await this.#opts.hooks?.registeredGroup?.(hello.nodeId)) ?? null);
+    if (group === null || group === hello.group) return null;
+    return `node id "${hello.nodeId}" belongs to group "${group}": a node token of group "${session.tokenGroup}" cannot take it over`;
+  }
+
+  /** Stats, health and spans: within the node's stats rate, about now, and not piling up behind the database. */
+  #admitTelemetry(session: TSession, msg: TStatsMessage | THealthMessage | TSpansMessage): boolean {
+    if (msg.type === "stats" && !session.budget.stats.spend()) {
+      this.#limited(session, `more than ${NODE_LIMITS.statsPerSecond} stats frames a second (burst ${NODE_LIMITS.statsBurst})`);
+      return false;
+    }
+    const late = telemetryTimeProblem(msg);
+    if (late) {
+      this.#refuseFrame(session, late);
+      return false;
+    }
+    if (session.pendingTelemetry >= NODE_LIMITS.pendingWrites) {
+      this.#limited(session, `more than ${NODE_LIMITS.pendingWrites} telemetry frames waiting for the database`);
+      return false;
+    }
+    return true;
+  }
+
+  /** A frame dropped by NODE_LIMITS: counted always, told to the node and logged at most every LIMITED_NOTICE_MS. */
+  #limited(session: TSession, why: string): void {
+    this.#telemetry.limited++;
+    const now = Date.now();
+    if (now - session.limitedNoticeAt < LIMITED_NOTICE_MS) return;
+    session.limitedNoticeAt = now;
+    this.#opts.log("xds_node_limited", { nodeId: session.nodeId, remoteAddress: session.remoteAddress, why });
+    this.#sendError(session, "limited", `frames dropped: ${why}`);
+  }
+
+  /** Reads nothing from the node for `ms` (at most NODE_LIMITS.maxPauseMs, well inside the heartbeat). */
+  #pauseReading(session: TSession, ms: number): void {
+    if (session.paused || session.ws.readyState !== WebSocket.OPEN) return;
+    session.paused = true;
+    session.ws.pause();
+    setTimeout(() => {
+      session.paused = false;
+      if (session.ws.readyState === WebSocket.OPEN) session.ws.resume();
+    }, Math.min(ms, NODE_LIMITS.maxPauseMs)).unref();
+  }
+
+  /** A published version with this hash (when given) exists; acks and nacks of others are refused. */
+  async #versionExists(version: number, hash: string | undefined): Promise<boolean> {
+    const snapshot = await this.#cache.snapshot(version);
+    return snapshot !== null && (hash === undefined || snapshot.hash === hash);
+  }
+
   #refuseFrame(session: TSession, error: string): void {
     this.#opts.log("xds_bad_frame", { nodeId: session.nodeId, remoteAddress: session.remoteAddress, error });
     this.#sendError(session, "bad_frame", error);
@@ -503,6 +677,12 @@ export class XdsHub {
   #sendError(session: TSession, code: string, message: string): void {
     if (session.ws.readyState !== WebSocket.OPEN) return;
     session.ws.send(JSON.stringify({ type: "error", code, message }));
+  }
+
+  /** A telemetry write: queued like any other, counted so a node cannot pile them up (NODE_LIMITS.pendingWrites). */
+  #writeTelemetry(session: TSession, op: string, fn: () => Promise<unknown>): void {
+    session.pendingTelemetry++;
+    this.#write(session, op, () => fn().finally(() => session.pendingTelemetry--));
   }
 
   /** Queues a registry write behind this connection's earlier ones; failures are logged, never thrown. */
@@ -533,6 +713,10 @@ function nackText(error: string, issues: readonly { path: string; message: strin
   const shown = issues.slice(0, 5).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
   const more = issues.length > 5 ? `\n(+${issues.length - 5} more)` : "";
   return `${error}\n${shown.join("\n")}${more}`;
+}
+
+function rawLength(data: RawData): number {
+  return Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
 }
 
 function rawToString(data: RawData): string {

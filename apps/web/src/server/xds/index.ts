@@ -4,7 +4,9 @@ import {
   AUDIT_ACTIONS,
   appendAudit,
   authenticateNodeToken,
+  getNode,
   listenForVersions,
+  revokedNodeTokenIds,
   markAllNodesDisconnected,
   nodeTokensConfigured,
   type Db,
@@ -90,12 +92,21 @@ export async function attachXdsServer(server: TConsoleServer, deps: TXdsDeps): P
       deps.log("xds_db_error", { op: "pushEndpoints", cluster, error: err instanceof Error ? err.message : String(err) }),
     );
   };
+  const tokenRevoked = (tokenId: string) => {
+    for (const node of hub.closeSessionsOfToken(tokenId)) auditRevokedSession(deps, tokenId, node);
+  };
   const resync = () => {
     hub.resync().catch((err: unknown) => deps.log("xds_db_error", { op: "resync", error: err instanceof Error ? err.message : String(err) }));
+    // A revocation notified while LISTEN was down is found here.
+    revokedNodeTokenIds(deps.db, hub.liveTokenIds()).then(
+      (ids) => ids.forEach(tokenRevoked),
+      (err: unknown) => deps.log("xds_db_error", { op: "recheckTokens", error: err instanceof Error ? err.message : String(err) }),
+    );
   };
   const listener = await listenForVersions(deps.databaseUrl, push, {
     onReconnect: resync,
     onEndpoints: pushEndpoints,
+    onNodeTokenRevoked: tokenRevoked,
     log: (line) => deps.log("xds_listen", { message: line }),
   });
 
@@ -142,6 +153,17 @@ function pathnameOf(url: string | undefined): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
+/** The audit row of a session closed because its node token was revoked. */
+function auditRevokedSession(deps: TXdsDeps, tokenId: string, node: { nodeId: string | null; remoteAddress: string | undefined }): void {
+  appendAudit(deps.db, {
+    actor: "control-plane",
+    action: AUDIT_ACTIONS.nodeDisconnected,
+    target: node.nodeId ?? node.remoteAddress ?? "unknown",
+    ip: node.remoteAddress ?? null,
+    details: { nodeId: node.nodeId, tokenId, reason: "node token revoked" },
+  }).catch((err: unknown) => deps.log("xds_db_error", { op: "auditRevokedSession", error: err instanceof Error ? err.message : String(err) }));
+}
+
 /** One audit row per remote address and reason a minute: a misconfigured node retries forever. */
 const REFUSAL_AUDIT_EVERY_MS = 60_000;
 
@@ -151,7 +173,7 @@ function nodeHooks(deps: TXdsDeps): TXdsHooks {
     async authorize(token) {
       if (token) {
         const found = await authenticateNodeToken(deps.db, token);
-        if (found) return { ok: true, group: found.group };
+        if (found) return { ok: true, group: found.group, tokenId: found.id };
         return { ok: false, reason: "unknown or revoked node token" };
       }
       // Node authentication is on once any node token exists (or SWITCHYARD_NODE_TOKEN is set).
@@ -172,6 +194,7 @@ function nodeHooks(deps: TXdsDeps): TXdsHooks {
         details: { nodeId: info.nodeId, group: info.group, reason: info.reason },
       }).catch((err: unknown) => deps.log("xds_db_error", { op: "auditRefusal", error: err instanceof Error ? err.message : String(err) }));
     },
+    registeredGroup: async (nodeId) => (await getNode(deps.db, nodeId))?.group ?? null,
     onAck: (node, version) => onNodeAck(deps.db, node, version),
     async onNack(node, version, error) {
       if (await onNodeNack(deps.db, node, version, error)) deps.log("rollout_stopped_by_nack", { nodeId: node.nodeId, group: node.group, version });

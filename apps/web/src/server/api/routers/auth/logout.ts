@@ -1,9 +1,13 @@
+import { AppError } from "../../../services/app-error.ts";
 import { logout } from "../../../services/auth.ts";
+import { CSRF_HEADER } from "../../session-cookie.ts";
 import { publicProcedure } from "../../trpc.ts";
 
 export const logoutProcedure = publicProcedure.mutation(async ({ ctx }) => {
-  // Without the CSRF header another site could log the user out; the cookie is cleared either way.
-  if (ctx.user && ctx.csrfOk) await logout(ctx.db, { token: ctx.sessionToken, user: ctx.user, ip: ctx.ip });
+  // Without the CSRF header another site could log the user out: refused like every other
+  // mutation, so "ok" always means the session is gone (issue #20: it answered ok and kept it).
+  if (ctx.user && !ctx.csrfOk) throw new AppError("FORBIDDEN", `missing or wrong ${CSRF_HEADER} header (CSRF protection): reload the page`);
+  if (ctx.user) await logout(ctx.db, { token: ctx.sessionToken, user: ctx.user, ip: ctx.ip });
   ctx.clearSession();
   return { ok: true as const };
 });

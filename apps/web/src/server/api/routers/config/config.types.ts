@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { MAX_CONFIG_TEXT_BYTES } from "@switchyard/config-model";
 
 /** The largest config document accepted (the REST API refuses larger bodies with 413 before parsing). */
-export const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024;
+export const MAX_DOCUMENT_BYTES = MAX_CONFIG_TEXT_BYTES;
 
 /**
  * A whole config document as text (JSON or YAML): PUT /api/v1/config, POST
