@@ -11,6 +11,8 @@ export const BENCH_CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
 /** CPU the proxies are pinned to, and the CPU(s) the load generator and origin share (taskset -c lists). */
 export const BENCH_PROXY_CPU = env.BENCH_PROXY_CPU ?? "0";
 export const BENCH_LOAD_CPU = env.BENCH_LOAD_CPU ?? "1";
+/** `filter-chain` scenario: a checkout of the proxy before the filter pipeline (issue #14), run beside this one; unset = this checkout only. */
+export const BENCH_BASELINE_DIR = env.BENCH_BASELINE_DIR ?? null;
 export const APT_ENV = { ...env, DEBIAN_FRONTEND: "noninteractive" };
 /** bench/startup.ts: rounds per mode, and this process's environment without the source condition (the child adds it per mode). */
 export const STARTUP_ROUNDS = Number(env.STARTUP_ROUNDS ?? 5);

@@ -4,13 +4,15 @@
  * BENCH_LOAD_CPU. Prints one markdown table per scenario with req/s, p50/p99, proxy CPU
  * seconds, µs of proxy CPU per request, requests per proxy CPU-second and the ratios to
  * nginx (1 worker) and to the best Node peer, then the issue #9 targets, met or not.
- * Scenarios (default: all): h1-small h1-large h2c tls-h1 tls-h2 routing.
- * Knobs (bench/env.ts): BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS, BENCH_PROXY_CPU, BENCH_LOAD_CPU.
+ * Scenarios (default: all): h1-small h1-large h2c tls-h1 tls-h2 routing filter-chain.
+ * Knobs (bench/env.ts): BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS, BENCH_PROXY_CPU, BENCH_LOAD_CPU,
+ * BENCH_BASELINE_DIR (filter-chain: a checkout to compare with).
  * Needs nginx, HAProxy, wrk, h2load: installed with apt-get when missing. Benchmarks are never unit tests.
  */
 import { cpus } from "node:os";
 import { BENCH_CONNECTIONS, BENCH_LOAD_CPU, BENCH_PROXY_CPU, BENCH_ROUNDS, BENCH_SECONDS, BENCH_WARMUP_SECONDS } from "./env.ts";
 import { ensureTools, loadAverage, run, startOrigin, stop, type TRow } from "./lib.ts";
+import { filterChainScenario } from "./scenarios/filter-chain.ts";
 import { h2cScenario } from "./scenarios/h2c.ts";
 import { http1Scenario } from "./scenarios/http1.ts";
 import { routingScenario } from "./scenarios/routing.ts";
@@ -24,6 +26,7 @@ const SCENARIOS = {
   "tls-h1": { title: "TLS termination, HTTPS/1.1 -> HTTP/1.1 origin, 100 B", run: (o: number) => tlsScenario(o, "https1") },
   "tls-h2": { title: "TLS termination, h2 (ALPN) -> HTTP/1.1 origin, 100 B", run: (o: number) => tlsScenario(o, "h2") },
   routing: { title: "Routing cost: 10,000 routes (prefix/regex) + 1,000 clusters", run: (o: number) => routingScenario(o) },
+  "filter-chain": { title: "Filter pipeline cost: empty chain and one filter, this checkout vs BENCH_BASELINE_DIR", run: (o: number) => filterChainScenario(o) },
 } as const;
 type TName = keyof typeof SCENARIOS;
 

@@ -16,8 +16,11 @@ type TEvent = { event: string; [k: string]: unknown };
 
 const ROUTE_FORWARD = { cluster: "origin" };
 
-/** The "realistic small" config: two virtual hosts, 10 routes; /small and /large hit the 9th route. */
-export function smallConfig(port: number, originPort: number, extra: { listener?: Record<string, unknown>; secrets?: unknown[] } = {}): unknown {
+/**
+ * The "realistic small" config: two virtual hosts, 10 routes; /small and /large hit the 9th route.
+ * `noHeader`: without the virtual host's request header, so the route's filter chain is empty.
+ */
+export function smallConfig(port: number, originPort: number, extra: { listener?: Record<string, unknown>; secrets?: unknown[]; noHeader?: boolean } = {}): unknown {
   return {
     listeners: [{ name: "bench", address: "127.0.0.1", port, routeConfig: "main", ...extra.listener }],
     routeConfigs: [
@@ -28,7 +31,7 @@ export function smallConfig(port: number, originPort: number, extra: { listener?
           {
             name: "all",
             domains: ["*"],
-            requestHeaders: { add: [{ name: "x-env", value: "bench" }] },
+            ...(extra.noHeader ? {} : { requestHeaders: { add: [{ name: "x-env", value: "bench" }] } }),
             routes: [
               { name: "health", match: { path: "/healthz" }, directResponse: { status: 200, body: "ok" } },
               { name: "old", match: { prefix: "/old" }, redirect: { pathRedirect: "/new", responseCode: 301 } },
@@ -73,7 +76,8 @@ export function routingConfig(port: number, originPort: number): unknown {
   };
 }
 
-export async function startSwitchyard(config: (port: number) => unknown, workers = 1): Promise<TSwitchyard> {
+/** `root`: the checkout whose proxy runs (default: this one; the filter-chain scenario also runs a baseline checkout). */
+export async function startSwitchyard(config: (port: number) => unknown, workers = 1, root = "."): Promise<TSwitchyard> {
   const [port, adminPort] = await Promise.all([freePort(), freePort()]);
   const dir = await tempDir("switchyard");
   const file = join(dir, "switchyard.json");
@@ -81,7 +85,7 @@ export async function startSwitchyard(config: (port: number) => unknown, workers
   const child = spawnPinned(
     BENCH_PROXY_CPU,
     process.execPath,
-    ["apps/proxy/bin/switchyard-proxy.js", "--config", file, "--admin", `127.0.0.1:${adminPort}`, "--access-log", join(dir, "access.log"), "--workers", String(workers)],
+    [join(root, "apps/proxy/bin/switchyard-proxy.js"), "--config", file, "--admin", `127.0.0.1:${adminPort}`, "--access-log", join(dir, "access.log"), "--workers", String(workers)],
     { stderr: "pipe" },
   );
   const events: TEvent[] = [];

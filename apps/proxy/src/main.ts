@@ -4,8 +4,7 @@ import { serverIdentity, startAdminServer, type TAdminServer } from "./admin/ser
 import { CliError, readCliOptions, USAGE, type TProxyOptions } from "./cli/options.ts";
 import { connectManagedNode, type TManagedNode } from "./control-plane/managed-node.ts";
 import { controlPlaneTls } from "./control-plane/tls.ts";
-import { handleRequest } from "./filters/router/exchange.ts";
-import { handleUpgrade } from "./filters/router/upgrade.ts";
+import { handleRequest, handleUpgrade } from "./pipeline/connection-manager.ts";
 import { ListenerManager } from "./listener/listener-manager.ts";
 import { admitRequest, admitUpgrade } from "./listener/request-entry.ts";
 import { createAccessLog } from "./observability/access-log.ts";
@@ -29,6 +28,8 @@ import { PROXY_VERSION } from "./version.ts";
 import { runPrimary } from "./workers/primary.ts";
 import { parseOutboundAllow } from "./upstream/outbound-allow.ts";
 import { attachWorker, telemetryToPrimary } from "./workers/worker.ts";
+import { StateLink } from "./workers/state-link.ts";
+import { isStateOwner } from "./workers/env.ts";
 
 /**
  * Composition root: the only file that wires modules together.
@@ -82,6 +83,9 @@ async function run(options: TProxyOptions): Promise<void> {
     managed?.clusterStatusChanged();
     reportEndpoints();
   };
+  // A worker shares breaker counts, rate-limit buckets and health/ejection verdicts with
+  // the other workers through its primary (workers/state-link.ts); one process keeps its own.
+  const link = cluster.isWorker ? new StateLink(isStateOwner(), options.workers) : null;
   // Scraped lazily: the closure reads `clusters` only at scrape time.
   const metrics = createMetrics(() => clusters.current());
   const clusters = new ClusterManager(
@@ -107,8 +111,14 @@ async function run(options: TProxyOptions): Promise<void> {
       changed: clusterStatusChanged,
       outbound,
     },
+    link ?? undefined,
   );
-  const rateLimits = new RateLimitManager(options.redisUrl, { log, redisError: metrics.redisError });
+  link?.attach({
+    health: (name, hostPort, healthy, detail) => clusters.get(name)?.applyHealth(hostPort, healthy, detail),
+    ejection: (name, hostPort, remainingMs, ejections) => clusters.get(name)?.applyEjection(hostPort, remainingMs, ejections),
+    outcome: (name, hostPort, outcome) => clusters.get(name)?.recordRemoteOutcome(hostPort, outcome),
+  });
+  const rateLimits = new RateLimitManager(options.redisUrl, { log, redisError: metrics.redisError }, link);
 
   // Telemetry: the console gets stats windows, health transitions and spans in managed
   // mode; an OTLP collector gets spans when --otlp-endpoint is set. Spans are recorded
@@ -145,7 +155,7 @@ async function run(options: TProxyOptions): Promise<void> {
     {
       request,
       upgrade: (listener, req, socket, head) => {
-        if (admitUpgrade(listener, req, socket, deps)) handleUpgrade(listener, req, socket, head, deps, request);
+        if (admitUpgrade(listener, req, socket, deps)) handleUpgrade(listener, req, socket, head, deps);
       },
       tcpStats: metrics,
     },

@@ -36,6 +36,7 @@ describe("route form", () => {
       },
       requestHeaders: { add: [{ name: "x-env", value: "prod", append: true }], remove: ["x-debug"] },
       responseHeaders: { add: [], remove: ["server"] },
+      filterOverrides: { auth: { disabled: true }, cors: { config: { allowOrigins: ["https://b.example"] } } },
     });
     expect(ZRoute.parse(buildRoute(routeFormOf(place, route)))).toEqual(route);
   });

@@ -30,7 +30,7 @@ describe("listener form", () => {
           claimToHeaders: [{ claim: "sub", header: "x-user" }],
           allowMissing: true,
         },
-        { type: "jwtAuthn", issuer: "i2", jwks: { inline: '{"keys":[]}' } },
+        { type: "jwtAuthn", name: "second-issuer", issuer: "i2", jwks: { inline: '{"keys":[]}' } },
         {
           type: "rbac",
           rules: [

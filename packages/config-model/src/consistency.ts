@@ -4,6 +4,7 @@ import { formatPath } from "./errors.ts";
 import { linearRegexSyntaxProblem } from "./linear-regex.ts";
 import { privateKeysOutsideKeyFields } from "./private-keys.ts";
 import { regexSafetyProblem } from "./regex-safety.ts";
+import { checkFilterOverrides } from "./filter-overrides.ts";
 
 /**
  * Whole-snapshot checks that a per-object schema cannot make: names unique per kind,
@@ -142,6 +143,8 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
       });
     });
   });
+
+  issues.push(...checkFilterOverrides(config));
 
   config.clusters.forEach((c, i) => {
     const base = ["clusters", i];

@@ -20,3 +20,4 @@ export * from "./histogram.ts";
 export * from "./json-schema.ts";
 export * from "./log-level.ts";
 export * from "./stats-wire.ts";
+export * from "./filter-overrides.ts";

@@ -3,8 +3,15 @@ import { ZDurationMs, ZHttpHeaderName, ZHttpMethod, ZName, ZPort, exactlyOneOf }
 import { ZHeaderMatcher } from "./route.ts";
 
 /** CORS: answer preflights locally and add the CORS response headers. */
+/**
+ * `name`: unique in the chain; routes disable or reconfigure the filter by it
+ * (`filterOverrides`). Default: the filter's type.
+ */
+const ZFilterName = ZName.optional();
+
 export const ZCorsFilter = z.strictObject({
   type: z.literal("cors"),
+  name: ZFilterName,
   /** Exact origins, or "*" for any. */
   allowOrigins: z.array(z.string().min(1)).min(1, "list at least one origin"),
   /** Default: GET, HEAD, POST. */
@@ -30,6 +37,7 @@ const ZJwks = z
 /** JWT authentication: verifies `Authorization: Bearer` tokens. */
 export const ZJwtAuthnFilter = z.strictObject({
   type: z.literal("jwtAuthn"),
+  name: ZFilterName,
   issuer: z.string().min(1),
   audiences: z.array(z.string().min(1)).default([]),
   jwks: ZJwks,
@@ -66,10 +74,16 @@ export const ZRbacRule = z.strictObject({
 /** RBAC: the first matching rule decides; no match = deny (403 + RBAC flag). */
 export const ZRbacFilter = z.strictObject({
   type: z.literal("rbac"),
+  name: ZFilterName,
   rules: z.array(ZRbacRule).min(1, "list at least one rule"),
 });
 
 export const ZHttpFilter = z.discriminatedUnion("type", [ZCorsFilter, ZJwtAuthnFilter, ZRbacFilter]);
+
+/** A filter's name in its chain: `name`, else its type. */
+export function httpFilterName(f: { readonly type: string; readonly name?: string | undefined }): string {
+  return f.name ?? f.type;
+}
 
 export const ZListenerTls = z.strictObject({
   /** tlsCertificate secrets, picked by SNI; the first is the default. */

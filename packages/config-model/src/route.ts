@@ -146,6 +146,15 @@ export const ZDirectResponse = z.strictObject({
   contentType: z.string().min(1).default("text/plain"),
 });
 
+/**
+ * One filter's override on a route: `disabled: true` skips it on this route; `config`
+ * replaces its config there (for a built-in filter: its fields without `type`/`name`,
+ * checked by the same schema at validation).
+ */
+export const ZFilterOverride = z
+  .strictObject({ disabled: z.boolean().optional(), config: z.unknown().optional() })
+  .refine((o) => !(o.disabled === true && o.config !== undefined), { message: "disabled and config are exclusive" });
+
 export const ZRoute = z
   .strictObject({
     name: ZName,
@@ -155,6 +164,8 @@ export const ZRoute = z
     directResponse: ZDirectResponse.optional(),
     requestHeaders: ZHeaderMutation.optional(),
     responseHeaders: ZHeaderMutation.optional(),
+    /** Per-route overrides of the listener's httpFilters, by filter name. Default: none. */
+    filterOverrides: z.record(ZName, ZFilterOverride).optional(),
   })
   .superRefine(exactlyOneOf(["route", "redirect", "directResponse"]));
 
@@ -178,6 +189,7 @@ export const ZRouteConfig = z.strictObject({
 export type TRouteConfig = z.infer<typeof ZRouteConfig>;
 export type TVirtualHost = z.infer<typeof ZVirtualHost>;
 export type TRoute = z.infer<typeof ZRoute>;
+export type TFilterOverride = z.infer<typeof ZFilterOverride>;
 export type TRouteMatch = z.infer<typeof ZRouteMatch>;
 export type THeaderMatcher = z.infer<typeof ZHeaderMatcher>;
 export type TQueryMatcher = z.infer<typeof ZQueryMatcher>;

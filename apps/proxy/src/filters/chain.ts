@@ -1,57 +1,48 @@
-import type { IncomingHttpHeaders } from "node:http";
-import type { TPeerIdentity } from "../listener/peer-identity.ts";
-import type { TResponseFlag } from "../upstream/errors.ts";
+import type { THttpFilter } from "./api.ts";
 
 /**
- * The HTTP filter chain (Envoy's decoder filters). Each filter's config is compiled once
- * per version (`filters/<name>/config.ts`); per request, `onRequest` answers:
- *   null                   -> continue with the next filter (then the router);
- *   a TLocalReply          -> stop and answer locally (401, 403, CORS preflight 204...);
- *   a Promise of either    -> stop until it settles (JWKS fetch, signature check).
- * Filters run in config order; the router always runs last. Only the first async
- * filter costs a promise: fully synchronous chains stay synchronous.
+ * One compiled filter chain: the filters a request on one route of one listener runs, in
+ * order, plus which phases any of them has, so the pipeline skips a phase (and the
+ * objects it needs) with one boolean read. Built once per config version (filters/build.ts).
  */
-
-export type TLocalReply = {
-  readonly status: number;
-  /** Response flag for the access log and x-switchyard-response-flags ("" for none). */
-  readonly flag: TResponseFlag | "";
-  readonly body: string;
-  /** Extra response headers, flat [name, value, ...]. */
-  readonly headers: readonly string[];
+export type TFilterChain = {
+  readonly filters: readonly THttpFilter[];
+  readonly requestHeaders: boolean;
+  readonly requestBody: boolean;
+  readonly responseHeaders: boolean;
+  readonly responseBody: boolean;
+  readonly responseTrailers: boolean;
+  readonly done: boolean;
+  /** Most bytes a filter may hold with BUFFER_BODY before the request gets 413. */
+  readonly bufferLimitBytes: number;
 };
 
-/** Per-request state shared by the filters and the router. */
-export type TFilterContext = {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly remoteAddress: string;
-  /** Verified downstream client certificate (mTLS), else null. */
-  readonly peer: TPeerIdentity | null;
-  /** Claims of a verified JWT (set by jwtAuthn, read by rbac). */
-  jwtClaims: Readonly<Record<string, unknown>> | null;
-  /** Added to the upstream request, flat [name, value, ...]. */
-  readonly addRequestHeaders: string[];
-  /** Lower-case names removed from the upstream request. */
-  readonly removeRequestHeaders: string[];
-  /** Added to the response (upstream or local), flat [name, value, ...]. */
-  readonly addResponseHeaders: string[];
-};
+/** Body bytes a filter may buffer (BUFFER_BODY), unless the listener's maxRequestBodyBytes is lower: 1 MiB, like the retry buffer. */
+export const DEFAULT_FILTER_BUFFER_BYTES = 1_048_576;
 
-export type TFilterResult = TLocalReply | null;
+export function compileChain(filters: readonly THttpFilter[], bufferLimitBytes = DEFAULT_FILTER_BUFFER_BYTES): TFilterChain {
+  const has = (phase: keyof THttpFilter) => filters.some((f) => typeof f[phase] === "function");
+  return Object.freeze({
+    filters: Object.freeze([...filters]),
+    requestHeaders: has("onRequestHeaders"),
+    requestBody: has("onRequestBody"),
+    responseHeaders: has("onResponseHeaders"),
+    responseBody: has("onResponseBody"),
+    responseTrailers: has("onResponseTrailers"),
+    done: has("onDone"),
+    bufferLimitBytes,
+  });
+}
 
-export type THttpFilterInstance = {
-  readonly name: string;
-  onRequest(ctx: TFilterContext): TFilterResult | Promise<TFilterResult>;
-};
+export const EMPTY_CHAIN: TFilterChain = compileChain([]);
 
-/** Runs filters from `start`; returns the first local reply (or null), synchronously when it can. */
-export function runFilters(filters: readonly THttpFilterInstance[], ctx: TFilterContext, start = 0): TFilterResult | Promise<TFilterResult> {
-  for (let i = start; i < filters.length; i++) {
-    const r = (filters[i] as THttpFilterInstance).onRequest(ctx);
-    if (r instanceof Promise) return r.then((v) => (v !== null ? v : runFilters(filters, ctx, i + 1)));
-    if (r !== null) return r;
+/** A filter's phase threw or rejected: the request fails with 500 FE, counted per filter. */
+export class FilterError extends Error {
+  readonly code = "SWY_ERR_FILTER";
+  readonly filter: string;
+  constructor(filter: string, cause: unknown) {
+    super(`filter "${filter}" failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "FilterError";
+    this.filter = filter;
   }
-  return null;
 }

@@ -24,6 +24,8 @@ export type TAccessLogEntry = {
   userAgent: string | null;
   /** HTTP/1.1, HTTP/1.0 or HTTP/2. */
   protocol: string;
+  /** Filters' shared request metadata (e.g. jwtAuthn: { claims }); present only when a filter set some. */
+  metadata?: Record<string, unknown>;
 };
 
 /** A listener's compiled access-log line builder; null = the JSON object above. */

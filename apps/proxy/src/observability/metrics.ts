@@ -155,8 +155,8 @@ export function createMetrics(clusters: TClusterStatsSource) {
   new Gauge({
     name: "switchyard_cluster_membership_healthy",
     help: "Endpoints in the balancer per cluster: passing health checks (all, without checks) and not ejected",
-    // --workers N: each worker checks and ejects on its own; the merged value is the
-    // worst worker's view (min), never a sum over copies of the same endpoints.
+    // --workers N: every worker holds the state owner's verdicts (one may learn of one a
+    // moment later); merged as the worst view (min), never a sum over copies of the endpoints.
     aggregator: "min",
     labelNames: ["cluster"] as const,
     registers: [registry],
@@ -168,7 +168,7 @@ export function createMetrics(clusters: TClusterStatsSource) {
   new Gauge({
     name: "switchyard_outlier_ejections_active",
     help: "Endpoints ejected by outlier detection per cluster",
-    // --workers N: outlier detection runs per worker; merged as the most ejecting worker (max).
+    // --workers N: the state owner ejects, every worker holds it; merged by max, not summed.
     aggregator: "max",
     labelNames: ["cluster"] as const,
     registers: [registry],
@@ -236,6 +236,13 @@ export function createMetrics(clusters: TClusterStatsSource) {
   });
   for (const kind of ["stats_window", "span", "health_event"]) telemetryDropped.inc({ kind }, 0);
 
+  const filterErrors = new Counter({
+    name: "switchyard_filter_errors_total",
+    help: "Requests failed with 500 FE because a filter's phase threw or rejected, by filter name",
+    labelNames: ["filter"] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     /** One finished downstream request. status 0 (client gone before a response) counts as 5xx-free: it is not counted by class. */
@@ -258,6 +265,7 @@ export function createMetrics(clusters: TClusterStatsSource) {
     retryOverflow: (cluster: string): void => retryOverflow.inc({ cluster }),
     overflow: (cluster: string): void => pendingOverflow.inc({ cluster }),
     rateLimited: (policy: string): void => rateLimited.inc({ policy }),
+    filterError: (filter: string): void => filterErrors.inc({ filter }),
     pathRefused: (listener: string, result: "refused" | "redirected"): void => pathRefused.inc({ listener, result }),
     redisError: (policy: string): void => redisErrors.inc({ policy }),
     mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),

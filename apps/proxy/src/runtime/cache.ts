@@ -32,14 +32,19 @@ const ZEncrypted = z.object({ format: z.literal(ENCRYPTED_FORMAT), iv: z.string(
 /** Where the cache lives and the key that seals it (null: plain JSON, mode 0600). */
 export type TSnapshotCache = { readonly dir: string; readonly key: Buffer | null };
 
-/** The proxy's cache (null: none configured), sealed with a key derived from the node token when managed with one. */
-export function cacheOf(o: { cacheDir: string | null } & ({ mode: "standalone" } | { mode: "managed"; token: string | null; nodeId: string })): TSnapshotCache | null {
+/**
+ * The proxy's cache (null: none configured), sealed with a key derived from the node token
+ * when managed with one. The key depends on the token alone, not the node id: replicas of
+ * a group share one cache directory, and a replica recreated under a new id (a container's
+ * new hostname) must open what its predecessor wrote to serve while the console is down.
+ */
+export function cacheOf(o: { cacheDir: string | null } & ({ mode: "standalone" } | { mode: "managed"; token: string | null })): TSnapshotCache | null {
   if (!o.cacheDir) return null;
-  return { dir: o.cacheDir, key: o.mode === "managed" && o.token ? cacheKey(o.token, o.nodeId) : null };
+  return { dir: o.cacheDir, key: o.mode === "managed" && o.token ? cacheKey(o.token) : null };
 }
 
-export function cacheKey(token: string, nodeId: string): Buffer {
-  return Buffer.from(hkdfSync("sha256", token, "switchyard proxy snapshot cache", `node:${nodeId}`, 32));
+export function cacheKey(token: string): Buffer {
+  return Buffer.from(hkdfSync("sha256", token, "switchyard proxy snapshot cache", "snapshot cache v1", 32));
 }
 
 export async function writeCachedSnapshot(cache: TSnapshotCache, snapshot: TCachedSnapshot): Promise<void> {

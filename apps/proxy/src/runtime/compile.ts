@@ -1,5 +1,5 @@
 import { ZPathNormalization, type TConfig, type TSecret } from "@switchyard/config-model";
-import { buildHttpFilters } from "../filters/build.ts";
+import { buildListenerChains, NO_FILTER_ENV, type TFilterEnv } from "../filters/build.ts";
 import { compileListenerTls } from "../listener/tls-context.ts";
 import { compileRouteTable } from "../router/compile.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
@@ -24,6 +24,7 @@ export function compileListeners(
   config: TConfig,
   clusters: ReadonlyMap<string, ClusterRuntime>,
   rateLimiters: ReadonlyMap<string, TRateLimiter> = new Map(),
+  filterEnv: TFilterEnv = NO_FILTER_ENV,
 ): TCompiledListener[] {
   const bind = (name: string): ClusterRuntime => {
     const c = clusters.get(name);
@@ -45,9 +46,8 @@ export function compileListeners(
       protocol: l.protocol,
       limits: l.limits,
       routeTable,
-      rateLimiters,
       tls: compileListenerTls(l, i, secrets),
-      filters: Object.freeze(buildHttpFilters(l.httpFilters)),
+      chains: buildListenerChains(l, routeTable, rateLimiters, filterEnv),
       tcp: l.tcp ? Object.freeze({ cluster: bind(l.tcp.cluster), idleTimeoutMs: l.tcp.idleTimeoutMs }) : null,
       tracing: compileTracingPolicy(l.tracing),
       accessLog: Object.freeze({ sampleRate: l.accessLog?.sampleRate ?? DEFAULT_ACCESS_LOG_SAMPLE_RATE, format: compileAccessLogFormat(l.accessLog?.format) }),

@@ -1,11 +1,10 @@
 import type { TConfig, TListenerLimits, TPathNormalization } from "@switchyard/config-model";
-import type { THttpFilterInstance } from "../filters/chain.ts";
+import type { TListenerChains } from "../filters/build.ts";
 import type { TCompiledTls } from "../listener/tls-context.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
 import type { TAccessLogFormat } from "../observability/access-log.ts";
 import type { TTracingPolicy } from "../observability/tracing/request-trace.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
-import type { TRateLimiter } from "../filters/rate-limit/decision.ts";
 
 /** A listener compiled for one config version. Its socket may outlive it (see listener/). */
 export type TCompiledListener = {
@@ -16,12 +15,10 @@ export type TCompiledListener = {
   readonly limits: TListenerLimits;
   /** Empty for tcp listeners. */
   readonly routeTable: TCompiledRouteTable<ClusterRuntime>;
-  /** Rate limiters of this version by policy name (shared by every listener). */
-  readonly rateLimiters: ReadonlyMap<string, TRateLimiter>;
   /** https listeners, and tcp listeners with tls (TLS termination); else null. */
   readonly tls: TCompiledTls | null;
-  /** httpFilters in config order; the router runs after them. */
-  readonly filters: readonly THttpFilterInstance[];
+  /** Filter chains per route (httpFilters, rate limits, header mutations); the terminal runs after them. */
+  readonly chains: TListenerChains;
   /** tcp listeners only. */
   readonly tcp: { readonly cluster: ClusterRuntime; readonly idleTimeoutMs: number } | null;
   /** Head sampling and the force header (defaults: 1.0, x-switchyard-force-trace). */

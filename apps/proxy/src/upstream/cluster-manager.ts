@@ -2,6 +2,7 @@ import type { TCluster, TSecret } from "@switchyard/config-model";
 import { ClusterRuntime, clusterKey, discoveryKey } from "./cluster.ts";
 import { attachDiscovery, type TDiscoveryDeps } from "./discovery/index.ts";
 import type { TUpstreamEvents } from "./events.ts";
+import { LOCAL_STATE, type TSharedUpstream } from "./shared-state.ts";
 
 /**
  * How long an apply waits for the first answer of a new cluster's discovery source
@@ -29,11 +30,16 @@ export class ClusterManager {
   readonly #draining = new Set<ClusterRuntime>();
   readonly #events: TUpstreamEvents;
   readonly #discovery: TDiscoveryDeps | null;
+  readonly #shared: TSharedUpstream;
 
-  /** `discovery` null: only static clusters can be served (unit tests). */
-  constructor(events: TUpstreamEvents, discovery: TDiscoveryDeps | null = null) {
+  /**
+   * `discovery` null: only static clusters can be served (unit tests). `shared`: the
+   * node-wide breaker counts and health/ejection verdicts (a worker's link to its primary).
+   */
+  constructor(events: TUpstreamEvents, discovery: TDiscoveryDeps | null = null, shared: TSharedUpstream = LOCAL_STATE) {
     this.#events = events;
     this.#discovery = discovery;
+    this.#shared = shared;
   }
 
   prepare(clusters: readonly TCluster[], secrets: ReadonlyMap<string, TSecret> = new Map()): TClusterPlan {
@@ -48,8 +54,8 @@ export class ClusterManager {
         // with the same discovery source, starts from what that one found (logicalDns
         // excepted: its endpoint needs the new source's connector).
         const inherit = existing && c.discovery !== "logicalDns" && discoveryKey(c) !== null && discoveryKey(c) === discoveryKey(existing.config);
-        const fresh = new ClusterRuntime(c, this.#events, existing, secrets, inherit ? existing.endpoints : undefined);
-        if (this.#discovery) attachDiscovery(fresh, this.#discovery);
+        const fresh = new ClusterRuntime(c, this.#events, existing, secrets, inherit ? existing.endpoints : undefined, this.#shared);
+        if (this.#discovery) attachDiscovery(fresh, this.#discovery, this.#shared);
         created.push(fresh);
         next.set(c.name, fresh);
       }

@@ -9,6 +9,7 @@ import { H2Pool } from "./h2-pool.ts";
 import { upstreamTlsOptions } from "./tls-options.ts";
 import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
 import { OutlierDetector, newOutlierState, type TOutlierState, type TTryOutcome } from "./outlier.ts";
+import { LOCAL_STATE, type TSharedUpstream, type TSlotGate } from "./shared-state.ts";
 
 /**
  * undici keeps an idle upstream connection this long when the upstream sends no
@@ -44,6 +45,8 @@ export class UpstreamEndpoint {
   hcFailures = 0;
   lastCheck: string | null = null;
   outlier: TOutlierState = newOutlierState();
+  /** Not the owner: the last outcome sent to the owner was a failure (the next success resets its counters). */
+  reportedFailure = false;
 
   /**
    * `connections`: this endpoint's share of circuitBreakers.maxConnections (undici pools).
@@ -146,10 +149,14 @@ export class ClusterRuntime {
   #closed: Promise<void> | null = null;
   #started = false;
 
-  /** Circuit breaker gauges (cluster-wide). */
+  /** Circuit breaker gauges of this process (metrics, /clusters); the limits are held by the gates. */
   activeRequests = 0;
   pendingRequests = 0;
+  /** Retries scheduled or in flight (Envoy counts a retry from the decision, back-off included). */
   activeRetries = 0;
+  readonly #shared: TSharedUpstream;
+  /** Node-wide gates of maxRequests, maxPendingRequests and maxRetries (shared by every worker). */
+  readonly #gates: { readonly requests: TSlotGate; readonly pending: TSlotGate; readonly retries: TSlotGate };
 
   /**
    * `previous`: the runtime this one replaces (same name); endpoints it had keep their
@@ -163,9 +170,11 @@ export class ClusterRuntime {
     previous?: ClusterRuntime,
     secrets: ReadonlyMap<string, TSecret> = new Map(),
     initial?: readonly TEndpoint[],
+    shared: TSharedUpstream = LOCAL_STATE,
   ) {
     this.name = cluster.name;
     this.key = clusterKey(cluster, secrets);
+    this.#shared = shared;
     this.lbPolicy = cluster.lbPolicy;
     this.connectTimeoutMs = cluster.connectTimeoutMs;
     this.discovery = cluster.discovery;
@@ -174,6 +183,11 @@ export class ClusterRuntime {
     this.#secrets = secrets;
     this.#events = events;
     this.breakers = cluster.circuitBreakers ?? DEFAULT_BREAKERS;
+    this.#gates = {
+      requests: shared.slots(`${this.key}:requests`, this.breakers.maxRequests),
+      pending: shared.slots(`${this.key}:pending`, this.breakers.maxPendingRequests),
+      retries: shared.slots(`${this.key}:retries`, this.breakers.maxRetries),
+    };
     this.status = { source: cluster.discovery, endpointsVersion: null, updatedAt: null, lastError: null, failures: 0, updates: 0 };
     // Dynamic kinds start from what discovery finds; static/eds from the config's list
     // (eds: until the control plane pushes a set). DNS kinds list host names, not endpoints.
@@ -253,7 +267,7 @@ export class ClusterRuntime {
     this.#endpoints = Object.freeze(list);
     this.#refresh(true);
     for (const e of removedEndpoints) this.#retire(e);
-    if (this.#started) for (const e of fresh) this.#health?.add(e);
+    if (this.#started && this.#shared.owner) for (const e of fresh) this.#health?.add(e);
     return { added: fresh.length, removed: removedEndpoints.length, changed: true };
   }
 
@@ -278,7 +292,8 @@ export class ClusterRuntime {
   start(): void {
     if (this.#started || this.#closed) return;
     this.#started = true;
-    this.#health?.start(this.#endpoints);
+    // One process of the node probes; the others take its verdicts (applyHealth).
+    if (this.#shared.owner) this.#health?.start(this.#endpoints);
     this.#outlier?.start();
   }
 
@@ -301,7 +316,113 @@ export class ClusterRuntime {
 
   /** Outcome of one finished try, for outlier detection. */
   recordOutcome(e: UpstreamEndpoint, outcome: TTryOutcome): void {
-    this.#outlier?.record(e, outcome, performance.now());
+    if (this.#outlier === null) return;
+    if (this.#shared.owner) return this.#outlier.record(e, outcome, performance.now());
+    // Not the owner: failures go to the owner, and the first success after one (it resets
+    // the owner's consecutive counters). A steady stream of successes sends nothing.
+    const failed = outcome !== "success";
+    if (!failed && !e.reportedFailure) return;
+    e.reportedFailure = failed;
+    this.#shared.outcome(this.name, e.hostPort, outcome);
+  }
+
+  /** Owner: an outcome another process of the node saw. */
+  recordRemoteOutcome(hostPort: string, outcome: TTryOutcome): void {
+    const e = this.#endpoints.find((x) => x.hostPort === hostPort);
+    if (e) this.#outlier?.record(e, outcome, performance.now());
+  }
+
+  /** Not the owner: the owner's health verdict for an endpoint. */
+  applyHealth(hostPort: string, healthy: boolean, detail: string): void {
+    const e = this.#endpoints.find((x) => x.hostPort === hostPort);
+    if (!e || this.#config.healthCheck === undefined) return;
+    e.lastCheck = detail;
+    e.hcPending = false;
+    if (e.healthy === healthy) return;
+    e.healthy = healthy;
+    this.#refresh();
+    this.#events.endpointStateChanged?.(this.name);
+  }
+
+  /** Not the owner: the owner ejected an endpoint for `remainingMs` (0: let it back). */
+  applyEjection(hostPort: string, remainingMs: number, ejections: number): void {
+    const e = this.#endpoints.find((x) => x.hostPort === hostPort);
+    if (!e || this.#outlier === null) return;
+    const ejected = remainingMs > 0;
+    if (ejected === (e.outlier.ejectedUntil !== 0) && !ejected) return;
+    e.outlier.ejectedUntil = ejected ? performance.now() + remainingMs : 0;
+    e.outlier.ejections = ejections;
+    this.#refresh();
+    this.#events.endpointStateChanged?.(this.name);
+  }
+
+  // ---- circuit breakers (node-wide through the gates) --------------------------------
+
+  /**
+   * Admission of one try against maxRequests and maxPendingRequests; true holds a request
+   * and a pending slot (tryConnected gives back the pending one, tryEnded the rest). A
+   * promise only when this process must ask the primary for slots.
+   */
+  admitTry(): boolean | Promise<boolean> {
+    const { requests, pending } = this.#gates;
+    const takePending = (): boolean | Promise<boolean> => {
+      const p = pending.acquire();
+      if (p === true) return true;
+      if (p === false) return (requests.release(), false);
+      return p.then((ok) => (ok ? true : (requests.release(), false)));
+    };
+    const r = requests.acquire();
+    if (r === false) return false;
+    if (r === true) return takePending();
+    return r.then((ok) => (ok ? takePending() : false));
+  }
+
+  /** Gives back what admitTry took when no try follows (no endpoint, client gone). */
+  cancelAdmission(): void {
+    this.#gates.pending.release();
+    this.#gates.requests.release();
+  }
+
+  /** A try admitted by admitTry started: this process's gauges. */
+  tryStarted(): void {
+    this.activeRequests++;
+    this.pendingRequests++;
+  }
+
+  /** The try's request went out on a connection: no longer pending. */
+  tryConnected(): void {
+    this.pendingRequests--;
+    this.#gates.pending.release();
+  }
+
+  /** The try ended; `pending`: it never reached a connection. A retry's slot is given back here too. */
+  tryEnded(pending: boolean, isRetry: boolean): void {
+    if (pending) this.tryConnected();
+    this.activeRequests--;
+    this.#gates.requests.release();
+    if (isRetry) this.releaseRetry();
+  }
+
+  /** A mirrored copy takes a maxRequests slot (no pending slot: a copy that cannot go is dropped, never queued for). */
+  admitMirror(): boolean | Promise<boolean> {
+    return this.#gates.requests.acquire();
+  }
+
+  mirrorEnded(): void {
+    this.#gates.requests.release();
+  }
+
+  /** A slot of maxRetries, held from the retry decision (back-off included) to the end of the retry's try. */
+  acquireRetry(): boolean | Promise<boolean> {
+    const got = this.#gates.retries.acquire();
+    if (got === true) this.activeRetries++;
+    else if (got !== false) return got.then((ok) => (ok && this.activeRetries++, ok));
+    return got;
+  }
+
+  releaseRetry(): void {
+    this.activeRetries--;
+    this.#gates.retries.release();
   }
 
   /** Available endpoints (healthy, not ejected); /clusters and cluster_membership_healthy. */
@@ -367,6 +488,7 @@ export class ClusterRuntime {
     e.lastCheck = detail;
     const wasPending = e.hcPending;
     e.hcPending = false;
+    const healthyBefore = e.healthy;
     if (ok) {
       e.hcFailures = 0;
       e.hcSuccesses++;
@@ -376,10 +498,14 @@ export class ClusterRuntime {
       e.hcFailures++;
       if (e.healthy && e.hcFailures >= cfg.unhealthyThreshold) this.#setHealth(e, false, detail);
     }
+    // The first verdict goes out even without a transition: the other processes may hold an
+    // older owner's verdict (the owner was replaced).
+    if (wasPending && e.healthy === healthyBefore) this.#shared.healthChanged(this.name, e.hostPort, e.healthy, detail);
   }
 
   #setHealth(e: UpstreamEndpoint, healthy: boolean, detail: string): void {
     e.healthy = healthy;
+    this.#shared.healthChanged(this.name, e.hostPort, healthy, detail);
     const to = healthy ? "healthy" : "unhealthy";
     this.#events.healthTransition(this.name, to, e.hostPort, detail);
     this.#events.log("health_check_transition", { cluster: this.name, endpoint: e.hostPort, to, detail });
@@ -388,6 +514,13 @@ export class ClusterRuntime {
   }
 
   #onEjection(e: UpstreamEndpoint, ejected: boolean): void {
+    if (!this.#shared.owner) {
+      // The sweep of a process that is not the owner only lets an ejection it was told of
+      // expire; the owner counts and logs it.
+      this.#refresh();
+      return this.#events.endpointStateChanged?.(this.name);
+    }
+    this.#shared.ejectionChanged(this.name, e.hostPort, ejected ? Math.max(1, Math.round(e.outlier.ejectedUntil - performance.now())) : 0, e.outlier.ejections);
     this.#events.outlierEjected(this.name, e.hostPort, ejected);
     this.#events.log(ejected ? "outlier_ejected" : "outlier_unejected", {
       cluster: this.name,

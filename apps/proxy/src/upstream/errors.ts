@@ -1,8 +1,9 @@
 /**
  * Envoy response flags this build can set (DESIGN §4). A local reply carries its flag in
  * `x-switchyard-response-flags` and every access-log line carries it in `responseFlags`.
+ * FE (ours): a filter's phase threw or rejected (filter error).
  */
-export type TResponseFlag = "NR" | "UH" | "UF" | "UC" | "UT" | "DC" | "UO" | "URX" | "RL" | "UAEX" | "RBAC";
+export type TResponseFlag = "NR" | "UH" | "UF" | "UC" | "UT" | "DC" | "UO" | "URX" | "RL" | "UAEX" | "RBAC" | "FE";
 
 export type TLocalReplyCause = { status: number; flag: TResponseFlag; message: string; cause: unknown };
 

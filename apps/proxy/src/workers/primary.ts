@@ -11,7 +11,9 @@ import type { TApplyMeta, TApplyResult } from "../runtime/apply.ts";
 import { cacheOf, writeCachedSnapshot } from "../runtime/cache.ts";
 import { bootFromCache, startStandalone } from "../runtime/config-source.ts";
 import { PROXY_VERSION } from "../version.ts";
+import { NodeState } from "./node-state.ts";
 import { isFromWorker, type TClusterView, type TToWorker, type TWorkerReply } from "./protocol.ts";
+import { isStateMessage, STATE_OWNER_ENV, type TStateFromWorker } from "./state-protocol.ts";
 
 /**
  * The primary of `--workers N` (N > 1), DESIGN §5: it serves no traffic itself.
@@ -23,6 +25,9 @@ import { isFromWorker, type TClusterView, type TToWorker, type TWorkerReply } fr
  *  - serves the admin API once: /stats merges the workers' registries with prom-client's
  *    AggregatorRegistry (counters and histograms summed; per-process state such as
  *    config_version with `max`), /clusters sums the workers' endpoint counters;
+ *  - holds the node's one state (node-state.ts): circuit-breaker counts and local
+ *    rate-limit buckets leased to the workers, and the state owner's (the first worker's)
+ *    health and ejection verdicts relayed to the others;
  *  - replaces a worker that dies (it gets the applied config before it serves) and, on
  *    SIGTERM/SIGINT, turns /ready to 503, tells every worker to drain (stop accepting,
  *    finish in-flight requests up to the grace period) and exits when they have.
@@ -37,7 +42,8 @@ const RESPAWN_MIN_INTERVAL_MS = 1_000;
 
 export type TPrimaryDeps = { log: TLog; graceMs: number };
 
-type TSlot = { worker: Worker; up: Promise<void>; applied: number | null };
+/** `owner`: this worker runs the health checks and decides ejections (node-state.ts). */
+type TSlot = { worker: Worker; up: Promise<void>; applied: number | null; owner: boolean };
 
 export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Promise<void> {
   const cache = cacheOf(options);
@@ -67,12 +73,22 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
       }
     });
 
-  const fork = (): TSlot => {
-    const worker = cluster.fork();
+  const nodeState = new NodeState(
+    (id, m) => {
+      const w = slots.get(id)?.worker;
+      if (w?.isConnected()) w.send(m);
+    },
+    () => slots.keys(),
+  );
+
+  const fork = (owner: boolean): TSlot => {
+    const worker = cluster.fork(owner ? { [STATE_OWNER_ENV]: "1" } : {});
     let markUp: () => void = () => undefined;
-    const slot: TSlot = { worker, up: new Promise<void>((r) => (markUp = r)), applied: null };
+    const slot: TSlot = { worker, up: new Promise<void>((r) => (markUp = r)), applied: null, owner };
     slots.set(worker.id, slot);
+    if (owner) nodeState.owner = worker.id;
     worker.on("message", (m: unknown) => {
+      if (isStateMessage(m)) return nodeState.handle(worker.id, m as TStateFromWorker);
       if (!isFromWorker(m)) return;
       if (m.type === "sy:up") return markUp();
       if (m.type === "sy:telemetry") return void managed?.client.sendTelemetry(m.message);
@@ -84,13 +100,15 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     });
     worker.on("exit", (code, signal) => {
       slots.delete(worker.id);
+      nodeState.workerGone(worker.id);
       if (stopping) return;
       log("worker_exited", { worker: worker.id, pid: worker.process.pid, code, signal });
       const wait = Math.max(0, lastRespawn + RESPAWN_MIN_INTERVAL_MS - Date.now());
       setTimeout(() => {
         if (stopping) return;
         lastRespawn = Date.now();
-        const fresh = fork();
+        // The owner's replacement owns: health checks pause only while it starts.
+        const fresh = fork(owner);
         // The replacement serves only once it has the applied version (it binds its listeners then).
         void fresh.up.then(() => (applied ? applyTo(fresh, applied.config, { version: applied.version, hash: applied.hash, source: applied.source }) : undefined));
       }, wait);
@@ -99,9 +117,13 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
   };
 
   const applyTo = async (slot: TSlot, config: TConfig, meta: TApplyMeta): Promise<TApplyResult> => {
+    nodeState.endpointsTo(slot.worker.id);
     const reply = await request(slot, { type: "sy:apply", id: nextId++, config, meta }, APPLY_TIMEOUT_MS);
     const result: TApplyResult = reply && "result" in reply ? reply.result : { ok: false, error: `worker ${slot.worker.id} did not answer the apply`, issues: [] };
-    if (result.ok) slot.applied = meta.version;
+    if (result.ok) {
+      slot.applied = meta.version;
+      nodeState.replayTo(slot.worker.id);
+    }
     return result;
   };
 
@@ -120,7 +142,11 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
         const fullMeta = { ...meta, hash };
         const live = [...slots.values()];
         await Promise.all(live.map((s) => s.up));
-        const results = await Promise.all(live.map((s) => applyTo(s, validated.config, fullMeta)));
+        // The state owner first: its discovery warms the version (DNS, Consul, Kubernetes)
+        // and the others start from what it found.
+        const owner = live.filter((s) => s.owner);
+        const others = live.filter((s) => !s.owner);
+        const results = [...(await Promise.all(owner.map((s) => applyTo(s, validated.config, fullMeta)))), ...(await Promise.all(others.map((s) => applyTo(s, validated.config, fullMeta))))];
         const failed = results.find((r): r is Extract<TApplyResult, { ok: false }> => !r.ok);
         if (failed) {
           metrics.configRejected();
@@ -146,7 +172,9 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
 
   /** Asks every live worker; those that do not answer in time are left out. */
   const askAll = async <T>(make: (id: number) => TToWorker & { id: number }, pick: (r: TWorkerReply) => T | undefined): Promise<T[]> => {
-    const replies = await Promise.all([...slots.values()].map((s) => request(s, make(nextId++), QUERY_TIMEOUT_MS)));
+    // The state owner first: its view (discovery source, health) is the node's for the console.
+    const ordered = [...slots.values()].sort((a, b) => Number(b.owner) - Number(a.owner));
+    const replies = await Promise.all(ordered.map((s) => request(s, make(nextId++), QUERY_TIMEOUT_MS)));
     const out: T[] = [];
     for (const r of replies) {
       const v = r ? pick(r) : undefined;
@@ -179,8 +207,8 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
         seen.activeRequests += c.activeRequests;
         seen.pendingRequests += c.pendingRequests;
         seen.activeRetries += c.activeRetries;
-        // Health checks, outlier detection and breakers run per worker: the merged view is
-        // the worst one (fewest available endpoints, panic or ejection in any worker).
+        // Health and ejection are the state owner's verdicts in every worker; a worker may
+        // learn of one a moment later, so the merged view is still the worst one.
         seen.availableEndpoints = Math.min(seen.availableEndpoints, c.availableEndpoints);
         seen.panic ||= c.panic;
         for (const e of c.endpoints) {
@@ -199,7 +227,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     return [...merged.values()];
   };
 
-  for (let i = 0; i < options.workers; i++) fork();
+  for (let i = 0; i < options.workers; i++) fork(i === 0);
   await Promise.all([...slots.values()].map((s) => s.up));
   log("workers_up", { workers: options.workers, pids: [...slots.values()].map((s) => s.worker.process.pid) });
 
@@ -241,7 +269,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
         for (const s of slots.values()) s.worker.send({ type: "sy:endpoints", msg } satisfies TToWorker);
         return { ok: true };
       },
-      // Every worker discovers the same endpoints: the first one's view is the node's.
+      // Every worker holds the same endpoints: the state owner's view (first) is the node's.
       clusterStatus: async () => ((await clusterViews())[0] as { clusters: TClusterView } | undefined)?.clusters,
       // The workers' telemetry passes through this process's send queue: its drops are counted here.
       dropsTakenBy: "timer",

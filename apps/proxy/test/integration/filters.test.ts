@@ -116,6 +116,10 @@ describe("JWT authn + RBAC", () => {
     const banned = await fetch(`${base}/admin/x`, { headers: { authorization: `Bearer ${await sign({ sub: "bob", role: "banned" })}` } });
     expect(banned.status).toBe(403);
     expect(banned.headers.get("x-switchyard-response-flags")).toBe("RBAC");
+    // jwtAuthn's claims are request metadata: rbac read them, and so does the access log.
+    await expect
+      .poll(async () => (await proxy.accessLog()).find((l) => l.path === "/admin/x" && l.status === 200)?.metadata)
+      .toMatchObject({ jwtAuthn: { claims: { sub: "alice", role: "admin", iss: "https://issuer.test" } } });
   });
 
   it("RBAC: no matching rule denies; source CIDR + method + path + header rule allows", async () => {

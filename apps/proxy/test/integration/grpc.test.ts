@@ -53,6 +53,13 @@ beforeAll(async () => {
   server.addService(service, {
     Unary: (call: grpc.ServerUnaryCall<TMsg, TMsg>, cb: grpc.sendUnaryData<TMsg>) => {
       if (call.request.text === "fail") return cb({ code: grpc.status.NOT_FOUND, details: "no such thing: fail" });
+      if (call.request.text === "fail-with-metadata") {
+        // An error before any message: grpc-js answers "trailers-only" (everything in one HEADERS frame).
+        const md = new grpc.Metadata();
+        md.set("x-custom", "kept");
+        md.set("grpc-status-details-bin", Buffer.from("rich-status-proto"));
+        return cb({ code: grpc.status.FAILED_PRECONDITION, details: "precondition", metadata: md });
+      }
       if (call.request.text === "slow") return void setTimeout(() => cb(null, { text: "late" }), 3_000);
       cb(null, { text: `echo:${call.request.text}`, n: Number(call.metadata.get("x-n")[0] ?? 0) });
     },
@@ -82,7 +89,16 @@ beforeAll(async () => {
   target = `127.0.0.1:${port}`;
   proxy = await startProxy({
     config: {
-      listeners: [{ name: "grpc", address: "127.0.0.1", port, routeConfig: "main" }],
+      listeners: [
+        {
+          name: "grpc",
+          address: "127.0.0.1",
+          port,
+          routeConfig: "main",
+          // One method refused by a filter: gRPC calls run the same filter chain as any request.
+          httpFilters: [{ type: "rbac", rules: [{ allow: false, paths: ["/test.Echo/Denied"] }, { allow: true }] }],
+        },
+      ],
       routeConfigs: [
         {
           name: "main",
@@ -131,6 +147,20 @@ describe("gRPC through the proxy", () => {
     const err = (await unary("/test.Echo/Unary", { text: "fail" }).catch((e: unknown) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.NOT_FOUND);
     expect(err.details).toBe("no such thing: fail");
+  });
+
+  it("a trailers-only error keeps its custom metadata and grpc-status-details-bin", async () => {
+    const err = (await unary("/test.Echo/Unary", { text: "fail-with-metadata" }).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(err.details).toBe("precondition");
+    expect(err.metadata.get("x-custom")).toEqual(["kept"]);
+    expect(err.metadata.get("grpc-status-details-bin")).toEqual([Buffer.from("rich-status-proto")]);
+  });
+
+  it("a filter's local reply reaches a gRPC client as a gRPC error (RBAC 403 -> PERMISSION_DENIED)", async () => {
+    const err = (await unary("/test.Echo/Denied", { text: "x" }).catch((e: unknown) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(err.metadata.get("x-switchyard-response-flags")).toEqual(["RBAC"]);
   });
 
   it("client streaming", async () => {

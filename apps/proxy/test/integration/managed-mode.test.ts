@@ -115,8 +115,8 @@ describe("managed mode", () => {
       expect(text).not.toContain(hash);
       expect(JSON.parse(text)).toMatchObject({ format: "switchyard-snapshot-cache/aes-256-gcm/v1" });
       expect((await stat(join(cacheDir, "snapshot.json"))).mode & 0o777).toBe(0o600);
-      expect(await readCachedSnapshot(cacheOf({ mode: "managed", cacheDir, token: "tok", nodeId: "node-1" })!)).toMatchObject({ version: 7, hash });
-      await expect(readCachedSnapshot(cacheOf({ mode: "managed", cacheDir, token: "other", nodeId: "node-1" })!)).rejects.toThrow(/does not open with this node's token/);
+      expect(await readCachedSnapshot(cacheOf({ mode: "managed", cacheDir, token: "tok" })!)).toMatchObject({ version: 7, hash });
+      await expect(readCachedSnapshot(cacheOf({ mode: "managed", cacheDir, token: "other" })!)).rejects.toThrow(/does not open with this node's token/);
     } finally {
       // Asserted after the block: a failed expect here would hide the test's own error.
       exitCode = await proxy.stop();
@@ -125,12 +125,14 @@ describe("managed mode", () => {
     expect(exitCode).toBe(0);
   });
 
-  it("boots from the cache and serves while the control plane is unreachable", async () => {
+  it("boots from the cache and serves while the control plane is unreachable, also under a new node id (a recreated replica)", async () => {
     // Port 0: no process can listen on it (binding 0 picks an ephemeral port), so a
     // connect is refused by the kernel every time. A port that was merely free when
     // picked was once bound by another test run's console before the proxy got there.
     const unreachable = "ws://127.0.0.1:0/api/xds";
-    const proxy = await startProxy({ args: ["--control-plane", unreachable, "--node-id", "node-1", "--token", "tok", "--cache-dir", cacheDir] });
+    // node-1 wrote the cache; a replica recreated under another id (compose names it after
+    // the container's new hostname) with the group's token opens it.
+    const proxy = await startProxy({ args: ["--control-plane", unreachable, "--node-id", "node-1-recreated", "--token", "tok", "--cache-dir", cacheDir] });
     try {
       const ready = (await (await proxy.admin("/ready")).json()) as { version: number; controlPlaneConnected: boolean };
       expect(ready).toMatchObject({ version: 7, controlPlaneConnected: false });
@@ -158,7 +160,7 @@ describe("managed mode", () => {
     const dir = await mkdtemp(join(tmpdir(), "switchyard-cache-plain-"));
     try {
       const good = config();
-      await writeCachedSnapshot(cacheOf({ mode: "managed", cacheDir: dir, token: null, nodeId: "plain" })!, { version: 3, hash: hashConfig(good), config: good });
+      await writeCachedSnapshot(cacheOf({ mode: "managed", cacheDir: dir, token: null })!, { version: 3, hash: hashConfig(good), config: good });
       await chmod(join(dir, "snapshot.json"), 0o644);
       const proxy = await startProxy({ args: ["--control-plane", "ws://127.0.0.1:0/api/xds", "--node-id", "plain", "--cache-dir", dir] });
       try {

@@ -261,6 +261,9 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
                   {m}
                 </div>
               ))}
+              <Field label="Filter name" htmlFor={`filter-${i}-name`} errors={err.filters[i]!.name} hint={`Default ${f.type}; routes disable or reconfigure the filter by this name (filterOverrides)`}>
+                <input id={`filter-${i}-name`} className="mono" value={f.name} placeholder={f.type} onChange={(ev) => setFilter(f.key, { name: ev.target.value })} />
+              </Field>
               {f.type === "cors" && <CorsFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "jwtAuthn" && <JwtFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
@@ -402,6 +405,7 @@ function filterErrors(c: TClaimer, at: string, f: TFilterRow) {
           })
         : [],
     rulesList: c.at(`${at}.rules`),
+    name: c.at(`${at}.name`),
     self: [] as string[],
   };
   out.self = c.at(at);

@@ -68,8 +68,9 @@ const key = () => nextKey++;
 export type TPrincipalRow = { key: number; kind: "any" | "sourceIp" | "san" | "jwtClaim"; value: string; claim: string };
 export type TRbacRuleRow = { key: number; allow: boolean; principals: TPrincipalRow[]; /** comma-separated */ paths: string; methods: string[]; headers: TMatcherRow[] };
 export type TClaimRow = { key: number; claim: string; header: string };
-export type TCorsRow = {
-  key: number;
+/** Every filter row: `name` is the filter's name in the chain ("" = its type), which routes' filterOverrides use. */
+type TFilterRowBase = { key: number; name: string };
+export type TCorsRow = TFilterRowBase & {
   type: "cors";
   /** comma-separated lists */
   allowOrigins: string;
@@ -79,8 +80,7 @@ export type TCorsRow = {
   allowCredentials: boolean;
   maxAgeSeconds: string;
 };
-export type TJwtRow = {
-  key: number;
+export type TJwtRow = TFilterRowBase & {
   type: "jwtAuthn";
   issuer: string;
   audiences: string;
@@ -92,7 +92,7 @@ export type TJwtRow = {
   claimToHeaders: TClaimRow[];
   allowMissing: boolean;
 };
-export type TRbacRow = { key: number; type: "rbac"; rules: TRbacRuleRow[] };
+export type TRbacRow = TFilterRowBase & { type: "rbac"; rules: TRbacRuleRow[] };
 export type TFilterRow = TCorsRow | TJwtRow | TRbacRow;
 export type TFilterType = TFilterRow["type"];
 
@@ -137,10 +137,11 @@ export const rbacRuleRow = (): TRbacRuleRow => ({ key: key(), allow: true, princ
 export const claimRow = (): TClaimRow => ({ key: key(), claim: "", header: "" });
 
 export function filterRow(type: TFilterType): TFilterRow {
-  if (type === "cors") return { key: key(), type, allowOrigins: "", allowMethods: "", allowHeaders: "", exposeHeaders: "", allowCredentials: LISTENER_DEFAULTS.cors.allowCredentials, maxAgeSeconds: "" };
+  if (type === "cors") return { key: key(), name: "", type, allowOrigins: "", allowMethods: "", allowHeaders: "", exposeHeaders: "", allowCredentials: LISTENER_DEFAULTS.cors.allowCredentials, maxAgeSeconds: "" };
   if (type === "jwtAuthn")
     return {
       key: key(),
+      name: "",
       type,
       issuer: "",
       audiences: "",
@@ -152,7 +153,7 @@ export function filterRow(type: TFilterType): TFilterRow {
       claimToHeaders: [],
       allowMissing: LISTENER_DEFAULTS.jwt.allowMissing,
     };
-  return { key: key(), type, rules: [rbacRuleRow()] };
+  return { key: key(), name: "", type, rules: [rbacRuleRow()] };
 }
 
 export function emptyListenerForm(): TListenerForm {
@@ -192,6 +193,7 @@ function filterRowOf(f: THttpFilter): TFilterRow {
   if (f.type === "cors")
     return {
       key: key(),
+      name: f.name ?? "",
       type: "cors",
       allowOrigins: joined(f.allowOrigins),
       allowMethods: joined(f.allowMethods),
@@ -203,6 +205,7 @@ function filterRowOf(f: THttpFilter): TFilterRow {
   if (f.type === "jwtAuthn")
     return {
       key: key(),
+      name: f.name ?? "",
       type: "jwtAuthn",
       issuer: f.issuer,
       audiences: joined(f.audiences),
@@ -216,6 +219,7 @@ function filterRowOf(f: THttpFilter): TFilterRow {
     };
   return {
     key: key(),
+    name: f.name ?? "",
     type: "rbac",
     rules: f.rules.map((r) => ({
       key: key(),
@@ -284,6 +288,7 @@ function filterOf(f: TFilterRow): unknown {
   if (f.type === "cors")
     return {
       type: "cors",
+      name: text(f.name),
       allowOrigins: list(f.allowOrigins),
       allowMethods: listOrDefault(f.allowMethods),
       allowHeaders: list(f.allowHeaders),
@@ -294,6 +299,7 @@ function filterOf(f: TFilterRow): unknown {
   if (f.type === "jwtAuthn")
     return {
       type: "jwtAuthn",
+      name: text(f.name),
       issuer: f.issuer.trim(),
       audiences: list(f.audiences),
       jwks: f.jwksSource === "inline" ? { inline: f.jwksInline } : { remote: { url: f.jwksUrl.trim(), cacheDurationMs: num(f.jwksCacheDurationMs) } },
@@ -303,6 +309,7 @@ function filterOf(f: TFilterRow): unknown {
     };
   return {
     type: "rbac",
+    name: text(f.name),
     rules: f.rules.map((r) => ({
       allow: r.allow,
       // No principal rows = the schema's default (any principal).

@@ -92,6 +92,8 @@ export type TRouteForm = {
   contentType: string;
   requestHeaders: THeaderMutationForm;
   responseHeaders: THeaderMutationForm;
+  /** The route's filterOverrides, kept as stored (no form for them yet: a save must not drop them). */
+  filterOverrides: TRoute["filterOverrides"];
 };
 
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -141,6 +143,7 @@ export function emptyRouteForm(defaults: { routeConfig?: string; virtualHost?: s
     contentType: "",
     requestHeaders: { add: [], remove: "" },
     responseHeaders: { add: [], remove: "" },
+    filterOverrides: undefined,
   };
 }
 
@@ -209,6 +212,7 @@ export function routeFormOf(place: { routeConfig: string; virtualHost: string; d
     contentType: route.directResponse?.contentType ?? "",
     requestHeaders: mutationFormOf(route.requestHeaders),
     responseHeaders: mutationFormOf(route.responseHeaders),
+    filterOverrides: route.filterOverrides,
   };
 }
 
@@ -246,6 +250,7 @@ export function buildRoute(form: TRouteForm): TRouteInput {
     match,
     requestHeaders: mutationOf(form.requestHeaders),
     responseHeaders: mutationOf(form.responseHeaders),
+    filterOverrides: form.filterOverrides,
   };
   if (form.actionKind === "route") {
     route.route = {

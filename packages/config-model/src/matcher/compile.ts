@@ -101,6 +101,7 @@ function compileRoute<C>(
     rateLimits: Object.freeze([vhRateLimit, r.route?.rateLimit ?? null].filter((x): x is string => x !== null)),
     requestHeaders: Object.freeze(reqMutations),
     responseHeaders: Object.freeze(resMutations),
+    filterOverrides: r.filterOverrides ?? null,
   });
 }
 

@@ -1,4 +1,5 @@
 import type { TLinearRegex } from "../linear-regex.ts";
+import type { TFilterOverride } from "../route.ts";
 import type { TCompiledHeaderMutation } from "./header-mutation.ts";
 import type { TRouteIndex } from "./route-index.ts";
 
@@ -104,6 +105,8 @@ export type TCompiledRoute<C> = {
   /** Route-level first, then virtual-host-level. Empty when none. */
   readonly requestHeaders: readonly TCompiledHeaderMutation[];
   readonly responseHeaders: readonly TCompiledHeaderMutation[];
+  /** The route's `filterOverrides` by filter name (applied when the proxy builds its filter chains); null when none. */
+  readonly filterOverrides: Readonly<Record<string, TFilterOverride>> | null;
 };
 
 export type TCompiledVirtualHost<C> = {

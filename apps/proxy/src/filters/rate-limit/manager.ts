@@ -3,6 +3,7 @@ import { hashConfig } from "@switchyard/config-model";
 import type { TLog } from "../../observability/log.ts";
 import type { TRateLimiter } from "./decision.ts";
 import { createRedis, GlobalRateLimiter } from "./global.ts";
+import { LeasedRateLimiter, type TTokenSource } from "./leased.ts";
 import { LocalRateLimiter } from "./local.ts";
 
 export type TRateLimitEvents = {
@@ -21,10 +22,13 @@ export class RateLimitManager {
   #redis: ReturnType<typeof createRedis> | null = null;
   #current = new Map<string, TRateLimiter>();
   #lastErrorLog = 0;
+  /** `--workers N` > 1: local buckets live in the primary, leased to this worker. */
+  readonly #tokens: TTokenSource | null;
 
-  constructor(redisUrl: string | null, events: TRateLimitEvents) {
+  constructor(redisUrl: string | null, events: TRateLimitEvents, tokens: TTokenSource | null = null) {
     this.#redisUrl = redisUrl;
     this.#events = events;
+    this.#tokens = tokens;
   }
 
   /** Whether global policies can be enforced (--redis was given). */
@@ -55,7 +59,7 @@ export class RateLimitManager {
   }
 
   #create(p: TRateLimitPolicy, key: string): TRateLimiter {
-    if (p.scope === "local") return new LocalRateLimiter(p, key);
+    if (p.scope === "local") return this.#tokens ? new LeasedRateLimiter(p, key, this.#tokens) : new LocalRateLimiter(p, key);
     this.#redis ??= createRedis(this.#redisUrl ?? "", (err) => this.#logError("ratelimit_redis_error", err));
     return new GlobalRateLimiter(p, key, this.#redis, (policy, err) => {
       this.#events.redisError(policy);
@@ -75,12 +79,10 @@ export class RateLimitManager {
 /** The bucket key of a request for a policy's `key`, or null when the request has none (not limited). */
 export function bucketKeyOf(
   key: TRateLimitKey,
-  req: { readonly path: string; readonly headers: Readonly<Record<string, string | string[] | undefined>>; readonly remoteAddress: string },
+  req: { readonly path: string; readonly headers: { get(name: string): string | undefined }; readonly remoteAddress: string },
 ): string | null {
   if (key === "remoteAddress") return req.remoteAddress;
   if (key === "path") return req.path;
   if (key === "none") return "";
-  const v = req.headers[key.header];
-  if (v === undefined) return null;
-  return typeof v === "string" ? v : v.join(",");
+  return req.headers.get(key.header) ?? null;
 }

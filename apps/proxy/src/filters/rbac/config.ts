@@ -1,13 +1,14 @@
 import type { TRbacFilter, TRbacPrincipal } from "@switchyard/config-model";
 import { compileValueMatcher } from "../../router/index.ts";
 import type { TCompiledValueMatcher } from "../../router/types.ts";
-import type { TFilterContext } from "../chain.ts";
 import { compileAddressSet } from "../../listener/address-set.ts";
+import type { TFilterRequest } from "../api.ts";
+import { jwtClaimsOf } from "../jwt-authn/filter.ts";
 
 /** RBAC rules compiled once per version: CIDRs into BlockLists, header regexes built once. */
 export type TCompiledRbacRule = {
   readonly allow: boolean;
-  readonly principals: readonly ((ctx: TFilterContext) => boolean)[];
+  readonly principals: readonly ((ctx: TFilterRequest) => boolean)[];
   readonly paths: readonly string[];
   /** null = any method. */
   readonly methods: ReadonlySet<string> | null;
@@ -30,7 +31,7 @@ export function compileRbac(f: TRbacFilter): TRbacConfig {
   });
 }
 
-function compilePrincipal(p: TRbacPrincipal): (ctx: TFilterContext) => boolean {
+function compilePrincipal(p: TRbacPrincipal): (ctx: TFilterRequest) => boolean {
   if ("any" in p) return () => true;
   if ("sourceIp" in p) {
     const inSet = compileAddressSet([p.sourceIp]);
@@ -42,7 +43,7 @@ function compilePrincipal(p: TRbacPrincipal): (ctx: TFilterContext) => boolean {
   }
   const { name, value } = p.jwtClaim;
   return (ctx) => {
-    const v = ctx.jwtClaims?.[name];
+    const v = jwtClaimsOf(ctx)?.[name];
     // Array claims (groups, scopes as list) match when they contain the value.
     return Array.isArray(v) ? v.some((x) => String(x) === value) : v !== undefined && v !== null && String(v) === value;
   };

@@ -1,14 +1,9 @@
-import { randomUUID } from "node:crypto";
-import type { IncomingHttpHeaders, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Http2ServerRequest } from "node:http2";
 import type { Readable } from "node:stream";
-import type { TLSSocket } from "node:tls";
-import { routeRequest, pickTarget, rewritePath, redirectLocation } from "../../router/index.ts";
+import { pickTarget, rewritePath } from "../../router/index.ts";
 import type { TCompiledForwardAction, TCompiledRetryPolicy, TCompiledRoute } from "../../router/types.ts";
-import type { TCompiledListener } from "../../runtime/types.ts";
 import type { ClusterRuntime, UpstreamEndpoint } from "../../upstream/cluster.ts";
 import {
-  DownstreamClosedError,
   PerTryTimeoutError,
   RequestBodyTooLargeError,
   RetryAbortError,
@@ -16,114 +11,51 @@ import {
   mapUpstreamError,
   type TResponseFlag,
 } from "../../upstream/errors.ts";
-import type { TAccessLog } from "../../observability/access-log.ts";
-import type { TMetrics } from "../../observability/metrics.ts";
-import type { TLog } from "../../observability/log.ts";
-import type { StatsWindow } from "../../observability/stats-window.ts";
-import { TRACE_HEADERS } from "../../observability/tracing/context.ts";
-import { RequestTrace, type TSpanSink, type TTry as TTraceTry } from "../../observability/tracing/request-trace.ts";
-import { applyHeaderMutations } from "../header-mutation.ts";
-import type { TRateLimitDecision, TRateLimiter } from "../rate-limit/decision.ts";
-import { bucketKeyOf } from "../rate-limit/manager.ts";
+import type { TTry as TTraceTry } from "../../observability/tracing/request-trace.ts";
+import type { ActiveRequest, TTerminal } from "../../pipeline/active-request.ts";
+import { buildUpstreamHeaders, HOP_BY_HOP } from "./upstream-headers.ts";
 import { requestHash } from "./hash.ts";
 import { sendMirrors } from "./mirror.ts";
-import { readReplayableBody, type TRequestBody } from "./request-body.ts";
+import { bufferIterable, readReplayableBody, type TRequestBody } from "./request-body.ts";
 import { backoffMs, retriableFailure, retriableStatus } from "./retry.ts";
 import { UpstreamTry, type TTryOwner } from "./upstream-try.ts";
-import { runFilters, type TFilterContext, type TLocalReply } from "../chain.ts";
-import type { TDownstreamRequest, TDownstreamResponse } from "../../listener/http-listener.ts";
-import { peerIdentity } from "../../listener/peer-identity.ts";
-import { clientAddressOf } from "../../listener/client-address.ts";
-import { requestIdentity, spanIdentity } from "../../observability/request-identity.ts";
-import { grpcStatusForHttp, parseGrpcTimeout } from "./grpc.ts";
-import { isProxyOwnedRequestHeader } from "./client-headers.ts";
+import { parseGrpcTimeout } from "./grpc.ts";
 
 /**
- * The HTTP connection manager + router filter for one downstream request.
- *
- * Lifecycle: listener httpFilters (cors, jwtAuthn, rbac; may answer locally) -> route
- * (virtual host, then first matching route) -> rate limits (virtual
- * host's, then route's; local ones answer synchronously, global ones after one Redis
- * round trip) -> action:
- *   directResponse / redirect -> local answer;
- *   route -> weighted cluster -> request body (buffered up to the retry/mirror limit when
- *   the route retries or mirrors, else streamed) -> mirrors (fire and forget) -> tries:
- *   each try = circuit breakers -> endpoint (LB over available endpoints, another one on a
- *   retry when possible) -> dispatch to the endpoint's undici Pool or H2Pool (UpstreamTry;
- *   grpc-timeout may shorten the route timeout) -> response (and h2 trailers) streamed out with
- *   back pressure, or retried (jittered back-off) while the policy, the body, the retry
- *   breaker and the route timeout allow;
- *   every failure -> ONE local reply through mapUpstreamError (status + response flag).
- * The route timeout covers every try and back-off. The downstream 'close' event ends
- * every exchange: access log line + metrics.
+ * The router's forward terminal for one request (the connection manager, filters and
+ * finish live in pipeline/): weighted cluster -> request body (buffered up to the
+ * retry/mirror limit when the route retries or mirrors, else streamed; through the
+ * filters' onRequestBody when the chain has any) -> mirrors (fire and forget) -> tries:
+ * each try = circuit breakers -> endpoint (LB over available endpoints, another one on a
+ * retry when possible) -> dispatch to the endpoint's undici Pool or H2Pool (UpstreamTry;
+ * grpc-timeout may shorten the route timeout) -> response head, body and trailers handed
+ * to the connection manager's encoder path with back pressure, or retried (jittered
+ * back-off) while the policy, the body, the retry breaker and the route timeout allow;
+ * every failure -> ONE local reply through mapUpstreamError (status + response flag).
+ * The route timeout covers every try and back-off.
  */
 
-export type TExchangeDeps = {
-  readonly accessLog: TAccessLog;
-  readonly metrics: TMetrics;
-  readonly log: TLog;
-  /** The window reported to the console (managed mode); null in standalone mode. */
-  readonly stats: StatsWindow | null;
-  /** Sampled spans go here (console reporter and/or OTLP exporter); null = spans are not recorded. */
-  readonly spans: TSpanSink | null;
-};
-
-/** RFC 9110 §7.6.1 connection-specific fields, plus `expect` (we answer 100-continue ourselves). */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
-/** Request headers the proxy sets itself, so incoming copies are dropped first. */
-const REQUEST_OWNED = new Set(["host", "content-length", "x-request-id", "x-forwarded-proto", "x-forwarded-for", "expect", "x-forwarded-client-cert"]);
-
-export const RESPONSE_FLAGS_HEADER = "x-switchyard-response-flags";
+/** Response fields of a gRPC trailers-only answer that are not trailers (the rest is: grpc-status, grpc-message, grpc-status-details-bin, custom metadata). */
+const GRPC_HEAD_ONLY = new Set(["content-type", "date", "server", "x-request-id", "content-length"]);
 
 /** Body buffer limit of routes that mirror without a retry policy (1 MiB, the retry default). */
 const DEFAULT_MIRROR_BUFFER_BYTES = 1_048_576;
 
-export function handleRequest(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TExchangeDeps): void {
-  const ex = new Exchange(listener, req, res, deps);
-  try {
-    ex.run();
-  } catch (err) {
-    // A bug or an unforeseen input must cost one request, never the process.
-    deps.log("request_failed", { requestId: ex.requestId, path: ex.path, error: err });
-    if (!res.headersSent) ex.localReply(500, "UC", "internal proxy error\n");
-    else (res as ServerResponse).destroy();
-  }
+export function forward(ar: ActiveRequest, route: TCompiledRoute<ClusterRuntime>, action: TCompiledForwardAction<ClusterRuntime>): void {
+  const ex = new Exchange(ar);
+  ar.terminal = ex;
+  ex.forward(route, action);
 }
 
-class Exchange implements TTryOwner {
-  readonly listener: TCompiledListener;
-  readonly req: TDownstreamRequest;
-  readonly res: TDownstreamResponse;
-  readonly deps: TExchangeDeps;
-  readonly start = performance.now();
-  readonly method: string;
-  readonly host: string;
-  readonly path: string;
-  readonly query: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly requestId: string;
-  /** HTTP/2 downstream (h2c or h2 over TLS): trailers can be passed on. */
-  readonly h2: boolean;
-  /** `content-type: application/grpc*`: local replies become gRPC errors (HTTP 200 + grpc-status). */
-  readonly grpc: boolean;
-  /** TLS downstream socket (https listener), else null. */
-  readonly tlsSocket: TLSSocket | null;
-  /** Filter state (headers to add/remove, claims); null when the listener has no filters. */
-  filterCtx: TFilterContext | null = null;
-  /** gRPC trailers-only answers carry grpc-status in the head: kept to re-send as trailers. */
-  grpcStatusInHead: string[] | null = null;
-
+class Exchange implements TTryOwner, TTerminal {
+  readonly ar: ActiveRequest;
+  /** gRPC trailers-only answers carry their trailers in the head: kept to re-send as trailers. */
+  grpcTrailersInHead: string[] | null = null;
   route: TCompiledRoute<ClusterRuntime> | null = null;
-  clusterName: string | null = null;
   cluster: ClusterRuntime | null = null;
   endpoint: UpstreamEndpoint | null = null;
-  flags = "";
-  bytesIn = 0;
-  bytesOut = 0;
   /** True until the exchange needs no more upstream work (answered, given up, or DC). */
   upstreamDone = true;
-  /** The downstream connection is gone; late async steps (Redis, body) stop there. */
-  closed = false;
   timer: NodeJS.Timeout | null = null;
   timeoutMs = 0;
   // Forwarding state, set once per request by forward().
@@ -135,12 +67,11 @@ class Exchange implements TTryOwner {
   retryPolicy: TCompiledRetryPolicy | null = null;
   perTryTimeoutMs = 0;
   idleTimeoutMs = 0;
-  attempts = 0;
   tried: UpstreamEndpoint[] | null = null;
   current: UpstreamTry | null = null;
   retryTimer: NodeJS.Timeout | null = null;
-  /** Trace ids and the sampling decision, made once in the constructor for the whole request. */
-  readonly trace: RequestTrace;
+  /** A maxRetries slot is held for the next try (taken by mayRetry, passed to the retry's UpstreamTry). */
+  retrySlot = false;
   /** The CLIENT span of the try in flight (one at a time), ended by endTraceTry. */
   traceTry: TTraceTry | null = null;
   /** Status of the current try's response head (0 before one arrived). */
@@ -149,182 +80,45 @@ class Exchange implements TTryOwner {
   committed = false;
   resumeUpstream: (() => void) | null = null;
 
-  constructor(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TExchangeDeps) {
-    this.listener = listener;
-    this.req = req;
-    this.res = res;
-    this.deps = deps;
-    this.method = req.method ?? "GET";
-    this.headers = req.headers;
-    this.h2 = req.httpVersionMajor === 2;
-    // HTTP/2 carries the authority in :authority (RFC 9113 §8.3.1); Host is optional there.
-    this.host = req.headers.host ?? (req.headers[":authority"] as string | undefined) ?? "";
-    const ct = req.headers["content-type"];
-    this.grpc = typeof ct === "string" && ct.startsWith("application/grpc");
-    const sock = this.h2 ? (req as Http2ServerRequest).stream.session?.socket : req.socket;
-    this.tlsSocket = sock && (sock as TLSSocket).encrypted ? (sock as TLSSocket) : null;
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    this.path = q === -1 ? url : url.slice(0, q);
-    this.query = q === -1 ? "" : url.slice(q + 1);
-    const incomingId = req.headers["x-request-id"];
-    this.requestId = typeof incomingId === "string" && incomingId.length > 0 ? incomingId : randomUUID();
-    this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null, clientAddressOf(req));
-    res.once("close", () => this.onDownstreamClose());
+  constructor(ar: ActiveRequest) {
+    this.ar = ar;
   }
 
-  /** The client address resolved at the request entry (peer, PROXY header, trustedHops). */
-  get remoteAddress(): string {
-    return clientAddressOf(this.req);
+  get busy(): boolean {
+    return !this.upstreamDone;
   }
 
-  run(): void {
-    // limits.maxRequestBodyBytes: a declared length over the limit is refused before any
-    // filter or upstream work (chunked and HTTP/2 bodies are counted as they stream).
-    const maxBody = this.listener.limits.maxRequestBodyBytes;
-    if (maxBody !== undefined) {
-      const declared = this.headers["content-length"];
-      if (declared !== undefined && Number(declared) > maxBody) return this.bodyTooLarge(maxBody);
-    }
-    const filters = this.listener.filters;
-    if (filters.length === 0) return this.routeAndForward();
-    const ctx: TFilterContext = {
-      method: this.method,
-      path: this.path,
-      headers: this.headers,
-      remoteAddress: this.remoteAddress,
-      peer: this.tlsSocket ? peerIdentity(this.tlsSocket) : null,
-      jwtClaims: null,
-      addRequestHeaders: [],
-      removeRequestHeaders: [],
-      addResponseHeaders: [],
-    };
-    this.filterCtx = ctx;
-    const r = runFilters(filters, ctx);
-    if (r instanceof Promise) {
-      r.then(
-        (v) => (v ? this.filterReply(v) : this.routeAndForward()),
-        (err: unknown) => {
-          this.deps.log("request_failed", { requestId: this.requestId, path: this.path, error: err });
-          this.localReply(500, "UC", "internal proxy error\n");
-        },
-      );
-    } else if (r) this.filterReply(r);
-    else this.routeAndForward();
-  }
-
-  /** A filter answered (401, 403, CORS preflight): plain text, or a gRPC error for gRPC clients. */
-  filterReply(r: TLocalReply): void {
-    if (this.res.headersSent || this.res.writableEnded) return;
-    if (this.grpc || r.flag) return this.localReply(r.status, r.flag || "UC", r.body, r.headers, r.flag === "");
-    this.flags = "";
-    const headers = [...r.headers, "content-length", String(Buffer.byteLength(r.body)), "x-request-id", this.requestId];
-    if (r.body) headers.push("content-type", "text/plain");
-    this.bytesOut = Buffer.byteLength(r.body);
-    (this.res as ServerResponse).writeHead(r.status, headers);
-    this.res.end(r.body);
-  }
-
-  routeAndForward(): void {
-    // `this` satisfies TRouteRequest (method, host, path, query, headers): no extra object.
-    const { route } = routeRequest(this.listener.routeTable, this);
-    if (!route) return this.localReply(404, "NR", "route not found\n");
-    this.route = route;
-    if (route.rateLimits.length) this.applyRateLimits(route, 0);
-    else this.act(route);
-  }
-
-  /** Rate-limit policies in order; the first that refuses answers 429 RL. */
-  applyRateLimits(route: TCompiledRoute<ClusterRuntime>, from: number): void {
-    const names = route.rateLimits;
-    for (let i = from; i < names.length; i++) {
-      const limiter = this.listener.rateLimiters.get(names[i] as string);
-      if (!limiter) continue;
-      const key = bucketKeyOf(limiter.keySpec, this);
-      // Envoy: a request without the key's value (e.g. header absent) is not limited by that policy.
-      if (key === null) continue;
-      const d = limiter.check(key);
-      if (d instanceof Promise) {
-        d.then(
-          (decision) => {
-            if (this.closed) return;
-            if (!decision.allowed) return this.rateLimited(limiter, decision);
-            this.applyRateLimits(route, i + 1);
-          },
-        ).catch((err: unknown) => this.fail(err));
-        return;
-      }
-      if (!d.allowed) return this.rateLimited(limiter, d);
-    }
-    this.act(route);
-  }
-
-  rateLimited(limiter: TRateLimiter, d: TRateLimitDecision): void {
-    this.deps.metrics.rateLimited(limiter.policy);
-    this.localReply(429, "RL", "rate limited\n", [
-      "x-ratelimit-limit", String(d.limit),
-      "x-ratelimit-remaining", String(d.remaining),
-      "x-ratelimit-reset", String(d.resetSeconds),
-      "retry-after", String(d.retryAfterSeconds),
-    ]);
-  }
-
-  /** A bug in an async continuation must cost one request, never the process. */
-  fail(err: unknown): void {
-    this.deps.log("request_failed", { requestId: this.requestId, path: this.path, error: err });
-    if (!this.res.headersSent) this.localReply(500, "UC", "internal proxy error\n");
-    else this.res.destroy();
-  }
-
-  act(route: TCompiledRoute<ClusterRuntime>): void {
-    const action = route.action;
-    switch (action.kind) {
-      case "route":
-        return this.forward(route, action);
-      case "directResponse": {
-        const headers = ["content-type", action.contentType, "content-length", String(action.body.length), "x-request-id", this.requestId];
-        if (this.filterCtx?.addResponseHeaders.length) headers.push(...this.filterCtx.addResponseHeaders);
-        if (route.responseHeaders.length) applyHeaderMutations(headers, route.responseHeaders);
-        this.bytesOut = action.body.length;
-        (this.res as ServerResponse).writeHead(action.status, headers);
-        this.res.end(action.body);
-        return;
-      }
-      case "redirect": {
-        const location = redirectLocation(route, action, { scheme: "http", host: this.host, path: this.path, query: this.query });
-        const headers = ["location", location, "content-length", "0", "x-request-id", this.requestId];
-        if (route.responseHeaders.length) applyHeaderMutations(headers, route.responseHeaders);
-        (this.res as ServerResponse).writeHead(action.responseCode, headers);
-        this.res.end();
-        return;
-      }
-    }
+  /** TTerminal: the client left, a filter answered instead, or the body was too large. */
+  cancel(reason: Error): void {
+    if (this.upstreamDone) return;
+    this.endTraceTry(reason instanceof RequestBodyTooLargeError ? "" : "DC", true);
+    this.finishUpstream();
+    this.current?.cancel(reason);
   }
 
   forward(route: TCompiledRoute<ClusterRuntime>, action: TCompiledForwardAction<ClusterRuntime>): void {
     const target = pickTarget(action);
-    if (!target) return this.localReply(503, "UH", "no healthy upstream\n");
-    this.clusterName = target.name;
+    if (!target) return this.ar.localReply(503, "UH", "no healthy upstream\n");
+    this.ar.clusterName = target.name;
     const cluster = target.cluster;
     this.cluster = cluster;
-    if (cluster.hashing && action.hashPolicy.length) this.hash = requestHash(action.hashPolicy, this.headers, this.remoteAddress);
+    if (cluster.hashing && action.hashPolicy.length) this.hash = requestHash(action.hashPolicy, this.ar.headers, this.ar.remoteAddress);
     this.retryPolicy = action.retryPolicy;
     this.perTryTimeoutMs = action.retryPolicy?.perTryTimeoutMs ?? 0;
     this.idleTimeoutMs = action.idleTimeoutMs;
     this.upstreamDone = false;
 
-    const req = this.req;
-    const headers = this.buildUpstreamHeaders(action.hostRewrite);
-    if (route.requestHeaders.length) applyHeaderMutations(headers, route.requestHeaders);
-    this.upstreamHeaders = headers;
-    this.upstreamPath = action.prefixRewrite === null ? (req.url ?? "/") : rewritePath(route, action.prefixRewrite, this.path, this.query);
+    const req = this.ar.req;
+    this.route = route;
+    this.upstreamHeaders = buildUpstreamHeaders(this.ar, action.hostRewrite, false);
+    this.upstreamPath = action.prefixRewrite === null ? (req.url ?? "/") : rewritePath(route, action.prefixRewrite, this.ar.path, this.ar.query);
 
     // The route timeout (0 = none), shortened by a gRPC client's grpc-timeout (the deadline
     // it will give up at anyway); the header itself is forwarded unchanged. It starts
     // before the body is buffered and covers every try and back-off.
     let timeoutMs = action.timeoutMs;
-    if (this.grpc) {
-      const deadline = parseGrpcTimeout(this.headers["grpc-timeout"]);
+    if (this.ar.grpc) {
+      const deadline = parseGrpcTimeout(this.ar.headers["grpc-timeout"]);
       if (deadline !== null && (timeoutMs === 0 || deadline < timeoutMs)) timeoutMs = Math.max(1, deadline);
     }
     if (timeoutMs > 0) {
@@ -335,7 +129,7 @@ class Exchange implements TTryOwner {
     // A body exists when the request says so (RFC 9112 §6.3); HTTP/2: unless the HEADERS
     // frame ended the stream (gRPC bodies have no length).
     const contentLength = req.headers["content-length"];
-    const hasBody = this.h2
+    const hasBody = this.ar.h2
       ? !(req as Http2ServerRequest).stream.endAfterHeaders
       : contentLength !== undefined
         ? Number(contentLength) > 0
@@ -344,15 +138,28 @@ class Exchange implements TTryOwner {
       if (action.mirrors.length) this.mirror(action, null);
       return this.startTry();
     }
-    if (action.retryPolicy !== null || action.mirrors.length) {
+    const replay = action.retryPolicy !== null || action.mirrors.length > 0;
+    if (this.ar.chain.requestBody) {
+      // The filters' body (it may differ from the client's): counted as it arrives, then
+      // filtered; buffered for retries and mirrors like any other body.
+      const filtered = this.ar.decodeBody(this.countBody());
+      if (replay) {
+        bufferIterable(filtered, this.replayLimit(action)).then(
+          (b) => this.bodyReady(action, b, true),
+          () => undefined, // client gone, filter answered or failed: the pipeline has it
+        );
+        return;
+      }
+      this.replayable = false;
+      this.body = filtered as unknown as Readable;
+      return this.startTry();
+    }
+    if (replay) {
       // Retries and mirrors replay the body: buffer it up to the limit first. (A streaming
       // gRPC call on such a route is therefore sent upstream once the client half-closes
       // or the limit is passed.)
       // Never buffer past the listener's body limit: a bigger body streams and is counted.
-      const maxBody = this.listener.limits.maxRequestBodyBytes;
-      const bufferLimit = action.retryPolicy?.maxBufferBytes ?? DEFAULT_MIRROR_BUFFER_BYTES;
-      const limit = maxBody !== undefined ? Math.min(bufferLimit, maxBody) : bufferLimit;
-      readReplayableBody(req, limit).then(
+      readReplayableBody(req, this.replayLimit(action)).then(
         (b) => this.bodyReady(action, b),
         () => undefined, // client went away mid-body: onDownstreamClose has it
       );
@@ -362,9 +169,9 @@ class Exchange implements TTryOwner {
     this.replayable = false;
     // Node's HTTP/1.1 parser holds a body to its Content-Length (checked in run()); other
     // bodies are counted, and held to maxRequestBodyBytes, as they stream.
-    if (contentLength !== undefined && !this.h2) {
+    if (contentLength !== undefined && !this.ar.h2) {
       this.body = req as Readable;
-      this.bytesIn = Number(contentLength);
+      this.ar.bytesIn = Number(contentLength);
     } else {
       // undici streams async iterables with back pressure (client-h1 writeIterable); its
       // types only list Readable.
@@ -373,17 +180,28 @@ class Exchange implements TTryOwner {
     this.startTry();
   }
 
-  bodyReady(action: TCompiledForwardAction<ClusterRuntime>, b: TRequestBody): void {
+  /** Bytes a replayable body is buffered up to: the retry policy's limit, never past the listener's body limit. */
+  replayLimit(action: TCompiledForwardAction<ClusterRuntime>): number {
+    const maxBody = this.ar.listener.limits.maxRequestBodyBytes;
+    const bufferLimit = action.retryPolicy?.maxBufferBytes ?? DEFAULT_MIRROR_BUFFER_BYTES;
+    return maxBody !== undefined ? Math.min(bufferLimit, maxBody) : bufferLimit;
+  }
+
+  /** `counted`: the body already went through countBody (filtered bodies). */
+  bodyReady(action: TCompiledForwardAction<ClusterRuntime>, b: TRequestBody, counted = false): void {
     if (this.upstreamDone) return;
     if (b.kind === "buffered") {
       this.body = b.data;
-      this.bytesIn = b.data.length;
+      if (!counted) this.ar.bytesIn = b.data.length;
+    } else if (counted) {
+      this.replayable = false;
+      this.body = b.source as unknown as Readable;
     } else {
       // Too big to replay: streamed to one try, never retried, never mirrored.
       this.replayable = false;
-      const declared = this.headers["content-length"];
-      const counted = declared === undefined || this.h2 || this.listener.limits.maxRequestBodyBytes !== undefined;
-      if (!counted) this.bytesIn = Number(declared);
+      const declared = this.ar.headers["content-length"];
+      const counted = declared === undefined || this.ar.h2 || this.ar.listener.limits.maxRequestBodyBytes !== undefined;
+      if (!counted) this.ar.bytesIn = Number(declared);
       this.body = (counted ? this.countIterable(b.source) : b.source) as unknown as Readable;
     }
     if (action.mirrors.length) this.mirror(action, b.kind === "buffered" ? b.data : undefined);
@@ -392,67 +210,93 @@ class Exchange implements TTryOwner {
 
   /** `body` undefined = the request has a body that was too big to buffer: mirrors skip. */
   mirror(action: TCompiledForwardAction<ClusterRuntime>, body: Buffer | null | undefined): void {
-    const sink = this.deps.metrics.mirror;
+    const sink = this.ar.deps.metrics.mirror;
     if (body === undefined) {
       for (const m of action.mirrors) sink(m.name, "skipped");
       return;
     }
-    sendMirrors(action.mirrors, this.method, this.upstreamPath, this.upstreamHeaders, body, sink);
+    sendMirrors(action.mirrors, this.ar.method, this.upstreamPath, this.upstreamHeaders, body, sink);
   }
 
-  /** One try: circuit breakers, endpoint, dispatch. */
+  /** One try: circuit breakers (node-wide: a promise only when the primary is asked), endpoint, dispatch. */
   startTry(): void {
     this.retryTimer = null;
     if (this.upstreamDone) return;
     const cluster = this.cluster as ClusterRuntime;
-    const b = cluster.breakers;
-    if (cluster.activeRequests >= b.maxRequests || cluster.pendingRequests >= b.maxPendingRequests) {
-      this.deps.metrics.overflow(cluster.name);
-      this.finishUpstream();
-      return this.localReply(503, "UO", "upstream overflow: circuit breaker open\n");
-    }
+    const admitted = cluster.admitTry();
+    if (admitted === true) return this.dispatchTry(cluster);
+    if (admitted === false) return this.overflow(cluster);
+    void admitted.then((ok) => {
+      if (!ok) return this.overflow(cluster);
+      if (this.upstreamDone) return cluster.cancelAdmission();
+      this.dispatchTry(cluster);
+    });
+  }
+
+  overflow(cluster: ClusterRuntime): void {
+    if (this.upstreamDone) return;
+    this.ar.deps.metrics.overflow(cluster.name);
+    this.finishUpstream();
+    this.ar.localReply(503, "UO", "upstream overflow: circuit breaker open\n");
+  }
+
+  dispatchTry(cluster: ClusterRuntime): void {
     const endpoint = cluster.pick(this.hash, this.tried);
     if (!endpoint) {
+      cluster.cancelAdmission();
       this.finishUpstream();
-      return this.localReply(503, "UH", "no healthy upstream\n");
+      return this.ar.localReply(503, "UH", "no healthy upstream\n");
     }
     this.endpoint = endpoint;
-    const attempt = ++this.attempts;
-    const t = new UpstreamTry(this, cluster, endpoint, attempt > 1, this.perTryTimeoutMs, this.idleTimeoutMs);
+    this.ar.upstreamHost = endpoint.hostPort;
+    const attempt = ++this.ar.attempts;
+    // A retry's maxRetries slot passes to its try, which gives it back when it ends.
+    const isRetry = this.retrySlot;
+    this.retrySlot = false;
+    const t = new UpstreamTry(this, cluster, endpoint, isRetry, this.perTryTimeoutMs, this.idleTimeoutMs);
     this.current = t;
     const headers = this.upstreamHeaders.concat("x-switchyard-attempt-count", String(attempt));
     // Each try is a CLIENT span whose id is the parent the upstream sees.
     this.upstreamStatus = 0;
-    this.traceTry = this.trace.startTry(headers);
+    this.traceTry = this.ar.trace.startTry(headers);
     // undici would derive SNI from the Host header; the cluster's tls.sni wins.
     const servername = endpoint.tls?.servername;
-    const opts = { method: this.method, path: this.upstreamPath, headers, body: this.body };
+    const opts = { method: this.ar.method, path: this.upstreamPath, headers, body: this.body };
     endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, t);
   }
 
-  /** Whether another try may start now; counts a retry-breaker overflow. */
-  mayRetry(): boolean {
+  /**
+   * Whether another try may start; true holds a maxRetries slot (Envoy: the breaker counts
+   * a retry from this decision, back-off included, to the end of its try). Counts a
+   * retry-breaker overflow. A promise only when the primary is asked for a slot.
+   */
+  mayRetry(): boolean | Promise<boolean> {
     const p = this.retryPolicy;
-    if (p === null || !this.replayable || this.upstreamDone || this.attempts > p.numRetries) return false;
+    if (p === null || !this.replayable || this.upstreamDone || this.ar.attempts > p.numRetries) return false;
     const cluster = this.cluster as ClusterRuntime;
-    if (cluster.activeRetries >= cluster.breakers.maxRetries) {
-      this.deps.metrics.retryOverflow(cluster.name);
-      return false;
-    }
-    return true;
+    const got = cluster.acquireRetry();
+    const decided = (ok: boolean): boolean => {
+      if (!ok) this.ar.deps.metrics.retryOverflow(cluster.name);
+      else if (this.upstreamDone) {
+        cluster.releaseRetry();
+        return false;
+      } else this.retrySlot = true;
+      return ok;
+    };
+    return got === true || got === false ? decided(got) : got.then(decided);
   }
 
   scheduleRetry(t: UpstreamTry): void {
     const cluster = this.cluster as ClusterRuntime;
-    this.deps.metrics.retry(cluster.name);
+    this.ar.deps.metrics.retry(cluster.name);
     (this.tried ??= []).push(t.endpoint);
     this.current = null;
-    this.retryTimer = setTimeout(onRetryTimer, backoffMs(this.retryPolicy as TCompiledRetryPolicy, this.attempts), this);
+    this.retryTimer = setTimeout(onRetryTimer, backoffMs(this.retryPolicy as TCompiledRetryPolicy, this.ar.attempts), this);
   }
 
   /** Chunked request bodies have no length up front: count them as they stream through. */
   countBody(): AsyncGenerator<Buffer> {
-    return this.countIterable(this.req as AsyncIterable<Buffer>);
+    return this.countIterable(this.ar.req as AsyncIterable<Buffer>);
   }
 
   /**
@@ -461,76 +305,20 @@ class Exchange implements TTryOwner {
    * which makes undici / the H2Pool abort the upstream request instead of ending it.
    */
   async *countIterable(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    const maxBody = this.listener.limits.maxRequestBodyBytes;
+    const maxBody = this.ar.listener.limits.maxRequestBodyBytes;
     for await (const chunk of source) {
-      this.bytesIn += chunk.length;
-      if (maxBody !== undefined && this.bytesIn > maxBody) {
-        this.bodyTooLarge(maxBody);
+      this.ar.bytesIn += chunk.length;
+      if (maxBody !== undefined && this.ar.bytesIn > maxBody) {
+        this.ar.bodyTooLarge(maxBody);
         throw new RequestBodyTooLargeError(maxBody);
       }
       yield chunk;
     }
   }
 
-  /**
-   * 413 for a body over limits.maxRequestBodyBytes. Any upstream try is cancelled first.
-   * HTTP/1.1 gets `connection: close`: the rest of the body is never read, so the
-   * connection cannot carry another request (Node would otherwise drain it).
-   */
-  bodyTooLarge(limit: number): void {
-    if (!this.upstreamDone) {
-      this.finishUpstream();
-      this.current?.cancel(new RequestBodyTooLargeError(limit));
-    }
-    if (this.res.headersSent) {
-      (this.res as ServerResponse).destroy();
-      return;
-    }
-    this.localReply(413, "", `request body larger than ${limit} bytes\n`, this.h2 ? [] : ["connection", "close"], true);
-  }
-
-  /** Downstream headers minus hop-by-hop ones, plus host, x-forwarded-*, x-request-id. */
-  buildUpstreamHeaders(hostRewrite: string | null): string[] {
-    const raw = this.req.rawHeaders;
-    const out: string[] = [];
-    const connection = this.headers.connection;
-    // Fields named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
-    const named = connection && connection !== "keep-alive" && connection !== "close" ? new Set(connection.toLowerCase().split(/\s*,\s*/)) : null;
-    const removed = this.filterCtx?.removeRequestHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = (raw[i] as string).toLowerCase();
-      // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are not fields.
-      // Trace headers are written per try (startTry), with that try's span id as parent.
-      if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name) || REQUEST_OWNED.has(name) || TRACE_HEADERS.has(name) || (named !== null && named.has(name))) continue;
-      if (removed !== undefined && removed.length && removed.includes(name)) continue;
-      if (isProxyOwnedRequestHeader(name)) continue;
-      out.push(name, raw[i + 1] as string);
-    }
-    // TE is hop-by-hop, but "trailers" must reach gRPC servers (RFC 9113 §8.2.2 allows exactly that value).
-    const te = this.headers.te;
-    if (typeof te === "string" && te.includes("trailers")) out.push("te", "trailers");
-    const host = hostRewrite ?? this.host;
-    if (host) out.push("host", host);
-    const contentLength = this.headers["content-length"];
-    if (contentLength !== undefined) out.push("content-length", contentLength);
-    const remote = this.req.socket.remoteAddress ?? "";
-    const xff = this.headers["x-forwarded-for"];
-    out.push("x-forwarded-for", xff ? `${xff}, ${remote}` : remote);
-    out.push("x-forwarded-proto", this.tlsSocket ? "https" : "http");
-    out.push("x-request-id", this.requestId);
-    // Envoy's forward_client_cert_details SANITIZE_SET: a client's own XFCC is dropped
-    // (REQUEST_OWNED) and only a verified certificate is described.
-    if (this.tlsSocket) {
-      const peer = this.filterCtx ? this.filterCtx.peer : peerIdentity(this.tlsSocket);
-      if (peer) out.push("x-forwarded-client-cert", peer.xfcc);
-    }
-    if (this.filterCtx?.addRequestHeaders.length) out.push(...this.filterCtx.addRequestHeaders);
-    return out;
-  }
-
   // ---- try callbacks (TTryOwner) ----------------------------------------------------
 
-  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry" {
+  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry" | "held" {
     if (this.upstreamDone) {
       t.cancel(new RetryAbortError());
       return "retry";
@@ -538,16 +326,33 @@ class Exchange implements TTryOwner {
     this.upstreamStatus = statusCode;
     const p = this.retryPolicy;
     if (p !== null && retriableStatus(p, statusCode)) {
-      if (this.mayRetry()) {
-        // The answer is dropped; its connection too (undici cannot skip an unread body).
-        this.endTraceTry("", true);
-        t.cancel(new RetryAbortError());
-        this.scheduleRetry(t);
-        return "retry";
+      const may = this.mayRetry();
+      if (may === true) return this.retryAnswer(t);
+      if (may !== false) {
+        // The response stays paused while the primary answers for a retry slot.
+        void may.then((ok) => {
+          if (ok) return void this.retryAnswer(t);
+          if (this.upstreamDone || t.done) return;
+          this.forwardHeaders(p, statusCode, rawHeaders, resume);
+          resume();
+        });
+        return "held";
       }
-      // Retriable but out of retries: the upstream's answer goes out, flagged.
-      if (this.attempts > 1 || p.numRetries === 0) this.flags = "URX";
     }
+    return this.forwardHeaders(p, statusCode, rawHeaders, resume);
+  }
+
+  /** A retriable answer with a retry slot held: dropped with its connection (undici cannot skip an unread body). */
+  retryAnswer(t: UpstreamTry): "retry" {
+    this.endTraceTry("", true);
+    t.cancel(new RetryAbortError());
+    this.scheduleRetry(t);
+    return "retry";
+  }
+
+  forwardHeaders(p: TCompiledRetryPolicy | null, statusCode: number, rawHeaders: Buffer[], resume: () => void): "forwarded" {
+    // Retriable but out of retries: the upstream's answer goes out, flagged.
+    if (p !== null && retriableStatus(p, statusCode) && (this.ar.attempts > 1 || p.numRetries === 0)) this.ar.flags = "URX";
     this.committed = true;
     this.resumeUpstream = resume;
     const out: string[] = [];
@@ -560,28 +365,46 @@ class Exchange implements TTryOwner {
         continue;
       }
       if (HOP_BY_HOP.has(name) || name === "x-request-id") continue;
-      const value = (rawHeaders[i + 1] as Buffer).toString("latin1");
-      if (this.grpc && (name === "grpc-status" || name === "grpc-message")) (this.grpcStatusInHead ??= []).push(name, value);
-      out.push(name, value);
+      out.push(name, (rawHeaders[i + 1] as Buffer).toString("latin1"));
     }
     if (named !== null) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (named.has(out[i] as string)) out.splice(i, 2);
     }
-    out.push("x-request-id", this.requestId);
-    if (this.filterCtx?.addResponseHeaders.length) out.push(...this.filterCtx.addResponseHeaders);
-    const route = this.route as TCompiledRoute<ClusterRuntime>;
-    if (route.responseHeaders.length) applyHeaderMutations(out, route.responseHeaders);
-    (this.res as ServerResponse).writeHead(statusCode, out);
+    if (this.ar.grpc && this.ar.h2) this.takeGrpcTrailersOnly(out);
+    out.push("x-request-id", this.ar.requestId);
+    this.ar.sendHeaders(statusCode, out);
     return "forwarded";
+  }
+
+  /**
+   * A gRPC "trailers-only" answer (an error without a body: grpc-status in the one HEADERS
+   * frame) cannot be passed on as such through Node's compat response, which always ends
+   * a stream after its head. Its trailer fields (grpc-status, grpc-message,
+   * grpc-status-details-bin and custom metadata) move from the head to real trailers,
+   * where every gRPC client reads an error's status and metadata.
+   */
+  takeGrpcTrailersOnly(out: string[]): void {
+    let trailersOnly = false;
+    for (let i = 0; i < out.length; i += 2) if (out[i] === "grpc-status") trailersOnly = true;
+    if (!trailersOnly) return;
+    const moved: string[] = [];
+    let w = 0;
+    for (let r = 0; r < out.length; r += 2) {
+      const name = out[r] as string;
+      if (GRPC_HEAD_ONLY.has(name)) {
+        out[w] = name;
+        out[w + 1] = out[r + 1] as string;
+        w += 2;
+      } else moved.push(name, out[r + 1] as string);
+    }
+    out.length = w;
+    this.grpcTrailersInHead = moved;
   }
 
   tryData(chunk: Buffer): boolean {
     if (this.upstreamDone) return true;
-    this.bytesOut += chunk.length;
-    if ((this.res as ServerResponse).write(chunk)) return true;
     // Back pressure: undici stops reading the upstream socket until the client drains.
-    this.res.once("drain", this.resumeUpstream as () => void);
-    return false;
+    return this.ar.sendData(chunk, this.resumeUpstream as () => void);
   }
 
   tryComplete(_t: UpstreamTry, trailers?: (Buffer | string)[] | null): void {
@@ -590,21 +413,14 @@ class Exchange implements TTryOwner {
     this.finishUpstream();
     // Trailers (gRPC's grpc-status) travel to HTTP/2 clients; HTTP/1.1 clients get none
     // (they would need chunked encoding and a TE: trailers promise).
-    if (this.h2) {
-      const res = this.res as Http2ServerResponse;
+    let flat: string[] | null = null;
+    if (this.ar.h2) {
       if (trailers && trailers.length) {
-        const t: Record<string, string> = {};
-        for (let i = 0; i < trailers.length; i += 2) t[latin1(trailers[i]).toLowerCase()] = latin1(trailers[i + 1]);
-        res.addTrailers(t);
-      } else if (this.grpcStatusInHead) {
-        // Trailers-only upstream answer: repeat its status as trailers, which every gRPC client reads.
-        const t: Record<string, string> = {};
-        const g = this.grpcStatusInHead;
-        for (let i = 0; i < g.length; i += 2) t[g[i] as string] = g[i + 1] as string;
-        res.addTrailers(t);
-      }
+        flat = [];
+        for (let i = 0; i < trailers.length; i += 2) flat.push(latin1(trailers[i]).toLowerCase(), latin1(trailers[i + 1]));
+      } else flat = this.grpcTrailersInHead;
     }
-    this.res.end();
+    this.ar.sendEnd(flat);
   }
 
   tryFailed(t: UpstreamTry, err: Error): void {
@@ -614,16 +430,23 @@ class Exchange implements TTryOwner {
     if (this.committed) {
       // Mid-body failure: the status is out, so the only honest signal is a reset.
       this.finishUpstream();
-      this.flags = mapped.flag;
-      (this.res as ServerResponse).destroy(err);
+      this.ar.flags = mapped.flag;
+      this.ar.downstream.destroy(err);
       return;
     }
     const p = this.retryPolicy;
     const retriable = p !== null && retriableFailure(p, mapped, err instanceof PerTryTimeoutError);
-    if (retriable && this.mayRetry()) return this.scheduleRetry(t);
+    const may = retriable ? this.mayRetry() : false;
+    if (may === true) return this.scheduleRetry(t);
+    if (may === false) return this.failedReply(mapped, retriable);
+    void may.then((ok) => (ok ? this.scheduleRetry(t) : this.failedReply(mapped, retriable)));
+  }
+
+  failedReply(mapped: ReturnType<typeof mapUpstreamError>, retriable: boolean): void {
+    if (this.upstreamDone) return;
     this.finishUpstream();
-    const flag = retriable && this.attempts > 1 ? `${mapped.flag},URX` : mapped.flag;
-    this.localReply(mapped.status, flag, `${mapped.message}\n`);
+    const flag = retriable && this.ar.attempts > 1 ? `${mapped.flag},URX` : mapped.flag;
+    this.ar.localReply(mapped.status, flag, `${mapped.message}\n`);
   }
 
   /** Route timeout fired: 504 UT if nothing was sent yet, else reset the client. */
@@ -634,12 +457,12 @@ class Exchange implements TTryOwner {
     this.endTraceTry("UT", true);
     this.finishUpstream();
     this.current?.cancel(err);
-    if (!this.res.headersSent) {
+    if (!this.ar.downstream.headersSent) {
       const mapped = mapUpstreamError(err);
-      this.localReply(mapped.status, mapped.flag, `${mapped.message}\n`);
+      this.ar.localReply(mapped.status, mapped.flag, `${mapped.message}\n`);
     } else {
-      this.flags = "UT";
-      (this.res as ServerResponse).destroy(err);
+      this.ar.flags = "UT";
+      this.ar.downstream.destroy(err);
     }
   }
 
@@ -648,17 +471,17 @@ class Exchange implements TTryOwner {
     const t = this.traceTry;
     if (t === null) return;
     this.traceTry = null;
-    if (!this.trace.recording) return;
+    if (!this.ar.trace.recording) return;
     const ep = this.endpoint as UpstreamEndpoint;
-    this.trace.endTry(
+    this.ar.trace.endTry(
       t,
-      `router ${this.clusterName ?? ""} egress`,
+      `router ${this.ar.clusterName ?? ""} egress`,
       {
-        "http.request.method": this.method,
+        "http.request.method": this.ar.method,
         "server.address": ep.address,
         "server.port": ep.port,
         "switchyard.upstream_host": ep.hostPort,
-        "switchyard.cluster": this.clusterName ?? "",
+        "switchyard.cluster": this.ar.clusterName ?? "",
         "http.response.status_code": this.upstreamStatus,
         "switchyard.response_flags": flag || "-",
       },
@@ -677,118 +500,20 @@ class Exchange implements TTryOwner {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
     }
-  }
-
-  /** `flag` may combine codes ("UF,URX"); `noFlag` for filter answers that are not failures (CORS). */
-  localReply(status: number, flag: TResponseFlag | string, body: string, extra: readonly string[] = [], noFlag = false): void {
-    this.flags = noFlag ? "" : flag;
-    const res = this.res;
-    if (res.headersSent || (res as ServerResponse).destroyed || res.writableEnded) return;
-    const flagHeader = noFlag ? [] : [RESPONSE_FLAGS_HEADER, flag];
-    if (this.grpc) {
-      // gRPC clients read errors from grpc-status, always with HTTP 200 (gRPC over HTTP/2 spec).
-      const message = encodeURIComponent(body.trim()).replace(/%20/g, " ");
-      const code = String(grpcStatusForHttp(status, flag));
-      const head = ["content-type", "application/grpc", ...flagHeader, "x-request-id", this.requestId, ...extra];
-      if (this.h2) {
-        (res as ServerResponse).writeHead(200, head);
-        (res as Http2ServerResponse).addTrailers({ "grpc-status": code, "grpc-message": message });
-      } else (res as ServerResponse).writeHead(200, [...head, "grpc-status", code, "grpc-message", message]);
-      res.end();
-      return;
+    // Ended in back-off (timeout, client gone): the retry's slot was never handed to a try.
+    if (this.retrySlot) {
+      this.retrySlot = false;
+      (this.cluster as ClusterRuntime).releaseRetry();
     }
-    (res as ServerResponse).writeHead(status, [
-      "content-type", "text/plain",
-      "content-length", String(Buffer.byteLength(body)),
-      ...flagHeader,
-      "x-request-id", this.requestId,
-      ...extra,
-      ...(this.filterCtx?.addResponseHeaders ?? []),
-    ]);
-    this.bytesOut = Buffer.byteLength(body);
-    (res as ServerResponse).end(body);
   }
 
-  onDownstreamClose(): void {
-    this.closed = true;
-    const res = this.res;
-    // An HTTP/2 compat response reports writableFinished = true even when the client reset
-    // the stream (RST_STREAM), so it cannot tell a finished exchange from an abandoned one:
-    // pending upstream work, or an aborted request, means the client went away. Without
-    // this an h2 client's cancelled streams kept their upstream tries (and circuit-breaker
-    // slots) forever, blocked on a 'drain' that never comes (HTTP/2 rapid reset).
-    const abandoned = !res.writableFinished || !this.upstreamDone || (this.h2 && (this.req as Http2ServerRequest).aborted);
-    if (abandoned) {
-      // The client went away before the whole response was written.
-      if (!this.flags) this.flags = "DC";
-      if (!this.upstreamDone) {
-        this.endTraceTry("DC", true);
-        this.finishUpstream();
-        this.current?.cancel(new DownstreamClosedError());
-      }
-    }
-    const status = res.headersSent ? res.statusCode : 0;
-    const durationMs = performance.now() - this.start;
-    const routeName = this.route?.name ?? null;
-    const deps = this.deps;
-    const listener = this.listener;
-    deps.metrics.recordRequest(listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs / 1000);
-    deps.stats?.record(listener.name, routeName ?? "", this.clusterName ?? "", status, durationMs, this.bytesIn, this.bytesOut);
-    if (deps.spans !== null && this.trace.recording) this.finishTrace(deps.spans, status, routeName);
-    // Sampling decided once per request, here, only when the listener asks for less than all.
-    const al = listener.accessLog;
-    if (al.sampleRate < 1 && !(Math.random() < al.sampleRate)) return;
-    deps.accessLog.write({
-      time: new Date().toISOString(),
-      method: this.method,
-      authority: this.host,
-      path: this.req.url ?? "/",
-      status,
-      responseFlags: this.flags || "-",
-      durationMs: Math.round(durationMs * 1000) / 1000,
-      upstreamHost: this.endpoint?.hostPort ?? null,
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      requestId: this.requestId,
-      traceId: this.trace.traceId,
-      listener: listener.name,
-      route: routeName,
-      cluster: this.clusterName,
-      attempts: this.attempts,
-      ...requestIdentity(this.req, this.remoteAddress),
-    }, al.format);
-  }
-
-  /** The SERVER span (and the tries' CLIENT spans) of a sampled request. */
-  finishTrace(sink: TSpanSink, status: number, routeName: string | null): void {
-    this.trace.finish(
-      sink,
-      `${this.method} ${routeName ?? "(no route)"}`,
-      {
-        "http.request.method": this.method,
-        "url.path": this.path,
-        "server.address": this.host,
-        "http.response.status_code": status,
-        "switchyard.listener": this.listener.name,
-        "switchyard.route": routeName ?? "",
-        "switchyard.cluster": this.clusterName ?? "",
-        "switchyard.response_flags": this.flags || "-",
-        "switchyard.upstream_host": this.endpoint?.hostPort ?? "",
-        "switchyard.request_id": this.requestId,
-        "http.request.body.size": this.bytesIn,
-        "http.response.body.size": this.bytesOut,
-        ...spanIdentity(this.req, this.remoteAddress),
-      },
-      status >= 500 || status === 0,
-    );
-  }
 }
 
 function onRetryTimer(ex: Exchange): void {
   try {
     ex.startTry();
   } catch (err) {
-    ex.fail(err);
+    ex.ar.fail(err);
   }
 }
 

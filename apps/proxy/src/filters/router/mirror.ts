@@ -32,19 +32,27 @@ export function sendMirrors(
     if (m.fraction < 1 && Math.random() >= m.fraction) continue;
     const cluster = m.cluster;
     const endpoint = cluster.pick(undefined, null);
-    if (endpoint === null || cluster.activeRequests >= cluster.breakers.maxRequests) {
+    if (endpoint === null) {
       sink(m.name, "skipped");
       continue;
     }
-    const h = headers.slice();
-    for (let i = 0; i < h.length; i += 2) if (h[i] === "host") h[i + 1] = shadowHost(h[i + 1] as string);
-    cluster.activeRequests++;
-    endpoint.activeRequests++;
-    // As for tries: the cluster's tls.sni wins over the (shadow) Host for undici pools.
-    const servername = endpoint.tls?.servername;
-    const opts = { method, path, headers: h, body };
-    endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, new ShadowHandler(cluster, endpoint, sink));
+    // The node-wide maxRequests breaker (a promise when the worker asks its primary for a slot).
+    const admitted = cluster.admitMirror();
+    const go = (ok: boolean) => (ok ? shadow(cluster, endpoint, method, path, headers, body, sink) : sink(m.name, "skipped"));
+    if (admitted === true || admitted === false) go(admitted);
+    else void admitted.then(go);
   }
+}
+
+function shadow(cluster: ClusterRuntime, endpoint: UpstreamEndpoint, method: string, path: string, headers: readonly string[], body: Buffer | null, sink: TMirrorSink): void {
+  const h = headers.slice();
+  for (let i = 0; i < h.length; i += 2) if (h[i] === "host") h[i + 1] = shadowHost(h[i + 1] as string);
+  cluster.activeRequests++;
+  endpoint.activeRequests++;
+  // As for tries: the cluster's tls.sni wins over the (shadow) Host for undici pools.
+  const servername = endpoint.tls?.servername;
+  const opts = { method, path, headers: h, body };
+  endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, new ShadowHandler(cluster, endpoint, sink));
 }
 
 /** Reads and drops the mirror's answer. */
@@ -84,6 +92,7 @@ class ShadowHandler implements Dispatcher.DispatchHandler {
     if (this.#done) return;
     this.#done = true;
     this.#cluster.activeRequests--;
+    this.#cluster.mirrorEnded();
     this.#endpoint.activeRequests--;
     if (ok) this.#endpoint.successes++;
     else this.#endpoint.errors++;

@@ -58,3 +58,17 @@ async function* prepend(head: Buffer[], rest: AsyncIterable<Buffer>): AsyncGener
   for (const c of head) yield c;
   yield* rest;
 }
+
+/** The same for a body that is already an async iterable (a filtered body): buffered up to `limit`, else streamed on. */
+export async function bufferIterable(source: AsyncIterable<Buffer>, limit: number): Promise<TRequestBody> {
+  const it = source[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return { kind: "buffered", data: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) };
+    chunks.push(r.value);
+    size += r.value.length;
+    if (size > limit) return { kind: "stream", source: prepend(chunks, { [Symbol.asyncIterator]: () => it }) };
+  }
+}

@@ -13,8 +13,11 @@ import { outcomeOfStatus } from "../../upstream/outlier.ts";
  */
 
 export type TTryOwner = {
-  /** Response head. Return "retry" to abandon this try (it is aborted here). */
-  tryHeaders(t: UpstreamTry, status: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry";
+  /**
+   * Response head. Return "retry" to abandon this try (it is aborted here); "held" keeps
+   * the response paused while the owner waits for a decision (it calls `resume` or cancels).
+   */
+  tryHeaders(t: UpstreamTry, status: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry" | "held";
   tryData(chunk: Buffer): boolean;
   /** `trailers`: raw [name, value, ...] (HTTP/2 and gRPC upstreams), else null. */
   tryComplete(t: UpstreamTry, trailers: (Buffer | string)[] | null): void;
@@ -40,9 +43,8 @@ export class UpstreamTry {
     this.cluster = cluster;
     this.endpoint = endpoint;
     this.isRetry = isRetry;
-    cluster.activeRequests++;
-    cluster.pendingRequests++;
-    if (isRetry) cluster.activeRetries++;
+    // Admitted already (cluster.admitTry; a retry holds its maxRetries slot too): gauges only.
+    cluster.tryStarted();
     endpoint.activeRequests++;
     if (perTryTimeoutMs > 0) this.#perTryTimer = setTimeout(onPerTryTimeout, perTryTimeoutMs, this, perTryTimeoutMs);
     if (idleTimeoutMs > 0) this.#idleTimer = setTimeout(onIdleTimeout, idleTimeoutMs, this, idleTimeoutMs);
@@ -68,13 +70,8 @@ export class UpstreamTry {
     this.done = true;
     if (this.#perTryTimer !== null) clearTimeout(this.#perTryTimer);
     if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
-    const c = this.cluster;
-    if (this.#pending) {
-      this.#pending = false;
-      c.pendingRequests--;
-    }
-    c.activeRequests--;
-    if (this.isRetry) c.activeRetries--;
+    this.cluster.tryEnded(this.#pending, this.isRetry);
+    this.#pending = false;
     const e = this.endpoint;
     e.activeRequests--;
     if (success) e.successes++;
@@ -89,13 +86,14 @@ export class UpstreamTry {
     // Sent on a connection: no longer pending (maxPendingRequests counts the queued).
     if (this.#pending) {
       this.#pending = false;
-      this.cluster.pendingRequests--;
+      this.cluster.tryConnected();
     }
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    // 1xx (other than 101, never asked for) are not forwarded; the final response follows.
-    if (statusCode < 200) return true;
+    // 1xx are not forwarded (the final response follows), except 101: the answer of a
+    // tunnel's try (undici never passes one for a plain request).
+    if (statusCode < 200 && statusCode !== 101) return true;
     if (this.done) return false;
     this.status = statusCode;
     this.#idleTimer?.refresh();

@@ -44,13 +44,26 @@ export class EdsStore {
 }
 
 export function createEdsSource(cluster: TCluster, store: EdsStore, sink: TDiscoverySink): TDiscoverySource {
+  return storeSource(cluster.name, "eds (console)", store, sink);
+}
+
+/**
+ * `--workers N`, a worker that is not the state owner: the endpoints the owner's source
+ * found (DNS, Consul, Kubernetes), relayed by the primary under `key` (cluster name and
+ * discovery settings), so the node asks the registry once.
+ */
+export function createRelayedSource(key: string, kind: string, store: EdsStore, sink: TDiscoverySink): TDiscoverySource {
+  return storeSource(key, `${kind}, found by the state owner worker`, store, sink);
+}
+
+function storeSource(key: string, label: string, store: EdsStore, sink: TDiscoverySink): TDiscoverySource {
   let unsubscribe: (() => void) | null = null;
   return {
-    describe: () => "eds (console)",
+    describe: () => label,
     start() {
-      const set = store.get(cluster.name);
+      const set = store.get(key);
       if (set) sink.update(set.endpoints, { version: set.version });
-      unsubscribe = store.subscribe(cluster.name, (s) => sink.update(s.endpoints, { version: s.version }));
+      unsubscribe = store.subscribe(key, (s) => sink.update(s.endpoints, { version: s.version }));
       return Promise.resolve();
     },
     stop() {

@@ -2,7 +2,9 @@ import type { TEndpoint } from "@switchyard/config-model";
 import type { ClusterRuntime } from "../cluster.ts";
 import { createConsulSource, type TConsulOptions } from "./consul.ts";
 import { createDnsSource } from "./dns.ts";
-import { createEdsSource, type EdsStore } from "./eds.ts";
+import { createEdsSource, createRelayedSource, type EdsStore } from "./eds.ts";
+import { discoveryKey } from "../cluster.ts";
+import { LOCAL_STATE, type TSharedUpstream } from "../shared-state.ts";
 import type { TKubeAccessSpec } from "./kube-config.ts";
 import { createKubernetesSource } from "./kubernetes.ts";
 import type { TDiscoverySink, TDiscoverySource } from "./types.ts";
@@ -27,10 +29,20 @@ export type TDiscoveryDeps = {
   outbound?: TOutboundAllow | null;
 };
 
-export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps): void {
+/**
+ * `shared`: with `--workers N` the state owner's DNS, Consul and Kubernetes sources publish
+ * what they find and the other workers take it from the primary (one watch per node);
+ * logicalDns stays per worker (its connector resolves at connect time), EDS comes from the
+ * primary anyway. Relayed updates are counted and logged by the owner only.
+ */
+export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps, shared: TSharedUpstream = LOCAL_STATE): void {
   const cluster = rt.config;
   if (cluster.discovery === "static") return;
   const status = rt.status;
+  const shareable = cluster.discovery === "strictDns" || cluster.discovery === "consul" || cluster.discovery === "kubernetes";
+  const relayKey = `${cluster.name}#${discoveryKey(cluster) ?? ""}`;
+  const relayed = shareable && shared.relay !== null;
+  const publish = shareable && shared.owner;
   const sink: TDiscoverySink = {
     update(discovered: readonly TEndpoint[], meta) {
       const allow = deps.outbound;
@@ -39,6 +51,7 @@ export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps): void 
         const outside = discovered.filter((e) => !endpoints.includes(e)).map((e) => e.address);
         deps.log("discovery_outside_outbound_allow", { cluster: rt.name, discovery: cluster.discovery, dropped: outside.slice(0, 10), count: outside.length });
       }
+      if (publish) shared.endpointsFound(relayKey, endpoints);
       const r = rt.setEndpoints(endpoints);
       // Some sources learn more about where they read from once started (e.g. the kubeconfig context).
       status.source = source.describe();
@@ -47,8 +60,8 @@ export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps): void 
       if (meta?.version !== undefined) status.endpointsVersion = meta.version;
       if (status.lastError !== null) deps.log("discovery_recovered", { cluster: rt.name, discovery: cluster.discovery });
       status.lastError = null;
-      deps.counted(rt.name, cluster.discovery, "update");
-      if (r.changed) {
+      if (!relayed) deps.counted(rt.name, cluster.discovery, "update");
+      if (r.changed && !relayed) {
         deps.log("discovery_update", { cluster: rt.name, discovery: cluster.discovery, endpoints: rt.endpoints.map((e) => e.hostPort), added: r.added, removed: r.removed });
       }
       if (r.changed || meta?.version !== undefined) deps.changed();
@@ -68,6 +81,7 @@ export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps): void 
     log: deps.log,
   };
   let source: TDiscoverySource;
+  if (relayed && shared.relay) return rt.attachSource((source = createRelayedSource(relayKey, cluster.discovery, shared.relay, sink)));
   switch (cluster.discovery) {
     case "strictDns":
     case "logicalDns":

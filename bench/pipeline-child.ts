@@ -1,0 +1,78 @@
+/**
+ * One measurement for `npm run bench:pipeline` (bench/pipeline.ts): loads the connection
+ * manager of the checkout at argv[2] (before issue #14: filters/router/exchange.ts; after:
+ * pipeline/connection-manager.ts), compiles a one-listener config whose route answers
+ * directly, and runs argv[4] requests through it with in-memory request/response objects
+ * (no sockets: what is left is the pipeline's own work — route lookup, filter chain,
+ * local answer, finish with metrics). Prints the CPU nanoseconds per request.
+ * argv[3]: "empty" (no filter on the route) or "one" (the route's responseHeaders: one
+ * headerMutation filter after #14; applied inline before it).
+ */
+import { EventEmitter } from "node:events";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [root = ".", chain = "empty", countArg = "200000"] = process.argv.slice(2);
+const count = Number(countArg);
+const src = (p: string) => pathToFileURL(join(root, "apps/proxy/src", p)).href;
+const after = existsSync(join(root, "apps/proxy/src/pipeline/connection-manager.ts"));
+const { handleRequest } = (await import(src(after ? "pipeline/connection-manager.ts" : "filters/router/exchange.ts"))) as {
+  handleRequest: (l: unknown, req: unknown, res: unknown, deps: unknown) => void;
+};
+const { compileListeners } = (await import(src("runtime/compile.ts"))) as { compileListeners: (c: unknown, clusters: Map<string, unknown>) => unknown[] };
+const { createMetrics } = (await import(src("observability/metrics.ts"))) as { createMetrics: (c: () => unknown[]) => unknown };
+const { validateConfig } = (await import(pathToFileURL(join(root, "packages/config-model/src/index.ts")).href)) as {
+  validateConfig: (c: unknown) => { ok: boolean; config?: unknown };
+};
+
+const route: Record<string, unknown> = { name: "answer", match: { prefix: "/" }, directResponse: { status: 200, body: "ok" } };
+if (chain === "one") route.responseHeaders = { add: [{ name: "x-env", value: "bench" }] };
+const checked = validateConfig({
+  listeners: [{ name: "bench", address: "127.0.0.1", port: 1, routeConfig: "main" }],
+  routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [route] }] }],
+});
+if (!checked.ok) throw new Error("bench config refused");
+const [listener] = compileListeners(checked.config, new Map());
+const noop = () => undefined;
+const deps = { accessLog: { write: noop, flushSync: noop, close: async () => undefined }, metrics: createMetrics(() => []), log: noop, stats: null, spans: null };
+const rawHeaders = ["Host", "bench.example", "User-Agent", "wrk", "Accept", "*/*", "Connection", "keep-alive"];
+const headers = { host: "bench.example", "user-agent": "wrk", accept: "*/*", connection: "keep-alive" };
+const socket = { remoteAddress: "127.0.0.1" };
+
+/** The parts of node:http's request and response the pipeline touches. */
+class FakeResponse extends EventEmitter {
+  headersSent = false;
+  statusCode = 200;
+  writableEnded = false;
+  writableFinished = false;
+  destroyed = false;
+  writeHead(status: number): this {
+    this.statusCode = status;
+    this.headersSent = true;
+    return this;
+  }
+  write(): boolean {
+    return true;
+  }
+  end(): void {
+    this.writableEnded = true;
+    this.writableFinished = true;
+    this.emit("close");
+  }
+  destroy(): void {
+    this.destroyed = true;
+    this.emit("close");
+  }
+}
+
+function once(): void {
+  const req = { method: "GET", url: "/small", headers, rawHeaders, httpVersionMajor: 1, socket };
+  handleRequest(listener, req, new FakeResponse(), deps);
+}
+
+for (let i = 0; i < 50_000; i++) once();
+const start = process.cpuUsage();
+for (let i = 0; i < count; i++) once();
+const used = process.cpuUsage(start);
+process.stdout.write(`${(((used.user + used.system) * 1000) / count).toFixed(1)}\n`);
