@@ -39,11 +39,13 @@ function worst(a: THealth, b: THealth): THealth {
 const enc = encodeURIComponent;
 
 export async function buildTopology(db: Db, windowS: number, now = Date.now()): Promise<TTopology> {
-  const [latest, nodes, health, rows] = await Promise.all([
+  const range = { from: new Date(now - windowS * 1000), to: new Date(now + 1) };
+  const [latest, nodes, health, rows, nodeRows] = await Promise.all([
     getLatestVersion(db),
     listNodes(db),
     latestEndpointHealth(db),
-    loadRows(db, { kind: "route", from: new Date(now - windowS * 1000), to: new Date(now + 1) }),
+    loadRows(db, { kind: "route", ...range }),
+    loadRows(db, { kind: "node", ...range }),
   ]);
   const parsed = latest ? ZConfig.safeParse(latest.config) : null;
   const config: TConfig | null = parsed?.success ? parsed.data : null;
@@ -55,8 +57,10 @@ export async function buildTopology(db: Db, windowS: number, now = Date.now()): 
     if (!a) aggs.set(key, (a = newAgg()));
     addRow(a, r);
   };
+  // Node edges from the per-node rows; route rows stored per node before issue #21 carry their node too.
+  for (const r of nodeRows) bump(`node|${r.nodeId}|${r.listener}`, r);
   for (const r of rows) {
-    bump(`node|${r.nodeId}|${r.listener}`, r);
+    if (r.nodeId) bump(`node|${r.nodeId}|${r.listener}`, r);
     bump(`listener|${r.listener}`, r);
     bump(`route|${r.listener}|${r.name}`, r);
     bump(`routeName|${r.name}`, r);
