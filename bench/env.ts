@@ -18,3 +18,9 @@ export const APT_ENV = { ...env, DEBIAN_FRONTEND: "noninteractive" };
 export const STARTUP_ROUNDS = Number(env.STARTUP_ROUNDS ?? 5);
 export const CHILD_NODE_OPTIONS = (env.NODE_OPTIONS ?? "").split(/\s+/).filter((o) => o && !o.includes("@switchyard/source"));
 export const CHILD_ENV = { ...env };
+/** bench/control-plane.ts: the console's SWITCHYARD_SECRET_KEY when the bench starts its own (any fixed key: the data is thrown away). */
+export const CP_BENCH_SECRET_KEY = env.CP_BENCH_SECRET_KEY ?? "0000000000000000000000000000000000000000000000000000000000bec4ed";
+/** Stats interval of the simulated nodes, ms (the proxy's default, 5 000). */
+export const CP_BENCH_STATS_INTERVAL_MS = Number(env.CP_BENCH_STATS_INTERVAL_MS ?? 5_000);
+/** bench/control-plane.ts: print the first simulated node's control-plane log (CP_BENCH_DEBUG=1). */
+export const CP_BENCH_DEBUG = Boolean(env.CP_BENCH_DEBUG);

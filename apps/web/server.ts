@@ -3,6 +3,7 @@
  * process serves the Next.js pages, tRPC (/api/trpc), the REST API (/api/v1) and the
  * control-plane WebSocket (/api/xds), all on one port and one database handle.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { createDb, createSecretBox, ensureAdminUser, migrateDatabase, parseSecretKey, reencryptSecrets } from "@switchyard/db";
@@ -51,15 +52,16 @@ if (env.SWITCHYARD_ADMIN_EMAIL && env.SWITCHYARD_ADMIN_PASSWORD) {
   await ensureAdminUser(db, env.SWITCHYARD_ADMIN_EMAIL, env.SWITCHYARD_ADMIN_PASSWORD);
 }
 
-const app = next({ dev, dir, hostname: env.HOST, port: env.PORT });
-await app.prepare();
+// SWITCHYARD_CONSOLE_UI=off: no pages (API-only replicas, the control-plane bench), so no Next.js build is needed.
+const app = env.SWITCHYARD_CONSOLE_UI === "on" ? next({ dev, dir, hostname: env.HOST, port: env.PORT }) : null;
+await app?.prepare();
 
 const server = createConsoleServer(
   tls,
   createRequestListener({
     rest: createRestHandler({ db, apiToken: env.SWITCHYARD_API_TOKEN, log }),
     trpc: createTrpcHandler({ db, log }),
-    next: app.getRequestHandler(),
+    next: app ? app.getRequestHandler() : noPages,
     metrics: renderMetrics,
     log,
   }),
@@ -70,7 +72,7 @@ const xds = await attachXdsServer(server, {
   nodeToken: env.SWITCHYARD_NODE_TOKEN,
   requireClientCert: Boolean(tls?.clientCa),
   log,
-  telemetry: createTelemetryIngest(db),
+  telemetry: createTelemetryIngest(db, { log }),
 });
 defineGauge("switchyard_console_xds_nodes_connected", "Proxy nodes connected to this console replica", () => xds.connectedNodeIds().length);
 const retention = startRetentionJob(db, {
@@ -81,7 +83,7 @@ const retention = startRetentionJob(db, {
   intervalMs: env.SWITCHYARD_RETENTION_INTERVAL_MS,
   log,
 });
-server.on("upgrade", createUpgradeListener(dev ? app.getUpgradeHandler() : undefined));
+server.on("upgrade", createUpgradeListener(dev && app ? app.getUpgradeHandler() : undefined));
 
 await new Promise<void>((resolve, reject) => {
   server.once("error", reject);
@@ -93,6 +95,10 @@ const shownHost = env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : en
 const scheme = tls ? "https" : "http";
 log("console.listening", { url: `${scheme}://${shownHost}:${port}`, mode: dev ? "development" : "production", tls: Boolean(tls), clientCerts: Boolean(tls?.clientCa) });
 console.log(`Switchyard console listening on ${scheme}://${shownHost}:${port} (${dev ? "development" : "production"})`);
+
+async function noPages(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+  res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "the pages are off on this console (SWITCHYARD_CONSOLE_UI=off)" }));
+}
 
 let stopping = false;
 async function stop(signal: string) {
@@ -111,7 +117,7 @@ async function stop(signal: string) {
   server.closeIdleConnections();
   setTimeout(() => server.closeAllConnections(), 3_000).unref();
   await step("http", () => closed);
-  await step("next", () => app.close());
+  await step("next", async () => app?.close());
   await step("db", () => db.close());
   log("console.stopped");
   process.exit(0);

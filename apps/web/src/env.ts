@@ -47,6 +47,8 @@ export const ZEnv = z
     SWITCHYARD_NODE_FORGET_HOURS: z.coerce.number().positive("must be > 0").default(24),
     /** How often the rollup + retention job runs, in ms; default 60000. */
     SWITCHYARD_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000, "must be >= 1000").default(60_000),
+    /** "off": serve the REST API, tRPC and /api/xds without the pages (no `next build` needed: API-only replicas, the control-plane bench). Default "on". */
+    SWITCHYARD_CONSOLE_UI: z.enum(["on", "off"], { error: "SWITCHYARD_CONSOLE_UI must be on or off" }).default("on"),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && env.SWITCHYARD_SECRET_KEY === undefined) {

@@ -26,6 +26,13 @@ function buildBounds(): readonly number[] {
   return Object.freeze(out);
 }
 
+/**
+ * Names this layout on the wire (compact stats frames carry the id instead of the 183
+ * bounds): a node and a console that disagree on the id cannot merge histograms, and the
+ * frame is refused rather than stored wrong. Change the id whenever a constant changes.
+ */
+export const LATENCY_LAYOUT_ID = `log${LATENCY_GROWTH}:${LATENCY_MIN_MS}-${LATENCY_MAX_MS}ms`;
+
 /** Upper bounds in ms; counts arrays have one more slot (+Inf). */
 export const LATENCY_BOUNDS_MS: readonly number[] = buildBounds();
 const LOG_GROWTH = Math.log(LATENCY_GROWTH);

@@ -19,4 +19,5 @@ export * from "./linear-regex.ts";
 export * from "./histogram.ts";
 export * from "./json-schema.ts";
 export * from "./log-level.ts";
+export * from "./stats-wire.ts";
 export * from "./filter-overrides.ts";

@@ -180,12 +180,34 @@ export const ZStatsEntry = z.object({
   latency: ZHistogram,
 });
 
-/** node -> console, every few seconds: counters and histograms for one window. */
+/**
+ * Compact latency histogram (stats-wire.ts): bucket counts in layout order, where a
+ * negative number -k skips k empty buckets; trailing empty buckets are left out.
+ */
+const isRun = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= -(WIRE_LIMITS.histogramSlots + 1) && n <= WIRE_LIMITS.counter;
+const ZRuns = numberArray(WIRE_LIMITS.histogramSlots + 1, isRun, `whole numbers from ${-(WIRE_LIMITS.histogramSlots + 1)} to ${WIRE_LIMITS.counter}`);
+
+/** Compact route row: [listener, route, cluster ("" = local reply), requests, 1xx, 2xx, 3xx, 4xx, 5xx, bytesIn, bytesOut, latency sum ms, runs]. */
+export const ZStatsRouteRow = z.tuple([ZShort, ZShort, ZShort, ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, ZBytes, ZBytes, z.number().min(0), ZRuns]);
+/** Compact cluster row: [cluster, requests, 1xx, 2xx, 3xx, 4xx, 5xx, bytesIn, bytesOut, latency sum ms, runs]. */
+export const ZStatsClusterRow = z.tuple([ZShort, ZCount, ZCount, ZCount, ZCount, ZCount, ZCount, ZBytes, ZBytes, z.number().min(0), ZRuns]);
+
+/**
+ * node -> console, every few seconds: counters and histograms for one window, only for
+ * the routes and clusters that saw traffic in it. Two forms, decoded by stats-wire.ts:
+ * - compact (what proxies send): `layout` names the histogram layout once
+ *   (LATENCY_LAYOUT_ID), rows are positional tuples in `routes` and `clusters`, and
+ *   histograms are sparse runs; ~10x smaller than the verbose form;
+ * - verbose (`entries`, every histogram with its bounds): still accepted from older nodes.
+ */
 export const ZStatsMessage = z.object({
   type: z.literal("stats"),
   windowStart: z.number().int(),
   windowEnd: z.number().int(),
-  entries: z.array(ZStatsEntry).max(WIRE_LIMITS.statsEntries),
+  layout: z.string().max(WIRE_LIMITS.shortText).optional(),
+  routes: z.array(ZStatsRouteRow).max(WIRE_LIMITS.statsEntries).default([]),
+  clusters: z.array(ZStatsClusterRow).max(WIRE_LIMITS.statsEntries).default([]),
+  entries: z.array(ZStatsEntry).max(WIRE_LIMITS.statsEntries).default([]),
   /** Windows dropped while the console was away. */
   dropped: ZCount.default(0),
   /** Spans dropped (buffer full while the console was away) since the previous stats message. */
@@ -224,6 +246,13 @@ export const ZSpan = z.object({
 /** node -> console: sampled spans in batches. */
 export const ZSpansMessage = z.object({ type: z.literal("spans"), spans: z.array(ZSpan).max(WIRE_LIMITS.spans) });
 
+/**
+ * console -> node: the stats interval to use from now on, while the console's telemetry
+ * store falls behind (0 = back to the node's own). The node merges its windows until the
+ * interval has passed (nothing is dropped, the windows are only longer).
+ */
+export const ZStatsPaceMessage = z.object({ type: z.literal("statsPace"), intervalMs: z.number().int().min(0).max(600_000) });
+
 /** console -> node: the console refuses the node or the message (e.g. a bad token). */
 export const ZErrorMessage = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
 
@@ -238,7 +267,7 @@ export const ZNodeToConsoleMessage = z.discriminatedUnion("type", [
   ZEndpointsNackMessage,
   ZClusterStatusMessage,
 ]);
-export const ZConsoleToNodeMessage = z.discriminatedUnion("type", [ZSnapshotMessage, ZEndpointsMessage, ZErrorMessage]);
+export const ZConsoleToNodeMessage = z.discriminatedUnion("type", [ZSnapshotMessage, ZEndpointsMessage, ZStatsPaceMessage, ZErrorMessage]);
 
 export type THelloMessage = z.infer<typeof ZHelloMessage>;
 export type TSnapshotMessage = z.infer<typeof ZSnapshotMessage>;
@@ -246,6 +275,8 @@ export type TAckMessage = z.infer<typeof ZAckMessage>;
 export type TNackMessage = z.infer<typeof ZNackMessage>;
 export type TStatsMessage = z.infer<typeof ZStatsMessage>;
 export type TStatsEntry = z.infer<typeof ZStatsEntry>;
+export type TStatsRouteRow = z.infer<typeof ZStatsRouteRow>;
+export type TStatsClusterRow = z.infer<typeof ZStatsClusterRow>;
 export type THistogram = z.infer<typeof ZHistogram>;
 export type THealthMessage = z.infer<typeof ZHealthMessage>;
 export type TSpan = z.infer<typeof ZSpan>;
@@ -256,6 +287,7 @@ export type TEndpointsNackMessage = z.infer<typeof ZEndpointsNackMessage>;
 export type TEndpointStatus = z.infer<typeof ZEndpointStatus>;
 export type TClusterStatusMessage = z.infer<typeof ZClusterStatusMessage>;
 export type TErrorMessage = z.infer<typeof ZErrorMessage>;
+export type TStatsPaceMessage = z.infer<typeof ZStatsPaceMessage>;
 export type TNodeToConsoleMessage = z.infer<typeof ZNodeToConsoleMessage>;
 export type TConsoleToNodeMessage = z.infer<typeof ZConsoleToNodeMessage>;
 

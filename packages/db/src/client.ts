@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient, type Prisma } from "./generated/prisma/client.ts";
 import type { TSecretBox } from "./secret-box.ts";
 
@@ -10,6 +11,12 @@ import type { TSecretBox } from "./secret-box.ts";
 export type Db = {
   readonly prisma: PrismaClient;
   readonly databaseUrl: string;
+  /**
+   * node-postgres beside Prisma, for the statements Prisma's per-row path makes costly:
+   * telemetry batches (one INSERT of column arrays) and the bounded rollup / retention
+   * statements. Small (TELEMETRY_POOL_MAX) so telemetry never takes the API's connections.
+   */
+  readonly pool: pg.Pool;
   /** Encrypts private keys at rest; null = no SWITCHYARD_SECRET_KEY (storing a key then fails). */
   readonly secrets: TSecretBox | null;
   close(): Promise<void>;
@@ -18,15 +25,21 @@ export type Db = {
 /** Inside `prisma.$transaction(async (tx) => ...)`. */
 export type Tx = Prisma.TransactionClient;
 
+const TELEMETRY_POOL_MAX = 2;
+
 export function createDb(databaseUrl: string, opts: { maxConnections?: number; secrets?: TSecretBox | null } = {}): Db {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: opts.maxConnections ?? 10 });
   const prisma = new PrismaClient({ adapter });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: TELEMETRY_POOL_MAX });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on("error", () => undefined);
   let closed: Promise<void> | undefined;
   return {
     prisma,
     databaseUrl,
+    pool,
     secrets: opts.secrets ?? null,
-    close: () => (closed ??= prisma.$disconnect()),
+    close: () => (closed ??= Promise.all([prisma.$disconnect(), pool.end()]).then(() => undefined)),
   };
 }
 

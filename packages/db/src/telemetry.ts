@@ -1,4 +1,5 @@
-import { LATENCY_BOUNDS_MS, type THistogram, type TSpan, type TStatsMessage, type THealthMessage } from "@switchyard/config-model";
+import { LATENCY_BOUNDS_MS, type THistogram, type TSparseCounts, type TSpan, type THealthMessage } from "@switchyard/config-model";
+import type pg from "pg";
 import type { Db } from "./client.ts";
 import { toJson } from "./audit.ts";
 
@@ -14,7 +15,7 @@ export const RAW_RESOLUTION_S = 10;
 export const ROLLUP_RESOLUTION_S = 60;
 const SLOTS = LATENCY_BOUNDS_MS.length + 1;
 
-export type TSparseCounts = [number, number][];
+export type { TSparseCounts };
 
 export function toSparse(counts: readonly number[]): TSparseCounts {
   const out: TSparseCounts = [];
@@ -35,6 +36,19 @@ export function addSparse(into: number[], sparse: unknown): void {
 export function emptyCounts(): number[] {
   return new Array<number>(SLOTS).fill(0);
 }
+
+/**
+ * Row kinds of StatsBucket. The console pre-aggregates node windows before storing them
+ * (apps/web/src/server/telemetry/stats-aggregator.ts), so rows grow with routes, not
+ * with nodes x routes:
+ * - "route" / "cluster": per (listener, route, cluster) / cluster, summed over every node
+ *   (nodeId ""; rows stored per node before issue #21 carry theirs and read the same);
+ * - "node": per node and listener, route rows summed (the topology's node edges);
+ * - "group": per node group and window start, route rows summed (the SLO guard's
+ *   figures: one row per node window, without the route dimension);
+ * - "marker": the rollup watermark (one row, resolution 60).
+ */
+export type TStatsKind = "route" | "cluster" | "node" | "group";
 
 export type TStatsRow = {
   resolution: number;
@@ -62,111 +76,131 @@ export function bucketOf(ms: number, resolutionS: number): Date {
   return new Date(Math.floor(ms / w) * w);
 }
 
+/** One pre-aggregated raw row to store (times in epoch ms). */
+export type TStatsRowInput = {
+  bucketStart: number;
+  windowStart: number | null;
+  kind: TStatsKind;
+  nodeId: string;
+  group: string;
+  name: string;
+  listener: string;
+  cluster: string;
+  requests: number;
+  classes: readonly [number, number, number, number, number];
+  bytesIn: number;
+  bytesOut: number;
+  latencySum: number;
+  counts: TSparseCounts;
+  windows: number;
+};
+
+const INT_MAX = 2_147_483_647;
+const int = (n: number) => Math.min(Math.round(n), INT_MAX);
+
 /**
- * Stores one stats window of one node as raw rows. A window belongs to the bucket that
- * holds its last millisecond (windows are shorter than a bucket, 5 s by default).
+ * Stores raw rows in ONE statement, whatever their number: one array per column through
+ * node-postgres (db.pool), unnested by PostgreSQL. Prisma's createMany builds an object
+ * per row and a statement per call; this is the console's hot write path. Counts past the
+ * int columns are stored saturated rather than failing the batch.
  */
-export async function insertStatsWindow(db: Db, nodeId: string, msg: TStatsMessage): Promise<number> {
-  if (!msg.entries.length) return 0;
-  const bucketStart = bucketOf(Math.max(msg.windowStart, msg.windowEnd - 1), RAW_RESOLUTION_S);
-  const e = msg.entries;
-  // One statement with one array per column: the same query whatever the number of rows,
-  // and a tenth of the CPU of createMany's per-row objects (a full frame: ~30 ms, not ~300).
-  return db.prisma.$executeRawUnsafe(
-    INSERT_STATS_SQL,
+export async function insertStatsRows(db: Db, rows: readonly TStatsRowInput[]): Promise<number> {
+  if (!rows.length) return 0;
+  const col = <T>(f: (r: TStatsRowInput) => T) => rows.map(f);
+  const res = await db.pool.query(INSERT_STATS_SQL, [
     RAW_RESOLUTION_S,
-    bucketStart.getTime(),
-    msg.windowStart,
-    nodeId,
-    e.map((x) => x.kind),
-    e.map((x) => x.name),
-    e.map((x) => x.listener ?? ""),
-    e.map((x) => (x.kind === "route" ? (x.cluster ?? "") : x.name)),
-    e.map((x) => x.requests),
-    e.map((x) => x.codeClasses["1xx"]),
-    e.map((x) => x.codeClasses["2xx"]),
-    e.map((x) => x.codeClasses["3xx"]),
-    e.map((x) => x.codeClasses["4xx"]),
-    e.map((x) => x.codeClasses["5xx"]),
-    e.map((x) => String(x.bytesIn)),
-    e.map((x) => String(x.bytesOut)),
-    e.map((x) => x.latency.sum),
-    e.map((x) => JSON.stringify(toSparse(x.latency.counts))),
-  );
+    col((r) => new Date(r.bucketStart)),
+    col((r) => (r.windowStart === null ? null : new Date(r.windowStart))),
+    col((r) => r.nodeId),
+    col((r) => r.group),
+    col((r) => r.kind),
+    col((r) => r.name),
+    col((r) => r.listener),
+    col((r) => r.cluster),
+    col((r) => int(r.requests)),
+    col((r) => int(r.classes[0])),
+    col((r) => int(r.classes[1])),
+    col((r) => int(r.classes[2])),
+    col((r) => int(r.classes[3])),
+    col((r) => int(r.classes[4])),
+    col((r) => String(Math.round(r.bytesIn))),
+    col((r) => String(Math.round(r.bytesOut))),
+    col((r) => r.latencySum),
+    col((r) => JSON.stringify(r.counts)),
+    col((r) => int(r.windows)),
+  ]);
+  return res.rowCount ?? rows.length;
 }
 
+// timestamp(3) columns hold UTC wall time: the Date parameters are sent as timestamptz and converted.
 const INSERT_STATS_SQL = `INSERT INTO "StatsBucket"
-  ("resolution", "bucketStart", "windowStart", "nodeId", "kind", "name", "listener", "cluster", "requests",
-   "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "bytesIn", "bytesOut", "latencySum", "latency")
-SELECT $1::int, to_timestamp($2::float8 / 1000) AT TIME ZONE 'UTC', to_timestamp($3::float8 / 1000) AT TIME ZONE 'UTC', $4::text, t.*
-FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int[],
-            $15::bigint[], $16::bigint[], $17::float8[], $18::jsonb[]) AS t`;
+  ("resolution", "bucketStart", "windowStart", "nodeId", "group", "kind", "name", "listener", "cluster", "requests",
+   "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "bytesIn", "bytesOut", "latencySum", "latency", "windows")
+SELECT $1::int, t.b AT TIME ZONE 'UTC', t.w AT TIME ZONE 'UTC', t.n, t.g, t.k, t.name, t.l, t.c, t.q, t.c1, t.c2, t.c3, t.c4, t.c5, t.bi, t.bo, t.s, t.h, t.win
+FROM unnest($2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[],
+            $11::int[], $12::int[], $13::int[], $14::int[], $15::int[], $16::bigint[], $17::bigint[], $18::float8[], $19::jsonb[], $20::int[])
+  AS t(b, w, n, g, k, name, l, c, q, c1, c2, c3, c4, c5, bi, bo, s, h, win)`;
+
+export type TGroupWindow = { requests: number; errors5xx: number; histogram: THistogram | null; windows: number };
 
 /** The longest stats window a proxy reports (its --stats-interval-ms maximum). */
 const MAX_WINDOW_MS = 300_000;
 
-export type TGroupWindow = { requests: number; errors5xx: number; histogram: THistogram | null; windows: number };
-
 /**
- * What the rollout SLO guard reads: the stats windows of a node group's nodes that
- * STARTED in [fromMs, toMs), from the raw buckets, summed, with their latency histograms
- * merged (p99 comes from the merge, never from averaged percentiles).
+ * What the rollout SLO guard reads: the stats windows of a node group that STARTED in
+ * [fromMs, toMs), summed, with their latency histograms merged (p99 comes from the
+ * merge, never from averaged percentiles).
  *
- * - Group: the nodes whose registry row (`Node.group`) is in the group now; buckets carry
- *   the node id only.
- * - Each request counts once: route rows only. A request to a cluster is also in that
- *   cluster's row of the same window (the proxy records cluster rows from the same
- *   requests), so adding cluster rows would count it twice; route rows also hold local
- *   replies (cluster "").
- * - Precision is the node's stats window (5 s by default), not the 10 s bucket: rows keep
+ * - Group: the group each node announced in its hello when it reported (kind "group"
+ *   rows are summed per group at ingest).
+ * - Each request counts once: group rows sum route rows only (a cluster row holds the
+ *   same requests again); route rows also hold local replies (cluster "").
+ * - Precision: the node's stats window (5 s by default), not the 10 s bucket: rows keep
  *   their window's start, so windows from before a change never count as after it.
- *   Rollups (no window start) are not read: raw buckets are kept 24 h by default, and the
- *   guard looks back at most 2 h (a 1 h baseline before the change, 1 h after).
+ * - Rollups are not read: raw buckets are kept 24 h by default, and the guard looks back
+ *   at most 2 h (a 1 h baseline before the change, 1 h after).
  */
 export async function readGroupWindow(db: Db, group: string, fromMs: number, toMs: number): Promise<TGroupWindow> {
-  const nodes = await db.prisma.node.findMany({ where: { group }, select: { id: true } });
-  if (!nodes.length || toMs <= fromMs) return { requests: 0, errors5xx: 0, histogram: null, windows: 0 };
+  if (toMs <= fromMs) return { requests: 0, errors5xx: 0, histogram: null, windows: 0 };
   const rows = await db.prisma.statsBucket.findMany({
     where: {
       resolution: RAW_RESOLUTION_S,
-      kind: "route",
+      kind: "group",
+      group,
       // A window lands in the bucket of its last millisecond: at or after the bucket of its
-      // start, and at most the longest window a proxy reports (--stats-interval-ms <= 300 s)
-      // later. These bounds only let the index narrow the scan.
+      // start, and at most the longest window later. These bounds only let the index narrow.
       bucketStart: { gte: bucketOf(fromMs, RAW_RESOLUTION_S), lt: new Date(toMs + MAX_WINDOW_MS + RAW_RESOLUTION_S * 1000) },
       windowStart: { gte: new Date(fromMs), lt: new Date(toMs) },
-      nodeId: { in: nodes.map((n) => n.id) },
     },
-    select: { nodeId: true, windowStart: true, requests: true, c5xx: true, latencySum: true, latency: true },
+    select: { requests: true, c5xx: true, latencySum: true, latency: true, windows: true },
   });
   let requests = 0;
   let errors5xx = 0;
   let sum = 0;
+  let windows = 0;
   const counts = emptyCounts();
-  const windows = new Set<string>();
   for (const r of rows) {
     requests += r.requests;
     errors5xx += r.c5xx;
     sum += r.latencySum;
+    windows += r.windows;
     addSparse(counts, r.latency);
-    windows.add(`${r.nodeId}\u0000${r.windowStart?.getTime() ?? 0}`);
   }
   const count = counts.reduce((a, b) => a + b, 0);
-  return { requests, errors5xx, histogram: count ? { bounds: [...LATENCY_BOUNDS_MS], counts, sum, count } : null, windows: windows.size };
+  return { requests, errors5xx, histogram: count ? { bounds: [...LATENCY_BOUNDS_MS], counts, sum, count } : null, windows };
 }
 
 /** Stats rows of one resolution in [from, to), optionally one kind / name. */
 export async function queryStatsRows(
   db: Db,
-  q: { resolution: number; from: Date; to: Date; kind?: "route" | "cluster"; name?: string; nodeId?: string },
+  q: { resolution: number; from: Date; to: Date; kind?: TStatsKind; name?: string },
 ): Promise<TStatsRow[]> {
   return db.prisma.statsBucket.findMany({
     where: {
       resolution: q.resolution,
       bucketStart: { gte: q.from, lt: q.to },
-      ...(q.kind ? { kind: q.kind } : {}),
+      ...(q.kind ? { kind: q.kind } : { kind: { in: ["route", "cluster"] } }),
       ...(q.name !== undefined ? { name: q.name } : {}),
-      ...(q.nodeId ? { nodeId: q.nodeId } : {}),
     },
     orderBy: { bucketStart: "asc" },
     select: {
@@ -178,80 +212,155 @@ export async function queryStatsRows(
 
 /** End of the rolled-up range: start of the first minute with no rollup yet (null when nothing is rolled up). */
 export async function rollupWatermark(db: Db): Promise<Date | null> {
-  const last = await db.prisma.statsBucket.findFirst({ where: { resolution: ROLLUP_RESOLUTION_S }, orderBy: { bucketStart: "desc" }, select: { bucketStart: true } });
+  const last = await db.prisma.statsBucket.findFirst({ where: { resolution: ROLLUP_RESOLUTION_S, kind: "marker" }, orderBy: { bucketStart: "desc" }, select: { bucketStart: true } });
   return last ? new Date(last.bucketStart.getTime() + ROLLUP_RESOLUTION_S * 1000) : null;
 }
 
 /**
- * Rolls raw buckets of complete minutes before `until` into one-minute rows (per node,
- * kind, name, listener, cluster), starting at the watermark. Returns the new watermark.
- * One transaction per run, so a crash never leaves a half-rolled minute.
+ * Rolls raw buckets of complete minutes before `until` into one-minute rows, one minute
+ * per transaction, starting at the watermark, until caught up or `budgetMs` is spent
+ * (the next run goes on from there: every call makes progress, none holds a long
+ * transaction). The merge runs inside PostgreSQL (sums, and histograms added bucket by
+ * bucket from their sparse JSON), so the console never holds a minute's rows.
+ *
+ * Route and cluster rows roll up summed over nodes (rows stored per node before issue
+ * #21 fold into them); node rows keep their node. Group rows are not rolled up (only
+ * the guard reads them, from raw buckets). Returns the new watermark and the rows written.
  */
-export async function rollupStats(db: Db, until: Date): Promise<{ watermark: Date | null; rows: number }> {
+export async function rollupStats(db: Db, until: Date, opts: { budgetMs?: number } = {}): Promise<{ watermark: Date | null; rows: number; minutes: number }> {
+  const deadline = Date.now() + (opts.budgetMs ?? 10_000);
   let from = await rollupWatermark(db);
   if (!from) {
     const first = await db.prisma.statsBucket.findFirst({ where: { resolution: RAW_RESOLUTION_S }, orderBy: { bucketStart: "asc" }, select: { bucketStart: true } });
-    if (!first) return { watermark: null, rows: 0 };
+    if (!first) return { watermark: null, rows: 0, minutes: 0 };
     from = bucketOf(first.bucketStart.getTime(), ROLLUP_RESOLUTION_S);
   }
   const to = bucketOf(until.getTime(), ROLLUP_RESOLUTION_S);
-  if (to <= from) return { watermark: from, rows: 0 };
-  const raw = await queryStatsRows(db, { resolution: RAW_RESOLUTION_S, from, to });
-  const groups = new Map<string, TStatsRow & { counts: number[] }>();
-  for (const r of raw) {
-    const minute = bucketOf(r.bucketStart.getTime(), ROLLUP_RESOLUTION_S);
-    const key = `${minute.getTime()}\u0000${r.nodeId}\u0000${r.kind}\u0000${r.name}\u0000${r.listener}\u0000${r.cluster}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { ...r, resolution: ROLLUP_RESOLUTION_S, bucketStart: minute, requests: 0, c1xx: 0, c2xx: 0, c3xx: 0, c4xx: 0, c5xx: 0, bytesIn: 0n, bytesOut: 0n, latencySum: 0, counts: emptyCounts() };
-      groups.set(key, g);
-    }
-    g.requests += r.requests;
-    g.c1xx += r.c1xx;
-    g.c2xx += r.c2xx;
-    g.c3xx += r.c3xx;
-    g.c4xx += r.c4xx;
-    g.c5xx += r.c5xx;
-    g.bytesIn += r.bytesIn;
-    g.bytesOut += r.bytesOut;
-    g.latencySum += r.latencySum;
-    addSparse(g.counts, r.latency);
+  let rows = 0;
+  let minutes = 0;
+  while (from < to && (minutes === 0 || Date.now() < deadline)) {
+    // Skip empty stretches (a console that was off for a day) in one step.
+    const next: pg.QueryResult<{ b: Date | null }> = await db.pool.query<{ b: Date | null }>(
+      `SELECT min("bucketStart") AS b FROM "StatsBucket" WHERE "resolution" = $1 AND "bucketStart" >= $2::timestamptz AT TIME ZONE 'UTC' AND "bucketStart" < $3::timestamptz AT TIME ZONE 'UTC'`,
+      [RAW_RESOLUTION_S, from, to],
+    );
+    const firstRaw: Date | null = next.rows[0]?.b ?? null;
+    const minute: Date = firstRaw ? bucketOf(utcOf(firstRaw), ROLLUP_RESOLUTION_S) : new Date(to.getTime() - ROLLUP_RESOLUTION_S * 1000);
+    const done = await rollupMinute(db, minute);
+    // Another replica holds the rollup (or rolled this minute meanwhile): it goes on from here.
+    if (done === null) break;
+    rows += done;
+    minutes++;
+    from = new Date(minute.getTime() + ROLLUP_RESOLUTION_S * 1000);
   }
-  // Counts are int columns: a minute of one node that sums past them is stored saturated, never failing the whole run.
-  const rows = [...groups.values()].map(({ counts, ...g }) => ({
-    ...g,
-    requests: saturated(g.requests),
-    c1xx: saturated(g.c1xx),
-    c2xx: saturated(g.c2xx),
-    c3xx: saturated(g.c3xx),
-    c4xx: saturated(g.c4xx),
-    c5xx: saturated(g.c5xx),
-    latency: toJson(toSparse(counts)),
-  }));
-  // A marker row keeps the watermark moving through minutes without traffic.
-  const marker = { resolution: ROLLUP_RESOLUTION_S, bucketStart: new Date(to.getTime() - ROLLUP_RESOLUTION_S * 1000), nodeId: "", kind: "marker", name: "", requests: 0, latency: toJson([]) };
-  await db.prisma.$transaction([
-    db.prisma.statsBucket.deleteMany({ where: { resolution: ROLLUP_RESOLUTION_S, kind: "marker" } }),
-    db.prisma.statsBucket.createMany({ data: [...rows, marker] }),
-  ]);
-  return { watermark: to, rows: rows.length };
+  return { watermark: from, rows, minutes };
 }
 
-const INT_MAX = 2_147_483_647;
-const saturated = (n: number) => Math.min(n, INT_MAX);
+/** A timestamp(3) column read through node-postgres comes back as local wall time; this is its UTC epoch ms. */
+function utcOf(d: Date): number {
+  return d.getTime() - d.getTimezoneOffset() * 60_000;
+}
+
+/**
+ * One minute rolled up and the watermark moved past it, in one short transaction; null
+ * when another console replica is rolling up now or already rolled this minute (each
+ * replica runs the job: the advisory lock and the watermark check keep minutes single).
+ */
+async function rollupMinute(db: Db, minute: Date): Promise<number | null> {
+  const client = await db.pool.connect();
+  try {
+    await client.query("BEGIN");
+    // A minute is bounded (routes x 6 buckets, or nodes x routes x 6 for rows stored per node before #21); so is its time.
+    await client.query("SET LOCAL statement_timeout = '60s'");
+    const locked = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_xact_lock(7301, 21) AS ok");
+    const marker = await client.query<{ b: Date }>(`SELECT "bucketStart" AS b FROM "StatsBucket" WHERE "resolution" = $1 AND "kind" = 'marker' ORDER BY "bucketStart" DESC LIMIT 1`, [ROLLUP_RESOLUTION_S]);
+    const rolledTo = marker.rows[0] ? utcOf(marker.rows[0].b) + ROLLUP_RESOLUTION_S * 1000 : -Infinity;
+    if (!locked.rows[0]?.ok || rolledTo > minute.getTime()) {
+      await client.query("ROLLBACK");
+      return null;
+    }
+    const end = new Date(minute.getTime() + ROLLUP_RESOLUTION_S * 1000);
+    const inserted = await client.query(ROLLUP_MINUTE_SQL, [RAW_RESOLUTION_S, ROLLUP_RESOLUTION_S, minute, end]);
+    await client.query(`DELETE FROM "StatsBucket" WHERE "resolution" = $1 AND "kind" = 'marker'`, [ROLLUP_RESOLUTION_S]);
+    await client.query(
+      `INSERT INTO "StatsBucket" ("resolution", "bucketStart", "nodeId", "kind", "name", "requests", "latency", "windows") VALUES ($1, $2::timestamptz AT TIME ZONE 'UTC', '', 'marker', '', 0, '[]', 0)`,
+      [ROLLUP_RESOLUTION_S, minute],
+    );
+    await client.query("COMMIT");
+    return inserted.rowCount ?? 0;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const ROLLUP_MINUTE_SQL = `
+WITH src AS (
+  SELECT CASE WHEN "kind" = 'node' THEN "nodeId" ELSE '' END AS n, "kind" AS k, "name", "listener" AS l, "cluster" AS c,
+         "requests", "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "bytesIn", "bytesOut", "latencySum", "latency", "windows"
+  FROM "StatsBucket"
+  WHERE "resolution" = $1 AND "kind" IN ('route', 'cluster', 'node')
+    AND "bucketStart" >= $3::timestamptz AT TIME ZONE 'UTC' AND "bucketStart" < $4::timestamptz AT TIME ZONE 'UTC'
+), totals AS (
+  SELECT n, k, "name", l, c, sum("requests") AS q, sum("c1xx") AS c1, sum("c2xx") AS c2, sum("c3xx") AS c3, sum("c4xx") AS c4, sum("c5xx") AS c5,
+         sum("bytesIn") AS bi, sum("bytesOut") AS bo, sum("latencySum") AS s, sum("windows") AS w
+  FROM src GROUP BY n, k, "name", l, c
+), buckets AS (
+  SELECT n, k, "name", l, c, (p->>0)::int AS i, sum((p->>1)::bigint) AS cnt
+  FROM src, jsonb_array_elements(src."latency") AS p GROUP BY n, k, "name", l, c, i
+), hist AS (
+  SELECT n, k, "name", l, c, jsonb_agg(jsonb_build_array(i, cnt) ORDER BY i) AS h FROM buckets GROUP BY n, k, "name", l, c
+)
+INSERT INTO "StatsBucket" ("resolution", "bucketStart", "nodeId", "kind", "name", "listener", "cluster", "requests",
+  "c1xx", "c2xx", "c3xx", "c4xx", "c5xx", "bytesIn", "bytesOut", "latencySum", "latency", "windows")
+SELECT $2::int, $3::timestamptz AT TIME ZONE 'UTC', t.n, t.k, t."name", t.l, t.c, LEAST(t.q, ${INT_MAX})::int,
+  LEAST(t.c1, ${INT_MAX})::int, LEAST(t.c2, ${INT_MAX})::int, LEAST(t.c3, ${INT_MAX})::int, LEAST(t.c4, ${INT_MAX})::int, LEAST(t.c5, ${INT_MAX})::int,
+  t.bi, t.bo, t.s, COALESCE(h.h, '[]'::jsonb), LEAST(t.w, ${INT_MAX})::int
+FROM totals t LEFT JOIN hist h USING (n, k, "name", l, c)`;
 
 export type TRetention = { rawHours: number; rollupDays: number; spanHours: number };
 
-/** Deletes what is past retention; returns how many rows went, per table. */
-export async function pruneTelemetry(db: Db, retention: TRetention, now = new Date()): Promise<{ raw: number; rollup: number; spans: number; health: number }> {
+/** Rows one retention statement deletes at most: each is a short statement, never a long transaction. */
+const PRUNE_BATCH = 5_000;
+
+/**
+ * Deletes what is past retention, in batches of PRUNE_BATCH rows until done or
+ * `budgetMs` is spent (the next run goes on); returns how many rows went, per table.
+ * Raw buckets go only once rolled up (never past the rollup watermark), so retention
+ * cannot lose a minute the rollup has not read yet.
+ */
+export async function pruneTelemetry(
+  db: Db,
+  retention: TRetention,
+  now = new Date(),
+  opts: { budgetMs?: number } = {},
+): Promise<{ raw: number; rollup: number; spans: number; health: number }> {
+  const deadline = Date.now() + (opts.budgetMs ?? 10_000);
   const h = 3_600_000;
-  const [raw, rollup, spans, health] = await Promise.all([
-    db.prisma.statsBucket.deleteMany({ where: { resolution: RAW_RESOLUTION_S, bucketStart: { lt: new Date(now.getTime() - retention.rawHours * h) } } }),
-    db.prisma.statsBucket.deleteMany({ where: { resolution: ROLLUP_RESOLUTION_S, kind: { not: "marker" }, bucketStart: { lt: new Date(now.getTime() - retention.rollupDays * 24 * h) } } }),
+  const watermark = (await rollupWatermark(db))?.getTime() ?? 0;
+  const rawCutoff = new Date(Math.min(now.getTime() - retention.rawHours * h, watermark));
+  const rollupCutoff = new Date(now.getTime() - retention.rollupDays * 24 * h);
+  const batches: [keyof Awaited<ReturnType<typeof pruneTelemetry>>, string, unknown[]][] = [
+    ["raw", `SELECT "id" FROM "StatsBucket" WHERE "resolution" = $1 AND "bucketStart" < $2::timestamptz AT TIME ZONE 'UTC'`, [RAW_RESOLUTION_S, rawCutoff]],
+    ["rollup", `SELECT "id" FROM "StatsBucket" WHERE "resolution" = $1 AND "kind" <> 'marker' AND "bucketStart" < $2::timestamptz AT TIME ZONE 'UTC'`, [ROLLUP_RESOLUTION_S, rollupCutoff]],
+  ];
+  const out = { raw: 0, rollup: 0, spans: 0, health: 0 };
+  for (const [key, select, params] of batches) {
+    while (true) {
+      const res = await db.pool.query(`DELETE FROM "StatsBucket" WHERE "id" IN (${select} LIMIT ${PRUNE_BATCH})`, params);
+      out[key] += res.rowCount ?? 0;
+      if ((res.rowCount ?? 0) < PRUNE_BATCH || Date.now() >= deadline) break;
+    }
+  }
+  const [spans, health] = await Promise.all([
     db.prisma.span.deleteMany({ where: { startTime: { lt: new Date(now.getTime() - retention.spanHours * h) } } }),
-    db.prisma.healthEvent.deleteMany({ where: { at: { lt: new Date(now.getTime() - retention.rollupDays * 24 * h) } } }),
+    db.prisma.healthEvent.deleteMany({ where: { at: { lt: rollupCutoff } } }),
   ]);
-  return { raw: raw.count, rollup: rollup.count, spans: spans.count, health: health.count };
+  out.spans = spans.count;
+  out.health = health.count;
+  return out;
 }
 
 // --- spans ---------------------------------------------------------------------------

@@ -86,6 +86,8 @@ export type TControlPlaneClient = {
   sendTelemetry(message: TTelemetryMessage): boolean;
   /** Items lost by the send queue since the last call (windows, spans, health events); resets them. */
   takeDropped(): TDroppedCounts;
+  /** The stats interval the console asks for now (statsPace: its store is behind); 0 = our own. */
+  statsPace(): number;
 };
 
 const DEFAULT_KEEPALIVE_MS = 15_000;
@@ -108,6 +110,7 @@ export function startControlPlaneClient(opts: TControlPlaneClientOptions): TCont
     send: (m) => client.sendNow(m),
     sendTelemetry: (m) => client.sendTelemetry(m),
     takeDropped: () => client.takeDropped(),
+    statsPace: () => client.statsPace(),
   };
 }
 
@@ -134,6 +137,8 @@ class ControlPlaneClient {
   /** Telemetry waiting for a connection (bounded by sendQueueMax). */
   #outbox: TTelemetryMessage[] = [];
   #helloSent = false;
+  /** The stats interval the console asked for (statsPace); 0 = our own. Reset on every connection. */
+  #statsPaceMs = 0;
   #dropped: TDroppedCounts = { stats: 0, spans: 0, health: 0 };
 
   constructor(opts: TControlPlaneClientOptions) {
@@ -177,6 +182,10 @@ class ControlPlaneClient {
 
   #countDropped(lost: TTelemetryMessage): void {
     this.#dropped[lost.type] += lost.type === "spans" ? (lost.spans as unknown[]).length : lost.type === "health" ? (lost.events as unknown[]).length : 1;
+  }
+
+  statsPace(): number {
+    return this.#statsPaceMs;
   }
 
   takeDropped(): TDroppedCounts {
@@ -297,6 +306,7 @@ class ControlPlaneClient {
     }
     this.#send(ws, hello);
     this.#helloSent = true;
+    this.#statsPaceMs = 0;
     this.#flushOutbox(ws);
     this.#log("control_plane_connected", { url: this.#opts.url, appliedVersion: hello.appliedVersion });
     try {
@@ -336,6 +346,11 @@ class ControlPlaneClient {
     }
     if (msg.type === "error") {
       this.#log("control_plane_console_error", { code: msg.code, message: msg.message });
+      return;
+    }
+    if (msg.type === "statsPace") {
+      if (msg.intervalMs !== this.#statsPaceMs) this.#log("control_plane_stats_paced", { intervalMs: msg.intervalMs });
+      this.#statsPaceMs = msg.intervalMs;
       return;
     }
     if (msg.type === "endpoints") {

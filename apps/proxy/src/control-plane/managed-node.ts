@@ -100,5 +100,5 @@ export function connectManagedNode(
     return d;
   };
   if (deps.dropsTakenBy === "timer") setInterval(takeDropped, DROPS_COUNT_INTERVAL_MS).unref();
-  return { client, telemetry: { send: (m) => client.sendTelemetry(m), takeDropped }, clusterStatusChanged };
+  return { client, telemetry: { send: (m) => client.sendTelemetry(m), takeDropped, pace: () => client.statsPace() }, clusterStatusChanged };
 }

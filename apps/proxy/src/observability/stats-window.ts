@@ -1,4 +1,4 @@
-import { LATENCY_BOUNDS_MS, latencyBucket, type TStatsEntry, type TStatsMessage } from "@switchyard/config-model";
+import { LATENCY_BOUNDS_MS, LATENCY_LAYOUT_ID, encodeRuns, latencyBucket, type TStatsClusterRow, type TStatsRouteRow } from "@switchyard/config-model";
 
 /**
  * Per-route and per-cluster counters and latency histograms for one reporting window
@@ -9,7 +9,19 @@ import { LATENCY_BOUNDS_MS, latencyBucket, type TStatsEntry, type TStatsMessage 
  * paths. Accumulators are looked up through nested maps (no key string per request) and
  * survive across windows; take() copies and zeroes them, and forgets keys idle for a
  * whole window so names removed by a new config do not linger.
+ *
+ * take() builds the compact wire form (protocol.ts ZStatsMessage): the layout named once
+ * by its id, positional rows, sparse histogram runs, only keys that saw traffic.
  */
+export type TStatsWindowMessage = {
+  type: "stats";
+  windowStart: number;
+  windowEnd: number;
+  layout: string;
+  routes: TStatsRouteRow[];
+  clusters: TStatsClusterRow[];
+};
+
 type TAcc = {
   requests: number;
   classes: [number, number, number, number, number];
@@ -59,8 +71,9 @@ export class StatsWindow {
   }
 
   /** Closes the window: a stats message with every key that saw traffic (null when none did). */
-  take(now = Date.now()): Omit<TStatsMessage, "dropped" | "droppedSpans"> | null {
-    const entries: TStatsEntry[] = [];
+  take(now = Date.now()): TStatsWindowMessage | null {
+    const routes: TStatsRouteRow[] = [];
+    const clusters: TStatsClusterRow[] = [];
     for (const [listener, byRoute] of this.#routes) {
       for (const [route, byCluster] of byRoute) {
         for (const [cluster, acc] of byCluster) {
@@ -68,7 +81,7 @@ export class StatsWindow {
             byCluster.delete(cluster);
             continue;
           }
-          entries.push({ kind: "route", name: route, listener, cluster, ...drain(acc) });
+          routes.push([listener, route, cluster, ...drain(acc)]);
         }
         if (byCluster.size === 0) byRoute.delete(route);
       }
@@ -76,23 +89,20 @@ export class StatsWindow {
     }
     for (const [cluster, acc] of this.#clusters) {
       if (acc.requests === 0) this.#clusters.delete(cluster);
-      else entries.push({ kind: "cluster", name: cluster, ...drain(acc) });
+      else clusters.push([cluster, ...drain(acc)]);
     }
     const windowStart = this.#start;
     this.#start = now;
-    return entries.length ? { type: "stats", windowStart, windowEnd: now, entries } : null;
+    return routes.length || clusters.length ? { type: "stats", windowStart, windowEnd: now, layout: LATENCY_LAYOUT_ID, routes, clusters } : null;
   }
 }
 
-function drain(acc: TAcc): Omit<TStatsEntry, "kind" | "name" | "listener" | "cluster"> {
+type TRowTail = [number, number, number, number, number, number, number, number, number, number[]];
+
+/** [requests, 1xx..5xx, bytesIn, bytesOut, latency sum (ms, to the microsecond), runs], and zeroes the accumulator. */
+function drain(acc: TAcc): TRowTail {
   const [c1, c2, c3, c4, c5] = acc.classes;
-  const out = {
-    requests: acc.requests,
-    codeClasses: { "1xx": c1, "2xx": c2, "3xx": c3, "4xx": c4, "5xx": c5 },
-    bytesIn: acc.bytesIn,
-    bytesOut: acc.bytesOut,
-    latency: { bounds: LATENCY_BOUNDS_MS as number[], counts: Array.from(acc.counts), sum: acc.sum, count: acc.requests },
-  };
+  const out: TRowTail = [acc.requests, c1, c2, c3, c4, c5, acc.bytesIn, acc.bytesOut, Math.round(acc.sum * 1000) / 1000, encodeRuns(acc.counts)];
   acc.requests = 0;
   acc.classes = [0, 0, 0, 0, 0];
   acc.bytesIn = 0;

@@ -1,9 +1,10 @@
-import { WIRE_LIMITS, type TSpan } from "@switchyard/config-model";
+import { LATENCY_LAYOUT_ID, WIRE_LIMITS, type TSpan } from "@switchyard/config-model";
 import type { StatsWindow } from "./stats-window.ts";
 
 /**
  * Reports to the console over the control-plane socket (DESIGN §2 "Report"):
- * - a stats window every `intervalMs` (default 5 000);
+ * - a stats window every `intervalMs` (default 5 000), or less often while the console
+ *   asks for a longer interval (statsPace: its store is behind; the window grows instead);
  * - endpoint health transitions as they happen;
  * - sampled spans in batches (every SPAN_FLUSH_MS or SPAN_BATCH spans).
  * Memory is bounded twice: spans wait in a buffer of at most SPAN_BUFFER_MAX, and the
@@ -20,6 +21,8 @@ export type TTelemetrySender = {
   send(message: { type: "stats" | "health" | "spans" } & Record<string, unknown>): boolean;
   /** Items dropped by the send queue since the last call, by message type; resets them. */
   takeDropped(): { stats: number; spans: number; health: number };
+  /** The stats interval the console asks for while its store is behind (statsPace); 0 or absent = intervalMs. */
+  pace?(): number;
 };
 
 export type THealthEvent = { cluster: string; endpoint: string; healthy: boolean; reason: string; at: number };
@@ -42,20 +45,31 @@ export function startTelemetryReporter(window: StatsWindow, sender: TTelemetrySe
     spans = [];
     sender.send({ type: "spans", spans: batch });
   };
+  let statsSentAt = Date.now();
+  // A paced console: windows merge on the node until the asked interval has passed (nothing is dropped).
+  const statsTick = () => {
+    const pace = sender.pace?.() ?? 0;
+    if (pace > intervalMs && Date.now() - statsSentAt < pace - intervalMs / 2) return;
+    flushStats();
+  };
   const flushStats = () => {
+    statsSentAt = Date.now();
     const dropped = sender.takeDropped();
     const msg = window.take();
     const lostSpans = droppedSpans + dropped.spans;
     if (!msg && !lostSpans && !dropped.stats) return;
     droppedSpans = 0;
-    const open = msg ?? { type: "stats" as const, windowStart: Date.now() - intervalMs, windowEnd: Date.now(), entries: [] };
-    // The console takes at most WIRE_LIMITS.statsEntries per frame: a larger window goes as several frames of the same window.
+    const now = Date.now();
+    const open = msg ?? { type: "stats" as const, windowStart: now - intervalMs, windowEnd: now, layout: LATENCY_LAYOUT_ID, routes: [], clusters: [] };
+    // The console takes at most WIRE_LIMITS.statsEntries rows per frame: a larger window goes as several frames of the same window.
     const step = WIRE_LIMITS.statsEntries;
-    for (let i = 0; i === 0 || i < open.entries.length; i += step) {
-      sender.send({ ...open, entries: open.entries.slice(i, i + step), ...(i === 0 ? { dropped: dropped.stats, droppedSpans: lostSpans } : { dropped: 0, droppedSpans: 0 }) });
+    const r = open.routes.length;
+    for (let i = 0; i === 0 || i < r + open.clusters.length; i += step) {
+      const part = { ...open, routes: open.routes.slice(i, i + step), clusters: open.clusters.slice(Math.max(0, i - r), Math.max(0, i + step - r)) };
+      sender.send({ ...part, ...(i === 0 ? { dropped: dropped.stats, droppedSpans: lostSpans } : { dropped: 0, droppedSpans: 0 }) });
     }
   };
-  const statsTimer = setInterval(flushStats, intervalMs);
+  const statsTimer = setInterval(statsTick, intervalMs);
   const spanTimer = setInterval(flushSpans, SPAN_FLUSH_MS);
   statsTimer.unref();
   spanTimer.unref();

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "undici";
 import { WebSocketServer, type WebSocket } from "ws";
-import { ZNodeToConsoleMessage, hashConfig, percentileMs, type TStatsMessage, type TSpansMessage, type THealthMessage } from "@switchyard/config-model";
+import { ZNodeToConsoleMessage, hashConfig, percentileMs, statsSamples, LATENCY_BOUNDS_MS, LATENCY_LAYOUT_ID, type TStatsMessage, type TStatsSample, type TSpansMessage, type THealthMessage } from "@switchyard/config-model";
 import { freePort } from "../helpers/free-port.ts";
 import { startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
 import { startUpstream, type TUpstream } from "../helpers/start-upstream.ts";
@@ -102,8 +102,8 @@ describe("telemetry to the console", () => {
 
     // Sum every stats window until the totals are in (windows are 500 ms here).
     const totals = await waitFor("all 46 requests in stats windows", () => {
-      const entries = ofType<TStatsMessage>("stats").flatMap((m) => m.entries);
-      const sum = (pred: (e: TStatsMessage["entries"][number]) => boolean) => entries.filter(pred);
+      const entries = samplesOf(ofType<TStatsMessage>("stats"));
+      const sum = (pred: (e: TStatsSample) => boolean) => entries.filter(pred);
       const api = sum((e) => e.kind === "route" && e.name === "api");
       const n = api.reduce((a, e) => a + e.requests, 0);
       return n === 40 ? { entries, api } : undefined;
@@ -111,11 +111,11 @@ describe("telemetry to the console", () => {
     expect(frames.some((f) => f.type === "INVALID")).toBe(false);
     const api = totals.api;
     expect(api.every((e) => e.listener === "public" && e.cluster === "up")).toBe(true);
-    const add = (es: typeof api, k: "2xx" | "5xx") => es.reduce((a, e) => a + e.codeClasses[k], 0);
-    expect(add(api, "2xx")).toBe(36);
-    expect(add(api, "5xx")).toBe(4);
-    const counts = new Array<number>(api[0]!.latency.counts.length).fill(0);
-    for (const e of api) e.latency.counts.forEach((c, i) => (counts[i] = (counts[i] ?? 0) + c));
+    const add = (es: typeof api, k: 1 | 4) => es.reduce((a, e) => a + e.classes[k], 0);
+    expect(add(api, 1)).toBe(36);
+    expect(add(api, 4)).toBe(4);
+    const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+    for (const e of api) for (const [i, c] of e.counts) counts[i] = (counts[i] ?? 0) + c;
     expect(counts.reduce((a, b) => a + b, 0)).toBe(40);
     // Half the successful requests waited 30 ms upstream: p90 lands at >= 30 ms.
     expect(percentileMs(counts, 0.9)).toBeGreaterThanOrEqual(29);
@@ -124,9 +124,9 @@ describe("telemetry to the console", () => {
     const cluster = totals.entries.filter((e) => e.kind === "cluster" && e.name === "up");
     expect(cluster.reduce((a, e) => a + e.requests, 0)).toBe(40);
     await waitFor("ping and the unrouted request", () => {
-      const es = ofType<TStatsMessage>("stats").flatMap((m) => m.entries);
+      const es = samplesOf(ofType<TStatsMessage>("stats"));
       const ping = es.filter((e) => e.name === "ping").reduce((a, e) => a + e.requests, 0);
-      const none = es.filter((e) => e.kind === "route" && e.name === "").reduce((a, e) => a + e.codeClasses["4xx"], 0);
+      const none = es.filter((e) => e.kind === "route" && e.name === "").reduce((a, e) => a + e.classes[3], 0);
       return ping === 5 && none === 1 ? true : undefined;
     });
   });
@@ -187,8 +187,7 @@ describe("telemetry to the console", () => {
     for (let i = 0; i < 10; i++) await (await request(`http://127.0.0.1:${listenPort}/api/away`)).body.text();
     await waitFor("reconnect", () => (socket && frames.slice(before).some((f) => f.type === "hello") ? true : undefined), 20_000);
     const after = await waitFor("the windows from while it was away", () => {
-      const n = (frames.slice(before).filter((f) => f.type === "stats") as TStatsMessage[])
-        .flatMap((m) => m.entries)
+      const n = samplesOf(frames.slice(before).filter((f) => f.type === "stats") as TStatsMessage[])
         .filter((e) => e.kind === "route" && e.name === "api")
         .reduce((a, e) => a + e.requests, 0);
       return n >= 10 ? n : undefined;
@@ -198,3 +197,14 @@ describe("telemetry to the console", () => {
     expect(metrics).toMatch(/switchyard_telemetry_dropped_total\{kind="stats_window"\} 0/);
   });
 });
+
+/** Every row of the frames, decoded the way the console decodes them (the proxy sends the compact form, its layout named by id). */
+function samplesOf(msgs: TStatsMessage[]): TStatsSample[] {
+  return msgs.flatMap((m) => {
+    expect(m.layout).toBe(LATENCY_LAYOUT_ID);
+    expect(m.entries).toEqual([]);
+    const decoded = statsSamples(m);
+    if ("error" in decoded) throw new Error(decoded.error);
+    return decoded.samples;
+  });
+}

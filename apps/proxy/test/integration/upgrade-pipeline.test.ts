@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server } from "node:net";
 import type { IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
+import { ZStatsMessage, statsSamples } from "@switchyard/config-model";
 import { freePort } from "../helpers/free-port.ts";
 import { startInProcessProxy, type TInProcessProxy } from "../helpers/in-process-proxy.ts";
 
@@ -153,8 +154,10 @@ describe("WebSocket upgrades through the one pipeline", () => {
     expect(entry?.traceId).toMatch(/^[0-9a-f]{32}$/);
 
     const window = proxy.stats.take();
-    const routeEntry = window?.entries.find((e) => e.kind === "route" && e.name === "ws");
-    expect(routeEntry).toMatchObject({ requests: 1, codeClasses: { "1xx": 1 } });
+    // The compact wire form, decoded the way the console decodes it.
+    const decoded = window ? statsSamples(ZStatsMessage.parse(window)) : { samples: [] };
+    const routeEntry = "samples" in decoded ? decoded.samples.find((e) => e.kind === "route" && e.name === "ws") : undefined;
+    expect(routeEntry).toMatchObject({ requests: 1, classes: [1, 0, 0, 0, 0] });
     expect(routeEntry?.bytesIn).toBeGreaterThan(0);
 
     const server = proxy.spans.find((s) => s.traceId === entry?.traceId && s.kind === "server");

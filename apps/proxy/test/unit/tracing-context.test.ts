@@ -3,7 +3,7 @@ import { extractContext, formatTraceparent, injectContext, parseTraceparent } fr
 import { RequestTrace } from "../../src/observability/tracing/request-trace.ts";
 import { compileAccessLogFormat, type TAccessLogEntry } from "../../src/observability/access-log.ts";
 import { StatsWindow } from "../../src/observability/stats-window.ts";
-import { percentileMs } from "@switchyard/config-model";
+import { LATENCY_BOUNDS_MS, ZStatsMessage, percentileMs, statsSamples } from "@switchyard/config-model";
 
 const T = "4bf92f3577b34da6a3ce929d0e0e4736";
 const S = "00f067aa0ba902b7";
@@ -88,10 +88,15 @@ describe("stats window", () => {
     w.record("l", "r", "c", 503, 100, 0, 10);
     w.record("l", "", "", 404, 1, 0, 0);
     const m = w.take()!;
-    const r = m.entries.find((e) => e.kind === "route" && e.name === "r")!;
-    expect(r).toMatchObject({ listener: "l", cluster: "c", requests: 2, bytesIn: 5, bytesOut: 60, codeClasses: { "2xx": 1, "5xx": 1 } });
-    expect(Math.abs(percentileMs(r.latency.counts, 1)! - 100) / 100).toBeLessThan(0.05);
-    expect(m.entries.filter((e) => e.kind === "cluster")).toHaveLength(1);
+    // The compact wire form, decoded the way the console decodes it.
+    const decoded = statsSamples(ZStatsMessage.parse(JSON.parse(JSON.stringify(m))));
+    if (!("samples" in decoded)) throw new Error(decoded.error);
+    const r = decoded.samples.find((e) => e.kind === "route" && e.name === "r")!;
+    expect(r).toMatchObject({ listener: "l", cluster: "c", requests: 2, bytesIn: 5, bytesOut: 60, classes: [0, 1, 0, 0, 1] });
+    const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+    for (const [i, c] of r.counts) counts[i] = c;
+    expect(Math.abs(percentileMs(counts, 1)! - 100) / 100).toBeLessThan(0.05);
+    expect(decoded.samples.filter((e) => e.kind === "cluster")).toHaveLength(1);
     expect(w.take()).toBeNull();
   });
 });

@@ -123,9 +123,11 @@ export class RolloutGuard {
     try {
       for (const rollout of await listActiveRollouts(this.#db)) {
         if (rollout.guard === null) continue;
-        if (rollout.baseline === null) {
+        // The baseline is fixed once the windows from before the change are stored (the
+        // ingest writes in batches every 2 s); until then checkRollout reads it live.
+        const start = rollout.startedAt.getTime();
+        if (rollout.baseline === null && Date.now() >= start + BASELINE_SETTLE_MS) {
           const guard = ZGuardThresholds.parse(rollout.guard);
-          const start = rollout.startedAt.getTime();
           await setRolloutBaseline(this.#db, rollout.id, figuresOf(await this.#reader.readGroupWindow(rollout.group, start - guard.windowMs, start)));
           continue;
         }
@@ -145,6 +147,9 @@ export class RolloutGuard {
     }
   }
 }
+
+/** Longer than the telemetry ingest's flush interval (2 s) plus a write. */
+const BASELINE_SETTLE_MS = 3_000;
 
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;

@@ -46,6 +46,11 @@ export function renderMetrics(): Promise<string> {
 export const consoleMetrics = {
   telemetryFrames: defineCounter("switchyard_console_telemetry_frames_total", "Telemetry frames received from proxy nodes, by type", ["type"]),
   telemetryRows: defineCounter("switchyard_console_telemetry_rows_total", "Telemetry rows stored, by table", ["table"]),
+  statsEntries: defineCounter(
+    "switchyard_console_stats_entries_total",
+    "Stats entries (one route or cluster of one node window) by result: stored (durable), invalid (frame refused), overloaded (refused while the store is behind)",
+    ["result"],
+  ),
   telemetryErrors: defineCounter("switchyard_console_telemetry_ingest_errors_total", "Telemetry frames that could not be stored, by type", ["type"]),
   nodeDropped: defineCounter("switchyard_console_node_telemetry_dropped_total", "Telemetry items nodes reported as dropped while the console was away, by kind", ["kind"]),
   retentionRuns: defineCounter("switchyard_console_retention_runs_total", "Retention job runs, by result", ["result"]),

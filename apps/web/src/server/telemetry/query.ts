@@ -17,7 +17,12 @@ const RAW_MAX_RANGE_S = 6 * 3600;
 
 export type TKind = "route" | "cluster";
 
-export async function loadRows(db: Db, q: { kind: TKind; from: Date; to: Date; name?: string; nodeId?: string }): Promise<TStatsRow[]> {
+/**
+ * Rows are pre-aggregated at ingest (stats-aggregator.ts): route and cluster rows are
+ * summed over every node, so a read grows with routes and time, not with nodes; "node"
+ * rows hold each node's route totals per listener.
+ */
+export async function loadRows(db: Db, q: { kind: TKind | "node"; from: Date; to: Date; name?: string }): Promise<TStatsRow[]> {
   const rangeS = (q.to.getTime() - q.from.getTime()) / 1000;
   if (rangeS <= RAW_MAX_RANGE_S) return queryStatsRows(db, { ...q, resolution: RAW_RESOLUTION_S });
   const watermark = (await rollupWatermark(db)) ?? q.from;
@@ -75,13 +80,13 @@ export function stepFor(rangeS: number): number {
 /** A time series for one name (or every name of the kind when `name` is undefined). */
 export async function series(
   db: Db,
-  q: { kind: TKind; name?: string; rangeS: number; nodeId?: string },
+  q: { kind: TKind; name?: string; rangeS: number },
   now = Date.now(),
 ): Promise<{ stepS: number; from: number; to: number; points: TPoint[]; total: TNameFigures }> {
   const stepS = stepFor(q.rangeS);
   const stepMs = stepS * 1000;
   const from = Math.floor((now - q.rangeS * 1000) / stepMs) * stepMs;
-  const rows = await loadRows(db, { kind: q.kind, from: new Date(from), to: new Date(now + 1), ...(q.name !== undefined ? { name: q.name } : {}), ...(q.nodeId ? { nodeId: q.nodeId } : {}) });
+  const rows = await loadRows(db, { kind: q.kind, from: new Date(from), to: new Date(now + 1), ...(q.name !== undefined ? { name: q.name } : {}) });
   const buckets = new Map<number, TAgg>();
   const total = newAgg();
   for (const r of rows) {

@@ -6,6 +6,8 @@ export type TRetentionOptions = TRetention & {
   nodeForgetHours: number;
   /** How often the job runs; default 60 000 ms. */
   intervalMs: number;
+  /** Longest a run spends on the rollup, and again on deletes, before it leaves the rest to the next run; default 10 000 ms. */
+  budgetMs?: number;
   log: (event: string, fields?: Record<string, unknown>) => void;
 };
 
@@ -16,6 +18,11 @@ export type TRetentionOptions = TRetention & {
  * windows a node queued while the console was away still land before their minute is
  * rolled. Nodes gone for nodeForgetHours are forgotten (their id may never come back).
  * Runs at start, then every intervalMs; runs never overlap.
+ *
+ * Work is bounded per run (issue #21): one minute per short transaction, deletes in
+ * batches of a few thousand rows, each stopping after `budgetMs`; a backlog (a console
+ * that was down, rows left by an older version) is worked off over several runs while
+ * the console keeps serving, and every run makes progress.
  */
 const LATE_MS = 120_000;
 
@@ -24,11 +31,12 @@ export function startRetentionJob(db: Db, opts: TRetentionOptions): { runNow(): 
   const run = (): Promise<void> => {
     running ??= (async () => {
       try {
-        const rolled = await rollupStats(db, new Date(Date.now() - LATE_MS));
-        const deleted = { ...(await pruneTelemetry(db, opts)), nodes: await forgetNodes(db, new Date(Date.now() - opts.nodeForgetHours * 3_600_000)) };
+        const budget = { budgetMs: opts.budgetMs ?? 10_000 };
+        const rolled = await rollupStats(db, new Date(Date.now() - LATE_MS), budget);
+        const deleted = { ...(await pruneTelemetry(db, opts, new Date(), budget)), nodes: await forgetNodes(db, new Date(Date.now() - opts.nodeForgetHours * 3_600_000)) };
         for (const [table, n] of Object.entries(deleted)) if (n) consoleMetrics.retentionDeleted({ table }, n);
         consoleMetrics.retentionRuns({ result: "ok" });
-        if (rolled.rows || Object.values(deleted).some(Boolean)) opts.log("telemetry_retention", { rolledUpRows: rolled.rows, deleted });
+        if (rolled.rows || Object.values(deleted).some(Boolean)) opts.log("telemetry_retention", { rolledUpRows: rolled.rows, rolledUpMinutes: rolled.minutes, watermark: rolled.watermark?.toISOString() ?? null, deleted });
       } catch (err) {
         consoleMetrics.retentionRuns({ result: "error" });
         opts.log("telemetry_retention_failed", { error: err instanceof Error ? err.message : String(err) });

@@ -55,12 +55,14 @@ function worst(a: THealth, b: THealth): THealth {
 const enc = encodeURIComponent;
 
 export async function buildTopology(db: Db, windowS: number, now = Date.now()): Promise<TTopology> {
-  const [latest, nodes, health, statuses, rows] = await Promise.all([
+  const range = { from: new Date(now - windowS * 1000), to: new Date(now + 1) };
+  const [latest, nodes, health, statuses, rows, nodeRows] = await Promise.all([
     getLatestVersion(db),
     listNodes(db),
     latestEndpointHealth(db),
     listNodeClusterStatus(db),
-    loadRows(db, { kind: "route", from: new Date(now - windowS * 1000), to: new Date(now + 1) }),
+    loadRows(db, { kind: "route", ...range }),
+    loadRows(db, { kind: "node", ...range }),
   ]);
   const wanted = [...new Set(nodes.map((n) => n.appliedVersion).filter((v): v is number => v !== null))];
   const configs = new Map<number, TConfig>();
@@ -69,7 +71,7 @@ export async function buildTopology(db: Db, windowS: number, now = Date.now()): 
     const parsed = stored ? ZConfig.safeParse(stored.config) : null;
     if (parsed?.success) configs.set(v, parsed.data);
   }
-  return topologyGraph({ latestVersion: latest?.version ?? null, windowS, nodes, configs, statuses, health, rows });
+  return topologyGraph({ latestVersion: latest?.version ?? null, windowS, nodes, configs, statuses, health, rows, nodeRows });
 }
 
 export type TTopologyInput = {
@@ -81,7 +83,10 @@ export type TTopologyInput = {
   statuses: Pick<TNodeClusterStatus, "nodeId" | "clusters">[];
   /** Health transitions (the fallback for config endpoints no node reported). */
   health: { cluster: string; endpoint: string; healthy: boolean }[];
+  /** Route rows, summed over every node (issue #21). */
   rows: Parameters<typeof addRow>[1][];
+  /** Each node's route totals per listener (the proxy -> listener edges). */
+  nodeRows?: Parameters<typeof addRow>[1][];
 };
 
 /** The graph from what the console knows; pure (the unit tests feed it directly). */
@@ -98,8 +103,10 @@ export function topologyGraph(input: TTopologyInput): TTopology {
     if (!a) aggs.set(key, (a = newAgg()));
     addRow(a, r);
   };
+  // Node edges from the per-node rows; route rows stored per node before issue #21 carry their node too.
+  for (const r of input.nodeRows ?? []) bump(`node|${r.nodeId}|${r.listener}`, r);
   for (const r of rows) {
-    bump(`node|${r.nodeId}|${r.listener}`, r);
+    if (r.nodeId) bump(`node|${r.nodeId}|${r.listener}`, r);
     bump(`listener|${r.listener}`, r);
     bump(`route|${r.listener}|${r.name}`, r);
     bump(`routeName|${r.name}`, r);

@@ -15,7 +15,7 @@ import {
   type Db,
 } from "@switchyard/db";
 import { bearerToken, bearerTokenMatches } from "./bearer.ts";
-import type { TTelemetryIngest } from "../telemetry/ingest.ts";
+import type { TStatsResult, TTelemetryIngest } from "../telemetry/ingest.ts";
 import { SnapshotCache, type TCachedEndpoints, type TCachedSnapshot } from "./snapshot-cache.ts";
 import { frameCost, newNodeBudget, NODE_LIMITS, NodeBudgets, telemetryTimeProblem, type TNodeBudget } from "./node-limits.ts";
 
@@ -109,7 +109,14 @@ type TSession = {
   /** Frames that came while hello was being checked, replayed once it is (at most EARLY_FRAMES_MAX_BYTES). */
   early: { data: RawData; isBinary: boolean }[] | null;
   earlyBytes: number;
+  /** When lastSeen was last written for this node (#touch). */
+  touchedAt: number;
+  /** The stats interval this node was last asked for (statsPace; 0 = its own). */
+  pacedMs: number;
 };
+
+/** lastSeen is written at most this often per node (GET /nodes shows it to the second; the heartbeat is 15 s). */
+const TOUCH_EVERY_MS = 10_000;
 
 /** What a node may send between its hello and the console's answer to it (a proxy flushes its queue then). */
 const EARLY_FRAMES_MAX_BYTES = 4 * 1024 * 1024;
@@ -287,6 +294,8 @@ export class XdsHub {
       paused: false,
       early: null,
       earlyBytes: 0,
+      touchedAt: 0,
+      pacedMs: 0,
     };
     this.#sessions.add(session);
     session.helloTimer = setTimeout(() => {
@@ -298,10 +307,7 @@ export class XdsHub {
     ws.on("message", (data, isBinary) => this.#onMessage(session, data, isBinary));
     ws.on("pong", () => {
       session.missedPongs = 0;
-      if (session.nodeId && this.#nodes.get(session.nodeId) === session) {
-        const nodeId = session.nodeId;
-        this.#write(session, "touchNode", () => touchNode(this.#opts.db, nodeId));
-      }
+      if (session.nodeId && this.#nodes.get(session.nodeId) === session) this.#touch(session);
     });
     ws.on("error", (err) => this.#opts.log("xds_socket_error", { nodeId: session.nodeId, error: err.message }));
     ws.on("close", (code, reason) => this.#onClose(session, code, reason.toString()));
@@ -392,10 +398,14 @@ export class XdsHub {
       case "stats": {
         // Validated above. Stored stats feed the dashboards and the rollout SLO guard.
         this.#telemetry.stats++;
-        const store = this.#opts.telemetry;
-        this.#write(session, "touchNode", () => touchNode(db, nodeId));
+        this.#touch(session);
         if (msg.dropped || msg.droppedSpans) this.#opts.log("xds_node_dropped_telemetry", { nodeId, windows: msg.dropped, spans: msg.droppedSpans });
-        if (store) this.#writeTelemetry(session, "storeStats", () => store.stats(nodeId, msg));
+        const store = this.#opts.telemetry;
+        if (!store) return;
+        // Merged into the pre-aggregation at once (nothing queues per frame); written in batches.
+        const result = store.stats(node, msg);
+        if (!result.ok && result.reason === "invalid") this.#refuseFrame(session, result.error);
+        this.#pace(session, store.statsPace(), result);
         return;
       }
       case "health": {
@@ -576,6 +586,28 @@ export class XdsHub {
       session.missedPongs++;
       session.ws.ping();
     }
+  }
+
+  /** lastSeen, at most every TOUCH_EVERY_MS per node: one registry write per frame was most of the console's writes at fleet scale. */
+  #touch(session: TSession): void {
+    const nodeId = session.nodeId;
+    const now = Date.now();
+    // Never rarer than the heartbeat: other replicas count a row silent for 4 heartbeats as stale.
+    if (nodeId === null || now - session.touchedAt < Math.min(TOUCH_EVERY_MS, this.#opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS)) return;
+    session.touchedAt = now;
+    this.#write(session, "touchNode", () => touchNode(this.#opts.db, nodeId));
+  }
+
+  /**
+   * Tells a node the stats interval to use when it differs from what it was told last
+   * (statsPace): longer while the telemetry store is behind, back to its own once it caught
+   * up. A window refused as overloaded is logged (and counted by the ingest) too.
+   */
+  #pace(session: TSession, intervalMs: number, result: TStatsResult): void {
+    if (!result.ok && result.reason === "overloaded") this.#opts.log("xds_stats_overloaded", { nodeId: session.nodeId, askedIntervalMs: intervalMs });
+    if (intervalMs === session.pacedMs || session.ws.readyState !== WebSocket.OPEN) return;
+    session.pacedMs = intervalMs;
+    session.ws.send(JSON.stringify({ type: "statsPace", intervalMs }));
   }
 
   /**

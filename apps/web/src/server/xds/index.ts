@@ -67,6 +67,7 @@ export async function attachXdsServer(server: TConsoleServer, deps: TXdsDeps): P
   // touched on every heartbeat, so only rows silent for 4 heartbeats count as stale.
   await markAllNodesDisconnected(deps.db, { staleAfterMs: 4 * (deps.heartbeatIntervalMs ?? 15_000) });
 
+  const telemetry = deps.telemetry ?? createTelemetryIngest(deps.db, { log: deps.log });
   const hub = new XdsHub({
     db: deps.db,
     nodeToken: deps.nodeToken,
@@ -74,7 +75,7 @@ export async function attachXdsServer(server: TConsoleServer, deps: TXdsDeps): P
     hooks: nodeHooks(deps),
     heartbeatIntervalMs: deps.heartbeatIntervalMs,
     helloTimeoutMs: deps.helloTimeoutMs,
-    telemetry: deps.telemetry ?? createTelemetryIngest(deps.db),
+    telemetry,
   });
 
   // Every replica LISTENs, so a publish on any replica reaches the nodes of all of them.
@@ -138,6 +139,8 @@ export async function attachXdsServer(server: TConsoleServer, deps: TXdsDeps): P
         await guard?.stop();
         await listener.close();
         await hub.close();
+        // The windows merged but not yet stored.
+        await telemetry.close();
       })();
       return closing;
     },
