@@ -26,12 +26,20 @@ export function DashboardView({ kind, name, title, subtitle, children }: { kind:
     refetchInterval: 10_000,
     placeholderData: (prev) => prev,
   });
+  const markers = useQuery({ ...trpc.telemetry.markers.queryOptions({ rangeS }), refetchInterval: 10_000, placeholderData: (prev) => prev });
   const total = series.data?.total;
   const slowHref = (extra = "") => {
     const p = new URLSearchParams();
     if (kind === "route" && name !== undefined) p.set("route", name);
     if (total?.p95Ms) p.set("minMs", String(Math.floor(total.p95Ms)));
     return `/traces?${p.toString()}${extra}`;
+  };
+
+  // A spike on the error chart leads to its failed requests; each explains itself ("why?").
+  const failedHref = (sinceS: number) => {
+    const p = new URLSearchParams({ status: "5xx", sinceS: String(sinceS) });
+    if (kind === "route" && name !== undefined) p.set("route", name);
+    return `/traces?${p.toString()}`;
   };
 
   return (
@@ -79,7 +87,9 @@ export function DashboardView({ kind, name, title, subtitle, children }: { kind:
       {series.data && (
         <DashboardCharts
           data={series.data}
+          markers={markers.data?.markers ?? []}
           onSlowClick={(t, stepS) => router.push(slowHref(`&sinceS=${Math.max(60, Math.ceil((Date.now() - t) / 1000) + stepS)}`))}
+          onErrorClick={(t, stepS) => router.push(failedHref(Math.max(60, Math.ceil((Date.now() - t) / 1000) + stepS)))}
         />
       )}
       {children}

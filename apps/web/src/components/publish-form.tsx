@@ -5,7 +5,7 @@ import { useState, type FormEvent } from "react";
 import { issueClaimer } from "../lib/issues.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { issuesOf, messageOf } from "../lib/trpc-errors.ts";
-import { DiffView } from "./diff-view.tsx";
+import { ChangesView } from "./changes-view.tsx";
 import { Field, IssueList } from "./field.tsx";
 import { useReadOnly } from "./read-only.tsx";
 import { useToast } from "./toaster.tsx";
@@ -26,7 +26,7 @@ export function PublishForm({ variant }: { variant: "page" | "dialog" }) {
   const readOnly = useReadOnly();
   const queryClient = useQueryClient();
   const id = (s: string) => (variant === "dialog" ? `dlg-${s}` : s);
-  const pending = useQuery({ ...trpc.versions.pendingDiff.queryOptions(), staleTime: 0 });
+  const pending = useQuery({ ...trpc.versions.pendingChanges.queryOptions(), staleTime: 0 });
   const [message, setMessage] = useState("");
   const nodes = useQuery(trpc.nodes.list.queryOptions());
   const groups = [...new Set((nodes.data ?? []).map((n) => n.group))].sort();
@@ -109,7 +109,7 @@ export function PublishForm({ variant }: { variant: "page" | "dialog" }) {
         <h2 id={id("pending-title")}>Pending changes (diff against the live version)</h2>
         <ErrorBanner error={pending.isError && pending.error} />
         {pending.isPending && <p className="muted">Loading…</p>}
-        {pending.data && <DiffView diff={pending.data.diff} />}
+        {pending.data && <ChangesView changes={pending.data.changes} label="Pending changes" empty="No changes: the working config equals the live version." />}
       </section>
 
       <form className={variant === "page" ? "card form" : "form dialog-section"} onSubmit={submit} noValidate>

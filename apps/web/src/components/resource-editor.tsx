@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { stringify } from "yaml";
 import { checkDocument, withLines, type TDocIssue } from "../lib/document-issues.ts";
+import { configSchema, resourceSchema } from "../lib/schema-assist.ts";
 import { RESOURCE_KINDS, type TResourceKind } from "../lib/resource-kinds.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { issuesOf, messageOf } from "../lib/trpc-errors.ts";
@@ -12,6 +13,7 @@ import { useUnsavedChanges } from "../lib/use-unsaved-changes.ts";
 import { CertificateDetails } from "./certificate-details.tsx";
 import { useToast } from "./toaster.tsx";
 import { useReadOnly } from "./read-only.tsx";
+import { YamlEditor, type TEditorIssue, type TYamlEditorHandle } from "./yaml-editor.tsx";
 
 /**
  * Edits one resource as a YAML document: every field of config model v1 is editable,
@@ -34,7 +36,8 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
   // The revision the document was loaded at: sent back so a stale edit gets 409 (not an overwrite).
   const [baseRevision, setBaseRevision] = useState<number | undefined>(undefined);
   const [serverIssues, setServerIssues] = useState<TDocIssue[]>([]);
-  const textarea = useRef<HTMLTextAreaElement>(null);
+  const editor = useRef<TYamlEditorHandle>(null);
+  const schema = useMemo(() => resourceSchema(configSchema(), kind), [kind]);
 
   useEffect(() => {
     if (existing.data && text === null) {
@@ -81,13 +84,10 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
   };
 
   const goToLine = (line: number | undefined) => {
-    const el = textarea.current;
-    if (!el || line === undefined) return;
-    const lines = doc.split("\n");
-    const start = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
-    el.focus();
-    el.setSelectionRange(start, start + (lines[line - 1]?.length ?? 0));
+    if (line !== undefined) editor.current?.goToLine(line);
   };
+  // The server's issues are drawn in the editor's gutter at their line.
+  const gutterIssues = useMemo<TEditorIssue[]>(() => serverIssues.map((i) => ({ ...i, source: "server" })), [serverIssues]);
 
   if (name !== undefined && existing.isError) {
     return (
@@ -123,25 +123,24 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
       {existing.data?.certificate && <CertificateDetails info={existing.data.certificate} />}
       <form className="editor" onSubmit={submit} noValidate>
         <div className="editor-main">
-          <label htmlFor="resource-document" className="label">
+          <span id="resource-document-label" className="label">
             {meta.label} (YAML or JSON)
-          </label>
+          </span>
           {kind === "secrets" && (
             <p className="hint">
               The private key is write-only: it shows as <code>[redacted]</code>; leave it so to keep the stored key, or paste a new PEM key.
             </p>
           )}
-          <textarea
-            id="resource-document"
-            ref={textarea}
-            className="mono code-input"
-            spellCheck={false}
-            rows={Math.max(14, Math.min(40, doc.split("\n").length + 2))}
+          <YamlEditor
             value={doc}
-            onChange={(e) => setText(e.target.value)}
+            onChange={setText}
+            label={`${meta.label} (YAML or JSON)`}
+            schema={schema}
+            issues={gutterIssues}
             readOnly={readOnly}
-            aria-invalid={shown.length > 0}
-            aria-describedby="resource-issues"
+            describedBy="resource-issues"
+            handle={editor}
+            minLines={Math.max(14, Math.min(40, doc.split("\n").length + 2))}
           />
           <div id="resource-issues">
             {shown.length > 0 ? (

@@ -1,7 +1,8 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { Area, AreaChart, ResponsiveContainer, Tooltip, YAxis } from "recharts";
+import { Area, AreaChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { MarkerLegend, markerReferenceLines } from "./charts/time-chart.tsx";
 import { useLiveTelemetry } from "../lib/live.ts";
 import { fmtClock, fmtMs, fmtPct, fmtRate } from "../lib/telemetry-format.ts";
 import { useTRPC } from "../lib/trpc.ts";
@@ -27,6 +28,7 @@ export function TrafficPanel() {
     refetchInterval: 10_000,
     placeholderData: (prev) => prev,
   });
+  const markers = useQuery({ ...trpc.telemetry.markers.queryOptions({ rangeS: TRAFFIC_WINDOW_S }), refetchInterval: 10_000, placeholderData: (prev) => prev });
   const total = q.data?.total;
   const stepS = q.data?.stepS ?? 10;
   const spark = (q.data?.points ?? []).map((p) => ({ t: p.t, rps: p.requests / stepS }));
@@ -87,12 +89,15 @@ export function TrafficPanel() {
           <figure className="traffic-spark" data-testid="traffic-sparkline" aria-label="Request rate, last 15 minutes">
             <ResponsiveContainer width="100%" height={64}>
               <AreaChart data={spark} margin={{ top: 4, right: 0, bottom: 0, left: 0 }}>
+                <XAxis hide dataKey="t" type="number" domain={[q.data!.from, q.data!.to]} scale="time" />
                 <YAxis hide domain={[0, "auto"]} />
                 <Tooltip labelFormatter={(_, p) => (p[0] ? fmtClock(Number((p[0].payload as { t: number }).t)) : "")} formatter={(v) => [typeof v === "number" ? fmtRate(v) : String(v), "requests"]} />
                 <Area type="monotone" dataKey="rps" stroke="#2456d6" fill="#2456d6" fillOpacity={0.18} strokeWidth={1.5} isAnimationActive={false} />
+                {markerReferenceLines(markers.data?.markers ?? [], q.data!.from, q.data!.to, false)}
               </AreaChart>
             </ResponsiveContainer>
             <figcaption className="muted small">requests per second, {stepS} s steps</figcaption>
+            <MarkerLegend markers={markers.data?.markers ?? []} from={q.data!.from} to={q.data!.to} max={6} />
           </figure>
         </div>
       )}

@@ -2,24 +2,16 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "../lib/trpc.ts";
-import { DiffView } from "./diff-view.tsx";
+import { ChangesView } from "./changes-view.tsx";
+import { TextDiff } from "./text-diff.tsx";
 
-/** Side-by-side YAML of any two versions, lines only on one side marked, plus the semantic diff. */
-export function VersionCompare({ versions }: { versions: number[] }) {
+/** Any two versions: the structural diff (values before and after, routes moved), then the YAML as text hunks. */
+export function VersionCompare({ versions, initial }: { versions: number[]; initial?: { a: number; b: number } | undefined }) {
   const trpc = useTRPC();
-  const [a, setA] = useState(versions[1] ?? versions[0] ?? 1);
-  const [b, setB] = useState(versions[0] ?? 1);
-  const [open, setOpen] = useState(false);
+  const [a, setA] = useState(initial?.a ?? versions[1] ?? versions[0] ?? 1);
+  const [b, setB] = useState(initial?.b ?? versions[0] ?? 1);
+  const [open, setOpen] = useState(initial !== undefined);
   const cmp = useQuery({ ...trpc.versions.compare.queryOptions({ a, b }), enabled: open });
-  const mark = (mine: string, other: string) => {
-    const others = new Set(other.split("\n"));
-    return mine.split("\n").map((line, i) => (
-      <div key={i} className={others.has(line) ? undefined : "line-changed"}>
-        <span className="ln">{i + 1}</span>
-        {line || " "}
-      </div>
-    ));
-  };
   return (
     <section className="card" aria-label="Compare versions">
       <div className="toolbar">
@@ -53,17 +45,12 @@ export function VersionCompare({ versions }: { versions: number[] }) {
       )}
       {open && cmp.data && (
         <>
-          <DiffView diff={cmp.data.diff} />
-          <div className="side-by-side" data-testid="side-by-side">
-            <div>
-              <h3>v{cmp.data.a.version}</h3>
-              <pre className="mono small code-view">{mark(cmp.data.a.yaml, cmp.data.b.yaml)}</pre>
-            </div>
-            <div>
-              <h3>v{cmp.data.b.version}</h3>
-              <pre className="mono small code-view">{mark(cmp.data.b.yaml, cmp.data.a.yaml)}</pre>
-            </div>
-          </div>
+          <h3>
+            Changes from v{cmp.data.a.version} to v{cmp.data.b.version}
+          </h3>
+          <ChangesView changes={cmp.data.changes} label="Version changes" empty={`v${cmp.data.a.version} and v${cmp.data.b.version} have the same content.`} />
+          <h3>YAML</h3>
+          <TextDiff before={cmp.data.a.yaml} after={cmp.data.b.yaml} beforeName={`v${cmp.data.a.version}`} afterName={`v${cmp.data.b.version}`} />
         </>
       )}
     </section>

@@ -83,13 +83,13 @@ export async function startUpstream(name: string): Promise<{ server: Server; por
 
 export type TManagedProxy = { child: ChildProcess; adminPort: number; log: string[]; stop(): Promise<void> };
 
-/** A proxy process (one worker) managed by the console, its admin on a free port, its output kept. */
-export async function startManagedProxy(app: TConsoleHandle, nodeId: string): Promise<TManagedProxy> {
+/** A proxy process (one worker) managed by the console, its admin on a free port, its output kept; `extraArgs` e.g. `["--group", "canary"]`. */
+export async function startManagedProxy(app: TConsoleHandle, nodeId: string, extraArgs: string[] = []): Promise<TManagedProxy> {
   const adminPort = await freePort();
   const cacheDir = mkdtempSync(join(tmpdir(), `swy-e2e-${nodeId}-`));
   const child = spawn(
     process.execPath,
-    [join(ROOT, "apps/proxy/bin/switchyard-proxy.js"), "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`, "--node-id", nodeId, "--workers", "1", "--admin", `127.0.0.1:${adminPort}`, "--cache-dir", cacheDir],
+    [join(ROOT, "apps/proxy/bin/switchyard-proxy.js"), "--control-plane", `ws://127.0.0.1:${app.port}/api/xds`, "--node-id", nodeId, "--workers", "1", "--admin", `127.0.0.1:${adminPort}`, "--cache-dir", cacheDir, ...extraArgs],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   const log: string[] = [];

@@ -73,7 +73,7 @@ describe.sequential("resource forms in a browser", () => {
     await page.getByTestId("toast").getByText('Saved TLS secret "shop"').waitFor();
     // The YAML tab shows the key redacted.
     await page.goto(`${app.url}/secrets/shop?view=yaml`);
-    await expect.poll(() => page.locator("textarea").first().inputValue()).toContain("[redacted]");
+    await expect.poll(() => page.getByLabel("TLS secret (YAML or JSON)").textContent()).toContain("[redacted]");
     expect(await page.content()).not.toContain(keyBody);
   });
 

@@ -1,17 +1,27 @@
 "use client";
 import { fmtMs, fmtPct, fmtRate } from "../../lib/telemetry-format.ts";
-import { TimeChart, type TMarker } from "./time-chart.tsx";
+import type { TChartMarker } from "../../lib/chart-markers.ts";
+import { MarkerLegend, TimeChart } from "./time-chart.tsx";
 
 export type TSeriesData = {
   stepS: number;
   from: number;
   to: number;
   points: { t: number; rps: number; c2xx: number; c3xx: number; c4xx: number; c5xx: number; errorRatio: number; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; requests: number }[];
-  markers: TMarker[];
 };
 
 /** Request rate by status class, error rate, and p50 / p95 / p99 latency, with version markers. */
-export function DashboardCharts({ data, onSlowClick }: { data: TSeriesData; onSlowClick?: (t: number, stepS: number) => void }) {
+export function DashboardCharts({
+  data,
+  markers,
+  onSlowClick,
+  onErrorClick,
+}: {
+  data: TSeriesData;
+  markers: TChartMarker[];
+  onSlowClick?: (t: number, stepS: number) => void;
+  onErrorClick?: (t: number, stepS: number) => void;
+}) {
   const rate = data.points.map((p) => ({
     t: p.t,
     "2xx": p.c2xx / data.stepS,
@@ -25,8 +35,10 @@ export function DashboardCharts({ data, onSlowClick }: { data: TSeriesData; onSl
     "4xx ratio": p.requests ? p.c4xx / p.requests : null,
   }));
   const latency = data.points.map((p) => ({ t: p.t, p50: p.p50Ms, p95: p.p95Ms, p99: p.p99Ms }));
-  const range = { from: data.from, to: data.to, markers: data.markers };
+  const range = { from: data.from, to: data.to, markers };
   return (
+    <>
+    <MarkerLegend {...range} />
     <div className="chart-grid">
       <TimeChart
         title="Request rate by status class"
@@ -43,8 +55,9 @@ export function DashboardCharts({ data, onSlowClick }: { data: TSeriesData; onSl
         {...range}
       />
       <TimeChart
-        title="Error rate"
+        title={onErrorClick ? "Error rate (click a point for its failed requests and why)" : "Error rate"}
         testId="chart-errors"
+        {...(onErrorClick ? { onPointClick: (t: number) => onErrorClick(t, data.stepS) } : {})}
         data={errors}
         format={fmtPct}
         lines={[
@@ -67,5 +80,6 @@ export function DashboardCharts({ data, onSlowClick }: { data: TSeriesData; onSl
         {...range}
       />
     </div>
+    </>
   );
 }

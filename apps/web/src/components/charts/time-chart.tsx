@@ -1,13 +1,14 @@
 "use client";
 import { Area, AreaChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { MARKER_STYLE, type TChartMarker } from "../../lib/chart-markers.ts";
 import { fmtClock } from "../../lib/telemetry-format.ts";
 
-export type TMarker = { version: number; at: number; message: string; rollback: boolean };
 export type TSeriesLine = { key: string; label: string; color: string };
 
 /**
- * One time chart with the publish (blue) and rollback (red) markers drawn as vertical
- * lines, so a change and its effect are seen on the same axis. `stacked` draws areas.
+ * One time chart with the change markers (publish, rollback, canary start, promotion,
+ * guard trip; one colour each) drawn as vertical lines, so a change and its effect are
+ * seen on the same axis. `stacked` draws areas.
  */
 export function TimeChart({
   title,
@@ -24,7 +25,7 @@ export function TimeChart({
   title: string;
   data: Record<string, number | null>[];
   lines: TSeriesLine[];
-  markers: TMarker[];
+  markers: TChartMarker[];
   from: number;
   to: number;
   format: (v: number) => string;
@@ -32,24 +33,15 @@ export function TimeChart({
   testId: string;
   onPointClick?: (t: number) => void;
 }) {
-  const markerLines = markers
-    .filter((m) => m.at >= from && m.at <= to)
-    .map((m) => (
-      <ReferenceLine
-        key={m.version}
-        x={m.at}
-        stroke={m.rollback ? "#c4302b" : "#2456d6"}
-        strokeDasharray="4 3"
-        label={{ value: `v${m.version}${m.rollback ? " ↺" : ""}`, position: "insideTopRight", fontSize: 11, fill: m.rollback ? "#c4302b" : "#2456d6" }}
-        ifOverflow="extendDomain"
-      />
-    ));
+  const markerLines = markerReferenceLines(markers, from, to);
   const common = {
     data,
     margin: { top: 16, right: 16, bottom: 0, left: 4 },
     onClick: onPointClick
       ? (e: { activeLabel?: unknown }) => {
-          if (typeof e?.activeLabel === "number") onPointClick(e.activeLabel);
+          // The hovered point's time (a number; recharts may hand the tick's label as a string).
+          const t = Number(e?.activeLabel);
+          if (e?.activeLabel !== undefined && Number.isFinite(t)) onPointClick(t);
         }
       : undefined,
   };
@@ -83,5 +75,42 @@ export function TimeChart({
         )}
       </ResponsiveContainer>
     </figure>
+  );
+}
+
+/** Vertical lines for the markers in [from, to], labelled (`v7 canary`), one colour per kind. */
+export function markerReferenceLines(markers: TChartMarker[], from: number, to: number, labels = true) {
+  return markers
+    .filter((m) => m.at >= from && m.at <= to)
+    .map((m) => (
+      <ReferenceLine
+        key={`${m.kind}-${m.version}-${m.at}`}
+        x={m.at}
+        stroke={MARKER_STYLE[m.kind].color}
+        strokeDasharray="4 3"
+        className={`marker marker-${m.kind}`}
+        {...(labels ? { label: { value: m.label, position: "insideTopRight" as const, fontSize: 11, fill: MARKER_STYLE[m.kind].color } } : {})}
+        ifOverflow="extendDomain"
+      />
+    ));
+}
+
+/** What the marker colours mean, and each marker in words (for screen readers and hover). */
+export function MarkerLegend({ markers, from, to, max = 50 }: { markers: TChartMarker[]; from: number; to: number; max?: number }) {
+  const inRange = markers.filter((m) => m.at >= from && m.at <= to);
+  // The newest `max`: a busy day of publishes must not push the charts off the page.
+  const shown = inRange.slice(-max);
+  if (!shown.length) return null;
+  return (
+    <ul className="marker-legend small" aria-label="Changes in this range" data-testid="marker-legend">
+      {inRange.length > shown.length && <li className="muted">{inRange.length - shown.length} earlier</li>}
+      {shown.map((m) => (
+        <li key={`${m.kind}-${m.version}-${m.at}`} data-kind={m.kind} title={m.detail}>
+          <span className="marker-swatch" style={{ background: MARKER_STYLE[m.kind].color }} aria-hidden="true" />
+          {fmtClock(m.at)} {MARKER_STYLE[m.kind].word} {m.label}
+          <span className="sr-only">: {m.detail}</span>
+        </li>
+      ))}
+    </ul>
   );
 }

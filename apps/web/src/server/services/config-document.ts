@@ -8,6 +8,7 @@ import type { Db, TWho } from "./context.ts";
 import { parseDocumentText, type TDocumentFormat } from "./document-text.ts";
 import { restoreRedactedKeys } from "./redacted-keys.ts";
 import { readWorkingConfig, refuseStaleReplace } from "./working-config.ts";
+import { structuralDiff, type TStructuralDiff } from "../../lib/structural-diff.ts";
 
 /**
  * The working config as one document: read it (keys redacted), check a document against
@@ -17,7 +18,8 @@ import { readWorkingConfig, refuseStaleReplace } from "./working-config.ts";
 
 export type TDocumentInput = { text: string; format?: TDocumentFormat | undefined };
 export type TImportIssue = { path: string; message: string; line?: number | undefined };
-export type TImportCheck = { valid: true; diff: TConfigDiff } | { valid: false; issues: TImportIssue[] };
+/** `changes`: the structural diff (values before and after, routes moved) the import page shows. */
+export type TImportCheck = { valid: true; diff: TConfigDiff; changes: TStructuralDiff } | { valid: false; issues: TImportIssue[] };
 
 /** The working config, private keys redacted, and its revision (the ETag). */
 export async function workingConfigDocument(db: Db): Promise<{ config: TConfig; revision: number }> {
@@ -78,7 +80,7 @@ export async function checkImport(db: Db, input: TDocumentInput): Promise<TImpor
     throw err;
   }
   if ("issues" in c) return { valid: false, issues: c.issues, revision: working.revision };
-  return { valid: true, diff: diffConfigs(working.config, c.config), revision: working.revision };
+  return { valid: true, diff: diffConfigs(working.config, c.config), changes: structuralDiff(working.config, c.config), revision: working.revision };
 }
 
 /** POST /config/validate: a dry run of a replace, answering the diff against the latest published version. */

@@ -10,7 +10,7 @@ export default function DashboardsPage() {
   const routes = useQuery({ ...trpc.telemetry.summary.queryOptions({ kind: "route", window: 300 }), refetchInterval: 10_000 });
   const clusters = useQuery({ ...trpc.telemetry.summary.queryOptions({ kind: "cluster", window: 300 }), refetchInterval: 10_000 });
   return (
-    <DashboardView kind="route" title="Traffic" subtitle="All routes on all nodes. Markers: publishes (blue) and rollbacks (red).">
+    <DashboardView kind="route" title="Traffic" subtitle="All routes on all nodes. Markers: publishes (blue), rollbacks (red), canary starts (purple), promotions (green), guard trips (amber).">
       <section className="card">
         <h2>Routes, last 5 minutes</h2>
         {routes.data && <FiguresTable rows={routes.data.items} kind="route" testId="routes-table" />}

@@ -1,12 +1,14 @@
 "use client";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useRef, useState } from "react";
-import { DiffView } from "../../../components/diff-view.tsx";
+import { useMemo, useRef, useState } from "react";
+import { ChangesView } from "../../../components/changes-view.tsx";
 import { useToast } from "../../../components/toaster.tsx";
 import { useTRPC, useTRPCClient } from "../../../lib/trpc.ts";
 import { issuesOf, messageOf } from "../../../lib/trpc-errors.ts";
 import { useUnsavedChanges } from "../../../lib/use-unsaved-changes.ts";
 import { useReadOnly } from "../../../components/read-only.tsx";
+import { YamlEditor, type TEditorIssue, type TYamlEditorHandle } from "../../../components/yaml-editor.tsx";
+import { configSchema } from "../../../lib/schema-assist.ts";
 
 /** Upload or paste a whole config, see its issues by line and the diff, apply it; or export. */
 export default function ImportPage() {
@@ -17,7 +19,7 @@ export default function ImportPage() {
   const queryClient = useQueryClient();
   const [text, setText] = useState("");
   const [applied, setApplied] = useState(false);
-  const area = useRef<HTMLTextAreaElement>(null);
+  const editor = useRef<TYamlEditorHandle>(null);
   const check = useMutation(trpc.config.importCheck.mutationOptions({ onError: (e) => toast.error(messageOf(e)) }));
   const apply = useMutation(
     trpc.config.importApply.mutationOptions({
@@ -34,13 +36,10 @@ export default function ImportPage() {
 
   const result = check.data;
   const goToLine = (line: number | undefined) => {
-    const el = area.current;
-    if (!el || line === undefined) return;
-    const lines = text.split("\n");
-    const start = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
-    el.focus();
-    el.setSelectionRange(start, start + (lines[line - 1]?.length ?? 0));
+    if (line !== undefined) editor.current?.goToLine(line);
   };
+  // The server's issues (references, clashes: what the schema cannot say) in the gutter too.
+  const gutterIssues = useMemo<TEditorIssue[]>(() => (result && !result.valid ? result.issues.map((i) => ({ ...i, source: "server" })) : []), [result]);
   const download = async () => {
     try {
       const { yaml } = await client.config.export.query();
@@ -86,19 +85,19 @@ export default function ImportPage() {
           />
         </div>
         <div className="field">
-          <label htmlFor="import-text">…or paste the document</label>
-          <textarea
-            id="import-text"
-            ref={area}
-            className="mono code-input"
-            rows={18}
-            spellCheck={false}
+          <span className="label">…or paste the document</span>
+          <YamlEditor
             value={text}
-            onChange={(e) => {
-              setText(e.target.value);
+            onChange={(t) => {
+              setText(t);
               setApplied(false);
               check.reset();
             }}
+            label="…or paste the document"
+            schema={configSchema()}
+            issues={gutterIssues}
+            handle={editor}
+            minLines={18}
           />
         </div>
         <div className="actions">
@@ -137,7 +136,7 @@ export default function ImportPage() {
       {result?.valid && (
         <section className="card" aria-label="Import diff">
           <h2>Valid. Changes against the working config</h2>
-          {result.diff.empty ? <p className="muted">No changes: the document equals the working config.</p> : <DiffView diff={result.diff} />}
+          <ChangesView changes={result.changes} label="Import changes" empty="No changes: the document equals the working config." />
         </section>
       )}
     </>

@@ -40,7 +40,9 @@ export default function NodesPage() {
               return (
                 <tr key={n.id} data-node-id={n.id}>
                   <td>
-                    <strong>{n.id}</strong>{" "}
+                    <Link href={`/nodes/${encodeURIComponent(n.id)}`}>
+                      <strong>{n.id}</strong>
+                    </Link>{" "}
                     <Link className="small" href={`/traces?node=${encodeURIComponent(n.id)}`}>
                       traces
                     </Link>

@@ -6,7 +6,8 @@ import { useMemo, useState } from "react";
 import { LiveBadge } from "../../../components/range-picker.tsx";
 import { useLiveTelemetry } from "../../../lib/live.ts";
 import { fmtMs, fmtPct, fmtRate } from "../../../lib/telemetry-format.ts";
-import { COLUMNS, COL_W, NODE_H, NODE_W, filterGraph, layout } from "../../../lib/topology-layout.ts";
+import { PanZoomSvg } from "../../../components/pan-zoom.tsx";
+import { COLUMNS, NODE_H, NODE_W, filterGraph, layout } from "../../../lib/topology-layout.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ErrorBanner } from "../../../components/ui.tsx";
 
@@ -14,9 +15,11 @@ const HEALTH_COLOR = { healthy: "#1d7a46", degraded: "#d08a00", unhealthy: "#c43
 const COLUMN_LABEL = { proxy: "Proxy nodes", listener: "Listeners", vhost: "Virtual hosts", route: "Routes", cluster: "Clusters", endpoint: "Endpoints" } as const;
 
 /**
- * Live topology of the published version: nodes coloured by health, edges labelled with
- * the last minute's request rate, error ratio and p99. Click a node or an edge for its
- * dashboard; the filter keeps matches and the chain through them.
+ * Live topology: every proxy node on the version it applied (a canary group on its own
+ * chain), endpoints as the nodes report them, nodes coloured by health, edges labelled
+ * with the last minute's request rate, error ratio and p99. Laid out by dagre, with pan
+ * and zoom. Click a node or an edge for its details and dashboard; the filter keeps
+ * matches and the chain through them.
  */
 export default function TopologyPage() {
   const trpc = useTRPC();
@@ -27,7 +30,7 @@ export default function TopologyPage() {
   const [selected, setSelected] = useState<string | null>(null);
 
   const graph = useMemo(() => (topo.data ? filterGraph(topo.data.nodes, topo.data.edges, filter) : null), [topo.data, filter]);
-  const geo = useMemo(() => (graph ? layout(graph.nodes) : null), [graph]);
+  const geo = useMemo(() => (graph ? layout(graph.nodes, graph.edges) : null), [graph]);
   const selEdge = graph?.edges.find((e) => e.id === selected) ?? null;
   const selNode = graph?.nodes.find((n) => n.id === selected) ?? null;
   const edgeHref = (from: string, to: string) => {
@@ -43,7 +46,11 @@ export default function TopologyPage() {
         <div>
           <h1>Topology</h1>
           <p className="muted">
-            {topo.data ? (topo.data.version === null ? "Nothing published yet." : `Live version v${topo.data.version}; edges: last ${topo.data.windowS} s.`) : "Loading…"}
+            {topo.data
+              ? topo.data.version === null
+                ? "Nothing published yet."
+                : `Live version v${topo.data.version}${topo.data.versionsInUse.length > 1 ? `; nodes serve ${topo.data.versionsInUse.map((v) => `v${v}`).join(" and ")}, each drawn on its own` : ""}; edges: last ${topo.data.windowS} s; endpoints as the nodes report them.`
+              : "Loading…"}
           </p>
         </div>
         <div className="head-tools">
@@ -54,9 +61,9 @@ export default function TopologyPage() {
       <ErrorBanner error={topo.isError && topo.error} />
       {graph && geo && (
         <div className="card topo-wrap">
-          <svg width={geo.width} height={geo.height} role="img" aria-label="Topology graph" data-testid="topology">
+          <PanZoomSvg width={geo.width} height={geo.height} label="Topology graph" testId="topology">
             {COLUMNS.map((c, i) => (
-              <text key={c} x={10 + i * COL_W} y={16} className="topo-col">
+              <text key={c} x={geo.columnX[i]} y={16} className="topo-col">
                 {COLUMN_LABEL[c]}
               </text>
             ))}
@@ -108,7 +115,7 @@ export default function TopologyPage() {
                 </g>
               );
             })}
-          </svg>
+          </PanZoomSvg>
         </div>
       )}
       {(selNode || selEdge) && (
@@ -124,7 +131,13 @@ export default function TopologyPage() {
                 </span>{" "}
                 <span className="muted">{selNode.detail}</span>
               </p>
-              {selNode.href && <Link href={selNode.href}>{selNode.type === "proxy" ? "Traces from this node →" : "Open its charts →"}</Link>}
+              {selNode.versions && selNode.versions.length > 0 && (
+                <p className="small muted">
+                  {selNode.type === "proxy" ? "Serves" : "In"} {selNode.versions.map((v) => `v${v}`).join(", ")}
+                  {selNode.group ? ` · group ${selNode.group}` : ""}
+                </p>
+              )}
+              {selNode.href && <Link href={selNode.href}>{selNode.type === "proxy" ? "This node against its target →" : "Open its charts →"}</Link>}
             </>
           )}
           {selEdge && (

@@ -7,6 +7,7 @@ import { useLiveTelemetry } from "../../../lib/live.ts";
 import { fmtMs } from "../../../lib/telemetry-format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { LiveBadge } from "../../../components/range-picker.tsx";
+import { WhyFromLog } from "../../../components/why-panel.tsx";
 import { ErrorBanner, TableHead } from "../../../components/ui.tsx";
 
 const FIELDS = ["route", "status", "flag", "minMs", "node"] as const;
@@ -77,6 +78,7 @@ function TracesInner() {
           </Link>
         )}
       </form>
+      <AccessLogExplainer />
       <ErrorBanner error={traces.isError && traces.error} />
       {traces.data && traces.data.length === 0 && <div className="empty">No trace matches.</div>}
       {traces.data && traces.data.length > 0 && (
@@ -93,7 +95,17 @@ function TracesInner() {
                 </td>
                 <td>{t.route || <span className="muted">—</span>}</td>
                 <td className={t.status >= 500 || t.status === 0 ? "text-error" : ""}>{t.status}</td>
-                <td className="mono small">{t.responseFlags}</td>
+                <td className="mono small">
+                  {t.responseFlags}
+                  {(t.status >= 500 || t.status === 0 || (t.responseFlags && t.responseFlags !== "-")) && (
+                    <>
+                      {" "}
+                      <Link href={`/traces/${t.traceId}#why`} className="small" aria-label={`Why ${t.status}? (${t.name})`}>
+                        why?
+                      </Link>
+                    </>
+                  )}
+                </td>
                 <td className="num">{fmtMs(t.durationMs)}</td>
                 <td className="num">{t.spanCount}</td>
                 <td className="small">{t.nodeId}</td>
@@ -111,5 +123,38 @@ export default function TracesPage() {
     <Suspense fallback={<p className="muted">Loading…</p>}>
       <TracesInner />
     </Suspense>
+  );
+}
+
+/** "Why this 503" for a request seen in the proxy's access log: paste the line (and the node that wrote it). */
+function AccessLogExplainer() {
+  const [draft, setDraft] = useState({ line: "", nodeId: "" });
+  const [asked, setAsked] = useState<{ line: string; nodeId: string } | null>(null);
+  return (
+    <details className="card" data-testid="explain-log">
+      <summary>Why did this request fail? Explain an access-log line</summary>
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setAsked({ line: draft.line.trim(), nodeId: draft.nodeId.trim() });
+        }}
+      >
+        <label className="field">
+          Access-log line (JSON, as the proxy writes it)
+          <textarea className="mono code-input" rows={3} value={draft.line} onChange={(e) => setDraft({ ...draft, line: e.target.value })} placeholder='{"time":"…","status":503,"responseFlags":"UF",…}' />
+        </label>
+        <label className="field">
+          Node that wrote it (optional: narrows the endpoint states and the version)
+          <input value={draft.nodeId} onChange={(e) => setDraft({ ...draft, nodeId: e.target.value })} placeholder="node id" />
+        </label>
+        <div className="actions">
+          <button type="submit" className="btn btn-primary" disabled={!draft.line.trim()}>
+            Explain
+          </button>
+        </div>
+      </form>
+      {asked && <WhyFromLog key={`${asked.line}|${asked.nodeId}`} line={asked.line} nodeId={asked.nodeId} />}
+    </details>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useSearchParams } from "next/navigation";
+import { Suspense, useState } from "react";
 import { formatAgo, formatTime, shortHash } from "../../../lib/format.ts";
 import { useToast } from "../../../components/toaster.tsx";
 import { VersionCompare } from "../../../components/version-compare.tsx";
@@ -9,8 +10,28 @@ import { messageOf } from "../../../lib/trpc-errors.ts";
 import { useReadOnly } from "../../../components/read-only.tsx";
 import { ErrorBanner, TableHead } from "../../../components/ui.tsx";
 
+// useSearchParams needs a Suspense boundary for the static build.
 export default function VersionsPage() {
+  return (
+    <Suspense fallback={<p className="muted">Loading…</p>}>
+      <Versions />
+    </Suspense>
+  );
+}
+
+/** `?compare=N` opens the compare on N against the version before it; `&to=M` against M. */
+function compareFromQuery(params: URLSearchParams, versions: number[] | undefined): { a: number; b: number } | undefined {
+  const n = Number(params.get("compare"));
+  if (!versions || !Number.isInteger(n) || !versions.includes(n)) return undefined;
+  const to = Number(params.get("to"));
+  if (versions.includes(to)) return { a: n, b: to };
+  const before = versions.filter((v) => v < n)[0];
+  return before !== undefined ? { a: before, b: n } : undefined;
+}
+
+function Versions() {
   const trpc = useTRPC();
+  const params = useSearchParams();
   const readOnly = useReadOnly();
   const queryClient = useQueryClient();
   const client = useTRPCClient();
@@ -62,7 +83,13 @@ export default function VersionsPage() {
       <ErrorBanner error={versions.isError && versions.error} />
       {versions.isPending && <p className="muted">Loading…</p>}
       {versions.data && versions.data.length === 0 && <div className="empty">Nothing has been published yet.</div>}
-      {versions.data && versions.data.length > 1 && <VersionCompare versions={versions.data.map((v) => v.version)} />}
+      {versions.data && versions.data.length > 1 && (
+        <VersionCompare
+          key={params.toString()}
+          versions={versions.data.map((v) => v.version)}
+          initial={compareFromQuery(params, versions.data.map((v) => v.version))}
+        />
+      )}
       {versions.data && versions.data.length > 0 && (
         <table className="table">
           <TableHead columns={["Version", "Message", "Author", "Published", "Hash", { label: "Nodes", num: true }, ""]} />

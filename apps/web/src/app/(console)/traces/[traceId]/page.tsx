@@ -6,6 +6,7 @@ import { useState } from "react";
 import { fmtMs } from "../../../../lib/telemetry-format.ts";
 import { useTRPC } from "../../../../lib/trpc.ts";
 import { ErrorBanner } from "../../../../components/ui.tsx";
+import { WhyPanel } from "../../../../components/why-panel.tsx";
 
 /** One trace as a waterfall: spans nested under their parents, bars on one time axis. */
 export default function TracePage() {
@@ -30,6 +31,7 @@ export default function TracePage() {
         </div>
       </div>
       <ErrorBanner error={trace.isError && trace.error} />
+      {trace.data && <WhyPanel traceId={traceId} />}
       {trace.data && (
         <div className="card waterfall" data-testid="waterfall">
           {trace.data.spans.map((s) => (

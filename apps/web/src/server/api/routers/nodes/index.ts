@@ -1,5 +1,6 @@
 import { createTRPCRouter } from "../../trpc.ts";
+import { nodeDetailProcedure } from "./detail.ts";
 import { listNodesProcedure } from "./list.ts";
 import { nodeRefusalsProcedure } from "./refusals.ts";
 
-export const nodesRouter = createTRPCRouter({ list: listNodesProcedure, refusals: nodeRefusalsProcedure });
+export const nodesRouter = createTRPCRouter({ list: listNodesProcedure, detail: nodeDetailProcedure, refusals: nodeRefusalsProcedure });

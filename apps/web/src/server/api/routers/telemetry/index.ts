@@ -1,5 +1,8 @@
 import { createTRPCRouter } from "../../trpc.ts";
+import { explainLogProcedure } from "./explain-log.ts";
+import { explainProcedure } from "./explain.ts";
 import { liveProcedure } from "./live.ts";
+import { markersProcedure } from "./markers.ts";
 import { seriesProcedure } from "./series.ts";
 import { summaryProcedure } from "./summary.ts";
 import { topologyProcedure } from "./topology.ts";
@@ -13,4 +16,7 @@ export const telemetryRouter = createTRPCRouter({
   traces: tracesProcedure,
   trace: traceProcedure,
   live: liveProcedure,
+  markers: markersProcedure,
+  explain: explainProcedure,
+  explainLog: explainLogProcedure,
 });

@@ -12,3 +12,6 @@ export const ZSummaryInput = z.object({
 export const ZSeriesInput = z.object({ kind: ZKind, name: z.string().max(128).optional(), rangeS: z.number().int().refine((r) => (RANGES_S as readonly number[]).includes(r), "must be one of 300, 900, 3600, 21600, 86400") });
 export const ZTopologyInput = z.object({ windowS: z.number().int().min(10).max(86_400).default(60) });
 export const ZTraceInput = z.object({ traceId: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lower-case hex digits") });
+export const ZMarkersInput = ZSeriesInput.pick({ rangeS: true });
+/** One access-log line (at most 16 KiB) and, optionally, the node that wrote it. */
+export const ZExplainLogInput = z.object({ line: z.string().min(1, "paste one access-log line").max(16_384, "one line, at most 16 KiB"), nodeId: z.string().max(200).optional() });
