@@ -9,10 +9,19 @@ type TObj = Record<string, unknown>;
  */
 class Reader {
   private readonly used = new Set<string>();
+  /** Objects read from at all: an array element never read from is reported whole. */
+  private readonly touched = new Set<string>();
+  /** Fields used whole (their content needs no mapping), never descended into. */
+  private readonly whole = new Set<string>();
   readonly unmapped: TImportNote[] = [];
   take(obj: TObj, path: TPath, key: string): unknown {
+    this.touched.add(JSON.stringify(path));
     this.used.add(JSON.stringify([...path, key]));
     return obj[key];
+  }
+  takeWhole(obj: TObj, path: TPath, key: string): unknown {
+    this.whole.add(JSON.stringify([...path, key]));
+    return this.take(obj, path, key);
   }
   /** A field read but whose value has no Switchyard equivalent. */
   refuse(path: TPath, message: string): void {
@@ -23,7 +32,10 @@ class Reader {
     const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : isObject(value) ? Object.entries(value) : [];
     for (const [key, child] of entries) {
       const childPath = [...path, key];
-      if (typeof key === "number" || this.used.has(JSON.stringify(childPath))) this.reportUntaken(child, childPath);
+      const id = JSON.stringify(childPath);
+      if (this.whole.has(id)) continue;
+      const read = typeof key === "number" ? !isObject(child) || this.touched.has(id) : this.used.has(id);
+      if (read) this.reportUntaken(child, childPath);
       else this.unmapped.push(note(childPath, "not mapped"));
     }
   }
@@ -121,7 +133,7 @@ function importListener(r: Reader, l: TObj, path: TPath, config: { listeners: TO
       const fp = [...hPath, "http_filters", i];
       if (isObject(f) && f.name === ROUTER) {
         r.take(f, fp, "name");
-        r.take(f, fp, "typed_config");
+        r.takeWhole(f, fp, "typed_config");
       }
     });
   }
@@ -163,7 +175,7 @@ function importRoute(r: Reader, rt: TObj, path: TPath, routeName: (n: string) =>
   }
   const safeRegex = r.take(m, mPath, "safe_regex");
   if (isObject(safeRegex)) {
-    r.take(safeRegex, [...mPath, "safe_regex"], "google_re2");
+    r.takeWhole(safeRegex, [...mPath, "safe_regex"], "google_re2");
     match.regex = r.take(safeRegex, [...mPath, "safe_regex"], "regex");
   }
   const cs = r.take(m, mPath, "case_sensitive");
