@@ -51,7 +51,7 @@ static_resources:
     - timeout: 1s
       interval: 10s
       unhealthy_threshold: 2
-      healthy_threshold: 1
+      healthy_threshold: { value: 1 }
       http_health_check: { path: /health }
   - name: service2
     type: STATIC

@@ -310,8 +310,8 @@ function importHealthCheck(r: Reader, hc: TObj, path: TPath): TObj {
     if (ms !== undefined) out[to] = ms;
   }
   for (const [from, to] of [["unhealthy_threshold", "unhealthyThreshold"], ["healthy_threshold", "healthyThreshold"]] as const) {
-    const v = r.take(hc, path, from);
-    if (v !== undefined) out[to] = Number(v); // UInt32Value: a number or {value}
+    const v = r.takeWhole(hc, path, from);
+    if (v !== undefined) out[to] = Number(isObject(v) ? v.value : v); // UInt32Value: a number or {value}
   }
   const http = r.take(hc, path, "http_health_check");
   const tcp = r.take(hc, path, "tcp_health_check");
