@@ -76,4 +76,41 @@ describe.sequential("importers in a browser", () => {
       ]);
     });
   });
+
+  it("converts an Envoy bootstrap and lists the fields it could not map before the diff", async () => {
+    const bootstrap = [
+      "static_resources:",
+      "  listeners:",
+      "  - name: ingress",
+      "    address: { socket_address: { address: 127.0.0.1, port_value: 10000 } }",
+      "    filter_chains:",
+      "    - filters:",
+      "      - name: envoy.filters.network.http_connection_manager",
+      "        typed_config:",
+      "          stat_prefix: ingress_http",
+      "          route_config:",
+      "            name: edge",
+      "            virtual_hosts:",
+      "            - { name: all, domains: ['*'], routes: [ { match: { prefix: / }, route: { cluster: web } } ] }",
+      "  clusters:",
+      "  - name: web",
+      "    type: STATIC",
+      "    circuit_breakers: { thresholds: [ { max_connections: 100 } ] }",
+      "    load_assignment: { endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 9 } } } } ] } ] }",
+      "",
+    ].join("\n");
+    await withEvidence(page, app, "i19-import-envoy-failure.png", async () => {
+      await page.goto(`${app.url}/import`);
+      await page.getByLabel("Source format").selectOption("envoy");
+      await page.getByLabel("Upload a file").setInputFiles({ name: "envoy.yaml", mimeType: "application/yaml", buffer: Buffer.from(bootstrap) });
+      await expect.poll(async () => page.getByLabel("…or paste the document").textContent()).toContain("circuit_breakers");
+      await page.getByRole("button", { name: "Convert and check" }).click();
+      const report = page.getByRole("region", { name: "Conversion report" });
+      await report.getByText("Converted: 1 field not mapped").waitFor();
+      expect(await report.locator("li").innerText()).toBe("static_resources.clusters[0].circuit_breakers not mapped");
+      const diff = page.getByRole("region", { name: "Import diff" });
+      await diff.locator('li[data-resource="clusters/web"]').waitFor();
+      await diff.locator('li[data-resource="listeners/ingress"]').waitFor();
+    });
+  });
 });
