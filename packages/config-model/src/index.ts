@@ -21,3 +21,4 @@ export * from "./json-schema.ts";
 export * from "./log-level.ts";
 export * from "./stats-wire.ts";
 export * from "./filter-overrides.ts";
+export * from "./importers/index.ts";

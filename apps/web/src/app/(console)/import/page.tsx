@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useRef, useState } from "react";
 import { ChangesView } from "../../../components/changes-view.tsx";
 import { useToast } from "../../../components/toaster.tsx";
@@ -8,7 +8,16 @@ import { issuesOf, messageOf } from "../../../lib/trpc-errors.ts";
 import { useUnsavedChanges } from "../../../lib/use-unsaved-changes.ts";
 import { useReadOnly } from "../../../components/read-only.tsx";
 import { YamlEditor, type TEditorIssue, type TYamlEditorHandle } from "../../../components/yaml-editor.tsx";
-import { configSchema } from "../../../lib/schema-assist.ts";
+import { configSchema, type TJsonSchema } from "../../../lib/schema-assist.ts";
+
+type TSource = "yaml" | "openapi" | "envoy";
+const SOURCES: { value: TSource; label: string }[] = [
+  { value: "yaml", label: "Switchyard YAML/JSON" },
+  { value: "openapi", label: "OpenAPI 3 (adds routes)" },
+  { value: "envoy", label: "Envoy v3 bootstrap" },
+];
+/** Foreign documents are not Switchyard configs: the editor checks no schema on them. */
+const NO_SCHEMA: TJsonSchema = {};
 
 /** Upload or paste a whole config, see its issues by line and the diff, apply it; or export. */
 export default function ImportPage() {
@@ -18,9 +27,30 @@ export default function ImportPage() {
   const toast = useToast();
   const queryClient = useQueryClient();
   const [text, setText] = useState("");
+  const [source, setSource] = useState<TSource>("yaml");
+  const [cluster, setCluster] = useState("");
   const [applied, setApplied] = useState(false);
   const editor = useRef<TYamlEditorHandle>(null);
+  const clusters = useQuery({ ...trpc.resources.list.queryOptions({ kind: "clusters" }), enabled: source === "openapi" });
   const check = useMutation(trpc.config.importCheck.mutationOptions({ onError: (e) => toast.error(messageOf(e)) }));
+  // A foreign document is converted on the server to Switchyard YAML, then checked and applied as any document.
+  const convert = useMutation(
+    trpc.config.importConvert.mutationOptions({
+      onSuccess: (converted) => check.mutate({ text: converted.text }),
+      onError: (e) => toast.error(`Not converted: ${messageOf(e)}`),
+    }),
+  );
+  const documentText = source === "yaml" ? text : (convert.data?.text ?? "");
+  const chosenCluster = cluster || clusters.data?.[0]?.name || "";
+  const runCheck = () => {
+    if (source === "yaml") check.mutate({ text });
+    else convert.mutate({ source, text, ...(source === "openapi" ? { cluster: chosenCluster } : {}) });
+  };
+  const edited = () => {
+    setApplied(false);
+    check.reset();
+    convert.reset();
+  };
   const apply = useMutation(
     trpc.config.importApply.mutationOptions({
       onSuccess: async () => {
@@ -39,7 +69,8 @@ export default function ImportPage() {
     if (line !== undefined) editor.current?.goToLine(line);
   };
   // The server's issues (references, clashes: what the schema cannot say) in the gutter too.
-  const gutterIssues = useMemo<TEditorIssue[]>(() => (result && !result.valid ? result.issues.map((i) => ({ ...i, source: "server" })) : []), [result]);
+  // (A converted document's lines are not the source's: its issues stay in the list only.)
+  const gutterIssues = useMemo<TEditorIssue[]>(() => (result && !result.valid && source === "yaml" ? result.issues.map((i) => ({ ...i, source: "server" })) : []), [result, source]);
   const download = async () => {
     try {
       const { yaml } = await client.config.export.query();
@@ -70,6 +101,43 @@ export default function ImportPage() {
       </div>
       <div className="card">
         <div className="field">
+          <label htmlFor="import-source">Source format</label>
+          <select
+            id="import-source"
+            value={source}
+            onChange={(e) => {
+              setSource(e.target.value as TSource);
+              edited();
+            }}
+          >
+            {SOURCES.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        {source === "openapi" && (
+          <div className="field">
+            <label htmlFor="import-cluster">Cluster for the imported routes</label>
+            <select
+              id="import-cluster"
+              value={chosenCluster}
+              onChange={(e) => {
+                setCluster(e.target.value);
+                edited();
+              }}
+            >
+              {(clusters.data ?? []).map((c) => (
+                <option key={c.name} value={c.name}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+            <p className="muted">One route per path and method goes in front of the first route config&apos;s first virtual host; the rest of the working config stays.</p>
+          </div>
+        )}
+        <div className="field">
           <label htmlFor="import-file">Upload a file</label>
           <input
             id="import-file"
@@ -79,8 +147,7 @@ export default function ImportPage() {
               const f = e.target.files?.[0];
               if (!f) return;
               setText(await f.text());
-              setApplied(false);
-              check.reset();
+              edited();
             }}
           />
         </div>
@@ -90,22 +157,21 @@ export default function ImportPage() {
             value={text}
             onChange={(t) => {
               setText(t);
-              setApplied(false);
-              check.reset();
+              edited();
             }}
             label="…or paste the document"
-            schema={configSchema()}
+            schema={source === "yaml" ? configSchema() : NO_SCHEMA}
             issues={gutterIssues}
             handle={editor}
             minLines={18}
           />
         </div>
         <div className="actions">
-          <button type="button" className="btn btn-primary" disabled={!text || check.isPending} onClick={() => check.mutate({ text })}>
-            {check.isPending ? "Checking…" : "Check"}
+          <button type="button" className="btn btn-primary" disabled={!text || check.isPending || convert.isPending} onClick={runCheck}>
+            {check.isPending || convert.isPending ? "Checking…" : source === "yaml" ? "Check" : "Convert and check"}
           </button>
           {result?.valid && (
-            <button type="button" className="btn btn-danger" disabled={apply.isPending || readOnly} title={readOnly ? "Viewers cannot change the working config" : undefined} onClick={() => apply.mutate({ text, revision: result.revision })}>
+            <button type="button" className="btn btn-danger" disabled={apply.isPending || readOnly} title={readOnly ? "Viewers cannot change the working config" : undefined} onClick={() => apply.mutate({ text: documentText, revision: result.revision })}>
               {apply.isPending ? "Applying…" : "Replace the working config"}
             </button>
           )}
@@ -116,6 +182,20 @@ export default function ImportPage() {
           </p>
         )}
       </div>
+      {convert.data && (
+        <section className="card" aria-label="Conversion report">
+          <h2>{convert.data.unmapped.length === 0 ? "Converted: every field was mapped" : `Converted: ${convert.data.unmapped.length} field${convert.data.unmapped.length === 1 ? "" : "s"} not mapped`}</h2>
+          {convert.data.unmapped.length > 0 && (
+            <ul className="issues">
+              {convert.data.unmapped.map((n, i) => (
+                <li key={i}>
+                  {n.path && <code>{n.path}</code>} {n.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
       {result && !result.valid && (
         <section className="card" aria-label="Import issues">
           <h2>

@@ -1,0 +1,3 @@
+export * from "./report.ts";
+export * from "./openapi.ts";
+export * from "./envoy.ts";
