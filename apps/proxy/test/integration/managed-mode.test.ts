@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocketServer, type WebSocket } from "ws";
-import { hashConfig } from "@switchyard/config-model";
+import { hashConfig, statsSamples, ZStatsMessage } from "@switchyard/config-model";
 import { freePort } from "../helpers/free-port.ts";
 import { startProxy } from "../helpers/start-proxy.ts";
 import { startUpstream, type TUpstream } from "../helpers/start-upstream.ts";
@@ -233,7 +233,12 @@ describe("managed mode, --workers 2", () => {
         await new Promise((r) => setTimeout(r, 100));
         counted = cp.frames
           .filter((f) => f.type === "stats")
-          .flatMap((f) => f.entries as { kind: string; requests: number }[])
+          .flatMap((f) => {
+            // Decoded as the console decodes them (compact rows or the verbose form).
+            const decoded = statsSamples(ZStatsMessage.parse(f));
+            if ("error" in decoded) throw new Error(decoded.error);
+            return decoded.samples;
+          })
           .filter((e) => e.kind === "route")
           .reduce((sum, e) => sum + e.requests, 0);
       }
