@@ -1,5 +1,7 @@
 import js from "@eslint/js";
 import globals from "globals";
+import jsxA11y from "eslint-plugin-jsx-a11y";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -24,5 +26,14 @@ export default tseslint.config(
   {
     files: ["apps/web/src/app/**", "apps/web/src/components/**", "apps/web/src/**/*.tsx"],
     languageOptions: { globals: { ...globals.browser } },
+  },
+  // The console's React code: the rules of hooks (with the compiler-era checks) and JSX accessibility.
+  {
+    files: ["apps/web/src/**/*.tsx", "apps/web/src/**/*.ts"],
+    ...reactHooks.configs.flat.recommended,
+  },
+  {
+    files: ["apps/web/src/**/*.tsx"],
+    ...jsxA11y.flatConfigs.recommended,
   },
 );

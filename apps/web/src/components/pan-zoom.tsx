@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useRef, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 
 type TView = { k: number; x: number; y: number };
 const MIN_K = 0.1;
@@ -18,13 +18,16 @@ export function PanZoomSvg({ width, height, label, testId, children }: { width: 
   const drag = useRef<{ px: number; py: number; x: number; y: number } | null>(null);
   const viewportH = Math.max(320, Math.min(720, height));
 
-  const fit = (all = false) => {
-    const w = box.current?.clientWidth ?? width;
-    const k = clampK(Math.min(1, w / width, all ? viewportH / height : Infinity));
-    setView({ k, x: (w - width * k) / 2, y: 0 });
-  };
+  const fit = useCallback(
+    (all = false) => {
+      const w = box.current?.clientWidth ?? width;
+      const k = clampK(Math.min(1, w / width, all ? viewportH / height : Infinity));
+      setView({ k, x: (w - width * k) / 2, y: 0 });
+    },
+    [width, height, viewportH],
+  );
   // Fitted once per graph size (a refresh with the same shape keeps where the user is).
-  useEffect(() => fit(), [width, height]);
+  useEffect(() => fit(), [fit]);
 
   const zoomAt = (factor: number, cx: number, cy: number) =>
     setView((v) => {
@@ -65,10 +68,17 @@ export function PanZoomSvg({ width, height, label, testId, children }: { width: 
           {Math.round(view.k * 100)}%
         </span>
       </div>
+      {/* A widget of its own: it takes the arrow keys and +/- itself (role "application", so assistive
+          technology passes them through) and must be focusable for that; jsx-a11y counts
+          "application" as non-interactive, hence the two rules are off for this element only. */}
+      {/* eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions */}
       <div
         ref={box}
         className="panzoom-box"
         style={{ height: viewportH }}
+        role="application"
+        aria-roledescription="graph viewport"
+        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
         tabIndex={0}
         aria-label={`${label}: drag or use the arrow keys to move, + and - to zoom`}
         onKeyDown={(e) => {

@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { stringify } from "yaml";
 import { checkDocument, withLines, type TDocIssue } from "../lib/document-issues.ts";
 import { configSchema, resourceSchema } from "../lib/schema-assist.ts";
@@ -39,14 +39,14 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
   const editor = useRef<TYamlEditorHandle>(null);
   const schema = useMemo(() => resourceSchema(configSchema(), kind), [kind]);
 
-  useEffect(() => {
-    if (existing.data && text === null) {
-      const yaml = stringify(existing.data.resource);
-      setText(yaml);
-      setInitial(yaml);
-      setBaseRevision(existing.data.revision);
-    }
-  }, [existing.data, text]);
+  // The stored resource becomes the document once, when it first arrives (set during render,
+  // React's pattern for state adjusted from new data: no extra render with an empty editor).
+  if (existing.data && text === null) {
+    const yaml = stringify(existing.data.resource);
+    setText(yaml);
+    setInitial(yaml);
+    setBaseRevision(existing.data.revision);
+  }
 
   const doc = text ?? "";
   const dirty = text !== null && text !== initial;

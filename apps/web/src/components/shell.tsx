@@ -37,9 +37,9 @@ export function Shell({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const me = useQuery(trpc.auth.me.queryOptions());
   const pending = useQuery({ ...trpc.versions.pendingDiff.queryOptions(), enabled: !!me.data });
-  const [publishOpen, setPublishOpen] = useState(false);
-  // A link followed from inside the dialog (Nodes, Rollouts) closes it.
-  useEffect(() => setPublishOpen(false), [pathname]);
+  // The page the publish dialog was opened on: a link followed from inside it (Nodes, Rollouts) closes it.
+  const [publishOpenOn, setPublishOpenOn] = useState<string | null>(null);
+  const publishOpen = publishOpenOn === pathname;
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
       onSuccess: () => {
@@ -86,7 +86,7 @@ export function Shell({ children }: { children: ReactNode }) {
               aria-haspopup="dialog"
               data-testid="publish-open"
               title={changeCount ? `${changeCount} pending change${changeCount === 1 ? "" : "s"} against the live version` : "No pending changes"}
-              onClick={() => setPublishOpen(true)}
+              onClick={() => setPublishOpenOn(pathname)}
             >
               Publish
               <span className="count" data-testid="pending-count" aria-label={`${changeCount} pending changes`}>
@@ -129,7 +129,7 @@ export function Shell({ children }: { children: ReactNode }) {
         )}
         <RoleProvider role={me.data.role}>{children}</RoleProvider>
       </main>
-      {!readOnly && <PublishDialog open={publishOpen} onClose={() => setPublishOpen(false)} />}
+      {!readOnly && <PublishDialog open={publishOpen} onClose={() => setPublishOpenOn(null)} />}
     </div>
   );
 }

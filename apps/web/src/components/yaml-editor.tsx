@@ -6,7 +6,7 @@ import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighti
 import { lintGutter, setDiagnostics, type Diagnostic } from "@codemirror/lint";
 import { Compartment, EditorState } from "@codemirror/state";
 import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from "@codemirror/view";
-import { useEffect, useImperativeHandle, useMemo, useRef, type Ref } from "react";
+import { useEffect, useImperativeHandle, useLayoutEffect, useMemo, useRef, type Ref } from "react";
 import { parseConfigText } from "@switchyard/config-model";
 import { completeAt, schemaIssues, type TJsonSchema } from "../lib/schema-assist.ts";
 
@@ -43,10 +43,13 @@ export function YamlEditor({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
+  // The latest callback and schema for CodeMirror's listeners, updated after each render.
   const onChangeRef = useRef(onChange);
-  onChangeRef.current = onChange;
   const schemaRef = useRef(schema);
-  schemaRef.current = schema;
+  useLayoutEffect(() => {
+    onChangeRef.current = onChange;
+    schemaRef.current = schema;
+  });
   const editable = useMemo(() => new Compartment(), []);
 
   useEffect(() => {
@@ -88,7 +91,9 @@ export function YamlEditor({
       v.destroy();
       view.current = null;
     };
-    // The view is made once; value, issues and readOnly reach it through the effects below.
+    // The view is made once, from the first props: value, issues and readOnly reach it through the
+    // effects below; recreating it on every change would lose the cursor, selection and undo history.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   // A value set from outside (a file loaded, a reset) replaces the document.

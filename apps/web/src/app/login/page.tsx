@@ -51,7 +51,7 @@ function LoginForm() {
           </p>
         )}
         <Field label="Email" htmlFor="email" errors={messagesFor(issues, "email")}>
-          <input id="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} autoFocus required />
+          <input id="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required />
         </Field>
         <Field label="Password" htmlFor="password" errors={messagesFor(issues, "password")}>
           <input id="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />

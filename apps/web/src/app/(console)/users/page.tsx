@@ -60,7 +60,9 @@ export default function UsersPage() {
               <th scope="col">E-mail</th>
               <th scope="col">Role</th>
               <th scope="col">Password</th>
-              <th scope="col" />
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
