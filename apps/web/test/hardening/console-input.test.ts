@@ -26,7 +26,7 @@ const logLines: string[] = [];
 /** Procedures anyone may call without a session. */
 const PUBLIC_PROCEDURES = new Set(["auth.login", "auth.me", "auth.logout"]);
 /** Mutations a viewer may make: its own session and read-only tokens, and checks that write nothing. */
-const VIEWER_MUTATIONS = new Set(["auth.login", "auth.logout", "auth.changePassword", "tokens.createApi", "tokens.revokeApi", "config.importCheck"]);
+const VIEWER_MUTATIONS = new Set(["auth.login", "auth.logout", "auth.changePassword", "tokens.createApi", "tokens.revokeApi", "config.importCheck", "config.importConvert"]);
 
 type TProc = { path: string; type: "query" | "mutation" | "subscription" };
 
