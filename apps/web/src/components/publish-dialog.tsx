@@ -19,7 +19,17 @@ export function PublishDialog({ open, onClose }: { open: boolean; onClose: () =>
     if (!open && d.open) d.close();
   }, [open]);
   return (
-    <dialog ref={ref} className="modal" aria-labelledby="publish-dialog-title" onClose={onClose} data-testid="publish-dialog">
+    <dialog
+      ref={ref}
+      className="modal"
+      aria-labelledby="publish-dialog-title"
+      // The native close event is queued as a task: when the dialog was opened again before
+      // it arrived (Esc, then Enter at once), it is stale and must not close the new opening.
+      onClose={(e) => {
+        if (!e.currentTarget.open) onClose();
+      }}
+      data-testid="publish-dialog"
+    >
       <div className="modal-head">
         <h1 id="publish-dialog-title">Publish</h1>
         <button type="button" className="btn btn-ghost btn-small" aria-label="Close" onClick={onClose}>
