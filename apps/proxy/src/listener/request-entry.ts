@@ -7,7 +7,7 @@ import type { TCompiledListener } from "../runtime/types.ts";
 import type { TDownstreamRequest, TDownstreamResponse } from "./http-listener.ts";
 import { requestIdentity } from "../observability/request-identity.ts";
 import { clientAddressOf, resolveClientAddress } from "./client-address.ts";
-import { normalizeTarget } from "./path-normalize.ts";
+import { normalizeTarget, type TTargetVerdict } from "./path-normalize.ts";
 
 /**
  * The request entry: runs on every downstream request (HTTP/1.1, h2, h2c, gRPC, WebSocket
@@ -27,16 +27,24 @@ export type TEntryDeps = { readonly accessLog: TAccessLog; readonly metrics: TMe
 /** Response flag of requests refused at the entry. */
 const ENTRY_FLAG = "DPE";
 
+/**
+ * Both entries' first step: the client address resolved and the target normalised in
+ * place; null when the request may go on, else the verdict it must be answered with.
+ */
+function enter(listener: TCompiledListener, req: TDownstreamRequest | IncomingMessage): Exclude<TTargetVerdict, { kind: "ok" }> | null {
+  resolveClientAddress(req, listener.trustedHops);
+  const verdict = normalizeTarget(req.url ?? "/", req.method ?? "GET", listener.pathNormalization);
+  if (verdict.kind !== "ok") return verdict;
+  if (verdict.target !== req.url) req.url = verdict.target;
+  if (verdict.authority !== null) req.headers.host = verdict.authority;
+  return null;
+}
+
 /** True when the pipeline may run; else the request has been answered. */
 export function admitRequest(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TEntryDeps): boolean {
   const start = performance.now();
-  resolveClientAddress(req, listener.trustedHops);
-  const verdict = normalizeTarget(req.url ?? "/", req.method ?? "GET", listener.pathNormalization);
-  if (verdict.kind === "ok") {
-    if (verdict.target !== req.url) req.url = verdict.target;
-    if (verdict.authority !== null) req.headers.host = verdict.authority;
-    return true;
-  }
+  const verdict = enter(listener, req);
+  if (verdict === null) return true;
   const grpc = String(req.headers["content-type"] ?? "").startsWith("application/grpc");
   const h1 = req.httpVersionMajor === 1;
   // gRPC clients do not follow redirects: an escaped slash is refused instead.
@@ -56,13 +64,8 @@ export function admitRequest(listener: TCompiledListener, req: TDownstreamReques
 /** The same for an HTTP/1.1 Upgrade request, whose answer is written on the raw socket. */
 export function admitUpgrade(listener: TCompiledListener, req: IncomingMessage, socket: Duplex, deps: TEntryDeps): boolean {
   const start = performance.now();
-  resolveClientAddress(req, listener.trustedHops);
-  const verdict = normalizeTarget(req.url ?? "/", req.method ?? "GET", listener.pathNormalization);
-  if (verdict.kind === "ok") {
-    if (verdict.target !== req.url) req.url = verdict.target;
-    if (verdict.authority !== null) req.headers.host = verdict.authority;
-    return true;
-  }
+  const verdict = enter(listener, req);
+  if (verdict === null) return true;
   const body = verdict.kind === "invalid" ? `invalid request target: ${verdict.reason}\n` : "";
   const status = verdict.kind === "invalid" ? 400 : 307;
   const lines = [
