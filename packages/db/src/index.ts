@@ -82,10 +82,13 @@ export {
   type TSecretBox,
 } from "./secret-box.ts";
 export { reencryptSecrets } from "./secrets-rotation.ts";
+export { stepPosition, cutFor, inStep } from "./rollout-steps.ts";
 export {
   getDeployTargets,
   targetOf,
   promoteRollout,
+  advanceRolloutStep,
+  setRolloutPaused,
   rollBackRollout,
   setRolloutBaseline,
   appendRolloutEvent,

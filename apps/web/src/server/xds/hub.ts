@@ -212,7 +212,8 @@ export class XdsHub {
 
   /**
    * Called on every NOTIFY config_version (from any replica): recompute each node's
-   * target (its group's version, else the stable one) and send it where it differs.
+   * target (its group's version, or its step's in a stepped rollout, else the stable one)
+   * and send it where it differs.
    */
   async pushLatest(): Promise<void> {
     // Coalesce bursts: while one push runs, later notifications only ask for one more round.
@@ -229,8 +230,8 @@ export class XdsHub {
         if (this.#closed) continue;
         let sent = 0;
         const versions = new Set<number>();
-        for (const session of this.#nodes.values()) {
-          const target = targetOf(targets, session.group);
+        for (const [nodeId, session] of this.#nodes) {
+          const target = targetOf(targets, { id: nodeId, group: session.group });
           if (!target) continue;
           const snapshot = await this.#cache.snapshot(target.version);
           if (!snapshot) continue;
@@ -531,7 +532,7 @@ export class XdsHub {
 
     try {
       const generation = ++this.#generation;
-      const target = targetOf(await getDeployTargets(this.#opts.db), hello.group);
+      const target = targetOf(await getDeployTargets(this.#opts.db), { id: hello.nodeId, group: hello.group });
       const snapshot = target ? await this.#cache.snapshot(target.version) : null;
       if (snapshot) {
         this.#sendSnapshot(session, snapshot, generation);
