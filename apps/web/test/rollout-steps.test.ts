@@ -92,7 +92,7 @@ beforeAll(async () => {
   await expectServing(Object.fromEntries([...WEB, "other-1"].map((id) => [id, 1])), "v1 on every node");
   // Every node reports a stats window every 500 ms: 20 requests, 5xx only while failing.
   statsTimer = setInterval(() => {
-    for (const n of nodes.values()) n.client.sendTelemetry(statsFrame({ requests: 20, errors5xx: n.failing ? 20 : 0, windowStart: Date.now() - 500, windowMs: 500 }));
+    for (const n of nodes.values()) n.client.sendTelemetry({ ...statsFrame({ requests: 20, errors5xx: n.failing ? 20 : 0, windowStart: Date.now() - 500, windowMs: 500 }), type: "stats" });
   }, 500);
 }, 60_000);
 

@@ -26,7 +26,7 @@ export {
   type TVersionSummary,
   type TPublishResult,
 } from "./versions.ts";
-export { listenForVersions, VERSION_CHANNEL, ENDPOINTS_CHANNEL, NODE_TOKEN_CHANNEL, type TVersionListener } from "./notify.ts";
+export { listenForVersions, notifyChange, VERSION_CHANNEL, ENDPOINTS_CHANNEL, NODE_TOKEN_CHANNEL, CHANGE_CHANNEL, type TConsoleChange, type TVersionListener } from "./notify.ts";
 export {
   getClusterEndpointSet,
   listClusterEndpointSets,

@@ -37,6 +37,8 @@ export type TXdsHooks = {
   onRefused?(info: { nodeId: string | null; group: string | null; remoteAddress: string | undefined; reason: string }): void;
   onAck?(node: { nodeId: string; group: string }, version: number): Promise<void>;
   onNack?(node: { nodeId: string; group: string }, version: number, error: string): Promise<void>;
+  /** A node's registry row changed (hello, ack, nack, disconnect, cluster status): open console pages are told. */
+  onRegistryChange?(): void;
 };
 
 export type TXdsHubOptions = {
@@ -379,6 +381,7 @@ export class XdsHub {
           session.appliedHash = msg.hash;
           this.#opts.log("xds_ack", { nodeId, version: msg.version, hash: msg.hash });
           await recordNodeAck(db, nodeId, msg.version, msg.hash);
+          hooks?.onRegistryChange?.();
           await hooks?.onAck?.(node, msg.version);
         });
         return;
@@ -391,6 +394,7 @@ export class XdsHub {
           }
           this.#opts.log("xds_nack", { nodeId, version: msg.version, error: msg.error, issues: msg.issues.length });
           await recordNodeNack(db, nodeId, msg.version, text);
+          hooks?.onRegistryChange?.();
           // A nack from a canary node stops its rollout (rollout service).
           await hooks?.onNack?.(node, msg.version, text);
         });
@@ -432,7 +436,10 @@ export class XdsHub {
         return;
       }
       case "clusterStatus":
-        this.#write(session, "recordNodeClusterStatus", () => recordNodeClusterStatus(db, nodeId, msg.clusters));
+        this.#write(session, "recordNodeClusterStatus", async () => {
+          await recordNodeClusterStatus(db, nodeId, msg.clusters);
+          hooks?.onRegistryChange?.();
+        });
         return;
     }
   }
@@ -526,9 +533,10 @@ export class XdsHub {
       appliedVersion: hello.appliedVersion,
       proxyVersion: hello.proxyVersion,
     });
-    this.#write(session, "recordNodeHello", () =>
-      recordNodeHello(this.#opts.db, { ...hello, appliedVersion: session.appliedVersion, appliedHash: session.appliedHash, remoteAddress: session.remoteAddress }),
-    );
+    this.#write(session, "recordNodeHello", async () => {
+      await recordNodeHello(this.#opts.db, { ...hello, appliedVersion: session.appliedVersion, appliedHash: session.appliedHash, remoteAddress: session.remoteAddress });
+      this.#opts.hooks?.onRegistryChange?.();
+    });
 
     try {
       const generation = ++this.#generation;
@@ -572,7 +580,10 @@ export class XdsHub {
     if (this.#nodes.get(nodeId) !== session) return;
     this.#nodes.delete(nodeId);
     this.#opts.log("xds_node_disconnected", { nodeId, code, reason });
-    this.#write(session, "recordNodeDisconnected", () => recordNodeDisconnected(this.#opts.db, nodeId));
+    this.#write(session, "recordNodeDisconnected", async () => {
+      await recordNodeDisconnected(this.#opts.db, nodeId);
+      this.#opts.hooks?.onRegistryChange?.();
+    });
   }
 
   #beat(): void {
