@@ -13,7 +13,7 @@ import { chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "@switchyard/config-model";
 import { startControlPlaneClient, type TControlPlaneClient } from "../../../proxy/src/control-plane/client.ts";
-import { api, artifactsDir, logIn, screenshotAfter, seedConfig, startConsole, withEvidence, type TConsoleHandle } from "./fixtures.ts";
+import { api, artifactsDir, eventually, logIn, screenshotAfter, seedConfig, startConsole, withEvidence, type TConsoleHandle } from "./fixtures.ts";
 
 let app: TConsoleHandle;
 let browser: Browser;
@@ -83,7 +83,7 @@ beforeAll(async () => {
     });
     nodes.push(node);
   }
-  await expect.poll(() => nodes.every((n) => n.applied?.version === 1), { timeout: 30_000 }).toBe(true);
+  await eventually("v1 on every node", async () => (nodes.every((n) => n.applied?.version === 1) ? true : undefined));
 }, 600_000);
 
 afterEach(async (ctx) => {
@@ -152,6 +152,7 @@ describe.sequential("stepped rollouts and live config pages in a browser", () =>
     const lists = await newPage();
     const idleEditor = await newPage();
     await withEvidence(page, app, "i19-live-config-failure.png", async () => {
+      await seedConfig(app, config({ users: 9011, orders: 9002 }));
       await lists.goto(`${app.url}/clusters`);
       await lists.getByText("127.0.0.1:9011").first().waitFor();
       await markDocument(lists);
@@ -176,7 +177,10 @@ describe.sequential("stepped rollouts and live config pages in a browser", () =>
       await lists.getByText("127.0.0.1:9021").first().waitFor();
       expect(await notReloaded(lists)).toBe(true);
       // The idle editor takes the new content.
-      await expect.poll(() => idleEditor.getByLabel("Connect timeout (ms)").inputValue(), { timeout: 15_000 }).toBe("2500");
+      await expect.poll(() => idleEditor.getByLabel("Connect timeout (ms)").inputValue(), { timeout: 15_000 }).toBe("2500").catch(async (err: unknown) => {
+        await idleEditor.screenshot({ path: join(artifactsDir("issue-19"), "idle-editor-failure.png"), fullPage: true });
+        throw err;
+      });
       expect(await notReloaded(idleEditor)).toBe(true);
       // The form being edited keeps the typed value and says who changed the cluster.
       const banner = page.getByTestId("changed-elsewhere");
