@@ -1,4 +1,3 @@
-import type { TConsoleChange } from "@switchyard/db";
 import { onLive, type TLiveEvent } from "../../../telemetry/bus.ts";
 import { protectedProcedure } from "../../trpc.ts";
 
@@ -17,7 +16,7 @@ const HEARTBEAT_MS = 5_000;
  */
 export const liveProcedure = protectedProcedure.subscription(async function* ({ signal }) {
   let kinds = new Set<TLiveEvent["kind"]>();
-  let changes: TConsoleChange[] = [];
+  let changes: NonNullable<TLiveEvent["change"]>[] = [];
   let wake: (() => void) | null = null;
   const off = onLive((e) => {
     kinds.add(e.kind);
