@@ -17,7 +17,7 @@ import { api, artifactsDir, eventually, logIn, screenshotAfter, seedConfig, star
 
 let app: TConsoleHandle;
 let browser: Browser;
-let contexts: BrowserContext[] = [];
+const contexts: BrowserContext[] = [];
 let page: Page;
 const nodes: { id: string; client: TControlPlaneClient; applied: { version: number; hash: string } | null }[] = [];
 const WEB = ["web-a", "web-b", "web-c", "web-d"];
