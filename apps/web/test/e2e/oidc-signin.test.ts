@@ -31,14 +31,20 @@ async function freshPage(): Promise<Page> {
   return page;
 }
 
-/** From the console's login page through the provider's sign-in and consent pages, as `login`. */
-async function signInAtProvider(p: Page, login: string): Promise<void> {
+/** From the console's login page through the provider's sign-in page, as `login`, up to its consent page. */
+async function toConsentPage(p: Page, login: string): Promise<void> {
   await p.goto(`${app.url}/login`);
   await p.getByRole("link", { name: "Sign in with Acme SSO" }).click();
   await p.waitForURL((u) => u.origin === provider.issuer);
   await p.locator('input[name="login"]').fill(login);
   await p.locator('input[name="password"]').fill("any password");
   await p.getByRole("button", { name: "Sign-in" }).click();
+  await p.getByRole("button", { name: "Continue" }).waitFor();
+}
+
+/** The whole sign-in at the provider, consent given. */
+async function signInAtProvider(p: Page, login: string): Promise<void> {
+  await toConsentPage(p, login);
   await p.getByRole("button", { name: "Continue" }).click();
 }
 
@@ -152,20 +158,22 @@ describe("OIDC sign-in in the browser", () => {
 
   it("a tampered state is refused with a page", async () => {
     await freshPage();
-    // Hold the provider's redirect back to the console, then deliver it with another state.
-    let callback: URL | undefined;
-    await page.route("**/api/auth/oidc/callback**", async (route) => {
-      callback = new URL(route.request().url());
-      await route.abort();
-    });
-    await signInAtProvider(page, "ada").catch(() => {});
-    await expect.poll(() => callback?.href).toBeTruthy();
-    await page.unrouteAll({ behavior: "ignoreErrors" });
-    const tampered = new URL(callback!);
+    // Give consent with the page's own cookies but without following the redirects, to hold
+    // the provider's redirect back to the console (code + state), then deliver it altered.
+    await toConsentPage(page, "ada");
+    const action = new URL((await page.locator('form:has(input[value="consent"])').getAttribute("action"))!, page.url());
+    const consented = await page.request.post(action.href, { form: { prompt: "consent" }, maxRedirects: 0 });
+    const resumed = await page.request.get(new URL(consented.headers().location!, action).href, { maxRedirects: 0 });
+    const callback = new URL(resumed.headers().location!);
+    expect(callback.pathname).toBe("/api/auth/oidc/callback");
+    expect(callback.searchParams.get("code")).toBeTruthy();
+    const tampered = new URL(callback);
     tampered.searchParams.set("state", "attacker-chosen-state");
     const res = await page.goto(tampered.href);
     expect(res?.status()).toBe(400);
     await page.getByRole("heading", { name: "This sign-in link is not valid" }).waitFor();
+    // The flow was single-use: the genuine answer after the tampered one is refused too.
+    expect((await page.goto(callback.href))?.status()).toBe(400);
     await expectNoSession();
   }, FLOW_MS);
 
