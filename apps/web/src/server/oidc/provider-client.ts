@@ -109,9 +109,17 @@ function descriptionOf(url: URL): string {
   return d ? `: ${d.slice(0, 200)}` : "";
 }
 
+/**
+ * Whether the provider failed to answer (as opposed to answering "no"): a network error or
+ * timeout anywhere in the cause chain (openid-client wraps them), or an answer that is not
+ * OAuth at all (an HTML error page from a proxy in front of the provider).
+ */
 function isTransport(err: unknown): boolean {
-  const e = err as { name?: string; cause?: { code?: string } ; code?: string };
-  return e?.name === "TimeoutError" || e?.name === "AbortError" || (e instanceof TypeError && /fetch failed/.test(e.message)) || e?.code === "OAUTH_RESPONSE_IS_NOT_CONFORM";
+  for (let e = err as { name?: string; message?: string; code?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.name === "TimeoutError" || e.name === "AbortError" || e.code === "OAUTH_RESPONSE_IS_NOT_CONFORM") return true;
+    if (e instanceof TypeError && /fetch failed/.test(e.message)) return true;
+  }
+  return false;
 }
 
 /** A one-line reason without secrets: error names and messages only (never the request, which may carry the code). */
