@@ -66,7 +66,12 @@ const server = createConsoleServer(
   tls,
   createRequestListener({
     rest: createRestHandler({ db, apiToken: env.SWITCHYARD_API_TOKEN, log }),
-    trpc: createTrpcHandler({ db, log, oidcProvider: oidcSettings ? { name: oidcSettings.providerName, loginPath: OIDC_LOGIN_PATH } : null }),
+    trpc: createTrpcHandler({
+      db,
+      log,
+      oidcProvider: oidcSettings ? { name: oidcSettings.providerName, loginPath: OIDC_LOGIN_PATH } : null,
+      oidcEndSessionUrl: async () => (oidc.client ? oidc.client.endSessionUrl() : null),
+    }),
     oidc: createOidcHandler({ db, log, ...oidc }),
     next: app ? app.getRequestHandler() : noPages,
     metrics: renderMetrics,

@@ -72,6 +72,11 @@ export const ZEnv = z
     SWITCHYARD_OIDC_ROLE_CLAIM: z.preprocess((v) => (v === "" ? undefined : v), z.string().default("groups")),
     /** Console role per claim value, e.g. "admin=platform-admins,editor=platform-devs,viewer=*"; required with the issuer. */
     SWITCHYARD_OIDC_ROLE_MAP: optionalSecret,
+    /**
+     * "on": logging out of the console also ends the session at the provider (RP-initiated
+     * logout; register <public URL>/login as a post-logout redirect URI there). Default "off".
+     */
+    SWITCHYARD_OIDC_PROVIDER_LOGOUT: z.enum(["on", "off"], { error: "SWITCHYARD_OIDC_PROVIDER_LOGOUT must be on or off" }).default("off"),
     /** The name on the "Sign in with …" button; default the issuer's host name. */
     SWITCHYARD_OIDC_PROVIDER_NAME: optionalSecret,
   })

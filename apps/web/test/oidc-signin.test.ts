@@ -40,10 +40,11 @@ const log = (event: string, fields?: Record<string, unknown>) => void events.pus
 
 /** A console HTTP listener (the production one) with the given OIDC settings on `port`. */
 async function serveConsole(port: number, s: TOidcSettings | null): Promise<string> {
+  const client = s ? createProviderClient(s) : null;
   const listener = createRequestListener({
     rest: async () => false,
-    trpc: createTrpcHandler({ db: t.db, log, oidcProvider: s ? { name: s.providerName, loginPath: OIDC_LOGIN_PATH } : null }),
-    oidc: createOidcHandler({ db: t.db, log, settings: s, client: s ? createProviderClient(s) : null }),
+    trpc: createTrpcHandler({ db: t.db, log, oidcProvider: s ? { name: s.providerName, loginPath: OIDC_LOGIN_PATH } : null, oidcEndSessionUrl: async () => client?.endSessionUrl() ?? null }),
+    oidc: createOidcHandler({ db: t.db, log, settings: s, client }),
     next: async (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("a console page"),
     log,
   });
@@ -163,6 +164,7 @@ beforeAll(async () => {
     SWITCHYARD_OIDC_SCOPES: "openid email profile groups",
     SWITCHYARD_OIDC_ROLE_MAP: ROLE_MAP,
     SWITCHYARD_OIDC_PROVIDER_NAME: "Test IdP",
+    SWITCHYARD_OIDC_PROVIDER_LOGOUT: "on",
   });
   settings = oidcSettingsFromEnv(env)!;
   await serveConsole(port, settings);
@@ -240,6 +242,29 @@ describe("OIDC sign-in against a real provider", () => {
     expect(row).toMatchObject({ oidcIssuer: provider.issuer, oidcSubject: "alice", passwordHash: null, role: "admin" });
     const audit = (await auditRows("auth.login")).find((a) => a.actor === "alice@example.test");
     expect(audit).toMatchObject({ target: "alice@example.test", ip: browser.address, details: { method: "oidc", issuer: provider.issuer, role: "admin", created: true } });
+  });
+
+  it("logs an OIDC user out of the console and sends them on to end the provider's session; a local user stays local", async () => {
+    const browser = new Browser();
+    expect((await browser.signIn("alice")).res.status).toBe(302);
+    const logout = async (cookie: string, session: string) =>
+      fetch(`${base}/api/trpc/auth.logout`, { method: "POST", headers: { cookie, "content-type": "application/json", "x-swy-csrf": csrfTokenFor(session) }, body: "null" });
+    const res = await logout(browser.cookieHeader(new URL(base)), decodeURIComponent(browser.session()!));
+    const redirect = new URL(((await res.json()) as { result: { data: { redirect: string } } }).result.data.redirect);
+    expect(`${redirect.origin}${redirect.pathname}`).toBe(`${provider.issuer}/session/end`);
+    expect(Object.fromEntries(redirect.searchParams)).toEqual({ client_id: provider.clientId, post_logout_redirect_uri: `${base}/login` });
+    expect(await me(browser)).toBeNull();
+    // The provider accepts it: its confirmation page, then back to the console's login page.
+    const confirm = await browser.go(redirect.href);
+    expect(confirm.text).toContain("Yes, sign me out");
+    const form = /<form[^>]*action="([^"]+)"[\s\S]*?name="xsrf" value="([^"]+)"/.exec(confirm.text)!;
+    const done = await browser.go(new URL(form[1]!, confirm.url).href, { method: "POST", form: { xsrf: form[2]!, logout: "yes" }, stopAt: (u) => u.origin === base });
+    expect(done.stoppedAt?.href).toBe(`${base}/login`);
+
+    const local = await fetch(`${base}/api/trpc/auth.login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "admin@switchyard.test", password: "local-admin-password" }) });
+    const token = /swy_session=([^;]+)/.exec(local.headers.getSetCookie().join("\n"))![1]!;
+    const localOut = await logout(`swy_session=${token}`, decodeURIComponent(token));
+    expect(await localOut.json()).toEqual({ result: { data: { ok: true, redirect: null } } });
   });
 
   it("takes the role from the claim at every sign-in: a viewer moved to the admins' group is an admin next time, and their old sessions end", async () => {

@@ -2,9 +2,10 @@
  * OIDC sign-in in a real browser (Debian's Chromium via playwright-core) against the real
  * console process and a REAL OpenID provider process (oidc-provider, signing in through
  * its own interaction pages): the login page offers "Sign in with <provider>" beside local
- * login; an admin signs in and publishes, a viewer signs in and cannot; a user whose
- * groups map to no role is refused with a page; a tampered state is refused; local users
- * still log in. Screenshots go to test-artifacts/oidc-signin/.
+ * login; an admin signs in, publishes and logs out of the console and the provider; a
+ * viewer signs in and cannot publish; a user whose groups map to no role is refused with a
+ * page; a tampered state is refused; local users still log in. Screenshots go to
+ * test-artifacts/oidc-signin/.
  */
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -83,6 +84,7 @@ beforeAll(async () => {
       SWITCHYARD_OIDC_SCOPES: "openid email profile groups",
       SWITCHYARD_OIDC_ROLE_MAP: "admin=platform-admins,editor=platform-devs,viewer=platform-readers",
       SWITCHYARD_OIDC_PROVIDER_NAME: "Acme SSO",
+      SWITCHYARD_OIDC_PROVIDER_LOGOUT: "on",
     },
   });
   const route = (name: string) => ({ name, match: { path: `/${name}` }, directResponse: { status: 200, body: name } });
@@ -123,10 +125,14 @@ describe("OIDC sign-in in the browser", () => {
       await dialog.getByRole("button", { name: "Publish", exact: true }).click();
       await dialog.getByTestId("publish-result").getByText("Published version 2").waitFor();
       await page.keyboard.press("Escape");
-      // Logging out ends the console session like a local one.
+      // Logging out ends the console session like a local one, then the provider's (RP-initiated logout).
       await page.getByRole("button", { name: "Log out" }).click();
-      await page.waitForURL((u) => u.pathname === "/login");
+      await page.getByRole("button", { name: "Yes, sign me out" }).click();
+      await page.waitForURL(`${app.url}/login`);
       await expectNoSession();
+      // The provider's session is gone too: signing in again asks for the login there.
+      await page.getByRole("link", { name: "Sign in with Acme SSO" }).click();
+      await page.locator('input[name="login"]').waitFor();
     });
   }, FLOW_MS);
 

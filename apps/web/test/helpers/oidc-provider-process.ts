@@ -26,6 +26,8 @@ const provider = new Provider(issuer, {
       client_id: config.clientId,
       client_secret: config.clientSecret,
       redirect_uris: [config.redirectUri],
+      // The console's login page, where RP-initiated logout returns (SWITCHYARD_OIDC_PROVIDER_LOGOUT).
+      post_logout_redirect_uris: [new URL("/login", config.redirectUri).href],
       grant_types: ["authorization_code"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_post",

@@ -22,6 +22,8 @@ export type TContext = {
   csrfOk: boolean;
   /** The identity provider the login page offers beside local login ("Sign in with <name>"), or null. */
   oidcProvider: { name: string; loginPath: string } | null;
+  /** Where an OIDC user goes after logout to end the provider's session too (SWITCHYARD_OIDC_PROVIDER_LOGOUT), or null. */
+  oidcEndSessionUrl(): Promise<URL | null>;
   /** Where this console serves the config's JSON Schema, as the client reached it (exports name it). */
   schemaUrl: string | null;
   setSession(token: string, expiresAt: Date): void;
@@ -31,7 +33,7 @@ export type TContext = {
 };
 
 /** Built per request by the node-http adapter in server.ts, so procedures share its Db. */
-export type TContextDeps = { db: Db; log: TLog; oidcProvider?: TContext["oidcProvider"] };
+export type TContextDeps = { db: Db; log: TLog; oidcProvider?: TContext["oidcProvider"]; oidcEndSessionUrl?: TContext["oidcEndSessionUrl"] };
 
 export async function createContext(deps: TContextDeps, req: IncomingMessage, res: ServerResponse): Promise<TContext> {
   const sessionToken = readCookie(req.headers.cookie, SESSION_COOKIE);
@@ -48,6 +50,7 @@ export async function createContext(deps: TContextDeps, req: IncomingMessage, re
     ip: req.socket.remoteAddress ?? null,
     csrfOk: sessionToken !== undefined && csrfMatches(sessionToken, req.headers[CSRF_HEADER]),
     oidcProvider: deps.oidcProvider ?? null,
+    oidcEndSessionUrl: deps.oidcEndSessionUrl ?? (async () => null),
     schemaUrl: configSchemaUrl(req),
     // Set before tRPC writes the response; appendHeader keeps other cookies intact.
     setSession: (token, expiresAt) => {

@@ -24,6 +24,8 @@ export type TProviderClient = {
   begin(next: string): Promise<{ flow: TFlow; url: URL }>;
   /** Checks the callback URL against the flow and returns the verified identity. */
   finish(callbackUrl: URL, flow: TFlow): Promise<TOidcIdentity>;
+  /** The provider's end-session URL (RP-initiated logout), or null when off, unsupported or unreachable. */
+  endSessionUrl(): Promise<URL | null>;
 };
 
 export function createProviderClient(settings: TOidcSettings): TProviderClient {
@@ -100,6 +102,14 @@ export function createProviderClient(settings: TOidcSettings): TProviderClient {
         emailVerified: typeof claims.email_verified === "boolean" ? claims.email_verified : undefined,
         claims,
       };
+    },
+
+    async endSessionUrl() {
+      if (!settings.postLogoutRedirectUrl) return null;
+      // Logging out must work when the provider does not answer: then it ends the console session only.
+      const config = await configuration().catch(() => null);
+      if (!config?.serverMetadata().end_session_endpoint) return null;
+      return oidc.buildEndSessionUrl(config, { client_id: settings.clientId, post_logout_redirect_uri: settings.postLogoutRedirectUrl.href });
     },
   };
 }

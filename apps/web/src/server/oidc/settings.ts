@@ -18,6 +18,8 @@ export type TOidcSettings = Readonly<{
   roleClaim: string;
   roleMap: TRoleMap;
   providerName: string;
+  /** Where the provider sends the browser after ending its session (RP-initiated logout), or null: logout is the console's only. */
+  postLogoutRedirectUrl: URL | null;
 }>;
 
 type TOidcEnv = Pick<
@@ -32,6 +34,7 @@ type TOidcEnv = Pick<
   | "SWITCHYARD_OIDC_ROLE_CLAIM"
   | "SWITCHYARD_OIDC_ROLE_MAP"
   | "SWITCHYARD_OIDC_PROVIDER_NAME"
+  | "SWITCHYARD_OIDC_PROVIDER_LOGOUT"
 >;
 
 export const OIDC_CALLBACK_PATH = "/api/auth/oidc/callback";
@@ -102,15 +105,17 @@ export function oidcSettingsFromEnv(env: TOidcEnv): TOidcSettings | null {
     }
     if (!clientSecret) throw new Error(`SWITCHYARD_OIDC_CLIENT_SECRET_FILE: ${env.SWITCHYARD_OIDC_CLIENT_SECRET_FILE} is empty`);
   }
+  const redirectUrl = new URL(env.SWITCHYARD_OIDC_REDIRECT_URL ?? new URL(OIDC_CALLBACK_PATH, env.SWITCHYARD_PUBLIC_URL).href);
   return Object.freeze({
     issuer,
     clientId: env.SWITCHYARD_OIDC_CLIENT_ID!,
     clientSecret,
-    redirectUrl: new URL(env.SWITCHYARD_OIDC_REDIRECT_URL ?? new URL(OIDC_CALLBACK_PATH, env.SWITCHYARD_PUBLIC_URL).href),
+    redirectUrl,
     scopes: env.SWITCHYARD_OIDC_SCOPES,
     roleClaim: env.SWITCHYARD_OIDC_ROLE_CLAIM,
     roleMap: Object.freeze(parseRoleMap(env.SWITCHYARD_OIDC_ROLE_MAP!)),
     providerName: env.SWITCHYARD_OIDC_PROVIDER_NAME ?? issuer.hostname,
+    postLogoutRedirectUrl: env.SWITCHYARD_OIDC_PROVIDER_LOGOUT === "on" ? new URL("/login", redirectUrl) : null,
   });
 }
 

@@ -42,7 +42,7 @@ export async function completeOidcLogin(
     details: { method: "oidc", issuer: identity.issuer, role: user.role, ...(created ? { created: true } : {}), ...(previousRole && previousRole !== user.role ? { previousRole } : {}) },
   });
   const session = await createSession(db, user.id);
-  return { user: { id: user.id, email: user.email, role: user.role }, token: session.token, expiresAt: session.expiresAt };
+  return { user: { id: user.id, email: user.email, role: user.role, source: user.source }, token: session.token, expiresAt: session.expiresAt };
 }
 
 /**
