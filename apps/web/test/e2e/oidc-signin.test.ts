@@ -116,7 +116,7 @@ describe("OIDC sign-in in the browser", () => {
     await page.screenshot({ path: join(ARTIFACTS, "login-page.png") });
   }, FLOW_MS);
 
-  it("an admin of the provider signs in through its pages and publishes", async () => {
+  it("an admin of the provider signs in through its pages, publishes, and logs out of the console and the provider", async () => {
     await signedInAs("ada", "ada@acme.test admin");
     await withEvidence(page, app, "oidc-admin-failure.png", async () => {
       await page.getByTestId("publish-open").click();
