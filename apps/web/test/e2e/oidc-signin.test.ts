@@ -183,7 +183,7 @@ describe("OIDC sign-in in the browser", () => {
     await expectNoSession();
   }, FLOW_MS);
 
-  it("local users still log in with their password", async () => {
+  it("local users still log in with their password, and log out of the console only", async () => {
     await freshPage();
     await logIn(page, app);
     await expect.poll(() => page.getByTestId("whoami").textContent()).toBe(`${app.adminEmail} admin`);
@@ -193,5 +193,9 @@ describe("OIDC sign-in in the browser", () => {
     await ada.waitFor();
     expect(await ada.getByText("OIDC", { exact: true }).count()).toBe(1);
     expect(await page.locator('tr[data-user="nora@acme.test"]').count()).toBe(0);
+    // A local user's logout stays in the console (no provider involved).
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(`${app.url}/login`);
+    await expectNoSession();
   }, FLOW_MS);
 });
