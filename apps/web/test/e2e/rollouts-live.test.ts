@@ -13,7 +13,7 @@ import { chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "@switchyard/config-model";
 import { startControlPlaneClient, type TControlPlaneClient } from "../../../proxy/src/control-plane/client.ts";
-import { api, artifactsDir, eventually, logIn, screenshotAfter, seedConfig, startConsole, withEvidence, type TConsoleHandle } from "./fixtures.ts";
+import { api, artifactsDir, axe, eventually, logIn, screenshotAfter, seedConfig, startConsole, serious, withEvidence, type TConsoleHandle } from "./fixtures.ts";
 
 let app: TConsoleHandle;
 let browser: Browser;
@@ -133,6 +133,8 @@ describe.sequential("stepped rollouts and live config pages in a browser", () =>
       await expect(page.getByTestId("rollouts").innerText()).resolves.toContain("paused");
       await expect(detail.getByTestId("rollout-bake").innerText()).resolves.toContain("paused by");
       await page.screenshot({ path: join(artifactsDir("issue-19"), "rollout-steps.png"), fullPage: true });
+      // The steps, the bake line and the nodes table pass axe like every other page.
+      expect(serious(await axe(page))).toEqual([]);
 
       // A step promoted through the REST API (the CLI's path) shows up without a reload.
       await markDocument(page);
@@ -189,6 +191,7 @@ describe.sequential("stepped rollouts and live config pages in a browser", () =>
       expect(await timeout.inputValue()).toBe("1234");
       expect(await notReloaded(page)).toBe(true);
       await page.screenshot({ path: join(artifactsDir("issue-19"), "live-changed-elsewhere.png"), fullPage: true });
+      expect(serious(await axe(page))).toEqual([]);
       // Reload takes the other user's version.
       await banner.getByRole("button", { name: "reload" }).click();
       await expect.poll(() => timeout.inputValue()).toBe("4321");
