@@ -37,11 +37,11 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         // Every tick (the heartbeat too: telemetry stored by another replica).
         void queryClient.invalidateQueries({ queryKey: trpc.telemetry.pathKey() });
         if (kinds.has("version")) invalidate("versions", "rollouts", "nodes", "overview", "topology");
-        // The SLO guard's figures on the rollout page come from the stored stats.
-        if (kinds.has("stats")) invalidate("rollouts");
+        // The SLO guard's figures on the rollout page and the Overview's traffic come from the stored stats.
+        if (kinds.has("stats")) invalidate("rollouts", "overview");
         if (changes.some((c) => c.scope === "working")) invalidate(...CONFIG_READS);
         // Node rows carry applied versions and each cluster's endpoint health as the node reports it.
-        if (changes.some((c) => c.scope === "nodes")) invalidate("nodes", "rollouts", "versions", "clusters");
+        if (changes.some((c) => c.scope === "nodes")) invalidate("nodes", "rollouts", "versions", "clusters", "overview");
         if (changes.some((c) => c.scope === "endpoints")) invalidate("clusters");
         setState((s) => ({
           lastTick: d.at,
