@@ -50,7 +50,8 @@ describe("plugin new", () => {
     // The skeleton's own test, with Node's runner as `npm test` runs it (no vitest, no tsx).
     const env = { ...process.env, NODE_OPTIONS: "" };
     const tested = await run(process.execPath, ["--test", "index.test.ts"], { cwd: target, env });
-    expect(tested.stdout).toMatch(/# pass 2/);
+    expect(tested.stdout).toMatch(/pass 2\n/);
+    expect(tested.stdout).toMatch(/fail 0\n/);
     // Refuses to overwrite.
     await expect(run(process.execPath, [PROXY_BIN, "plugin", "new", "stamp", "--dir", target])).rejects.toMatchObject({ code: 1 });
 
@@ -72,7 +73,7 @@ describe("plugin new", () => {
     } finally {
       await proxy.stop();
     }
-  });
+  }, 180_000);
 });
 
 describe("managed mode", () => {
@@ -127,5 +128,5 @@ describe("managed mode", () => {
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
     }
-  });
+  }, 120_000);
 });
