@@ -489,9 +489,10 @@ describe("REST API: publishing what the connected nodes cannot enforce (issue #1
     expect(canary.status).toBe(422);
     expect(canary.body.issues).toEqual([{ path: "listeners[0].httpFilters[0].version", message: expect.stringContaining("is version 1.1.0, the config needs 1.2.0 on connected node plug-c (group canary)") }]);
 
-    // plug-b gets the plugin: the edge group has it everywhere now.
+    // plug-b gets the plugin and plug-c leaves: every connected node has 1.2.0 now.
     await recordNodeHello(cp.db, hello("plug-b", "edge", [tenant]));
-    expect((await cp.api("/versions", { method: "POST", json: { message: "pinned", group: "edge" } })).status).toBe(201);
+    await recordNodeDisconnected(cp.db, "plug-c");
+    expect((await cp.api("/versions", { method: "POST", json: { message: "pinned" } })).status).toBe(201);
     for (const id of ["plug-a", "plug-b", "plug-c"]) await recordNodeDisconnected(cp.db, id);
   });
 });
