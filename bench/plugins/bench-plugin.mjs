@@ -6,7 +6,9 @@ export default {
   version: "1.0.0",
   configSchema: { type: "object", properties: { async: { type: "boolean", default: false } }, additionalProperties: false },
   create(config) {
-    const tag = (req) => req.metadata.set("bench", req.headers.get("user-agent") ?? "");
+    const tag = (req) => {
+      req.metadata.set("bench", req.headers.get("user-agent") ?? "");
+    };
     return {
       onRequestHeaders: config.async ? async (req) => tag(req) : tag,
       onResponseHeaders(res, req) {
