@@ -50,17 +50,21 @@ export async function loadFilterCode(config: TConfig, previous: TFilterCode | nu
   const instances = new Map<string, THttpFilter>();
   const modules = new Map<string, TLoadedModule>();
   const issues: TConfigIssue[] = [];
-  for (const { entry, path, load } of wanted) {
+  // A listener entry whose module failed (not its config) is reported once, at its own
+  // path, not again for each route override of it.
+  const failed = new Set<THttpFilterConfig>();
+  for (const { entry, base, path, load } of wanted) {
     const key = canonicalJson(entry);
-    if (instances.has(key)) continue;
+    if (instances.has(key) || failed.has(base)) continue;
     try {
       const loaded = await load(entry, path, env);
       instances.set(key, loaded.filter);
       modules.set(loaded.module.module, loaded.module);
     } catch (err) {
       // A loader bug costs this version, never the running one.
-      if (err instanceof ConfigCompileError) issues.push({ path: err.path, message: err.message.slice(err.path.length + 2) });
-      else issues.push({ path, message: `cannot load filter code: ${err instanceof Error ? err.message : String(err)}` });
+      const at = err instanceof ConfigCompileError ? err.path : path;
+      issues.push({ path: at, message: err instanceof ConfigCompileError ? err.message.slice(at.length + 2) : `cannot load filter code: ${err instanceof Error ? err.message : String(err)}` });
+      if (base === entry && !at.startsWith(`${path}.config`)) failed.add(base);
     }
   }
   if (issues.length) return { ok: false, error: "invalid config: filter code refused it", issues };
@@ -77,7 +81,8 @@ export async function loadFilterCode(config: TConfig, previous: TFilterCode | nu
   };
 }
 
-type TWanted = { entry: THttpFilterConfig; path: string; load: TCodeLoader };
+/** `base`: the listener entry (itself, or the one a route's override replaces the config of). */
+type TWanted = { entry: THttpFilterConfig; base: THttpFilterConfig; path: string; load: TCodeLoader };
 
 /** Code filter entries in config order, with the path an issue about each names. */
 function codeEntries(config: TConfig): TWanted[] {
@@ -87,7 +92,7 @@ function codeEntries(config: TConfig): TWanted[] {
     l.httpFilters.forEach((entry, j) => {
       const load = LOADERS[entry.type];
       if (!load) return;
-      out.push({ entry, path: formatPath(["listeners", i, "httpFilters", j]), load });
+      out.push({ entry, base: entry, path: formatPath(["listeners", i, "httpFilters", j]), load });
       if (l.routeConfig !== undefined) byRouteConfig.set(l.routeConfig, [...(byRouteConfig.get(l.routeConfig) ?? []), { entry, load }]);
     }),
   );
@@ -98,7 +103,7 @@ function codeEntries(config: TConfig): TWanted[] {
           if (o.config === undefined) continue;
           for (const { entry, load } of byRouteConfig.get(rc.name) ?? []) {
             if ((entry.name ?? entry.type) !== name) continue;
-            out.push({ entry: overriddenFilter(entry, o.config), path: formatPath(["routeConfigs", i, "virtualHosts", j, "routes", k, "filterOverrides", name]), load });
+            out.push({ entry: overriddenFilter(entry, o.config), base: entry, path: formatPath(["routeConfigs", i, "virtualHosts", j, "routes", k, "filterOverrides", name]), load });
           }
         }
       }),
