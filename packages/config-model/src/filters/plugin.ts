@@ -50,6 +50,9 @@ export type TPluginFilter = z.infer<typeof ZPluginFilter>;
  * entry names, the module's own name and version, and its config schema as JSON Schema
  * (the console renders a form from it; null when the plugin has none).
  */
+/** Most JSON characters of one announced config schema (a node drops a larger one: the console then edits JSON). */
+export const PLUGIN_SCHEMA_MAX_CHARS = 65_536;
+
 export const ZPluginInfo = z.object({
   module: z.string().min(1).max(1024),
   name: z.string().min(1).max(256),
@@ -58,7 +61,7 @@ export const ZPluginInfo = z.object({
     .record(z.string(), z.unknown())
     .nullable()
     .default(null)
-    .refine((s) => s === null || JSON.stringify(s).length <= 65_536, "config schema larger than 65536 characters of JSON"),
+    .refine((s) => s === null || JSON.stringify(s).length <= PLUGIN_SCHEMA_MAX_CHARS, `config schema larger than ${PLUGIN_SCHEMA_MAX_CHARS} characters of JSON`),
 });
 
 export type TPluginInfo = z.infer<typeof ZPluginInfo>;

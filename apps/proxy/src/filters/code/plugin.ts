@@ -1,6 +1,6 @@
 import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
-import { formatPath, type TPluginFilter } from "@switchyard/config-model";
+import { formatPath, PLUGIN_SCHEMA_MAX_CHARS, type TPluginFilter } from "@switchyard/config-model";
 import { ConfigCompileError } from "../../runtime/compile-error.ts";
 import { configCheckOf, jsonSchemaOf } from "./plugin-schema.ts";
 import { pluginFilter, type TPluginInstance } from "./plugin-filter.ts";
@@ -66,7 +66,10 @@ export async function importPlugin(spec: string): Promise<TPluginModule> {
 
 /** name, version and JSON Schema of a loaded plugin, as announced and logged. */
 export function describePlugin(spec: string, m: TPluginModule): TLoadedModule {
-  return Object.freeze({ module: spec, name: m.name, version: m.version, configSchema: jsonSchemaOf(m.configSchema) });
+  const schema = jsonSchemaOf(m.configSchema);
+  // The hello's bound (config-model ZPluginInfo): a larger schema is not announced, so the console shows JSON instead of a form.
+  const announced = schema !== null && JSON.stringify(schema).length <= PLUGIN_SCHEMA_MAX_CHARS ? schema : null;
+  return Object.freeze({ module: spec, name: m.name.slice(0, 256), version: m.version.slice(0, 64), configSchema: announced });
 }
 
 export const loadPluginFilter: TCodeLoader = async (e, path, env) => {

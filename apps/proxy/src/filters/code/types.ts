@@ -1,16 +1,13 @@
-import type { THttpFilter as THttpFilterConfig } from "@switchyard/config-model";
+import type { THttpFilter as THttpFilterConfig, TPluginInfo } from "@switchyard/config-model";
 import type { TLog } from "../../observability/log.ts";
 import type { THttpFilter } from "../api.ts";
 
-/** A module behind code filters, as a proxy announces it (hello) and logs it (config_applied). */
-export type TLoadedModule = {
-  /** The entry's `module` (package name, absolute path or file: URL). */
-  readonly module: string;
-  readonly name: string;
-  readonly version: string;
-  /** The module's config schema as JSON Schema (the console renders a form from it); null when it has none or it cannot be converted. */
-  readonly configSchema: Record<string, unknown> | null;
-};
+/**
+ * A module behind code filters as a proxy announces it in hello and logs it: config-model's
+ * TPluginInfo (the entry's `module`, the module's name and version, its config schema as
+ * JSON Schema or null).
+ */
+export type TLoadedModule = Readonly<TPluginInfo>;
 
 /** What loaders get beyond the entry (filters/code/index.ts builds it per load). */
 export type TCodeEnv = {
