@@ -200,5 +200,9 @@ describe("plugin filter entries", () => {
     const nameless = entry({ module: "@acme/tenant" });
     expect(nameless.ok || nameless.issues.map((i) => i.path)).toEqual(["listeners[0].httpFilters[0].name"]);
     expect(entry({ name: "t", module: "m", timeoutMs: 0 }).ok).toBe(false);
+    const twice = validateConfig(
+      makeConfig({ listeners: [makeListener({ httpFilters: [{ type: "cors", name: "t", allowOrigins: ["*"] }, { type: "plugin", name: "t", module: "m" }] as never })] }),
+    );
+    expect(twice.ok || twice.issues).toEqual([{ path: "listeners[0].httpFilters[1].name", message: expect.stringContaining("must be unique in the chain") }]);
   });
 });
