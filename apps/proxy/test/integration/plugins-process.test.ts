@@ -76,6 +76,27 @@ describe("plugin new", () => {
   }, 180_000);
 });
 
+describe("--workers 2", () => {
+  it("workers load the plugin and serve it; a version its schema refuses is refused and the running one stays", async () => {
+    const port = await freePort();
+    const good = config(port, { name: "tenant", module: TENANT, config: { tenants: { acme: "pro" } } });
+    const proxy = await startProxy({ config: good, args: ["--workers", "2"], readyTimeoutMs: 60_000 });
+    try {
+      // Several connections: the primary deals them out to both workers.
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => fetch(`http://127.0.0.1:${port}/w`, { headers: { "x-tenant": "acme", connection: "close" } }).then((r) => r.headers.get("x-tenant"))),
+      );
+      expect(answers).toEqual(Array(8).fill("acme; plan=pro"));
+      await proxy.writeConfig(config(port, { name: "tenant", module: TENANT, config: { tenants: { acme: "gold" } } }));
+      const refused = await proxy.waitForEvent((e) => e.event === "config_rejected", 60_000);
+      expect(JSON.stringify(refused)).toContain("listeners[0].httpFilters[0].config.tenants.acme");
+      expect((await fetch(`http://127.0.0.1:${port}/w`, { headers: { "x-tenant": "acme" } })).headers.get("x-tenant")).toBe("acme; plan=pro");
+    } finally {
+      await proxy.stop();
+    }
+  }, 180_000);
+});
+
 describe("managed mode", () => {
   it("announces --plugin modules in hello, NACKs a bad plugin config and a module it was not started with, ACKs a good one", async () => {
     const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/api/xds" });
