@@ -70,6 +70,7 @@ function config(tenantOverrides: Record<string, unknown> = {}) {
               { name: "bad-return", match: { prefix: "/bad-return" }, route: app, filterOverrides: { faulty: { config: { mode: "bad-return" } } } },
               { name: "hang-response", match: { prefix: "/hang-response" }, route: app, filterOverrides: { faulty: { config: { mode: "hang-response" } } } },
               { name: "done-rejects", match: { prefix: "/done-rejects" }, route: app, filterOverrides: { faulty: { config: { mode: "reject-done", label: "done" } } } },
+              { name: "logged", match: { prefix: "/logged" }, route: app, filterOverrides: { tenant: { config: { tenants: { acme: "pro" }, slowMs: 0 } } } },
               { name: "direct", match: { prefix: "/direct" }, directResponse: { status: 200, body: "direct answer" } },
               { name: "all", match: { prefix: "/" }, route: app },
             ],
@@ -158,6 +159,12 @@ describe("TypeScript plugins: the example plugin", () => {
     expect(((await partner.json()) as TEcho).headers["x-seen-by-reader"]).toBe("partner");
     // acme is a tenant of the listener's config, not of the partner route's replacement.
     expect((await fetch(`${base}/partner/x`, { headers: { "x-tenant": "acme" } })).status).toBe(403);
+  });
+
+  it("ctx.log writes the proxy's event log, with the filter and plugin named", async () => {
+    await fetch(`${base}/logged`, { headers: { "x-tenant": "acme" } });
+    await entryFor("/logged");
+    expect(proxy.logs.find((l) => l.event === "plugin_log")?.fields).toMatchObject({ filter: "tenant", plugin: "tenant", message: "slow request", tenant: "acme", status: 200 });
   });
 
   it("onDone runs after the response, with ctx.counter wired to the proxy's metrics", async () => {
