@@ -161,10 +161,15 @@ describe("TypeScript plugins: the example plugin", () => {
     expect((await fetch(`${base}/partner/x`, { headers: { "x-tenant": "acme" } })).status).toBe(403);
   });
 
+  it("ctx.log cannot pass a line off as another event: time, level and event stay the proxy's", () => {
+    const line = proxy.logs.find((l) => l.event === "plugin_log" && l.fields.message === "faulty created");
+    expect(line?.fields).toEqual({ message: "faulty created", label: "faulty", filter: "faulty", plugin: "faulty" });
+  });
+
   it("ctx.log writes the proxy's event log, with the filter and plugin named", async () => {
     await fetch(`${base}/logged`, { headers: { "x-tenant": "acme" } });
     await entryFor("/logged");
-    expect(proxy.logs.find((l) => l.event === "plugin_log")?.fields).toMatchObject({ filter: "tenant", plugin: "tenant", message: "slow request", tenant: "acme", status: 200 });
+    expect(proxy.logs.find((l) => l.event === "plugin_log" && l.fields.filter === "tenant")?.fields).toMatchObject({ filter: "tenant", plugin: "tenant", message: "slow request", tenant: "acme", status: 200 });
   });
 
   it("onDone runs after the response, with ctx.counter wired to the proxy's metrics", async () => {

@@ -118,7 +118,9 @@ function contextFor(filter: string, plugin: string, env: TCodeEnv): TPluginConte
   return Object.freeze({
     filter,
     log(fields: Record<string, unknown>) {
-      const extra = typeof fields === "object" && fields !== null ? fields : { message: String(fields) };
+      const extra: Record<string, unknown> = typeof fields === "object" && fields !== null ? { ...fields } : { message: String(fields) };
+      // The line's own keys stay the proxy's: a plugin cannot pass its line off as another event.
+      for (const k of RESERVED_LOG_KEYS) delete extra[k];
       env.log("plugin_log", { ...extra, filter, plugin });
     },
     counter(name: string) {
@@ -138,6 +140,8 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     );
   });
 }
+
+const RESERVED_LOG_KEYS = ["time", "level", "event"] as const;
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
