@@ -62,7 +62,11 @@ async function main(): Promise<void> {
   }
   if (command.kind === "help") return void process.stdout.write(USAGE);
   if (command.kind === "version") return void process.stdout.write(`${PROXY_VERSION}\n`);
-  if (command.kind === "validate") return validateFile(command.configFile, command.redisConfigured, command.plugins);
+  if (command.kind === "validate") {
+    await validateFile(command.configFile, command.redisConfigured, command.plugins);
+    // A plugin's create() may have started timers: they must not keep a check running.
+    process.exit(process.exitCode ?? 0);
+  }
   if (command.kind === "plugin-new") return scaffoldPlugin(command.name, command.dir);
   // --plugin modules load before anything listens: one that does not load exits 2 naming it.
   const plugins = await announcedPlugins(command.options.plugins ?? []).catch((err: unknown) => {
