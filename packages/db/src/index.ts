@@ -65,6 +65,7 @@ export {
   deleteExpiredSessions,
   updateUser,
   deleteUser,
+  upsertOidcUser,
   userExists,
   UserError,
   SESSION_TTL_MS,
