@@ -2,6 +2,7 @@ import { httpFilterName, overriddenFilter, type TListener, type THttpFilter as T
 import type { TCompiledRoute, TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { THttpFilter } from "./api.ts";
+import type { TNetworkFilterEnv } from "./network/build.ts";
 import { compileChain, DEFAULT_FILTER_BUFFER_BYTES, EMPTY_CHAIN, type TFilterChain } from "./chain.ts";
 import { compileCors } from "./cors/config.ts";
 import { createCorsFilter } from "./cors/filter.ts";
@@ -13,12 +14,12 @@ import { createRateLimitFilter } from "./rate-limit/filter.ts";
 import { compileRbac } from "./rbac/config.ts";
 import { createRbacFilter } from "./rbac/filter.ts";
 
-/** What built-in filters may use beyond their config (counters of the proxy's metrics). */
-export type TFilterEnv = {
+/** What built-in filters (HTTP and network) may use beyond their config (counters of the proxy's metrics). */
+export type TFilterEnv = TNetworkFilterEnv & {
   rateLimited(policy: string): void;
 };
 
-export const NO_FILTER_ENV: TFilterEnv = { rateLimited: () => undefined };
+export const NO_FILTER_ENV: TFilterEnv = { rateLimited: () => undefined, sniHello: () => undefined, sniRouted: () => undefined };
 
 /** The chains of one listener: one per route (built once per version), and the one for requests without a route. */
 export type TListenerChains = {

@@ -92,7 +92,7 @@ export class RuntimeManager {
       await clusters.warm(clusterPlan);
       const t2 = performance.now();
       const limiters = rateLimits.prepare(config.rateLimitPolicies);
-      const compiled = compileListeners(config, clusterPlan.clusters, limiters, { rateLimited: metrics.rateLimited });
+      const compiled = compileListeners(config, clusterPlan.clusters, limiters, metrics);
       const t3 = performance.now();
       listenerPlan = await listeners.prepare(compiled);
       const t4 = performance.now();
