@@ -10,7 +10,7 @@ function issuesOf(input: unknown): TConfigIssue[] {
 }
 
 const tcpListener = (rest: object) => makeListener({ protocol: "tcp", routeConfig: undefined, ...rest });
-const router = (rest: object = {}) => ({ type: "sniRouter", routes: [{ serverNames: ["db.example.com", "*.svc.example.com"], cluster: "backend" }], ...rest });
+const router = (rest: object = {}) => ({ type: "sniRouter" as const, routes: [{ serverNames: ["db.example.com", "*.svc.example.com"], cluster: "backend" }], ...rest });
 
 describe("networkFilters", () => {
   it("accepts a sniRouter as the cluster chooser (tcp without cluster) and fills its defaults; old configs stay as they were", () => {
