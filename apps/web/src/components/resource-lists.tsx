@@ -30,8 +30,8 @@ const LISTS: { [K in TResourceKind]: { columns: TColumn[]; filters: { label: str
     columns: [
       { label: "Address", sortKey: (r) => l(r).port, render: (r) => <span className="mono small">{`${l(r).address}:${l(r).port}`}</span> },
       { label: "Protocol", sortKey: (r) => l(r).protocol, render: (r) => <span className="tag">{l(r).protocol}</span> },
-      { label: "Serves", render: (r) => (l(r).tcp ? `cluster ${l(r).tcp?.cluster}` : `route config ${l(r).routeConfig ?? "—"}`) },
-      { label: "Filters", render: (r) => l(r).httpFilters.map((f) => f.type).join(" → ") || <span className="muted">none</span> },
+      { label: "Serves", render: (r) => (l(r).tcp ? (l(r).tcp?.cluster !== undefined ? `cluster ${l(r).tcp?.cluster}` : "clusters by SNI") : `route config ${l(r).routeConfig ?? "—"}`) },
+      { label: "Filters", render: (r) => [...l(r).httpFilters, ...(l(r).networkFilters ?? [])].map((f) => f.type).join(" → ") || <span className="muted">none</span> },
     ],
     filters: [
       { label: "http", test: (r) => l(r).protocol === "http" },

@@ -84,12 +84,12 @@ describe("network filters in the listener form", () => {
     await page.getByLabel("Name", { exact: true }).fill("passthrough");
     await page.getByLabel("Address").fill("127.0.0.1");
     await page.getByLabel("Port", { exact: true }).fill(String(listenerPort));
-    await page.getByLabel("Protocol").selectOption("tcp");
+    await page.getByLabel("Protocol", { exact: true }).selectOption("tcp");
     await page.getByRole("button", { name: "Add SNI router (TLS passthrough) filter" }).click();
     await expect(page.getByLabel("Hello timeout (ms)").getAttribute("placeholder")).resolves.toBe("15000");
     await page.getByLabel("SNI route 1 server names").fill("a.example.test");
     await page.getByLabel("SNI route 1 cluster").selectOption("tls-a");
-    await page.getByRole("button", { name: "Add SNI route" }).click();
+    await page.getByRole("button", { name: "Add SNI route", exact: true }).click();
     await page.getByLabel("SNI route 2 server names").fill("b.example.test, *.b.example.test");
     // Route 2 has no cluster yet: refused in the browser, at its row.
     await page.getByRole("button", { name: "Create listener" }).click();
