@@ -11,7 +11,7 @@ import { ResourceList, type TColumn, type TRow } from "./resource-list.tsx";
  * `export default resourceListPage("clusters")`.
  */
 
-type L = { address: string; port: number; protocol: string; routeConfig?: string; tcp?: { cluster: string }; httpFilters: { type: string }[] };
+type L = { address: string; port: number; protocol: string; routeConfig?: string; tcp?: { cluster?: string }; httpFilters: { type: string }[]; networkFilters?: { type: string }[] };
 const l = (r: { resource: unknown }) => r.resource as L;
 type P = { scope: string; requests: number; per: string; burst?: number; key: string | { header: string } };
 const p = (r: { resource: unknown }) => r.resource as P;
