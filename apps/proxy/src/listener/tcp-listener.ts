@@ -25,8 +25,9 @@ const TCP_PROXY = "tcpProxy";
  *     back pressure (pipe() pauses the faster side);
  *   - with network filters (`networkFilters`, filters/network/api.ts): a NetworkSession
  *     runs onConnect, then dials `conn.cluster` (a filter's choice, e.g. the sniRouter's)
- *     or `tcp.cluster`; every byte goes through onData, a reader paused until its chunk is
- *     handled and while the other side's buffer is full;
+ *     or `tcp.cluster`; when a filter has onData every byte goes through it, a reader
+ *     paused until its chunk is handled and while the other side's buffer is full (else
+ *     the bytes are piped once dialled);
  *   - connect timeout: the cluster's connectTimeoutMs (flag UF, downstream closed);
  *   - idle timeout: `tcp.idleTimeoutMs` (default 3600000) without bytes either way closes both;
  *   - TLS: with `tls` the listener terminates TLS (SNI certificates, optional client
@@ -93,6 +94,8 @@ export class TcpListener {
     this.#sockets.add(down);
     const started = Date.now();
     const filtered = tcp.filters.length > 0;
+    // Filters that only act on connect (rbac) leave the bytes alone: piped as without filters.
+    const streamed = filtered && tcp.filters.some((f) => f.onData !== undefined);
     let up: Socket | null = null;
     let cluster: ClusterRuntime | null = null;
     let endpoint: UpstreamEndpoint | null = null;
@@ -145,7 +148,7 @@ export class TcpListener {
       socket.once(endpoint.tls ? "secureConnect" : "connect", () => {
         connected = true;
         clearTimeout(connectTimer);
-        if (filtered) return;
+        if (streamed) return;
         down.pipe(socket);
         socket.pipe(down);
       });
@@ -154,7 +157,7 @@ export class TcpListener {
         finish();
       });
       socket.on("close", finish);
-      if (filtered) {
+      if (streamed) {
         socket.on("data", (chunk: Buffer) => {
           socket.pause();
           void session?.fromUpstream(chunk).then(() => void (down.writableNeedDrain || socket.resume()));
@@ -194,16 +197,15 @@ export class TcpListener {
           },
         )
       : null;
-    if (session) {
+    if (session) void session.start();
+    else dial();
+    if (session && streamed) {
       down.on("drain", () => up?.resume());
-      void session.start();
       down.on("data", (chunk: Buffer) => {
         down.pause();
         void session.fromClient(chunk).then(() => void (upBlocked || down.resume()));
       });
       down.on("end", () => void session.clientEnded());
-    } else {
-      dial();
     }
     if (tcp.idleTimeoutMs > 0) {
       // The downstream socket's timer is reset by reads and writes, i.e. traffic both ways.

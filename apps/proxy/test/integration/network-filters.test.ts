@@ -18,7 +18,7 @@ import { startInProcessProxy, type TInProcessProxy } from "../helpers/in-process
 let pki: TPki;
 let proxy: TInProcessProxy;
 const upstreams: Server[] = [];
-const ports = { sni: 0, strict: 0, deny: 0, rewrite: 0 };
+const ports = { sni: 0, strict: 0, deny: 0, allow: 0, rewrite: 0 };
 /** Per upstream: connections accepted and bytes received. */
 const seen: Record<string, { connections: number; bytes: Buffer[] }> = {};
 /** Chunks the counting filter (before the sniRouter on `sni`) saw from each client, by the client's port. */
@@ -71,6 +71,7 @@ const rewriter: TNetworkFilter = {
     const text = chunk.toString();
     if (direction === "toUpstream") {
       if (text.includes("quit")) return { close: true, flag: "QUIT" };
+      if (text.includes("boom")) return Promise.reject(new Error("boom")); // a failing async phase
       if (text.endsWith(" ")) return HOLD; // held until a chunk completes the word, then sent as one
       return Buffer.from(text.toUpperCase());
     }
@@ -121,6 +122,7 @@ beforeAll(async () => {
           ],
         }),
         tcp("deny", { tcp: { cluster: "echo" }, networkFilters: [{ type: "rbac", name: "no-loopback", rules: [{ allow: false, principals: [{ sourceIp: "127.0.0.1/32" }] }, { allow: true }] }] }),
+        tcp("allow", { tcp: { cluster: "echo" }, networkFilters: [{ type: "rbac", rules: [{ allow: false, principals: [{ sourceIp: "10.0.0.0/8" }] }, { allow: true, principals: [{ sourceIp: "127.0.0.0/8" }] }] }] }),
         tcp("rewrite", { tcp: { cluster: "echo" } }),
       ],
       clusters: [
@@ -285,6 +287,17 @@ describe("network rbac and the filter API", () => {
     expect(record("echo").connections).toBe(echoBefore);
   });
 
+  it("lets an allowed address through: its bytes are piped to the cluster unchanged", async () => {
+    const sock = netConnect(ports.allow, "127.0.0.1");
+    sock.setEncoding("utf8");
+    let got = "";
+    sock.on("data", (d: string) => (got += d));
+    sock.write("as it is");
+    await expect.poll(() => got, { timeout: 10_000 }).toBe("as it is");
+    sock.destroy();
+    expect(await metric(/switchyard_tcp_connections_refused_total\{listener="allow",filter="rbac"\} (\d+)/)).toBe(0);
+  });
+
   it("rewrites bytes both ways, holds, closes from onData, and reports onClose", async () => {
     const sock = netConnect(ports.rewrite, "127.0.0.1");
     sock.setEncoding("utf8");
@@ -307,5 +320,23 @@ describe("network rbac and the filter API", () => {
     await expect.poll(() => closes.length, { timeout: 5_000 }).toBe(1);
     expect(closes[0]).toMatchObject({ flag: "QUIT", cluster: "echo", bytesFromClient: "pingwait goquit".length, bytesToClient: "<PING><WAIT GO>".length });
     expect(connects).toEqual(["127.0.0.1"]);
+  });
+
+  it("closes only the connection whose filter phase fails (FE), counted, and keeps serving", async () => {
+    const before = await metric(/switchyard_filter_errors_total\{filter="rewriter"\} (\d+)/);
+    const closesBefore = closes.length;
+    const { received } = await rawConnection(ports.rewrite, Buffer.from("boom"));
+    expect(received).toBe("");
+    expect(await metric(/switchyard_filter_errors_total\{filter="rewriter"\} (\d+)/)).toBe(before + 1);
+    await expect.poll(() => closes.slice(closesBefore).map((c) => c.flag), { timeout: 5_000 }).toEqual(["FE"]);
+    const { received: next } = await new Promise<{ received: string }>((resolve) => {
+      const sock = netConnect(ports.rewrite, "127.0.0.1", () => sock.write("again"));
+      sock.setEncoding("utf8");
+      sock.once("data", (d: string) => {
+        sock.destroy();
+        resolve({ received: d });
+      });
+    });
+    expect(next).toBe("<AGAIN>");
   });
 });
