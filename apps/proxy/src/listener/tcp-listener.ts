@@ -190,7 +190,8 @@ export class TcpListener {
             endClient: () => down.end(),
             close: (f, filter, beforeUpstream) => {
               flag = f;
-              if (beforeUpstream) refusedBy = filter ?? TCP_PROXY;
+              // A client that leaves before a cluster was chosen (DC) was not refused.
+              if (beforeUpstream && f !== "DC") refusedBy = filter ?? TCP_PROXY;
               finish();
             },
             filterError: (filter) => stats.filterError(filter),
