@@ -43,11 +43,6 @@ export class NetworkSession {
     this.conn = { ...info, cluster: null, metadata: new Map(), close: (flag?: string) => this.#close(flag ?? "FC", null) };
   }
 
-  /** True once the tcp proxy has been asked to dial. */
-  get upstreamStarted(): boolean {
-    return this.#upstream;
-  }
-
   start(): Promise<void> {
     return this.#enqueue("toUpstream", () => this.#runConnect());
   }
@@ -85,7 +80,8 @@ export class NetworkSession {
 
   #enqueue(dir: TNetworkDirection, step: () => void | Promise<void>): Promise<void> {
     const next = this.#tail[dir].then(() => (this.#closed ? undefined : step()));
-    this.#tail[dir] = next.catch(() => undefined);
+    // Phases' own failures are handled in #call; anything else must not leave the connection hanging.
+    this.#tail[dir] = next.catch(() => this.#close("FE", null));
     return this.#tail[dir];
   }
 
