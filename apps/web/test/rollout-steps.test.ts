@@ -90,9 +90,9 @@ beforeAll(async () => {
   for (const id of WEB) startNode(id, "web");
   startNode("other-1", "other");
   await expectServing(Object.fromEntries([...WEB, "other-1"].map((id) => [id, 1])), "v1 on every node");
-  // Every node reports a stats window every 500 ms: 20 requests, 5xx only while failing.
+  // Every node reports a stats window every 500 ms: 20 requests, half of them 5xx while failing.
   statsTimer = setInterval(() => {
-    for (const n of nodes.values()) n.client.sendTelemetry({ ...statsFrame({ requests: 20, errors5xx: n.failing ? 20 : 0, windowStart: Date.now() - 500, windowMs: 500 }), type: "stats" });
+    for (const n of nodes.values()) n.client.sendTelemetry({ ...statsFrame({ requests: 20, errors5xx: n.failing ? 10 : 0, windowStart: Date.now() - 500, windowMs: 500 }), type: "stats" });
   }, 500);
 }, 60_000);
 
@@ -163,16 +163,19 @@ describe("rollouts by steps", () => {
     expect(markers.filter((m) => m.version === 2).map((m) => `${m.kind} ${m.label}`)).toEqual(["canary v2 10%", "step v2 50%", "step v2 100%", "promote v2 promoted"]);
   }, 120_000);
 
-  it("rolls the whole rollout back when the SLO guard trips at a step, with a guard marker", async () => {
+  it("rolls the whole rollout back when the SLO guard trips at a step (judged on the step's nodes, not diluted by the group), with a guard marker", async () => {
     const { version, rolloutId } = await publish({
       message: "v3 in steps, broken",
       group: "web",
-      steps: [50, 100],
+      // 10 % of the 12 nodes = 2, failing half their requests: about 8 % of the whole group's
+      // requests, under the 20-point threshold; the step's own nodes are at 50 %, over it.
+      steps: [10, 100],
       bakeMs: 60_000,
-      guard: { windowMs: 2_000, maxErrorRatioIncrease: 0.05, minRequests: 5 },
+      guard: { windowMs: 2_000, maxErrorRatioIncrease: 0.2, minRequests: 5 },
     });
     const web = [...nodes.values()].filter((n) => n.group === "web").map((n) => n.id);
-    const step1 = picked(web, 50);
+    const step1 = picked(web, 10);
+    expect(step1).toHaveLength(2);
     await expectServing(Object.fromEntries(web.map((id) => [id, step1.includes(id) ? version : 2])), "step 1 of v3");
     // The nodes serving v3 answer 5xx.
     for (const id of step1) nodes.get(id)!.failing = true;

@@ -62,7 +62,8 @@ export const ZRolloutSteps = z
  * buckets of the group's nodes, route rows only).
  */
 export type TWindowReader = {
-  readGroupWindow(group: string, fromMs: number, toMs: number): Promise<{ requests: number; errors5xx: number; histogram: THistogram | null }>;
+  /** `version`: only the windows of the group's nodes that served it (a stepped rollout's step); omitted = the whole group. */
+  readGroupWindow(group: string, fromMs: number, toMs: number, version?: number): Promise<{ requests: number; errors5xx: number; histogram: THistogram | null }>;
 };
 
 export type TGuardFigures = { requests: number; errors5xx: number; errorRatio: number; p99Ms: number | null };
@@ -105,7 +106,8 @@ export async function checkRollout(reader: TWindowReader, rollout: TRollout, now
   // Only windows that started after the change count: earlier ones measured the old version
   // (for a step, the share of nodes before it).
   const since = Math.max(start, rollout.stepStartedAt?.getTime() ?? start);
-  const current = figuresOf(await reader.readGroupWindow(rollout.group, Math.max(since, nowMs - guard.windowMs), nowMs + 1));
+  // A stepped rollout is judged on the nodes serving its version, not diluted by the rest of the group.
+  const current = figuresOf(await reader.readGroupWindow(rollout.group, Math.max(since, nowMs - guard.windowMs), nowMs + 1, rollout.steps ? rollout.version : undefined));
   return evaluateGuard(guard, baseline, current);
 }
 
@@ -139,7 +141,7 @@ export class RolloutGuard {
 
   constructor(opts: { db: Db; log: TGuardLog; reader?: TWindowReader; intervalMs?: number }) {
     this.#db = opts.db;
-    this.#reader = opts.reader ?? { readGroupWindow: (g, f, t) => readGroupWindow(opts.db, g, f, t) };
+    this.#reader = opts.reader ?? { readGroupWindow: (g, f, t, v) => readGroupWindow(opts.db, g, f, t, v) };
     this.#log = opts.log;
     // 1 s: stats frames come every 5 s, so a trip is acted on within a second of its data.
     // Stats storage and its retention are the telemetry ingest's and retention job's.

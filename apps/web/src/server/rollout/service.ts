@@ -81,7 +81,7 @@ export async function rolloutList(db: Db, limit = 20) {
 export async function rolloutDetail(db: Db, id: number) {
   const rollout = await getRollout(db, id);
   if (!rollout) return null;
-  const guard = rollout.state === "canary" ? await checkRollout({ readGroupWindow: (g, f, t) => readGroupWindow(db, g, f, t) }, rollout) : null;
+  const guard = rollout.state === "canary" ? await checkRollout({ readGroupWindow: (g, f, t, v) => readGroupWindow(db, g, f, t, v) }, rollout) : null;
   const nodes = (await nodesWithTargets(db))
     .filter((n) => n.group === rollout.group)
     .map((n) => ({ ...n, position: Math.round(stepPosition(n.id) * 10_000) / 10_000, onRolloutVersion: n.targetVersion === rollout.version }));

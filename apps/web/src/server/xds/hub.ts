@@ -408,7 +408,7 @@ export class XdsHub {
         const store = this.#opts.telemetry;
         if (!store) return;
         // Merged into the pre-aggregation at once (nothing queues per frame); written in batches.
-        const result = store.stats(node, msg);
+        const result = store.stats({ ...node, version: session.appliedVersion }, msg);
         if (!result.ok && result.reason === "invalid") this.#refuseFrame(session, result.error);
         this.#pace(session, store.statsPace(), result);
         return;
