@@ -16,6 +16,9 @@ import { attachXdsServer } from "./src/server/xds/index.ts";
 import { createConsoleServer, readConsoleTls, type TConsoleTls } from "./src/server/tls.ts";
 import { defineGauge, renderMetrics } from "./src/server/telemetry/console-metrics.ts";
 import { createTelemetryIngest } from "./src/server/telemetry/ingest.ts";
+import { createPrometheusClient } from "./src/server/telemetry/prometheus-client.ts";
+import { prometheusTelemetryReader } from "./src/server/telemetry/prometheus-reader.ts";
+import { bindTelemetryReader } from "./src/server/telemetry/reader.ts";
 import { startRetentionJob } from "./src/server/telemetry/retention.ts";
 
 let env: TEnv;
@@ -52,6 +55,13 @@ if (env.SWITCHYARD_ADMIN_EMAIL && env.SWITCHYARD_ADMIN_PASSWORD) {
   await ensureAdminUser(db, env.SWITCHYARD_ADMIN_EMAIL, env.SWITCHYARD_ADMIN_PASSWORD);
 }
 
+// Telemetry modes (README): PostgreSQL by default; with SWITCHYARD_PROMETHEUS_URL every
+// stats reader goes to Prometheus and stats windows are not stored.
+if (env.SWITCHYARD_PROMETHEUS_URL) {
+  bindTelemetryReader(db, prometheusTelemetryReader(createPrometheusClient({ url: env.SWITCHYARD_PROMETHEUS_URL, timeoutMs: env.SWITCHYARD_PROMETHEUS_TIMEOUT_MS })));
+  log("console.telemetry_mode", { mode: "prometheus", url: env.SWITCHYARD_PROMETHEUS_URL });
+}
+
 // SWITCHYARD_CONSOLE_UI=off: no pages (API-only replicas, the control-plane bench), so no Next.js build is needed.
 const app = env.SWITCHYARD_CONSOLE_UI === "on" ? next({ dev, dir, hostname: env.HOST, port: env.PORT }) : null;
 await app?.prepare();
@@ -72,7 +82,7 @@ const xds = await attachXdsServer(server, {
   nodeToken: env.SWITCHYARD_NODE_TOKEN,
   requireClientCert: Boolean(tls?.clientCa),
   log,
-  telemetry: createTelemetryIngest(db, { log }),
+  telemetry: createTelemetryIngest(db, { log, statsStore: env.SWITCHYARD_PROMETHEUS_URL ? "prometheus" : "postgres" }),
 });
 defineGauge("switchyard_console_xds_nodes_connected", "Proxy nodes connected to this console replica", () => xds.connectedNodeIds().length);
 const retention = startRetentionJob(db, {

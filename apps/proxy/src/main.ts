@@ -229,6 +229,7 @@ async function run(options: TProxyOptions): Promise<void> {
     managed = connectManagedNode(options, {
       log,
       metrics,
+      adminPort: admin.port,
       applier: runtime,
       getApplied: () => {
         const rt = runtime.current();

@@ -1,3 +1,4 @@
+import { hostPortOf } from "../upstream/cluster.ts";
 import type { TEndpointsMessage } from "@switchyard/config-model";
 import type { TProxyOptions } from "../cli/options.ts";
 import type { TLog } from "../observability/log.ts";
@@ -42,6 +43,8 @@ export function connectManagedNode(
     applier: TApplier;
     /** The applied version reported in hello. */
     getApplied: () => { version: number; hash: string } | null;
+    /** The port the admin server really got (--admin may say 0); host:port is announced in hello. */
+    adminPort: number;
     applyEndpoints: (msg: TEndpointsMessage) => { ok: true } | { ok: false; error: string };
     /** What the clusterStatus frame reports now (undefined: nothing to report). */
     clusterStatus: () => TClusterView | undefined | Promise<TClusterView | undefined>;
@@ -75,6 +78,7 @@ export function connectManagedNode(
     ...(options.token ? { token: options.token } : {}),
     proxyVersion: PROXY_VERSION,
     capabilities: { redis: options.redisUrl !== null },
+    adminAddress: hostPortOf(options.admin.host, deps.adminPort),
     getApplied: deps.getApplied,
     apply: async (snapshot) => {
       const result = await deps.applier.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });

@@ -6,11 +6,11 @@ import {
   listNodes,
   listRollouts,
   promoteRollout,
-  readGroupWindow,
   rollBackRollout,
   targetOf,
   type Db,
 } from "@switchyard/db";
+import { telemetryReader } from "../telemetry/reader.ts";
 import { checkRollout } from "./guard.ts";
 
 /**
@@ -76,7 +76,7 @@ export async function rolloutList(db: Db, limit = 20) {
 export async function rolloutDetail(db: Db, id: number) {
   const rollout = await getRollout(db, id);
   if (!rollout) return null;
-  const guard = rollout.state === "canary" ? await checkRollout({ readGroupWindow: (g, f, t) => readGroupWindow(db, g, f, t) }, rollout) : null;
+  const guard = rollout.state === "canary" ? await checkRollout(telemetryReader(db), rollout) : null;
   const nodes = (await nodesWithTargets(db)).filter((n) => n.group === rollout.group);
   return { rollout, guard, nodes };
 }
