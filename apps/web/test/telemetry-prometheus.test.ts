@@ -166,7 +166,10 @@ describe("Prometheus mode: PromQL from a real Prometheus scraping real proxies",
       "Prometheus scraping both nodes",
       async () => (await prom.query('up{job="switchyard-proxies"} == 1')).map((r) => r.metric.node).sort().join() === "canary-1,stable-1",
       30_000,
-    );
+    ).catch(async (err: unknown) => {
+      const targets = await fetch(`${prom.url}/api/v1/targets`).then((r) => r.text(), (e: unknown) => String(e));
+      throw new Error(`${String(err)}\ntargets: ${targets.slice(0, 3000)}\nprometheus: ${prom.output().slice(-2000)}`);
+    });
   }, 60_000);
 
   it("dashboards' figures match the traffic sent: counts within tolerance, quantiles from histogram_quantile; the database stores no stats", async () => {
@@ -181,8 +184,10 @@ describe("Prometheus mode: PromQL from a real Prometheus scraping real proxies",
     expect(f.get(503)).toBe(sent.fail);
     const apiTotal = sent.stableApi + sent.canaryApi + 2;
     const failTotal = sent.fail + 1;
-    // A few scrapes after the last request, so the whole burst is in Prometheus.
-    await new Promise((r) => setTimeout(r, 4000));
+    // Scrapes after the last request: the whole burst is in Prometheus, and increase()'s
+    // extrapolation past the last sample (the series' average rate for up to a scrape
+    // interval) is small against a series 20 s old.
+    await new Promise((r) => setTimeout(r, 15_000));
 
     const routes = await eventually(
       "route figures from Prometheus",

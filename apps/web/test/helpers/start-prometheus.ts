@@ -37,7 +37,9 @@ export async function startPrometheus(opts: { consoleUrl: string; apiToken: stri
     "    http_sd_configs:",
     `      - url: ${JSON.stringify(`${opts.consoleUrl}/api/v1/prometheus/targets`)}`,
     `        refresh_interval: ${every}`,
+    // `type` spelled out: Prometheus 2.42's http_sd sends the bare credentials without it.
     "        authorization:",
+    "          type: Bearer",
     `          credentials: ${JSON.stringify(opts.apiToken)}`,
     "",
   ].join("\n");

@@ -15,9 +15,9 @@ import type { TTelemetryReader } from "./reader.ts";
  *
  * Figures per window are `increase()` over it (Prometheus extrapolates to the window's
  * edges, so counts are estimates within a scrape interval's worth of traffic); requests
- * are the histogram's _count (every finished request, as in PostgreSQL mode), status
- * classes come from the counter. Dashboards' quantiles are PromQL's histogram_quantile
- * over the summed buckets; the topology and the SLO guard fetch the summed buckets
+ * are the status classes summed (a request whose client left before any answer has no
+ * class and is not counted, unlike PostgreSQL mode), so 5xx never exceeds them.
+ * Dashboards' quantiles are PromQL's histogram_quantile over the summed buckets; the topology and the SLO guard fetch the summed buckets
  * themselves (they merge several levels, or keep the histogram) and read quantiles the
  * same way (aggregate.ts histogramQuantileMs). Bytes are not exported by the proxies'
  * HTTP metrics: they read 0 in this mode.
@@ -30,7 +30,8 @@ export const GROUP_LABEL = "group";
 const QUANTILES = [0.5, 0.95, 0.99] as const;
 
 type TWhen = { at: number; windowS: number } | { start: number; end: number; stepS: number };
-type TCounters = { requests: number; classes: [number, number, number, number, number]; sumS: number; quantilesMs: (number | null)[] };
+/** requests = the status classes summed (one counter family, so 5xx never exceeds it); count and sumS (the histogram's) give the mean. */
+type TCounters = { requests: number; classes: [number, number, number, number, number]; count: number; sumS: number; quantilesMs: (number | null)[] };
 
 /** A PromQL label matcher list; values are quoted as PromQL (Go) string literals, which JSON strings are. */
 function selector(matchers: Record<string, string>, extra: string[] = []): string {
@@ -43,6 +44,9 @@ function kindSelector(kind: TKind, name?: string): string {
   return selector(m, kind === "cluster" && name === undefined ? ['cluster!=""'] : []);
 }
 
+/** `by (a, b, extra)`, empty groups left out (`by (, le)` does not parse). */
+const grouping = (...labels: readonly string[]) => `by (${labels.filter(Boolean).join(", ")})`;
+
 const keyOf = (labels: Record<string, string>, by: readonly string[], t: number) => `${by.map((l) => labels[l] ?? "").join("\u0000")}\u0000${t}`;
 
 export function prometheusTelemetryReader(prom: TPrometheusClient): TTelemetryReader {
@@ -53,28 +57,31 @@ export function prometheusTelemetryReader(prom: TPrometheusClient): TTelemetryRe
   /** Requests, status classes, latency sum and (for the dashboards) the quantiles, per `by` labels (and time). */
   async function counters(by: readonly string[], sel: string, when: TWhen, withQuantiles = true): Promise<Map<string, TCounters & { labels: Record<string, string>; t: number }>> {
     const w = win(when);
-    const g = by.join(", ");
     const [count, classes, sum, ...quantiles] = await Promise.all([
-      run(`sum by (${g}) (increase(${DURATION}_count${sel}[${w}]))`, when),
-      run(`sum by (${g}, code_class) (increase(${REQUESTS}${sel}[${w}]))`, when),
-      run(`sum by (${g}) (increase(${DURATION}_sum${sel}[${w}]))`, when),
-      ...(withQuantiles ? QUANTILES : []).map((q) => run(`histogram_quantile(${q}, sum by (${g}, le) (increase(${DURATION}_bucket${sel}[${w}])))`, when)),
+      run(`sum ${grouping(...by)} (increase(${DURATION}_count${sel}[${w}]))`, when),
+      run(`sum ${grouping(...by, "code_class")} (increase(${REQUESTS}${sel}[${w}]))`, when),
+      run(`sum ${grouping(...by)} (increase(${DURATION}_sum${sel}[${w}]))`, when),
+      ...(withQuantiles ? QUANTILES : []).map((q) => run(`histogram_quantile(${q}, sum ${grouping(...by, "le")} (increase(${DURATION}_bucket${sel}[${w}])))`, when)),
     ]);
     const out = new Map<string, TCounters & { labels: Record<string, string>; t: number }>();
-    const at = (labels: Record<string, string>, t: number) => {
+    // An instant answer is at the time asked for: keyed by it exactly (rows() looks buckets up by it).
+    const at = (labels: Record<string, string>, answerT: number) => {
+      const t = "at" in when ? when.at : answerT;
       const key = keyOf(labels, by, t);
       let c = out.get(key);
-      if (!c) out.set(key, (c = { labels, t, requests: 0, classes: [0, 0, 0, 0, 0], sumS: 0, quantilesMs: QUANTILES.map(() => null) }));
+      if (!c) out.set(key, (c = { labels, t, requests: 0, classes: [0, 0, 0, 0, 0], count: 0, sumS: 0, quantilesMs: QUANTILES.map(() => null) }));
       return c;
     };
-    for (const s of count ?? []) for (const [t, v] of s.values) if (v > 0) at(s.labels, t).requests = v;
     for (const s of classes ?? []) {
       const i = Number(s.labels.code_class?.[0]) - 1;
       if (i >= 0 && i < 5) for (const [t, v] of s.values) if (v > 0) at(s.labels, t).classes[i as 0] = v;
     }
-    for (const s of sum ?? []) for (const [t, v] of s.values) if (out.has(keyOf(s.labels, by, t))) at(s.labels, t).sumS = v;
+    for (const c of out.values()) c.requests = c.classes.reduce((a, b) => a + b, 0);
+    const known = (labels: Record<string, string>, t: number) => out.has(keyOf(labels, by, "at" in when ? when.at : t));
+    for (const s of count ?? []) for (const [t, v] of s.values) if (known(s.labels, t)) at(s.labels, t).count = v;
+    for (const s of sum ?? []) for (const [t, v] of s.values) if (known(s.labels, t)) at(s.labels, t).sumS = v;
     quantiles.forEach((series, qi) => {
-      for (const s of series) for (const [t, v] of s.values) if (Number.isFinite(v) && out.has(keyOf(s.labels, by, t))) at(s.labels, t).quantilesMs[qi] = v * 1000;
+      for (const s of series) for (const [t, v] of s.values) if (Number.isFinite(v) && known(s.labels, t)) at(s.labels, t).quantilesMs[qi] = v * 1000;
     });
     return out;
   }
@@ -89,7 +96,7 @@ export function prometheusTelemetryReader(prom: TPrometheusClient): TTelemetryRe
       p50Ms: roundMs(c?.quantilesMs[0] ?? null),
       p95Ms: roundMs(c?.quantilesMs[1] ?? null),
       p99Ms: roundMs(c?.quantilesMs[2] ?? null),
-      meanMs: requests && c ? roundMs((c.sumS * 1000) / c.requests) : null,
+      meanMs: c && c.count > 0 ? roundMs((c.sumS * 1000) / c.count) : null,
       bytesIn: 0,
       bytesOut: 0,
     };
@@ -103,7 +110,7 @@ export function prometheusTelemetryReader(prom: TPrometheusClient): TTelemetryRe
     const when = { at: atS, windowS };
     const [c, buckets] = await Promise.all([
       counters(by, sel, when, false),
-      run(`sum by (${[...by, "le"].join(", ")}) (increase(${DURATION}_bucket${sel}[${win(when)}]))`, when),
+      run(`sum ${grouping(...by, "le")} (increase(${DURATION}_bucket${sel}[${win(when)}]))`, when),
     ]);
     const boundsMs = [...new Set(buckets.map((s) => s.labels.le ?? "+Inf").filter((le) => le !== "+Inf").map((le) => Number(le) * 1000))].sort((a, b) => a - b);
     const cumulative = new Map<string, Map<number, number>>();
