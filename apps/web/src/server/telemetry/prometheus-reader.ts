@@ -17,9 +17,10 @@ import type { TTelemetryReader } from "./reader.ts";
  * edges, so counts are estimates within a scrape interval's worth of traffic); requests
  * are the status classes summed (a request whose client left before any answer has no
  * class and is not counted, unlike PostgreSQL mode), so 5xx never exceeds them.
- * Dashboards' quantiles are PromQL's histogram_quantile over the summed buckets; the topology and the SLO guard fetch the summed buckets
- * themselves (they merge several levels, or keep the histogram) and read quantiles the
- * same way (aggregate.ts histogramQuantileMs). Bytes are not exported by the proxies'
+ * Dashboards' quantiles are PromQL's histogram_quantile over the summed buckets; the
+ * topology and the SLO guard fetch the summed buckets themselves (they merge several
+ * levels, or keep the histogram) and read quantiles the same way (aggregate.ts
+ * histogramQuantileMs). Bytes are not exported by the proxies'
  * HTTP metrics: they read 0 in this mode.
  */
 const REQUESTS = "switchyard_http_requests_total";
