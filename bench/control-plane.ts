@@ -279,6 +279,8 @@ async function main(): Promise<void> {
           return node.client.sendTelemetry(m);
         },
         takeDropped: () => node.client.takeDropped(),
+        // As a real node does: a console that asks for longer windows (statsPace) gets them.
+        pace: () => node.client.statsPace(),
       };
       node.reporter = startTelemetryReporter(node.window, sender, CP_BENCH_STATS_INTERVAL_MS);
       nodes.push(node);
