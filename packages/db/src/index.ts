@@ -66,6 +66,7 @@ export {
   deleteExpiredSessions,
   updateUser,
   deleteUser,
+  upsertOidcUser,
   userExists,
   UserError,
   SESSION_TTL_MS,
