@@ -4,7 +4,7 @@
  * the scrape address the service discovery gives a node.
  */
 import { describe, expect, it } from "vitest";
-import { emptyHistogram, LATENCY_BOUNDS_MS, latencyBucket, percentileMs } from "@switchyard/config-model";
+import { emptyHistogram, LATENCY_BOUNDS_MS, latencyBucket, percentileMs, ZHelloMessage } from "@switchyard/config-model";
 import { histogramQuantile, histogramQuantileMs } from "../src/server/telemetry/aggregate.ts";
 import { scrapeAddress } from "../src/server/services/prometheus-targets.ts";
 
@@ -40,5 +40,18 @@ describe("scrapeAddress (Prometheus service discovery)", () => {
     expect(scrapeAddress("[::]:9901", "fd00::7")).toBe("[fd00::7]:9901");
     expect(scrapeAddress("[fd00::1]:9901", "fd00::7")).toBe("[fd00::1]:9901");
     expect(scrapeAddress("proxy-1.internal:9901", null)).toBe("proxy-1.internal:9901");
+  });
+});
+
+describe("hello `admin` (what the service discovery lists)", () => {
+  it("takes host:port and refuses anything else with the field's path", () => {
+    for (const admin of ["127.0.0.1:9901", "[::1]:9901", "0.0.0.0:0", "proxy-1.internal:9901"]) {
+      expect(ZHelloMessage.safeParse({ type: "hello", nodeId: "n", admin }).success, admin).toBe(true);
+    }
+    for (const admin of ["http://x:1", "x", "x:", "a b:1"]) {
+      const r = ZHelloMessage.safeParse({ type: "hello", nodeId: "n", admin });
+      expect(r.success, admin).toBe(false);
+      expect(r.error?.issues[0]?.path).toEqual(["admin"]);
+    }
   });
 });
