@@ -1,5 +1,4 @@
-import { hostPortOf } from "../upstream/cluster.ts";
-import type { TEndpointsMessage } from "@switchyard/config-model";
+import type { TEndpointsMessage, TPluginInfo } from "@switchyard/config-model";
 import type { TProxyOptions } from "../cli/options.ts";
 import type { TLog } from "../observability/log.ts";
 import type { TMetrics } from "../observability/metrics.ts";
@@ -9,6 +8,7 @@ import type { TClusterView } from "../workers/protocol.ts";
 import { PROXY_VERSION } from "../version.ts";
 import { startControlPlaneClient, type TControlPlaneClient, type TDroppedCounts } from "./client.ts";
 import { controlPlaneTls } from "./tls.ts";
+import { hostPortOf } from "../upstream/cluster.ts";
 
 /** clusterStatus frames go out at most this often after a change, and at least this often while connected. */
 const CLUSTER_STATUS_MIN_INTERVAL_MS = 1_000;
@@ -50,6 +50,8 @@ export function connectManagedNode(
     clusterStatus: () => TClusterView | undefined | Promise<TClusterView | undefined>;
     /** "timer": nobody in this process takes the drops (the workers report through it). */
     dropsTakenBy: "reporter" | "timer";
+    /** The --plugin modules (loaded at start), announced in hello. */
+    plugins: readonly TPluginInfo[];
   },
 ): TManagedNode {
   let statusTimer: NodeJS.Timeout | null = null;
@@ -77,7 +79,7 @@ export function connectManagedNode(
     labels: options.labels,
     ...(options.token ? { token: options.token } : {}),
     proxyVersion: PROXY_VERSION,
-    capabilities: { redis: options.redisUrl !== null },
+    capabilities: { redis: options.redisUrl !== null, plugins: [...deps.plugins] },
     adminAddress: hostPortOf(options.admin.host, deps.adminPort),
     getApplied: deps.getApplied,
     apply: async (snapshot) => {
