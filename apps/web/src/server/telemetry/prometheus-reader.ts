@@ -13,10 +13,11 @@ import type { TTelemetryReader } from "./reader.ts";
  * plus the target labels the console's service discovery gives every series of a node
  * (GET /api/v1/prometheus/targets): `node` (node id) and `group` (node group).
  *
- * Figures per window are `increase()` over it (Prometheus extrapolates to the window's
- * edges, so counts are estimates within a scrape interval's worth of traffic); requests
- * are the status classes summed (a request whose client left before any answer has no
- * class and is not counted, unlike PostgreSQL mode), so 5xx never exceeds them.
+ * Figures per window are `increase()` over it (chart steps: see `added`); Prometheus
+ * extrapolates to the window's edges, so counts are estimates (within about a scrape
+ * interval's worth of traffic). Requests are the status classes summed (a request whose
+ * client left before any answer has no class and is not counted, unlike PostgreSQL mode),
+ * so 5xx never exceeds them.
  * Dashboards' quantiles are PromQL's histogram_quantile over the summed buckets; the
  * topology and the SLO guard fetch the summed buckets themselves (they merge several
  * levels, or keep the histogram) and read quantiles the same way (aggregate.ts
@@ -53,16 +54,25 @@ const keyOf = (labels: Record<string, string>, by: readonly string[], t: number)
 export function prometheusTelemetryReader(prom: TPrometheusClient): TTelemetryReader {
   const run = (expr: string, when: TWhen): Promise<TPromSeries[]> =>
     "at" in when ? prom.query(expr, when.at) : prom.queryRange(expr, when.start, when.end, when.stepS);
-  const win = (when: TWhen) => `${Math.max(1, Math.round("at" in when ? when.windowS : when.stepS))}s`;
+  /**
+   * What one window (instant) or one step (range) added to a counter. A chart step is
+   * `rate()` over two steps times the step (as Grafana's $__rate_interval does): an
+   * `increase()` over exactly one step loses what happened between two scrapes that
+   * straddle a step boundary, and scrape jitter on a busy Prometheus made the points sum
+   * to 20 % less than the range's total; over two steps each increment is counted in two
+   * points with half its weight, so the points add up to the total (a burst is spread over
+   * its step and the next).
+   */
+  const added = (metric: string, when: TWhen) =>
+    "at" in when ? `increase(${metric}[${Math.max(1, Math.round(when.windowS))}s])` : `(rate(${metric}[${2 * Math.round(when.stepS)}s]) * ${Math.round(when.stepS)})`;
 
   /** Requests, status classes, latency sum and (for the dashboards) the quantiles, per `by` labels (and time). */
   async function counters(by: readonly string[], sel: string, when: TWhen, withQuantiles = true): Promise<Map<string, TCounters & { labels: Record<string, string>; t: number }>> {
-    const w = win(when);
     const [count, classes, sum, ...quantiles] = await Promise.all([
-      run(`sum ${grouping(...by)} (increase(${DURATION}_count${sel}[${w}]))`, when),
-      run(`sum ${grouping(...by, "code_class")} (increase(${REQUESTS}${sel}[${w}]))`, when),
-      run(`sum ${grouping(...by)} (increase(${DURATION}_sum${sel}[${w}]))`, when),
-      ...(withQuantiles ? QUANTILES : []).map((q) => run(`histogram_quantile(${q}, sum ${grouping(...by, "le")} (increase(${DURATION}_bucket${sel}[${w}])))`, when)),
+      run(`sum ${grouping(...by)} (${added(`${DURATION}_count${sel}`, when)})`, when),
+      run(`sum ${grouping(...by, "code_class")} (${added(`${REQUESTS}${sel}`, when)})`, when),
+      run(`sum ${grouping(...by)} (${added(`${DURATION}_sum${sel}`, when)})`, when),
+      ...(withQuantiles ? QUANTILES : []).map((q) => run(`histogram_quantile(${q}, sum ${grouping(...by, "le")} (${added(`${DURATION}_bucket${sel}`, when)}))`, when)),
     ]);
     const out = new Map<string, TCounters & { labels: Record<string, string>; t: number }>();
     // An instant answer is at the time asked for: keyed by it exactly (rows() looks buckets up by it).
@@ -111,7 +121,7 @@ export function prometheusTelemetryReader(prom: TPrometheusClient): TTelemetryRe
     const when = { at: atS, windowS };
     const [c, buckets] = await Promise.all([
       counters(by, sel, when, false),
-      run(`sum ${grouping(...by, "le")} (increase(${DURATION}_bucket${sel}[${win(when)}]))`, when),
+      run(`sum ${grouping(...by, "le")} (${added(`${DURATION}_bucket${sel}`, when)})`, when),
     ]);
     const boundsMs = [...new Set(buckets.map((s) => s.labels.le ?? "+Inf").filter((le) => le !== "+Inf").map((le) => Number(le) * 1000))].sort((a, b) => a - b);
     const cumulative = new Map<string, Map<number, number>>();
