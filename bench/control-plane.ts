@@ -1,5 +1,5 @@
 /**
- * npm run bench:control-plane -- --nodes N --seconds S [--routes R] [--url URL --token API_TOKEN [--node-token T]] [--json]
+ * npm run bench:control-plane -- --nodes N --seconds S [--routes R] [--url URL --token API_TOKEN [--node-token T]] [--prometheus-url URL] [--json]
  *
  * N simulated proxy nodes on one console's /api/xds, speaking the real protocol through
  * the proxy's own code: its control-plane client (hello, snapshots, acks, reconnects, the
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     url: { type: "string" },
     token: { type: "string" },
     "node-token": { type: "string" },
+    /** The console it starts runs in Prometheus mode against this server (stats frames counted, not stored). */
+    "prometheus-url": { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -70,6 +72,7 @@ async function startOwnConsole(): Promise<TConsole> {
       SWITCHYARD_SECRET_KEY: CP_BENCH_SECRET_KEY,
       SWITCHYARD_CONSOLE_UI: "off",
       SWITCHYARD_LOG_LEVEL: "warn",
+      ...(args["prometheus-url"] ? { SWITCHYARD_PROMETHEUS_URL: args["prometheus-url"] } : {}),
       NODE_ENV: "production",
     },
     stdio: ["ignore", "ignore", "pipe"],
@@ -184,8 +187,10 @@ async function scrape(c: TConsole): Promise<Map<string, number>> {
   return out;
 }
 
-/** Stats entries the console has stored (counted when they are durable). */
+/** Stats entries the console has stored (counted when they are durable), or taken in and not stored (Prometheus mode). */
 function storedEntries(m: Map<string, number>): number {
+  const notStored = m.get("switchyard_console_stats_entries_total{result=\"not_stored\"}");
+  if (notStored !== undefined) return notStored;
   return m.get("switchyard_console_stats_entries_total{result=\"stored\"}") ?? m.get("switchyard_console_telemetry_rows_total{table=\"StatsBucket\"}") ?? 0;
 }
 
@@ -274,6 +279,8 @@ async function main(): Promise<void> {
           return node.client.sendTelemetry(m);
         },
         takeDropped: () => node.client.takeDropped(),
+        // As a real node does: a console that asks for longer windows (statsPace) gets them.
+        pace: () => node.client.statsPace(),
       };
       node.reporter = startTelemetryReporter(node.window, sender, CP_BENCH_STATS_INTERVAL_MS);
       nodes.push(node);

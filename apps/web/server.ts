@@ -19,6 +19,10 @@ import { createProviderClient } from "./src/server/oidc/provider-client.ts";
 import { OIDC_LOGIN_PATH, oidcSettingsFromEnv, type TOidcSettings } from "./src/server/oidc/settings.ts";
 import { defineGauge, renderMetrics } from "./src/server/telemetry/console-metrics.ts";
 import { createTelemetryIngest } from "./src/server/telemetry/ingest.ts";
+import { createPrometheusClient } from "./src/server/telemetry/prometheus-client.ts";
+import { prometheusTelemetryReader } from "./src/server/telemetry/prometheus-reader.ts";
+import { nodesWithTargets } from "./src/server/rollout/service.ts";
+import { bindTelemetryReader } from "./src/server/telemetry/reader.ts";
 import { startRetentionJob } from "./src/server/telemetry/retention.ts";
 
 let env: TEnv;
@@ -57,6 +61,17 @@ if (env.SWITCHYARD_ADMIN_EMAIL && env.SWITCHYARD_ADMIN_PASSWORD) {
   await ensureAdminUser(db, env.SWITCHYARD_ADMIN_EMAIL, env.SWITCHYARD_ADMIN_PASSWORD);
 }
 
+// Telemetry modes (README): PostgreSQL by default; with SWITCHYARD_PROMETHEUS_URL every
+// stats reader goes to Prometheus and stats windows are not stored.
+if (env.SWITCHYARD_PROMETHEUS_URL) {
+  const prometheus = createPrometheusClient({ url: env.SWITCHYARD_PROMETHEUS_URL, timeoutMs: env.SWITCHYARD_PROMETHEUS_TIMEOUT_MS });
+  // A stepped rollout's guard reads the series of the nodes that applied the step's version.
+  const nodesServing = async (group: string, version: number) =>
+    (await nodesWithTargets(db)).filter((n) => n.group === group && n.appliedVersion === version).map((n) => n.id);
+  bindTelemetryReader(db, prometheusTelemetryReader(prometheus, nodesServing));
+  log("console.telemetry_mode", { mode: "prometheus", url: env.SWITCHYARD_PROMETHEUS_URL });
+}
+
 // SWITCHYARD_CONSOLE_UI=off: no pages (API-only replicas, the control-plane bench), so no Next.js build is needed.
 const app = env.SWITCHYARD_CONSOLE_UI === "on" ? next({ dev, dir, hostname: env.HOST, port: env.PORT }) : null;
 await app?.prepare();
@@ -84,7 +99,7 @@ const xds = await attachXdsServer(server, {
   nodeToken: env.SWITCHYARD_NODE_TOKEN,
   requireClientCert: Boolean(tls?.clientCa),
   log,
-  telemetry: createTelemetryIngest(db, { log }),
+  telemetry: createTelemetryIngest(db, { log, statsStore: env.SWITCHYARD_PROMETHEUS_URL ? "prometheus" : "postgres" }),
 });
 defineGauge("switchyard_console_xds_nodes_connected", "Proxy nodes connected to this console replica", () => xds.connectedNodeIds().length);
 const retention = startRetentionJob(db, {

@@ -244,6 +244,7 @@ async function run(options: TProxyOptions, plugins: readonly TLoadedModule[]): P
     managed = connectManagedNode(options, {
       log,
       metrics,
+      adminPort: admin.port,
       applier: runtime,
       getApplied: () => {
         const rt = runtime.current();

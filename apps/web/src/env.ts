@@ -50,6 +50,14 @@ export const ZEnv = z
     SWITCHYARD_NODE_FORGET_HOURS: z.coerce.number().positive("must be > 0").default(24),
     /** How often the rollup + retention job runs, in ms; default 60000. */
     SWITCHYARD_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000, "must be >= 1000").default(60_000),
+    /**
+     * Prometheus mode (README "Telemetry modes"): dashboards, topology and the SLO guard
+     * read PromQL from this server (which scrapes the proxies' /stats/prometheus) and the
+     * console stores no per-node stats. Unset (default): stats are stored in PostgreSQL.
+     */
+    SWITCHYARD_PROMETHEUS_URL: z.preprocess((v) => (v === "" ? undefined : v), z.url({ protocol: /^https?$/, error: "SWITCHYARD_PROMETHEUS_URL must be an http:// or https:// URL" }).optional()),
+    /** How long one PromQL query may take before the dashboards say Prometheus is unreachable, in ms; default 5000. */
+    SWITCHYARD_PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100, "must be >= 100").max(120_000, "must be <= 120000").default(5_000),
     /** "off": serve the REST API, tRPC and /api/xds without the pages (no `next build` needed: API-only replicas, the control-plane bench). Default "on". */
     SWITCHYARD_CONSOLE_UI: z.enum(["on", "off"], { error: "SWITCHYARD_CONSOLE_UI must be on or off" }).default("on"),
     /**

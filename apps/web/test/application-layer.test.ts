@@ -52,6 +52,8 @@ const PROCEDURE_OF: Record<string, string | null> = {
   "GET /audit": "audit.list",
   "GET /metrics/routes": "telemetry.summary",
   "GET /metrics/clusters": "telemetry.summary",
+  // For Prometheus's service discovery, not for the pages.
+  "GET /prometheus/targets": null,
   "GET /traces": "telemetry.traces",
   "GET /traces/:traceId": "telemetry.trace",
 };

@@ -28,3 +28,13 @@ describe("console environment: SWITCHYARD_TLS_CERT / _KEY / _CLIENT_CA", () => {
     expect(() => readConsoleTls({ SWITCHYARD_TLS_CERT: "/nonexistent/c.pem", SWITCHYARD_TLS_KEY: "/nonexistent/k.pem" })).toThrow(/^SWITCHYARD_TLS_CERT: cannot read \/nonexistent\/c.pem/);
   });
 });
+
+describe("console environment: SWITCHYARD_PROMETHEUS_URL / _TIMEOUT_MS", () => {
+  it("is off unless set (empty = unset), takes an http(s) URL, and bounds the timeout", () => {
+    expect(loadEnv({ ...base }).SWITCHYARD_PROMETHEUS_URL).toBeUndefined();
+    expect(loadEnv({ ...base, SWITCHYARD_PROMETHEUS_URL: "" }).SWITCHYARD_PROMETHEUS_URL).toBeUndefined();
+    expect(loadEnv({ ...base, SWITCHYARD_PROMETHEUS_URL: "http://prometheus:9090" })).toMatchObject({ SWITCHYARD_PROMETHEUS_URL: "http://prometheus:9090", SWITCHYARD_PROMETHEUS_TIMEOUT_MS: 5000 });
+    expect(() => loadEnv({ ...base, SWITCHYARD_PROMETHEUS_URL: "prometheus:9090" })).toThrow(/SWITCHYARD_PROMETHEUS_URL must be an http:\/\/ or https:\/\/ URL/);
+    expect(() => loadEnv({ ...base, SWITCHYARD_PROMETHEUS_TIMEOUT_MS: "10" })).toThrow(/SWITCHYARD_PROMETHEUS_TIMEOUT_MS: must be >= 100/);
+  });
+});

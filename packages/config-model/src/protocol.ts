@@ -70,6 +70,12 @@ export const ZHelloMessage = z.object({
       plugins: z.array(ZPluginInfo).max(WIRE_LIMITS.plugins).optional(),
     })
     .default({}),
+  /**
+   * host:port of the node's admin server as it listens (GET /stats/prometheus); absent in
+   * older proxies. The console's Prometheus service discovery lists it (a wildcard host is
+   * replaced by the address the node connected from).
+   */
+  admin: z.string().min(3).max(300).regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, "must be host:port").optional(),
 });
 
 /** console -> node: the whole config at a version. */

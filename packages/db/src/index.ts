@@ -46,6 +46,8 @@ export {
   recordNodeDisconnected,
   touchNode,
   listNodes,
+  listScrapeTargets,
+  type TScrapeTarget,
   connectedNodesLacking,
   getNode,
   markAllNodesDisconnected,

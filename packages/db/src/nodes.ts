@@ -32,6 +32,7 @@ export async function recordNodeHello(db: Db, hello: THelloMessage & { remoteAdd
     proxyVersion: hello.proxyVersion,
     capabilities: toJson(hello.capabilities),
     remoteAddress: hello.remoteAddress ?? null,
+    adminAddress: hello.admin ?? null,
     connected: true,
     appliedVersion: hello.appliedVersion,
     appliedHash: hello.appliedHash,
@@ -98,6 +99,18 @@ export async function connectedNodesLacking(db: Db, capability: "redis", group?:
     select: { id: true, group: true },
     orderBy: { id: "asc" },
   });
+}
+
+export type TScrapeTarget = { id: string; group: string; labels: Record<string, string>; adminAddress: string; remoteAddress: string | null };
+
+/** Connected nodes that announced their admin server (what Prometheus should scrape), by id. */
+export async function listScrapeTargets(db: Db): Promise<TScrapeTarget[]> {
+  const rows = await db.prisma.node.findMany({
+    where: { connected: true, adminAddress: { not: null } },
+    select: { id: true, group: true, labels: true, adminAddress: true, remoteAddress: true },
+    orderBy: { id: "asc" },
+  });
+  return rows.map((r) => ({ id: r.id, group: r.group, labels: isStringRecord(r.labels) ? r.labels : {}, adminAddress: r.adminAddress as string, remoteAddress: r.remoteAddress }));
 }
 
 export async function getNode(db: Db, nodeId: string): Promise<TNodeStatus | null> {

@@ -23,13 +23,13 @@ export function toSparse(counts: readonly number[]): TSparseCounts {
   return out;
 }
 
-/** Adds sparse counts into a dense array of the shared layout. */
+/** Adds sparse counts into a dense array (of the shared layout, or another: indexes past its end are ignored). */
 export function addSparse(into: number[], sparse: unknown): void {
   if (!Array.isArray(sparse)) return;
   for (const pair of sparse as unknown[]) {
     if (!Array.isArray(pair)) continue;
     const [i, c] = pair as [unknown, unknown];
-    if (typeof i === "number" && typeof c === "number" && i >= 0 && i < SLOTS) into[i] = (into[i] ?? 0) + c;
+    if (typeof i === "number" && typeof c === "number" && i >= 0 && i < into.length) into[i] = (into[i] ?? 0) + c;
   }
 }
 

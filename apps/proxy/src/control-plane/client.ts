@@ -42,6 +42,8 @@ export type TControlPlaneClientOptions = {
   proxyVersion: string;
   /** Announced in hello, so the console does not publish what this node cannot enforce. */
   capabilities?: Partial<TProxyCapabilities>;
+  /** host:port of the admin server, announced in hello (the console's Prometheus discovery lists it). */
+  adminAddress?: string;
   /** The version serving now (from the cache or an earlier apply), reported in `hello`. */
   getApplied: () => TAppliedVersion | null;
   /** Validates, compiles and swaps a snapshot; called one at a time, never concurrently. */
@@ -298,6 +300,7 @@ class ControlPlaneClient {
       appliedHash: applied?.hash ?? null,
       proxyVersion: this.#opts.proxyVersion,
       capabilities: this.#opts.capabilities ?? {},
+      ...(this.#opts.adminAddress ? { admin: this.#opts.adminAddress } : {}),
     };
     const checked = ZHelloMessage.safeParse(hello);
     if (!checked.success) {

@@ -8,6 +8,7 @@ import type { TClusterView } from "../workers/protocol.ts";
 import { PROXY_VERSION } from "../version.ts";
 import { startControlPlaneClient, type TControlPlaneClient, type TDroppedCounts } from "./client.ts";
 import { controlPlaneTls } from "./tls.ts";
+import { hostPortOf } from "../upstream/cluster.ts";
 
 /** clusterStatus frames go out at most this often after a change, and at least this often while connected. */
 const CLUSTER_STATUS_MIN_INTERVAL_MS = 1_000;
@@ -42,6 +43,8 @@ export function connectManagedNode(
     applier: TApplier;
     /** The applied version reported in hello. */
     getApplied: () => { version: number; hash: string } | null;
+    /** The port the admin server really got (--admin may say 0); host:port is announced in hello. */
+    adminPort: number;
     applyEndpoints: (msg: TEndpointsMessage) => { ok: true } | { ok: false; error: string };
     /** What the clusterStatus frame reports now (undefined: nothing to report). */
     clusterStatus: () => TClusterView | undefined | Promise<TClusterView | undefined>;
@@ -77,6 +80,7 @@ export function connectManagedNode(
     ...(options.token ? { token: options.token } : {}),
     proxyVersion: PROXY_VERSION,
     capabilities: { redis: options.redisUrl !== null, plugins: [...deps.plugins] },
+    adminAddress: hostPortOf(options.admin.host, deps.adminPort),
     getApplied: deps.getApplied,
     apply: async (snapshot) => {
       const result = await deps.applier.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });

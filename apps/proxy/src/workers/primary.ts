@@ -264,6 +264,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
     managed = connectManagedNode(options, {
       log,
       metrics,
+      adminPort: admin.port,
       applier: fanout,
       getApplied: () => (applied && applied.version !== null ? { version: applied.version, hash: applied.hash } : null),
       // Checked here against the applied config (the answer must be synchronous), then pushed to every worker.

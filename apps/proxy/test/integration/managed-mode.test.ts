@@ -85,6 +85,8 @@ describe("managed mode", () => {
       const hello = await cp.next("hello");
       // Without --redis it says so, and the console will not publish a global rate limit to it.
       expect(hello).toMatchObject({ nodeId: "node-1", group: "canary", appliedVersion: null, capabilities: { redis: false } });
+      // Its admin server, as it listens: the console's Prometheus service discovery lists it.
+      expect(hello).toMatchObject({ admin: `127.0.0.1:${proxy.adminPort}` });
       expect(cp.frames[0]).toMatchObject({ type: "upgrade", authorization: "Bearer tok" });
       // No config yet: not ready.
       expect((await proxy.admin("/ready")).status).toBe(503);

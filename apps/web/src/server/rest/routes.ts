@@ -15,6 +15,7 @@ import { dryRunDocument, replaceWithDocument, workingConfigDocument } from "../s
 import { databaseAnswers } from "../services/health.ts";
 import { listNodes } from "../services/nodes.ts";
 import { getRolloutDetail, listRollouts, promote, rollBack, setPaused } from "../services/rollouts.ts";
+import { prometheusTargets } from "../services/prometheus-targets.ts";
 import { listTraceSummaries, metricsSummary, traceWaterfall } from "../services/telemetry.ts";
 import { diffBetween, getVersionDetail, listVersions, publish, rollback } from "../services/versions.ts";
 import { configSchemaUrl, etagOf, parseIfMatch } from "./http.ts";
@@ -32,7 +33,7 @@ function metricsRoute(kind: "route" | "cluster", summary: string, schema: z.ZodT
     input: ZSummaryInput,
     fixed: { kind },
     run: ({ db }, input) => metricsSummary(db, input),
-    send: (r) => ({ body: { window: r.window, generatedAt: r.generatedAt, [plural]: r.items } }),
+    send: (r) => ({ body: { window: r.window, generatedAt: r.generatedAt, source: r.source, [plural]: r.items } }),
     response: { description: `Figures per ${kind}`, schema },
   });
 }
@@ -167,6 +168,15 @@ export const REST_ROUTES: readonly TRestRoute[] = [
       return { status: 201, body: r };
     },
     response: { description: "The new version", schema: out.ZRollbackOut },
+  }),
+  restRoute({
+    method: "GET",
+    path: "/prometheus/targets",
+    tag: "telemetry",
+    summary: "Prometheus HTTP service discovery (http_sd_configs): each connected node's admin server with labels node, group and __metrics_path__",
+    run: ({ db }) => prometheusTargets(db),
+    send: (groups) => ({ body: groups }),
+    response: { description: "Target groups, one per connected node", schema: out.ZPrometheusTargetsOut },
   }),
   restRoute({
     method: "GET",

@@ -144,8 +144,11 @@ const ZFigures = z
     rps: z.number(),
   })
   .catchall(z.unknown());
-export const ZRouteMetricsOut = z.object({ window: z.number().int(), generatedAt: ZTime, routes: z.array(ZFigures) });
-export const ZClusterMetricsOut = z.object({ window: z.number().int(), generatedAt: ZTime, clusters: z.array(ZFigures) });
+/** Where the figures came from: the console's database, or PromQL (SWITCHYARD_PROMETHEUS_URL). */
+const ZSource = z.enum(["postgres", "prometheus"]);
+export const ZRouteMetricsOut = z.object({ window: z.number().int(), generatedAt: ZTime, source: ZSource, routes: z.array(ZFigures) });
+export const ZClusterMetricsOut = z.object({ window: z.number().int(), generatedAt: ZTime, source: ZSource, clusters: z.array(ZFigures) });
+export const ZPrometheusTargetsOut = z.array(z.object({ targets: z.array(z.string()), labels: z.record(z.string(), z.string()) }));
 
 export const ZTracesOut = z.object({
   traces: z.array(

@@ -1,14 +1,15 @@
 import { z } from "zod";
-import { percentileMs, type THistogram } from "@switchyard/config-model";
+import type { THistogram } from "@switchyard/config-model";
 import {
   advanceRolloutStep,
   listActiveRollouts,
-  readGroupWindow,
   rollBackRollout,
   setRolloutBaseline,
   type Db,
   type TRollout,
 } from "@switchyard/db";
+import { histogramQuantile } from "../telemetry/aggregate.ts";
+import { telemetryReader } from "../telemetry/reader.ts";
 
 /**
  * The SLO guard of staged rollouts. While a version is in canary, the guard compares
@@ -56,10 +57,11 @@ export const ZRolloutSteps = z
 
 
 /**
- * What the guard reads: a group's stats windows that started in [fromMs, toMs), summed,
- * histograms merged in config-model's shared layout. Implemented over the telemetry
- * storage of issue #7 (`readGroupWindow` in packages/db/src/telemetry.ts: raw stats
- * buckets of the group's nodes, route rows only).
+ * What the guard reads: a group's traffic in [fromMs, toMs), summed, histograms merged.
+ * The console's telemetry reader implements it (reader.ts): in PostgreSQL mode the
+ * group's stats windows that STARTED in the range (`readGroupWindow` in
+ * packages/db/src/telemetry.ts); in Prometheus mode PromQL increase() over the range on
+ * the series of the group's nodes (precision: the scrape interval).
  */
 export type TWindowReader = {
   /** `version`: only the windows of the group's nodes that served it (a stepped rollout's step); omitted = the whole group. */
@@ -70,8 +72,8 @@ export type TGuardFigures = { requests: number; errors5xx: number; errorRatio: n
 export type TGuardVerdict = { verdict: "ok" | "insufficient" | "tripped"; reasons: string[]; current: TGuardFigures; baseline: TGuardFigures | null };
 
 export function figuresOf(w: { requests: number; errors5xx: number; histogram: THistogram | null }): TGuardFigures {
-  // Same p99 as the dashboards: nearest rank over the merged counts (config-model).
-  const p99 = w.histogram ? percentileMs(w.histogram.counts, 0.99) : null;
+  // Same p99 as the dashboards: from the merged counts, read the way their layout is (aggregate.ts).
+  const p99 = w.histogram ? histogramQuantile(w.histogram, 0.99) : null;
   return { requests: w.requests, errors5xx: w.errors5xx, errorRatio: w.requests ? w.errors5xx / w.requests : 0, p99Ms: p99 === null ? null : Math.round(p99 * 1000) / 1000 };
 }
 
@@ -141,7 +143,8 @@ export class RolloutGuard {
 
   constructor(opts: { db: Db; log: TGuardLog; reader?: TWindowReader; intervalMs?: number }) {
     this.#db = opts.db;
-    this.#reader = opts.reader ?? { readGroupWindow: (g, f, t, v) => readGroupWindow(opts.db, g, f, t, v) };
+    // Looked up per read: the composition root binds the configured reader to the Db.
+    this.#reader = opts.reader ?? { readGroupWindow: (g, f, t, v) => telemetryReader(opts.db).readGroupWindow(g, f, t, v) };
     this.#log = opts.log;
     // 1 s: stats frames come every 5 s, so a trip is acted on within a second of its data.
     // Stats storage and its retention are the telemetry ingest's and retention job's.

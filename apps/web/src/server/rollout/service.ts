@@ -6,12 +6,12 @@ import {
   listNodes,
   listRollouts,
   promoteRollout,
-  readGroupWindow,
   rollBackRollout,
   stepPosition,
   targetOf,
   type Db,
 } from "@switchyard/db";
+import { telemetryReader } from "../telemetry/reader.ts";
 import { bakeDecision, checkRollout } from "./guard.ts";
 
 /**
@@ -81,7 +81,7 @@ export async function rolloutList(db: Db, limit = 20) {
 export async function rolloutDetail(db: Db, id: number) {
   const rollout = await getRollout(db, id);
   if (!rollout) return null;
-  const guard = rollout.state === "canary" ? await checkRollout({ readGroupWindow: (g, f, t, v) => readGroupWindow(db, g, f, t, v) }, rollout) : null;
+  const guard = rollout.state === "canary" ? await checkRollout(telemetryReader(db), rollout) : null;
   const nodes = (await nodesWithTargets(db))
     .filter((n) => n.group === rollout.group)
     .map((n) => ({ ...n, position: Math.round(stepPosition(n.id) * 10_000) / 10_000, onRolloutVersion: n.targetVersion === rollout.version }));

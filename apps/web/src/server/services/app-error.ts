@@ -35,6 +35,8 @@ export const APP_ERRORS = {
   BAD_GATEWAY: { http: 502, trpc: "BAD_GATEWAY" },
   /** The console's database does not answer; retry shortly. */
   DB_UNAVAILABLE: { http: 503, trpc: "SERVICE_UNAVAILABLE" },
+  /** Prometheus (SWITCHYARD_PROMETHEUS_URL) does not answer, answers late, or refuses a query: no figures rather than empty ones. */
+  TELEMETRY_UNAVAILABLE: { http: 503, trpc: "SERVICE_UNAVAILABLE" },
 } as const satisfies Record<string, { http: number; trpc: TTrpcCode }>;
 
 export type TAppErrorCode = keyof typeof APP_ERRORS;

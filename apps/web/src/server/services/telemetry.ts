@@ -1,5 +1,6 @@
 import { getTraceSpans, listHealthEvents, listTraces, listVersionMarkers } from "@switchyard/db";
-import { series, summarize, type TKind } from "../telemetry/query.ts";
+import type { TKind } from "../telemetry/query.ts";
+import { telemetryReader } from "../telemetry/reader.ts";
 import { buildTopology } from "../telemetry/topology.ts";
 import { toTraceFilter, traceSummary, waterfall, type TTraceQuery } from "../telemetry/traces.ts";
 import { AppError } from "./app-error.ts";
@@ -7,19 +8,20 @@ import type { Db } from "./context.ts";
 
 /**
  * What the dashboards, topology and traces pages and GET /api/v1/metrics/* and /traces
- * read: the telemetry modules' queries over the stored stats buckets and spans.
+ * read: traffic figures through the telemetry reader (stored stats buckets, or PromQL
+ * when SWITCHYARD_PROMETHEUS_URL is set: reader.ts), spans and markers from the database.
  */
 
 /** Per route or cluster over the last `window` seconds, merged over every node (histograms added, percentiles from the merge). */
 export async function metricsSummary(db: Db, q: { kind: TKind; window: number }) {
-  return { window: q.window, generatedAt: new Date().toISOString(), items: await summarize(db, q.kind, q.window) };
+  return { window: q.window, generatedAt: new Date().toISOString(), source: telemetryReader(db).mode, items: await telemetryReader(db).summarize(q.kind, q.window) };
 }
 
 /** A dashboard: the series of one route / cluster (or all of a kind), publish / rollback markers, a cluster's health events. */
 export async function dashboardSeries(db: Db, q: { kind: TKind; rangeS: number; name?: string | undefined }, now = Date.now()) {
   const since = new Date(now - q.rangeS * 1000);
   const [s, markers, health] = await Promise.all([
-    series(db, { kind: q.kind, rangeS: q.rangeS, ...(q.name !== undefined ? { name: q.name } : {}) }, now),
+    telemetryReader(db).series({ kind: q.kind, rangeS: q.rangeS, ...(q.name !== undefined ? { name: q.name } : {}) }, now),
     listVersionMarkers(db, since),
     q.kind === "cluster" && q.name !== undefined ? listHealthEvents(db, { cluster: q.name, since, limit: 100 }) : Promise.resolve([]),
   ]);

@@ -48,12 +48,13 @@ export const consoleMetrics = {
   telemetryRows: defineCounter("switchyard_console_telemetry_rows_total", "Telemetry rows stored, by table", ["table"]),
   statsEntries: defineCounter(
     "switchyard_console_stats_entries_total",
-    "Stats entries (one route or cluster of one node window) by result: stored (durable), invalid (frame refused), overloaded (refused while the store is behind)",
+    "Stats entries (one route or cluster of one node window) by result: stored (durable), invalid (frame refused), overloaded (refused while the store is behind), not_stored (Prometheus mode: Prometheus scrapes them)",
     ["result"],
   ),
   telemetryErrors: defineCounter("switchyard_console_telemetry_ingest_errors_total", "Telemetry frames that could not be stored, by type", ["type"]),
   nodeDropped: defineCounter("switchyard_console_node_telemetry_dropped_total", "Telemetry items nodes reported as dropped while the console was away, by kind", ["kind"]),
   retentionRuns: defineCounter("switchyard_console_retention_runs_total", "Retention job runs, by result", ["result"]),
   retentionDeleted: defineCounter("switchyard_console_retention_deleted_rows_total", "Rows deleted by the retention job, by table", ["table"]),
+  prometheusQueries: defineCounter("switchyard_console_prometheus_queries_total", "PromQL queries to SWITCHYARD_PROMETHEUS_URL, by result: ok | unreachable | refused", ["result"]),
   restRequests: defineCounter("switchyard_console_rest_requests_total", "REST API requests, by status class", ["code_class"]),
 };

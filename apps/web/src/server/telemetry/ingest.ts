@@ -2,7 +2,7 @@ import { statsSamples, type THealthMessage, type TSpansMessage, type TStatsMessa
 import { insertHealthEvents, insertSpans, insertStatsRows, type Db } from "@switchyard/db";
 import { publishLive } from "./bus.ts";
 import { consoleMetrics } from "./console-metrics.ts";
-import { StatsAggregator } from "./stats-aggregator.ts";
+import { PACE_MAX_MS, StatsAggregator } from "./stats-aggregator.ts";
 
 /**
  * Stores what nodes report over /api/xds (the hub validated each frame against the
@@ -36,7 +36,49 @@ export type TTelemetryIngest = {
  */
 const FLUSH_MS = 2_000;
 
-export function createTelemetryIngest(db: Db, opts: { flushMs?: number; maxKeys?: number; log?: (event: string, fields?: Record<string, unknown>) => void } = {}): TTelemetryIngest {
+export type TTelemetryIngestOptions = {
+  flushMs?: number;
+  maxKeys?: number;
+  /**
+   * "prometheus" (SWITCHYARD_PROMETHEUS_URL set): stats windows are not stored. Prometheus
+   * scrapes the same figures from each node's /stats/prometheus and the dashboards read
+   * them there; a window still shows the node is alive (the hub touches lastSeen) and
+   * ticks live dashboards, which then refetch from Prometheus. Default "postgres".
+   */
+  statsStore?: "postgres" | "prometheus";
+  log?: (event: string, fields?: Record<string, unknown>) => void;
+};
+
+export function createTelemetryIngest(db: Db, opts: TTelemetryIngestOptions = {}): TTelemetryIngest {
+  const stats = opts.statsStore === "prometheus" ? statsNotStored() : storedStats(db, opts);
+  return {
+    ...stats,
+    async health(nodeId, msg) {
+      consoleMetrics.telemetryFrames({ type: "health" });
+      const n = await insertHealthEvents(db, nodeId, msg);
+      consoleMetrics.telemetryRows({ table: "HealthEvent" }, n);
+      if (n) publishLive({ kind: "health", at: Date.now(), nodeId });
+    },
+    async spans(nodeId, msg) {
+      consoleMetrics.telemetryFrames({ type: "spans" });
+      const n = await insertSpans(db, nodeId, msg.spans);
+      consoleMetrics.telemetryRows({ table: "Span" }, n);
+      if (n) publishLive({ kind: "spans", at: Date.now(), nodeId });
+    },
+  };
+}
+
+type TStatsPart = Pick<TTelemetryIngest, "stats" | "statsPace" | "flush" | "close">;
+
+/** Counts a frame and what the node says it dropped (both modes). */
+function countFrame(msg: TStatsMessage): void {
+  consoleMetrics.telemetryFrames({ type: "stats" });
+  if (msg.dropped) consoleMetrics.nodeDropped({ kind: "stats_window" }, msg.dropped);
+  if (msg.droppedSpans) consoleMetrics.nodeDropped({ kind: "span" }, msg.droppedSpans);
+}
+
+/** PostgreSQL mode: windows merged into the pre-aggregation, stored every flushMs. */
+function storedStats(db: Db, opts: TTelemetryIngestOptions): TStatsPart {
   const flushMs = opts.flushMs ?? FLUSH_MS;
   const aggregator = new StatsAggregator({
     write: (rows) => insertStatsRows(db, rows),
@@ -54,12 +96,9 @@ export function createTelemetryIngest(db: Db, opts: { flushMs?: number; maxKeys?
     });
   const timer = setInterval(() => void flush(), flushMs);
   timer.unref();
-
   return {
     stats(node, msg) {
-      consoleMetrics.telemetryFrames({ type: "stats" });
-      if (msg.dropped) consoleMetrics.nodeDropped({ kind: "stats_window" }, msg.dropped);
-      if (msg.droppedSpans) consoleMetrics.nodeDropped({ kind: "span" }, msg.droppedSpans);
+      countFrame(msg);
       const decoded = statsSamples(msg);
       if ("error" in decoded) {
         consoleMetrics.telemetryErrors({ type: "stats" });
@@ -73,22 +112,32 @@ export function createTelemetryIngest(db: Db, opts: { flushMs?: number; maxKeys?
       return { ok: true };
     },
     statsPace: () => aggregator.pace(flushMs),
-    async health(nodeId, msg) {
-      consoleMetrics.telemetryFrames({ type: "health" });
-      const n = await insertHealthEvents(db, nodeId, msg);
-      consoleMetrics.telemetryRows({ table: "HealthEvent" }, n);
-      if (n) publishLive({ kind: "health", at: Date.now(), nodeId });
-    },
-    async spans(nodeId, msg) {
-      consoleMetrics.telemetryFrames({ type: "spans" });
-      const n = await insertSpans(db, nodeId, msg.spans);
-      consoleMetrics.telemetryRows({ table: "Span" }, n);
-      if (n) publishLive({ kind: "spans", at: Date.now(), nodeId });
-    },
     flush: () => aggregator.flush(),
     async close() {
       clearInterval(timer);
       await flush();
     },
+  };
+}
+
+/**
+ * Prometheus mode: nothing is stored per node. Prometheus scrapes the same figures from
+ * each node's /stats/prometheus; a window still shows the node alive (the hub touches
+ * lastSeen; heartbeats do too) and ticks live dashboards, which refetch from Prometheus
+ * (as fresh as its last scrape; the subscription also ticks every 5 s on its own).
+ * Nodes are asked for the longest window (PACE_MAX_MS): a frame is worth nothing more
+ * here, and handling them was most of the console's cost at 1,000 nodes (bench/RESULTS.md).
+ */
+function statsNotStored(): TStatsPart {
+  return {
+    stats(_node, msg) {
+      countFrame(msg);
+      consoleMetrics.statsEntries({ result: "not_stored" }, msg.routes.length + msg.clusters.length + msg.entries.length);
+      publishLive({ kind: "stats", at: Date.now() });
+      return { ok: true };
+    },
+    statsPace: () => PACE_MAX_MS,
+    flush: async () => undefined,
+    close: async () => undefined,
   };
 }

@@ -77,12 +77,10 @@ export function stepFor(rangeS: number): number {
   return Math.max(ROLLUP_RESOLUTION_S, Math.ceil(rangeS / 180 / 60) * 60);
 }
 
+export type TSeries = { stepS: number; from: number; to: number; points: TPoint[]; total: TNameFigures };
+
 /** A time series for one name (or every name of the kind when `name` is undefined). */
-export async function series(
-  db: Db,
-  q: { kind: TKind; name?: string; rangeS: number },
-  now = Date.now(),
-): Promise<{ stepS: number; from: number; to: number; points: TPoint[]; total: TNameFigures }> {
+export async function series(db: Db, q: { kind: TKind; name?: string; rangeS: number }, now = Date.now()): Promise<TSeries> {
   const stepS = stepFor(q.rangeS);
   const stepMs = stepS * 1000;
   const from = Math.floor((now - q.rangeS * 1000) / stepMs) * stepMs;
@@ -97,21 +95,23 @@ export async function series(
     addRow(total, r);
   }
   const points: TPoint[] = [];
-  for (let t = from; t <= now; t += stepMs) {
-    const f = figures(buckets.get(t) ?? newAgg());
-    points.push({
-      t,
-      requests: f.requests,
-      rps: f.requests / stepS,
-      c2xx: f.statusClasses["2xx"],
-      c3xx: f.statusClasses["3xx"],
-      c4xx: f.statusClasses["4xx"],
-      c5xx: f.statusClasses["5xx"],
-      errorRatio: f.errorRatio,
-      p50Ms: f.p50Ms,
-      p95Ms: f.p95Ms,
-      p99Ms: f.p99Ms,
-    });
-  }
+  for (let t = from; t <= now; t += stepMs) points.push(pointOf(t, stepS, figures(buckets.get(t) ?? newAgg())));
   return { stepS, from, to: now, points, total: { name: q.name ?? "*", ...figures(total), rps: total.requests / q.rangeS } };
+}
+
+/** One chart point from a step's figures (both telemetry readers build their points here). */
+export function pointOf(t: number, stepS: number, f: TFigures): TPoint {
+  return {
+    t,
+    requests: f.requests,
+    rps: f.requests / stepS,
+    c2xx: f.statusClasses["2xx"],
+    c3xx: f.statusClasses["3xx"],
+    c4xx: f.statusClasses["4xx"],
+    c5xx: f.statusClasses["5xx"],
+    errorRatio: f.errorRatio,
+    p50Ms: f.p50Ms,
+    p95Ms: f.p95Ms,
+    p99Ms: f.p99Ms,
+  };
 }

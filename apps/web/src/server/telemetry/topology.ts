@@ -1,7 +1,7 @@
 import { canonicalJson, ZConfig, type TConfig } from "@switchyard/config-model";
 import { getLatestVersion, getVersion, latestEndpointHealth, listNodeClusterStatus, listNodes, type Db, type TNodeClusterStatus, type TNodeStatus } from "@switchyard/db";
-import { addRow, figures, newAgg, type TAgg } from "./aggregate.ts";
-import { loadRows } from "./query.ts";
+import { addRow, figures, newAgg, type TAgg, type TLatencyLayout, type TTrafficRow } from "./aggregate.ts";
+import { telemetryReader } from "./reader.ts";
 
 /**
  * The topology graph: proxy nodes -> listeners -> virtual hosts -> routes -> clusters ->
@@ -55,14 +55,12 @@ function worst(a: THealth, b: THealth): THealth {
 const enc = encodeURIComponent;
 
 export async function buildTopology(db: Db, windowS: number, now = Date.now()): Promise<TTopology> {
-  const range = { from: new Date(now - windowS * 1000), to: new Date(now + 1) };
-  const [latest, nodes, health, statuses, rows, nodeRows] = await Promise.all([
+  const [latest, nodes, health, statuses, traffic] = await Promise.all([
     getLatestVersion(db),
     listNodes(db),
     latestEndpointHealth(db),
     listNodeClusterStatus(db),
-    loadRows(db, { kind: "route", ...range }),
-    loadRows(db, { kind: "node", ...range }),
+    telemetryReader(db).traffic(windowS, now),
   ]);
   const wanted = [...new Set(nodes.map((n) => n.appliedVersion).filter((v): v is number => v !== null))];
   const configs = new Map<number, TConfig>();
@@ -71,7 +69,7 @@ export async function buildTopology(db: Db, windowS: number, now = Date.now()): 
     const parsed = stored ? ZConfig.safeParse(stored.config) : null;
     if (parsed?.success) configs.set(v, parsed.data);
   }
-  return topologyGraph({ latestVersion: latest?.version ?? null, windowS, nodes, configs, statuses, health, rows, nodeRows });
+  return topologyGraph({ latestVersion: latest?.version ?? null, windowS, nodes, configs, statuses, health, ...traffic });
 }
 
 export type TTopologyInput = {
@@ -84,14 +82,17 @@ export type TTopologyInput = {
   /** Health transitions (the fallback for config endpoints no node reported). */
   health: { cluster: string; endpoint: string; healthy: boolean }[];
   /** Route rows, summed over every node (issue #21). */
-  rows: Parameters<typeof addRow>[1][];
+  rows: TTrafficRow[];
   /** Each node's route totals per listener (the proxy -> listener edges). */
-  nodeRows?: Parameters<typeof addRow>[1][];
+  nodeRows?: TTrafficRow[];
+  /** The rows' histogram layout (default: config-model's). */
+  layout?: TLatencyLayout;
 };
 
 /** The graph from what the console knows; pure (the unit tests feed it directly). */
 export function topologyGraph(input: TTopologyInput): TTopology {
   const { windowS, nodes, configs, statuses, rows } = input;
+  const agg = () => newAgg(input.layout);
   const versions = [...configs.keys()].sort((a, b) => a - b);
   const fallbackVersion = input.latestVersion !== null && configs.has(input.latestVersion) ? input.latestVersion : versions.at(-1);
   const versionOf = (n: { appliedVersion: number | null }) => (n.appliedVersion !== null && configs.has(n.appliedVersion) ? n.appliedVersion : fallbackVersion);
@@ -100,7 +101,7 @@ export function topologyGraph(input: TTopologyInput): TTopology {
   const aggs = new Map<string, TAgg>();
   const bump = (key: string, r: (typeof rows)[number]) => {
     let a = aggs.get(key);
-    if (!a) aggs.set(key, (a = newAgg()));
+    if (!a) aggs.set(key, (a = agg()));
     addRow(a, r);
   };
   // Node edges from the per-node rows; route rows stored per node before issue #21 carry their node too.
@@ -117,7 +118,7 @@ export function topologyGraph(input: TTopologyInput): TTopology {
   const addEdge = (from: string, to: string, key: string | null) => {
     const id = `${from}->${to}`;
     if (edges.has(id)) return;
-    const a = (key && aggs.get(key)) || newAgg();
+    const a = (key && aggs.get(key)) || agg();
     const f = figures(a);
     edges.set(id, { id, from, to, rps: a.requests / windowS, errorRatio: f.errorRatio, p99Ms: f.p99Ms, requests: a.requests });
   };
@@ -193,7 +194,7 @@ export function topologyGraph(input: TTopologyInput): TTopology {
       for (const vh of rc.virtualHosts) {
         const vid = `vhost:${rcId}/${vh.name}`;
         if (!topoNodes.has(vid)) {
-          const vAgg = newAgg();
+          const vAgg = agg();
           for (const r of vh.routes) {
             const a = aggs.get(`route|${l.name}|${r.name}`);
             if (!a) continue;
