@@ -190,6 +190,7 @@ async function run(options: TProxyOptions): Promise<void> {
     await listeners.close(graceMs);
     await clusters.close(1_000);
     rateLimits.close();
+    runtime.close();
     await admin?.close();
     await accessLog.close();
     log("stopped", {});

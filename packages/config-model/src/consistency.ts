@@ -5,6 +5,7 @@ import { linearRegexSyntaxProblem } from "./linear-regex.ts";
 import { privateKeysOutsideKeyFields } from "./private-keys.ts";
 import { regexSafetyProblem } from "./regex-safety.ts";
 import { checkFilterOverrides } from "./filter-overrides.ts";
+import { checkWasmFilters } from "./wasm.ts";
 
 /**
  * Whole-snapshot checks that a per-object schema cannot make: names unique per kind,
@@ -145,6 +146,7 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
   });
 
   issues.push(...checkFilterOverrides(config));
+  issues.push(...checkWasmFilters(config));
 
   config.clusters.forEach((c, i) => {
     const base = ["clusters", i];

@@ -35,10 +35,13 @@ export function checkFilterOverrides(config: TConfig): TConfigIssue[] {
           if (o.config === undefined) continue;
           for (const [f] of found) {
             if (!f) continue;
-            const parsed = ZHttpFilter.safeParse({ ...(o.config as object), type: f.type, name });
+            const parsed = ZHttpFilter.safeParse(withConfig(f, o.config));
             if (parsed.success) continue;
             for (const issue of parsed.error.issues) {
-              issues.push({ path: formatPath([...base, "config", ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))]), message: issue.message });
+              const at = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+              // A code filter's replacement is its `config` field itself: the path starts there.
+              if (OWN_CONFIG_TYPES.has(f.type) && at[0] === "config") at.shift();
+              issues.push({ path: formatPath([...base, "config", ...at]), message: issue.message });
             }
             break;
           }
@@ -49,7 +52,19 @@ export function checkFilterOverrides(config: TConfig): TConfigIssue[] {
   return issues;
 }
 
+/**
+ * Filter types whose entry names code (a module) and carries that code's own settings in
+ * `config`: a route's replacement is that `config`, the module stays. Built-in filters'
+ * replacement is all their fields but `type` and `name`.
+ */
+const OWN_CONFIG_TYPES: ReadonlySet<string> = new Set(["wasm"]);
+
+function withConfig(f: THttpFilter, replacement: unknown): unknown {
+  if (OWN_CONFIG_TYPES.has(f.type)) return { ...f, name: httpFilterName(f), config: replacement };
+  return { ...(replacement as object), type: f.type, name: httpFilterName(f) };
+}
+
 /** A filter's config with a route's replacement applied (already validated by checkFilterOverrides). */
 export function overriddenFilter(f: THttpFilter, replacement: unknown): THttpFilter {
-  return ZHttpFilter.parse({ ...(replacement as object), type: f.type, name: httpFilterName(f) });
+  return ZHttpFilter.parse(withConfig(f, replacement));
 }

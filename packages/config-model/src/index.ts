@@ -1,5 +1,6 @@
 export * from "./common.ts";
 export * from "./secret.ts";
+export * from "./wasm.ts";
 export * from "./rate-limit.ts";
 export * from "./listener.ts";
 export * from "./route.ts";

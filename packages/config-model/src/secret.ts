@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZName } from "./common.ts";
+import { ZWasmModuleSecret } from "./wasm.ts";
 
 const ZPem = z.string().min(1, "must not be empty").refine((s) => s.includes("-----BEGIN "), "must be PEM text (-----BEGIN ...)");
 
@@ -18,7 +19,7 @@ export const ZCaBundleSecret = z.strictObject({
   certificate: ZPem,
 });
 
-export const ZSecret = z.discriminatedUnion("type", [ZTlsCertificateSecret, ZCaBundleSecret]);
+export const ZSecret = z.discriminatedUnion("type", [ZTlsCertificateSecret, ZCaBundleSecret, ZWasmModuleSecret]);
 
 export type TSecret = z.infer<typeof ZSecret>;
 export type TTlsCertificateSecret = z.infer<typeof ZTlsCertificateSecret>;

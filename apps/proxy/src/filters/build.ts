@@ -2,6 +2,7 @@ import { httpFilterName, overriddenFilter, type TListener, type THttpFilter as T
 import type { TCompiledRoute, TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { THttpFilter } from "./api.ts";
+import { NO_FILTER_CODE, type TFilterCode } from "./code/index.ts";
 import { compileChain, DEFAULT_FILTER_BUFFER_BYTES, EMPTY_CHAIN, type TFilterChain } from "./chain.ts";
 import { compileCors } from "./cors/config.ts";
 import { createCorsFilter } from "./cors/filter.ts";
@@ -13,12 +14,13 @@ import { createRateLimitFilter } from "./rate-limit/filter.ts";
 import { compileRbac } from "./rbac/config.ts";
 import { createRbacFilter } from "./rbac/filter.ts";
 
-/** What built-in filters may use beyond their config (counters of the proxy's metrics). */
+/** What filters may use beyond their config: counters of the proxy's metrics, and the version's loaded filter code (wasm). */
 export type TFilterEnv = {
   rateLimited(policy: string): void;
+  readonly code: TFilterCode;
 };
 
-export const NO_FILTER_ENV: TFilterEnv = { rateLimited: () => undefined };
+export const NO_FILTER_ENV: TFilterEnv = { rateLimited: () => undefined, code: NO_FILTER_CODE };
 
 /** The chains of one listener: one per route (built once per version), and the one for requests without a route. */
 export type TListenerChains = {
@@ -26,8 +28,8 @@ export type TListenerChains = {
   readonly noRoute: TFilterChain;
 };
 
-/** A built-in filter from its validated config entry. */
-function createFilter(f: THttpFilterConfig): THttpFilter {
+/** A filter from its validated config entry: built in, or from the version's loaded code. */
+function createFilter(f: THttpFilterConfig, code: TFilterCode): THttpFilter {
   const name = httpFilterName(f);
   switch (f.type) {
     case "cors":
@@ -36,6 +38,8 @@ function createFilter(f: THttpFilterConfig): THttpFilter {
       return createJwtAuthnFilter(name, compileJwtAuthn(f));
     case "rbac":
       return createRbacFilter(name, compileRbac(f));
+    case "wasm":
+      return code.create(f);
   }
 }
 
@@ -55,7 +59,8 @@ export function buildListenerChains(
   env: TFilterEnv,
 ): TListenerChains {
   const bufferLimit = Math.min(DEFAULT_FILTER_BUFFER_BYTES, l.limits.maxRequestBodyBytes ?? Infinity);
-  const base = l.httpFilters.map(createFilter);
+  const create = (f: THttpFilterConfig) => createFilter(f, env.code);
+  const base = l.httpFilters.map(create);
   const noRoute = base.length ? compileChain(base, bufferLimit) : EMPTY_CHAIN;
   const byRoute = new Map<TCompiledRoute<ClusterRuntime>, TFilterChain>();
   for (const route of routesOf(table)) {
@@ -64,7 +69,7 @@ export function buildListenerChains(
     l.httpFilters.forEach((f, i) => {
       const o = overrides?.[httpFilterName(f)];
       if (o?.disabled) return;
-      filters.push(o?.config !== undefined ? createFilter(overriddenFilter(f, o.config)) : (base[i] as THttpFilter));
+      filters.push(o?.config !== undefined ? create(overriddenFilter(f, o.config)) : (base[i] as THttpFilter));
     });
     const limiters = route.rateLimits.map((n) => rateLimiters.get(n)).filter((x): x is TRateLimiter => x !== undefined);
     if (limiters.length) filters.push(createRateLimitFilter(limiters, env.rateLimited));

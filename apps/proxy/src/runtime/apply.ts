@@ -11,6 +11,7 @@ import { ConfigCompileError } from "./compile-error.ts";
 import type { TRuntime } from "./types.ts";
 import type { TOutboundAllow } from "../upstream/outbound-allow.ts";
 import { checkConfig } from "./check.ts";
+import { loadFilterCode, type TFilterCode } from "../filters/code/index.ts";
 
 export type TApplyMeta = {
   /** Snapshot version (managed) or local counter (standalone); null when unknown. */
@@ -52,6 +53,8 @@ export type TRuntimeDeps = {
 export class RuntimeManager {
   readonly #deps: TRuntimeDeps;
   #current: TRuntime | null = null;
+  /** The applied version's loaded filter code (wasm plugins), reused by the next version where unchanged. */
+  #code: TFilterCode | null = null;
   /** Applies run strictly one after another. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -62,6 +65,12 @@ export class RuntimeManager {
   /** The applied version, or null before the first successful apply. */
   current(): TRuntime | null {
     return this.#current;
+  }
+
+  /** Shutdown: stops what the applied version's filter code runs (wasm sandbox threads) once its requests are done. */
+  close(): void {
+    this.#code?.release(null);
+    this.#code = null;
   }
 
   applyConfig(input: unknown, meta: TApplyMeta): Promise<TApplyResult> {
@@ -84,6 +93,12 @@ export class RuntimeManager {
     if (!checked.ok) return refuse(checked.error, checked.issues);
     const config = checked.config;
 
+    // Filter code (wasm modules) is loaded and configured before anything is built: a module
+    // that does not compile or refuses its configuration refuses the version with its path.
+    const loaded = await loadFilterCode(config, this.#code, { log });
+    if (!loaded.ok) return refuse("invalid config", loaded.issues);
+    const code = loaded.code;
+
     let clusterPlan: TClusterPlan | null = null;
     let listenerPlan: TListenerPlan | null = null;
     const t1 = performance.now();
@@ -92,7 +107,7 @@ export class RuntimeManager {
       await clusters.warm(clusterPlan);
       const t2 = performance.now();
       const limiters = rateLimits.prepare(config.rateLimitPolicies);
-      const compiled = compileListeners(config, clusterPlan.clusters, limiters, { rateLimited: metrics.rateLimited });
+      const compiled = compileListeners(config, clusterPlan.clusters, limiters, { rateLimited: metrics.rateLimited, code });
       const t3 = performance.now();
       listenerPlan = await listeners.prepare(compiled);
       const t4 = performance.now();
@@ -111,7 +126,10 @@ export class RuntimeManager {
       listeners.commit(listenerPlan);
       clusters.commit(clusterPlan);
       rateLimits.commit(limiters);
+      const previousCode = this.#code;
+      this.#code = code;
       const t5 = performance.now();
+      previousCode?.release(code);
       this.#deps.onApplied?.(previous, runtime);
 
       for (const c of config.clusters) metrics.touchCluster(c.name);
@@ -137,6 +155,7 @@ export class RuntimeManager {
       return { ok: true, version: runtime.version, hash: runtime.hash };
     } catch (err) {
       if (clusterPlan) clusters.discard(clusterPlan);
+      code.release(this.#code);
       if (err instanceof ListenerBindError) return refuse(err.message, [{ path: err.path, message: err.message }]);
       if (err instanceof ConfigCompileError) return refuse(`invalid config: ${err.message}`, [{ path: err.path, message: err.message.slice(err.path.length + 2) }]);
       return refuse(`cannot apply config: ${(err as Error).message}`, []);

@@ -1,0 +1,131 @@
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import type { TCallRequest, TCallResult, TInitRequest, TInitResult } from "./abi.ts";
+
+/**
+ * Bound on one call into a module (proxy_on_request_headers and the others): 500 ms. V8
+ * has no instruction budget (fuel) for wasm, so calls run in a sandbox thread and the
+ * proxy thread waits for the answer at most this long; past it the thread is terminated
+ * (a running wasm loop is interrupted), the request fails with 500 FE, and the plugin is
+ * started again on a fresh thread for later requests. Generous on purpose: a loaded
+ * machine must not fail healthy calls, and a proxy-wasm callback takes microseconds.
+ */
+export const WASM_CALL_TIMEOUT_MS = 500;
+
+/** Bound on instantiating a module and running proxy_on_vm_start + proxy_on_configure. */
+export const WASM_INIT_TIMEOUT_MS = 5000;
+
+/** After a failed restart, calls fail at once for this long before the next attempt. */
+const RESTART_BACKOFF_MS = 5000;
+
+const THREAD_URL = new URL(`./sandbox-thread${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+
+type TThread = { worker: Worker; port: MessagePort; flags: Int32Array; seq: number };
+
+function spawn(): TThread {
+  const { port1, port2 } = new MessageChannel();
+  const signal = new SharedArrayBuffer(8);
+  const worker = new Worker(THREAD_URL, { workerData: { port: port2, signal }, transferList: [port2] });
+  // The thread must never keep the process alive (shutdown) nor crash it (its errors are ours to report).
+  worker.unref();
+  worker.on("error", () => undefined);
+  return { worker, port: port1, flags: new Int32Array(signal), seq: 0 };
+}
+
+function post(t: TThread, msg: TInitRequest | TCallRequest): number {
+  t.seq++;
+  t.port.postMessage(msg);
+  Atomics.store(t.flags, 0, t.seq);
+  Atomics.notify(t.flags, 0);
+  return t.seq;
+}
+
+/**
+ * One wasm plugin (module + configuration) of one proxy process: calls are synchronous
+ * (a filter phase waits on them like on a function call) and bounded by `callTimeoutMs`.
+ * `generation` counts sandbox threads: streams created on an earlier one lost their state.
+ */
+export class WasmSandbox {
+  readonly #init: TInitRequest;
+  readonly #callTimeoutMs: number;
+  #thread: TThread | null;
+  #generation = 1;
+  #closed = false;
+  /** When the last restart failed: no new attempt for RESTART_BACKOFF_MS (each blocks the thread). */
+  #restartFailedAt = -Infinity;
+
+  private constructor(init: TInitRequest, thread: TThread, callTimeoutMs: number) {
+    this.#init = init;
+    this.#thread = thread;
+    this.#callTimeoutMs = callTimeoutMs;
+  }
+
+  /** Starts the thread and configures the plugin; rejects with the module's refusal or trap. */
+  static async start(init: TInitRequest, callTimeoutMs = WASM_CALL_TIMEOUT_MS): Promise<{ sandbox: WasmSandbox; logs: [number, string][] }> {
+    const t = spawn();
+    const seq = post(t, init);
+    const waited = Atomics.waitAsync(t.flags, 1, seq - 1, WASM_INIT_TIMEOUT_MS);
+    const outcome = waited.async ? await waited.value : waited.value;
+    if (outcome === "timed-out") {
+      void t.worker.terminate();
+      throw new Error(`instantiating the module and proxy_on_configure took longer than ${WASM_INIT_TIMEOUT_MS} ms`);
+    }
+    const r = receiveMessageOnPort(t.port)?.message as TInitResult | undefined;
+    if (!r || !r.ok) {
+      void t.worker.terminate();
+      throw new Error(r ? r.error : "the sandbox thread did not answer");
+    }
+    return { sandbox: new WasmSandbox(init, t, callTimeoutMs), logs: r.logs ?? [] };
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** One call, waited for synchronously; a timeout or a dead thread comes back as a trap. */
+  call(req: TCallRequest): TCallResult {
+    if (this.#closed) return { ret: 0, trap: "the plugin was unloaded" };
+    if (this.#thread === null && performance.now() - this.#restartFailedAt > RESTART_BACKOFF_MS) {
+      this.#thread = this.#restart();
+      if (this.#thread === null) this.#restartFailedAt = performance.now();
+    }
+    const t = this.#thread;
+    if (t === null) return { ret: 0, trap: "the plugin could not be started again" };
+    const seq = post(t, req);
+    const waited = Atomics.wait(t.flags, 1, seq - 1, this.#callTimeoutMs);
+    if (waited === "timed-out") {
+      this.#kill();
+      return { ret: 0, trap: `${req.fn} ran longer than ${this.#callTimeoutMs} ms (the plugin's thread was stopped)` };
+    }
+    const r = receiveMessageOnPort(t.port)?.message as TCallResult | undefined;
+    return r ?? { ret: 0, trap: "the sandbox thread did not answer" };
+  }
+
+  /** A fresh thread, configured synchronously (only after a timeout killed the last one). */
+  #restart(): TThread | null {
+    const t = spawn();
+    this.#generation++;
+    const seq = post(t, this.#init);
+    if (Atomics.wait(t.flags, 1, seq - 1, WASM_INIT_TIMEOUT_MS) === "timed-out") {
+      void t.worker.terminate();
+      return null;
+    }
+    const r = receiveMessageOnPort(t.port)?.message as TInitResult | undefined;
+    if (!r?.ok) {
+      void t.worker.terminate();
+      return null;
+    }
+    return t;
+  }
+
+  #kill(): void {
+    const t = this.#thread;
+    this.#thread = null;
+    if (t) void t.worker.terminate();
+  }
+
+  /** Stops the thread (the plugin left the config, and its last stream finished). */
+  close(): void {
+    this.#closed = true;
+    this.#kill();
+  }
+}
