@@ -93,7 +93,9 @@ export type TJwtRow = TFilterRowBase & {
   allowMissing: boolean;
 };
 export type TRbacRow = TFilterRowBase & { type: "rbac"; rules: TRbacRuleRow[] };
-export type TFilterRow = TCorsRow | TJwtRow | TRbacRow;
+/** A proxy-wasm filter: the wasmModule secret holding the module, and its plugin configuration text. */
+export type TWasmRow = TFilterRowBase & { type: "wasm"; secret: string; config: string };
+export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TWasmRow;
 export type TFilterType = TFilterRow["type"];
 
 /** The listener form's state: strings as typed, converted once by buildListener. Covers every field of ZListener. */
@@ -153,6 +155,7 @@ export function filterRow(type: TFilterType): TFilterRow {
       claimToHeaders: [],
       allowMissing: LISTENER_DEFAULTS.jwt.allowMissing,
     };
+  if (type === "wasm") return { key: key(), name: "", type, secret: "", config: "" };
   return { key: key(), name: "", type, rules: [rbacRuleRow()] };
 }
 
@@ -217,6 +220,7 @@ function filterRowOf(f: THttpFilter): TFilterRow {
       claimToHeaders: f.claimToHeaders.map((c) => ({ key: key(), claim: c.claim, header: c.header })),
       allowMissing: f.allowMissing,
     };
+  if (f.type === "wasm") return { key: key(), name: f.name ?? "", type: "wasm", secret: f.module.secret, config: f.config };
   return {
     key: key(),
     name: f.name ?? "",
@@ -307,6 +311,7 @@ function filterOf(f: TFilterRow): unknown {
       claimToHeaders: f.claimToHeaders.map((c) => ({ claim: c.claim.trim(), header: c.header.trim() })),
       allowMissing: f.allowMissing,
     };
+  if (f.type === "wasm") return { type: "wasm", name: text(f.name), module: { secret: f.secret.trim() }, config: f.config };
   return {
     type: "rbac",
     name: text(f.name),

@@ -1,13 +1,15 @@
-import { REDACTED, ZCaBundleSecret, ZCluster, ZListener, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
+import { REDACTED, ZCaBundleSecret, ZCluster, ZListener, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret, ZWasmModuleFields } from "@switchyard/config-model";
 import { z } from "zod";
 
 /**
- * ZSecret as the console edits it: a tlsCertificate secret's privateKey may be "" or
- * "[redacted]", meaning "keep the stored key" (the browser never receives it).
+ * ZSecret as the console edits it: a tlsCertificate secret's privateKey and a wasmModule
+ * secret's data may be "" or "[redacted]", meaning "keep the stored one" (the browser never
+ * receives them). The module's sha256 is checked against its bytes on the server.
  */
 export const ZSecretInput = z.discriminatedUnion("type", [
   ZTlsCertificateSecret.extend({ privateKey: z.union([z.literal(""), z.literal(REDACTED), ZTlsCertificateSecret.shape.privateKey]) }),
   ZCaBundleSecret,
+  ZWasmModuleFields.extend({ data: z.union([z.literal(""), z.literal(REDACTED), ZWasmModuleFields.shape.data]) }),
 ]);
 
 /**
