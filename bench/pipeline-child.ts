@@ -5,8 +5,10 @@
  * directly, and runs argv[4] requests through it with in-memory request/response objects
  * (no sockets: what is left is the pipeline's own work — route lookup, filter chain,
  * local answer, finish with metrics). Prints the CPU nanoseconds per request.
- * argv[3]: "empty" (no filter on the route) or "one" (the route's responseHeaders: one
- * headerMutation filter after #14; applied inline before it).
+ * argv[3]: "empty" (no filter on the route), "one" (the route's responseHeaders: one
+ * headerMutation filter after #14; applied inline before it) or "wasm" (one proxy-wasm
+ * filter adding a request header: a module built from WAT, run by the ABI host in its
+ * sandbox thread; process CPU time counts both threads).
  */
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
@@ -28,12 +30,21 @@ const { validateConfig } = (await import(pathToFileURL(join(root, "packages/conf
 
 const route: Record<string, unknown> = { name: "answer", match: { prefix: "/" }, directResponse: { status: 200, body: "ok" } };
 if (chain === "one") route.responseHeaders = { add: [{ name: "x-env", value: "bench" }] };
+const wasm = chain === "wasm" ? await import("../apps/proxy/test/helpers/wasm-modules.ts") : null;
 const checked = validateConfig({
-  listeners: [{ name: "bench", address: "127.0.0.1", port: 1, routeConfig: "main" }],
+  listeners: [{ name: "bench", address: "127.0.0.1", port: 1, routeConfig: "main", ...(wasm ? { httpFilters: [{ type: "wasm", name: "min", module: { secret: "min" } }] } : {}) }],
   routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [route] }] }],
+  ...(wasm ? { secrets: [wasm.wasmSecret("min", await wasm.compileWat(wasm.minimalFilterWat()))] } : {}),
 });
 if (!checked.ok) throw new Error("bench config refused");
-const [listener] = compileListeners(checked.config, new Map());
+let env: unknown = undefined;
+if (wasm) {
+  const { loadFilterCode } = (await import(src("filters/code/index.ts"))) as { loadFilterCode: (c: unknown, p: null) => Promise<{ ok: boolean; code?: unknown }> };
+  const loaded = await loadFilterCode(checked.config, null);
+  if (!loaded.ok) throw new Error("bench wasm module refused");
+  env = { rateLimited: () => undefined, code: loaded.code };
+}
+const [listener] = (compileListeners as (c: unknown, clusters: Map<string, unknown>, l?: Map<string, unknown>, env?: unknown) => unknown[])(checked.config, new Map(), new Map(), env);
 const noop = () => undefined;
 const deps = { accessLog: { write: noop, flushSync: noop, close: async () => undefined }, metrics: createMetrics(() => []), log: noop, stats: null, spans: null };
 const rawHeaders = ["Host", "bench.example", "User-Agent", "wrk", "Accept", "*/*", "Connection", "keep-alive"];

@@ -10,6 +10,7 @@
  * configs end to end with wrk.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { BENCH_BASELINE_DIR, BENCH_ROUNDS } from "./env.ts";
 
@@ -20,7 +21,10 @@ if (BENCH_BASELINE_DIR) roots.unshift(["baseline", resolve(BENCH_BASELINE_DIR)])
 const chains = [
   ["empty chain", "empty"],
   ["1 filter (route responseHeaders)", "one"],
+  ["1 proxy-wasm filter (adds a request header)", "wasm"],
 ] as const;
+/** Checkouts that have proxy-wasm filters (a baseline from before them has not). */
+const hasWasm = (root: string) => existsSync(resolve(root, "apps/proxy/src/filters/wasm/host.ts"));
 
 function measure(root: string, chain: string): number {
   const r = spawnSync(process.execPath, ["--conditions=@switchyard/source", "--import", "tsx", resolve(ROOT, "bench/pipeline-child.ts"), root, chain, String(REQUESTS)], { encoding: "utf8" });
@@ -33,6 +37,7 @@ const startedAt = new Date();
 for (let round = 0; round < BENCH_ROUNDS; round++) {
   for (const [chainLabel, chain] of chains) {
     for (const [label, root] of roots) {
+      if (chain === "wasm" && !hasWasm(root)) continue;
       const key = `${label}|${chainLabel}`;
       samples.set(key, [...(samples.get(key) ?? []), measure(root, chain)]);
     }
@@ -49,6 +54,7 @@ for (const [chainLabel] of chains) {
   const base = samples.get(`baseline|${chainLabel}`);
   for (const [label] of roots) {
     const v = samples.get(`${label}|${chainLabel}`) ?? [];
+    if (!v.length) continue;
     const delta = base && label !== "baseline" ? `${median(v) - median(base) >= 0 ? "+" : ""}${(median(v) - median(base)).toFixed(0)} ns` : "";
     console.log(`| ${chainLabel} | ${label} | ${median(v).toFixed(0)} | ${v.map((x) => x.toFixed(0)).join(" ")} | ${delta} |`);
   }

@@ -59,13 +59,18 @@ export type TProperties = Record<string, string | number | boolean>;
 /** One call into a stream context, proxy thread -> sandbox. */
 export type TCallRequest = {
   readonly op: "call";
-  readonly fn: TStreamCall | "create" | "done";
+  /** "done": proxy_on_done, proxy_on_log, proxy_on_delete (sent without waiting for the answer). */
+  readonly fn: TStreamCall | "done";
   readonly ctx: number;
   readonly args: readonly number[];
+  /** Create the stream context first (proxy_on_context_create), with these properties. */
+  readonly create?: TProperties;
   readonly maps?: TMaps;
   readonly body?: Uint8Array;
-  /** With "create": what proxy_get_property answers for this stream. */
+  /** Properties added for this call on (response.code). */
   readonly props?: TProperties;
+  /** Set by the sandbox channel: answers carry it back. */
+  seq?: number;
 };
 
 /** A proxy_send_local_response the module asked for during the call. */
@@ -78,6 +83,8 @@ export type TLocalResponse = {
 
 /** The sandbox's answer to one call. */
 export type TCallResult = {
+  /** The request's sequence number (sandbox channel). */
+  seq?: number;
   /** The call's return value (an Action for header/body calls). */
   readonly ret: number;
   /** Maps the module changed (whole lists). */
@@ -94,9 +101,10 @@ export type TCallResult = {
 /** Sets up one plugin (root context) in a sandbox. */
 export type TInitRequest = {
   readonly op: "init";
+  seq?: number;
   readonly module: WebAssembly.Module;
   readonly pluginName: string;
   readonly config: Uint8Array;
 };
 
-export type TInitResult = { readonly ok: true; readonly logs?: [number, string][] } | { readonly ok: false; readonly error: string; readonly logs?: [number, string][] };
+export type TInitResult = ({ readonly ok: true } | { readonly ok: false; readonly error: string }) & { readonly logs?: [number, string][]; seq?: number };

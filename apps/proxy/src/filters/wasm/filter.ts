@@ -51,9 +51,17 @@ export function createWasmFilter(name: string, sandbox: WasmSandbox, module: Web
   // Stream context ids: 1 is the root context.
   let nextContextId = 2;
 
+  const logLines = (r: TCallResult) => {
+    if (r.logs) for (const [level, message] of r.logs) log("wasm_log", { filter: name, level: LOG_LEVELS[level] ?? String(level), message });
+  };
+  // Answers of done calls (sent without waiting): their logs, and a trap there (the request is over: logged).
+  sandbox.onLateResult = (r) => {
+    logLines(r);
+    if (r.trap !== undefined) log("wasm_trap_after_response", { filter: name, error: r.trap });
+  };
   const call = (req: TCallRequest, s: TStream): TCallResult => {
     const r = sandbox.call(req);
-    if (r.logs) for (const [level, message] of r.logs) log("wasm_log", { filter: name, level: LOG_LEVELS[level] ?? String(level), message });
+    logLines(r);
     if (r.trap !== undefined) {
       s.dead = true;
       throw new Error(`wasm: ${r.trap}`);
@@ -70,7 +78,7 @@ export function createWasmFilter(name: string, sandbox: WasmSandbox, module: Web
   const finishStream = (req: TFilterRequest, s: TStream) => {
     streams.delete(req);
     live--;
-    if (!s.dead && s.generation === sandbox.generation) call({ op: "call", fn: "done", ctx: s.ctx, args: [] }, s);
+    if (!s.dead && s.generation === sandbox.generation) sandbox.send({ op: "call", fn: "done", ctx: s.ctx, args: [] });
   };
 
   /** Runs one body call; returns what goes on (null: held), or the plugin's local response. */
@@ -106,10 +114,10 @@ export function createWasmFilter(name: string, sandbox: WasmSandbox, module: Web
       const list = requestMapOf(req);
       let r: TCallResult;
       try {
-        call({ op: "call", fn: "create", ctx, args: [], props: propertiesOf(req) }, s);
-        // The create may have started the plugin again (after a timeout): the context lives there.
+        // One call creates the context (proxy_on_context_create) and runs proxy_on_request_headers.
+        r = call({ op: "call", fn: "proxy_on_request_headers", ctx, args: [list.length / 2, requestEnded ? 1 : 0], create: propertiesOf(req), maps: { [MapType.RequestHeaders]: list } }, s);
+        // The call may have started the plugin again (after a timeout): the context lives there.
         s.generation = sandbox.generation;
-        r = call({ op: "call", fn: "proxy_on_request_headers", ctx, args: [list.length / 2, requestEnded ? 1 : 0], maps: { [MapType.RequestHeaders]: list } }, s);
       } catch (err) {
         // onDone never runs for a filter whose request headers failed: the stream ends here.
         finishStream(req, s);

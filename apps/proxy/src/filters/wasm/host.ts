@@ -86,10 +86,11 @@ class PluginVm {
     const s = this.#begin(req.ctx, req.maps ? { ...req.maps } : {}, req.body ?? null);
     try {
       let ret = 0;
-      if (req.fn === "create") {
-        this.#props.set(req.ctx, req.props ?? {});
+      if (req.create) {
+        this.#props.set(req.ctx, req.create);
         this.#callOptional("proxy_on_context_create", req.ctx, ROOT_CONTEXT_ID);
-      } else if (req.fn === "done") {
+      }
+      if (req.fn === "done") {
         // Envoy's order at stream end: done, log, delete.
         this.#callOptional("proxy_on_done", req.ctx);
         this.#callOptional("proxy_on_log", req.ctx);
@@ -425,7 +426,7 @@ export class PluginHost {
     let vm = this.#streams.get(req.ctx);
     const logs: [number, string][] = [];
     try {
-      if (req.fn === "create") {
+      if (req.create) {
         vm = this.#current ??= new PluginVm(this.#init.module, this.#init.pluginName, this.#init.config, logs);
         this.#streams.set(req.ctx, vm);
       }

@@ -14,6 +14,9 @@ export const WASM_CALL_TIMEOUT_MS = 500;
 /** Bound on instantiating a module and running proxy_on_vm_start + proxy_on_configure. */
 export const WASM_INIT_TIMEOUT_MS = 5000;
 
+/** How soon after a call sent without waiting its answer (logs) is read. */
+const DRAIN_DELAY_MS = 5;
+
 /** After a failed restart, calls fail at once for this long before the next attempt. */
 const RESTART_BACKOFF_MS = 5000;
 
@@ -25,14 +28,16 @@ function spawn(): TThread {
   const { port1, port2 } = new MessageChannel();
   const signal = new SharedArrayBuffer(8);
   const worker = new Worker(THREAD_URL, { workerData: { port: port2, signal }, transferList: [port2] });
-  // The thread must never keep the process alive (shutdown) nor crash it (its errors are ours to report).
-  worker.unref();
+  // Its errors are ours to report (as call failures), never the process's. It stays
+  // referenced until configured (Atomics.waitAsync alone does not keep the process alive),
+  // then never keeps the process alive.
   worker.on("error", () => undefined);
   return { worker, port: port1, flags: new Int32Array(signal), seq: 0 };
 }
 
 function post(t: TThread, msg: TInitRequest | TCallRequest): number {
   t.seq++;
+  msg.seq = t.seq;
   t.port.postMessage(msg);
   Atomics.store(t.flags, 0, t.seq);
   Atomics.notify(t.flags, 0);
@@ -62,8 +67,8 @@ export class WasmSandbox {
   /** Starts the thread and configures the plugin; rejects with the module's refusal or trap. */
   static async start(init: TInitRequest, callTimeoutMs = WASM_CALL_TIMEOUT_MS): Promise<{ sandbox: WasmSandbox; logs: [number, string][] }> {
     const t = spawn();
-    const seq = post(t, init);
-    const waited = Atomics.waitAsync(t.flags, 1, seq - 1, WASM_INIT_TIMEOUT_MS);
+    post(t, init);
+    const waited = Atomics.waitAsync(t.flags, 1, 0, WASM_INIT_TIMEOUT_MS);
     const outcome = waited.async ? await waited.value : waited.value;
     if (outcome === "timed-out") {
       void t.worker.terminate();
@@ -74,11 +79,41 @@ export class WasmSandbox {
       void t.worker.terminate();
       throw new Error(r ? r.error : "the sandbox thread did not answer");
     }
+    t.worker.unref();
     return { sandbox: new WasmSandbox(init, t, callTimeoutMs), logs: r.logs ?? [] };
   }
 
   get generation(): number {
     return this.#generation;
+  }
+
+  /** Answers to calls sent without waiting (`send`): their logs and traps. */
+  onLateResult: (r: TCallResult) => void = () => undefined;
+
+  /**
+   * A call whose answer nobody waits for (proxy_on_done/log/delete after the response):
+   * the sandbox runs it while the proxy thread goes on; its answer is read at the next
+   * call. A plugin stuck there is stopped by the next call's bound.
+   */
+  send(req: TCallRequest): void {
+    if (this.#closed || this.#thread === null) return;
+    post(this.#thread, req);
+    this.#scheduleDrain();
+  }
+
+  #drainTimer: NodeJS.Timeout | null = null;
+
+  /** Reads late answers soon after (not only at the next call), until every one sent is in. */
+  #scheduleDrain(): void {
+    if (this.#drainTimer !== null) return;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = null;
+      const t = this.#thread;
+      if (t === null) return;
+      for (let m = receiveMessageOnPort(t.port); m; m = receiveMessageOnPort(t.port)) this.onLateResult(m.message as TCallResult);
+      if (Atomics.load(t.flags, 1) < t.seq) this.#scheduleDrain();
+    }, DRAIN_DELAY_MS);
+    this.#drainTimer.unref();
   }
 
   /** One call, waited for synchronously; a timeout or a dead thread comes back as a trap. */
@@ -91,21 +126,29 @@ export class WasmSandbox {
     const t = this.#thread;
     if (t === null) return { ret: 0, trap: "the plugin could not be started again" };
     const seq = post(t, req);
-    const waited = Atomics.wait(t.flags, 1, seq - 1, this.#callTimeoutMs);
-    if (waited === "timed-out") {
-      this.#kill();
-      return { ret: 0, trap: `${req.fn} ran longer than ${this.#callTimeoutMs} ms (the plugin's thread was stopped)` };
+    const deadline = performance.now() + this.#callTimeoutMs;
+    // Answers come in order; calls sent before this one (send) may still be running.
+    for (let done = Atomics.load(t.flags, 1); done < seq; done = Atomics.load(t.flags, 1)) {
+      const left = deadline - performance.now();
+      if (left <= 0 || Atomics.wait(t.flags, 1, done, left) === "timed-out") {
+        this.#kill();
+        return { ret: 0, trap: `${req.fn} ran longer than ${this.#callTimeoutMs} ms (the plugin's thread was stopped)` };
+      }
     }
-    const r = receiveMessageOnPort(t.port)?.message as TCallResult | undefined;
-    return r ?? { ret: 0, trap: "the sandbox thread did not answer" };
+    for (let m = receiveMessageOnPort(t.port); m; m = receiveMessageOnPort(t.port)) {
+      const r = m.message as TCallResult;
+      if (r.seq === seq) return r;
+      this.onLateResult(r);
+    }
+    return { ret: 0, trap: "the sandbox thread did not answer" };
   }
 
   /** A fresh thread, configured synchronously (only after a timeout killed the last one). */
   #restart(): TThread | null {
     const t = spawn();
     this.#generation++;
-    const seq = post(t, this.#init);
-    if (Atomics.wait(t.flags, 1, seq - 1, WASM_INIT_TIMEOUT_MS) === "timed-out") {
+    post(t, this.#init);
+    if (Atomics.wait(t.flags, 1, 0, WASM_INIT_TIMEOUT_MS) === "timed-out") {
       void t.worker.terminate();
       return null;
     }
@@ -114,6 +157,7 @@ export class WasmSandbox {
       void t.worker.terminate();
       return null;
     }
+    t.worker.unref();
     return t;
   }
 
