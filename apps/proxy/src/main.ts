@@ -18,6 +18,7 @@ import { hashConfig } from "@switchyard/config-model";
 import { RuntimeManager } from "./runtime/apply.ts";
 import { cacheOf } from "./runtime/cache.ts";
 import { checkConfig } from "./runtime/check.ts";
+import { loadFilterCode } from "./filters/code/index.ts";
 import { bootFromCache, describeRefusal, startStandalone } from "./runtime/config-source.ts";
 import { loadConfigFile } from "./standalone/config-file.ts";
 import { ClusterManager } from "./upstream/cluster-manager.ts";
@@ -258,7 +259,7 @@ async function run(options: TProxyOptions): Promise<void> {
 
 }
 
-/** `--validate --config FILE`: the checks every version passes before it is built; exit 0 valid, 1 with every issue. */
+/** `--validate --config FILE`: the checks every version passes before it is built (wasm modules compiled and configured included); exit 0 valid, 1 with every issue. */
 async function validateFile(file: string, redisConfigured: boolean): Promise<void> {
   const loaded = await loadConfigFile(file);
   const result = loaded.ok ? checkConfig(loaded.value, { redisConfigured }) : { ok: false as const, error: "cannot parse config file", issues: loaded.issues };
@@ -268,6 +269,14 @@ async function validateFile(file: string, redisConfigured: boolean): Promise<voi
     return;
   }
   const c = result.config;
+  // Filter code (wasm modules) is compiled and configured as an apply would, then unloaded.
+  const code = await loadFilterCode(c, null);
+  if (!code.ok) {
+    process.stderr.write(describeRefusal(file, loaded.text, "invalid config", code.issues));
+    process.exitCode = 1;
+    return;
+  }
+  code.code.release(null);
   process.stdout.write(`${file}: valid (${c.listeners.length} listeners, ${c.routeConfigs.length} route configs, ${c.clusters.length} clusters, ${c.secrets.length} secrets, ${c.rateLimitPolicies.length} rate-limit policies; hash ${hashConfig(c).slice(0, 12)})\n`);
 }
 

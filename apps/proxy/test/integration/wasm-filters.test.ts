@@ -1,6 +1,11 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.ts";
+import { PROXY_BIN } from "../helpers/start-proxy.ts";
 import { startInProcessProxy, type TInProcessProxy } from "../helpers/in-process-proxy.ts";
 import { startUpstream, type TEcho, type TUpstream } from "../helpers/start-upstream.ts";
 import { compileWat, testFilterWat, wasmSecret } from "../helpers/wasm-modules.ts";
@@ -207,6 +212,23 @@ describe("proxy-wasm filters", () => {
       (rcs[0] as (typeof rcs)[0]).virtualHosts[0]!.routes[0]!.filterOverrides = { geo: { config: "refuse" } };
       await refused({ ...config, routeConfigs: rcs }, "routeConfigs[0].virtualHosts[0].routes[0].filterOverrides.geo.config", /proxy_on_configure returned false/);
     });
+
+    it("switchyard-proxy --validate compiles and configures the modules too (exit 1 with the path)", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "sy-wasm-validate-"));
+      try {
+        const listeners = [{ ...(config.listeners as Record<string, unknown>[])[0], httpFilters: [{ type: "wasm", name: "geo", module: { secret: "test-filter" }, config: "refuse" }] }];
+        await writeFile(join(dir, "ok.json"), JSON.stringify(config));
+        await writeFile(join(dir, "refused.json"), JSON.stringify({ ...config, listeners }));
+        const ok = spawnSync(process.execPath, [PROXY_BIN, "--validate", "--config", join(dir, "ok.json")], { encoding: "utf8", timeout: 60_000 });
+        expect(ok.status, ok.stderr).toBe(0);
+        const refused = spawnSync(process.execPath, [PROXY_BIN, "--validate", "--config", join(dir, "refused.json")], { encoding: "utf8", timeout: 60_000 });
+        expect(refused.status).toBe(1);
+        expect(refused.stderr).toContain("listeners[0].httpFilters[0].config");
+        expect(refused.stderr).toContain("proxy_on_configure returned false");
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }, 120_000);
 
     it("a filter naming a missing secret or a secret of another type", async () => {
       const listeners = [{ ...(config.listeners as Record<string, unknown>[])[0], httpFilters: [{ type: "wasm", name: "geo", module: { secret: "nope" }, config: "" }] }];
