@@ -147,6 +147,12 @@ describe("proxy-wasm filters", () => {
     expect(blocked.body).toBe("body blocked by wasm\n|wasm");
   });
 
+  it("concurrent requests keep their own stream contexts and bodies", async () => {
+    const bodies = Array.from({ length: 12 }, (_, i) => `body-${i}-${"x".repeat(i * 100)}`);
+    const results = await Promise.all(bodies.map((b, i) => postInChunks(`/concurrent-${i}`, [b.slice(0, 5), b.slice(5)], { "x-upstream-echo-body": "1" })));
+    results.forEach((r, i) => expect(r.body).toBe(`wasm:${bodies[i] as string}|wasm`));
+  });
+
   it("host functions the proxy lacks answer Unimplemented (12), as Envoy's do", async () => {
     const echo = await echoOf(await fetch(`${base}/unimpl`, { headers: { "x-unimplemented": "1" } }));
     expect(echo.headers["x-http-call"]).toBe("unimplemented");
@@ -234,5 +240,16 @@ describe("proxy-wasm filters", () => {
       const listeners = [{ ...(config.listeners as Record<string, unknown>[])[0], httpFilters: [{ type: "wasm", name: "geo", module: { secret: "nope" }, config: "" }] }];
       await refused({ ...config, listeners }, "listeners[0].httpFilters[0].module.secret", /unknown secret "nope"/);
     });
+  });
+
+  it("a new version with another configuration starts a new plugin and unloads the old one once idle", async () => {
+    const listeners = [{ ...(config.listeners as Record<string, unknown>[])[0], httpFilters: [{ type: "wasm", name: "geo", module: { secret: "test-filter" }, config: "second-version" }] }];
+    const r = await proxy.apply({ ...config, listeners });
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    expect((await echoOf(await fetch(`${base}/v2`))).headers["x-wasm-config"]).toBe("second-version");
+    // The route override's plugin (same module, name and configuration) carried over.
+    expect((await echoOf(await fetch(`${base}/override`))).headers["x-wasm-config"]).toBe("route-config");
+    for (let i = 0; i < 100 && !proxy.logs.some((l) => l.event === "wasm_plugin_unloaded"); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(proxy.logs.filter((l) => l.event === "wasm_plugin_unloaded")).toHaveLength(1);
   });
 });
