@@ -321,11 +321,9 @@ function proxyFunctions(vm: PluginVm): Record<string, (...a: number[]) => number
       const m = mapOf(vm, type);
       if (m === null) return R.NotFound;
       const name = vm.string(kPtr, kLen).toLowerCase();
-      const values: string[] = [];
-      for (let i = 0; i < m.length; i += 2) if (m[i] === name) values.push(m[i + 1] as string);
-      // Envoy joins repeated fields with ","; an absent header is NotFound.
-      if (!values.length) return R.NotFound;
-      return vm.giveBytes(TEXT.encode(values.join(",")), ptrPtr, sizePtr);
+      // As Envoy: the first field of that name (repeated ones are read with get_header_map_pairs); absent = NotFound.
+      for (let i = 0; i < m.length; i += 2) if (m[i] === name) return vm.giveBytes(TEXT.encode(m[i + 1] as string), ptrPtr, sizePtr);
+      return R.NotFound;
     },
     proxy_add_header_map_value(type, kPtr, kLen, vPtr, vLen) {
       const m = mapOf(vm, type);
