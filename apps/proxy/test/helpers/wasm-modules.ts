@@ -37,6 +37,8 @@ const IMPORTS = `
   (import "env" "proxy_set_buffer_bytes" (func $set_buf (param i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_send_local_response" (func $local (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_get_property" (func $prop (param i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_header_map_pairs" (func $get_pairs (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_header_map_pairs" (func $set_pairs (param i32 i32 i32) (result i32)))
   (import "env" "proxy_http_call" (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))`;
 
 /**
@@ -80,7 +82,9 @@ const RUNTIME = `
  * x-remove-me, replaces x-replace-me, copies x-copy to x-copied, adds request.path,
  * request.method and source.address (proxy_get_property) as x-wasm-path, x-wasm-method,
  * x-wasm-source; x-deny: a 403 local response; x-trap: traps; x-loop: never returns;
- * x-unimplemented: calls proxy_http_call and says whether it got Unimplemented (12).
+ * x-unimplemented: calls proxy_http_call and says whether it got Unimplemented (12);
+ * x-pairs: reads all headers as pairs and sets them back, then adds x-pairs-roundtrip and
+ * x-wasm-utf8 (UTF-8 bytes).
  * Request body: buffered (Pause) to the end, then "wasm:" prepended; a body "block" gets a
  * 400 local response. Response headers: x-wasm-response added, x-upstream removed,
  * content-type replaced. Response body: buffered, then "|wasm" appended. proxy_on_log logs.
@@ -108,6 +112,12 @@ export function testFilterWat(): string {
         ;; one header pair: x-wasm-local: 1 (count, name len, value len, "x-wasm-local\\0" "1\\0")
         ${s("\u0001\u0000\u0000\u0000\u000c\u0000\u0000\u0000\u0001\u0000\u0000\u0000x-wasm-local\u00001\u0000")} (i32.const -1)))
       (return (i32.const 1))))
+    ;; x-pairs: every header read as pairs and written back (the pairs encoding both ways), then one added.
+    (if ${present(RH, "x-pairs")} (then
+      (drop (call $get_pairs ${RH} (i32.const 0) (i32.const 4)))
+      (drop (call $set_pairs ${RH} (call $ret_ptr) (call $ret_len)))
+      (drop (call $add_hdr ${RH} ${s("x-pairs-roundtrip")} ${s("1")}))
+      (drop (call $add_hdr ${RH} ${s("x-wasm-utf8")} ${s("grüße")}))))
     (drop (call $remove_hdr ${RH} ${s("x-remove-me")}))
     (if ${present(RH, "x-replace-me")} (then (drop (call $replace_hdr ${RH} ${s("x-replace-me")} ${s("replaced")}))))
     (if ${present(RH, "x-copy")} (then (drop (call $add_hdr ${RH} ${s("x-copied")} (call $ret_ptr) (call $ret_len)))))

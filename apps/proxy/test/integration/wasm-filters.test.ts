@@ -110,6 +110,21 @@ describe("proxy-wasm filters", () => {
     expect(echo.headers["x-wasm-source"]).toBe("127.0.0.1");
   });
 
+  it("proxy_get_header_map_pairs / proxy_set_header_map_pairs round-trip every field (repeated and UTF-8 values included)", async () => {
+    const headers = new Headers({ "x-pairs": "1", "x-a": "één", "x-copy": "kept" });
+    headers.append("x-multi", "one");
+    headers.append("x-multi", "two");
+    const res = await fetch(`${base}/pairs`, { headers });
+    const echo = await echoOf(res);
+    expect(echo.headers["x-pairs-roundtrip"]).toBe("1");
+    expect(echo.headers["x-copied"]).toBe("kept");
+    expect(echo.headers["x-multi"]).toBe("one, two");
+    // The wire bytes pass unchanged (0xE9 here: fetch sends é as one latin1 byte).
+    expect(echo.headers["x-a"]).toBe("één");
+    // The module's bytes reach the wire as they are (Node reads header bytes as latin1).
+    expect(Buffer.from(echo.headers["x-wasm-utf8"] as string, "latin1").toString("utf8")).toBe("grüße");
+  });
+
   it("response headers: added, removed and replaced; the response body is buffered and appended to", async () => {
     const res = await fetch(`${base}/resp`);
     expect(res.headers.get("x-wasm-response")).toBe("1");

@@ -18,8 +18,14 @@ import { ABI_MARKERS, BufferType, WasmResult, type TCallRequest, type TCallResul
  */
 
 const ROOT_CONTEXT_ID = 1;
-const TEXT = new TextEncoder();
 const UTF8 = new TextDecoder();
+/**
+ * Header names and values, paths and other request strings are bytes on the wire, which
+ * Node holds as latin1 strings (one char per byte): they cross into the module as those
+ * same bytes, and the module's bytes come back the same way, as Envoy passes them.
+ */
+const bytesOf = (s: string): Uint8Array => Buffer.from(s, "latin1");
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 const WASI_ENOSYS = 52;
 const WASI_MODULES = new Set(["wasi_snapshot_preview1", "wasi_unstable"]);
 
@@ -130,8 +136,14 @@ class PluginVm {
     return new Uint8Array(this.exports.memory.buffer, ptr, len);
   }
 
+  /** Text (log lines, details): UTF-8. */
   string(ptr: number, len: number): string {
     return UTF8.decode(this.bytes(ptr, len));
+  }
+
+  /** Wire bytes (header names and values, property paths): one char per byte. */
+  wire(ptr: number, len: number): string {
+    return latin1(this.bytes(ptr, len));
   }
 
   /** Copies `data` into memory the module allocates, and writes its address and size where it asked. */
@@ -165,11 +177,11 @@ class PluginVm {
   }
 
   property(path: string): Uint8Array | null {
-    if (path === "plugin_name") return TEXT.encode(this.#pluginName);
-    if (path === "plugin_root_id") return TEXT.encode("");
+    if (path === "plugin_name") return Buffer.from(this.#pluginName);
+    if (path === "plugin_root_id") return new Uint8Array(0);
     const v = this.#props.get(this.state.ctx)?.[path];
     if (v === undefined) return null;
-    if (typeof v === "string") return TEXT.encode(v);
+    if (typeof v === "string") return bytesOf(v);
     if (typeof v === "boolean") return Uint8Array.of(v ? 1 : 0);
     // Envoy serialises integers as 8 bytes, little endian.
     const out = new Uint8Array(8);
@@ -185,7 +197,7 @@ class PluginVm {
 /** proxy-wasm's header pairs encoding: count, (name len, value len)*, then each name\0value\0. */
 export function encodePairs(list: readonly string[]): Uint8Array {
   const n = list.length / 2;
-  const parts = list.map((s) => TEXT.encode(s));
+  const parts = list.map(bytesOf);
   let size = 4 + n * 8;
   for (const p of parts) size += p.length + 1;
   const out = new Uint8Array(size);
@@ -214,9 +226,9 @@ export function decodePairs(b: Uint8Array): string[] {
     const kl = dv.getUint32(4 + i * 8, true);
     const vl = dv.getUint32(8 + i * 8, true);
     if (at + kl + vl + 2 > b.length) throw new Trap("malformed header pairs");
-    out.push(UTF8.decode(b.subarray(at, at + kl)).toLowerCase());
+    out.push(latin1(b.subarray(at, at + kl)).toLowerCase());
     at += kl + 1;
-    out.push(UTF8.decode(b.subarray(at, at + vl)));
+    out.push(latin1(b.subarray(at, at + vl)));
     at += vl + 1;
   }
   return out;
@@ -278,7 +290,7 @@ function proxyFunctions(vm: PluginVm): Record<string, (...a: number[]) => number
     },
     proxy_get_property(pathPtr, pathLen, ptrPtr, sizePtr) {
       // Path segments are separated by \0 ("request\0path"); Envoy also accepts "request.path".
-      const path = vm.string(pathPtr, pathLen).replace(/\0+$/, "").split("\0").join(".");
+      const path = vm.wire(pathPtr, pathLen).replace(/\0+$/, "").split("\0").join(".");
       const v = vm.property(path);
       return v === null ? R.NotFound : vm.giveBytes(v, ptrPtr, sizePtr);
     },
@@ -320,28 +332,28 @@ function proxyFunctions(vm: PluginVm): Record<string, (...a: number[]) => number
     proxy_get_header_map_value(type, kPtr, kLen, ptrPtr, sizePtr) {
       const m = mapOf(vm, type);
       if (m === null) return R.NotFound;
-      const name = vm.string(kPtr, kLen).toLowerCase();
+      const name = vm.wire(kPtr, kLen).toLowerCase();
       // As Envoy: the first field of that name (repeated ones are read with get_header_map_pairs); absent = NotFound.
-      for (let i = 0; i < m.length; i += 2) if (m[i] === name) return vm.giveBytes(TEXT.encode(m[i + 1] as string), ptrPtr, sizePtr);
+      for (let i = 0; i < m.length; i += 2) if (m[i] === name) return vm.giveBytes(bytesOf(m[i + 1] as string), ptrPtr, sizePtr);
       return R.NotFound;
     },
     proxy_add_header_map_value(type, kPtr, kLen, vPtr, vLen) {
       const m = mapOf(vm, type);
       if (m === null) return R.NotFound;
-      changedMap(vm, type, [...m, vm.string(kPtr, kLen).toLowerCase(), vm.string(vPtr, vLen)]);
+      changedMap(vm, type, [...m, vm.wire(kPtr, kLen).toLowerCase(), vm.wire(vPtr, vLen)]);
       return R.Ok;
     },
     proxy_replace_header_map_value(type, kPtr, kLen, vPtr, vLen) {
       const m = mapOf(vm, type);
       if (m === null) return R.NotFound;
-      const name = vm.string(kPtr, kLen).toLowerCase();
-      changedMap(vm, type, [...removeAll(m, name), name, vm.string(vPtr, vLen)]);
+      const name = vm.wire(kPtr, kLen).toLowerCase();
+      changedMap(vm, type, [...removeAll(m, name), name, vm.wire(vPtr, vLen)]);
       return R.Ok;
     },
     proxy_remove_header_map_value(type, kPtr, kLen) {
       const m = mapOf(vm, type);
       if (m === null) return R.NotFound;
-      changedMap(vm, type, removeAll(m, vm.string(kPtr, kLen).toLowerCase()));
+      changedMap(vm, type, removeAll(m, vm.wire(kPtr, kLen).toLowerCase()));
       return R.Ok;
     },
     proxy_send_local_response(status, dPtr, dLen, bPtr, bLen, hPtr, hLen) {
