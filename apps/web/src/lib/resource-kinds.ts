@@ -49,13 +49,13 @@ export const RESOURCE_KINDS = {
     template: "name: users\ndiscovery: static\nendpoints:\n  - address: 127.0.0.1\n    port: 9101\n",
   },
   secrets: {
-    label: "TLS secret",
-    /** In buttons and messages: "Save TLS secret". */
-    noun: "TLS secret",
-    plural: "TLS secrets",
+    label: "Secret",
+    /** In buttons and messages: "Save secret". */
+    noun: "secret",
+    plural: "Secrets",
     href: "/secrets",
     schema: ZSecretInput,
-    blurb: "Certificates with their private keys (write-only) and CA bundles, referenced by listeners and clusters.",
+    blurb: "Certificates with their private keys (write-only) and CA bundles, referenced by listeners and clusters; proxy-wasm modules (write-only), referenced by wasm filters.",
     template: "name: site-cert\ntype: tlsCertificate\ncertificate: |\n  -----BEGIN CERTIFICATE-----\n  ...\n  -----END CERTIFICATE-----\nprivateKey: |\n  -----BEGIN PRIVATE KEY-----\n  ...\n  -----END PRIVATE KEY-----\n",
   },
   rateLimitPolicies: {
