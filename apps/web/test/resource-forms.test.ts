@@ -56,6 +56,23 @@ describe("listener form", () => {
     expect(ZListener.parse(buildListener(listenerFormOf(listener)))).toEqual(listener);
   });
 
+  it("round-trips plugin entries (module, version pin, timeout, config of any shape); JSON that does not parse is sent as text for the schema to refuse", () => {
+    const listener = ZListener.parse({
+      name: "edge",
+      port: 8080,
+      routeConfig: "main",
+      httpFilters: [
+        { type: "plugin", name: "tenant", module: "@acme/switchyard-tenant", version: "1.2.0", timeoutMs: 250, config: { tenants: { acme: "pro" }, maskWords: ["x"], lookupDelayMs: 5 } },
+        { type: "plugin", name: "bare", module: "/opt/plugins/bare/index.mjs" },
+      ],
+    });
+    expect(ZListener.parse(buildListener(listenerFormOf(listener)))).toEqual(listener);
+    const row = filterRow("plugin");
+    if (row.type !== "plugin") throw new Error("plugin row");
+    const built = buildListener({ ...emptyListenerForm(), name: "p", port: "1", routeConfig: "m", httpFilters: [{ ...row, name: "x", module: "pkg", config: "{ nope" }] });
+    expect(built.httpFilters?.[0]).toMatchObject({ type: "plugin", module: "pkg", config: "{ nope" });
+  });
+
   it("round-trips tcp listeners, with and without TLS", () => {
     const plain = ZListener.parse({ name: "db", port: 5432, protocol: "tcp", tcp: { cluster: "pg", idleTimeoutMs: 60_000 } });
     expect(ZListener.parse(buildListener(listenerFormOf(plain)))).toEqual(plain);

@@ -1,11 +1,12 @@
 import type { TConfig } from "./config.ts";
 import type { TConfigIssue } from "./errors.ts";
 import { formatPath } from "./errors.ts";
+import { httpFilterName } from "./listener.ts";
 import { linearRegexSyntaxProblem } from "./linear-regex.ts";
 import { privateKeysOutsideKeyFields } from "./private-keys.ts";
 import { regexSafetyProblem } from "./regex-safety.ts";
 import { checkFilterOverrides } from "./filter-overrides.ts";
-import { checkWasmFilters } from "./wasm.ts";
+import { checkWasmFilters } from "./filters/wasm.ts";
 
 /**
  * Whole-snapshot checks that a per-object schema cannot make: names unique per kind,
@@ -86,6 +87,10 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
     }
     bound.set(`${l.address}|${l.port}`, i);
     l.httpFilters.forEach((f, j) => {
+      // A plugin's name labels its errors and metrics and is how routes override it: unique in the chain.
+      if (f.type === "plugin" && l.httpFilters.some((o, k) => k !== j && httpFilterName(o) === f.name)) {
+        add([...base, "httpFilters", j, "name"], `filter name "${f.name}" is used by another filter of this listener: a plugin's name must be unique in the chain`);
+      }
       if (f.type === "jwtAuthn" && f.jwks.inline !== undefined) {
         try {
           const doc = JSON.parse(f.jwks.inline) as { keys?: unknown };

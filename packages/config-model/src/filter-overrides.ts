@@ -35,12 +35,12 @@ export function checkFilterOverrides(config: TConfig): TConfigIssue[] {
           if (o.config === undefined) continue;
           for (const [f] of found) {
             if (!f) continue;
-            const parsed = ZHttpFilter.safeParse(withConfig(f, o.config));
+            const parsed = ZHttpFilter.safeParse(replacedEntry(f, o.config));
             if (parsed.success) continue;
             for (const issue of parsed.error.issues) {
               const at = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
               // A code filter's replacement is its `config` field itself: the path starts there.
-              if (OWN_CONFIG_TYPES.has(f.type) && at[0] === "config") at.shift();
+              if ("config" in f && at[0] === "config") at.shift();
               issues.push({ path: formatPath([...base, "config", ...at]), message: issue.message });
             }
             break;
@@ -52,19 +52,18 @@ export function checkFilterOverrides(config: TConfig): TConfigIssue[] {
   return issues;
 }
 
-/**
- * Filter types whose entry names code (a module) and carries that code's own settings in
- * `config`: a route's replacement is that `config`, the module stays. Built-in filters'
- * replacement is all their fields but `type` and `name`.
- */
-const OWN_CONFIG_TYPES: ReadonlySet<string> = new Set(["wasm"]);
-
-function withConfig(f: THttpFilter, replacement: unknown): unknown {
-  if (OWN_CONFIG_TYPES.has(f.type)) return { ...f, name: httpFilterName(f), config: replacement };
-  return { ...(replacement as object), type: f.type, name: httpFilterName(f) };
-}
-
 /** A filter's config with a route's replacement applied (already validated by checkFilterOverrides). */
 export function overriddenFilter(f: THttpFilter, replacement: unknown): THttpFilter {
-  return ZHttpFilter.parse(withConfig(f, replacement));
+  return ZHttpFilter.parse(replacedEntry(f, replacement));
+}
+
+/**
+ * The entry a route's replacement config makes. Filters whose code lives elsewhere (a
+ * plugin: `{ type, name, module, config }`) keep their entry and get `config` replaced, the
+ * way Envoy's typed_per_filter_config replaces a filter's config, not which filter runs; a
+ * built-in's replacement is its whole set of fields.
+ */
+function replacedEntry(f: THttpFilter, replacement: unknown): unknown {
+  if ("config" in f) return { ...f, config: replacement };
+  return { ...(replacement as object), type: f.type, name: httpFilterName(f) };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ZName } from "./common.ts";
-import { ZWasmModuleSecret } from "./wasm.ts";
+import { ZWasmModuleSecret } from "./filters/wasm.ts";
 
 const ZPem = z.string().min(1, "must not be empty").refine((s) => s.includes("-----BEGIN "), "must be PEM text (-----BEGIN ...)");
 

@@ -14,10 +14,10 @@ import { createRateLimitFilter } from "./rate-limit/filter.ts";
 import { compileRbac } from "./rbac/config.ts";
 import { createRbacFilter } from "./rbac/filter.ts";
 
-/** What filters may use beyond their config: counters of the proxy's metrics, and the version's loaded filter code (wasm). */
+/** What filters may use beyond their config: counters of the proxy's metrics, and the version's loaded filter code (plugins). */
 export type TFilterEnv = {
   rateLimited(policy: string): void;
-  readonly code: TFilterCode;
+  code: TFilterCode;
 };
 
 export const NO_FILTER_ENV: TFilterEnv = { rateLimited: () => undefined, code: NO_FILTER_CODE };
@@ -28,18 +28,19 @@ export type TListenerChains = {
   readonly noRoute: TFilterChain;
 };
 
-/** A filter from its validated config entry: built in, or from the version's loaded code. */
+/** A filter from its validated config entry: built-ins here, code filters from the version's loaded code. */
 function createFilter(f: THttpFilterConfig, code: TFilterCode): THttpFilter {
   const name = httpFilterName(f);
   switch (f.type) {
+    case "plugin":
+    case "wasm":
+      return code.filter(f);
     case "cors":
       return createCorsFilter(name, compileCors(f));
     case "jwtAuthn":
       return createJwtAuthnFilter(name, compileJwtAuthn(f));
     case "rbac":
       return createRbacFilter(name, compileRbac(f));
-    case "wasm":
-      return code.create(f);
   }
 }
 
@@ -59,8 +60,7 @@ export function buildListenerChains(
   env: TFilterEnv,
 ): TListenerChains {
   const bufferLimit = Math.min(DEFAULT_FILTER_BUFFER_BYTES, l.limits.maxRequestBodyBytes ?? Infinity);
-  const create = (f: THttpFilterConfig) => createFilter(f, env.code);
-  const base = l.httpFilters.map(create);
+  const base = l.httpFilters.map((f) => createFilter(f, env.code));
   const noRoute = base.length ? compileChain(base, bufferLimit) : EMPTY_CHAIN;
   const byRoute = new Map<TCompiledRoute<ClusterRuntime>, TFilterChain>();
   for (const route of routesOf(table)) {
@@ -69,7 +69,7 @@ export function buildListenerChains(
     l.httpFilters.forEach((f, i) => {
       const o = overrides?.[httpFilterName(f)];
       if (o?.disabled) return;
-      filters.push(o?.config !== undefined ? create(overriddenFilter(f, o.config)) : (base[i] as THttpFilter));
+      filters.push(o?.config !== undefined ? createFilter(overriddenFilter(f, o.config), env.code) : (base[i] as THttpFilter));
     });
     const limiters = route.rateLimits.map((n) => rateLimiters.get(n)).filter((x): x is TRateLimiter => x !== undefined);
     if (limiters.length) filters.push(createRateLimitFilter(limiters, env.rateLimited));

@@ -243,6 +243,13 @@ export function createMetrics(clusters: TClusterStatsSource) {
     registers: [registry],
   });
 
+  const pluginCounters = new Counter({
+    name: "switchyard_plugin_counter_total",
+    help: "Counters plugins keep with ctx.counter(name).inc(), by filter name and counter",
+    labelNames: ["filter", "counter"] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     /** One finished downstream request. status 0 (client gone before a response) counts as 5xx-free: it is not counted by class. */
@@ -266,6 +273,7 @@ export function createMetrics(clusters: TClusterStatsSource) {
     overflow: (cluster: string): void => pendingOverflow.inc({ cluster }),
     rateLimited: (policy: string): void => rateLimited.inc({ policy }),
     filterError: (filter: string): void => filterErrors.inc({ filter }),
+    pluginCounter: (filter: string, counter: string, by: number): void => pluginCounters.inc({ filter, counter }, by),
     pathRefused: (listener: string, result: "refused" | "redirected"): void => pathRefused.inc({ listener, result }),
     redisError: (policy: string): void => redisErrors.inc({ policy }),
     mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),

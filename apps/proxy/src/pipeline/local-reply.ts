@@ -39,7 +39,14 @@ export function localReplyParts(
     return [200, [...head, "grpc-status", code, "grpc-message", message, ...close], "", null];
   }
   const length = Buffer.byteLength(body);
-  const headers = length ? ["content-type", "text/plain", "content-length", String(length)] : ["content-length", "0"];
+  // A filter's own content-type (a JSON error body) replaces the plain-text default.
+  const ownType = hasField(extra, "content-type");
+  const headers = length ? [...(ownType ? [] : ["content-type", "text/plain"]), "content-length", String(length)] : ["content-length", "0"];
   headers.push(...flagHeader, "x-request-id", req.requestId, ...extra, ...close);
   return [status, headers, body, null];
+}
+
+function hasField(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true;
+  return false;
 }

@@ -11,7 +11,7 @@ import { ConfigCompileError } from "./compile-error.ts";
 import type { TRuntime } from "./types.ts";
 import type { TOutboundAllow } from "../upstream/outbound-allow.ts";
 import { checkConfig } from "./check.ts";
-import { loadFilterCode, type TFilterCode } from "../filters/code/index.ts";
+import { loadFilterCode } from "../filters/code/index.ts";
 
 export type TApplyMeta = {
   /** Snapshot version (managed) or local counter (standalone); null when unknown. */
@@ -38,13 +38,15 @@ export type TRuntimeDeps = {
   onApplied?: (previous: TRuntime | null, next: TRuntime) => void;
   /** --outbound-allow: configs naming other destinations are refused; null = any. */
   outbound?: TOutboundAllow | null;
+  /** Managed mode: the plugin modules a config may name (--plugin); null = any (standalone). */
+  allowedPlugins?: ReadonlySet<string> | null;
 };
 
 /**
  * The apply pipeline (DESIGN §2.4), one version at a time:
  *   validateConfig (schema, consistency, header values, unsupported combinations) -> PEM in use
  *   loads (the console runs both) -> what this process can enforce (Redis)
- *   -> filter code: wasm modules compiled and configured (filters/code; reuse unchanged) -> prepare clusters (reuse unchanged)
+ *   -> filter code (plugins: import, configSchema, create(); wasm: compile, configure; filters/code) -> prepare clusters (reuse unchanged)
  *   -> warm new clusters (first discovery answer, bounded)
  *   -> compile route tables -> bind new listeners (all or nothing)
  *   -> swap (one synchronous step: runtime reference + every listener's compiled version)
@@ -54,8 +56,6 @@ export type TRuntimeDeps = {
 export class RuntimeManager {
   readonly #deps: TRuntimeDeps;
   #current: TRuntime | null = null;
-  /** The applied version's loaded filter code (wasm plugins), reused by the next version where unchanged. */
-  #code: TFilterCode | null = null;
   /** Applies run strictly one after another. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -66,12 +66,6 @@ export class RuntimeManager {
   /** The applied version, or null before the first successful apply. */
   current(): TRuntime | null {
     return this.#current;
-  }
-
-  /** Shutdown: stops what the applied version's filter code runs (wasm sandbox threads) once its requests are done. */
-  close(): void {
-    this.#code?.release(null);
-    this.#code = null;
   }
 
   applyConfig(input: unknown, meta: TApplyMeta): Promise<TApplyResult> {
@@ -93,12 +87,16 @@ export class RuntimeManager {
     const checked = checkConfig(input, { redisConfigured: rateLimits.redisConfigured, outbound: this.#deps.outbound ?? null });
     if (!checked.ok) return refuse(checked.error, checked.issues);
     const config = checked.config;
-
-    // Filter code (wasm modules) is loaded and configured before anything is built: a module
-    // that does not compile or refuses its configuration refuses the version with its path.
-    const loaded = await loadFilterCode(config, this.#code, { log });
-    if (!loaded.ok) return refuse("invalid config", loaded.issues);
-    const code = loaded.code;
+    const code = await loadFilterCode(config, this.#current?.filterCode ?? null, {
+      log,
+      counter: metrics.pluginCounter,
+      filterFailed: (filter, err) => {
+        metrics.filterError(filter);
+        log("filter_failed", { filter, phase: "onDone", error: err });
+      },
+      allowedModules: this.#deps.allowedPlugins ?? null,
+    });
+    if (!code.ok) return refuse(code.error, code.issues);
 
     let clusterPlan: TClusterPlan | null = null;
     let listenerPlan: TListenerPlan | null = null;
@@ -108,7 +106,7 @@ export class RuntimeManager {
       await clusters.warm(clusterPlan);
       const t2 = performance.now();
       const limiters = rateLimits.prepare(config.rateLimitPolicies);
-      const compiled = compileListeners(config, clusterPlan.clusters, limiters, { rateLimited: metrics.rateLimited, code });
+      const compiled = compileListeners(config, clusterPlan.clusters, limiters, { rateLimited: metrics.rateLimited, code: code.code });
       const t3 = performance.now();
       listenerPlan = await listeners.prepare(compiled);
       const t4 = performance.now();
@@ -120,6 +118,7 @@ export class RuntimeManager {
         config,
         listeners: Object.freeze(compiled),
         clusters: clusterPlan.clusters,
+        filterCode: code.code,
       });
       // The swap: no await between these lines, so no request sees half of it.
       const previous = this.#current;
@@ -127,10 +126,7 @@ export class RuntimeManager {
       listeners.commit(listenerPlan);
       clusters.commit(clusterPlan);
       rateLimits.commit(limiters);
-      const previousCode = this.#code;
-      this.#code = code;
       const t5 = performance.now();
-      previousCode?.release(code);
       this.#deps.onApplied?.(previous, runtime);
 
       for (const c of config.clusters) metrics.touchCluster(c.name);
@@ -142,6 +138,7 @@ export class RuntimeManager {
         source: meta.source,
         listeners: listeners.list(),
         clusters: config.clusters.map((c) => c.name),
+        ...(code.code.modules.length ? { plugins: code.code.modules.map((m) => `${m.name}@${m.version}`) } : {}),
         durationMs: round(t5 - t0),
         timings: { validateMs: round(t1 - t0), clustersMs: round(t2 - t1), compileMs: round(t3 - t2), listenersMs: round(t4 - t3), swapMs: round(t5 - t4) },
       });
@@ -156,7 +153,6 @@ export class RuntimeManager {
       return { ok: true, version: runtime.version, hash: runtime.hash };
     } catch (err) {
       if (clusterPlan) clusters.discard(clusterPlan);
-      code.release(this.#code);
       if (err instanceof ListenerBindError) return refuse(err.message, [{ path: err.path, message: err.message }]);
       if (err instanceof ConfigCompileError) return refuse(`invalid config: ${err.message}`, [{ path: err.path, message: err.message.slice(err.path.length + 2) }]);
       return refuse(`cannot apply config: ${(err as Error).message}`, []);

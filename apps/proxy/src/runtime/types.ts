@@ -1,5 +1,6 @@
 import type { TConfig, TListenerLimits, TPathNormalization } from "@switchyard/config-model";
 import type { TListenerChains } from "../filters/build.ts";
+import type { TFilterCode } from "../filters/code/index.ts";
 import type { TCompiledTls } from "../listener/tls-context.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
 import type { TAccessLogFormat } from "../observability/access-log.ts";
@@ -42,4 +43,6 @@ export type TRuntime = {
   readonly config: TConfig;
   readonly listeners: readonly TCompiledListener[];
   readonly clusters: ReadonlyMap<string, ClusterRuntime>;
+  /** The version's loaded filter code (plugin instances), reused by the next load where unchanged. */
+  readonly filterCode: TFilterCode;
 };

@@ -81,7 +81,6 @@ export async function startInProcessProxy(config: unknown, extraFilters: Record<
       await listeners.close(0);
       await clusters.close(0);
       rateLimits.close();
-      runtime.close();
     },
   };
 }

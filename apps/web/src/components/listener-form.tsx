@@ -28,11 +28,12 @@ import {
 import { HTTP_METHODS, matcherRow, type TMatcherRow } from "../lib/route-form.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { Field } from "./field.tsx";
+import { PluginFields } from "./plugin-fields.tsx";
 import { defaultHint, FormRows } from "./form-rows.tsx";
 import { SaveForm, useResourceSave } from "./form-save.tsx";
 
 const D = LISTENER_DEFAULTS;
-const FILTER_LABEL: Record<TFilterType, string> = { cors: "CORS", jwtAuthn: "JWT authentication", rbac: "RBAC", wasm: "proxy-wasm" };
+const FILTER_LABEL: Record<TFilterType, string> = { cors: "CORS", jwtAuthn: "JWT authentication", rbac: "RBAC", plugin: "Plugin", wasm: "proxy-wasm" };
 type TClaimer = ReturnType<typeof useResourceSave>["claimer"];
 
 /**
@@ -262,17 +263,18 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
                   {m}
                 </div>
               ))}
-              <Field label="Filter name" htmlFor={`filter-${i}-name`} errors={err.filters[i]!.name} hint={`Default ${f.type}; routes disable or reconfigure the filter by this name (filterOverrides)`}>
+              <Field label="Filter name" htmlFor={`filter-${i}-name`} errors={err.filters[i]!.name} hint={`${f.type === "plugin" ? "Required" : `Default ${f.type}`}; routes disable or reconfigure the filter by this name (filterOverrides)`}>
                 <input id={`filter-${i}-name`} className="mono" value={f.name} placeholder={f.type} onChange={(ev) => setFilter(f.key, { name: ev.target.value })} />
               </Field>
               {f.type === "cors" && <CorsFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "jwtAuthn" && <JwtFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
+              {f.type === "plugin" && <PluginFields f={f} i={i} errors={err.filters[i]!.fields} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "wasm" && <WasmFields f={f} i={i} err={err.filters[i]!} modules={secretNames("wasmModule")} onChange={(patch) => setFilter(f.key, patch)} />}
             </section>
           ))}
           <div className="actions">
-            {(["cors", "jwtAuthn", "rbac", "wasm"] as const).map((t) => (
+            {(["cors", "jwtAuthn", "rbac", "plugin", "wasm"] as const).map((t) => (
               <button key={t} type="button" className="btn btn-small" onClick={() => set("httpFilters", [...form.httpFilters, filterRow(t)])}>
                 Add {FILTER_LABEL[t]} filter
               </button>
@@ -388,9 +390,11 @@ function filterErrors(c: TClaimer, at: string, f: TFilterRow) {
         ? fields(["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "allowCredentials", "maxAgeSeconds"])
         : f.type === "jwtAuthn"
           ? fields(["issuer", "audiences", "jwks.inline", "jwks.remote.url", "jwks.remote.cacheDurationMs", "jwks", "forward", "allowMissing"])
-          : f.type === "wasm"
-            ? fields(["module.secret", "module", "config"])
-            : {},
+          : f.type === "plugin"
+            ? fields(["module", "version", "timeoutMs", "config"])
+            : f.type === "wasm"
+              ? fields(["module.secret", "module", "config"])
+              : {},
     claims: f.type === "jwtAuthn" ? f.claimToHeaders.map((_, n) => c.at(`${at}.claimToHeaders[${n}]`)) : [],
     claimsList: c.at(`${at}.claimToHeaders`),
     rules:

@@ -93,9 +93,11 @@ export type TJwtRow = TFilterRowBase & {
   allowMissing: boolean;
 };
 export type TRbacRow = TFilterRowBase & { type: "rbac"; rules: TRbacRuleRow[] };
+/** A plugin entry; `config` is JSON text (the schema form, when the module's schema is known, edits it as an object). */
+export type TPluginRow = TFilterRowBase & { type: "plugin"; module: string; version: string; timeoutMs: string; config: string };
 /** A proxy-wasm filter: the wasmModule secret holding the module, and its plugin configuration text. */
 export type TWasmRow = TFilterRowBase & { type: "wasm"; secret: string; config: string };
-export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TWasmRow;
+export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TPluginRow | TWasmRow;
 export type TFilterType = TFilterRow["type"];
 
 /** The listener form's state: strings as typed, converted once by buildListener. Covers every field of ZListener. */
@@ -155,6 +157,7 @@ export function filterRow(type: TFilterType): TFilterRow {
       claimToHeaders: [],
       allowMissing: LISTENER_DEFAULTS.jwt.allowMissing,
     };
+  if (type === "plugin") return { key: key(), name: "", type, module: "", version: "", timeoutMs: "", config: "{}" };
   if (type === "wasm") return { key: key(), name: "", type, secret: "", config: "" };
   return { key: key(), name: "", type, rules: [rbacRuleRow()] };
 }
@@ -193,6 +196,8 @@ function principalRowOf(p: TRbacPrincipal): TPrincipalRow {
 }
 
 function filterRowOf(f: THttpFilter): TFilterRow {
+  if (f.type === "plugin")
+    return { key: key(), name: f.name, type: "plugin", module: f.module, version: f.version ?? "", timeoutMs: String(f.timeoutMs), config: JSON.stringify(f.config ?? {}, null, 2) };
   if (f.type === "cors")
     return {
       key: key(),
@@ -288,7 +293,18 @@ function principalOf(p: TPrincipalRow): TRbacPrincipal {
   return { [p.kind]: p.value.trim() } as TRbacPrincipal;
 }
 
+/** JSON text as a value; text that does not parse is sent as the string it is (the plugin's schema refuses it with the path). */
+export function jsonOrText(s: string): unknown {
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return s;
+  }
+}
+
 function filterOf(f: TFilterRow): unknown {
+  if (f.type === "plugin")
+    return { type: "plugin", name: f.name.trim(), module: f.module.trim(), version: text(f.version), timeoutMs: num(f.timeoutMs), config: jsonOrText(f.config) };
   if (f.type === "cors")
     return {
       type: "cors",

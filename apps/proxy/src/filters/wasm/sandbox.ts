@@ -17,6 +17,12 @@ export const WASM_INIT_TIMEOUT_MS = 5000;
 /** How soon after a call sent without waiting its answer (logs) is read. */
 const DRAIN_DELAY_MS = 5;
 
+/**
+ * A plugin no call reached for this long (10 minutes: it left the config, or its routes get
+ * no traffic) has its thread stopped; its next call, if any, starts and configures it again.
+ */
+export const PLUGIN_IDLE_MS = 600_000;
+
 /** After a failed restart, calls fail at once for this long before the next attempt. */
 const RESTART_BACKOFF_MS = 5000;
 
@@ -58,10 +64,17 @@ export class WasmSandbox {
   /** When the last restart failed: no new attempt for RESTART_BACKOFF_MS (each blocks the thread). */
   #restartFailedAt = -Infinity;
 
+  #lastUsed = performance.now();
+  readonly #idleCheck: NodeJS.Timeout;
+
   private constructor(init: TInitRequest, thread: TThread, callTimeoutMs: number) {
     this.#init = init;
     this.#thread = thread;
     this.#callTimeoutMs = callTimeoutMs;
+    this.#idleCheck = setInterval(() => {
+      if (this.#thread !== null && performance.now() - this.#lastUsed > PLUGIN_IDLE_MS) this.#kill();
+    }, PLUGIN_IDLE_MS / 4);
+    this.#idleCheck.unref();
   }
 
   /** Starts the thread and configures the plugin; rejects with the module's refusal or trap. */
@@ -119,6 +132,7 @@ export class WasmSandbox {
   /** One call, waited for synchronously; a timeout or a dead thread comes back as a trap. */
   call(req: TCallRequest): TCallResult {
     if (this.#closed) return { ret: 0, trap: "the plugin was unloaded" };
+    this.#lastUsed = performance.now();
     if (this.#thread === null && performance.now() - this.#restartFailedAt > RESTART_BACKOFF_MS) {
       this.#thread = this.#restart();
       if (this.#thread === null) this.#restartFailedAt = performance.now();
@@ -167,9 +181,10 @@ export class WasmSandbox {
     if (t) void t.worker.terminate();
   }
 
-  /** Stops the thread (the plugin left the config, and its last stream finished). */
+  /** Stops the thread for good. */
   close(): void {
     this.#closed = true;
+    clearInterval(this.#idleCheck);
     this.#kill();
   }
 }

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { ZName } from "./common.ts";
-import type { TConfig } from "./config.ts";
-import { formatPath, type TConfigIssue } from "./errors.ts";
+import { ZName } from "../common.ts";
+import type { TConfig } from "../config.ts";
+import { formatPath, type TConfigIssue } from "../errors.ts";
 
 /**
  * Largest proxy-wasm module, decoded: 2 MiB. Its base64 text (about 2.8 MB) must fit in one
