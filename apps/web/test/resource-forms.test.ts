@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { REDACTED, ZListener, ZListenerLimits, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
 import { describe, expect, it } from "vitest";
-import { buildListener, checkListener, emptyListenerForm, filterRow, LIMIT_KEYS, LISTENER_DEFAULTS, listenerFormOf, moved, principalRow, type TCorsRow } from "../src/lib/listener-form.ts";
+import { buildListener, checkListener, emptyListenerForm, filterRow, LIMIT_KEYS, LISTENER_DEFAULTS, listenerFormOf, moved, networkFilterRow, principalRow, type TCorsRow } from "../src/lib/listener-form.ts";
 import { buildRouteConfig, checkRouteConfig, domainKind, emptyRouteConfigForm, emptyVirtualHost, routeConfigFormOf } from "../src/lib/route-config-form.ts";
 import { buildSecret, checkSecret, emptySecretForm, looksLikePrivateKey, readWasmFile, secretFormOf } from "../src/lib/secret-form.ts";
 import { buildRateLimit, checkRateLimit, emptyRateLimitForm, RATE_LIMIT_DEFAULTS, rateLimitFormOf } from "../src/lib/rate-limit-form.ts";
@@ -85,6 +85,24 @@ describe("listener form", () => {
     const tls = ZListener.parse({ name: "dbs", port: 5433, protocol: "tcp", tcp: { cluster: "pg" }, tls: { certificates: ["site"] } });
     expect(listenerFormOf(tls).tcpTls).toBe(true);
     expect(ZListener.parse(buildListener(listenerFormOf(tls)))).toEqual(tls);
+  });
+
+  it("round-trips network filters (rbac by source address, the SNI router) and sends none when there are none", () => {
+    const sni = ZListener.parse({
+      name: "passthrough",
+      port: 8443,
+      protocol: "tcp",
+      tcp: { idleTimeoutMs: 1000 },
+      networkFilters: [
+        { type: "rbac", name: "office", rules: [{ allow: false, principals: [{ sourceIp: "10.9.0.0/16" }, { sourceIp: "::1/128" }] }, { allow: true }] },
+        { type: "sniRouter", routes: [{ name: "db", serverNames: ["db.example.com", "*.db.example.com"], cluster: "pg" }, { serverNames: ["mq.example.com"], cluster: "mq" }], defaultCluster: "web", helloTimeoutMs: 5000, maxHelloBytes: 4096 },
+      ],
+    });
+    expect(ZListener.parse(buildListener(listenerFormOf(sni)))).toEqual(sni);
+    const added = { ...listenerFormOf(ZListener.parse({ name: "t", port: 1, protocol: "tcp", tcp: { cluster: "pg" } })), tcp: { cluster: "", idleTimeoutMs: "" }, networkFilters: [networkFilterRow("sniRouter")] };
+    // A new router with an empty route: the schema names the route's fields, the tcp cluster is not required.
+    expect([...new Set(checkListener(buildListener(added)).map((i) => i.path))]).toEqual(["networkFilters[0].routes[0].serverNames", "networkFilters[0].routes[0].cluster"]);
+    expect(buildListener(listenerFormOf(ZListener.parse({ name: "t", port: 1, protocol: "tcp", tcp: { cluster: "pg" } })))).toMatchObject({ networkFilters: undefined });
   });
 
   it("shows the schema's defaults, covers every limit, and leaves empty fields to the defaults", () => {

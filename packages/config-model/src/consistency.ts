@@ -1,5 +1,6 @@
 import type { TConfig } from "./config.ts";
 import type { TConfigIssue } from "./errors.ts";
+import type { TNetworkFilter } from "./network-filter.ts";
 import { formatPath } from "./errors.ts";
 import { httpFilterName } from "./listener.ts";
 import { linearRegexSyntaxProblem } from "./linear-regex.ts";
@@ -67,7 +68,8 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
   config.listeners.forEach((l, i) => {
     const base = ["listeners", i];
     if (l.routeConfig !== undefined && !routeConfigs.has(l.routeConfig)) add([...base, "routeConfig"], `unknown route config "${l.routeConfig}"`);
-    if (l.tcp) needCluster([...base, "tcp", "cluster"], l.tcp.cluster);
+    if (l.tcp?.cluster !== undefined) needCluster([...base, "tcp", "cluster"], l.tcp.cluster);
+    checkNetworkFilterRefs(l.networkFilters ?? [], [...base, "networkFilters"], needCluster, add);
     l.tracing?.trustedSources?.forEach((cidr, j) => {
       if (!isCidr(cidr)) add([...base, "tracing", "trustedSources", j], `"${cidr}" is not an IPv4 or IPv6 CIDR (e.g. 10.0.0.0/8, ::1/128)`);
     });
@@ -174,6 +176,37 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
 
   issues.push(...privateKeysOutsideKeyFields(config));
   return issues;
+}
+
+/** References and server names of a tcp listener's network filters (sniRouter clusters, rbac CIDRs). */
+function checkNetworkFilterRefs(
+  filters: readonly TNetworkFilter[],
+  base: (string | number)[],
+  needCluster: (path: (string | number)[], name: string) => void,
+  add: (path: (string | number)[], message: string) => void,
+): void {
+  filters.forEach((f, j) => {
+    const at = [...base, j];
+    if (f.type === "rbac") {
+      f.rules.forEach((rule, k) =>
+        rule.principals.forEach((p, m) => {
+          if ("sourceIp" in p && !isCidr(p.sourceIp)) add([...at, "rules", k, "principals", m, "sourceIp"], `"${p.sourceIp}" is not an IPv4 or IPv6 CIDR (e.g. 10.0.0.0/8, ::1/128)`);
+        }),
+      );
+      return;
+    }
+    if (f.defaultCluster !== undefined) needCluster([...at, "defaultCluster"], f.defaultCluster);
+    const names = new Map<string, number>();
+    f.routes.forEach((r, k) => {
+      needCluster([...at, "routes", k, "cluster"], r.cluster);
+      r.serverNames.forEach((n, m) => {
+        const key = n.toLowerCase();
+        const first = names.get(key);
+        if (first !== undefined) add([...at, "routes", k, "serverNames", m], `server name "${n}" is already served by routes[${first}]`);
+        else names.set(key, k);
+      });
+    });
+  });
 }
 
 function splitBound(key: string): [string, string] {

@@ -4,6 +4,7 @@ export * from "./filters/wasm.ts";
 export * from "./rate-limit.ts";
 export * from "./listener.ts";
 export * from "./filters/plugin.ts";
+export * from "./network-filter.ts";
 export * from "./route.ts";
 export * from "./cluster.ts";
 export * from "./config.ts";

@@ -3,6 +3,7 @@ import type { TCompiledRoute, TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { THttpFilter } from "./api.ts";
 import { NO_FILTER_CODE, type TFilterCode } from "./code/index.ts";
+import type { TNetworkFilterEnv } from "./network/build.ts";
 import { compileChain, DEFAULT_FILTER_BUFFER_BYTES, EMPTY_CHAIN, type TFilterChain } from "./chain.ts";
 import { compileCors } from "./cors/config.ts";
 import { createCorsFilter } from "./cors/filter.ts";
@@ -14,13 +15,13 @@ import { createRateLimitFilter } from "./rate-limit/filter.ts";
 import { compileRbac } from "./rbac/config.ts";
 import { createRbacFilter } from "./rbac/filter.ts";
 
-/** What filters may use beyond their config: counters of the proxy's metrics, and the version's loaded filter code (plugins). */
-export type TFilterEnv = {
+/** What filters (HTTP and network) may use beyond their config: counters of the proxy's metrics, and the version's loaded filter code (plugins). */
+export type TFilterEnv = TNetworkFilterEnv & {
   rateLimited(policy: string): void;
   code: TFilterCode;
 };
 
-export const NO_FILTER_ENV: TFilterEnv = { rateLimited: () => undefined, code: NO_FILTER_CODE };
+export const NO_FILTER_ENV: TFilterEnv = { rateLimited: () => undefined, sniHello: () => undefined, sniRouted: () => undefined, code: NO_FILTER_CODE };
 
 /** The chains of one listener: one per route (built once per version), and the one for requests without a route. */
 export type TListenerChains = {

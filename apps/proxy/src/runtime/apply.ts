@@ -106,7 +106,7 @@ export class RuntimeManager {
       await clusters.warm(clusterPlan);
       const t2 = performance.now();
       const limiters = rateLimits.prepare(config.rateLimitPolicies);
-      const compiled = compileListeners(config, clusterPlan.clusters, limiters, { rateLimited: metrics.rateLimited, code: code.code });
+      const compiled = compileListeners(config, clusterPlan.clusters, limiters, { rateLimited: metrics.rateLimited, sniHello: metrics.sniHello, sniRouted: metrics.sniRouted, code: code.code });
       const t3 = performance.now();
       listenerPlan = await listeners.prepare(compiled);
       const t4 = performance.now();

@@ -31,6 +31,7 @@ import { Field } from "./field.tsx";
 import { PluginFields } from "./plugin-fields.tsx";
 import { defaultHint, FormRows } from "./form-rows.tsx";
 import { SaveForm, useResourceSave } from "./form-save.tsx";
+import { NetworkFilters, networkFilterErrors } from "./network-filters.tsx";
 
 const D = LISTENER_DEFAULTS;
 const FILTER_LABEL: Record<TFilterType, string> = { cors: "CORS", jwtAuthn: "JWT authentication", rbac: "RBAC", plugin: "Plugin", wasm: "proxy-wasm" };
@@ -69,6 +70,7 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
     tls: c.at("tls"),
     filters: form.httpFilters.map((_, i) => filterErrors(c, `httpFilters[${i}]`, form.httpFilters[i]!)),
     filterList: c.at("httpFilters"),
+    network: networkFilterErrors(c, form.networkFilters),
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, c.at(`limits.${k}`)])) as Record<string, string[]>,
     limitsAll: c.at("limits"),
     traceRate: c.at("tracing.sampleRate"),
@@ -99,7 +101,7 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
             <select id="listener-protocol" value={p} onChange={(e) => set("protocol", e.target.value as TListenerForm["protocol"])}>
               <option value="http">http (HTTP/1.1 + h2c prior knowledge)</option>
               <option value="https">https (TLS, ALPN h2 and http/1.1)</option>
-              <option value="tcp">tcp (proxied to one cluster)</option>
+              <option value="tcp">tcp (proxied to a cluster, network filters)</option>
             </select>
           </Field>
           <Field label="Address" htmlFor="listener-address" errors={err.address} hint={defaultHint(D.listener.address, "the address to bind")}>
@@ -120,9 +122,9 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
                 {m}
               </div>
             ))}
-            <Field label="Cluster" htmlFor="tcp-cluster" errors={err.tcpCluster} hint="Every connection goes to this cluster">
+            <Field label="Cluster" htmlFor="tcp-cluster" errors={err.tcpCluster} hint="Every connection goes to this cluster (required; leave empty when an SNI router picks it)">
               <select id="tcp-cluster" value={form.tcp.cluster} onChange={(e) => set("tcp", { ...form.tcp, cluster: e.target.value })}>
-                <option value="">Choose a cluster…</option>
+                <option value="">{form.networkFilters.some((f) => f.type === "sniRouter") ? "None (the SNI router picks)" : "Choose a cluster…"}</option>
                 {withCurrent((clusters.data ?? []).map((x) => x.name), form.tcp.cluster).map((n) => (
                   <option key={n} value={n}>
                     {n}
@@ -150,6 +152,8 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
           </Field>
         )}
       </fieldset>
+
+      {p === "tcp" && <NetworkFilters filters={form.networkFilters} onChange={(f) => set("networkFilters", f)} errors={err.network} clusterNames={(clusters.data ?? []).map((x) => x.name)} />}
 
       {withTls && (
         <fieldset>

@@ -1,3 +1,6 @@
+// Declares Node's WebAssembly global for every module of the host (the project's lib has no DOM).
+import "./webassembly-globals.ts";
+
 /**
  * Numbers of Envoy's proxy-wasm ABI 0.2.1 (github.com/proxy-wasm/spec, abi-versions/v0.2.1),
  * shared by the host (sandbox thread) and the filter adapter (proxy thread).
