@@ -8,7 +8,9 @@
  * argv[3]: "empty" (no filter on the route), "one" (the route's responseHeaders: one
  * headerMutation filter after #14; applied inline before it), "plugin" / "plugin-async" (one
  * TypeScript plugin, bench/plugins/bench-plugin.mjs, loaded through the apply pipeline's
- * filter-code step; its request phase synchronous or async).
+ * filter-code step; its request phase synchronous or async), "wasm" (one proxy-wasm filter
+ * adding a request header: a module built from WAT by apps/proxy/test/helpers/wasm-modules.ts,
+ * run by the ABI host in its sandbox thread; process CPU time counts both threads).
  */
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
@@ -33,18 +35,24 @@ const { validateConfig } = (await import(pathToFileURL(join(root, "packages/conf
 const route: Record<string, unknown> = { name: "answer", match: { prefix: "/" }, directResponse: { status: 200, body: "ok" } };
 if (chain === "one") route.responseHeaders = { add: [{ name: "x-env", value: "bench" }] };
 const plugin = chain.startsWith("plugin");
-const httpFilters = plugin ? [{ type: "plugin", name: "bench", module: join(import.meta.dirname, "plugins/bench-plugin.mjs"), config: { async: chain === "plugin-async" } }] : [];
+const wasm = chain === "wasm" ? await import("../apps/proxy/test/helpers/wasm-modules.ts") : null;
+const httpFilters = plugin
+  ? [{ type: "plugin", name: "bench", module: join(import.meta.dirname, "plugins/bench-plugin.mjs"), config: { async: chain === "plugin-async" } }]
+  : wasm
+    ? [{ type: "wasm", name: "min", module: { secret: "min" } }]
+    : [];
 const checked = validateConfig({
   listeners: [{ name: "bench", address: "127.0.0.1", port: 1, routeConfig: "main", httpFilters }],
   routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [route] }] }],
+  ...(wasm ? { secrets: [wasm.wasmSecret("min", await wasm.compileWat(wasm.minimalFilterWat()))] } : {}),
 });
 if (!checked.ok) throw new Error("bench config refused");
 const noop = () => undefined;
 let env: unknown = undefined;
-if (plugin) {
+if (plugin || wasm) {
   const { loadFilterCode } = (await import(src("filters/code/index.ts"))) as { loadFilterCode: (c: unknown, p: null, d: unknown) => Promise<{ ok: boolean; code?: unknown }> };
   const loaded = await loadFilterCode(checked.config, null, { log: noop, counter: noop, filterFailed: noop, allowedModules: null });
-  if (!loaded.ok) throw new Error("bench plugin refused");
+  if (!loaded.ok) throw new Error("bench filter code refused");
   env = { rateLimited: noop, code: loaded.code };
 }
 const [listener] = compileListeners(checked.config, new Map(), new Map(), env);

@@ -24,9 +24,10 @@ const chains = [
   ["1 filter (route responseHeaders)", "one"],
   ["1 TypeScript plugin (sync phases)", "plugin"],
   ["1 TypeScript plugin (async request phase)", "plugin-async"],
+  ["1 proxy-wasm filter (adds a request header)", "wasm"],
 ] as const;
-/** Chains a checkout from before plugins cannot run. */
-const currentOnly = new Set<string>(["plugin", "plugin-async"]);
+/** Chains a checkout from before plugins and proxy-wasm cannot run. */
+const currentOnly = new Set<string>(["plugin", "plugin-async", "wasm"]);
 
 function measure(root: string, chain: string): number {
   const r = spawnSync(process.execPath, ["--conditions=@switchyard/source", "--import", "tsx", resolve(ROOT, "bench/pipeline-child.ts"), root, chain, String(REQUESTS)], { encoding: "utf8" });

@@ -50,7 +50,7 @@ const secrets = env.SWITCHYARD_SECRET_KEY
       (env.SWITCHYARD_SECRET_KEY_PREVIOUS ?? "").split(",").filter(Boolean).map((k) => parseSecretKey(k, "SWITCHYARD_SECRET_KEY_PREVIOUS")),
     )
   : null;
-if (!secrets) log("console.no_secret_key", { message: "SWITCHYARD_SECRET_KEY is not set: TLS private keys cannot be stored" });
+if (!secrets) log("console.no_secret_key", { message: "SWITCHYARD_SECRET_KEY is not set: TLS private keys and wasm modules cannot be stored" });
 const db = createDb(env.DATABASE_URL, { secrets });
 if (secrets) {
   // Key rotation: values sealed under a previous key (or stored before encryption) move to the current one.

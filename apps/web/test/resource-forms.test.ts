@@ -3,11 +3,12 @@
  * a round trip (stored object -> form -> object), defaults come from the schemas, empty
  * inputs mean "the default", and the browser-side check reports the paths the server would.
  */
+import { createHash } from "node:crypto";
 import { REDACTED, ZListener, ZListenerLimits, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
 import { describe, expect, it } from "vitest";
 import { buildListener, checkListener, emptyListenerForm, filterRow, LIMIT_KEYS, LISTENER_DEFAULTS, listenerFormOf, moved, networkFilterRow, principalRow, type TCorsRow } from "../src/lib/listener-form.ts";
 import { buildRouteConfig, checkRouteConfig, domainKind, emptyRouteConfigForm, emptyVirtualHost, routeConfigFormOf } from "../src/lib/route-config-form.ts";
-import { buildSecret, checkSecret, emptySecretForm, looksLikePrivateKey, secretFormOf } from "../src/lib/secret-form.ts";
+import { buildSecret, checkSecret, emptySecretForm, looksLikePrivateKey, readWasmFile, secretFormOf } from "../src/lib/secret-form.ts";
 import { buildRateLimit, checkRateLimit, emptyRateLimitForm, RATE_LIMIT_DEFAULTS, rateLimitFormOf } from "../src/lib/rate-limit-form.ts";
 
 describe("listener form", () => {
@@ -259,11 +260,32 @@ describe("TLS secret form", () => {
   it("never puts the stored key in the form; an empty key field keeps it", () => {
     const stored = { ...ZTlsCertificateSecret.parse({ name: "site", type: "tlsCertificate", certificate: cert, privateKey: key }), privateKey: REDACTED };
     const form = secretFormOf(stored);
-    expect(form).toEqual({ name: "site", type: "tlsCertificate", certificate: cert, privateKey: "" });
+    expect(form).toMatchObject({ name: "site", type: "tlsCertificate", certificate: cert, privateKey: "" });
     const built = buildSecret(form);
     expect(built).toEqual({ name: "site", type: "tlsCertificate", certificate: cert, privateKey: "" });
     expect(checkSecret(built, false)).toEqual([]);
     expect(buildSecret({ ...form, privateKey: key.trim() })).toMatchObject({ privateKey: key });
+  });
+
+  it("a listener's proxy-wasm filter round-trips through the listener form (module secret, configuration text)", () => {
+    const l = ZListener.parse({ name: "web", port: 8080, routeConfig: "main", httpFilters: [{ type: "wasm", name: "geo", module: { secret: "geo-filter" }, config: "{\"x\":1}" }] });
+    const form = listenerFormOf(l);
+    expect(form.httpFilters[0]).toMatchObject({ type: "wasm", name: "geo", secret: "geo-filter", config: "{\"x\":1}" });
+    expect(ZListener.parse(buildListener(form)).httpFilters).toEqual(l.httpFilters);
+    expect(checkListener(buildListener({ ...form, httpFilters: [{ ...filterRow("wasm"), name: "w" }] }))).toEqual(expect.arrayContaining([expect.objectContaining({ path: "httpFilters[0].module.secret" })]));
+  });
+
+  it("a wasmModule: the stored bytes never reach the form (empty keeps them), a new one needs a module, sha256 and size come from the file", async () => {
+    const bytes = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+    const read = await readWasmFile(bytes.buffer);
+    expect(read).toEqual({ data: Buffer.from(bytes).toString("base64"), sha256: createHash("sha256").update(bytes).digest("hex"), bytes: 8 });
+    const stored = { name: "geo", type: "wasmModule" as const, sha256: read.sha256, data: REDACTED };
+    const form = secretFormOf(stored);
+    expect(form).toMatchObject({ name: "geo", type: "wasmModule", sha256: read.sha256, data: "" });
+    expect(buildSecret(form)).toEqual({ name: "geo", type: "wasmModule", sha256: read.sha256, data: "" });
+    expect(checkSecret(buildSecret(form), false)).toEqual([]);
+    expect(checkSecret(buildSecret(form), true)).toEqual([expect.objectContaining({ field: "data" })]);
+    expect(checkSecret(buildSecret({ ...form, data: read.data }), true)).toEqual([]);
   });
 
   it("requires a key for a new tlsCertificate secret, not for a CA bundle, and spots a key pasted as the certificate", () => {

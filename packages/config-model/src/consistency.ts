@@ -7,6 +7,7 @@ import { linearRegexSyntaxProblem } from "./linear-regex.ts";
 import { privateKeysOutsideKeyFields } from "./private-keys.ts";
 import { regexSafetyProblem } from "./regex-safety.ts";
 import { checkFilterOverrides } from "./filter-overrides.ts";
+import { checkWasmFilters } from "./filters/wasm.ts";
 
 /**
  * Whole-snapshot checks that a per-object schema cannot make: names unique per kind,
@@ -152,6 +153,7 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
   });
 
   issues.push(...checkFilterOverrides(config));
+  issues.push(...checkWasmFilters(config));
 
   config.clusters.forEach((c, i) => {
     const base = ["clusters", i];

@@ -38,7 +38,10 @@ export function checkFilterOverrides(config: TConfig): TConfigIssue[] {
             const parsed = ZHttpFilter.safeParse(replacedEntry(f, o.config));
             if (parsed.success) continue;
             for (const issue of parsed.error.issues) {
-              issues.push({ path: formatPath([...base, "config", ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))]), message: issue.message });
+              const at = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+              // A code filter's replacement is its `config` field itself: the path starts there.
+              if ("config" in f && at[0] === "config") at.shift();
+              issues.push({ path: formatPath([...base, "config", ...at]), message: issue.message });
             }
             break;
           }

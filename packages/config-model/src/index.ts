@@ -1,5 +1,6 @@
 export * from "./common.ts";
 export * from "./secret.ts";
+export * from "./filters/wasm.ts";
 export * from "./rate-limit.ts";
 export * from "./listener.ts";
 export * from "./filters/plugin.ts";

@@ -3,6 +3,7 @@ import { ZDurationMs, ZHttpHeaderName, ZHttpMethod, ZName, ZPort, exactlyOneOf }
 import { ZPluginFilter } from "./filters/plugin.ts";
 import { networkFilterName, ZNetworkFilter } from "./network-filter.ts";
 import { ZHeaderMatcher } from "./route.ts";
+import { ZWasmFilter } from "./filters/wasm.ts";
 
 /** CORS: answer preflights locally and add the CORS response headers. */
 /**
@@ -80,7 +81,7 @@ export const ZRbacFilter = z.strictObject({
   rules: z.array(ZRbacRule).min(1, "list at least one rule"),
 });
 
-export const ZHttpFilter = z.discriminatedUnion("type", [ZCorsFilter, ZJwtAuthnFilter, ZRbacFilter, ZPluginFilter]);
+export const ZHttpFilter = z.discriminatedUnion("type", [ZCorsFilter, ZJwtAuthnFilter, ZRbacFilter, ZPluginFilter, ZWasmFilter]);
 
 /** A filter's name in its chain: `name`, else its type. */
 export function httpFilterName(f: { readonly type: string; readonly name?: string | undefined }): string {

@@ -148,8 +148,9 @@ export const ZDirectResponse = z.strictObject({
 
 /**
  * One filter's override on a route: `disabled: true` skips it on this route; `config`
- * replaces its config there (for a built-in filter: its fields without `type`/`name`,
- * checked by the same schema at validation).
+ * replaces its config there (for a built-in filter: its fields without `type`/`name`;
+ * for a wasm filter: its `config` string, the module stays), checked by the same schema
+ * at validation.
  */
 export const ZFilterOverride = z
   .strictObject({ disabled: z.boolean().optional(), config: z.unknown().optional() })

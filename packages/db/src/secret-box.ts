@@ -87,13 +87,13 @@ export function isEncrypted(stored: string): boolean {
 
 /** Encrypts with `box`, refusing to store a private key when no key is configured. */
 export function sealPrivateKey(box: TSecretBox | null, plain: string): string {
-  if (!box) throw new SecretKeyError("SWITCHYARD_SECRET_KEY is not configured: private keys cannot be stored");
+  if (!box) throw new SecretKeyError("SWITCHYARD_SECRET_KEY is not configured: private keys and wasm modules cannot be stored");
   return box.encrypt(plain);
 }
 
 export function openPrivateKey(box: TSecretBox | null, stored: string): string {
   if (!isEncrypted(stored)) return stored;
-  if (!box) throw new SecretKeyError("SWITCHYARD_SECRET_KEY is not configured: stored private keys cannot be read");
+  if (!box) throw new SecretKeyError("SWITCHYARD_SECRET_KEY is not configured: stored private keys and wasm modules cannot be read");
   return box.decrypt(stored);
 }
 

@@ -1,4 +1,6 @@
 import {
+  mapSealedField,
+  sealedFieldOf,
   ConfigValidationError,
   diffConfigs,
   formatDiff,
@@ -175,12 +177,12 @@ async function insertVersion(
   return { version, hash, unchanged, rolloutId };
 }
 
-/** A copy of `config` whose private keys are sealed with `box`, for the snapshot column. */
+/** A copy of `config` whose sealed secret fields (private keys, wasm modules) are sealed with `box`, for the snapshot column. */
 export function sealSnapshot(config: TConfig, box: TSecretBox | null): TConfig {
-  if (!config.secrets.some((s) => s.type === "tlsCertificate")) return config;
+  if (!config.secrets.some((s) => sealedFieldOf(s) !== undefined)) return config;
   return {
     ...config,
-    secrets: config.secrets.map((s) => (s.type === "tlsCertificate" ? { ...s, privateKey: sealPrivateKey(box, s.privateKey) } : s)),
+    secrets: config.secrets.map((s) => mapSealedField(s, (v) => sealPrivateKey(box, v))),
   };
 }
 
@@ -190,11 +192,7 @@ export function openSnapshot(raw: unknown, box: TSecretBox | null): unknown {
   const r = raw as { secrets: unknown[] };
   return {
     ...r,
-    secrets: r.secrets.map((s) => {
-      if (typeof s !== "object" || s === null) return s;
-      const secret = s as { privateKey?: unknown };
-      return typeof secret.privateKey === "string" ? { ...secret, privateKey: openPrivateKey(box, secret.privateKey) } : s;
-    }),
+    secrets: r.secrets.map((s) => mapSealedField(s, (v) => openPrivateKey(box, v))),
   };
 }
 

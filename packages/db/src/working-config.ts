@@ -1,4 +1,4 @@
-import { ConfigValidationError, deepFreeze, hashConfig, validateConfig, type TConfig, type TConfigChange, type TConfigIssue } from "@switchyard/config-model";
+import { ConfigValidationError, deepFreeze, hashConfig, mapSealedField, validateConfig, type TConfig, type TConfigChange, type TConfigIssue } from "@switchyard/config-model";
 import { AUDIT_ACTIONS } from "./audit.ts";
 import { lockConfig, transaction, type Db, type Tx } from "./client.ts";
 import { assembleConfig, assignPositions, planWrite, type TWritePlan } from "./config-rows.ts";
@@ -215,21 +215,16 @@ async function writePlan(tx: Tx, plan: TWritePlan, box: TSecretBox | null, opts:
   return { revision, changes };
 }
 
-/** Private keys are sealed (AES-256-GCM) before they reach the table. */
+/** Sealed secret fields (private keys, wasm modules) are encrypted (AES-256-GCM) before they reach the table. */
 function storedSpec(kind: string, spec: unknown, box: TSecretBox | null): unknown {
-  const s = spec as { type?: string; privateKey?: string };
-  if (kind !== "secrets" || s.type !== "tlsCertificate" || typeof s.privateKey !== "string") return spec;
-  return { ...s, privateKey: sealPrivateKey(box, s.privateKey) };
+  return kind === "secrets" ? mapSealedField(spec, (v) => sealPrivateKey(box, v)) : spec;
 }
 
 /** The stored rows as a config document (private keys opened), not validated. */
 async function loadRows(tx: Tx, box: TSecretBox | null): Promise<Record<string, unknown[]>> {
   const rows = await tx.configResource.findMany({ orderBy: [{ kind: "asc" }, { scope: "asc" }, { position: "asc" }, { name: "asc" }] });
   const { raw, orphans } = assembleConfig(
-    rows.map((r) => {
-      const spec = r.spec as { privateKey?: unknown };
-      return { kind: r.kind, scope: r.scope, spec: r.kind === "secrets" && typeof spec.privateKey === "string" ? { ...spec, privateKey: openPrivateKey(box, spec.privateKey) } : spec };
-    }),
+    rows.map((r) => ({ kind: r.kind, scope: r.scope, spec: r.kind === "secrets" ? mapSealedField(r.spec, (v) => openPrivateKey(box, v)) : r.spec })),
   );
   if (orphans.length) throw new StoredConfigError(`the stored working config has routes of virtual hosts that do not exist: ${orphans.join(", ")}`);
   return raw;

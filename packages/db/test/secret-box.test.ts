@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeConfig } from "@switchyard/config-model/testing";
@@ -90,5 +90,36 @@ describe("private keys at rest", () => {
     } finally {
       await keyless.close();
     }
+  });
+});
+
+describe("wasm modules at rest", () => {
+  let t: TTestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it("a wasmModule's bytes are sealed like a private key, in the working config and in snapshots, and read back intact", async () => {
+    // A minimal module (magic + version): the schema checks base64, size and sha256, not the ABI.
+    const bytes = Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+    const data = bytes.toString("base64");
+    const secret = { name: "filter", type: "wasmModule" as const, sha256: createHash("sha256").update(bytes).digest("hex"), data };
+    expect((await replaceWorkingConfig(t.db, makeConfig({ secrets: [secret] }), { actor: "t" })).ok).toBe(true);
+    const { version } = await publishVersion(t.db, { actor: "t", message: "with module" });
+    const c = new pg.Client({ connectionString: t.url });
+    await c.connect();
+    try {
+      const s = await c.query<{ data: string }>(`SELECT spec->>'data' AS data FROM "ConfigResource" WHERE kind = 'secrets'`);
+      const v = await c.query<{ snapshot: { secrets: { data: string }[] } }>(`SELECT snapshot FROM "ConfigVersion" WHERE version = $1`, [version]);
+      expect(s.rows[0]!.data).toMatch(/^enc:v1:/);
+      expect(v.rows[0]!.snapshot.secrets[0]!.data).toMatch(/^enc:v1:/);
+    } finally {
+      await c.end();
+    }
+    expect((await getWorkingConfig(t.db)).config.secrets[0]).toMatchObject({ data });
+    expect((await getVersion(t.db, version))?.config.secrets[0]).toMatchObject({ data });
   });
 });

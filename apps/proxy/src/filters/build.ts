@@ -34,6 +34,7 @@ function createFilter(f: THttpFilterConfig, code: TFilterCode): THttpFilter {
   const name = httpFilterName(f);
   switch (f.type) {
     case "plugin":
+    case "wasm":
       return code.filter(f);
     case "cors":
       return createCorsFilter(name, compileCors(f));

@@ -31,7 +31,8 @@ export function compileListenerTls(l: TListener, index: number, secrets: Readonl
   const tls = l.tls;
   if (!tls) return null;
   const cv = tls.clientValidation;
-  const ca = cv ? secrets.get(cv.caSecret)?.certificate : undefined;
+  const caSecret = cv ? secrets.get(cv.caSecret) : undefined;
+  const ca = caSecret && caSecret.type !== "wasmModule" ? caSecret.certificate : undefined;
   const exact = new Map<string, SecureContext>();
   const wildcard = new Map<string, SecureContext>();
   let defaultOptions: SecureContextOptions | null = null;

@@ -46,7 +46,7 @@ export type TRuntimeDeps = {
  * The apply pipeline (DESIGN §2.4), one version at a time:
  *   validateConfig (schema, consistency, header values, unsupported combinations) -> PEM in use
  *   loads (the console runs both) -> what this process can enforce (Redis)
- *   -> filter code (plugins: import, configSchema, create(); filters/code) -> prepare clusters (reuse unchanged)
+ *   -> filter code (plugins: import, configSchema, create(); wasm: compile, configure; filters/code) -> prepare clusters (reuse unchanged)
  *   -> warm new clusters (first discovery answer, bounded)
  *   -> compile route tables -> bind new listeners (all or nothing)
  *   -> swap (one synchronous step: runtime reference + every listener's compiled version)

@@ -17,7 +17,7 @@ export function upstreamTlsOptions(tls: TUpstreamTls, secrets: ReadonlyMap<strin
   }
   if (tls.caSecret !== undefined) {
     const ca = secrets.get(tls.caSecret);
-    if (ca) out.ca = ca.certificate;
+    if (ca && ca.type !== "wasmModule") out.ca = ca.certificate;
   }
   if (tls.clientCertificate !== undefined) {
     const cert = secrets.get(tls.clientCertificate);

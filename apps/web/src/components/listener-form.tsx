@@ -22,6 +22,7 @@ import {
   type TListenerForm,
   type TPrincipalRow,
   type TRbacRow,
+  type TWasmRow,
   type TRbacRuleRow,
 } from "../lib/listener-form.ts";
 import { HTTP_METHODS, matcherRow, type TMatcherRow } from "../lib/route-form.ts";
@@ -33,7 +34,7 @@ import { SaveForm, useResourceSave } from "./form-save.tsx";
 import { NetworkFilters, networkFilterErrors } from "./network-filters.tsx";
 
 const D = LISTENER_DEFAULTS;
-const FILTER_LABEL: Record<TFilterType, string> = { cors: "CORS", jwtAuthn: "JWT authentication", rbac: "RBAC", plugin: "Plugin" };
+const FILTER_LABEL: Record<TFilterType, string> = { cors: "CORS", jwtAuthn: "JWT authentication", rbac: "RBAC", plugin: "Plugin", wasm: "proxy-wasm" };
 type TClaimer = ReturnType<typeof useResourceSave>["claimer"];
 
 /**
@@ -273,10 +274,11 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
               {f.type === "jwtAuthn" && <JwtFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "plugin" && <PluginFields f={f} i={i} errors={err.filters[i]!.fields} onChange={(patch) => setFilter(f.key, patch)} />}
+              {f.type === "wasm" && <WasmFields f={f} i={i} err={err.filters[i]!} modules={secretNames("wasmModule")} onChange={(patch) => setFilter(f.key, patch)} />}
             </section>
           ))}
           <div className="actions">
-            {(["cors", "jwtAuthn", "rbac", "plugin"] as const).map((t) => (
+            {(["cors", "jwtAuthn", "rbac", "plugin", "wasm"] as const).map((t) => (
               <button key={t} type="button" className="btn btn-small" onClick={() => set("httpFilters", [...form.httpFilters, filterRow(t)])}>
                 Add {FILTER_LABEL[t]} filter
               </button>
@@ -394,7 +396,9 @@ function filterErrors(c: TClaimer, at: string, f: TFilterRow) {
           ? fields(["issuer", "audiences", "jwks.inline", "jwks.remote.url", "jwks.remote.cacheDurationMs", "jwks", "forward", "allowMissing"])
           : f.type === "plugin"
             ? fields(["module", "version", "timeoutMs", "config"])
-            : {},
+            : f.type === "wasm"
+              ? fields(["module.secret", "module", "config"])
+              : {},
     claims: f.type === "jwtAuthn" ? f.claimToHeaders.map((_, n) => c.at(`${at}.claimToHeaders[${n}]`)) : [],
     claimsList: c.at(`${at}.claimToHeaders`),
     rules:
@@ -510,6 +514,29 @@ function JwtFields({ f, i, err, onChange }: { f: TJwtRow; i: number; err: TFilte
         ]}
       />
     </>
+  );
+}
+
+/** A proxy-wasm filter: the module (a wasmModule secret, uploaded on the secrets page) and the text its proxy_on_configure reads. */
+function WasmFields({ f, i, err, modules, onChange }: { f: TWasmRow; i: number; err: TFilterErrors; modules: string[]; onChange: (p: Partial<TWasmRow>) => void }) {
+  const id = (k: string) => `filter-${i}-${k}`;
+  const e = err.fields;
+  return (
+    <div className="grid-3">
+      <Field label="Module (wasmModule secret)" htmlFor={id("secret")} errors={[...(e["module.secret"] ?? []), ...(e.module ?? [])]} hint="Upload .wasm files on the secrets page (required)">
+        <select id={id("secret")} value={f.secret} onChange={(ev) => onChange({ secret: ev.target.value })}>
+          <option value="">(choose a module)</option>
+          {[...new Set([...modules, ...(f.secret ? [f.secret] : [])])].map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Plugin configuration" htmlFor={id("config")} errors={e.config} hint="Handed to proxy_on_configure as is (default empty)" className="span-2">
+        <textarea id={id("config")} className="mono code-input" rows={3} value={f.config} onChange={(ev) => onChange({ config: ev.target.value })} />
+      </Field>
+    </div>
   );
 }
 

@@ -9,7 +9,7 @@ import { messageOf } from "../lib/trpc-errors.ts";
 import { useToast } from "./toaster.tsx";
 import { useReadOnly } from "./read-only.tsx";
 
-export type TRow = { name: string; usedBy: string[]; resource: Record<string, unknown>; certificate?: unknown };
+export type TRow = { name: string; usedBy: string[]; resource: Record<string, unknown>; certificate?: unknown; module?: unknown };
 
 export type TColumn = { label: string; sortKey?: (row: TRow) => string | number; render: (row: TRow) => ReactNode; className?: string };
 

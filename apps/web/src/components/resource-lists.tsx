@@ -20,7 +20,10 @@ const rc = (r: { resource: unknown }) => r.resource as RC;
 const c = (r: { resource: unknown }) => r.resource as TCluster;
 type Info = { subject: string; sans: string[]; fingerprint256: string; validTo: string; daysLeft: number } | { error: string };
 const info = (r: { certificate?: unknown }) => r.certificate as Info;
-const days = (r: { certificate?: unknown }) => {
+/** wasmModule secrets carry `module` instead of `certificate`: no subject, no expiry. */
+const wasmModule = (r: { module?: unknown }) => r.module as { bytes: number } | undefined;
+const days = (r: { certificate?: unknown; module?: unknown }) => {
+  if (wasmModule(r)) return 1e9;
   const i = info(r);
   return "error" in i ? -1e9 : i.daysLeft;
 };
@@ -95,17 +98,20 @@ const LISTS: { [K in TResourceKind]: { columns: TColumn[]; filters: { label: str
       {
         label: "Subject / SANs",
         render: (r) => {
+          const m = wasmModule(r);
+          if (m) return <span className="small">proxy-wasm module, {m.bytes.toLocaleString()} bytes</span>;
           const i = info(r);
           return "error" in i ? <span className="text-error small">{i.error}</span> : <span className="mono small">{i.subject}{i.sans.length ? ` · ${i.sans.join(", ")}` : ""}</span>;
         },
       },
-      { label: "Fingerprint", render: (r) => { const i = info(r); return "error" in i ? "—" : <span className="mono small" title={i.fingerprint256}>{i.fingerprint256.slice(0, 23)}…</span>; } },
-      { label: "Expiry", sortKey: days, render: (r) => { const i = info(r); return "error" in i ? "—" : <ExpiryTag days={i.daysLeft} />; } },
+      { label: "Fingerprint", render: (r) => { if (wasmModule(r)) { const sha = String((r.resource as { sha256?: string }).sha256); return <span className="mono small" title={`sha256 ${sha}`}>{sha.slice(0, 23)}…</span>; } const i = info(r); return "error" in i ? "—" : <span className="mono small" title={i.fingerprint256}>{i.fingerprint256.slice(0, 23)}…</span>; } },
+      { label: "Expiry", sortKey: days, render: (r) => { if (wasmModule(r)) return "—"; const i = info(r); return "error" in i ? "—" : <ExpiryTag days={i.daysLeft} />; } },
     ],
     filters: [
       { label: "expiring in 30 days", test: (r) => days(r) <= 30 },
       { label: "tlsCertificate", test: (r) => r.resource.type === "tlsCertificate" },
       { label: "caBundle", test: (r) => r.resource.type === "caBundle" },
+      { label: "wasmModule", test: (r) => r.resource.type === "wasmModule" },
     ],
   },
 };

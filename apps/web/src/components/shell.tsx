@@ -14,7 +14,7 @@ const NAV = [
   { href: "/route-configs", label: "Route configs" },
   { href: "/routes", label: "Routes" },
   { href: "/clusters", label: "Clusters" },
-  { href: "/secrets", label: "TLS secrets" },
+  { href: "/secrets", label: "Secrets" },
   { href: "/rate-limits", label: "Rate limits" },
   { href: "/tester", label: "Route tester" },
   { href: "/publish", label: "Publish" },

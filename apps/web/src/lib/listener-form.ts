@@ -98,7 +98,9 @@ export type TJwtRow = TFilterRowBase & {
 export type TRbacRow = TFilterRowBase & { type: "rbac"; rules: TRbacRuleRow[] };
 /** A plugin entry; `config` is JSON text (the schema form, when the module's schema is known, edits it as an object). */
 export type TPluginRow = TFilterRowBase & { type: "plugin"; module: string; version: string; timeoutMs: string; config: string };
-export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TPluginRow;
+/** A proxy-wasm filter: the wasmModule secret holding the module, and its plugin configuration text. */
+export type TWasmRow = TFilterRowBase & { type: "wasm"; secret: string; config: string };
+export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TPluginRow | TWasmRow;
 export type TFilterType = TFilterRow["type"];
 
 /** Network filters (tcp listeners): rbac by source address, and the SNI router. */
@@ -169,6 +171,7 @@ export function filterRow(type: TFilterType): TFilterRow {
       allowMissing: LISTENER_DEFAULTS.jwt.allowMissing,
     };
   if (type === "plugin") return { key: key(), name: "", type, module: "", version: "", timeoutMs: "", config: "{}" };
+  if (type === "wasm") return { key: key(), name: "", type, secret: "", config: "" };
   return { key: key(), name: "", type, rules: [rbacRuleRow()] };
 }
 
@@ -276,6 +279,7 @@ function filterRowOf(f: THttpFilter): TFilterRow {
       claimToHeaders: f.claimToHeaders.map((c) => ({ key: key(), claim: c.claim, header: c.header })),
       allowMissing: f.allowMissing,
     };
+  if (f.type === "wasm") return { key: key(), name: f.name ?? "", type: "wasm", secret: f.module.secret, config: f.config };
   return {
     key: key(),
     name: f.name ?? "",
@@ -378,6 +382,7 @@ function filterOf(f: TFilterRow): unknown {
       claimToHeaders: f.claimToHeaders.map((c) => ({ claim: c.claim.trim(), header: c.header.trim() })),
       allowMissing: f.allowMissing,
     };
+  if (f.type === "wasm") return { type: "wasm", name: text(f.name), module: { secret: f.secret.trim() }, config: f.config };
   return {
     type: "rbac",
     name: text(f.name),

@@ -1,13 +1,15 @@
-import { REDACTED, ZCaBundleSecret, ZCluster, ZListener, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
+import { REDACTED, ZCaBundleSecret, ZCluster, ZListener, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret, ZWasmModuleFields } from "@switchyard/config-model";
 import { z } from "zod";
 
 /**
- * ZSecret as the console edits it: a tlsCertificate secret's privateKey may be "" or
- * "[redacted]", meaning "keep the stored key" (the browser never receives it).
+ * ZSecret as the console edits it: a tlsCertificate secret's privateKey and a wasmModule
+ * secret's data may be "" or "[redacted]", meaning "keep the stored one" (the browser never
+ * receives them). The module's sha256 is checked against its bytes on the server.
  */
 export const ZSecretInput = z.discriminatedUnion("type", [
   ZTlsCertificateSecret.extend({ privateKey: z.union([z.literal(""), z.literal(REDACTED), ZTlsCertificateSecret.shape.privateKey]) }),
   ZCaBundleSecret,
+  ZWasmModuleFields.extend({ data: z.union([z.literal(""), z.literal(REDACTED), ZWasmModuleFields.shape.data]) }),
 ]);
 
 /**
@@ -47,13 +49,13 @@ export const RESOURCE_KINDS = {
     template: "name: users\ndiscovery: static\nendpoints:\n  - address: 127.0.0.1\n    port: 9101\n",
   },
   secrets: {
-    label: "TLS secret",
-    /** In buttons and messages: "Save TLS secret". */
-    noun: "TLS secret",
-    plural: "TLS secrets",
+    label: "Secret",
+    /** In buttons and messages: "Save secret". */
+    noun: "secret",
+    plural: "Secrets",
     href: "/secrets",
     schema: ZSecretInput,
-    blurb: "Certificates with their private keys (write-only) and CA bundles, referenced by listeners and clusters.",
+    blurb: "Certificates with their private keys (write-only) and CA bundles, referenced by listeners and clusters; proxy-wasm modules (write-only), referenced by wasm filters.",
     template: "name: site-cert\ntype: tlsCertificate\ncertificate: |\n  -----BEGIN CERTIFICATE-----\n  ...\n  -----END CERTIFICATE-----\nprivateKey: |\n  -----BEGIN PRIVATE KEY-----\n  ...\n  -----END PRIVATE KEY-----\n",
   },
   rateLimitPolicies: {

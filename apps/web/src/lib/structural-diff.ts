@@ -1,4 +1,4 @@
-import { RESOURCE_KINDS, REDACTED, canonicalJson, type TConfig, type TResourceKind } from "@switchyard/config-model";
+import { RESOURCE_KINDS, REDACTED, canonicalJson, mapSealedField, type TConfig, type TResourceKind } from "@switchyard/config-model";
 import { diffArrays } from "diff";
 
 /**
@@ -189,14 +189,14 @@ function walkArray(b: unknown[], a: unknown[], path: string, out: TValueChange[]
   }
 }
 
-/** Private keys never leave the server: a changed key shows as changed, not as its value. */
+/** Sealed secret fields (private keys, wasm modules) never leave the server: a change shows as changed, not as its value. */
 function redactChanges(kind: TResourceKind, changes: TValueChange[]): TValueChange[] {
   if (kind !== "secrets") return changes;
-  return changes.map((c) => (c.path === "privateKey" ? { path: c.path, op: c.op, ...(c.op !== "add" ? { before: REDACTED } : {}), ...(c.op !== "remove" ? { after: REDACTED } : {}) } : c));
+  return changes.map((c) => (c.path === "privateKey" || c.path === "data" ? { path: c.path, op: c.op, ...(c.op !== "add" ? { before: REDACTED } : {}), ...(c.op !== "remove" ? { after: REDACTED } : {}) } : c));
 }
 
 function redact(kind: TResourceKind, value: unknown): unknown {
-  return kind === "secrets" && isObject(value) && "privateKey" in value ? { ...value, privateKey: REDACTED } : value;
+  return kind === "secrets" && isObject(value) ? mapSealedField(value, () => REDACTED) : value;
 }
 
 function byName<T extends { name: string }>(items: readonly T[]): Map<string, T> {

@@ -1,16 +1,18 @@
 /**
  * The TLS secret form and the stale-edit refusal in a real browser (issue #6): a secret
  * is created from a pasted certificate (its details shown beside it) and an uploaded
- * key, which the edit page never shows again; two tabs editing one rate-limit policy:
+ * key, which the edit page never shows again; a proxy-wasm module is uploaded (its SHA-256
+ * computed in the browser, its bytes never shown again); two tabs editing one rate-limit policy:
  * the second save is refused with what changed instead of overwriting the first.
  */
 import { execFileSync } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileWat, minimalFilterWat } from "../../../proxy/test/helpers/wasm-modules.ts";
 import { artifactsDir, logIn as logInAs, openBrowser, seedConfig, startConsole, type TConsoleHandle } from "./fixtures.ts";
 
 const ARTIFACTS = artifactsDir();
@@ -56,25 +58,55 @@ describe.sequential("resource forms in a browser", () => {
     await details.getByText("DNS:shop.example.com, DNS:www.shop.example.com").waitFor();
     await details.getByText(/CN=shop\.example\.com/).first().waitFor();
     // No key yet: the error is next to the key field, nothing is sent.
-    await page.getByRole("button", { name: "Create TLS secret" }).click();
+    await page.getByRole("button", { name: "Create secret" }).click();
     await page.locator('.field:has(#secret-private-key) .field-error').getByText(/paste the PEM private key/).waitFor();
     await page.locator("#secret-private-key-file").setInputFiles(keyFile);
     await expect.poll(() => page.locator("#secret-private-key").inputValue()).toContain(keyBody);
-    await page.getByRole("button", { name: "Create TLS secret" }).click();
+    await page.getByRole("button", { name: "Create secret" }).click();
     await page.waitForURL(/\/secrets$/);
-    await page.getByTestId("toast").getByText('Created TLS secret "shop"').waitFor();
+    await page.getByTestId("toast").getByText('Created secret "shop"').waitFor();
 
     // The edit page: details shown, the key field empty, the key nowhere in the page; saving keeps it.
     await page.goto(`${app.url}/secrets/shop`);
     await page.getByRole("complementary", { name: "Certificate details" }).getByText(/SHA-256 fingerprint/).waitFor();
     expect(await page.locator("#secret-private-key").inputValue()).toBe("");
     expect(await page.content()).not.toContain(keyBody);
-    await page.getByRole("button", { name: "Save TLS secret" }).click();
-    await page.getByTestId("toast").getByText('Saved TLS secret "shop"').waitFor();
+    await page.getByRole("button", { name: "Save secret" }).click();
+    await page.getByTestId("toast").getByText('Saved secret "shop"').waitFor();
     // The YAML tab shows the key redacted.
     await page.goto(`${app.url}/secrets/shop?view=yaml`);
-    await expect.poll(() => page.getByLabel("TLS secret (YAML or JSON)").textContent()).toContain("[redacted]");
+    await expect.poll(() => page.getByLabel("Secret (YAML or JSON)").textContent()).toContain("[redacted]");
     expect(await page.content()).not.toContain(keyBody);
+  });
+
+  it("uploads a proxy-wasm module: SHA-256 computed in the browser, the bytes never shown again, listed with its size", async () => {
+    const bytes = await compileWat(minimalFilterWat());
+    const file = join(dir, "geo.wasm");
+    writeFileSync(file, bytes);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const b64 = bytes.toString("base64");
+    await page.goto(`${app.url}/secrets/new`);
+    await page.locator("#secret-name").fill("geo");
+    await page.locator("#secret-type").selectOption("wasmModule");
+    // No module yet: refused next to the file field, nothing sent.
+    await page.getByRole("button", { name: "Create secret" }).click();
+    await page.locator(".field:has(#secret-wasm-file) .field-error").getByText(/upload the .wasm module/).waitFor();
+    await page.locator("#secret-wasm-file").setInputFiles(file);
+    await expect.poll(() => page.locator("#secret-sha256").inputValue()).toBe(sha256);
+    await page.getByRole("complementary", { name: "Module details" }).getByText(`${bytes.length.toLocaleString("en-US")} bytes`).waitFor();
+    await page.getByRole("button", { name: "Create secret" }).click();
+    await page.waitForURL(/\/secrets$/);
+    await page.getByTestId("toast").getByText('Created secret "geo"').waitFor();
+    await page.getByText(`proxy-wasm module, ${bytes.length.toLocaleString("en-US")} bytes`).waitFor();
+
+    // The edit page shows the pinned hash, never the bytes; saving without a file keeps them.
+    await page.goto(`${app.url}/secrets/geo`);
+    await expect.poll(() => page.locator("#secret-sha256").inputValue()).toBe(sha256);
+    expect(await page.content()).not.toContain(b64.slice(0, 40));
+    await page.getByRole("button", { name: "Save secret" }).click();
+    await page.getByTestId("toast").getByText('Saved secret "geo"').waitFor();
+    const stored = (await (await fetch(`${app.url}/api/v1/config`, { headers: { authorization: `Bearer ${app.apiToken}` } })).json()) as { secrets?: { name: string; sha256?: string; data?: string }[] };
+    expect(stored.secrets?.find((x) => x.name === "geo")).toMatchObject({ sha256, data: "[redacted]" });
   });
 
   it("refuses a stale edit from a second tab with what changed, instead of overwriting", async () => {

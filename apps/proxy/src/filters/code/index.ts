@@ -2,11 +2,12 @@ import { canonicalJson, formatPath, overriddenFilter, type TConfig, type TConfig
 import { ConfigCompileError } from "../../runtime/compile-error.ts";
 import type { THttpFilter } from "../api.ts";
 import { loadPluginFilter } from "./plugin.ts";
+import { loadWasmFilter } from "./wasm.ts";
 import type { TCodeEnv, TCodeLoader, TLoadedModule } from "./types.ts";
 
 /**
  * The apply pipeline's "filter code" step (runtime/apply.ts, before compile): every filter
- * whose code lives outside the proxy (a `plugin` module; proxy-wasm next) is loaded, its
+ * whose code lives outside the proxy (a `plugin` module, a proxy-wasm module) is loaded, its
  * config checked by its own schema and its instance created, once per version, before
  * anything else of that version is built. Failures come back as issues with the entry's
  * path (the version is refused: NACK, or the file is not applied); a version that loads
@@ -16,6 +17,7 @@ import type { TCodeEnv, TCodeLoader, TLoadedModule } from "./types.ts";
  */
 const LOADERS: { readonly [type: string]: TCodeLoader | undefined } = {
   plugin: loadPluginFilter as TCodeLoader,
+  wasm: loadWasmFilter,
 };
 
 /** The loaded code of one version: filter instances by entry, and the modules behind them. */
@@ -36,7 +38,7 @@ export const NO_FILTER_CODE: TFilterCode = Object.freeze({
 });
 
 /** What the apply pipeline hands the loaders (log, counters, the managed --plugin allow-list). */
-export type TFilterCodeDeps = Omit<TCodeEnv, "previous">;
+export type TFilterCodeDeps = Omit<TCodeEnv, "previous" | "secrets">;
 
 /**
  * Loads every code filter of `config`: listener entries, then routes' overrides that
@@ -46,7 +48,8 @@ export type TFilterCodeDeps = Omit<TCodeEnv, "previous">;
 export async function loadFilterCode(config: TConfig, previous: TFilterCode | null, deps: TFilterCodeDeps): Promise<TFilterCodeResult> {
   const wanted = codeEntries(config);
   if (wanted.length === 0) return { ok: true, code: NO_FILTER_CODE };
-  const env: TCodeEnv = { ...deps, previous: previous?.modules ?? [] };
+  const secrets = new Map(config.secrets.map((secret, i) => [secret.name, { secret, path: formatPath(["secrets", i]) }] as const));
+  const env: TCodeEnv = { ...deps, previous: previous?.modules ?? [], secrets };
   const instances = new Map<string, THttpFilter>();
   const modules = new Map<string, TLoadedModule>();
   const issues: TConfigIssue[] = [];

@@ -1,4 +1,4 @@
-import type { THttpFilter as THttpFilterConfig, TPluginInfo } from "@switchyard/config-model";
+import type { THttpFilter as THttpFilterConfig, TPluginInfo, TSecret } from "@switchyard/config-model";
 import type { TLog } from "../../observability/log.ts";
 import type { THttpFilter } from "../api.ts";
 
@@ -19,6 +19,8 @@ export type TCodeEnv = {
   readonly allowedModules: ReadonlySet<string> | null;
   /** Modules of the version serving now (a loader may reuse what it built for them). */
   readonly previous: readonly TLoadedModule[];
+  /** The version's secrets by name, with their paths (a wasm entry's module is one). */
+  readonly secrets: ReadonlyMap<string, { readonly secret: TSecret; readonly path: string }>;
 };
 
 /**

@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import type { TSecret } from "@switchyard/config-model";
+import { isTlsSecret, type TTlsSecret } from "@switchyard/config-model";
 import { getWorkingConfig, type Db } from "@switchyard/db";
 
 export type TCertificateInfo = {
@@ -18,7 +18,7 @@ export type TCertificateInfo = {
  * node:crypto. Only the certificate is parsed; the private key never leaves the server.
  * A bundle reports its first certificate; unreadable PEM gives an error string.
  */
-export function certificateInfo(secret: TSecret, now = Date.now()): TCertificateInfo | { error: string } {
+export function certificateInfo(secret: TTlsSecret, now = Date.now()): TCertificateInfo | { error: string } {
   try {
     const first = secret.certificate.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)?.[0] ?? secret.certificate;
     const cert = new X509Certificate(first);
@@ -61,7 +61,7 @@ export type TCertificateSummary = {
   error: string | null;
 };
 
-export function describeCertificate(secret: TSecret, nowMs = Date.now()): TCertificateSummary {
+export function describeCertificate(secret: TTlsSecret, nowMs = Date.now()): TCertificateSummary {
   const info = certificateInfo(secret, nowMs);
   const base = { name: secret.name, type: secret.type, hasPrivateKey: secret.type === "tlsCertificate" };
   if ("error" in info) {
@@ -82,8 +82,8 @@ export function describeCertificate(secret: TSecret, nowMs = Date.now()): TCerti
   };
 }
 
-/** Every secret of the working config, described (private keys never leave the server). */
+/** Every TLS secret of the working config, described (private keys never leave the server). */
 export async function listCertificates(db: Db): Promise<TCertificateSummary[]> {
   const { config } = await getWorkingConfig(db);
-  return config.secrets.map((s) => describeCertificate(s));
+  return config.secrets.filter(isTlsSecret).map((s) => describeCertificate(s));
 }

@@ -1,4 +1,5 @@
 import { getLatestVersion, getWorkingConfig, listAudit, listNodes, listVersions, type Db } from "@switchyard/db";
+import { isTlsSecret } from "@switchyard/config-model";
 import { certificateInfo } from "./certificates.ts";
 
 /** Certificates expiring within this many days are listed on the overview. */
@@ -24,6 +25,7 @@ export async function overview(db: Db) {
     inUse.set(key, (inUse.get(key) ?? 0) + 1);
   }
   const certificates = working.config.secrets
+    .filter(isTlsSecret)
     .map((s) => ({ name: s.name, type: s.type, info: certificateInfo(s) }))
     .flatMap((c) => ("error" in c.info ? [] : [{ name: c.name, type: c.type, subject: c.info.subject, validTo: c.info.validTo, daysLeft: c.info.daysLeft }]))
     .filter((c) => c.daysLeft <= EXPIRY_WARNING_DAYS)

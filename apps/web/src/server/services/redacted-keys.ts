@@ -1,4 +1,4 @@
-import { REDACTED, type TConfig, type TConfigIssue } from "@switchyard/config-model";
+import { REDACTED, sealedFieldOf, type TConfig, type TConfigIssue } from "@switchyard/config-model";
 
 /**
  * GET /config redacts private keys, so a GET -> edit -> PUT round trip sends "[redacted]"
@@ -8,20 +8,25 @@ import { REDACTED, type TConfig, type TConfigIssue } from "@switchyard/config-mo
  */
 export function restoreRedactedKeys(input: unknown, stored: TConfig | null): { value: unknown; issues: TConfigIssue[] } {
   if (!isRecord(input) || !Array.isArray(input.secrets)) return { value: input, issues: [] };
-  const keys = new Map<string, string>();
-  for (const s of stored?.secrets ?? []) if (s.type === "tlsCertificate") keys.set(s.name, s.privateKey);
+  // Sealed values by "type/name": private keys, wasm modules' bytes (the same rule for both).
+  const kept = new Map<string, string>();
+  for (const s of stored?.secrets ?? []) {
+    const field = sealedFieldOf(s);
+    if (field !== undefined) kept.set(`${s.type}/${s.name}`, (s as Record<string, unknown>)[field] as string);
+  }
   const issues: TConfigIssue[] = [];
   const secrets = input.secrets.map((secret: unknown, i: number) => {
-    if (!isRecord(secret) || secret.privateKey !== REDACTED) return secret;
-    const kept = typeof secret.name === "string" ? keys.get(secret.name) : undefined;
-    if (kept === undefined) {
+    const field = sealedFieldOf(secret);
+    if (!isRecord(secret) || field === undefined || secret[field] !== REDACTED) return secret;
+    const value = typeof secret.name === "string" ? kept.get(`${String(secret.type)}/${secret.name}`) : undefined;
+    if (value === undefined) {
       issues.push({
-        path: `secrets[${i}].privateKey`,
-        message: `"${REDACTED}" keeps the stored key, but no stored tlsCertificate secret is named ${JSON.stringify(secret.name)}: send the PEM key`,
+        path: `secrets[${i}].${field}`,
+        message: `"${REDACTED}" keeps the stored value, but no stored ${String(secret.type)} secret is named ${JSON.stringify(secret.name)}: send the ${field === "privateKey" ? "PEM key" : "module (base64)"}`,
       });
       return secret;
     }
-    return { ...secret, privateKey: kept };
+    return { ...secret, [field]: value };
   });
   return { value: { ...input, secrets }, issues };
 }

@@ -1,4 +1,4 @@
-import { REDACTED, type TCluster, type TConfig, type TListener, type TRateLimitPolicy, type TRouteConfig, type TSecret } from "@switchyard/config-model";
+import { base64DecodedLength, isTlsSecret, mapSealedField, REDACTED, sealedFieldOf, type TCluster, type TConfig, type TListener, type TRateLimitPolicy, type TRouteConfig, type TSecret } from "@switchyard/config-model";
 import type { TResourceKind } from "../../lib/resource-kinds.ts";
 import { AppError, validationError } from "./app-error.ts";
 import { certificateInfo, type TCertificateInfo } from "./certificates.ts";
@@ -15,8 +15,10 @@ export type TResourceRow<K extends TResourceKind = TResourceKind> = {
   resource: TResourceOf[K];
   /** Who refers to it (`route main/all/users`, `listener public`): it cannot be renamed or deleted while used. */
   usedBy: string[];
-  /** secrets only. */
+  /** TLS secrets only. */
   certificate?: TCertificateInfo | { error: string };
+  /** wasmModule secrets only: the module's size (its bytes are write-only, like a private key). */
+  module?: { bytes: number };
 };
 
 /**
@@ -38,15 +40,16 @@ function itemsOf(config: TConfig, kind: TResourceKind): readonly TAnyResource[] 
   return config[kind];
 }
 
-/** Never let a private key reach a browser or an API client. */
+/** Never let a private key (or a wasm module's bytes) reach a browser or an API client. */
 function redact(resource: TAnyResource, kind: TResourceKind): TAnyResource {
-  if (kind === "secrets" && (resource as TSecret).type === "tlsCertificate") return { ...(resource as TSecret), privateKey: REDACTED } as TSecret;
-  return resource;
+  return kind === "secrets" ? mapSealedField(resource, () => REDACTED) : resource;
 }
 
 function rowOf(config: TConfig, kind: TResourceKind, resource: TAnyResource): TResourceRow {
   const row: TResourceRow = { name: resource.name, resource: redact(resource, kind), usedBy: usedBy(config, kind, resource.name) };
-  if (kind === "secrets") row.certificate = certificateInfo(resource as TSecret);
+  const secret = resource as TSecret;
+  if (kind === "secrets" && isTlsSecret(secret)) row.certificate = certificateInfo(secret);
+  if (kind === "secrets" && secret.type === "wasmModule") row.module = { bytes: base64DecodedLength(secret.data) };
   return row;
 }
 
@@ -67,16 +70,22 @@ export async function getResource<K extends TResourceKind>(db: Db, kind: K, name
 }
 
 /**
- * A tlsCertificate secret sent without a key, or with "[redacted]", keeps the stored key
- * of the secret being edited (the browser never has it). A new secret must bring one.
+ * A secret sent without its sealed field (a tlsCertificate's key, a wasmModule's bytes), or
+ * with "[redacted]", keeps the stored value of the secret being edited (the browser never
+ * has it). A new secret must bring one.
  */
 function withKeptKey(kind: TResourceKind, incoming: TAnyResource, stored: TAnyResource | undefined, path: string): TAnyResource {
   if (kind !== "secrets") return incoming;
-  const s = incoming as TSecret;
-  if (s.type !== "tlsCertificate" || (s.privateKey !== REDACTED && s.privateKey !== "")) return incoming;
-  const kept = stored && (stored as TSecret).type === "tlsCertificate" ? (stored as Extract<TSecret, { type: "tlsCertificate" }>).privateKey : undefined;
-  if (kept === undefined) throw validationError([{ path: `${path}.privateKey`, field: "privateKey", message: "paste the PEM private key (there is no stored key to keep)" }]);
-  return { ...s, privateKey: kept };
+  const field = sealedFieldOf(incoming);
+  if (field === undefined) return incoming;
+  const value = (incoming as Record<string, unknown>)[field];
+  if (value !== REDACTED && value !== "") return incoming;
+  const kept = stored && sealedFieldOf(stored) === field ? ((stored as Record<string, unknown>)[field] as string) : undefined;
+  if (kept === undefined) {
+    const message = field === "privateKey" ? "paste the PEM private key (there is no stored key to keep)" : "upload the .wasm module (there is no stored module to keep)";
+    throw validationError([{ path: `${path}.${field}`, field, message }]);
+  }
+  return { ...incoming, [field]: kept } as TAnyResource;
 }
 
 export async function createResource(db: Db, who: TWho, kind: TResourceKind, resource: TAnyResource): Promise<TResourceRow> {
