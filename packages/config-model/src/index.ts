@@ -2,6 +2,7 @@ export * from "./common.ts";
 export * from "./secret.ts";
 export * from "./rate-limit.ts";
 export * from "./listener.ts";
+export * from "./builtin-filters.ts";
 export * from "./route.ts";
 export * from "./cluster.ts";
 export * from "./config.ts";

@@ -21,7 +21,7 @@ import type { TDownstream } from "./downstream.ts";
 import { FilterRequest } from "./filter-request.ts";
 import { finishRequest } from "./finish.ts";
 import { filterRequestBody } from "./request-body-filters.ts";
-import { localReplyParts, type TLocalReplyParts } from "./local-reply.ts";
+import { localReplyParts, rewriteLocalReply, type TLocalReplyParts } from "./local-reply.ts";
 
 export type TPipelineDeps = {
   readonly accessLog: TAccessLog;
@@ -75,7 +75,9 @@ export class ActiveRequest {
   ran = 0;
   terminal: TTerminal | null = null;
 
-  flags = "";
+  #flags = "";
+  /** Flags filters added to a request that continued (fault's DI), shown before the others. */
+  #addedFlags = "";
   bytesIn = 0;
   bytesOut = 0;
   clusterName: string | null = null;
@@ -117,6 +119,16 @@ export class ActiveRequest {
     const incomingId = req.headers["x-request-id"];
     this.requestId = typeof incomingId === "string" && incomingId.length > 0 ? incomingId : randomUUID();
     this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null, clientAddressOf(req));
+  }
+
+  /**
+   * A body follows the head when the request says so (RFC 9112 §6.3); HTTP/2: unless the
+   * HEADERS frame ended the stream (gRPC bodies have no length). No body = no body phases.
+   */
+  get hasBody(): boolean {
+    if (this.h2) return !(this.req as Http2ServerRequest).stream.endAfterHeaders;
+    const length = this.headers["content-length"];
+    return length !== undefined ? Number(length) > 0 : this.headers["transfer-encoding"] !== undefined;
   }
 
   /** The client address resolved at the request entry (peer, PROXY header, trustedHops). */
@@ -303,8 +315,6 @@ export class ActiveRequest {
     if (this.#replaced) return;
     const res: TFilterResponse = { status, headers: new FlatHeaderMap(headers) };
     this.#response = res;
-    // A body filter may change the length: the body goes chunked (HTTP/1.1) instead.
-    if (this.chain.responseBody) res.headers.remove("content-length");
     if (!this.chain.responseHeaders) return this.#writeHead(res);
     return this.#responseHeadersFrom(this.ran - 1, res, allowReply);
   }
@@ -338,6 +348,9 @@ export class ActiveRequest {
 
   #writeHead(res: TFilterResponse): void {
     if (this.#replaced || this.closed) return;
+    // A body filter may change the length: the body goes chunked (HTTP/1.1) instead. Removed
+    // only now, so response-header phases still read the upstream's length (compression's minimum).
+    if (this.chain.responseBody) res.headers.remove("content-length");
     this.downstream.writeHead(res.status, (res.headers as FlatHeaderMap).list);
   }
 
@@ -428,6 +441,9 @@ export class ActiveRequest {
   }
 
   #localParts(status: number, flag: string, body: string | Buffer, extra: readonly string[], noFlag: boolean): TLocalReplyParts {
+    if (this.chain.localReply && !this.grpc && this.filterReq !== null) {
+      [status, body, extra] = rewriteLocalReply(this.chain.filters, this.filterReq, status, this.flags, body, extra);
+    }
     return localReplyParts(this, status, flag, body, extra, noFlag);
   }
 
@@ -437,6 +453,20 @@ export class ActiveRequest {
     this.bytesOut = Buffer.byteLength(body);
     this.downstream.writeHead(status, headers);
     this.downstream.end(body, trailers);
+  }
+
+  /** The response flags of the access log ("" = none), e.g. "UF,URX" or "DI,FI". */
+  get flags(): string {
+    if (this.#addedFlags === "") return this.#flags;
+    return this.#flags === "" ? this.#addedFlags : `${this.#addedFlags},${this.#flags}`;
+  }
+  set flags(flags: string) {
+    this.#flags = flags;
+  }
+
+  /** A filter's flag for a request that goes on (req.addResponseFlag). */
+  addFlag(flag: string): void {
+    this.#addedFlags = this.#addedFlags === "" ? flag : `${this.#addedFlags},${flag}`;
   }
 
   /** Whether this request is an HTTP/1.1 Upgrade (set by the connection manager). */
@@ -488,7 +518,7 @@ export class ActiveRequest {
     // An HTTP/2 compat response reports writableFinished = true even when the client reset
     // the stream, so pending upstream work also means the client went away (rapid reset).
     if (abandoned || (t !== null && t.busy)) {
-      if (!this.flags) this.flags = "DC";
+      if (!this.#flags) this.#flags = "DC";
       if (t !== null && t.busy) t.cancel(new DownstreamClosedError());
     }
     this.finish();

@@ -1,3 +1,5 @@
+import type { TFilterRequest, THttpFilter } from "../filters/api.ts";
+import { pushHeaderObject } from "../filters/header-map.ts";
 import { grpcStatusForHttp } from "../filters/router/grpc.ts";
 
 export const RESPONSE_FLAGS_HEADER = "x-switchyard-response-flags";
@@ -39,7 +41,45 @@ export function localReplyParts(
     return [200, [...head, "grpc-status", code, "grpc-message", message, ...close], "", null];
   }
   const length = Buffer.byteLength(body);
-  const headers = length ? ["content-type", "text/plain", "content-length", String(length)] : ["content-length", "0"];
+  // A rewritten reply (onLocalReply, a filter's answer) may bring its own content-type.
+  const typed = length === 0 || hasHeader(extra, "content-type");
+  const headers = typed ? ["content-length", String(length)] : ["content-type", "text/plain", "content-length", String(length)];
   headers.push(...flagHeader, "x-request-id", req.requestId, ...extra, ...close);
   return [status, headers, body, null];
+}
+
+/**
+ * The chain's onLocalReply hooks (e.g. localReplies) over a local reply about to be
+ * written, in chain order, each seeing the previous one's result. Synchronous: the reply
+ * is written right after. Not for gRPC clients (their reply is a gRPC status).
+ */
+export function rewriteLocalReply(
+  filters: readonly THttpFilter[],
+  req: TFilterRequest,
+  status: number,
+  flags: string,
+  body: string | Buffer,
+  extra: readonly string[],
+): [number, string | Buffer, readonly string[]] {
+  for (const f of filters) {
+    if (!f.onLocalReply) continue;
+    const r = f.onLocalReply({ status, flags, body: String(body) }, req);
+    if (!r) continue;
+    if (r.status !== undefined) status = r.status;
+    if (r.body !== undefined) body = r.body;
+    if (r.headers) {
+      // The hook's headers replace those of the same name.
+      const names = new Set(Object.keys(r.headers).map((n) => n.toLowerCase()));
+      const pairs: string[] = [];
+      for (let i = 0; i < extra.length; i += 2) if (!names.has((extra[i] as string).toLowerCase())) pairs.push(extra[i] as string, extra[i + 1] as string);
+      pushHeaderObject(pairs, r.headers);
+      extra = pairs;
+    }
+  }
+  return [status, body, extra];
+}
+
+function hasHeader(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if ((flat[i] as string).toLowerCase() === name) return true;
+  return false;
 }

@@ -1,4 +1,3 @@
-import type { Http2ServerRequest } from "node:http2";
 import type { Readable } from "node:stream";
 import { pickTarget, rewritePath } from "../../router/index.ts";
 import type { TCompiledForwardAction, TCompiledRetryPolicy, TCompiledRoute } from "../../router/types.ts";
@@ -126,15 +125,8 @@ class Exchange implements TTryOwner, TTerminal {
       this.timer = setTimeout(onRouteTimeout, timeoutMs, this);
     }
 
-    // A body exists when the request says so (RFC 9112 §6.3); HTTP/2: unless the HEADERS
-    // frame ended the stream (gRPC bodies have no length).
     const contentLength = req.headers["content-length"];
-    const hasBody = this.ar.h2
-      ? !(req as Http2ServerRequest).stream.endAfterHeaders
-      : contentLength !== undefined
-        ? Number(contentLength) > 0
-        : req.headers["transfer-encoding"] !== undefined;
-    if (!hasBody) {
+    if (!this.ar.hasBody) {
       if (action.mirrors.length) this.mirror(action, null);
       return this.startTry();
     }

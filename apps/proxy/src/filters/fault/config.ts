@@ -1,0 +1,26 @@
+import type { TFaultFilter } from "@switchyard/config-model";
+
+/** Request headers that ask for a fault when headerControl is on (Envoy: x-envoy-fault-*). */
+export const FAULT_HEADERS = Object.freeze({
+  delay: "x-switchyard-fault-delay-request",
+  delayPercentage: "x-switchyard-fault-delay-request-percentage",
+  abort: "x-switchyard-fault-abort-request",
+  abortPercentage: "x-switchyard-fault-abort-request-percentage",
+});
+
+/** The fault config compiled once per version; percentages as fractions 0..1. */
+export type TFaultConfig = {
+  readonly delay: { readonly ms: number; readonly fraction: number } | null;
+  readonly abort: { readonly status: number; readonly fraction: number } | null;
+  readonly headerControl: boolean;
+  readonly maxHeaderDelayMs: number;
+};
+
+export function compileFault(f: TFaultFilter): TFaultConfig {
+  return Object.freeze({
+    delay: f.delay ? Object.freeze({ ms: f.delay.fixedDelayMs, fraction: f.delay.percentage / 100 }) : null,
+    abort: f.abort ? Object.freeze({ status: f.abort.httpStatus, fraction: f.abort.percentage / 100 }) : null,
+    headerControl: f.headerControl,
+    maxHeaderDelayMs: f.maxHeaderDelayMs,
+  });
+}
