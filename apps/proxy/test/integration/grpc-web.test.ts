@@ -1,0 +1,142 @@
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/free-port.ts";
+import { startInProcessProxy, type TInProcessProxy } from "../helpers/in-process-proxy.ts";
+
+/**
+ * grpcWeb (issue #14 item 6): a gRPC-Web client, written here from the wire format
+ * (length-prefixed frames; trailers as a 0x80 frame at the end of the body; the -text
+ * variant in base64), over HTTP/1.1 to the proxy, which speaks gRPC over h2 to a real
+ * @grpc/grpc-js server: unary, server streaming, an error with custom metadata, and the
+ * text mode. Messages are JSON (custom serializers) so no .proto file is needed.
+ */
+type TMsg = { text: string; n?: number };
+const ser = (m: TMsg) => Buffer.from(JSON.stringify(m));
+const de = (b: Buffer) => JSON.parse(b.toString()) as TMsg;
+const method = (name: string, responseStream: boolean) => ({
+  path: `/test.Echo/${name}`,
+  requestStream: false,
+  responseStream,
+  requestSerialize: ser,
+  requestDeserialize: de,
+  responseSerialize: ser,
+  responseDeserialize: de,
+});
+
+let server: grpc.Server;
+let proxy: TInProcessProxy;
+let base: string;
+
+beforeAll(async () => {
+  server = new grpc.Server();
+  server.addService(
+    { Unary: method("Unary", false), Count: method("Count", true) },
+    {
+      Unary: (call: grpc.ServerUnaryCall<TMsg, TMsg>, cb: grpc.sendUnaryData<TMsg>) => {
+        if (call.request.text === "fail") {
+          const md = new grpc.Metadata();
+          md.set("x-why", "asked to");
+          return cb({ code: grpc.status.NOT_FOUND, details: "no such thing", metadata: md });
+        }
+        const md = new grpc.Metadata();
+        md.set("x-trailer", "t1");
+        cb(null, { text: `echo: ${call.request.text}` }, md);
+      },
+      Count: (call: grpc.ServerWritableStream<TMsg, TMsg>) => {
+        for (let i = 1; i <= (call.request.n ?? 0); i++) call.write({ text: call.request.text, n: i });
+        const md = new grpc.Metadata();
+        md.set("x-count", String(call.request.n));
+        call.end(md);
+      },
+    },
+  );
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  );
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  proxy = await startInProcessProxy({
+    listeners: [{ name: "web", address: "127.0.0.1", port, routeConfig: "main", httpFilters: [{ type: "grpcWeb" }] }],
+    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "grpc", match: { prefix: "/" }, route: { cluster: "grpc" } }] }] }],
+    clusters: [{ name: "grpc", protocol: "http2", endpoints: [{ address: "127.0.0.1", port: grpcPort }] }],
+  });
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  server?.forceShutdown();
+});
+
+const frame = (flag: number, payload: Buffer) => {
+  const head = Buffer.alloc(5);
+  head[0] = flag;
+  head.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([head, payload]);
+};
+
+/** Splits a gRPC-Web body into its messages and its trailer frame (parsed). */
+function parseFrames(body: Buffer): { messages: TMsg[]; trailers: Record<string, string> | null } {
+  const messages: TMsg[] = [];
+  let trailers: Record<string, string> | null = null;
+  for (let at = 0; at < body.length; ) {
+    const flag = body[at] as number;
+    const len = body.readUInt32BE(at + 1);
+    const payload = body.subarray(at + 5, at + 5 + len);
+    at += 5 + len;
+    if (flag & 0x80) {
+      trailers = {};
+      for (const line of payload.toString("latin1").split("\r\n")) {
+        const i = line.indexOf(":");
+        if (i > 0) trailers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      }
+    } else messages.push(de(payload));
+  }
+  return { messages, trailers };
+}
+
+async function call(path: string, msg: TMsg, text = false) {
+  const body = frame(0, ser(msg));
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "content-type": text ? "application/grpc-web-text" : "application/grpc-web+proto", "x-grpc-web": "1", accept: "application/grpc-web" },
+    body: text ? body.toString("base64") : body,
+  });
+  const raw = Buffer.from(await res.arrayBuffer());
+  return { res, ...parseFrames(text ? Buffer.from(raw.toString("latin1"), "base64") : raw) };
+}
+
+describe("grpcWeb", () => {
+  it("unary: the message comes back framed, the upstream's trailers as the body's trailer frame", async () => {
+    const r = await call("/test.Echo/Unary", { text: "hi" });
+    expect(r.res.status).toBe(200);
+    expect(r.res.headers.get("content-type")).toBe("application/grpc-web+proto");
+    expect(r.messages).toEqual([{ text: "echo: hi" }]);
+    expect(r.trailers).toMatchObject({ "grpc-status": "0", "x-trailer": "t1" });
+  });
+
+  it("server streaming: every message in order, then the trailer frame", async () => {
+    const r = await call("/test.Echo/Count", { text: "tick", n: 5 });
+    expect(r.messages.map((m) => m.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(r.trailers).toMatchObject({ "grpc-status": "0", "x-count": "5" });
+  });
+
+  it("an error: grpc-status, grpc-message and custom metadata reach the client", async () => {
+    const r = await call("/test.Echo/Unary", { text: "fail" });
+    expect(r.res.status).toBe(200);
+    expect(r.messages).toEqual([]);
+    // A trailers-only answer keeps them in the head; a trailer frame would carry them otherwise.
+    const status = r.trailers?.["grpc-status"] ?? r.res.headers.get("grpc-status");
+    const message = r.trailers?.["grpc-message"] ?? r.res.headers.get("grpc-message");
+    const why = r.trailers?.["x-why"] ?? r.res.headers.get("x-why");
+    expect(status).toBe(String(grpc.status.NOT_FOUND));
+    expect(decodeURIComponent(message ?? "")).toBe("no such thing");
+    expect(why).toBe("asked to");
+  });
+
+  it("grpc-web-text: base64 both ways, streaming included", async () => {
+    const r = await call("/test.Echo/Count", { text: "b64", n: 3 }, true);
+    expect(r.res.headers.get("content-type")).toBe("application/grpc-web-text");
+    expect(r.messages).toEqual([1, 2, 3].map((n) => ({ text: "b64", n })));
+    expect(r.trailers).toMatchObject({ "grpc-status": "0", "x-count": "3" });
+  });
+});
