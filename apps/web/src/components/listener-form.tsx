@@ -23,6 +23,7 @@ import {
   type TPrincipalRow,
   type TRbacRow,
   type TRbacRuleRow,
+  YAML_FILTER_TYPES,
 } from "../lib/listener-form.ts";
 import { HTTP_METHODS, matcherRow, type TMatcherRow } from "../lib/route-form.ts";
 import { useTRPC } from "../lib/trpc.ts";
@@ -31,7 +32,17 @@ import { defaultHint, FormRows } from "./form-rows.tsx";
 import { SaveForm, useResourceSave } from "./form-save.tsx";
 
 const D = LISTENER_DEFAULTS;
-const FILTER_LABEL: Record<TFilterType, string> = { cors: "CORS", jwtAuthn: "JWT authentication", rbac: "RBAC" };
+const FILTER_LABEL: Record<TFilterType, string> = {
+  cors: "CORS",
+  jwtAuthn: "JWT authentication",
+  rbac: "RBAC",
+  extAuthz: "External authorization",
+  compression: "Compression",
+  fault: "Fault injection",
+  localReplies: "Local replies",
+  grpcWeb: "gRPC-Web",
+  bufferLimits: "Buffer limits",
+};
 type TClaimer = ReturnType<typeof useResourceSave>["claimer"];
 
 /**
@@ -267,10 +278,15 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
               {f.type === "cors" && <CorsFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "jwtAuthn" && <JwtFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
+              {"yaml" in f && (
+                <Field label="Config (YAML)" htmlFor={`filter-${i}-yaml`} errors={[]} hint={`The ${f.type} filter's fields (docs/filters.md); type and name come from this card`}>
+                  <textarea id={`filter-${i}-yaml`} className="mono" rows={6} value={f.yaml} onChange={(ev) => setFilter(f.key, { yaml: ev.target.value })} />
+                </Field>
+              )}
             </section>
           ))}
           <div className="actions">
-            {(["cors", "jwtAuthn", "rbac"] as const).map((t) => (
+            {(["cors", "jwtAuthn", "rbac", ...YAML_FILTER_TYPES] as const).map((t) => (
               <button key={t} type="button" className="btn btn-small" onClick={() => set("httpFilters", [...form.httpFilters, filterRow(t)])}>
                 Add {FILTER_LABEL[t]} filter
               </button>

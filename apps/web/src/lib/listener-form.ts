@@ -13,6 +13,7 @@ import {
   type TListener,
   type TRbacPrincipal,
 } from "@switchyard/config-model";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
 import type { z } from "zod";
 import type { TFieldIssue } from "./issues.ts";
 import { matcherRowsOf, matchersOf, type TMatcherRow } from "./route-form.ts";
@@ -93,7 +94,24 @@ export type TJwtRow = TFilterRowBase & {
   allowMissing: boolean;
 };
 export type TRbacRow = TFilterRowBase & { type: "rbac"; rules: TRbacRuleRow[] };
-export type TFilterRow = TCorsRow | TJwtRow | TRbacRow;
+/**
+ * Filters edited as YAML (their fields without type and name), checked by the same schema
+ * as the rest of the form. A first example per type is filled in when one is added.
+ */
+export const YAML_FILTER_EXAMPLES = {
+  extAuthz: "url: http://authz.internal:9000/check\ntimeoutMs: 200\nallowedHeaders: [cookie]\nallowedUpstreamHeaders: [x-user]\nfailOpen: false\n",
+  compression: "algorithms: [zstd, br, gzip]\nminContentLength: 30\n",
+  fault: "abort: { httpStatus: 503, percentage: 1 }\ndelay: { fixedDelayMs: 500, percentage: 5 }\nheaderControl: false\n",
+  localReplies: 'mappers:\n  - match: { flags: [NR] }\n    body: "nothing at %PATH%"\nformat:\n  json: { code: "%RESPONSE_CODE%", flags: "%RESPONSE_FLAGS%", message: "%LOCAL_REPLY_BODY%" }\n',
+  grpcWeb: "",
+  bufferLimits: "maxRequestBytes: 1048576\n",
+} as const;
+export type TYamlFilterType = keyof typeof YAML_FILTER_EXAMPLES;
+export const YAML_FILTER_TYPES = Object.keys(YAML_FILTER_EXAMPLES) as TYamlFilterType[];
+export type TYamlFilterRow = TFilterRowBase & { type: TYamlFilterType; yaml: string };
+const isYamlType = (t: string): t is TYamlFilterType => Object.hasOwn(YAML_FILTER_EXAMPLES, t);
+
+export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TYamlFilterRow;
 export type TFilterType = TFilterRow["type"];
 
 /** The listener form's state: strings as typed, converted once by buildListener. Covers every field of ZListener. */
@@ -137,6 +155,7 @@ export const rbacRuleRow = (): TRbacRuleRow => ({ key: key(), allow: true, princ
 export const claimRow = (): TClaimRow => ({ key: key(), claim: "", header: "" });
 
 export function filterRow(type: TFilterType): TFilterRow {
+  if (isYamlType(type)) return { key: key(), name: "", type, yaml: YAML_FILTER_EXAMPLES[type] };
   if (type === "cors") return { key: key(), name: "", type, allowOrigins: "", allowMethods: "", allowHeaders: "", exposeHeaders: "", allowCredentials: LISTENER_DEFAULTS.cors.allowCredentials, maxAgeSeconds: "" };
   if (type === "jwtAuthn")
     return {
@@ -190,6 +209,10 @@ function principalRowOf(p: TRbacPrincipal): TPrincipalRow {
 }
 
 function filterRowOf(f: THttpFilter): TFilterRow {
+  if (f.type !== "cors" && f.type !== "jwtAuthn" && f.type !== "rbac") {
+    const { type, name, ...fields } = f;
+    return { key: key(), name: name ?? "", type, yaml: Object.keys(fields).length ? toYaml(fields) : "" };
+  }
   if (f.type === "cors")
     return {
       key: key(),
@@ -284,7 +307,24 @@ function principalOf(p: TPrincipalRow): TRbacPrincipal {
   return { [p.kind]: p.value.trim() } as TRbacPrincipal;
 }
 
+/** A YAML filter row's fields; a YAML syntax error is reported by the schema as an unknown `yaml` key, next to the editor. */
+export function yamlFilterFields(yaml: string): { fields: Record<string, unknown> } | { error: string } {
+  try {
+    const v: unknown = yaml.trim() === "" ? {} : parseYaml(yaml);
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return { error: "must be a YAML mapping of the filter's fields" };
+    return { fields: v as Record<string, unknown> };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 function filterOf(f: TFilterRow): unknown {
+  if (f.type === "cors" || f.type === "jwtAuthn" || f.type === "rbac") return builtinFormFilterOf(f);
+  const parsed = yamlFilterFields(f.yaml);
+  return "fields" in parsed ? { ...parsed.fields, type: f.type, name: text(f.name) } : { type: f.type, name: text(f.name), yaml: parsed.error };
+}
+
+function builtinFormFilterOf(f: TCorsRow | TJwtRow | TRbacRow): unknown {
   if (f.type === "cors")
     return {
       type: "cors",
