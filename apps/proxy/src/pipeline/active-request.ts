@@ -269,8 +269,18 @@ export class ActiveRequest {
 
   #respondEncoded(status: number, headers: string[], body: Buffer | string, trailers: Record<string, string> | null): void | Promise<void> {
     const r = this.#encodeHeaders(status, headers, false);
-    if (r instanceof Promise) return r.then(() => this.#encodeData(body, true, trailers));
-    return this.#encodeData(body, true, trailers);
+    if (r instanceof Promise) return r.then(() => this.#respondBody(body, trailers));
+    return this.#respondBody(body, trailers);
+  }
+
+  /** A whole answer's body; its trailers (a gRPC error's, on HTTP/2) pass onResponseTrailers like an upstream's. */
+  #respondBody(body: Buffer | string, trailers: Record<string, string> | null): void | Promise<void> {
+    if (trailers === null || !this.chain.responseTrailers) return this.#encodeData(body, true, trailers);
+    const flat: string[] = [];
+    for (const name in trailers) flat.push(name, trailers[name] as string);
+    const r = this.#encodeData(body, false);
+    if (r instanceof Promise) return r.then(() => this.#encodeEnd(flat));
+    return this.#encodeEnd(flat);
   }
 
   /** Runs `cb` once every response step queued so far is written (at once when none waits). */

@@ -1,3 +1,4 @@
+import http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.ts";
@@ -57,7 +58,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   proxy = await startInProcessProxy({
     listeners: [{ name: "web", address: "127.0.0.1", port, routeConfig: "main", httpFilters: [{ type: "grpcWeb" }] }],
-    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "grpc", match: { prefix: "/" }, route: { cluster: "grpc" } }] }] }],
+    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "grpc", match: { prefix: "/test.Echo/" }, route: { cluster: "grpc" } }] }] }],
     clusters: [{ name: "grpc", protocol: "http2", endpoints: [{ address: "127.0.0.1", port: grpcPort }] }],
   });
 });
@@ -138,5 +139,46 @@ describe("grpcWeb", () => {
     expect(r.res.headers.get("content-type")).toBe("application/grpc-web-text");
     expect(r.messages).toEqual([1, 2, 3].map((n) => ({ text: "b64", n })));
     expect(r.trailers).toMatchObject({ "grpc-status": "0", "x-count": "3" });
+  });
+
+  it("a local reply of the proxy (no route) reaches an HTTP/1.1 gRPC-Web client as a gRPC status in the head", async () => {
+    const r = await call("/other.Service/Nope", { text: "x" });
+    expect(r.res.status).toBe(200);
+    expect(r.res.headers.get("content-type")).toBe("application/grpc-web+proto");
+    expect(r.res.headers.get("grpc-status")).toBe(String(grpc.status.UNIMPLEMENTED));
+  });
+
+  it("over h2 (as browsers on https speak it): upstream trailers and a local reply's trailers both arrive in the body's trailer frame, none as HTTP/2 trailers", async () => {
+    const session = http2.connect(base);
+    try {
+      const h2call = (path: string, msg: TMsg) =>
+        new Promise<{ body: Buffer; trailers: http2.IncomingHttpHeaders | null; headers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+          const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc-web+proto", "x-grpc-web": "1" });
+          const chunks: Buffer[] = [];
+          let headers: http2.IncomingHttpHeaders = {};
+          let trailers: http2.IncomingHttpHeaders | null = null;
+          stream.on("response", (h) => (headers = h));
+          stream.on("trailers", (t) => (trailers = t));
+          stream.on("data", (c: Buffer) => chunks.push(c));
+          stream.on("end", () => resolve({ body: Buffer.concat(chunks), trailers, headers }));
+          stream.on("error", reject);
+          stream.end(frame(0, ser(msg)));
+        });
+      const ok = await h2call("/test.Echo/Unary", { text: "h2" });
+      expect(ok.headers["content-type"]).toBe("application/grpc-web+proto");
+      const okFrames = parseFrames(ok.body);
+      expect(okFrames.messages).toEqual([{ text: "echo: h2" }]);
+      expect(okFrames.trailers).toMatchObject({ "grpc-status": "0", "x-trailer": "t1" });
+      expect(ok.trailers?.["grpc-status"]).toBeUndefined();
+
+      const nr = await h2call("/other.Service/Nope", { text: "x" });
+      expect(parseFrames(nr.body).trailers).toMatchObject({ "grpc-status": String(grpc.status.UNIMPLEMENTED) });
+      expect(nr.trailers?.["grpc-status"]).toBeUndefined();
+
+      const failed = await h2call("/test.Echo/Unary", { text: "fail" });
+      expect(parseFrames(failed.body).trailers).toMatchObject({ "grpc-status": String(grpc.status.NOT_FOUND), "x-why": "asked to" });
+    } finally {
+      session.close();
+    }
   });
 });
