@@ -18,8 +18,8 @@ import type { TPeerIdentity } from "../listener/peer-identity.ts";
  *   onResponseTrailers(trailers, res, req) void (trailers is a header map, editable)
  *   onDone(info, req)                      void (after the response; never delays it)
  *   onLocalReply(reply, req)               void | TLocalReplyRewrite: synchronous, called for
- *                                          every local reply of the proxy on this request
- *                                          (404 NR, 503 UH, a filter's 401...) before it is
+ *                                          every error reply (400+) the proxy writes itself on
+ *                                          this request (404 NR, 503 UH, a filter's 401...) before it is
  *                                          written; may change its status, body and headers
  *
  * Order: request phases run in chain order, response phases in reverse chain order

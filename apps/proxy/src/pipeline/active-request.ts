@@ -451,7 +451,8 @@ export class ActiveRequest {
   }
 
   #localParts(status: number, flag: string, body: string | Buffer, extra: readonly string[], noFlag: boolean): TLocalReplyParts {
-    if (this.chain.localReply && !this.grpc && this.filterReq !== null) {
+    // Only errors are rewritten: never an answer such as a CORS preflight's 204 (no body allowed).
+    if (this.chain.localReply && status >= 400 && !this.grpc && this.filterReq !== null) {
       [status, body, extra] = rewriteLocalReply(this.chain.filters, this.filterReq, status, this.flags, body, extra);
     }
     return localReplyParts(this, status, flag, body, extra, noFlag);

@@ -53,6 +53,7 @@ beforeAll(async () => {
             ],
             format: { json: { code: "%RESPONSE_CODE%", flags: "%RESPONSE_FLAGS%", message: "%LOCAL_REPLY_BODY%", id: "%REQUEST_ID%", who: "%REQ(x-name)%" } },
           },
+          { type: "cors", allowOrigins: ["https://a.example"] },
           { type: "fault", headerControl: true },
           { type: "bufferLimits", maxRequestBytes: 1000 },
         ],
@@ -126,6 +127,14 @@ describe("localReplies", () => {
     expect(raw.headers.get("content-type")).toBe("text/plain");
   });
 
+  it("answers that are not errors (a CORS preflight's 204) are left alone", async () => {
+    const res = await fetch(`${base}/app/x`, { method: "OPTIONS", headers: { origin: "https://a.example", "access-control-request-method": "POST" } });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://a.example");
+    expect(res.headers.get("content-type")).toBeNull();
+    expect(await res.text()).toBe("");
+  });
+
   it("an HTML format escapes request values; upstream answers (even 503) are never touched", async () => {
     const res = await fetch(`${base}/app/x`, { headers: { "x-switchyard-fault-abort-request": "418", "x-name": "<b>&" } });
     expect(res.status).toBe(418);
@@ -188,6 +197,8 @@ describe("bufferLimits", () => {
     expect(((await ok.json()) as TEcho).bodyBytes).toBe(900);
     const declared = await fetch(`${base}/app/upload`, { method: "POST", body: "a".repeat(1001) });
     expect(declared.status).toBe(413);
+    // A local reply like any other: localReplies writes it.
+    expect(((await declared.json()) as { code: number }).code).toBe(413);
     const parts = ["b".repeat(600), "c".repeat(600)];
     const stream = new ReadableStream({
       async pull(c) {

@@ -60,6 +60,11 @@ export function createCompressionFilter(name: string, cfg: TCompressionConfig): 
       if (end) running.delete(req);
       return compressChunk(z, chunk, end);
     },
+    onDone(_info, req) {
+      // A response cut short (client gone, upstream reset) leaves its compressor open: free it.
+      running.get(req)?.destroy();
+      running.delete(req);
+    },
   };
 }
 
