@@ -117,13 +117,17 @@ describe("extAuthz", () => {
     expect(res.headers.get("x-switchyard-response-flags")).toBe("UAEX");
   });
 
-  it("withRequestBody sends the body: the service can deny on it; an allowed body reaches the upstream whole; over the limit = 413", async () => {
+  it("withRequestBody sends the body: the service can deny on it; an allowed body reaches the upstream whole with the allowed headers; over the limit = 413", async () => {
     const denied = await fetch(`${base}/body`, { method: "POST", headers: { authorization: "Bearer good" }, body: "this is forbidden" });
     expect(denied.status).toBe(403);
     expect(await denied.text()).toBe("forbidden body\n");
     const allowed = await fetch(`${base}/body`, { method: "POST", headers: { authorization: "Bearer good" }, body: "fine words" });
     expect(allowed.status).toBe(200);
-    expect(((await allowed.json()) as TEcho).body).toBe("fine words");
+    const echo = (await allowed.json()) as TEcho;
+    expect(echo.body).toBe("fine words");
+    // The upstream request starts after the answer: the allowed headers reach it, and the service saw the body.
+    expect(echo.headers["x-user"]).toBe("alice");
+    expect(echo.headers["x-authz-body"]).toBe("10");
     const big = await fetch(`${base}/body`, { method: "POST", headers: { authorization: "Bearer good" }, body: "x".repeat(101) });
     expect(big.status).toBe(413);
     const noBody = await fetch(`${base}/body`);

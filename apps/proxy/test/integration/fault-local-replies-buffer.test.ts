@@ -16,6 +16,7 @@ let up: TUpstream;
 /** An upstream that counts request body bytes as they arrive, and echoes the body at its end. */
 let watcher: Server;
 let bodyBytesSeen = 0;
+let headsSeen = 0;
 let proxy: TInProcessProxy;
 let base: string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,6 +24,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 beforeAll(async () => {
   up = await startUpstream("app");
   watcher = createServer((req, res) => {
+    headsSeen++;
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => {
       bodyBytesSeen += c.length;
@@ -214,7 +216,7 @@ describe("bufferLimits", () => {
     expect(((await big.json()) as TEcho).bodyBytes).toBe(3000);
   });
 
-  it("the upstream gets no byte of the body before the client sent all of it", async () => {
+  it("the upstream gets no byte of the body, not even the request, before the client sent all of it", async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
     const parts = ["first part;", "second part"];
@@ -227,13 +229,17 @@ describe("bufferLimits", () => {
       },
     });
     bodyBytesSeen = 0;
+    headsSeen = 0;
     const pending = fetch(`${base}/watch`, { method: "POST", body: stream, duplex: "half" } as RequestInit);
     await sleep(500);
     // Without the filter the first part would be at the upstream by now.
     const early = bodyBytesSeen;
+    // Not even the request head: the upstream request starts once the body is whole.
+    const earlyHeads = headsSeen;
     release();
     const res = await pending;
     expect(await res.text()).toBe("first part;second part");
     expect(early).toBe(0);
+    expect(earlyHeads).toBe(0);
   });
 });

@@ -18,14 +18,13 @@ type TBodyState = { chunks: Buffer[]; bytes: number; decided: boolean };
  * UAEX. The service failing (refused, reset, timeoutMs passed): failOpen lets the request
  * through, else statusOnError with flag UAEX.
  *
- * With withRequestBody the check waits for the body (held here, never sent upstream
- * before the answer); the upstream request's head has then already left, so
- * allowedUpstreamHeaders are not added in that mode.
+ * With withRequestBody the check waits for the body (held here: the upstream request
+ * does not start before the answer, see router/request-body.ts firstBytes).
  */
 export function createExtAuthzFilter(name: string, cfg: TExtAuthzConfig): THttpFilter {
   const bodies = new WeakMap<TFilterRequest, TBodyState>();
 
-  const check = async (req: TFilterRequest, body: Buffer | null, addHeaders: boolean): Promise<TFilterLocalReply | undefined> => {
+  const check = async (req: TFilterRequest, body: Buffer | null): Promise<TFilterLocalReply | undefined> => {
     const headers: Record<string, string> = {
       "x-forwarded-host": req.authority,
       "x-forwarded-proto": req.scheme,
@@ -42,15 +41,13 @@ export function createExtAuthzFilter(name: string, cfg: TExtAuthzConfig): THttpF
       answer = await callAuthzService(cfg.url, req.method, path, headers, body, cfg.timeoutMs);
     } catch {
       if (!cfg.failOpen) return { status: cfg.statusOnError, flag: "UAEX", body: "external authorization failed\n" };
-      if (addHeaders) req.headers.set(FAILURE_MODE_ALLOWED_HEADER, "true");
+      req.headers.set(FAILURE_MODE_ALLOWED_HEADER, "true");
       return undefined;
     }
     if (answer.status >= 200 && answer.status < 300) {
-      if (addHeaders) {
-        for (const h of cfg.upstreamHeaders) {
-          const v = answer.headers[h];
-          if (v !== undefined) req.headers.set(h, Array.isArray(v) ? v.join(", ") : v);
-        }
+      for (const h of cfg.upstreamHeaders) {
+        const v = answer.headers[h];
+        if (v !== undefined) req.headers.set(h, Array.isArray(v) ? v.join(", ") : v);
       }
       return undefined;
     }
@@ -61,7 +58,7 @@ export function createExtAuthzFilter(name: string, cfg: TExtAuthzConfig): THttpF
     name,
     onRequestHeaders(req) {
       // Without a body to wait for, the check runs now (a request without a body never reaches onRequestBody).
-      if (cfg.body === null || !req.hasBody) return check(req, null, true);
+      if (cfg.body === null || !req.hasBody) return check(req, null);
       bodies.set(req, { chunks: [], bytes: 0, decided: false });
     },
     async onRequestBody(chunk, end, req) {
@@ -75,7 +72,7 @@ export function createExtAuthzFilter(name: string, cfg: TExtAuthzConfig): THttpF
       s.decided = true;
       const all = Buffer.concat(s.chunks);
       s.chunks = [];
-      const denied = await check(req, all.subarray(0, b.maxBytes), false);
+      const denied = await check(req, all.subarray(0, b.maxBytes));
       // Allowed: everything held goes upstream now, later chunks pass untouched.
       return denied ?? all;
     },

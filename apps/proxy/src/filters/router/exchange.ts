@@ -15,7 +15,7 @@ import type { ActiveRequest, TTerminal } from "../../pipeline/active-request.ts"
 import { buildUpstreamHeaders, HOP_BY_HOP } from "./upstream-headers.ts";
 import { requestHash } from "./hash.ts";
 import { sendMirrors } from "./mirror.ts";
-import { bufferIterable, readReplayableBody, type TRequestBody } from "./request-body.ts";
+import { bufferIterable, firstBytes, readReplayableBody, type TRequestBody } from "./request-body.ts";
 import { backoffMs, retriableFailure, retriableStatus } from "./retry.ts";
 import { UpstreamTry, type TTryOwner } from "./upstream-try.ts";
 import { parseGrpcTimeout } from "./grpc.ts";
@@ -137,14 +137,26 @@ class Exchange implements TTryOwner, TTerminal {
       const filtered = this.ar.decodeBody(this.countBody());
       if (replay) {
         bufferIterable(filtered, this.replayLimit(action)).then(
-          (b) => this.bodyReady(action, b, true),
+          (b) => {
+            this.upstreamHeaders = buildUpstreamHeaders(this.ar, action.hostRewrite, false);
+            this.bodyReady(action, b, true);
+          },
           () => undefined, // client gone, filter answered or failed: the pipeline has it
         );
         return;
       }
       this.replayable = false;
-      this.body = filtered as unknown as Readable;
-      return this.startTry();
+      firstBytes(filtered).then(
+        (body) => {
+          if (this.upstreamDone) return;
+          this.body = body as unknown as Readable;
+          // Header edits made in body phases (extAuthz's allowed headers) count.
+          this.upstreamHeaders = buildUpstreamHeaders(this.ar, action.hostRewrite, false);
+          this.startTry();
+        },
+        () => undefined, // client gone, filter answered or failed: the pipeline has it
+      );
+      return;
     }
     if (replay) {
       // Retries and mirrors replay the body: buffer it up to the limit first. (A streaming
