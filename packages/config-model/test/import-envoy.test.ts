@@ -163,7 +163,7 @@ static_resources:
     const { config, unmapped } = importEnvoyBootstrap(doc);
     const v = validateConfig(config);
     expect(v.ok ? [] : v.issues).toEqual([]);
-    expect((config.listeners[0] as { httpFilters: unknown[] }).httpFilters).toEqual([
+    expect((config as { listeners: { httpFilters: unknown[] }[] }).listeners[0]!.httpFilters).toEqual([
       {
         type: "extAuthz",
         url: "http://authz:9000/check",
