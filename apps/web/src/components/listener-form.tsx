@@ -24,6 +24,7 @@ import {
   type TRbacRow,
   type TRbacRuleRow,
   YAML_FILTER_TYPES,
+  yamlFilterFields,
 } from "../lib/listener-form.ts";
 import { HTTP_METHODS, matcherRow, type TMatcherRow } from "../lib/route-form.ts";
 import { useTRPC } from "../lib/trpc.ts";
@@ -279,7 +280,7 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
               {f.type === "jwtAuthn" && <JwtFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {"yaml" in f && (
-                <Field label="Config (YAML)" htmlFor={`filter-${i}-yaml`} errors={[]} hint={`The ${f.type} filter's fields (docs/filters.md); type and name come from this card`}>
+                <Field label="Config (YAML)" htmlFor={`filter-${i}-yaml`} errors={yamlErrors(f.yaml)} hint={`The ${f.type} filter's fields (docs/filters.md); type and name come from this card`}>
                   <textarea id={`filter-${i}-yaml`} className="mono" rows={6} value={f.yaml} onChange={(ev) => setFilter(f.key, { yaml: ev.target.value })} />
                 </Field>
               )}
@@ -392,6 +393,12 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
 }
 
 type TFilterErrors = ReturnType<typeof filterErrors>;
+
+/** A YAML card's syntax error, shown under its editor (the schema's issues show on the card). */
+function yamlErrors(yaml: string): string[] {
+  const r = yamlFilterFields(yaml);
+  return "error" in r ? [`YAML: ${r.error}`] : [];
+}
 
 /** Claims every issue under one filter, per field (rows by index), the rest on the filter itself. */
 function filterErrors(c: TClaimer, at: string, f: TFilterRow) {
