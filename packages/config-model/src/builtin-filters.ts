@@ -88,6 +88,8 @@ export const ZFaultFilter = z
     headerControl: z.boolean().default(false),
     /** Longest delay a header may ask for; default 10000. */
     maxHeaderDelayMs: ZDurationMs.default(10_000),
+    /** Most faults in progress at once (a delay lasts until it ends), per proxy process; default: no limit (Envoy's max_active_faults). */
+    maxActiveFaults: z.number().int().min(0).optional(),
   })
   .refine((f) => f.delay !== undefined || f.abort !== undefined || f.headerControl, "set delay, abort or headerControl");
 

@@ -71,6 +71,7 @@ beforeAll(async () => {
             routes: [
               { name: "abort", match: { prefix: "/fault-abort" }, route: app, filterOverrides: { fault: { config: { abort: { httpStatus: 503 } } } } },
               { name: "delay", match: { prefix: "/fault-delay" }, route: app, filterOverrides: { fault: { config: { delay: { fixedDelayMs: 300 } } } } },
+              { name: "capped", match: { prefix: "/fault-capped" }, route: app, filterOverrides: { fault: { config: { delay: { fixedDelayMs: 600 }, maxActiveFaults: 1 } } } },
               { name: "half", match: { prefix: "/fault-half" }, route: app, filterOverrides: { fault: { config: { abort: { httpStatus: 500, percentage: 50 } } } } },
               { name: "no-header", match: { prefix: "/no-header-control" }, route: app, filterOverrides: { fault: { config: { delay: { fixedDelayMs: 1, percentage: 0 } } } } },
               { name: "dead", match: { prefix: "/dead" }, route: { cluster: "dead" } },
@@ -177,6 +178,18 @@ describe("fault", () => {
     expect(zero.status).toBe(200);
     const off = await fetch(`${base}/no-header-control`, { headers: { "x-switchyard-fault-abort-request": "500" } });
     expect(off.status).toBe(200);
+  });
+
+  it("maxActiveFaults: while one delay is in progress, the next request gets no fault", async () => {
+    const first = fetch(`${base}/fault-capped/1`);
+    await sleep(150);
+    const t0 = performance.now();
+    const second = await fetch(`${base}/fault-capped/2`);
+    expect(second.status).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(450);
+    expect((await first).status).toBe(200);
+    expect((await entryFor("/fault-capped/1")).responseFlags).toBe("DI");
+    expect((await entryFor("/fault-capped/2")).responseFlags).toBe("-");
   });
 
   it("percentage: about half of 200 requests are aborted", async () => {

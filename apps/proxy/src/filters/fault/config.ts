@@ -14,6 +14,8 @@ export type TFaultConfig = {
   readonly abort: { readonly status: number; readonly fraction: number } | null;
   readonly headerControl: boolean;
   readonly maxHeaderDelayMs: number;
+  /** Infinity = no limit. */
+  readonly maxActiveFaults: number;
 };
 
 export function compileFault(f: TFaultFilter): TFaultConfig {
@@ -22,5 +24,6 @@ export function compileFault(f: TFaultFilter): TFaultConfig {
     abort: f.abort ? Object.freeze({ status: f.abort.httpStatus, fraction: f.abort.percentage / 100 }) : null,
     headerControl: f.headerControl,
     maxHeaderDelayMs: f.maxHeaderDelayMs,
+    maxActiveFaults: f.maxActiveFaults ?? Infinity,
   });
 }

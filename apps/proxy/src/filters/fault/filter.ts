@@ -7,7 +7,8 @@ import { FAULT_HEADERS, type TFaultConfig } from "./config.ts";
  * (flag FI; after the delay when both apply). With headerControl, a request's own
  * x-switchyard-fault-* headers set the delay (ms, capped by maxHeaderDelayMs), the abort
  * status and either percentage, in place of the configured ones. Each roll is its own
- * Math.random() draw, like Envoy's runtime fractional percentages.
+ * Math.random() draw, like Envoy's runtime fractional percentages. With maxActiveFaults,
+ * a request that would start a fault while that many are in progress gets none.
  */
 export function createFaultFilter(name: string, cfg: TFaultConfig): THttpFilter {
   const abortReply = (status: number): TFilterLocalReply => ({ status, flag: "FI", body: "fault filter abort\n" });
@@ -36,13 +37,22 @@ export function createFaultFilter(name: string, cfg: TFaultConfig): THttpFilter 
     const abort = abortStatus > 0 && roll(abortFraction) ? abortStatus : 0;
     return { delay, abort };
   };
+  // Faults in progress now (maxActiveFaults): shared by this version's requests, like a breaker's count.
+  let active = 0;
   return {
     name,
     onRequestHeaders(req) {
       const { delay, abort } = decide(req);
-      if (delay === 0) return abort ? abortReply(abort) : undefined;
+      if ((delay === 0 && abort === 0) || active >= cfg.maxActiveFaults) return;
+      if (delay === 0) return abortReply(abort);
       req.addResponseFlag("DI");
-      return new Promise<TFilterLocalReply | undefined>((resolve) => setTimeout(() => resolve(abort ? abortReply(abort) : undefined), delay));
+      active++;
+      return new Promise<TFilterLocalReply | undefined>((resolve) =>
+        setTimeout(() => {
+          active--;
+          resolve(abort ? abortReply(abort) : undefined);
+        }, delay),
+      );
     },
   };
 }
