@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/free-port.ts";
@@ -25,6 +26,9 @@ const method = (name: string, responseStream: boolean) => ({
 });
 
 let server: grpc.Server;
+/** A bare h2 server that records the request head a gRPC server gets. */
+let raw: http2.Http2Server;
+let rawHeads: http2.IncomingHttpHeaders[] = [];
 let proxy: TInProcessProxy;
 let base: string;
 
@@ -54,18 +58,36 @@ beforeAll(async () => {
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
   );
+  raw = http2.createServer();
+  raw.on("stream", (stream, headers) => {
+    rawHeads.push(headers);
+    stream.resume();
+    stream.on("end", () => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+      stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.end();
+    });
+  });
+  await new Promise<void>((r) => raw.listen(0, "127.0.0.1", r));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   proxy = await startInProcessProxy({
     listeners: [{ name: "web", address: "127.0.0.1", port, routeConfig: "main", httpFilters: [{ type: "grpcWeb" }] }],
-    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "grpc", match: { prefix: "/test.Echo/" }, route: { cluster: "grpc" } }] }] }],
-    clusters: [{ name: "grpc", protocol: "http2", endpoints: [{ address: "127.0.0.1", port: grpcPort }] }],
+    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [
+      { name: "grpc", match: { prefix: "/test.Echo/" }, route: { cluster: "grpc" } },
+      { name: "raw", match: { prefix: "/raw.Echo/" }, route: { cluster: "raw" } },
+    ] }] }],
+    clusters: [
+      { name: "grpc", protocol: "http2", endpoints: [{ address: "127.0.0.1", port: grpcPort }] },
+      { name: "raw", protocol: "http2", endpoints: [{ address: "127.0.0.1", port: (raw.address() as AddressInfo).port }] },
+    ],
   });
 });
 
 afterAll(async () => {
   await proxy?.stop();
   server?.forceShutdown();
+  raw?.close();
 });
 
 const frame = (flag: number, payload: Buffer) => {
@@ -132,6 +154,14 @@ describe("grpcWeb", () => {
     expect(status).toBe(String(grpc.status.NOT_FOUND));
     expect(decodeURIComponent(message ?? "")).toBe("no such thing");
     expect(why).toBe("asked to");
+  });
+
+  it("the upstream gets a gRPC request head: application/grpc, te: trailers (browsers never send it), no content-length", async () => {
+    rawHeads = [];
+    const r = await call("/raw.Echo/Unary", { text: "x" });
+    expect(r.trailers).toMatchObject({ "grpc-status": "0" });
+    expect(rawHeads[0]).toMatchObject({ "content-type": "application/grpc+proto", te: "trailers" });
+    expect(rawHeads[0]?.["content-length"]).toBeUndefined();
   });
 
   it("grpc-web-text: base64 both ways, streaming included", async () => {
