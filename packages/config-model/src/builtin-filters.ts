@@ -77,12 +77,23 @@ export const ZFaultFilter = z
     name: ZFilterName,
     /** Delay requests (flag DI). percentage default 100. */
     delay: z.strictObject({ fixedDelayMs: ZDurationMs, percentage: ZPercent.default(100) }).optional(),
-    /** Answer locally with httpStatus instead of forwarding (flag FI). percentage default 100. */
-    abort: z.strictObject({ httpStatus: ZStatus, percentage: ZPercent.default(100) }).optional(),
+    /**
+     * Answer locally instead of forwarding (flag FI): httpStatus, and for gRPC clients
+     * grpcStatus (0-16; default: mapped from httpStatus, or 14 UNAVAILABLE when only
+     * grpcStatus is set). At least one of them. percentage default 100.
+     */
+    abort: z
+      .strictObject({
+        httpStatus: ZStatus.optional(),
+        grpcStatus: z.number().int().min(0).max(16).optional(),
+        percentage: ZPercent.default(100),
+      })
+      .refine((a) => a.httpStatus !== undefined || a.grpcStatus !== undefined, "set httpStatus or grpcStatus")
+      .optional(),
     /**
      * Let requests ask for faults with headers (Envoy's x-envoy-fault-* headers, named
      * x-switchyard-fault-*): delay-request (ms), abort-request (status),
-     * delay-request-percentage, abort-request-percentage. Default false: only enable it
+     * abort-grpc-request (gRPC status), delay-request-percentage, abort-request-percentage. Default false: only enable it
      * where clients are trusted (anyone could slow a request down).
      */
     headerControl: z.boolean().default(false),

@@ -47,6 +47,8 @@ describe("built-in filters (issue #14 item 6)", () => {
     expect(paths(issues([{ type: "fault" }]))).toEqual(["listeners[0].httpFilters[0]"]);
     expect(paths(issues([{ type: "fault", delay: { fixedDelayMs: 10, percentage: 101 } }]))).toEqual(["listeners[0].httpFilters[0].delay.percentage"]);
     expect(paths(issues([{ type: "bufferLimits" }]))).toEqual(["listeners[0].httpFilters[0].maxRequestBytes"]);
+    expect(paths(issues([{ type: "fault", abort: { percentage: 5 } }]))).toEqual(["listeners[0].httpFilters[0].abort"]);
+    expect(issues([{ type: "fault", abort: { grpcStatus: 14 } }])).toEqual([]);
     expect(paths(issues([{ type: "grpcWeb", extra: 1 }]))).toEqual(["listeners[0].httpFilters[0].extra"]);
   });
 

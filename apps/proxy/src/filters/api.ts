@@ -72,6 +72,8 @@ export type TFilterLocalReply = {
   readonly body?: string | Buffer;
   /** Response flag for the access log and x-switchyard-response-flags; default none. */
   readonly flag?: string;
+  /** For gRPC clients: this grpc-status instead of the one mapped from `status`. */
+  readonly grpcStatus?: number;
 };
 
 /** A local reply about to be written: `flags` as the access log shows them, `body` the proxy's text. */

@@ -352,7 +352,7 @@ export class ActiveRequest {
     if (!reply || !allowReply) return false;
     this.#replaced = true;
     this.terminal?.cancel(new DownstreamClosedError());
-    this.#writeLocal(...this.#localParts(reply.status, reply.flag ?? "", reply.body ?? "", localHeaders(reply), !reply.flag));
+    this.#writeLocal(...this.#localParts(reply.status, reply.flag ?? "", reply.body ?? "", localHeaders(reply), !reply.flag, reply.grpcStatus));
     return true;
   }
 
@@ -432,30 +432,30 @@ export class ActiveRequest {
   /** A filter answered (401, 403, 429, CORS preflight): a gRPC error for gRPC clients. */
   filterReply(r: TFilterLocalReply): void {
     const flag = r.flag ?? "";
-    this.localReply(r.status, flag, r.body ?? "", localHeaders(r), flag === "");
+    this.localReply(r.status, flag, r.body ?? "", localHeaders(r), flag === "", r.grpcStatus);
   }
 
   /** `flag` may combine codes ("UF,URX"); `noFlag` for answers that are not failures (CORS preflight). */
-  localReply(status: number, flag: TResponseFlag | string, body: string | Buffer, extra: readonly string[] = [], noFlag = false): void {
+  localReply(status: number, flag: TResponseFlag | string, body: string | Buffer, extra: readonly string[] = [], noFlag = false, grpcStatus?: number): void {
     this.flags = noFlag ? "" : flag;
     if (!this.downstream.writable) return;
     if (this.#queue !== null) {
       // An upstream head is still in an async response filter: this answer replaces it.
       this.#replaced = true;
-      const parts = this.#localParts(status, flag, body, extra, noFlag);
+      const parts = this.#localParts(status, flag, body, extra, noFlag, grpcStatus);
       void this.#queue.then(() => this.#writeLocal(...parts));
       return;
     }
-    const [s, headers, b, trailers] = this.#localParts(status, flag, body, extra, noFlag);
+    const [s, headers, b, trailers] = this.#localParts(status, flag, body, extra, noFlag, grpcStatus);
     this.respond(s, headers, b, trailers);
   }
 
-  #localParts(status: number, flag: string, body: string | Buffer, extra: readonly string[], noFlag: boolean): TLocalReplyParts {
+  #localParts(status: number, flag: string, body: string | Buffer, extra: readonly string[], noFlag: boolean, grpcStatus?: number): TLocalReplyParts {
     // Only errors are rewritten: never an answer such as a CORS preflight's 204 (no body allowed).
     if (this.chain.localReply && status >= 400 && !this.grpc && this.filterReq !== null) {
       [status, body, extra] = rewriteLocalReply(this.chain.filters, this.filterReq, status, this.flags, body, extra);
     }
-    return localReplyParts(this, status, flag, body, extra, noFlag);
+    return localReplyParts(this, status, flag, body, extra, noFlag, grpcStatus);
   }
 
   /** Straight to the client, past the encoder filters (they failed, or one of them answered). */

@@ -12,7 +12,8 @@ export type TLocalReplyParts = [number, string[], string | Buffer, Record<string
  * response flag; for gRPC clients a gRPC error instead (HTTP 200, grpc-status from the
  * HTTP status by Envoy's mapping, grpc-message; in trailers on HTTP/2, in the head on
  * HTTP/1.1); on a refused HTTP/1.1 upgrade `connection: close`, since the socket carries
- * nothing after it. `noFlag` for answers that are not failures (a CORS preflight).
+ * nothing after it. `noFlag` for answers that are not failures (a CORS preflight);
+ * `grpcStatus` chosen by a filter (fault's grpcStatus abort) wins over the mapping.
  */
 export function localReplyParts(
   req: { readonly grpc: boolean; readonly requestId: string; readonly isUpgrade: boolean; readonly downstream: { readonly h2: boolean } },
@@ -21,6 +22,7 @@ export function localReplyParts(
   body: string | Buffer,
   extra: readonly string[],
   noFlag: boolean,
+  grpcStatus?: number,
 ): TLocalReplyParts {
   const h2 = req.downstream.h2;
   const flagHeader = noFlag ? [] : [RESPONSE_FLAGS_HEADER, flag];
@@ -28,7 +30,7 @@ export function localReplyParts(
   if (req.grpc) {
     // gRPC clients read errors from grpc-status, always with HTTP 200 (gRPC over HTTP/2 spec).
     const message = encodeURIComponent(String(body).trim()).replace(/%20/g, " ");
-    const code = String(grpcStatusForHttp(status, flag));
+    const code = String(grpcStatus ?? grpcStatusForHttp(status, flag));
     const head = ["content-type", "application/grpc", ...flagHeader, "x-request-id", req.requestId, ...extra];
     if (h2) {
       // The flag and the extra headers are repeated as trailers: a gRPC client shows an

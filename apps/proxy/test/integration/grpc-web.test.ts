@@ -72,7 +72,7 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   proxy = await startInProcessProxy({
-    listeners: [{ name: "web", address: "127.0.0.1", port, routeConfig: "main", httpFilters: [{ type: "grpcWeb" }] }],
+    listeners: [{ name: "web", address: "127.0.0.1", port, routeConfig: "main", httpFilters: [{ type: "grpcWeb" }, { type: "fault", headerControl: true }] }],
     routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [
       { name: "grpc", match: { prefix: "/test.Echo/" }, route: { cluster: "grpc" } },
       { name: "raw", match: { prefix: "/raw.Echo/" }, route: { cluster: "raw" } },
@@ -117,11 +117,11 @@ function parseFrames(body: Buffer): { messages: TMsg[]; trailers: Record<string,
   return { messages, trailers };
 }
 
-async function call(path: string, msg: TMsg, text = false) {
+async function call(path: string, msg: TMsg, text = false, extra: Record<string, string> = {}) {
   const body = frame(0, ser(msg));
   const res = await fetch(`${base}${path}`, {
     method: "POST",
-    headers: { "content-type": text ? "application/grpc-web-text" : "application/grpc-web+proto", "x-grpc-web": "1", accept: "application/grpc-web" },
+    headers: { "content-type": text ? "application/grpc-web-text" : "application/grpc-web+proto", "x-grpc-web": "1", accept: "application/grpc-web", ...extra },
     body: text ? body.toString("base64") : body,
   });
   const raw = Buffer.from(await res.arrayBuffer());
@@ -176,6 +176,13 @@ describe("grpcWeb", () => {
     expect(r.res.status).toBe(200);
     expect(r.res.headers.get("content-type")).toBe("application/grpc-web+proto");
     expect(r.res.headers.get("grpc-status")).toBe(String(grpc.status.UNIMPLEMENTED));
+  });
+
+  it("fault's gRPC abort (x-switchyard-fault-abort-grpc-request) answers with that grpc-status, flag FI", async () => {
+    const r = await call("/test.Echo/Unary", { text: "x" }, false, { "x-switchyard-fault-abort-grpc-request": String(grpc.status.RESOURCE_EXHAUSTED) });
+    expect(r.res.status).toBe(200);
+    expect(r.res.headers.get("grpc-status")).toBe(String(grpc.status.RESOURCE_EXHAUSTED));
+    expect(r.res.headers.get("x-switchyard-response-flags")).toBe("FI");
   });
 
   it("over h2 (as browsers on https speak it): upstream trailers and a local reply's trailers both arrive in the body's trailer frame, none as HTTP/2 trailers", async () => {

@@ -67,7 +67,14 @@ export function importHttpFilter(r: TFieldReader, f: TObj, path: TPath, duration
     if (isObject(abort)) {
       const ap = [...p, "abort"];
       const status = r.take(abort, ap, "http_status");
-      if (typeof status === "number") out.abort = { httpStatus: status, percentage: percent(r, r.take(abort, ap, "percentage"), [...ap, "percentage"]) ?? 100 };
+      const grpcStatus = r.take(abort, ap, "grpc_status");
+      if (typeof status === "number" || typeof grpcStatus === "number") {
+        out.abort = {
+          ...(typeof status === "number" ? { httpStatus: status } : {}),
+          ...(typeof grpcStatus === "number" ? { grpcStatus } : {}),
+          percentage: percent(r, r.take(abort, ap, "percentage"), [...ap, "percentage"]) ?? 100,
+        };
+      }
       if (r.take(abort, ap, "header_abort") !== undefined) out.headerControl = true;
     }
     return out;
