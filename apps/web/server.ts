@@ -14,15 +14,20 @@ import { log, setLogLevel } from "./src/server/log.ts";
 import { createRestHandler } from "./src/server/rest/index.ts";
 import { attachXdsServer } from "./src/server/xds/index.ts";
 import { createConsoleServer, readConsoleTls, type TConsoleTls } from "./src/server/tls.ts";
+import { createOidcHandler } from "./src/server/oidc/handler.ts";
+import { createProviderClient } from "./src/server/oidc/provider-client.ts";
+import { OIDC_LOGIN_PATH, oidcSettingsFromEnv, type TOidcSettings } from "./src/server/oidc/settings.ts";
 import { defineGauge, renderMetrics } from "./src/server/telemetry/console-metrics.ts";
 import { createTelemetryIngest } from "./src/server/telemetry/ingest.ts";
 import { startRetentionJob } from "./src/server/telemetry/retention.ts";
 
 let env: TEnv;
 let tls: TConsoleTls | null;
+let oidcSettings: TOidcSettings | null;
 try {
   env = loadEnv();
   tls = readConsoleTls(env);
+  oidcSettings = oidcSettingsFromEnv(env);
 } catch (err) {
   // A configuration mistake, not a crash: the message names every bad variable.
   console.error((err as Error).message);
@@ -56,11 +61,18 @@ if (env.SWITCHYARD_ADMIN_EMAIL && env.SWITCHYARD_ADMIN_PASSWORD) {
 const app = env.SWITCHYARD_CONSOLE_UI === "on" ? next({ dev, dir, hostname: env.HOST, port: env.PORT }) : null;
 await app?.prepare();
 
+const oidc = oidcSettings ? { settings: oidcSettings, client: createProviderClient(oidcSettings) } : { settings: null, client: null };
 const server = createConsoleServer(
   tls,
   createRequestListener({
     rest: createRestHandler({ db, apiToken: env.SWITCHYARD_API_TOKEN, log }),
-    trpc: createTrpcHandler({ db, log }),
+    trpc: createTrpcHandler({
+      db,
+      log,
+      oidcProvider: oidcSettings ? { name: oidcSettings.providerName, loginPath: OIDC_LOGIN_PATH } : null,
+      oidcEndSessionUrl: async () => (oidc.client ? oidc.client.endSessionUrl() : null),
+    }),
+    oidc: createOidcHandler({ db, log, ...oidc }),
     next: app ? app.getRequestHandler() : noPages,
     metrics: renderMetrics,
     log,
@@ -94,6 +106,8 @@ const port = typeof address === "object" && address ? address.port : env.PORT;
 const shownHost = env.HOST === "0.0.0.0" || env.HOST === "::" ? "localhost" : env.HOST;
 const scheme = tls ? "https" : "http";
 log("console.listening", { url: `${scheme}://${shownHost}:${port}`, mode: dev ? "development" : "production", tls: Boolean(tls), clientCerts: Boolean(tls?.clientCa) });
+// Which provider and client, never the secret.
+if (oidcSettings) log("console.oidc.enabled", { issuer: oidcSettings.issuer.href, clientId: oidcSettings.clientId, redirectUrl: oidcSettings.redirectUrl.href, roleClaim: oidcSettings.roleClaim, publicClient: !oidcSettings.clientSecret });
 console.log(`Switchyard console listening on ${scheme}://${shownHost}:${port} (${dev ? "development" : "production"})`);
 
 async function noPages(_req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LOG_LEVELS } from "@switchyard/config-model";
+import { oidcEnvIssues } from "./server/oidc/settings.ts";
 
 /**
  * The console's environment, validated once at start (STYLE.md habit 3: the only reader
@@ -7,6 +8,8 @@ import { LOG_LEVELS } from "@switchyard/config-model";
  * feature with an empty secret.
  */
 const optionalSecret = z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional());
+const optionalUrl = (name: string) =>
+  z.preprocess((v) => (v === "" ? undefined : v), z.url({ protocol: /^https?$/, error: `${name} must be an http(s) URL` }).optional());
 
 export const ZEnv = z
   .object({
@@ -49,6 +52,33 @@ export const ZEnv = z
     SWITCHYARD_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000, "must be >= 1000").default(60_000),
     /** "off": serve the REST API, tRPC and /api/xds without the pages (no `next build` needed: API-only replicas, the control-plane bench). Default "on". */
     SWITCHYARD_CONSOLE_UI: z.enum(["on", "off"], { error: "SWITCHYARD_CONSOLE_UI must be on or off" }).default("on"),
+    /**
+     * OIDC sign-in (docs/oidc.md), beside local users: on when the issuer is set. The issuer
+     * URL (https; http only on a loopback address), the client registered there, its secret
+     * (or a file holding it; neither = a public client, PKCE only) and where the provider
+     * sends the browser back: SWITCHYARD_OIDC_REDIRECT_URL, default
+     * SWITCHYARD_PUBLIC_URL + /api/auth/oidc/callback.
+     */
+    SWITCHYARD_OIDC_ISSUER: optionalUrl("SWITCHYARD_OIDC_ISSUER"),
+    SWITCHYARD_OIDC_CLIENT_ID: optionalSecret,
+    SWITCHYARD_OIDC_CLIENT_SECRET: optionalSecret,
+    SWITCHYARD_OIDC_CLIENT_SECRET_FILE: optionalSecret,
+    /** The console's address as browsers reach it (e.g. https://console.example.com). */
+    SWITCHYARD_PUBLIC_URL: optionalUrl("SWITCHYARD_PUBLIC_URL"),
+    SWITCHYARD_OIDC_REDIRECT_URL: optionalUrl("SWITCHYARD_OIDC_REDIRECT_URL"),
+    /** Space-separated scopes asked for; default "openid email profile". */
+    SWITCHYARD_OIDC_SCOPES: z.preprocess((v) => (v === "" ? undefined : v), z.string().default("openid email profile")),
+    /** The claim holding the user's groups or roles (a dotted path such as realm_access.roles); default "groups". */
+    SWITCHYARD_OIDC_ROLE_CLAIM: z.preprocess((v) => (v === "" ? undefined : v), z.string().default("groups")),
+    /** Console role per claim value, e.g. "admin=platform-admins,editor=platform-devs,viewer=*"; required with the issuer. */
+    SWITCHYARD_OIDC_ROLE_MAP: optionalSecret,
+    /**
+     * "on": logging out of the console also ends the session at the provider (RP-initiated
+     * logout; register <public URL>/login as a post-logout redirect URI there). Default "off".
+     */
+    SWITCHYARD_OIDC_PROVIDER_LOGOUT: z.enum(["on", "off"], { error: "SWITCHYARD_OIDC_PROVIDER_LOGOUT must be on or off" }).default("off"),
+    /** The name on the "Sign in with …" button; default the issuer's host name. */
+    SWITCHYARD_OIDC_PROVIDER_NAME: optionalSecret,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production" && env.SWITCHYARD_SECRET_KEY === undefined) {
@@ -77,6 +107,9 @@ export const ZEnv = z
         path: ["SWITCHYARD_ADMIN_PASSWORD"],
         message: "SWITCHYARD_ADMIN_EMAIL and SWITCHYARD_ADMIN_PASSWORD must be set together",
       });
+    }
+    if (env.SWITCHYARD_OIDC_ISSUER !== undefined) {
+      for (const issue of oidcEnvIssues(env)) ctx.addIssue({ code: "custom", path: [issue.name], message: issue.message });
     }
   });
 

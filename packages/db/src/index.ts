@@ -64,6 +64,7 @@ export {
   deleteExpiredSessions,
   updateUser,
   deleteUser,
+  upsertOidcUser,
   userExists,
   UserError,
   SESSION_TTL_MS,

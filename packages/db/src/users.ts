@@ -5,7 +5,8 @@ import { DbError } from "./errors.ts";
 import { checkPassword, hashPassword, needsRehash } from "./password-hash.ts";
 
 export type TRole = "admin" | "editor" | "viewer";
-export type TUser = { id: string; email: string; role: TRole };
+/** `source`: "local" (signs in with a password) or "oidc" (with the identity provider; no password). */
+export type TUser = { id: string; email: string; role: TRole; source: "local" | "oidc" };
 
 /** Default session lifetime: 7 days. */
 export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -55,7 +56,8 @@ let dummyHash: Promise<string> | undefined;
 
 export async function verifyPassword(db: Db, email: string, password: string): Promise<TUser | null> {
   const row = await db.prisma.user.findUnique({ where: { email: normaliseEmail(email) } });
-  if (!row) {
+  // An unknown e-mail and an OIDC user (no local password) cost one hash too and fail the same way.
+  if (!row?.passwordHash) {
     await checkPassword(password, await (dummyHash ??= hashPassword("not-a-password")));
     return null;
   }
@@ -112,8 +114,34 @@ export async function deleteExpiredSessions(db: Db): Promise<number> {
   return count;
 }
 
-function toUser(row: { id: string; email: string; role: TRole }): TUser {
-  return { id: row.id, email: row.email, role: row.role };
+function toUser(row: { id: string; email: string; role: TRole; oidcSubject: string | null }): TUser {
+  return { id: row.id, email: row.email, role: row.role, source: row.oidcSubject === null ? "local" : "oidc" };
+}
+
+// --- OIDC users ----------------------------------------------------------------------------
+
+/**
+ * The console user of an identity provider's account, created at its first sign-in and
+ * updated at each one after: the role comes from the provider every time (so a change of
+ * group there takes effect at the next sign-in), the e-mail follows the provider's. The
+ * account is found by issuer + subject, never by e-mail: a local user with the same e-mail
+ * is refused (409), not taken over, since an e-mail at a provider proves less than a password here.
+ */
+export async function upsertOidcUser(db: Db, input: { issuer: string; subject: string; email: string; role: TRole }): Promise<{ user: TUser; created: boolean; previousRole: TRole | null }> {
+  const email = normaliseEmail(input.email);
+  const existing = await db.prisma.user.findUnique({ where: { oidcIssuer_oidcSubject: { oidcIssuer: input.issuer, oidcSubject: input.subject } } });
+  const holder = await db.prisma.user.findUnique({ where: { email } });
+  if (holder && holder.id !== existing?.id) {
+    throw new UserError(409, holder.oidcSubject === null ? `email: a local user "${email}" exists already (it signs in with its password)` : `email: "${email}" belongs to another OIDC account`);
+  }
+  if (existing) {
+    const row = await db.prisma.user.update({ where: { id: existing.id }, data: { email, role: input.role } });
+    // A changed role ends the user's other sessions, as an admin's role change does.
+    if (existing.role !== input.role) await db.prisma.session.deleteMany({ where: { userId: existing.id } });
+    return { user: toUser(row), created: false, previousRole: existing.role };
+  }
+  const row = await db.prisma.user.create({ data: { email, role: input.role, passwordHash: null, oidcIssuer: input.issuer, oidcSubject: input.subject } });
+  return { user: toUser(row), created: true, previousRole: null };
 }
 
 // --- user management (admins) ----------------------------------------------------------
@@ -140,6 +168,7 @@ export async function updateUser(
   if (!row) throw new UserError(404, `user ${id} does not exist`);
   if (input.role && input.role !== "admin" && row.role === "admin") await assertAdminRemains(db, id);
   if (input.password !== undefined && input.password.length < 8) throw new UserError(422, "password: must be at least 8 characters");
+  if (input.password !== undefined && row.oidcSubject !== null) throw new UserError(422, "password: this user signs in with OIDC and has no local password");
   const updated = await db.prisma.user.update({
     where: { id },
     data: { ...(input.role ? { role: input.role } : {}), ...(input.password !== undefined ? { passwordHash: await hashPassword(input.password) } : {}) },

@@ -111,7 +111,7 @@ describe("users and sessions", () => {
     expect((await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash).toBe(legacy);
 
     expect(await verifyPassword(t.db, "legacy@example.com", "old horse")).toEqual(user);
-    const upgraded = (await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash;
+    const upgraded = (await t.db.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash ?? "";
     expect(upgraded).toMatch(/^\$argon2id\$v=19\$m=47104,t=1,p=1\$/);
     expect(needsRehash(upgraded)).toBe(false);
     expect(await verifyPassword(t.db, "legacy@example.com", "old horse")).toEqual(user);

@@ -42,9 +42,11 @@ export function Shell({ children }: { children: ReactNode }) {
   const publishOpen = publishOpenOn === pathname;
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
-      onSuccess: () => {
+      onSuccess: (result) => {
         queryClient.clear();
-        router.replace("/login");
+        // The provider ends its session too, then sends the browser back to /login.
+        if (result.redirect) window.location.assign(result.redirect);
+        else router.replace("/login");
       },
     }),
   );

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { TRPC_PREFIX } from "./api/handler.ts";
 import type { TLog } from "./api/trpc.ts";
+import { OIDC_PREFIX } from "./oidc/handler.ts";
 
 export const XDS_PATH = "/api/xds";
 export const REST_PREFIX = "/api/v1";
@@ -11,6 +12,8 @@ export type TRequestHandlers = {
   /** Answers false when the request is not one of its routes. */
   rest: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   trpc: (req: IncomingMessage, res: ServerResponse) => void;
+  /** OIDC sign-in's browser endpoints under /api/auth/oidc; answers false when not one of them. */
+  oidc?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   next: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** The console's own Prometheus text for GET /metrics; absent = Next answers /metrics. */
   metrics?: () => Promise<string>;
@@ -41,23 +44,24 @@ export function createRequestListener(h: TRequestHandlers): (req: IncomingMessag
       res.end(JSON.stringify({ error: "internal error" }));
     } else res.destroy();
   };
+  /** A handler that answers false for paths it does not serve: those get a JSON 404 (never Next's HTML page). */
+  const serveOr404 = (handler: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>, req: IncomingMessage, res: ServerResponse, path: string) => {
+    handler(req, res).then(
+      (handled) => {
+        if (handled) return;
+        res.statusCode = 404;
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ error: `no such endpoint: ${req.method} ${path}` }));
+      },
+      (err: unknown) => fail(req, res, err),
+    );
+  };
   return (req, res) => {
     const path = pathOf(req);
     // No page of the console may be framed by another site (clickjacking).
     res.setHeader("content-security-policy", "frame-ancestors 'none'");
     res.setHeader("x-frame-options", "DENY");
-    if (under(path, REST_PREFIX)) {
-      h.rest(req, res).then(
-        (handled) => {
-          if (handled) return;
-          res.statusCode = 404;
-          res.setHeader("content-type", "application/json");
-          res.end(JSON.stringify({ error: `no such endpoint: ${req.method} ${path}` }));
-        },
-        (err: unknown) => fail(req, res, err),
-      );
-      return;
-    }
+    if (under(path, REST_PREFIX)) return serveOr404(h.rest, req, res, path);
     // The console's own metrics, for Prometheus (unauthenticated like most scrape targets).
     if (path === METRICS_PATH && h.metrics && (req.method === "GET" || req.method === "HEAD")) {
       h.metrics().then(
@@ -69,6 +73,7 @@ export function createRequestListener(h: TRequestHandlers): (req: IncomingMessag
       );
       return;
     }
+    if (h.oidc && under(path, OIDC_PREFIX)) return serveOr404(h.oidc, req, res, path);
     if (under(path, TRPC_PREFIX)) {
       try {
         h.trpc(req, res);

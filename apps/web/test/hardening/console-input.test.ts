@@ -24,7 +24,7 @@ let viewerReadToken = "";
 const logLines: string[] = [];
 
 /** Procedures anyone may call without a session. */
-const PUBLIC_PROCEDURES = new Set(["auth.login", "auth.me", "auth.logout"]);
+const PUBLIC_PROCEDURES = new Set(["auth.login", "auth.me", "auth.logout", "auth.providers"]);
 /** Mutations a viewer may make: its own session and read-only tokens, and checks that write nothing. */
 const VIEWER_MUTATIONS = new Set(["auth.login", "auth.logout", "auth.changePassword", "tokens.createApi", "tokens.revokeApi", "config.importCheck", "config.importConvert"]);
 

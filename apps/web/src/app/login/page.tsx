@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState, type FormEvent } from "react";
 import { Field } from "../../components/field.tsx";
@@ -27,6 +27,8 @@ function LoginForm() {
       },
     }),
   );
+  const providers = useQuery(trpc.auth.providers.queryOptions());
+  const oidc = providers.data?.oidc ?? null;
   const issues = issuesOf(login.error);
   const fieldErrors = issues.length > 0;
 
@@ -59,6 +61,17 @@ function LoginForm() {
         <button type="submit" className="btn btn-primary btn-block" disabled={login.isPending}>
           {login.isPending ? "Logging in…" : "Log in"}
         </button>
+        {oidc && (
+          <>
+            <p className="login-or" aria-hidden>
+              or
+            </p>
+            {/* A full navigation, not fetch: the provider's pages take over the tab, then send it back to the callback. */}
+            <a className="btn btn-block" href={`${oidc.loginPath}?next=${encodeURIComponent(safeNextPath(params.get("next")))}`}>
+              Sign in with {oidc.name}
+            </a>
+          </>
+        )}
         <p className="hint">
           The first administrator is created at start-up from the <code>SWITCHYARD_ADMIN_EMAIL</code> and <code>SWITCHYARD_ADMIN_PASSWORD</code>{" "}
           environment variables of the console.

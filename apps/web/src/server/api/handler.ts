@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Db } from "../services/context.ts";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { MAX_BODY_BYTES } from "../rest/http.ts";
 import { appRouter } from "./root.ts";
-import { createContext, type TLog } from "./trpc.ts";
+import { createContext, type TContextDeps } from "./trpc.ts";
 
 export const TRPC_PREFIX = "/api/trpc";
 
@@ -11,7 +10,7 @@ export const TRPC_PREFIX = "/api/trpc";
  * tRPC served by the custom server (not a Next route handler) so procedures use the
  * server's one Db instance instead of a separately bundled copy.
  */
-export function createTrpcHandler(deps: { db: Db; log: TLog }): (req: IncomingMessage, res: ServerResponse) => void {
+export function createTrpcHandler(deps: TContextDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PREFIX}/`,

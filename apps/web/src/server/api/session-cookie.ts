@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 
 /** The console's session cookie: httpOnly (no script access), SameSite=Lax (no cross-site POSTs). */
 export const SESSION_COOKIE = "swy_session";
@@ -63,4 +64,18 @@ export function clearedSessionCookie(): string {
 
 export function clearedCsrfCookie(): string {
   return `${CSRF_COOKIE}=; Path=/; SameSite=Strict; Max-Age=0`;
+}
+
+/** Whether the browser reached us over https (directly or via a TLS-terminating proxy): cookies get `Secure`. */
+export function requestIsSecure(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean }).encrypted === true || req.headers["x-forwarded-proto"] === "https";
+}
+
+/** The Set-Cookie values that start a session: the session cookie and its CSRF cookie (every login method). */
+export function sessionCookies(token: string, expiresAt: Date, secure: boolean): string[] {
+  return [sessionCookie(token, expiresAt, secure), csrfCookie(token, expiresAt, secure)];
+}
+
+export function clearedSessionCookies(): string[] {
+  return [clearedSessionCookie(), clearedCsrfCookie()];
 }

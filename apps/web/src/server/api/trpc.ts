@@ -7,16 +7,7 @@ import { AppError, APP_ERROR_CODES, APP_ERRORS, toAppError } from "../services/a
 import { configSchemaUrl } from "../rest/http.ts";
 import { userForSession, type TSessionUser } from "../services/auth.ts";
 import type { Db, TUserWho } from "../services/context.ts";
-import {
-  clearedCsrfCookie,
-  clearedSessionCookie,
-  CSRF_HEADER,
-  csrfCookie,
-  csrfMatches,
-  readCookie,
-  SESSION_COOKIE,
-  sessionCookie,
-} from "./session-cookie.ts";
+import { clearedSessionCookies, CSRF_HEADER, csrfCookie, csrfMatches, readCookie, requestIsSecure, SESSION_COOKIE, sessionCookies } from "./session-cookie.ts";
 
 export type TLog = (event: string, fields?: Record<string, unknown>) => void;
 
@@ -29,6 +20,10 @@ export type TContext = {
   ip: string | null;
   /** The request carried the CSRF header matching its session. */
   csrfOk: boolean;
+  /** The identity provider the login page offers beside local login ("Sign in with <name>"), or null. */
+  oidcProvider: { name: string; loginPath: string } | null;
+  /** Where an OIDC user goes after logout to end the provider's session too (SWITCHYARD_OIDC_PROVIDER_LOGOUT), or null. */
+  oidcEndSessionUrl(): Promise<URL | null>;
   /** Where this console serves the config's JSON Schema, as the client reached it (exports name it). */
   schemaUrl: string | null;
   setSession(token: string, expiresAt: Date): void;
@@ -38,9 +33,11 @@ export type TContext = {
 };
 
 /** Built per request by the node-http adapter in server.ts, so procedures share its Db. */
-export async function createContext(deps: { db: Db; log: TLog }, req: IncomingMessage, res: ServerResponse): Promise<TContext> {
+export type TContextDeps = { db: Db; log: TLog; oidcProvider?: TContext["oidcProvider"]; oidcEndSessionUrl?: TContext["oidcEndSessionUrl"] };
+
+export async function createContext(deps: TContextDeps, req: IncomingMessage, res: ServerResponse): Promise<TContext> {
   const sessionToken = readCookie(req.headers.cookie, SESSION_COOKIE);
-  const secure = (req.socket as { encrypted?: boolean }).encrypted === true || req.headers["x-forwarded-proto"] === "https";
+  const secure = requestIsSecure(req);
   return {
     db: deps.db,
     log: deps.log,
@@ -52,18 +49,18 @@ export async function createContext(deps: { db: Db; log: TLog }, req: IncomingMe
     sessionToken,
     ip: req.socket.remoteAddress ?? null,
     csrfOk: sessionToken !== undefined && csrfMatches(sessionToken, req.headers[CSRF_HEADER]),
+    oidcProvider: deps.oidcProvider ?? null,
+    oidcEndSessionUrl: deps.oidcEndSessionUrl ?? (async () => null),
     schemaUrl: configSchemaUrl(req),
     // Set before tRPC writes the response; appendHeader keeps other cookies intact.
     setSession: (token, expiresAt) => {
-      res.appendHeader("Set-Cookie", sessionCookie(token, expiresAt, secure));
-      res.appendHeader("Set-Cookie", csrfCookie(token, expiresAt, secure));
+      res.appendHeader("Set-Cookie", sessionCookies(token, expiresAt, secure));
     },
     refreshCsrf: () => {
       if (sessionToken) res.appendHeader("Set-Cookie", csrfCookie(sessionToken, new Date(Date.now() + 7 * 24 * 3600 * 1000), secure));
     },
     clearSession: () => {
-      res.appendHeader("Set-Cookie", clearedSessionCookie());
-      res.appendHeader("Set-Cookie", clearedCsrfCookie());
+      res.appendHeader("Set-Cookie", clearedSessionCookies());
     },
   };
 }

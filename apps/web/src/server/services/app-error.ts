@@ -31,6 +31,8 @@ export const APP_ERRORS = {
   VALIDATION: { http: 422, trpc: "UNPROCESSABLE_CONTENT" },
   RATE_LIMITED: { http: 429, trpc: "TOO_MANY_REQUESTS" },
   INTERNAL: { http: 500, trpc: "INTERNAL_SERVER_ERROR" },
+  /** A service the console depends on (the OIDC identity provider) failed or did not answer. */
+  BAD_GATEWAY: { http: 502, trpc: "BAD_GATEWAY" },
   /** The console's database does not answer; retry shortly. */
   DB_UNAVAILABLE: { http: 503, trpc: "SERVICE_UNAVAILABLE" },
 } as const satisfies Record<string, { http: number; trpc: TTrpcCode }>;

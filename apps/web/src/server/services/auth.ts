@@ -2,7 +2,8 @@ import { AUDIT_ACTIONS, appendAudit, createSession, deleteSession, getSessionUse
 import { AppError } from "./app-error.ts";
 import { auditFailedLogin, refuseWhileBackingOff } from "./login-guard.ts";
 
-export type TSessionUser = { id: string; email: string; role: string };
+/** `source`: "oidc" for a user the identity provider signs in (no local password). */
+export type TSessionUser = { id: string; email: string; role: string; source: "local" | "oidc" };
 
 /** Logs in; failures back off per source address (login-guard.ts), never per account. */
 export async function login(db: Db, email: string, password: string, ip: string | null = null): Promise<{ user: TSessionUser; token: string; expiresAt: Date }> {
@@ -15,7 +16,7 @@ export async function login(db: Db, email: string, password: string, ip: string 
   }
   await appendAudit(db, { actor: user.email, action: AUDIT_ACTIONS.login, target: user.email, ip });
   const session = await createSession(db, user.id);
-  return { user: { id: String(user.id), email: user.email, role: String(user.role) }, token: session.token, expiresAt: new Date(session.expiresAt) };
+  return { user: { id: String(user.id), email: user.email, role: String(user.role), source: user.source }, token: session.token, expiresAt: new Date(session.expiresAt) };
 }
 
 /** Ends the session and audits it (the adapter checks the CSRF header first and clears the cookie). */
@@ -27,5 +28,5 @@ export async function logout(db: Db, session: { token: string | undefined; user:
 export async function userForSession(db: Db, token: string | undefined): Promise<TSessionUser | null> {
   if (!token) return null;
   const user = await getSessionUser(db, token);
-  return user ? { id: String(user.id), email: user.email, role: String(user.role) } : null;
+  return user ? { id: String(user.id), email: user.email, role: String(user.role), source: user.source } : null;
 }

@@ -81,16 +81,23 @@ export default function UsersPage() {
                   </select>
                 </td>
                 <td>
-                  <button
-                    type="button"
-                    className="btn btn-ghost btn-small"
-                    onClick={() => {
-                      const password = window.prompt(`New password for ${u.email} (at least 8 characters)`);
-                      if (password) update.mutate({ id: u.id, password });
-                    }}
-                  >
-                    Reset…
-                  </button>
+                  {u.source === "oidc" ? (
+                    // No local password: the identity provider signs this user in and sets the role at each sign-in.
+                    <span className="tag" title="Signs in with the identity provider; the role is set from its claim at each sign-in">
+                      OIDC
+                    </span>
+                  ) : (
+                    <button
+                      type="button"
+                      className="btn btn-ghost btn-small"
+                      onClick={() => {
+                        const password = window.prompt(`New password for ${u.email} (at least 8 characters)`);
+                        if (password) update.mutate({ id: u.id, password });
+                      }}
+                    >
+                      Reset…
+                    </button>
+                  )}
                 </td>
                 <td className="actions-cell">
                   {u.id !== me.data?.id && (

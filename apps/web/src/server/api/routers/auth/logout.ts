@@ -9,5 +9,7 @@ export const logoutProcedure = publicProcedure.mutation(async ({ ctx }) => {
   if (ctx.user && !ctx.csrfOk) throw new AppError("FORBIDDEN", `missing or wrong ${CSRF_HEADER} header (CSRF protection): reload the page`);
   if (ctx.user) await logout(ctx.db, { token: ctx.sessionToken, user: ctx.user, ip: ctx.ip });
   ctx.clearSession();
-  return { ok: true as const };
+  // An OIDC user may be sent on to the provider to end its session too (the page navigates there).
+  const providerLogout = ctx.user?.source === "oidc" ? await ctx.oidcEndSessionUrl() : null;
+  return { ok: true as const, redirect: providerLogout?.href ?? null };
 });
