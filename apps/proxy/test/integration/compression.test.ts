@@ -94,6 +94,14 @@ describe("compression", () => {
     expect(body).toBe(JSON_BODY);
   });
 
+  it("the same over h2c (curl --http2-prior-knowledge --compressed)", async () => {
+    const { stdout } = await run("curl", ["-sS", "--http2-prior-knowledge", "--compressed", "-D", "-", `${base}/json`], { maxBuffer: 1 << 22 });
+    const [head, body] = stdout.split("\r\n\r\n", 2) as [string, string];
+    expect(head).toMatch(/^HTTP\/2 200/);
+    expect(head).toMatch(/content-encoding: (zstd|br|gzip)/i);
+    expect(body).toBe(JSON_BODY);
+  });
+
   it("honours q-values and `*`, ties broken by the configured order (zstd, br, gzip); identity and q=0 mean none", async () => {
     const br = await fetchRaw("/json", "gzip;q=0.5, br;q=0.9");
     expect(br.res.headers["content-encoding"]).toBe("br");
