@@ -280,7 +280,7 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
               {f.type === "jwtAuthn" && <JwtFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {"yaml" in f && (
-                <Field label="Config (YAML)" htmlFor={`filter-${i}-yaml`} errors={yamlErrors(f.yaml)} hint={`The ${f.type} filter's fields (docs/filters.md); type and name come from this card`}>
+                <Field label="Config (YAML)" htmlFor={`filter-${i}-yaml`} errors={yamlErrors(f.yaml, err.filters[i]!.fields)} hint={`The ${f.type} filter's fields (docs/filters.md); type and name come from this card`}>
                   <textarea id={`filter-${i}-yaml`} className="mono" rows={6} value={f.yaml} onChange={(ev) => setFilter(f.key, { yaml: ev.target.value })} />
                 </Field>
               )}
@@ -394,10 +394,17 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
 
 type TFilterErrors = ReturnType<typeof filterErrors>;
 
-/** A YAML card's syntax error, shown under its editor (the schema's issues show on the card). */
-function yamlErrors(yaml: string): string[] {
+/** The top-level fields typed in a YAML card (their issues are named by them under its editor). */
+function yamlKeys(yaml: string): string[] {
   const r = yamlFilterFields(yaml);
-  return "error" in r ? [`YAML: ${r.error}`] : [];
+  return "fields" in r ? Object.keys(r.fields) : [];
+}
+
+/** A YAML card's syntax error, or its fields' issues as "field: message", shown under its editor. */
+function yamlErrors(yaml: string, fieldErrors: Record<string, string[]>): string[] {
+  const r = yamlFilterFields(yaml);
+  if ("error" in r) return [`YAML: ${r.error}`];
+  return Object.entries(fieldErrors).flatMap(([k, ms]) => ms.map((m) => `${k}: ${m}`));
 }
 
 /** Claims every issue under one filter, per field (rows by index), the rest on the filter itself. */
@@ -409,7 +416,9 @@ function filterErrors(c: TClaimer, at: string, f: TFilterRow) {
         ? fields(["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "allowCredentials", "maxAgeSeconds"])
         : f.type === "jwtAuthn"
           ? fields(["issuer", "audiences", "jwks.inline", "jwks.remote.url", "jwks.remote.cacheDurationMs", "jwks", "forward", "allowMissing"])
-          : {},
+          : "yaml" in f
+            ? fields(yamlKeys(f.yaml))
+            : {},
     claims: f.type === "jwtAuthn" ? f.claimToHeaders.map((_, n) => c.at(`${at}.claimToHeaders[${n}]`)) : [],
     claimsList: c.at(`${at}.claimToHeaders`),
     rules:
