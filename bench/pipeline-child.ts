@@ -5,8 +5,10 @@
  * directly, and runs argv[4] requests through it with in-memory request/response objects
  * (no sockets: what is left is the pipeline's own work — route lookup, filter chain,
  * local answer, finish with metrics). Prints the CPU nanoseconds per request.
- * argv[3]: "empty" (no filter on the route) or "one" (the route's responseHeaders: one
- * headerMutation filter after #14; applied inline before it).
+ * argv[3]: "empty" (no filter on the route), "one" (the route's responseHeaders: one
+ * headerMutation filter after #14; applied inline before it), "plugin" / "plugin-async" (one
+ * TypeScript plugin, bench/plugins/bench-plugin.mjs, loaded through the apply pipeline's
+ * filter-code step; its request phase synchronous or async).
  */
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
@@ -20,7 +22,9 @@ const after = existsSync(join(root, "apps/proxy/src/pipeline/connection-manager.
 const { handleRequest } = (await import(src(after ? "pipeline/connection-manager.ts" : "filters/router/exchange.ts"))) as {
   handleRequest: (l: unknown, req: unknown, res: unknown, deps: unknown) => void;
 };
-const { compileListeners } = (await import(src("runtime/compile.ts"))) as { compileListeners: (c: unknown, clusters: Map<string, unknown>) => unknown[] };
+const { compileListeners } = (await import(src("runtime/compile.ts"))) as {
+  compileListeners: (c: unknown, clusters: Map<string, unknown>, limiters?: Map<string, unknown>, env?: unknown) => unknown[];
+};
 const { createMetrics } = (await import(src("observability/metrics.ts"))) as { createMetrics: (c: () => unknown[]) => unknown };
 const { validateConfig } = (await import(pathToFileURL(join(root, "packages/config-model/src/index.ts")).href)) as {
   validateConfig: (c: unknown) => { ok: boolean; config?: unknown };
@@ -28,13 +32,22 @@ const { validateConfig } = (await import(pathToFileURL(join(root, "packages/conf
 
 const route: Record<string, unknown> = { name: "answer", match: { prefix: "/" }, directResponse: { status: 200, body: "ok" } };
 if (chain === "one") route.responseHeaders = { add: [{ name: "x-env", value: "bench" }] };
+const plugin = chain.startsWith("plugin");
+const httpFilters = plugin ? [{ type: "plugin", name: "bench", module: join(import.meta.dirname, "plugins/bench-plugin.mjs"), config: { async: chain === "plugin-async" } }] : [];
 const checked = validateConfig({
-  listeners: [{ name: "bench", address: "127.0.0.1", port: 1, routeConfig: "main" }],
+  listeners: [{ name: "bench", address: "127.0.0.1", port: 1, routeConfig: "main", httpFilters }],
   routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [route] }] }],
 });
 if (!checked.ok) throw new Error("bench config refused");
-const [listener] = compileListeners(checked.config, new Map());
 const noop = () => undefined;
+let env: unknown = undefined;
+if (plugin) {
+  const { loadFilterCode } = (await import(src("filters/code/index.ts"))) as { loadFilterCode: (c: unknown, p: null, d: unknown) => Promise<{ ok: boolean; code?: unknown }> };
+  const loaded = await loadFilterCode(checked.config, null, { log: noop, counter: noop, filterFailed: noop, allowedModules: null });
+  if (!loaded.ok) throw new Error("bench plugin refused");
+  env = { rateLimited: noop, code: loaded.code };
+}
+const [listener] = compileListeners(checked.config, new Map(), new Map(), env);
 const deps = { accessLog: { write: noop, flushSync: noop, close: async () => undefined }, metrics: createMetrics(() => []), log: noop, stats: null, spans: null };
 const rawHeaders = ["Host", "bench.example", "User-Agent", "wrk", "Accept", "*/*", "Connection", "keep-alive"];
 const headers = { host: "bench.example", "user-agent": "wrk", accept: "*/*", connection: "keep-alive" };
@@ -42,12 +55,14 @@ const socket = { remoteAddress: "127.0.0.1" };
 
 /** The parts of node:http's request and response the pipeline touches. */
 class FakeResponse extends EventEmitter {
+  static statuses = new Map<number, number>();
   headersSent = false;
   statusCode = 200;
   writableEnded = false;
   writableFinished = false;
   destroyed = false;
   writeHead(status: number): this {
+    FakeResponse.statuses.set(status, (FakeResponse.statuses.get(status) ?? 0) + 1);
     this.statusCode = status;
     this.headersSent = true;
     return this;
@@ -56,6 +71,7 @@ class FakeResponse extends EventEmitter {
     return true;
   }
   end(): void {
+    finished++;
     this.writableEnded = true;
     this.writableFinished = true;
     this.emit("close");
@@ -66,13 +82,27 @@ class FakeResponse extends EventEmitter {
   }
 }
 
+let finished = 0;
+
 function once(): void {
   const req = { method: "GET", url: "/small", headers, rawHeaders, httpVersionMajor: 1, socket };
   handleRequest(listener, req, new FakeResponse(), deps);
 }
 
-for (let i = 0; i < 50_000; i++) once();
+/** `n` requests, in batches so async phases settle (and their timers clear) as they would under load. */
+async function run(n: number): Promise<void> {
+  const target = finished + n;
+  for (let i = 0; i < n; i++) {
+    once();
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
+  while (finished < target) await new Promise((r) => setImmediate(r));
+}
+
+await run(50_000);
 const start = process.cpuUsage();
-for (let i = 0; i < count; i++) once();
+await run(count);
 const used = process.cpuUsage(start);
+// A sample of failures (a 500 FE from a plugin bug) would measure the wrong path.
+if (FakeResponse.statuses.size !== 1 || !FakeResponse.statuses.has(200)) throw new Error(`bench answers were not all 200: ${JSON.stringify([...FakeResponse.statuses])}`);
 process.stdout.write(`${(((used.user + used.system) * 1000) / count).toFixed(1)}\n`);

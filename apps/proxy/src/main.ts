@@ -25,6 +25,10 @@ import { RateLimitManager } from "./filters/rate-limit/manager.ts";
 import { EdsStore } from "./upstream/discovery/eds.ts";
 import { describeClusters } from "./upstream/discovery/status.ts";
 import { PROXY_VERSION } from "./version.ts";
+import { loadFilterCode } from "./filters/code/index.ts";
+import { allowedPluginModules, announcedPlugins } from "./filters/code/plugin.ts";
+import type { TLoadedModule } from "./filters/code/types.ts";
+import { scaffoldPlugin } from "./cli/plugin-new.ts";
 import { runPrimary } from "./workers/primary.ts";
 import { parseOutboundAllow } from "./upstream/outbound-allow.ts";
 import { attachWorker, telemetryToPrimary } from "./workers/worker.ts";
@@ -58,14 +62,24 @@ async function main(): Promise<void> {
   }
   if (command.kind === "help") return void process.stdout.write(USAGE);
   if (command.kind === "version") return void process.stdout.write(`${PROXY_VERSION}\n`);
-  if (command.kind === "validate") return validateFile(command.configFile, command.redisConfigured);
-  if (command.options.workers > 1 && cluster.isPrimary) {
-    return runPrimary(command.options, { log: createLogger(undefined, command.options.logLevel), graceMs: SHUTDOWN_GRACE_MS });
+  if (command.kind === "validate") {
+    await validateFile(command.configFile, command.redisConfigured, command.plugins);
+    // A plugin's create() may have started timers: they must not keep a check running.
+    process.exit(process.exitCode ?? 0);
   }
-  await run(command.options);
+  if (command.kind === "plugin-new") return scaffoldPlugin(command.name, command.dir);
+  // --plugin modules load before anything listens: one that does not load exits 2 naming it.
+  const plugins = await announcedPlugins(command.options.plugins ?? []).catch((err: unknown) => {
+    process.stderr.write(`switchyard-proxy: ${(err as Error).message}\n`);
+    return process.exit(2);
+  });
+  if (command.options.workers > 1 && cluster.isPrimary) {
+    return runPrimary(command.options, { log: createLogger(undefined, command.options.logLevel), graceMs: SHUTDOWN_GRACE_MS, plugins });
+  }
+  await run(command.options, plugins);
 }
 
-async function run(options: TProxyOptions): Promise<void> {
+async function run(options: TProxyOptions, plugins: readonly TLoadedModule[]): Promise<void> {
   const log = createLogger(undefined, options.logLevel);
   const accessLog = createAccessLog(options.accessLog);
   const eds = new EdsStore();
@@ -171,6 +185,7 @@ async function run(options: TProxyOptions): Promise<void> {
     cache: cluster.isWorker ? null : cacheOf(options),
     onApplied: reportEndpoints,
     outbound,
+    allowedPlugins: allowedPluginModules(options.plugins, options.mode === "managed"),
   });
 
   let stopping = false;
@@ -242,6 +257,7 @@ async function run(options: TProxyOptions): Promise<void> {
       },
       clusterStatus: () => describeClusters(clusters.current()),
       dropsTakenBy: "reporter",
+      plugins,
     });
     reporter = startTelemetryReporter(stats as StatsWindow, managed.telemetry, options.statsIntervalMs);
     // Endpoints of a config applied from the cache before the stream was up.
@@ -257,10 +273,22 @@ async function run(options: TProxyOptions): Promise<void> {
 
 }
 
-/** `--validate --config FILE`: the checks every version passes before it is built; exit 0 valid, 1 with every issue. */
-async function validateFile(file: string, redisConfigured: boolean): Promise<void> {
+/**
+ * `--validate --config FILE`: the checks every version passes before it is built, plugins'
+ * config schemas and create() included; exit 0 valid, 1 with every issue.
+ */
+async function validateFile(file: string, redisConfigured: boolean, plugins: string[] | null): Promise<void> {
   const loaded = await loadConfigFile(file);
-  const result = loaded.ok ? checkConfig(loaded.value, { redisConfigured }) : { ok: false as const, error: "cannot parse config file", issues: loaded.issues };
+  let result = loaded.ok ? checkConfig(loaded.value, { redisConfigured }) : { ok: false as const, error: "cannot parse config file", issues: loaded.issues };
+  if (result.ok) {
+    const code = await loadFilterCode(result.config, null, {
+      log: () => undefined,
+      counter: () => undefined,
+      filterFailed: () => undefined,
+      allowedModules: allowedPluginModules(plugins, false),
+    });
+    if (!code.ok) result = code;
+  }
   if (!result.ok) {
     process.stderr.write(describeRefusal(file, loaded.text, result.error, result.issues));
     process.exitCode = 1;

@@ -14,6 +14,7 @@ import {
   LISTENER_DEFAULTS,
   listenerFormOf,
   moved,
+  networkFilterRow,
   principalRow,
   type TCorsRow,
   type TFilterRow,
@@ -68,6 +69,23 @@ describe("listener form", () => {
     expect(ZListener.parse(buildListener(listenerFormOf(listener)))).toEqual(listener);
   });
 
+  it("round-trips plugin entries (module, version pin, timeout, config of any shape); JSON that does not parse is sent as text for the schema to refuse", () => {
+    const listener = ZListener.parse({
+      name: "edge",
+      port: 8080,
+      routeConfig: "main",
+      httpFilters: [
+        { type: "plugin", name: "tenant", module: "@acme/switchyard-tenant", version: "1.2.0", timeoutMs: 250, config: { tenants: { acme: "pro" }, maskWords: ["x"], lookupDelayMs: 5 } },
+        { type: "plugin", name: "bare", module: "/opt/plugins/bare/index.mjs" },
+      ],
+    });
+    expect(ZListener.parse(buildListener(listenerFormOf(listener)))).toEqual(listener);
+    const row = filterRow("plugin");
+    if (row.type !== "plugin") throw new Error("plugin row");
+    const built = buildListener({ ...emptyListenerForm(), name: "p", port: "1", routeConfig: "m", httpFilters: [{ ...row, name: "x", module: "pkg", config: "{ nope" }] });
+    expect(built.httpFilters?.[0]).toMatchObject({ type: "plugin", module: "pkg", config: "{ nope" });
+  });
+
   it("round-trips tcp listeners, with and without TLS", () => {
     const plain = ZListener.parse({ name: "db", port: 5432, protocol: "tcp", tcp: { cluster: "pg", idleTimeoutMs: 60_000 } });
     expect(ZListener.parse(buildListener(listenerFormOf(plain)))).toEqual(plain);
@@ -80,6 +98,24 @@ describe("listener form", () => {
     const tls = ZListener.parse({ name: "dbs", port: 5433, protocol: "tcp", tcp: { cluster: "pg" }, tls: { certificates: ["site"] } });
     expect(listenerFormOf(tls).tcpTls).toBe(true);
     expect(ZListener.parse(buildListener(listenerFormOf(tls)))).toEqual(tls);
+  });
+
+  it("round-trips network filters (rbac by source address, the SNI router) and sends none when there are none", () => {
+    const sni = ZListener.parse({
+      name: "passthrough",
+      port: 8443,
+      protocol: "tcp",
+      tcp: { idleTimeoutMs: 1000 },
+      networkFilters: [
+        { type: "rbac", name: "office", rules: [{ allow: false, principals: [{ sourceIp: "10.9.0.0/16" }, { sourceIp: "::1/128" }] }, { allow: true }] },
+        { type: "sniRouter", routes: [{ name: "db", serverNames: ["db.example.com", "*.db.example.com"], cluster: "pg" }, { serverNames: ["mq.example.com"], cluster: "mq" }], defaultCluster: "web", helloTimeoutMs: 5000, maxHelloBytes: 4096 },
+      ],
+    });
+    expect(ZListener.parse(buildListener(listenerFormOf(sni)))).toEqual(sni);
+    const added = { ...listenerFormOf(ZListener.parse({ name: "t", port: 1, protocol: "tcp", tcp: { cluster: "pg" } })), tcp: { cluster: "", idleTimeoutMs: "" }, networkFilters: [networkFilterRow("sniRouter")] };
+    // A new router with an empty route: the schema names the route's fields, the tcp cluster is not required.
+    expect([...new Set(checkListener(buildListener(added)).map((i) => i.path))]).toEqual(["networkFilters[0].routes[0].serverNames", "networkFilters[0].routes[0].cluster"]);
+    expect(buildListener(listenerFormOf(ZListener.parse({ name: "t", port: 1, protocol: "tcp", tcp: { cluster: "pg" } })))).toMatchObject({ networkFilters: undefined });
   });
 
   it("shows the schema's defaults, covers every limit, and leaves empty fields to the defaults", () => {

@@ -467,4 +467,32 @@ describe("REST API: publishing what the connected nodes cannot enforce (issue #1
     expect(rollback.status).toBe(422);
     expect(rollback.body.issues).toEqual([{ path: "rateLimitPolicies[0].scope", message: expect.stringContaining("no-redis-1") }]);
   });
+
+  it("POST /versions refuses a plugin (or plugin version) a connected node of the target group did not announce, naming the path and the node (issue #14)", async () => {
+    await recordNodeDisconnected(cp.db, "no-redis-1");
+    const tenant = { module: "@acme/switchyard-tenant", name: "tenant", version: "1.2.0", configSchema: { type: "object" } };
+    const hello = (nodeId: string, group: string, plugins: unknown[]) => ZHelloMessage.parse({ type: "hello", nodeId, group, capabilities: { redis: true, plugins } });
+    await recordNodeHello(cp.db, hello("plug-a", "edge", [tenant]));
+    await recordNodeHello(cp.db, hello("plug-b", "edge", []));
+    await recordNodeHello(cp.db, hello("plug-c", "canary", [{ ...tenant, version: "1.1.0" }]));
+    const withPlugin = (pin?: string) =>
+      makeConfig({ listeners: [makeListener({ httpFilters: [{ type: "plugin", name: "tenant", module: tenant.module, ...(pin ? { version: pin } : {}), config: { header: "x-tenant" } }] })] });
+    expect((await cp.api("/config", { method: "PUT", json: withPlugin() })).status).toBe(200);
+
+    const edge = await cp.api("/versions", { method: "POST", json: { message: "plugin", group: "edge" } });
+    expect(edge.status).toBe(422);
+    expect(edge.body.issues).toEqual([{ path: "listeners[0].httpFilters[0].module", message: 'plugin module "@acme/switchyard-tenant" is not installed on connected node plug-b (group edge)' }]);
+
+    // A version pin: canary's node has 1.1.0.
+    expect((await cp.api("/config", { method: "PUT", json: withPlugin("1.2.0") })).status).toBe(200);
+    const canary = await cp.api("/versions", { method: "POST", json: { message: "pinned", group: "canary" } });
+    expect(canary.status).toBe(422);
+    expect(canary.body.issues).toEqual([{ path: "listeners[0].httpFilters[0].version", message: expect.stringContaining("is version 1.1.0, the config needs 1.2.0 on connected node plug-c (group canary)") }]);
+
+    // plug-b gets the plugin and plug-c leaves: every connected node has 1.2.0 now.
+    await recordNodeHello(cp.db, hello("plug-b", "edge", [tenant]));
+    await recordNodeDisconnected(cp.db, "plug-c");
+    expect((await cp.api("/versions", { method: "POST", json: { message: "pinned" } })).status).toBe(201);
+    for (const id of ["plug-a", "plug-b", "plug-c"]) await recordNodeDisconnected(cp.db, id);
+  });
 });

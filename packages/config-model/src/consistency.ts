@@ -1,6 +1,8 @@
 import type { TConfig } from "./config.ts";
 import type { TConfigIssue } from "./errors.ts";
+import type { TNetworkFilter } from "./network-filter.ts";
 import { formatPath } from "./errors.ts";
+import { httpFilterName } from "./listener.ts";
 import { linearRegexSyntaxProblem } from "./linear-regex.ts";
 import { privateKeysOutsideKeyFields } from "./private-keys.ts";
 import { regexSafetyProblem } from "./regex-safety.ts";
@@ -65,7 +67,8 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
   config.listeners.forEach((l, i) => {
     const base = ["listeners", i];
     if (l.routeConfig !== undefined && !routeConfigs.has(l.routeConfig)) add([...base, "routeConfig"], `unknown route config "${l.routeConfig}"`);
-    if (l.tcp) needCluster([...base, "tcp", "cluster"], l.tcp.cluster);
+    if (l.tcp?.cluster !== undefined) needCluster([...base, "tcp", "cluster"], l.tcp.cluster);
+    checkNetworkFilterRefs(l.networkFilters ?? [], [...base, "networkFilters"], needCluster, add);
     l.tracing?.trustedSources?.forEach((cidr, j) => {
       if (!isCidr(cidr)) add([...base, "tracing", "trustedSources", j], `"${cidr}" is not an IPv4 or IPv6 CIDR (e.g. 10.0.0.0/8, ::1/128)`);
     });
@@ -85,6 +88,10 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
     }
     bound.set(`${l.address}|${l.port}`, i);
     l.httpFilters.forEach((f, j) => {
+      // A plugin's name labels its errors and metrics and is how routes override it: unique in the chain.
+      if (f.type === "plugin" && l.httpFilters.some((o, k) => k !== j && httpFilterName(o) === f.name)) {
+        add([...base, "httpFilters", j, "name"], `filter name "${f.name}" is used by another filter of this listener: a plugin's name must be unique in the chain`);
+      }
       if (f.type === "jwtAuthn" && f.jwks.inline !== undefined) {
         try {
           const doc = JSON.parse(f.jwks.inline) as { keys?: unknown };
@@ -167,6 +174,37 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
 
   issues.push(...privateKeysOutsideKeyFields(config));
   return issues;
+}
+
+/** References and server names of a tcp listener's network filters (sniRouter clusters, rbac CIDRs). */
+function checkNetworkFilterRefs(
+  filters: readonly TNetworkFilter[],
+  base: (string | number)[],
+  needCluster: (path: (string | number)[], name: string) => void,
+  add: (path: (string | number)[], message: string) => void,
+): void {
+  filters.forEach((f, j) => {
+    const at = [...base, j];
+    if (f.type === "rbac") {
+      f.rules.forEach((rule, k) =>
+        rule.principals.forEach((p, m) => {
+          if ("sourceIp" in p && !isCidr(p.sourceIp)) add([...at, "rules", k, "principals", m, "sourceIp"], `"${p.sourceIp}" is not an IPv4 or IPv6 CIDR (e.g. 10.0.0.0/8, ::1/128)`);
+        }),
+      );
+      return;
+    }
+    if (f.defaultCluster !== undefined) needCluster([...at, "defaultCluster"], f.defaultCluster);
+    const names = new Map<string, number>();
+    f.routes.forEach((r, k) => {
+      needCluster([...at, "routes", k, "cluster"], r.cluster);
+      r.serverNames.forEach((n, m) => {
+        const key = n.toLowerCase();
+        const first = names.get(key);
+        if (first !== undefined) add([...at, "routes", k, "serverNames", m], `server name "${n}" is already served by routes[${first}]`);
+        else names.set(key, k);
+      });
+    });
+  });
 }
 
 function splitBound(key: string): [string, string] {

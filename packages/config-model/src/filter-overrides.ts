@@ -35,7 +35,7 @@ export function checkFilterOverrides(config: TConfig): TConfigIssue[] {
           if (o.config === undefined) continue;
           for (const [f] of found) {
             if (!f) continue;
-            const parsed = ZHttpFilter.safeParse({ ...(o.config as object), type: f.type, name });
+            const parsed = ZHttpFilter.safeParse(replacedEntry(f, o.config));
             if (parsed.success) continue;
             for (const issue of parsed.error.issues) {
               issues.push({ path: formatPath([...base, "config", ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))]), message: issue.message });
@@ -51,5 +51,16 @@ export function checkFilterOverrides(config: TConfig): TConfigIssue[] {
 
 /** A filter's config with a route's replacement applied (already validated by checkFilterOverrides). */
 export function overriddenFilter(f: THttpFilter, replacement: unknown): THttpFilter {
-  return ZHttpFilter.parse({ ...(replacement as object), type: f.type, name: httpFilterName(f) });
+  return ZHttpFilter.parse(replacedEntry(f, replacement));
+}
+
+/**
+ * The entry a route's replacement config makes. Filters whose code lives elsewhere (a
+ * plugin: `{ type, name, module, config }`) keep their entry and get `config` replaced, the
+ * way Envoy's typed_per_filter_config replaces a filter's config, not which filter runs; a
+ * built-in's replacement is its whole set of fields.
+ */
+function replacedEntry(f: THttpFilter, replacement: unknown): unknown {
+  if ("config" in f) return { ...f, config: replacement };
+  return { ...(replacement as object), type: f.type, name: httpFilterName(f) };
 }

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { ZDurationMs, ZHttpHeaderName, ZHttpMethod, ZName, ZPort, exactlyOneOf } from "./common.ts";
 import { ZBufferLimitsFilter, ZCompressionFilter, ZExtAuthzFilter, ZFaultFilter, ZGrpcWebFilter, ZLocalRepliesFilter } from "./builtin-filters.ts";
+import { ZPluginFilter } from "./filters/plugin.ts";
+import { networkFilterName, ZNetworkFilter } from "./network-filter.ts";
 import { ZHeaderMatcher } from "./route.ts";
 
 /** CORS: answer preflights locally and add the CORS response headers. */
@@ -79,7 +81,7 @@ export const ZRbacFilter = z.strictObject({
   rules: z.array(ZRbacRule).min(1, "list at least one rule"),
 });
 
-export const ZHttpFilter = z.discriminatedUnion("type", [ZCorsFilter, ZJwtAuthnFilter, ZRbacFilter, ZExtAuthzFilter, ZCompressionFilter, ZFaultFilter, ZLocalRepliesFilter, ZGrpcWebFilter, ZBufferLimitsFilter]);
+export const ZHttpFilter = z.discriminatedUnion("type", [ZCorsFilter, ZJwtAuthnFilter, ZRbacFilter, ZPluginFilter, ZExtAuthzFilter, ZCompressionFilter, ZFaultFilter, ZLocalRepliesFilter, ZGrpcWebFilter, ZBufferLimitsFilter]);
 
 /** A filter's name in its chain: `name`, else its type. */
 export function httpFilterName(f: { readonly type: string; readonly name?: string | undefined }): string {
@@ -222,11 +224,16 @@ export const ZListener = z
     protocol: z.enum(["http", "https", "tcp"]).default("http"),
     /** Route config serving http/https listeners. */
     routeConfig: ZName.optional(),
-    /** tcp listeners: the cluster every connection goes to. */
-    tcp: z.strictObject({ cluster: ZName, idleTimeoutMs: ZDurationMs.default(3_600_000) }).optional(),
+    /**
+     * tcp listeners: the tcp proxy, the terminal of the network filter chain. `cluster`: where
+     * every connection goes (required, unless a sniRouter network filter picks the cluster).
+     */
+    tcp: z.strictObject({ cluster: ZName.optional(), idleTimeoutMs: ZDurationMs.default(3_600_000) }).optional(),
     tls: ZListenerTls.optional(),
     /** Ordered; the router always runs last. */
     httpFilters: z.array(ZHttpFilter).default([]),
+    /** tcp listeners: network filters, in order, before the tcp proxy (network-filter.ts). Default none. */
+    networkFilters: z.array(ZNetworkFilter).optional(),
     limits: ZListenerLimits.default(ZListenerLimits.parse({})),
     /** Tracing; default sampleRate 0.01, forceHeader x-switchyard-force-trace. */
     tracing: ZListenerTracing.optional(),
@@ -254,7 +261,9 @@ export const ZListener = z
       if (!l.tcp) ctx.addIssue({ code: "custom", path: ["tcp"], message: "required when protocol is tcp" });
       if (l.routeConfig) ctx.addIssue({ code: "custom", path: ["routeConfig"], message: "not allowed when protocol is tcp" });
       if (l.httpFilters.length) ctx.addIssue({ code: "custom", path: ["httpFilters"], message: "not allowed when protocol is tcp" });
+      checkNetworkFilters(l, ctx);
     } else {
+      if (l.networkFilters?.length) ctx.addIssue({ code: "custom", path: ["networkFilters"], message: "only allowed when protocol is tcp (http and https listeners have httpFilters)" });
       if (!l.routeConfig) ctx.addIssue({ code: "custom", path: ["routeConfig"], message: `required when protocol is ${l.protocol}` });
       if (l.tcp) ctx.addIssue({ code: "custom", path: ["tcp"], message: "only allowed when protocol is tcp" });
     }
@@ -264,6 +273,29 @@ export const ZListener = z
     if (l.protocol === "https" && !l.tls) ctx.addIssue({ code: "custom", path: ["tls"], message: "required when protocol is https" });
     if (l.protocol === "http" && l.tls) ctx.addIssue({ code: "custom", path: ["tls"], message: "not allowed when protocol is http (use https)" });
   });
+
+/** A tcp listener's network filter chain against its tcp proxy: who picks the cluster, and names unique. */
+function checkNetworkFilters(
+  l: { tcp?: { cluster?: string | undefined } | undefined; tls?: unknown; networkFilters?: readonly { type: string; name?: string | undefined }[] | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const filters = l.networkFilters ?? [];
+  const seen = new Map<string, number>();
+  let router = -1;
+  filters.forEach((f, j) => {
+    const name = networkFilterName(f);
+    const first = seen.get(name);
+    if (first !== undefined) ctx.addIssue({ code: "custom", path: ["networkFilters", j, "name"], message: `duplicate filter name "${name}" (also networkFilters[${first}]); set name` });
+    else seen.set(name, j);
+    if (f.type !== "sniRouter") return;
+    if (router >= 0) ctx.addIssue({ code: "custom", path: ["networkFilters", j], message: `only one sniRouter per listener (also networkFilters[${router}])` });
+    else router = j;
+    if (l.tls) ctx.addIssue({ code: "custom", path: ["networkFilters", j], message: "a sniRouter passes TLS through: remove the listener's tls (with tls the listener terminates TLS itself)" });
+  });
+  if (!l.tcp) return;
+  if (router < 0 && l.tcp.cluster === undefined) ctx.addIssue({ code: "custom", path: ["tcp", "cluster"], message: "required (unless a sniRouter network filter picks the cluster)" });
+  if (router >= 0 && l.tcp.cluster !== undefined) ctx.addIssue({ code: "custom", path: ["tcp", "cluster"], message: `not used: the sniRouter (networkFilters[${router}]) picks the cluster; set its defaultCluster instead` });
+}
 
 export type TListener = z.infer<typeof ZListener>;
 export type TListenerLimits = z.infer<typeof ZListenerLimits>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZEndpoint } from "./cluster.ts";
+import { ZPluginInfo } from "./filters/plugin.ts";
 
 /**
  * Control-plane wire messages (WebSocket at /api/xds, one JSON object per text frame).
@@ -32,6 +33,8 @@ export const WIRE_LIMITS = {
   /** Histogram bounds (the shared layout, LATENCY_BOUNDS_MS, has 183). */
   histogramSlots: 256,
   spanAttributes: 64,
+  /** Plugins one node announces (each schema at most 64 KiB of JSON: filters/plugin.ts). */
+  plugins: 64,
 } as const;
 
 const ZShort = z.string().max(WIRE_LIMITS.shortText);
@@ -60,7 +63,13 @@ export const ZHelloMessage = z.object({
    * absent in older proxies = unknown. The console refuses to publish a version a connected
    * node says it cannot enforce (e.g. a global rate limit to a node without Redis).
    */
-  capabilities: z.object({ redis: z.boolean().optional() }).default({}),
+  capabilities: z
+    .object({
+      redis: z.boolean().optional(),
+      /** Plugin modules this node may load (`--plugin`); absent = the node does not say (older proxies). */
+      plugins: z.array(ZPluginInfo).max(WIRE_LIMITS.plugins).optional(),
+    })
+    .default({}),
 });
 
 /** console -> node: the whole config at a version. */

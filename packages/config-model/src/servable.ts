@@ -1,6 +1,7 @@
 import type { TConfig } from "./config.ts";
 import { formatPath, type TConfigIssue } from "./errors.ts";
 import type { THeaderMutation } from "./route.ts";
+import { missingPlugin, pluginEntries, type TPluginInfo } from "./filters/plugin.ts";
 
 /**
  * What the proxy would refuse at apply time although the schema and the references are
@@ -79,6 +80,8 @@ export function findUnsupported(config: TConfig): TConfigIssue[] {
 export type TProxyCapabilities = {
   /** The proxy has a Redis for `scope: global` rate limits (`--redis URL`). */
   redis: boolean;
+  /** Plugin modules the proxy may load (`--plugin`); undefined = not known (not checked here). */
+  plugins?: readonly TPluginInfo[];
 };
 
 export const NEEDS_REDIS_MESSAGE = "global rate limits need Redis: start the proxy with --redis URL (or SWITCHYARD_REDIS_URL)";
@@ -89,8 +92,18 @@ export const NEEDS_REDIS_MESSAGE = "global rate limits need Redis: start the pro
  * it publishes to them.
  */
 export function findUnenforceable(config: TConfig, capabilities: TProxyCapabilities): TConfigIssue[] {
-  if (capabilities.redis) return [];
-  return config.rateLimitPolicies.flatMap((p, i) => (p.scope === "global" ? [{ path: formatPath(["rateLimitPolicies", i, "scope"]), message: NEEDS_REDIS_MESSAGE }] : []));
+  const redis = capabilities.redis
+    ? []
+    : config.rateLimitPolicies.flatMap((p, i) => (p.scope === "global" ? [{ path: formatPath(["rateLimitPolicies", i, "scope"]), message: NEEDS_REDIS_MESSAGE }] : []));
+  const plugins = capabilities.plugins;
+  if (!plugins) return redis;
+  return [
+    ...redis,
+    ...pluginEntries(config).flatMap(({ entry, path }) => {
+      const missing = missingPlugin(entry, plugins);
+      return missing ? [{ path: formatPath([...path, missing.field]), message: missing.message }] : [];
+    }),
+  ];
 }
 
 /** Everything the proxy refuses that depends on nothing but the config (run by validateConfig / validateEdit). */

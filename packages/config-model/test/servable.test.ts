@@ -163,4 +163,46 @@ describe("validateConfig and validateEdit refuse what the proxy would refuse", (
     expect(findUnenforceable(config, { redis: true })).toEqual([]);
     expect(findUnenforceable(config, { redis: false })).toEqual([{ path: "rateLimitPolicies[1].scope", message: expect.stringContaining("--redis") }]);
   });
+
+  it("plugin entries: a module the proxy did not announce, or another version than the pin, with the entry's path; unknown plugins (older proxies) are not judged", () => {
+    const tenant = { module: "@acme/tenant", name: "tenant", version: "1.2.0", configSchema: null };
+    const config = parseConfig(
+      makeConfig({
+        listeners: [
+          makeListener({
+            httpFilters: [
+              { type: "cors", allowOrigins: ["*"] },
+              { type: "plugin", name: "tenant", module: "@acme/tenant", version: "1.2.0" },
+              { type: "plugin", name: "geo", module: "/opt/geo.mjs" },
+            ],
+          }),
+        ],
+      }),
+    );
+    expect(findUnenforceable(config, { redis: true })).toEqual([]);
+    expect(findUnenforceable(config, { redis: true, plugins: [tenant, { ...tenant, module: "/opt/geo.mjs", name: "geo" }] })).toEqual([]);
+    expect(findUnenforceable(config, { redis: true, plugins: [{ ...tenant, version: "1.1.0" }] })).toEqual([
+      { path: "listeners[0].httpFilters[1].version", message: 'plugin "@acme/tenant" is version 1.1.0, the config needs 1.2.0' },
+      { path: "listeners[0].httpFilters[2].module", message: 'plugin module "/opt/geo.mjs" is not installed' },
+    ]);
+  });
+});
+
+describe("plugin filter entries", () => {
+  it("need a name and a module that is a package, an absolute path or a file: URL; config defaults to {} and timeoutMs to 5000", () => {
+    const entry = (f: Record<string, unknown>) => validateConfig(makeConfig({ listeners: [makeListener({ httpFilters: [{ type: "plugin", ...f }] as never })] }));
+    const ok = entry({ name: "t", module: "@acme/tenant" });
+    expect(ok.ok && ok.config.listeners[0]?.httpFilters[0]).toEqual({ type: "plugin", name: "t", module: "@acme/tenant", config: {}, timeoutMs: 5000 });
+    expect(entry({ name: "t", module: "file:///opt/t.mjs" }).ok).toBe(true);
+    expect(entry({ name: "t", module: "/opt/t/index.ts" }).ok).toBe(true);
+    const relative = entry({ name: "t", module: "./t.mjs" });
+    expect(relative.ok || relative.issues).toEqual([{ path: "listeners[0].httpFilters[0].module", message: expect.stringContaining("not a relative path") }]);
+    const nameless = entry({ module: "@acme/tenant" });
+    expect(nameless.ok || nameless.issues.map((i) => i.path)).toEqual(["listeners[0].httpFilters[0].name"]);
+    expect(entry({ name: "t", module: "m", timeoutMs: 0 }).ok).toBe(false);
+    const twice = validateConfig(
+      makeConfig({ listeners: [makeListener({ httpFilters: [{ type: "cors", name: "t", allowOrigins: ["*"] }, { type: "plugin", name: "t", module: "m" }] as never })] }),
+    );
+    expect(twice.ok || twice.issues).toEqual([{ path: "listeners[0].httpFilters[1].name", message: expect.stringContaining("must be unique in the chain") }]);
+  });
 });

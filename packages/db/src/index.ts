@@ -52,6 +52,7 @@ export {
   forgetNodes,
   type TNodeStatus,
 } from "./nodes.ts";
+export { connectedNodePlugins, knownPlugins } from "./node-plugins.ts";
 export {
   ensureAdminUser,
   createUser,

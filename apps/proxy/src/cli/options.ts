@@ -18,6 +18,7 @@ Usage:
   switchyard-proxy --config FILE [options]                       standalone mode
   switchyard-proxy --control-plane URL --node-id ID [options]    managed mode
   switchyard-proxy --validate --config FILE [--redis URL]        check a config file and exit: 0 valid, 1 with the errors
+  switchyard-proxy plugin new NAME [--dir DIR]                   write a filter plugin package skeleton (docs/filters.md)
 
 Modes (exactly one):
   --config FILE            YAML or JSON config; watched and re-applied on change
@@ -48,6 +49,10 @@ Options:
   --workers N              worker processes sharing the listeners (node:cluster), default: every core;
                            1 = one process, no primary
   --access-log FILE        JSON access log file, default stdout
+  --plugin MODULE          a filter plugin this proxy may load (package name, absolute path or file: URL);
+                           repeatable. Announced to the console (name, version, config schema). When given,
+                           configs naming other modules are refused; managed mode loads only these (none
+                           without the flag), standalone any                [env SWITCHYARD_PLUGINS, comma-separated]
   --redis URL              Redis for global rate limits, e.g. redis://127.0.0.1:6379  [env SWITCHYARD_REDIS_URL]
   --consul URL             Consul HTTP API for discovery: consul clusters, default http://127.0.0.1:8500
                                                                                   [env SWITCHYARD_CONSUL_URL]
@@ -102,6 +107,7 @@ const ZRawOptions = z.object({
     .array(z.string().regex(/^[A-Za-z0-9._/-]{1,63}=[^,]{0,200}$/, "must be KEY=VALUE (key: letters, digits, . _ / -; value without commas)"))
     .default([]),
   "cache-dir": z.string().min(1, "must name a directory").optional(),
+  plugin: z.array(z.string().min(1, "must name a module").refine((m) => !/^\.\.?[/\\]/.test(m), "must be a package name, an absolute path or a file: URL")).optional(),
   "outbound-allow": z.array(z.string().regex(/^[A-Za-z0-9.:*/_-]{1,253}$/, "must be a CIDR (10.0.0.0/8) or a host name (api.internal, *.internal)")).default([]),
   admin: ZHostPort.default({ host: "127.0.0.1", port: 9901 }),
   "admin-token": z.string().min(16, "must be at least 16 characters").optional(),
@@ -153,6 +159,8 @@ export type TProxyOptions = {
   cacheDir: string | null;
   /** --outbound-allow entries (CIDRs, hosts); empty = any destination. */
   outboundAllow: string[];
+  /** --plugin modules: announced in hello and the only ones a config may name; null = not given (standalone: any; managed: none). */
+  plugins: string[] | null;
   /** Service discovery: the Consul agent and the Kubernetes API server (null: none configured). */
   discovery: { consulUrl: string; consulToken: string | null; kubernetes: TKubeAccessSpec | null };
 } & (
@@ -216,11 +224,14 @@ export type TCliCommand =
   | { kind: "help" }
   | { kind: "version" }
   /** --validate: the checks a version goes through before anything is built; nothing starts. */
-  | { kind: "validate"; configFile: string; redisConfigured: boolean }
+  | { kind: "validate"; configFile: string; redisConfigured: boolean; plugins: string[] | null }
+  /** `plugin new NAME`: writes a plugin package skeleton to DIR (default ./NAME). */
+  | { kind: "plugin-new"; name: string; dir: string }
   | { kind: "run"; options: TProxyOptions };
 
 /** Pure: parses argv (without node and script) and the environment. Throws CliError. */
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, cores = availableParallelism()): TCliCommand {
+  if (argv[0] === "plugin") return parsePluginCommand(argv.slice(1));
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
@@ -239,6 +250,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         "insecure-control-plane": { type: "boolean" },
         label: { type: "string", multiple: true },
         "outbound-allow": { type: "string", multiple: true },
+        plugin: { type: "string", multiple: true },
         "cache-dir": { type: "string" },
         admin: { type: "string" },
         "admin-token": { type: "string" },
@@ -288,6 +300,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   if (merged["insecure-control-plane"] === undefined && /^(1|true|yes)$/i.test(env.SWITCHYARD_INSECURE_CONTROL_PLANE ?? "")) merged["insecure-control-plane"] = true;
   if (merged.label === undefined && envLabels) merged.label = envLabels;
   if (merged["outbound-allow"] === undefined && env.SWITCHYARD_OUTBOUND_ALLOW) merged["outbound-allow"] = env.SWITCHYARD_OUTBOUND_ALLOW.split(",").map((e) => e.trim()).filter(Boolean);
+  if (merged.plugin === undefined && env.SWITCHYARD_PLUGINS) merged.plugin = env.SWITCHYARD_PLUGINS.split(",").map((e) => e.trim()).filter(Boolean);
   const validate = merged.validate === true;
   delete merged.help;
   delete merged.version;
@@ -324,6 +337,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     redisUrl: o.redis ?? null,
     discovery: { consulUrl: o.consul, consulToken: o["consul-token"] ?? null, kubernetes },
     outboundAllow: o["outbound-allow"],
+    plugins: o.plugin ?? null,
     otlpEndpoint: o["otlp-endpoint"] ?? null,
     otlp: readOtlpSettings(env),
     statsIntervalMs: o["stats-interval-ms"],
@@ -332,7 +346,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
 
   if (validate) {
     if (o.config === undefined) throw new CliError("--validate needs --config FILE (the file to check)");
-    return { kind: "validate", configFile: o.config, redisConfigured: o.redis !== undefined };
+    return { kind: "validate", configFile: o.config, redisConfigured: o.redis !== undefined, plugins: o.plugin ?? null };
   }
   if (o.config !== undefined && o["control-plane"] !== undefined) {
     throw new CliError("--config and --control-plane are mutually exclusive: pick standalone or managed mode");
@@ -410,10 +424,26 @@ const ENV_OF: Record<string, string> = {
   kubeconfig: "KUBECONFIG",
   label: "SWITCHYARD_NODE_LABELS",
   "outbound-allow": "SWITCHYARD_OUTBOUND_ALLOW",
+  plugin: "SWITCHYARD_PLUGINS",
   "otlp-endpoint": "SWITCHYARD_OTLP_ENDPOINT",
   "log-level": "SWITCHYARD_LOG_LEVEL",
   "admin-token": "SWITCHYARD_ADMIN_TOKEN",
 };
+
+/** `plugin new NAME [--dir DIR]`. */
+function parsePluginCommand(argv: readonly string[]): TCliCommand {
+  let values: { dir?: string | undefined };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { dir: { type: "string" } } }));
+  } catch (err) {
+    throw new CliError(`plugin: ${(err as Error).message}\nUsage: switchyard-proxy plugin new NAME [--dir DIR]`);
+  }
+  const [verb, name, ...rest] = positionals;
+  if (verb !== "new" || name === undefined || rest.length) throw new CliError("plugin: usage: switchyard-proxy plugin new NAME [--dir DIR]");
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) throw new CliError(`plugin new: NAME "${name}" must be lower-case letters, digits, '.', '_' or '-' (it names the package and the filter)`);
+  return { kind: "plugin-new", name, dir: values.dir ?? name };
+}
 
 /** The process's own argv and environment. */
 export function readCliOptions(): TCliCommand {

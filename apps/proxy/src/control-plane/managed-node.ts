@@ -1,4 +1,4 @@
-import type { TEndpointsMessage } from "@switchyard/config-model";
+import type { TEndpointsMessage, TPluginInfo } from "@switchyard/config-model";
 import type { TProxyOptions } from "../cli/options.ts";
 import type { TLog } from "../observability/log.ts";
 import type { TMetrics } from "../observability/metrics.ts";
@@ -47,6 +47,8 @@ export function connectManagedNode(
     clusterStatus: () => TClusterView | undefined | Promise<TClusterView | undefined>;
     /** "timer": nobody in this process takes the drops (the workers report through it). */
     dropsTakenBy: "reporter" | "timer";
+    /** The --plugin modules (loaded at start), announced in hello. */
+    plugins: readonly TPluginInfo[];
   },
 ): TManagedNode {
   let statusTimer: NodeJS.Timeout | null = null;
@@ -74,7 +76,7 @@ export function connectManagedNode(
     labels: options.labels,
     ...(options.token ? { token: options.token } : {}),
     proxyVersion: PROXY_VERSION,
-    capabilities: { redis: options.redisUrl !== null },
+    capabilities: { redis: options.redisUrl !== null, plugins: [...deps.plugins] },
     getApplied: deps.getApplied,
     apply: async (snapshot) => {
       const result = await deps.applier.applyConfig(snapshot.config, { version: snapshot.version, hash: snapshot.hash, source: "control-plane" });

@@ -88,8 +88,12 @@ export type TLocalReplyRewrite = {
 
 export type TDoneInfo = { readonly status: number; readonly durationMs: number; readonly responseFlags: string };
 
-/** Returned by onRequestBody: keep the chunks and call again with all of them at the end. */
-export const BUFFER_BODY: unique symbol = Symbol("switchyard.bufferBody");
+/**
+ * Returned by onRequestBody: keep the chunks and call again with all of them at the end.
+ * A registered symbol, so a plugin gets it without importing the proxy:
+ * `Symbol.for("switchyard.bufferBody")`.
+ */
+export const BUFFER_BODY: unique symbol = Symbol.for("switchyard.bufferBody");
 
 type TMaybe<T> = T | Promise<T>;
 

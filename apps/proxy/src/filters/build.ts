@@ -2,6 +2,8 @@ import { httpFilterName, overriddenFilter, type TListener, type THttpFilter as T
 import type { TCompiledRoute, TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { THttpFilter } from "./api.ts";
+import { NO_FILTER_CODE, type TFilterCode } from "./code/index.ts";
+import type { TNetworkFilterEnv } from "./network/build.ts";
 import { compileChain, DEFAULT_FILTER_BUFFER_BYTES, EMPTY_CHAIN, type TFilterChain } from "./chain.ts";
 import { createBufferLimitsFilter } from "./buffer-limits/filter.ts";
 import { compileCompression } from "./compression/config.ts";
@@ -23,12 +25,13 @@ import { createLocalRepliesFilter } from "./local-replies/filter.ts";
 import { compileRbac } from "./rbac/config.ts";
 import { createRbacFilter } from "./rbac/filter.ts";
 
-/** What built-in filters may use beyond their config (counters of the proxy's metrics). */
-export type TFilterEnv = {
+/** What filters (HTTP and network) may use beyond their config: counters of the proxy's metrics, and the version's loaded filter code (plugins). */
+export type TFilterEnv = TNetworkFilterEnv & {
   rateLimited(policy: string): void;
+  code: TFilterCode;
 };
 
-export const NO_FILTER_ENV: TFilterEnv = { rateLimited: () => undefined };
+export const NO_FILTER_ENV: TFilterEnv = { rateLimited: () => undefined, sniHello: () => undefined, sniRouted: () => undefined, code: NO_FILTER_CODE };
 
 /** The chains of one listener: one per route (built once per version), and the one for requests without a route. */
 export type TListenerChains = {
@@ -36,10 +39,12 @@ export type TListenerChains = {
   readonly noRoute: TFilterChain;
 };
 
-/** A built-in filter from its validated config entry. */
-function createFilter(f: THttpFilterConfig): THttpFilter {
+/** A filter from its validated config entry: built-ins here, code filters from the version's loaded code. */
+function createFilter(f: THttpFilterConfig, code: TFilterCode): THttpFilter {
   const name = httpFilterName(f);
   switch (f.type) {
+    case "plugin":
+      return code.filter(f);
     case "cors":
       return createCorsFilter(name, compileCors(f));
     case "jwtAuthn":
@@ -77,7 +82,7 @@ export function buildListenerChains(
   env: TFilterEnv,
 ): TListenerChains {
   const bufferLimit = Math.min(DEFAULT_FILTER_BUFFER_BYTES, l.limits.maxRequestBodyBytes ?? Infinity);
-  const base = l.httpFilters.map(createFilter);
+  const base = l.httpFilters.map((f) => createFilter(f, env.code));
   const noRoute = base.length ? compileChain(base, bufferLimit) : EMPTY_CHAIN;
   const byRoute = new Map<TCompiledRoute<ClusterRuntime>, TFilterChain>();
   for (const route of routesOf(table)) {
@@ -86,7 +91,7 @@ export function buildListenerChains(
     l.httpFilters.forEach((f, i) => {
       const o = overrides?.[httpFilterName(f)];
       if (o?.disabled) return;
-      filters.push(o?.config !== undefined ? createFilter(overriddenFilter(f, o.config)) : (base[i] as THttpFilter));
+      filters.push(o?.config !== undefined ? createFilter(overriddenFilter(f, o.config), env.code) : (base[i] as THttpFilter));
     });
     const limiters = route.rateLimits.map((n) => rateLimiters.get(n)).filter((x): x is TRateLimiter => x !== undefined);
     if (limiters.length) filters.push(createRateLimitFilter(limiters, env.rateLimited));

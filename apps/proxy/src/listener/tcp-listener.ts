@@ -1,7 +1,8 @@
 import { connect as netConnect, createServer as createNetServer, type Server, type Socket } from "node:net";
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
 import type { TCompiledListener } from "../runtime/types.ts";
-import type { UpstreamEndpoint } from "../upstream/cluster.ts";
+import type { ClusterRuntime, UpstreamEndpoint } from "../upstream/cluster.ts";
+import { NetworkSession } from "../filters/network/session.ts";
 import { pickContext } from "./tls-context.ts";
 import { peerIdentity, sanAllowed } from "./peer-identity.ts";
 
@@ -9,12 +10,24 @@ import { peerIdentity, sanAllowed } from "./peer-identity.ts";
 export type TTcpStats = {
   tcpConnectionOpened(listener: string, cluster: string): void;
   tcpConnectionClosed(listener: string, cluster: string, bytesIn: number, bytesOut: number, flag: string): void;
+  /** A network filter (or the tcp proxy, finding no cluster) closed the connection before dialling. */
+  tcpRefused(listener: string, filter: string): void;
+  filterError(filter: string): void;
 };
+
+/** The filter name refusals by the terminal itself are counted under (no cluster chosen: NR). */
+const TCP_PROXY = "tcpProxy";
 
 /**
  * A `tcp` listener (Envoy tcp_proxy): each accepted connection is paired with a new
- * connection to one endpoint of `tcp.cluster`, chosen by the cluster's load balancer;
- * bytes are piped both ways with back pressure (pipe() pauses the faster side).
+ * connection to one endpoint of a cluster, chosen by the cluster's load balancer.
+ *   - without network filters: dialled at once (`tcp.cluster`), bytes piped both ways with
+ *     back pressure (pipe() pauses the faster side);
+ *   - with network filters (`networkFilters`, filters/network/api.ts): a NetworkSession
+ *     runs onConnect, then dials `conn.cluster` (a filter's choice, e.g. the sniRouter's)
+ *     or `tcp.cluster`; when a filter has onData every byte goes through it, a reader
+ *     paused until its chunk is handled and while the other side's buffer is full (else
+ *     the bytes are piped once dialled);
  *   - connect timeout: the cluster's connectTimeoutMs (flag UF, downstream closed);
  *   - idle timeout: `tcp.idleTimeoutMs` (default 3600000) without bytes either way closes both;
  *   - TLS: with `tls` the listener terminates TLS (SNI certificates, optional client
@@ -78,42 +91,123 @@ export class TcpListener {
     const l = this.current;
     const tcp = l.tcp;
     if (!tcp) return void down.destroy();
-    const clusterName = tcp.cluster.name;
-    const endpoint = tcp.cluster.pick(undefined, null);
-    stats.tcpConnectionOpened(l.name, clusterName);
-    if (!endpoint) {
-      down.destroy();
-      stats.tcpConnectionClosed(l.name, clusterName, 0, 0, "UH");
-      return;
-    }
     this.#sockets.add(down);
-    endpoint.activeRequests++;
-    const up = connectUpstream(endpoint);
+    const started = Date.now();
+    const filtered = tcp.filters.length > 0;
+    // Filters that only act on connect (rbac) leave the bytes alone: piped as without filters.
+    const streamed = filtered && tcp.filters.some((f) => f.onData !== undefined);
+    let up: Socket | null = null;
+    let cluster: ClusterRuntime | null = null;
+    let endpoint: UpstreamEndpoint | null = null;
     let connected = false;
     let flag = "-";
+    let refusedBy: string | null = null;
     let finished = false;
-    const connectTimer = setTimeout(() => {
-      flag = "UF";
-      up.destroy();
-    }, tcp.cluster.connectTimeoutMs);
+    let connectTimer: NodeJS.Timeout | undefined;
+    let upBlocked = false;
     const finish = () => {
       if (finished) return;
       finished = true;
       clearTimeout(connectTimer);
       this.#sockets.delete(down);
-      endpoint.activeRequests--;
-      if (connected) endpoint.successes++;
-      else endpoint.errors++;
+      if (endpoint) {
+        endpoint.activeRequests--;
+        if (connected) endpoint.successes++;
+        else endpoint.errors++;
+      }
       down.destroy();
-      up.destroy();
-      stats.tcpConnectionClosed(l.name, clusterName, down.bytesRead, down.bytesWritten, flag);
+      up?.destroy();
+      if (cluster) stats.tcpConnectionClosed(l.name, cluster.name, down.bytesRead, down.bytesWritten, flag);
+      else if (refusedBy !== null) stats.tcpRefused(l.name, refusedBy);
+      session?.finish({ flag, bytesFromClient: down.bytesRead, bytesToClient: down.bytesWritten, durationMs: Date.now() - started, cluster: cluster?.name ?? null });
     };
-    up.once(endpoint.tls ? "secureConnect" : "connect", () => {
-      connected = true;
-      clearTimeout(connectTimer);
-      down.pipe(up);
-      up.pipe(down);
-    });
+
+    /** The terminal: dial the filters' choice (conn.cluster), else tcp.cluster. */
+    const dial = () => {
+      const name = session?.conn.cluster ?? null;
+      const chosen = name !== null ? (tcp.clusters.get(name) ?? null) : tcp.cluster;
+      if (!chosen) {
+        flag = "NR";
+        refusedBy = TCP_PROXY;
+        return finish();
+      }
+      cluster = chosen;
+      stats.tcpConnectionOpened(l.name, chosen.name);
+      endpoint = chosen.pick(undefined, null);
+      if (!endpoint) {
+        flag = "UH";
+        return finish();
+      }
+      endpoint.activeRequests++;
+      const socket = connectUpstream(endpoint);
+      up = socket;
+      connectTimer = setTimeout(() => {
+        flag = "UF";
+        socket.destroy();
+      }, chosen.connectTimeoutMs);
+      socket.once(endpoint.tls ? "secureConnect" : "connect", () => {
+        connected = true;
+        clearTimeout(connectTimer);
+        if (streamed) return;
+        down.pipe(socket);
+        socket.pipe(down);
+      });
+      socket.on("error", () => {
+        if (!connected && flag === "-") flag = "UF";
+        finish();
+      });
+      socket.on("close", finish);
+      if (streamed) {
+        socket.on("data", (chunk: Buffer) => {
+          socket.pause();
+          void session?.fromUpstream(chunk).then(() => void (down.writableNeedDrain || socket.resume()));
+        });
+        socket.on("end", () => void session?.upstreamEnded());
+      }
+    };
+
+    // With network filters every byte goes through the session; without, dial at once and pipe.
+    const session = filtered
+      ? new NetworkSession(
+          tcp.filters,
+          { listener: l.name, remoteAddress: down.remoteAddress ?? "", remotePort: down.remotePort ?? 0, localAddress: down.localAddress ?? "", localPort: down.localPort ?? 0 },
+          {
+            connectUpstream: dial,
+            writeUpstream: (data) => {
+              if (up && !up.write(data) && !upBlocked) {
+                upBlocked = true;
+                down.pause();
+                up.once("drain", () => {
+                  upBlocked = false;
+                  down.resume();
+                });
+              }
+            },
+            writeClient: (data) => {
+              if (!down.write(data)) up?.pause();
+            },
+            endUpstream: () => up?.end(),
+            endClient: () => down.end(),
+            close: (f, filter, beforeUpstream) => {
+              flag = f;
+              // A client that leaves before a cluster was chosen (DC) was not refused.
+              if (beforeUpstream && f !== "DC") refusedBy = filter ?? TCP_PROXY;
+              finish();
+            },
+            filterError: (filter) => stats.filterError(filter),
+          },
+        )
+      : null;
+    if (session) void session.start();
+    else dial();
+    if (session && streamed) {
+      down.on("drain", () => up?.resume());
+      down.on("data", (chunk: Buffer) => {
+        down.pause();
+        void session.fromClient(chunk).then(() => void (upBlocked || down.resume()));
+      });
+      down.on("end", () => void session.clientEnded());
+    }
     if (tcp.idleTimeoutMs > 0) {
       // The downstream socket's timer is reset by reads and writes, i.e. traffic both ways.
       down.setTimeout(tcp.idleTimeoutMs, () => {
@@ -121,12 +215,7 @@ export class TcpListener {
         finish();
       });
     }
-    up.on("error", () => {
-      if (!connected && flag === "-") flag = "UF";
-      finish();
-    });
     down.on("error", () => finish());
-    up.on("close", finish);
     down.on("close", finish);
   }
 

@@ -203,6 +203,25 @@ export function createMetrics(clusters: TClusterStatsSource) {
     labelNames: ["listener", "cluster"] as const,
     registers: [registry],
   });
+  // Issue #14: network filters on tcp listeners.
+  const tcpRefused = new Counter({
+    name: "switchyard_tcp_connections_refused_total",
+    help: "tcp listener connections closed by a network filter before an upstream was dialled (rbac deny, sniRouter without a route, hello timeout), by the filter that closed them",
+    labelNames: ["listener", "filter"] as const,
+    registers: [registry],
+  });
+  const sniHello = new Counter({
+    name: "switchyard_sni_hello_total",
+    help: "ClientHellos read by sniRouter filters, by result: sni | noSni | notTls (first bytes not TLS) | malformed | tooLarge | timeout",
+    labelNames: ["listener", "result"] as const,
+    registers: [registry],
+  });
+  const sniRouted = new Counter({
+    name: "switchyard_sni_routed_total",
+    help: "Connections a sniRouter sent to a cluster, by route name ((default) = defaultCluster)",
+    labelNames: ["listener", "route"] as const,
+    registers: [registry],
+  });
   const upgrades = new Counter({
     name: "switchyard_upgrades_total",
     help: "HTTP/1.1 Upgrade (WebSocket) requests by result: upgraded (101 from upstream), rejected (upstream answered otherwise), refused (route does not allow upgrades), failed (upstream unreachable)",
@@ -243,6 +262,13 @@ export function createMetrics(clusters: TClusterStatsSource) {
     registers: [registry],
   });
 
+  const pluginCounters = new Counter({
+    name: "switchyard_plugin_counter_total",
+    help: "Counters plugins keep with ctx.counter(name).inc(), by filter name and counter",
+    labelNames: ["filter", "counter"] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     /** One finished downstream request. status 0 (client gone before a response) counts as 5xx-free: it is not counted by class. */
@@ -266,6 +292,7 @@ export function createMetrics(clusters: TClusterStatsSource) {
     overflow: (cluster: string): void => pendingOverflow.inc({ cluster }),
     rateLimited: (policy: string): void => rateLimited.inc({ policy }),
     filterError: (filter: string): void => filterErrors.inc({ filter }),
+    pluginCounter: (filter: string, counter: string, by: number): void => pluginCounters.inc({ filter, counter }, by),
     pathRefused: (listener: string, result: "refused" | "redirected"): void => pathRefused.inc({ listener, result }),
     redisError: (policy: string): void => redisErrors.inc({ policy }),
     mirror: (cluster: string, result: "sent" | "failed" | "skipped"): void => mirrors.inc({ cluster, result }),
@@ -283,6 +310,9 @@ export function createMetrics(clusters: TClusterStatsSource) {
       tcpBytes.inc({ listener, cluster, direction: "tx" }, bytesOut);
       if (flag === "UF" || flag === "UH") tcpFailures.inc({ listener, cluster });
     },
+    tcpRefused: (listener: string, filter: string): void => tcpRefused.inc({ listener, filter }),
+    sniHello: (listener: string, result: string): void => sniHello.inc({ listener, result }),
+    sniRouted: (listener: string, route: string): void => sniRouted.inc({ listener, route }),
     upgradeResult(listener: string, route: string, cluster: string, result: "upgraded" | "rejected" | "refused" | "failed"): void {
       upgrades.inc({ listener, route, cluster, result });
     },

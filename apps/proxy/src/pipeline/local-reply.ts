@@ -43,9 +43,9 @@ export function localReplyParts(
     return [200, [...head, "grpc-status", code, "grpc-message", message, ...close], "", null];
   }
   const length = Buffer.byteLength(body);
-  // A rewritten reply (onLocalReply, a filter's answer) may bring its own content-type.
-  const typed = length === 0 || hasHeader(extra, "content-type");
-  const headers = typed ? ["content-length", String(length)] : ["content-type", "text/plain", "content-length", String(length)];
+  // A filter's own content-type (a JSON error body) replaces the plain-text default.
+  const ownType = hasField(extra, "content-type");
+  const headers = length ? [...(ownType ? [] : ["content-type", "text/plain"]), "content-length", String(length)] : ["content-length", "0"];
   headers.push(...flagHeader, "x-request-id", req.requestId, ...extra, ...close);
   return [status, headers, body, null];
 }
@@ -81,7 +81,7 @@ export function rewriteLocalReply(
   return [status, body, extra];
 }
 
-function hasHeader(flat: readonly string[], name: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if ((flat[i] as string).toLowerCase() === name) return true;
+function hasField(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true;
   return false;
 }

@@ -11,6 +11,7 @@ import { ConfigCompileError } from "./compile-error.ts";
 import type { TRuntime } from "./types.ts";
 import type { TOutboundAllow } from "../upstream/outbound-allow.ts";
 import { checkConfig } from "./check.ts";
+import { loadFilterCode } from "../filters/code/index.ts";
 
 export type TApplyMeta = {
   /** Snapshot version (managed) or local counter (standalone); null when unknown. */
@@ -37,12 +38,15 @@ export type TRuntimeDeps = {
   onApplied?: (previous: TRuntime | null, next: TRuntime) => void;
   /** --outbound-allow: configs naming other destinations are refused; null = any. */
   outbound?: TOutboundAllow | null;
+  /** Managed mode: the plugin modules a config may name (--plugin); null = any (standalone). */
+  allowedPlugins?: ReadonlySet<string> | null;
 };
 
 /**
  * The apply pipeline (DESIGN §2.4), one version at a time:
  *   validateConfig (schema, consistency, header values, unsupported combinations) -> PEM in use
- *   loads (the console runs both) -> what this process can enforce (Redis) -> prepare clusters (reuse unchanged)
+ *   loads (the console runs both) -> what this process can enforce (Redis)
+ *   -> filter code (plugins: import, configSchema, create(); filters/code) -> prepare clusters (reuse unchanged)
  *   -> warm new clusters (first discovery answer, bounded)
  *   -> compile route tables -> bind new listeners (all or nothing)
  *   -> swap (one synchronous step: runtime reference + every listener's compiled version)
@@ -83,6 +87,16 @@ export class RuntimeManager {
     const checked = checkConfig(input, { redisConfigured: rateLimits.redisConfigured, outbound: this.#deps.outbound ?? null });
     if (!checked.ok) return refuse(checked.error, checked.issues);
     const config = checked.config;
+    const code = await loadFilterCode(config, this.#current?.filterCode ?? null, {
+      log,
+      counter: metrics.pluginCounter,
+      filterFailed: (filter, err) => {
+        metrics.filterError(filter);
+        log("filter_failed", { filter, phase: "onDone", error: err });
+      },
+      allowedModules: this.#deps.allowedPlugins ?? null,
+    });
+    if (!code.ok) return refuse(code.error, code.issues);
 
     let clusterPlan: TClusterPlan | null = null;
     let listenerPlan: TListenerPlan | null = null;
@@ -92,7 +106,7 @@ export class RuntimeManager {
       await clusters.warm(clusterPlan);
       const t2 = performance.now();
       const limiters = rateLimits.prepare(config.rateLimitPolicies);
-      const compiled = compileListeners(config, clusterPlan.clusters, limiters, { rateLimited: metrics.rateLimited });
+      const compiled = compileListeners(config, clusterPlan.clusters, limiters, { rateLimited: metrics.rateLimited, sniHello: metrics.sniHello, sniRouted: metrics.sniRouted, code: code.code });
       const t3 = performance.now();
       listenerPlan = await listeners.prepare(compiled);
       const t4 = performance.now();
@@ -104,6 +118,7 @@ export class RuntimeManager {
         config,
         listeners: Object.freeze(compiled),
         clusters: clusterPlan.clusters,
+        filterCode: code.code,
       });
       // The swap: no await between these lines, so no request sees half of it.
       const previous = this.#current;
@@ -123,6 +138,7 @@ export class RuntimeManager {
         source: meta.source,
         listeners: listeners.list(),
         clusters: config.clusters.map((c) => c.name),
+        ...(code.code.modules.length ? { plugins: code.code.modules.map((m) => `${m.name}@${m.version}`) } : {}),
         durationMs: round(t5 - t0),
         timings: { validateMs: round(t1 - t0), clustersMs: round(t2 - t1), compileMs: round(t3 - t2), listenersMs: round(t4 - t3), swapMs: round(t5 - t4) },
       });

@@ -1,5 +1,6 @@
 import { ZPathNormalization, type TConfig, type TSecret } from "@switchyard/config-model";
 import { buildListenerChains, NO_FILTER_ENV, type TFilterEnv } from "../filters/build.ts";
+import { buildNetworkFilters } from "../filters/network/build.ts";
 import { compileListenerTls } from "../listener/tls-context.ts";
 import { compileRouteTable } from "../router/compile.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
@@ -48,7 +49,14 @@ export function compileListeners(
       routeTable,
       tls: compileListenerTls(l, i, secrets),
       chains: buildListenerChains(l, routeTable, rateLimiters, filterEnv),
-      tcp: l.tcp ? Object.freeze({ cluster: bind(l.tcp.cluster), idleTimeoutMs: l.tcp.idleTimeoutMs }) : null,
+      tcp: l.tcp
+        ? Object.freeze({
+            cluster: l.tcp.cluster !== undefined ? bind(l.tcp.cluster) : null,
+            idleTimeoutMs: l.tcp.idleTimeoutMs,
+            filters: buildNetworkFilters(l.networkFilters ?? [], filterEnv),
+            clusters,
+          })
+        : null,
       tracing: compileTracingPolicy(l.tracing),
       accessLog: Object.freeze({ sampleRate: l.accessLog?.sampleRate ?? DEFAULT_ACCESS_LOG_SAMPLE_RATE, format: compileAccessLogFormat(l.accessLog?.format) }),
       pathNormalization: l.pathNormalization ? Object.freeze({ ...l.pathNormalization }) : DEFAULT_PATH_NORMALIZATION,

@@ -1,5 +1,7 @@
 import type { TConfig, TListenerLimits, TPathNormalization } from "@switchyard/config-model";
 import type { TListenerChains } from "../filters/build.ts";
+import type { TFilterCode } from "../filters/code/index.ts";
+import type { TNetworkFilter } from "../filters/network/api.ts";
 import type { TCompiledTls } from "../listener/tls-context.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
 import type { TAccessLogFormat } from "../observability/access-log.ts";
@@ -19,8 +21,16 @@ export type TCompiledListener = {
   readonly tls: TCompiledTls | null;
   /** Filter chains per route (httpFilters, rate limits, header mutations); the terminal runs after them. */
   readonly chains: TListenerChains;
-  /** tcp listeners only. */
-  readonly tcp: { readonly cluster: ClusterRuntime; readonly idleTimeoutMs: number } | null;
+  /** tcp listeners only: the network filters, then the tcp proxy. */
+  readonly tcp: {
+    /** `tcp.cluster`: dialled when no filter set `conn.cluster`; null = a filter must (sniRouter). */
+    readonly cluster: ClusterRuntime | null;
+    readonly idleTimeoutMs: number;
+    /** Built once per version; empty = bytes are piped straight through. */
+    readonly filters: readonly TNetworkFilter[];
+    /** Every cluster of the version, for `conn.cluster` names set by filters. */
+    readonly clusters: ReadonlyMap<string, ClusterRuntime>;
+  } | null;
   /** Head sampling and the force header (defaults: 1.0, x-switchyard-force-trace). */
   readonly tracing: TTracingPolicy;
   /** Fraction of requests logged (default 1) and the line format (null = JSON). */
@@ -42,4 +52,6 @@ export type TRuntime = {
   readonly config: TConfig;
   readonly listeners: readonly TCompiledListener[];
   readonly clusters: ReadonlyMap<string, ClusterRuntime>;
+  /** The version's loaded filter code (plugin instances), reused by the next load where unchanged. */
+  readonly filterCode: TFilterCode;
 };

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
-import { hashConfig, validateConfig, type TConfig } from "@switchyard/config-model";
+import { hashConfig, validateConfig, type TConfig, type TPluginInfo } from "@switchyard/config-model";
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import { describeAdminAccess } from "../admin/admin-auth.ts";
 import { serverIdentity, startAdminServer, type TAdminClusterView, type TAppliedView } from "../admin/server.ts";
@@ -40,7 +40,12 @@ const APPLY_TIMEOUT_MS = 60_000;
 /** A crashing worker is replaced at most this often, so a crash loop does not spin a core. */
 const RESPAWN_MIN_INTERVAL_MS = 1_000;
 
-export type TPrimaryDeps = { log: TLog; graceMs: number };
+export type TPrimaryDeps = {
+  log: TLog;
+  graceMs: number;
+  /** The --plugin modules (loaded at start), announced in hello. */
+  plugins: readonly TPluginInfo[];
+};
 
 /** `owner`: this worker runs the health checks and decides ejections (node-state.ts). */
 type TSlot = { worker: Worker; up: Promise<void>; applied: number | null; owner: boolean };
@@ -273,6 +278,7 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
       clusterStatus: async () => ((await clusterViews())[0] as { clusters: TClusterView } | undefined)?.clusters,
       // The workers' telemetry passes through this process's send queue: its drops are counted here.
       dropsTakenBy: "timer",
+      plugins: deps.plugins,
     });
   }
 

@@ -1,7 +1,8 @@
 import type { THttpFilter } from "../../src/filters/api.ts";
 import { compileChain, type TFilterChain } from "../../src/filters/chain.ts";
 import { RateLimitManager } from "../../src/filters/rate-limit/manager.ts";
-import { ListenerManager } from "../../src/listener/listener-manager.ts";
+import { ListenerManager, type TListenerPlan } from "../../src/listener/listener-manager.ts";
+import type { TNetworkFilter } from "../../src/filters/network/api.ts";
 import type { TAccessLog, TAccessLogEntry } from "../../src/observability/access-log.ts";
 import { createMetrics } from "../../src/observability/metrics.ts";
 import { StatsWindow } from "../../src/observability/stats-window.ts";
@@ -18,6 +19,8 @@ import { ClusterManager } from "../../src/upstream/cluster-manager.ts";
  * only report: access-log entries, the stats window, spans, outlier ejections, metrics;
  * and so it can put filters of its own (the filter API, as a user's filter sees it) at
  * the end of a route's chain with `extraFilters` (route name -> filters; "" = no route).
+ * `networkFilters` does the same for tcp listeners: it gets a listener's name and its
+ * built network filters and returns the chain to run (e.g. a test filter before them).
  */
 export type TInProcessProxy = {
   readonly accessLog: TAccessLogEntry[];
@@ -31,7 +34,25 @@ export type TInProcessProxy = {
   stop(): Promise<void>;
 };
 
-export async function startInProcessProxy(config: unknown, extraFilters: Record<string, THttpFilter[]> = {}): Promise<TInProcessProxy> {
+export type TNetworkChainHook = (listener: string, builtIn: readonly TNetworkFilter[]) => readonly TNetworkFilter[];
+
+/** Hands tcp listeners the chain the test's hook makes of their built-in network filters. */
+class HookedListenerManager extends ListenerManager {
+  readonly #hook: TNetworkChainHook;
+  constructor(hook: TNetworkChainHook, ...args: ConstructorParameters<typeof ListenerManager>) {
+    super(...args);
+    this.#hook = hook;
+  }
+  override prepare(listeners: readonly TCompiledListener[]): Promise<TListenerPlan> {
+    return super.prepare(listeners.map((l) => (l.tcp ? { ...l, tcp: { ...l.tcp, filters: this.#hook(l.name, l.tcp.filters) } } : l)));
+  }
+}
+
+export async function startInProcessProxy(
+  config: unknown,
+  extraFilters: Record<string, THttpFilter[]> = {},
+  networkFilters: TNetworkChainHook = (_l, builtIn) => builtIn,
+): Promise<TInProcessProxy> {
   const accessLog: TAccessLogEntry[] = [];
   const spans: TSpan[] = [];
   const ejections: string[] = [];
@@ -56,7 +77,8 @@ export async function startInProcessProxy(config: unknown, extraFilters: Record<
     withExtra.set(l, out);
     return out;
   };
-  const listeners = new ListenerManager(
+  const listeners = new HookedListenerManager(
+    networkFilters,
     {
       request: (l, req, res) => handleRequest(extended(l), req, res, deps),
       upgrade: (l, req, socket, head) => handleUpgrade(extended(l), req, socket, head, deps),

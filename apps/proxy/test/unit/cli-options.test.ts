@@ -34,7 +34,18 @@ describe("CLI options", () => {
       cacheDir: null,
       discovery: { consulUrl: "http://127.0.0.1:8500", consulToken: null, kubernetes: null },
       outboundAllow: [],
+      plugins: null,
     });
+  });
+
+  it("--plugin (repeatable, or SWITCHYARD_PLUGINS comma-separated), and `plugin new NAME [--dir DIR]`", () => {
+    expect(run(["--config", "x.yaml", "--plugin", "@acme/tenant", "--plugin", "/opt/p/index.mjs"])).toMatchObject({ plugins: ["@acme/tenant", "/opt/p/index.mjs"] });
+    expect(run(["--config", "x.yaml"], { SWITCHYARD_PLUGINS: "@acme/tenant, file:///opt/p.mjs" })).toMatchObject({ plugins: ["@acme/tenant", "file:///opt/p.mjs"] });
+    expect(error(["--config", "x.yaml", "--plugin", "./rel.mjs"])).toMatch(/^--plugin \(or SWITCHYARD_PLUGINS\): must be a package name, an absolute path or a file: URL/);
+    expect(parseCliOptions(["plugin", "new", "tenant"], {})).toEqual({ kind: "plugin-new", name: "tenant", dir: "tenant" });
+    expect(parseCliOptions(["plugin", "new", "tenant", "--dir", "/tmp/t"], {})).toEqual({ kind: "plugin-new", name: "tenant", dir: "/tmp/t" });
+    expect(() => parseCliOptions(["plugin", "new", "Bad Name"], {})).toThrow(/NAME "Bad Name" must be lower-case/);
+    expect(() => parseCliOptions(["plugin", "list"], {})).toThrow(/usage: switchyard-proxy plugin new NAME/);
   });
 
   it("--outbound-allow (repeatable, or SWITCHYARD_OUTBOUND_ALLOW comma-separated)", () => {
@@ -78,7 +89,7 @@ describe("CLI options", () => {
   });
 
   it("--validate needs --config and starts nothing", () => {
-    expect(parseCliOptions(["--validate", "--config", "x.yaml"], {})).toEqual({ kind: "validate", configFile: "x.yaml", redisConfigured: false });
+    expect(parseCliOptions(["--validate", "--config", "x.yaml"], {})).toEqual({ kind: "validate", configFile: "x.yaml", redisConfigured: false, plugins: null });
     expect(parseCliOptions(["--validate", "--config", "x.yaml", "--redis", "redis://r:6379"], {})).toMatchObject({ redisConfigured: true });
     expect(() => parseCliOptions(["--validate"], {})).toThrow(/--validate needs --config FILE/);
   });

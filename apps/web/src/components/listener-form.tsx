@@ -29,14 +29,17 @@ import {
 import { HTTP_METHODS, matcherRow, type TMatcherRow } from "../lib/route-form.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { Field } from "./field.tsx";
+import { PluginFields } from "./plugin-fields.tsx";
 import { defaultHint, FormRows } from "./form-rows.tsx";
 import { SaveForm, useResourceSave } from "./form-save.tsx";
+import { NetworkFilters, networkFilterErrors } from "./network-filters.tsx";
 
 const D = LISTENER_DEFAULTS;
 const FILTER_LABEL: Record<TFilterType, string> = {
   cors: "CORS",
   jwtAuthn: "JWT authentication",
   rbac: "RBAC",
+  plugin: "Plugin",
   extAuthz: "External authorization",
   compression: "Compression",
   fault: "Fault injection",
@@ -79,6 +82,7 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
     tls: c.at("tls"),
     filters: form.httpFilters.map((_, i) => filterErrors(c, `httpFilters[${i}]`, form.httpFilters[i]!)),
     filterList: c.at("httpFilters"),
+    network: networkFilterErrors(c, form.networkFilters),
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, c.at(`limits.${k}`)])) as Record<string, string[]>,
     limitsAll: c.at("limits"),
     traceRate: c.at("tracing.sampleRate"),
@@ -109,7 +113,7 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
             <select id="listener-protocol" value={p} onChange={(e) => set("protocol", e.target.value as TListenerForm["protocol"])}>
               <option value="http">http (HTTP/1.1 + h2c prior knowledge)</option>
               <option value="https">https (TLS, ALPN h2 and http/1.1)</option>
-              <option value="tcp">tcp (proxied to one cluster)</option>
+              <option value="tcp">tcp (proxied to a cluster, network filters)</option>
             </select>
           </Field>
           <Field label="Address" htmlFor="listener-address" errors={err.address} hint={defaultHint(D.listener.address, "the address to bind")}>
@@ -130,9 +134,9 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
                 {m}
               </div>
             ))}
-            <Field label="Cluster" htmlFor="tcp-cluster" errors={err.tcpCluster} hint="Every connection goes to this cluster">
+            <Field label="Cluster" htmlFor="tcp-cluster" errors={err.tcpCluster} hint="Every connection goes to this cluster (required; leave empty when an SNI router picks it)">
               <select id="tcp-cluster" value={form.tcp.cluster} onChange={(e) => set("tcp", { ...form.tcp, cluster: e.target.value })}>
-                <option value="">Choose a cluster…</option>
+                <option value="">{form.networkFilters.some((f) => f.type === "sniRouter") ? "None (the SNI router picks)" : "Choose a cluster…"}</option>
                 {withCurrent((clusters.data ?? []).map((x) => x.name), form.tcp.cluster).map((n) => (
                   <option key={n} value={n}>
                     {n}
@@ -160,6 +164,8 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
           </Field>
         )}
       </fieldset>
+
+      {p === "tcp" && <NetworkFilters filters={form.networkFilters} onChange={(f) => set("networkFilters", f)} errors={err.network} clusterNames={(clusters.data ?? []).map((x) => x.name)} />}
 
       {withTls && (
         <fieldset>
@@ -273,12 +279,13 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
                   {m}
                 </div>
               ))}
-              <Field label="Filter name" htmlFor={`filter-${i}-name`} errors={err.filters[i]!.name} hint={`Default ${f.type}; routes disable or reconfigure the filter by this name (filterOverrides)`}>
+              <Field label="Filter name" htmlFor={`filter-${i}-name`} errors={err.filters[i]!.name} hint={`${f.type === "plugin" ? "Required" : `Default ${f.type}`}; routes disable or reconfigure the filter by this name (filterOverrides)`}>
                 <input id={`filter-${i}-name`} className="mono" value={f.name} placeholder={f.type} onChange={(ev) => setFilter(f.key, { name: ev.target.value })} />
               </Field>
               {f.type === "cors" && <CorsFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "jwtAuthn" && <JwtFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
+              {f.type === "plugin" && <PluginFields f={f} i={i} errors={err.filters[i]!.fields} onChange={(patch) => setFilter(f.key, patch)} />}
               {"yaml" in f && (
                 <Field label="Config (YAML)" htmlFor={`filter-${i}-yaml`} errors={yamlErrors(f.yaml, err.filters[i]!.fields)} hint={`The ${f.type} filter's fields (docs/filters.md); type and name come from this card`}>
                   <textarea id={`filter-${i}-yaml`} className="mono" rows={6} value={f.yaml} onChange={(ev) => setFilter(f.key, { yaml: ev.target.value })} />
@@ -287,7 +294,7 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
             </section>
           ))}
           <div className="actions">
-            {(["cors", "jwtAuthn", "rbac", ...YAML_FILTER_TYPES] as const).map((t) => (
+            {(["cors", "jwtAuthn", "rbac", "plugin", ...YAML_FILTER_TYPES] as const).map((t) => (
               <button key={t} type="button" className="btn btn-small" onClick={() => set("httpFilters", [...form.httpFilters, filterRow(t)])}>
                 Add {FILTER_LABEL[t]} filter
               </button>
@@ -416,9 +423,11 @@ function filterErrors(c: TClaimer, at: string, f: TFilterRow) {
         ? fields(["allowOrigins", "allowMethods", "allowHeaders", "exposeHeaders", "allowCredentials", "maxAgeSeconds"])
         : f.type === "jwtAuthn"
           ? fields(["issuer", "audiences", "jwks.inline", "jwks.remote.url", "jwks.remote.cacheDurationMs", "jwks", "forward", "allowMissing"])
-          : "yaml" in f
-            ? fields(yamlKeys(f.yaml))
-            : {},
+          : f.type === "plugin"
+            ? fields(["module", "version", "timeoutMs", "config"])
+            : "yaml" in f
+              ? fields(yamlKeys(f.yaml))
+              : {},
     claims: f.type === "jwtAuthn" ? f.claimToHeaders.map((_, n) => c.at(`${at}.claimToHeaders[${n}]`)) : [],
     claimsList: c.at(`${at}.claimToHeaders`),
     rules:

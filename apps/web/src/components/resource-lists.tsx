@@ -11,7 +11,7 @@ import { ResourceList, type TColumn, type TRow } from "./resource-list.tsx";
  * `export default resourceListPage("clusters")`.
  */
 
-type L = { address: string; port: number; protocol: string; routeConfig?: string; tcp?: { cluster: string }; httpFilters: { type: string }[] };
+type L = { address: string; port: number; protocol: string; routeConfig?: string; tcp?: { cluster?: string }; httpFilters: { type: string }[]; networkFilters?: { type: string }[] };
 const l = (r: { resource: unknown }) => r.resource as L;
 type P = { scope: string; requests: number; per: string; burst?: number; key: string | { header: string } };
 const p = (r: { resource: unknown }) => r.resource as P;
@@ -30,8 +30,8 @@ const LISTS: { [K in TResourceKind]: { columns: TColumn[]; filters: { label: str
     columns: [
       { label: "Address", sortKey: (r) => l(r).port, render: (r) => <span className="mono small">{`${l(r).address}:${l(r).port}`}</span> },
       { label: "Protocol", sortKey: (r) => l(r).protocol, render: (r) => <span className="tag">{l(r).protocol}</span> },
-      { label: "Serves", render: (r) => (l(r).tcp ? `cluster ${l(r).tcp?.cluster}` : `route config ${l(r).routeConfig ?? "—"}`) },
-      { label: "Filters", render: (r) => l(r).httpFilters.map((f) => f.type).join(" → ") || <span className="muted">none</span> },
+      { label: "Serves", render: (r) => (l(r).tcp ? (l(r).tcp?.cluster !== undefined ? `cluster ${l(r).tcp?.cluster}` : "clusters by SNI") : `route config ${l(r).routeConfig ?? "—"}`) },
+      { label: "Filters", render: (r) => [...l(r).httpFilters, ...(l(r).networkFilters ?? [])].map((f) => f.type).join(" → ") || <span className="muted">none</span> },
     ],
     filters: [
       { label: "http", test: (r) => l(r).protocol === "http" },

@@ -9,7 +9,9 @@ import {
   ZListenerTracing,
   ZPathNormalization,
   ZRbacRule,
+  ZSniRouterFilter,
   type THttpFilter,
+  type TNetworkFilter,
   type TListener,
   type TRbacPrincipal,
 } from "@switchyard/config-model";
@@ -30,6 +32,7 @@ export const LISTENER_DEFAULTS = {
   tls: ZListenerTls.parse({ certificates: ["x"], clientValidation: { caSecret: "x" } }),
   limits: ZListenerLimits.parse({}),
   cors: ZCorsFilter.parse({ type: "cors", allowOrigins: ["*"] }),
+  sniRouter: ZSniRouterFilter.parse({ type: "sniRouter" }),
   jwt: ZJwtAuthnFilter.parse({ type: "jwtAuthn", issuer: "x", jwks: { remote: { url: "https://x.test/" } } }),
   rbacRule: ZRbacRule.parse({ allow: true }),
   tracing: ZListenerTracing.parse({}),
@@ -111,8 +114,19 @@ export const YAML_FILTER_TYPES = Object.keys(YAML_FILTER_EXAMPLES) as TYamlFilte
 export type TYamlFilterRow = TFilterRowBase & { type: TYamlFilterType; yaml: string };
 const isYamlType = (t: string): t is TYamlFilterType => Object.hasOwn(YAML_FILTER_EXAMPLES, t);
 
-export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TYamlFilterRow;
+
+/** A plugin entry; `config` is JSON text (the schema form, when the module's schema is known, edits it as an object). */
+export type TPluginRow = TFilterRowBase & { type: "plugin"; module: string; version: string; timeoutMs: string; config: string };
+export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TPluginRow | TYamlFilterRow;
 export type TFilterType = TFilterRow["type"];
+
+/** Network filters (tcp listeners): rbac by source address, and the SNI router. */
+export type TSourceRuleRow = { key: number; allow: boolean; /** comma-separated CIDRs; "" = any address */ sourceIps: string };
+export type TSniRouteRow = { key: number; name: string; /** comma-separated */ serverNames: string; cluster: string };
+export type TNetworkRbacRow = TFilterRowBase & { type: "rbac"; rules: TSourceRuleRow[] };
+export type TSniRouterRow = TFilterRowBase & { type: "sniRouter"; routes: TSniRouteRow[]; defaultCluster: string; helloTimeoutMs: string; maxHelloBytes: string };
+export type TNetworkFilterRow = TNetworkRbacRow | TSniRouterRow;
+export type TNetworkFilterType = TNetworkFilterRow["type"];
 
 /** The listener form's state: strings as typed, converted once by buildListener. Covers every field of ZListener. */
 export type TListenerForm = {
@@ -135,6 +149,8 @@ export type TListenerForm = {
     allowedSans: string;
   };
   httpFilters: TFilterRow[];
+  /** tcp only. */
+  networkFilters: TNetworkFilterRow[];
   limits: Record<string, string>;
   /** Off = no `tracing` object (the defaults apply and the config's hash is unchanged). */
   tracingEnabled: boolean;
@@ -172,7 +188,48 @@ export function filterRow(type: TFilterType): TFilterRow {
       claimToHeaders: [],
       allowMissing: LISTENER_DEFAULTS.jwt.allowMissing,
     };
+  if (type === "plugin") return { key: key(), name: "", type, module: "", version: "", timeoutMs: "", config: "{}" };
   return { key: key(), name: "", type, rules: [rbacRuleRow()] };
+}
+
+export const sourceRuleRow = (): TSourceRuleRow => ({ key: key(), allow: true, sourceIps: "" });
+export const sniRouteRow = (): TSniRouteRow => ({ key: key(), name: "", serverNames: "", cluster: "" });
+
+export function networkFilterRow(type: TNetworkFilterType): TNetworkFilterRow {
+  if (type === "rbac") return { key: key(), name: "", type, rules: [sourceRuleRow()] };
+  return { key: key(), name: "", type, routes: [sniRouteRow()], defaultCluster: "", helloTimeoutMs: "", maxHelloBytes: "" };
+}
+
+function networkFilterRowOf(f: TNetworkFilter): TNetworkFilterRow {
+  if (f.type === "rbac")
+    return {
+      key: key(),
+      name: f.name ?? "",
+      type: "rbac",
+      // An "any" principal makes the rule match every address: shown as no CIDRs.
+      rules: f.rules.map((r) => ({ key: key(), allow: r.allow, sourceIps: r.principals.some((p) => "any" in p) ? "" : joined(r.principals.map((p) => ("sourceIp" in p ? p.sourceIp : ""))) })),
+    };
+  return {
+    key: key(),
+    name: f.name ?? "",
+    type: "sniRouter",
+    routes: f.routes.map((r) => ({ key: key(), name: r.name ?? "", serverNames: joined(r.serverNames), cluster: r.cluster })),
+    defaultCluster: f.defaultCluster ?? "",
+    helloTimeoutMs: String(f.helloTimeoutMs),
+    maxHelloBytes: String(f.maxHelloBytes),
+  };
+}
+
+function networkFilterOf(f: TNetworkFilterRow): unknown {
+  if (f.type === "rbac") return { type: "rbac", name: text(f.name), rules: f.rules.map((r) => ({ allow: r.allow, principals: list(r.sourceIps).length ? list(r.sourceIps).map((sourceIp) => ({ sourceIp })) : undefined })) };
+  return {
+    type: "sniRouter",
+    name: text(f.name),
+    routes: f.routes.map((r) => ({ name: text(r.name), serverNames: list(r.serverNames), cluster: r.cluster.trim() })),
+    defaultCluster: text(f.defaultCluster),
+    helloTimeoutMs: num(f.helloTimeoutMs),
+    maxHelloBytes: num(f.maxHelloBytes),
+  };
 }
 
 export function emptyListenerForm(): TListenerForm {
@@ -187,6 +244,7 @@ export function emptyListenerForm(): TListenerForm {
     tcpTls: false,
     tls: { certificates: [], minVersion: d.tls.minVersion, clientValidation: false, caSecret: "", required: d.tls.clientValidation!.required, allowedSans: "" },
     httpFilters: [],
+    networkFilters: [],
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, ""])),
     tracingEnabled: false,
     tracing: { sampleRate: "", forceHeader: "" },
@@ -209,6 +267,8 @@ function principalRowOf(p: TRbacPrincipal): TPrincipalRow {
 }
 
 function filterRowOf(f: THttpFilter): TFilterRow {
+  if (f.type === "plugin")
+    return { key: key(), name: f.name, type: "plugin", module: f.module, version: f.version ?? "", timeoutMs: String(f.timeoutMs), config: JSON.stringify(f.config ?? {}, null, 2) };
   if (f.type !== "cors" && f.type !== "jwtAuthn" && f.type !== "rbac") {
     const { type, name, ...fields } = f;
     return { key: key(), name: name ?? "", type, yaml: Object.keys(fields).length ? toYaml(fields) : "" };
@@ -265,7 +325,7 @@ export function listenerFormOf(l: TListener): TListenerForm {
     port: String(l.port),
     protocol: l.protocol,
     routeConfig: l.routeConfig ?? "",
-    tcp: l.tcp ? { cluster: l.tcp.cluster, idleTimeoutMs: String(l.tcp.idleTimeoutMs) } : empty.tcp,
+    tcp: l.tcp ? { cluster: l.tcp.cluster ?? "", idleTimeoutMs: String(l.tcp.idleTimeoutMs) } : empty.tcp,
     tcpTls: l.protocol === "tcp" && !!l.tls,
     tls: l.tls
       ? {
@@ -278,6 +338,7 @@ export function listenerFormOf(l: TListener): TListenerForm {
         }
       : empty.tls,
     httpFilters: l.httpFilters.map(filterRowOf),
+    networkFilters: (l.networkFilters ?? []).map(networkFilterRowOf),
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, l.limits[k] === undefined ? "" : String(l.limits[k])])),
     tracingEnabled: !!l.tracing,
     tracing: l.tracing ? { sampleRate: String(l.tracing.sampleRate), forceHeader: l.tracing.forceHeader } : empty.tracing,
@@ -318,13 +379,22 @@ export function yamlFilterFields(yaml: string): { fields: Record<string, unknown
   }
 }
 
-function filterOf(f: TFilterRow): unknown {
-  if (f.type === "cors" || f.type === "jwtAuthn" || f.type === "rbac") return builtinFormFilterOf(f);
-  const parsed = yamlFilterFields(f.yaml);
-  return "fields" in parsed ? { ...parsed.fields, type: f.type, name: text(f.name) } : { type: f.type, name: text(f.name), yaml: parsed.error };
+/** JSON text as a value; text that does not parse is sent as the string it is (the plugin's schema refuses it with the path). */
+export function jsonOrText(s: string): unknown {
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return s;
+  }
 }
 
-function builtinFormFilterOf(f: TCorsRow | TJwtRow | TRbacRow): unknown {
+function filterOf(f: TFilterRow): unknown {
+  if (f.type === "plugin")
+    return { type: "plugin", name: f.name.trim(), module: f.module.trim(), version: text(f.version), timeoutMs: num(f.timeoutMs), config: jsonOrText(f.config) };
+  if (f.type !== "cors" && f.type !== "jwtAuthn" && f.type !== "rbac") {
+    const parsed = yamlFilterFields(f.yaml);
+    return "fields" in parsed ? { ...parsed.fields, type: f.type, name: text(f.name) } : { type: f.type, name: text(f.name), yaml: parsed.error };
+  }
   if (f.type === "cors")
     return {
       type: "cors",
@@ -372,7 +442,7 @@ export function buildListener(form: TListenerForm): TListenerInput {
     port: num(form.port) as number,
     protocol: p,
     routeConfig: p === "tcp" ? undefined : text(form.routeConfig),
-    tcp: p === "tcp" ? { cluster: form.tcp.cluster.trim(), idleTimeoutMs: num(form.tcp.idleTimeoutMs) } : undefined,
+    tcp: p === "tcp" ? { cluster: text(form.tcp.cluster), idleTimeoutMs: num(form.tcp.idleTimeoutMs) } : undefined,
     tls: withTls
       ? {
           certificates: t.certificates,
@@ -381,6 +451,8 @@ export function buildListener(form: TListenerForm): TListenerInput {
         }
       : undefined,
     httpFilters: p === "tcp" ? [] : form.httpFilters.map(filterOf),
+    // Absent (not []) when there are none, so listeners without them keep their hash.
+    networkFilters: p === "tcp" && form.networkFilters.length ? form.networkFilters.map(networkFilterOf) : undefined,
     limits: Object.fromEntries(LIMIT_KEYS.map((k) => [k, num(form.limits[k])])),
     tracing: form.tracingEnabled ? { sampleRate: num(form.tracing.sampleRate), forceHeader: text(form.tracing.forceHeader) } : undefined,
     accessLog: form.accessLogEnabled ? { format: form.accessLog.format.trim() === "" ? undefined : form.accessLog.format, sampleRate: num(form.accessLog.sampleRate) } : undefined,

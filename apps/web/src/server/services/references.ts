@@ -18,6 +18,11 @@ export function referencesOf(config: TConfig): Map<string, string[]> {
   for (const l of config.listeners) {
     add("routeConfigs", l.routeConfig, `listener ${l.name}`);
     add("clusters", l.tcp?.cluster, `listener ${l.name}`);
+    for (const f of l.networkFilters ?? []) {
+      if (f.type !== "sniRouter") continue;
+      add("clusters", f.defaultCluster, `listener ${l.name}`);
+      for (const r of f.routes) add("clusters", r.cluster, `listener ${l.name}`);
+    }
     for (const c of l.tls?.certificates ?? []) add("secrets", c, `listener ${l.name}`);
     add("secrets", l.tls?.clientValidation?.caSecret, `listener ${l.name}`);
   }
