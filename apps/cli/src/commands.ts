@@ -63,9 +63,15 @@ export const configCommands = {
   },
 
   /** PUT /config (If-Match: the revision read just before, or --if-match), then POST /versions with --publish. */
-  async apply(ctx: TContext, opts: { publish: boolean; message: string | undefined; group: string | undefined; ifMatch: string | undefined }): Promise<TResult> {
+  async apply(
+    ctx: TContext,
+    opts: { publish: boolean; message: string | undefined; group: string | undefined; steps?: string | undefined; bake?: string | undefined; ifMatch: string | undefined },
+  ): Promise<TResult> {
     if (opts.publish && !opts.message) throw new CliFailure("--publish needs -m MESSAGE (every version says why it exists)", 64);
     if (!opts.publish && (opts.message || opts.group)) throw new CliFailure("-m and --group go with --publish", 64);
+    if ((opts.steps || opts.bake) && !opts.group) throw new CliFailure("--steps and --bake go with --group (the group the steps are taken across)", 64);
+    if (opts.bake && !opts.steps) throw new CliFailure("--bake goes with --steps", 64);
+    const stepped = opts.steps ? { steps: parseSteps(opts.steps), ...(opts.bake ? { bakeMs: parseDurationMs(opts.bake, "--bake") } : {}) } : {};
     const doc = await readConfigFile(ctx);
     let revision = opts.ifMatch;
     if (revision === undefined) {
@@ -84,12 +90,16 @@ export const configCommands = {
     const applied = put.json() as { revision: number; hash: string };
     let out = `working config replaced: revision ${applied.revision} (hash ${applied.hash.slice(0, 12)})\n`;
     if (opts.publish) {
-      const pub = await ctx.api.request("POST", "/versions", { body: JSON.stringify({ message: opts.message, ...(opts.group ? { group: opts.group } : {}) }), contentType: "application/json" });
+      const pub = await ctx.api.request("POST", "/versions", { body: JSON.stringify({ message: opts.message, ...(opts.group ? { group: opts.group, ...stepped } : {}) }), contentType: "application/json" });
       if (pub.status === 422) return { stdout: out, stderr: `publish refused${formatIssues(issuesOf(pub))}\n`, exitCode: 1 };
       expectStatus(pub, "publish", [201]);
       const v = pub.json() as { version: number; hash: string; unchanged: boolean; rolloutId?: number };
       out += `published version ${v.version} (hash ${v.hash.slice(0, 12)})${v.unchanged ? ", same content as the version before" : ""}`;
-      out += opts.group ? ` to group ${opts.group} first: rollout ${v.rolloutId} (switchyard rollouts promote ${v.rolloutId})\n` : " to every node\n";
+      out += !opts.group
+        ? " to every node\n"
+        : opts.steps
+          ? ` to group ${opts.group} in steps of ${opts.steps}%: rollout ${v.rolloutId} (switchyard rollouts pause|promote|rollback ${v.rolloutId})\n`
+          : ` to group ${opts.group} first: rollout ${v.rolloutId} (switchyard rollouts promote ${v.rolloutId})\n`;
     }
     return ok(out);
   },
@@ -150,7 +160,38 @@ export const nodeCommands = {
   },
 };
 
-type TRollout = { id: number; group: string; state: string; version: number; previousVersion: number | null; startedAt: string; reason: string | null };
+type TRollout = {
+  id: number;
+  group: string;
+  state: string;
+  version: number;
+  previousVersion: number | null;
+  startedAt: string;
+  reason: string | null;
+  steps?: number[] | null;
+  stepIndex?: number;
+  pausedAt?: string | null;
+};
+
+/** "10,50,100" (or "10 50 100") -> [10, 50, 100]; the console checks the rest (increasing, ends at 100). */
+function parseSteps(text: string): number[] {
+  const steps = text.split(/[\s,]+/).filter(Boolean).map(Number);
+  if (!steps.length || steps.some((n) => !Number.isInteger(n))) throw new CliFailure(`--steps must be whole percentages like 10,50,100, got "${text}"`, 64);
+  return steps;
+}
+
+/** "300000", "30s", "5m", "1h" -> milliseconds. */
+function parseDurationMs(text: string, flag: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new CliFailure(`${flag} must be a duration like 300000 (ms), 30s, 5m or 1h, got "${text}"`, 64);
+  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? "ms") as "ms" | "s" | "m" | "h"];
+}
+
+function stepOf(r: TRollout): string {
+  if (!r.steps) return "-";
+  if (r.state !== "canary") return r.steps.join(",");
+  return `${(r.stepIndex ?? 0) + 1}/${r.steps.length} (${r.steps[r.stepIndex ?? 0]}%)${r.pausedAt ? " paused" : ""}`;
+}
 
 export const rolloutCommands = {
   async list(ctx: TContext): Promise<TResult> {
@@ -158,12 +199,24 @@ export const rolloutCommands = {
     expectStatus(res, "rollouts list");
     const rollouts = res.json() as TRollout[];
     if (ctx.format === "json" || ctx.format === "yaml") return ok(serialise(rollouts, ctx.format));
-    return ok(table(["ID", "GROUP", "STATE", "VERSION", "FROM", "STARTED", "REASON"], rollouts.map((r) => [r.id, r.group, r.state, r.version, r.previousVersion, r.startedAt, r.reason])));
+    return ok(
+      table(
+        ["ID", "GROUP", "STATE", "STEP", "VERSION", "FROM", "STARTED", "REASON"],
+        rollouts.map((r) => [r.id, r.group, r.state, stepOf(r), r.version, r.previousVersion, r.startedAt, r.reason]),
+      ),
+    );
   },
-  async promote(ctx: TContext, id: string): Promise<TResult> {
-    const res = await ctx.api.request("POST", `/rollouts/${encodeURIComponent(id)}/promote`);
+  async promote(ctx: TContext, id: string, all = false): Promise<TResult> {
+    const res = await ctx.api.request("POST", `/rollouts/${encodeURIComponent(id)}/promote`, { body: JSON.stringify(all ? { to: "all" } : {}), contentType: "application/json" });
     expectStatus(res, `rollouts promote ${id}`);
-    return ok(`rollout ${id} promoted: its version goes to every node\n`);
+    const r = res.json() as TRollout;
+    if (r.state === "promoted") return ok(`rollout ${id} promoted: its version goes to every node\n`);
+    return ok(`rollout ${id} at step ${(r.stepIndex ?? 0) + 1} of ${r.steps?.length ?? 1}: ${r.steps?.[r.stepIndex ?? 0] ?? 100}% of group ${r.group}\n`);
+  },
+  async pause(ctx: TContext, id: string, paused: boolean): Promise<TResult> {
+    const res = await ctx.api.request("POST", `/rollouts/${encodeURIComponent(id)}/${paused ? "pause" : "resume"}`);
+    expectStatus(res, `rollouts ${paused ? "pause" : "resume"} ${id}`);
+    return ok(paused ? `rollout ${id} paused: no step is promoted by itself (the SLO guard still rolls back)\n` : `rollout ${id} resumed: the current step bakes again from now\n`);
   },
   async rollback(ctx: TContext, id: string): Promise<TResult> {
     const res = await ctx.api.request("POST", `/rollouts/${encodeURIComponent(id)}/rollback`, { body: "{}", contentType: "application/json" });

@@ -21,16 +21,20 @@ Usage: switchyard [--url URL] [--token T] COMMAND
   config get [-o yaml|json]                      the working config (keys redacted), YAML by default
   config validate -f FILE                        the console's full check; exit 0 valid, 1 invalid (errors with paths)
   config diff -f FILE [-o json|yaml]             what FILE changes against the live version; exit 0 none, 2 changes, 1 error
-  config apply -f FILE [--if-match REV] [--publish -m MSG [--group G]]
+  config apply -f FILE [--if-match REV] [--publish -m MSG [--group G [--steps 10,50,100 [--bake 5m]]]]
                                                  replace the working config (409 if it changed meanwhile: exit 1 and what
-                                                 changed), then publish it (to group G first: a canary rollout)
+                                                 changed), then publish it (to group G first: a canary rollout; with
+                                                 --steps a percentage of G's nodes at a time, each step promoted by
+                                                 itself after --bake (ms, or 30s / 5m / 1h; default 5m))
   versions list [-o json|yaml]                   published versions, newest first
   versions show N [-o yaml|json]                 one version's config
   versions diff A B [-o json|yaml]               what going from A to B changes
   versions rollback N                            publish N's content again as a new version
   nodes list [-o json|yaml]                      proxy nodes: connected, applied and target version, last error
-  rollouts list [-o json|yaml]                   canary rollouts, newest first
-  rollouts promote ID | rollouts rollback ID
+  rollouts list [-o json|yaml]                   rollouts (canary and stepped), newest first
+  rollouts promote ID [--all]                    a canary to every node; a stepped rollout to its next step (--all: every node)
+  rollouts pause ID | rollouts resume ID         stop / restart a stepped rollout's automatic promotion
+  rollouts rollback ID                           the group returns to the previous version
 
 Options:
   --url URL        the console, default http://127.0.0.1:3000         [env SWITCHYARD_URL]
@@ -60,6 +64,9 @@ export async function run(argv: readonly string[], io: TRun): Promise<TResult> {
         publish: { type: "boolean", default: false },
         message: { type: "string", short: "m" },
         group: { type: "string" },
+        steps: { type: "string" },
+        bake: { type: "string" },
+        all: { type: "boolean", default: false },
         "if-match": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", default: false },
@@ -89,7 +96,7 @@ export async function run(argv: readonly string[], io: TRun): Promise<TResult> {
       case "config diff":
         return arity(0) ?? (await configCommands.diff(ctx));
       case "config apply":
-        return arity(0) ?? (await configCommands.apply(ctx, { publish: o.publish, message: o.message, group: o.group, ifMatch: o["if-match"] }));
+        return arity(0) ?? (await configCommands.apply(ctx, { publish: o.publish, message: o.message, group: o.group, steps: o.steps, bake: o.bake, ifMatch: o["if-match"] }));
       case "versions list":
         return arity(0) ?? (await versionCommands.list(ctx));
       case "versions show":
@@ -103,7 +110,11 @@ export async function run(argv: readonly string[], io: TRun): Promise<TResult> {
       case "rollouts list":
         return arity(0) ?? (await rolloutCommands.list(ctx));
       case "rollouts promote":
-        return arity(1) ?? (await rolloutCommands.promote(ctx, args[0]!));
+        return arity(1) ?? (await rolloutCommands.promote(ctx, args[0]!, o.all));
+      case "rollouts pause":
+        return arity(1) ?? (await rolloutCommands.pause(ctx, args[0]!, true));
+      case "rollouts resume":
+        return arity(1) ?? (await rolloutCommands.pause(ctx, args[0]!, false));
       case "rollouts rollback":
         return arity(1) ?? (await rolloutCommands.rollback(ctx, args[0]!));
       default:

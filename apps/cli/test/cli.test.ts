@@ -161,6 +161,20 @@ describe("switchyard CLI against a real console", { timeout: 240_000 }, () => {
     expect(again.stderr).toMatch(/rollouts promote \d+: 409/);
   });
 
+  it("a stepped rollout: apply --steps --bake, list shows the step, pause / resume, promote step by step to every node", async () => {
+    const started = await cli(["config", "apply", "-f", await file("v4.yaml", configYaml({ body: "v4" })), "--publish", "-m", "steps", "--group", "default", "--steps", "50,100", "--bake", "1h"]);
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toMatch(/in steps of 50,100%: rollout \d+/);
+    const id = /rollout (\d+)/.exec(started.stdout)![1]!;
+    expect((await cli(["rollouts", "list"])).stdout).toMatch(new RegExp(`^${id}\\s+default\\s+canary\\s+1/2 \\(50%\\)`, "m"));
+    expect(await cli(["rollouts", "pause", id])).toMatchObject({ code: 0, stdout: `rollout ${id} paused: no step is promoted by itself (the SLO guard still rolls back)\n` });
+    expect((await cli(["rollouts", "list"])).stdout).toMatch(new RegExp(`^${id}\\s+default\\s+canary\\s+1/2 \\(50%\\) paused`, "m"));
+    expect((await cli(["rollouts", "resume", id])).code).toBe(0);
+    expect(await cli(["rollouts", "promote", id])).toMatchObject({ code: 0, stdout: `rollout ${id} at step 2 of 2: 100% of group default\n` });
+    expect(await cli(["rollouts", "promote", id])).toMatchObject({ code: 0, stdout: `rollout ${id} promoted: its version goes to every node\n` });
+    expect((await cli(["config", "apply", "-f", await file("v5.yaml", configYaml({ body: "v5" })), "--publish", "-m", "x", "--steps", "50,100"])).code).toBe(64);
+  });
+
   it("exit statuses CI can tell apart: a bad token (1), a console that is not there (1), misuse (64)", async () => {
     const refused = await cli(["nodes", "list"], { token: "swy_wrong" });
     expect(refused.code).toBe(1);

@@ -45,6 +45,8 @@ const PROCEDURE_OF: Record<string, string | null> = {
   "GET /rollouts": "rollouts.list",
   "GET /rollouts/:id": "rollouts.get",
   "POST /rollouts/:id/promote": "rollouts.promote",
+  "POST /rollouts/:id/pause": "rollouts.pause",
+  "POST /rollouts/:id/resume": "rollouts.resume",
   "POST /rollouts/:id/rollback": "rollouts.rollback",
   "GET /secrets": "certificates.list",
   "GET /audit": "audit.list",

@@ -26,6 +26,10 @@ export const AUDIT_ACTIONS = {
   rolloutPromote: "rollout.promote",
   rolloutRollback: "rollout.rollback",
   rolloutSuperseded: "rollout.superseded",
+  /** A stepped rollout moved to its next step (by hand, or by itself after its bake time). */
+  rolloutStep: "rollout.step",
+  rolloutPause: "rollout.pause",
+  rolloutResume: "rollout.resume",
   secretsReencrypt: "secrets.reencrypt",
 } as const;
 

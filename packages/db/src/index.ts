@@ -26,7 +26,7 @@ export {
   type TVersionSummary,
   type TPublishResult,
 } from "./versions.ts";
-export { listenForVersions, VERSION_CHANNEL, ENDPOINTS_CHANNEL, NODE_TOKEN_CHANNEL, type TVersionListener } from "./notify.ts";
+export { listenForVersions, notifyChange, VERSION_CHANNEL, ENDPOINTS_CHANNEL, NODE_TOKEN_CHANNEL, CHANGE_CHANNEL, type TConsoleChange, type TVersionListener } from "./notify.ts";
 export {
   getClusterEndpointSet,
   listClusterEndpointSets,
@@ -84,10 +84,13 @@ export {
   type TSecretBox,
 } from "./secret-box.ts";
 export { reencryptSecrets } from "./secrets-rotation.ts";
+export { stepPosition, cutFor, inStep } from "./rollout-steps.ts";
 export {
   getDeployTargets,
   targetOf,
   promoteRollout,
+  advanceRolloutStep,
+  setRolloutPaused,
   rollBackRollout,
   setRolloutBaseline,
   appendRolloutEvent,

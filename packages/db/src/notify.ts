@@ -25,6 +25,44 @@ export async function notifyNodeTokenRevoked(db: Db, tokenId: string): Promise<v
   await db.prisma.$executeRaw`SELECT pg_notify(${NODE_TOKEN_CHANNEL}, ${tokenId})`;
 }
 
+/**
+ * Channel for "something the console shows changed" (#19 item 11): working-config edits
+ * (scope "working", with the resources touched) and node registry changes (scope "nodes").
+ * Every replica relays them to its browsers over the live subscription, so config pages
+ * update from events instead of polling. Versions and rollouts already NOTIFY config_version.
+ */
+export const CHANGE_CHANNEL = "console_change";
+
+/** "endpoints": a managed (eds) endpoint set, relayed from its own NOTIFY cluster_endpoints (`resources`: the cluster). */
+export type TConsoleChange = { scope: "working" | "nodes" | "endpoints"; actor: string | null; revision?: number; resources?: string[] };
+
+/** Resources named in one notification at most (a NOTIFY payload is limited to 8000 bytes). */
+const MAX_NAMED = 40;
+
+/** NOTIFY console_change (on commit when `db` is a transaction; at once otherwise). */
+export async function notifyChange(db: Db | Tx, change: TConsoleChange): Promise<void> {
+  const client = "prisma" in db ? db.prisma : db;
+  const resources = change.resources && change.resources.length > MAX_NAMED ? undefined : change.resources;
+  const payload = JSON.stringify({ ...change, ...(resources ? { resources: resources.map((r) => r.slice(0, 150)) } : { resources: undefined }) });
+  await client.$executeRaw`SELECT pg_notify(${CHANGE_CHANNEL}, ${payload})`;
+}
+
+/** A console_change payload, checked (it crossed the database). */
+export function parseChange(payload: string): TConsoleChange | null {
+  try {
+    const v = JSON.parse(payload) as Partial<TConsoleChange>;
+    if (v.scope !== "working" && v.scope !== "nodes") return null;
+    return {
+      scope: v.scope,
+      actor: typeof v.actor === "string" ? v.actor : null,
+      ...(typeof v.revision === "number" ? { revision: v.revision } : {}),
+      ...(Array.isArray(v.resources) ? { resources: v.resources.filter((r): r is string => typeof r === "string") } : {}),
+    };
+  } catch {
+    return null;
+  }
+}
+
 export type TVersionListener = { close(): Promise<void> };
 
 /**
@@ -45,6 +83,8 @@ export async function listenForVersions(
     onEndpoints?: (cluster: string) => void;
     /** Also LISTEN node_token_revoked: called with the revoked node token's id. */
     onNodeTokenRevoked?: (tokenId: string) => void;
+    /** Also LISTEN console_change: called with each change (notifyChange). */
+    onChange?: (change: TConsoleChange) => void;
   } = {},
 ): Promise<TVersionListener> {
   const log = opts.log ?? (() => {});
@@ -59,6 +99,11 @@ export async function listenForVersions(
     c.on("notification", (msg) => {
       if (msg.channel === ENDPOINTS_CHANNEL && opts.onEndpoints && msg.payload) return opts.onEndpoints(msg.payload);
       if (msg.channel === NODE_TOKEN_CHANNEL && opts.onNodeTokenRevoked && msg.payload) return opts.onNodeTokenRevoked(msg.payload);
+      if (msg.channel === CHANGE_CHANNEL) {
+        const change = msg.payload ? parseChange(msg.payload) : null;
+        if (change && opts.onChange) opts.onChange(change);
+        return;
+      }
       if (msg.channel !== VERSION_CHANNEL) return;
       const version = Number(msg.payload);
       if (Number.isSafeInteger(version) && version > 0) onVersion(version);
@@ -75,6 +120,7 @@ export async function listenForVersions(
       await c.query(`LISTEN ${VERSION_CHANNEL}`);
       if (opts.onEndpoints) await c.query(`LISTEN ${ENDPOINTS_CHANNEL}`);
       if (opts.onNodeTokenRevoked) await c.query(`LISTEN ${NODE_TOKEN_CHANNEL}`);
+      if (opts.onChange) await c.query(`LISTEN ${CHANGE_CHANNEL}`);
     } catch (err) {
       await c.end().catch(() => {});
       throw err;

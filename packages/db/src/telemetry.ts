@@ -160,13 +160,15 @@ const MAX_WINDOW_MS = 300_000;
  * - Rollups are not read: raw buckets are kept 24 h by default, and the guard looks back
  *   at most 2 h (a 1 h baseline before the change, 1 h after).
  */
-export async function readGroupWindow(db: Db, group: string, fromMs: number, toMs: number): Promise<TGroupWindow> {
+export async function readGroupWindow(db: Db, group: string, fromMs: number, toMs: number, version?: number): Promise<TGroupWindow> {
   if (toMs <= fromMs) return { requests: 0, errors5xx: 0, histogram: null, windows: 0 };
   const rows = await db.prisma.statsBucket.findMany({
     where: {
       resolution: RAW_RESOLUTION_S,
       kind: "group",
       group,
+      // "": the whole group; "@v<n>": only windows of nodes that served version n (stepped rollouts).
+      nodeId: version === undefined ? "" : `@v${version}`,
       // A window lands in the bucket of its last millisecond: at or after the bucket of its
       // start, and at most the longest window later. These bounds only let the index narrow.
       bucketStart: { gte: bucketOf(fromMs, RAW_RESOLUTION_S), lt: new Date(toMs + MAX_WINDOW_MS + RAW_RESOLUTION_S * 1000) },

@@ -3,6 +3,7 @@ import { AUDIT_ACTIONS } from "./audit.ts";
 import { lockConfig, transaction, type Db, type Tx } from "./client.ts";
 import { assembleConfig, assignPositions, planWrite, type TWritePlan } from "./config-rows.ts";
 import { StoredConfigError } from "./errors.ts";
+import { notifyChange } from "./notify.ts";
 import { openPrivateKey, sealPrivateKey, type TSecretBox } from "./secret-box.ts";
 
 /**
@@ -209,6 +210,8 @@ async function writePlan(tx: Tx, plan: TWritePlan, box: TSecretBox | null, opts:
       INSERT INTO "ConfigChange" ("revision", "actor", "ip", "source", "changes") VALUES (${revision}, ${opts.actor}, ${ip}, ${opts.source}, ${JSON.stringify(changes)}::jsonb)
     )
     INSERT INTO "AuditLog" ("actor", "action", "target", "ip", "details") VALUES (${opts.actor}, ${AUDIT_ACTIONS.replaceWorkingConfig}, 'working-config', ${ip}, ${details}::jsonb)`;
+  // Open config pages update from this (sent on commit; never for a write that rolled back).
+  await notifyChange(tx, { scope: "working", actor: opts.actor, revision, resources: changes.map((c) => `${c.kind}/${c.scope ? `${c.scope}/` : ""}${c.name}`) });
   return { revision, changes };
 }
 

@@ -5,8 +5,6 @@ import { useTRPC } from "../lib/trpc.ts";
 import { issuesOf, messageOf } from "../lib/trpc-errors.ts";
 import { useReadOnly } from "./read-only.tsx";
 
-/** Live view: the nodes report their clusters at most once a second; the page polls at this pace. */
-const POLL_MS = 3_000;
 
 /** "address:port [weight]" per line, the format of the eds editor. */
 function parseLines(text: string): { endpoints: { address: string; port: number; weight: number }[]; error: string | null } {
@@ -28,7 +26,8 @@ export function ClusterEndpoints({ name }: { name: string }) {
   const trpc = useTRPC();
   const readOnly = useReadOnly();
   const queryClient = useQueryClient();
-  const view = useQuery({ ...trpc.clusters.endpoints.queryOptions({ name }), refetchInterval: POLL_MS });
+  // Kept current by the live events (a managed set saved anywhere, a node's health report), not polled.
+  const view = useQuery(trpc.clusters.endpoints.queryOptions({ name }));
   const [draft, setDraft] = useState<string | null>(null);
   const [parseError, setParseError] = useState<string | null>(null);
   const save = useMutation(

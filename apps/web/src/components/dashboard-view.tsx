@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { useLiveTelemetry } from "../lib/live.ts";
+import { useLiveTelemetry } from "../lib/live.tsx";
 import { fmtMs, fmtPct, fmtRate } from "../lib/telemetry-format.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { DashboardCharts } from "./charts/dashboard-charts.tsx";

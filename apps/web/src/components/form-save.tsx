@@ -39,7 +39,10 @@ export function useFormSave<TForm, TValue>(opts: {
   const readOnly = useReadOnly();
   const [saved, setSaved] = useState(false);
   const [clientIssues, setClientIssues] = useState<TFieldIssue[]>([]);
-  useUnsavedChanges(!saved && !readOnly && JSON.stringify(opts.form) !== JSON.stringify(opts.initial));
+  // Against the form as it mounted: a parent re-render rebuilds `initial` with fresh row keys,
+  // which would make an untouched form look edited (and block live updates of it).
+  const [mounted] = useState(() => JSON.stringify(opts.initial));
+  useUnsavedChanges(!saved && !readOnly && JSON.stringify(opts.form) !== mounted);
   const editing = opts.existingName !== undefined;
 
   const done = async (verb: string, name: string) => {

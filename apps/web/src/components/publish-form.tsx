@@ -32,6 +32,9 @@ export function PublishForm({ variant }: { variant: "page" | "dialog" }) {
   const groups = [...new Set((nodes.data ?? []).map((n) => n.group))].sort();
   const [target, setTarget] = useState<"all" | "group">("all");
   const [group, setGroup] = useState("");
+  const [stepped, setStepped] = useState(false);
+  const [steps, setSteps] = useState("10, 50, 100");
+  const [bakeSec, setBakeSec] = useState("300");
   const [guardOn, setGuardOn] = useState(true);
   const [guard, setGuard] = useState(GUARD_DEFAULTS);
   const publish = useMutation(
@@ -53,6 +56,8 @@ export function PublishForm({ variant }: { variant: "page" | "dialog" }) {
     p99: c.at("guard.maxP99IncreaseMs"),
     minRequests: c.at("guard.minRequests"),
     guard: c.at("guard"),
+    steps: c.at("steps"),
+    bakeMs: c.at("bakeMs"),
   };
   const rest = c.rest();
 
@@ -65,6 +70,8 @@ export function PublishForm({ variant }: { variant: "page" | "dialog" }) {
     publish.mutate({
       message,
       group,
+      // Sent as typed: the server names the step that is wrong (steps.1: must be above...).
+      ...(stepped ? { steps: steps.split(/[\s,→>%-]+/).filter(Boolean).map(Number), bakeMs: Math.round(Number(bakeSec) * 1000) } : {}),
       ...(guardOn
         ? {
             guard: {
@@ -148,6 +155,26 @@ export function PublishForm({ variant }: { variant: "page" | "dialog" }) {
                   ))}
                 </datalist>
               </Field>
+              <fieldset className="field">
+                <legend>Across the group</legend>
+                <label className="check">
+                  <input type="radio" name={id("spread")} checked={!stepped} onChange={() => setStepped(false)} /> all of its nodes at once (a canary)
+                </label>
+                <label className="check">
+                  <input type="radio" name={id("spread")} checked={stepped} onChange={() => setStepped(true)} /> in steps: a percentage of its nodes at a time, each promoted by itself
+                  once it has held for the bake time
+                </label>
+              </fieldset>
+              {stepped && (
+                <div className="grid-2">
+                  <Field label="Steps (% of the group's nodes)" htmlFor={id("publish-steps")} errors={fieldErrors.steps} hint="Increasing, the last 100; nodes are picked by a hash of their id">
+                    <input id={id("publish-steps")} value={steps} onChange={(e) => setSteps(e.target.value)} />
+                  </Field>
+                  <Field label="Bake time per step (seconds)" htmlFor={id("publish-bake")} errors={fieldErrors.bakeMs} hint="With the SLO guard: promoted only once the guard is satisfied">
+                    <input id={id("publish-bake")} inputMode="numeric" value={bakeSec} onChange={(e) => setBakeSec(e.target.value)} />
+                  </Field>
+                </div>
+              )}
               {fieldErrors.guard.map((m) => (
                 <p key={m} className="field-error" role="alert">
                   {m}
@@ -176,7 +203,7 @@ export function PublishForm({ variant }: { variant: "page" | "dialog" }) {
           )}
           <div className="actions">
             <button type="submit" className="btn btn-primary" disabled={publish.isPending || readOnly}>
-              {publish.isPending ? "Publishing…" : target === "group" ? "Publish to the group" : "Publish"}
+              {publish.isPending ? "Publishing…" : target === "group" ? (stepped ? "Start the stepped rollout" : "Publish to the group") : "Publish"}
             </button>
           </div>
         </fieldset>

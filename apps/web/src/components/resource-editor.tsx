@@ -11,6 +11,7 @@ import { useTRPC } from "../lib/trpc.ts";
 import { issuesOf, messageOf } from "../lib/trpc-errors.ts";
 import { useUnsavedChanges } from "../lib/use-unsaved-changes.ts";
 import { CertificateDetails } from "./certificate-details.tsx";
+import { useLiveRecord } from "./live-record.tsx";
 import { useToast } from "./toaster.tsx";
 import { useReadOnly } from "./read-only.tsx";
 import { YamlEditor, type TEditorIssue, type TYamlEditorHandle } from "./yaml-editor.tsx";
@@ -30,7 +31,11 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
   const router = useRouter();
   const toast = useToast();
   const queryClient = useQueryClient();
-  const existing = useQuery({ ...trpc.resources.get.queryOptions({ kind, name: name ?? "" }), enabled: name !== undefined });
+  const query = useQuery({ ...trpc.resources.get.queryOptions({ kind, name: name ?? "" }), enabled: name !== undefined, staleTime: Infinity, refetchOnWindowFocus: false });
+  // Another user's change replaces the document only while it has no unsaved edits (else a banner says who changed it).
+  const live = useLiveRecord(query.data, (d) => d.resource, [`${kind}/${name ?? ""}`]);
+  const existing = { ...query, data: live.shown };
+  const [loadedKey, setLoadedKey] = useState(live.key);
   const [text, setText] = useState<string | null>(name === undefined ? meta.template : null);
   const [initial, setInitial] = useState<string>(name === undefined ? meta.template : "");
   // The revision the document was loaded at: sent back so a stale edit gets 409 (not an overwrite).
@@ -41,7 +46,8 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
 
   // The stored resource becomes the document once, when it first arrives (set during render,
   // React's pattern for state adjusted from new data: no extra render with an empty editor).
-  if (existing.data && text === null) {
+  if (existing.data && (text === null || loadedKey !== live.key)) {
+    setLoadedKey(live.key);
     const yaml = stringify(existing.data.resource);
     setText(yaml);
     setInitial(yaml);
@@ -115,6 +121,7 @@ export function ResourceEditor({ kind, name, tabs }: { kind: TResourceKind; name
         </div>
       </div>
       {tabs}
+      {live.banner}
       {existing.data?.usedBy && existing.data.usedBy.length > 0 && (
         <p className="banner" role="note">
           Used by {existing.data.usedBy.join(", ")}. Renaming is refused while it is used.

@@ -2,9 +2,10 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import type { ReactNode } from "react";
+import { Fragment, type ReactNode } from "react";
 import { RESOURCE_KINDS, type TResourceKind } from "../lib/resource-kinds.ts";
 import { useTRPC } from "../lib/trpc.ts";
+import { useLiveRecord } from "./live-record.tsx";
 import { ResourceEditor } from "./resource-editor.tsx";
 
 export type TEditorView = "form" | "yaml";
@@ -39,8 +40,10 @@ export function ResourceFormPage<T>(props: { kind: TResourceKind; name?: string;
   const meta = RESOURCE_KINDS[props.kind];
   const view = useEditorView();
   const trpc = useTRPC();
-  // The form keeps what it loaded; a background refetch must not reset typed input.
-  const row = useQuery({ ...trpc.resources.get.queryOptions({ kind: props.kind, name: props.name ?? "" }), enabled: props.name !== undefined && view === "form", staleTime: Infinity, refetchOnWindowFocus: false });
+  // Refetched on live events only; useLiveRecord decides whether the form takes the new content.
+  const query = useQuery({ ...trpc.resources.get.queryOptions({ kind: props.kind, name: props.name ?? "" }), enabled: props.name !== undefined && view === "form", staleTime: Infinity, refetchOnWindowFocus: false });
+  const live = useLiveRecord(query.data, (d) => d.resource, [`${props.kind}/${props.name ?? ""}`]);
+  const row = { ...query, data: live.shown };
   if (view === "yaml") return <ResourceEditor kind={props.kind} name={props.name} tabs={<ResourceTabs view="yaml" />} />;
   return (
     <>
@@ -54,6 +57,7 @@ export function ResourceFormPage<T>(props: { kind: TResourceKind; name?: string;
         </div>
       </div>
       <ResourceTabs view="form" />
+      {live.banner}
       {row.data && row.data.usedBy.length > 0 && (
         <p className="banner" role="note">
           Used by {row.data.usedBy.join(", ")}. Renaming is refused while it is used.
@@ -66,7 +70,7 @@ export function ResourceFormPage<T>(props: { kind: TResourceKind; name?: string;
           {row.error.message}
         </p>
       ) : row.data ? (
-        props.form(row.data.resource as T, row.data.revision)
+        <Fragment key={live.key}>{props.form(row.data.resource as T, row.data.revision)}</Fragment>
       ) : (
         <p className="muted" aria-busy="true">
           Loading…

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useEffect, useState, type ReactNode } from "react";
+import { LiveProvider } from "../lib/live.tsx";
 import { useTRPC } from "../lib/trpc.ts";
 import { PublishDialog } from "./publish-dialog.tsx";
 import { RoleProvider } from "./read-only.tsx";
@@ -67,6 +68,8 @@ export function Shell({ children }: { children: ReactNode }) {
   const changeCount = pending.data ? countChanges(pending.data.diff) : 0;
   const readOnly = me.data.role === "viewer";
   return (
+    // One live channel per tab, opened once signed in: every page updates from it.
+    <LiveProvider>
     <div className="shell">
       <header className="topbar">
         <Link href="/overview" className="brand">
@@ -133,6 +136,7 @@ export function Shell({ children }: { children: ReactNode }) {
       </main>
       {!readOnly && <PublishDialog open={publishOpen} onClose={() => setPublishOpenOn(null)} />}
     </div>
+    </LiveProvider>
   );
 }
 

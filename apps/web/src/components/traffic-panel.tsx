@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { Area, AreaChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { MarkerLegend, markerReferenceLines } from "./charts/time-chart.tsx";
-import { useLiveTelemetry } from "../lib/live.ts";
+import { useLiveTelemetry } from "../lib/live.tsx";
 import { fmtClock, fmtMs, fmtPct, fmtRate } from "../lib/telemetry-format.ts";
 import { useTRPC } from "../lib/trpc.ts";
 import { LiveBadge } from "./range-picker.tsx";

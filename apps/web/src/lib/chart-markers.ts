@@ -1,14 +1,16 @@
 /**
  * The events drawn on every traffic chart, so a change and its effect share one time
- * axis: publishes, rollbacks, canary starts, promotions and guard trips (issue #19).
+ * axis: publishes, rollbacks, canary starts, each step of a stepped rollout, promotions and
+ * guard trips (issue #19).
  */
-export type TMarkerKind = "publish" | "rollback" | "canary" | "promote" | "guard";
+export type TMarkerKind = "publish" | "rollback" | "canary" | "step" | "promote" | "guard";
 export type TChartMarker = { at: number; kind: TMarkerKind; version: number; label: string; detail: string };
 
 export const MARKER_STYLE: Record<TMarkerKind, { color: string; word: string }> = {
   publish: { color: "#2456d6", word: "publish" },
   rollback: { color: "#c4302b", word: "rollback" },
   canary: { color: "#8a4fd1", word: "canary start" },
+  step: { color: "#5b3aa8", word: "rollout step" },
   promote: { color: "#1d7a46", word: "promotion" },
   guard: { color: "#d08a00", word: "guard trip" },
 };
@@ -25,6 +27,10 @@ type TRolloutRow = {
   reason: string | null;
   /** When the SLO guard rolled it back, the time of that trip. */
   guardTrippedAt: number | null;
+  /** Stepped rollouts: when each step after the first began (the first begins with the rollout). */
+  steps?: { at: number; step: number; percent: number }[];
+  /** Stepped rollouts: the first step's percentage. */
+  firstPercent?: number | null;
 };
 
 /** A canary publish stores a version and starts a rollout in one transaction: one marker, not two. */
@@ -43,7 +49,14 @@ export function buildMarkers(versions: TVersionRow[], rollouts: TRolloutRow[], f
     );
   }
   for (const r of rollouts) {
-    out.push({ at: r.startedAt, kind: "canary", version: r.version, label: `v${r.version} canary`, detail: `canary v${r.version} on group "${r.group}"` });
+    if (r.firstPercent) {
+      out.push({ at: r.startedAt, kind: "canary", version: r.version, label: `v${r.version} ${r.firstPercent}%`, detail: `stepped rollout of v${r.version} starts: step 1 on ${r.firstPercent}% of group "${r.group}"` });
+    } else {
+      out.push({ at: r.startedAt, kind: "canary", version: r.version, label: `v${r.version} canary`, detail: `canary v${r.version} on group "${r.group}"` });
+    }
+    for (const st of r.steps ?? []) {
+      out.push({ at: st.at, kind: "step", version: r.version, label: `v${r.version} ${st.percent}%`, detail: `v${r.version} step ${st.step + 1}: ${st.percent}% of group "${r.group}"` });
+    }
     if (r.state === "promoted" && r.finishedAt !== null) {
       out.push({ at: r.finishedAt, kind: "promote", version: r.version, label: `v${r.version} promoted`, detail: `v${r.version} promoted from group "${r.group}" to every node` });
     }

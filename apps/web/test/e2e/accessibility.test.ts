@@ -6,14 +6,12 @@
  * critical violation (WCAG 2.x A/AA rules and axe's best practices); every page's full
  * result is written to test-artifacts/accessibility/axe-results.json.
  */
-import { createRequire } from "node:module";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { artifactsDir, eventually, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, startManagedProxy, startUpstream, type TConsoleHandle, type TManagedProxy } from "./fixtures.ts";
+import { artifactsDir, axe, eventually, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, startManagedProxy, startUpstream, type TAxeViolation, type TConsoleHandle, type TManagedProxy, serious } from "./fixtures.ts";
 
-const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const ARTIFACTS = artifactsDir("accessibility");
 
 /** Every page of the console's navigation, and the heading that says it has rendered. */
@@ -41,8 +39,6 @@ const PAGES: { name: string; path: string; heading: RegExp }[] = [
   { name: "Cluster editor", path: "/clusters/users", heading: /users/ },
 ];
 
-type TAxeNode = { target: string[]; html: string; failureSummary?: string };
-type TAxeViolation = { id: string; impact: string | null; help: string; nodes: TAxeNode[] };
 
 let app: TConsoleHandle;
 let browser: Browser;
@@ -50,21 +46,6 @@ let page: Page;
 let proxy: TManagedProxy;
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
 const results: Record<string, TAxeViolation[]> = {};
-
-/** Runs axe on the page as it is; the violations of every impact. */
-async function axe(p: Page): Promise<TAxeViolation[]> {
-  await p.addScriptTag({ path: AXE_SOURCE });
-  return p.evaluate(async () => {
-    const run = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: TAxeViolation[] }> } }).axe.run;
-    const r = await run(document, { resultTypes: ["violations"], runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, html: n.html.slice(0, 200), failureSummary: n.failureSummary })) }));
-  });
-}
-
-/** The serious and critical ones, one line per element, for the failure message. */
-function serious(violations: TAxeViolation[]): string[] {
-  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").flatMap((v) => v.nodes.map((n) => `${v.impact} ${v.id} (${v.help}) at ${n.target.join(" ")}: ${n.html}`));
-}
 
 beforeAll(async () => {
   upstream = await startUpstream("a11y");

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -141,3 +142,23 @@ export async function withEvidence(page: Page, app: TConsoleHandle, screenshot: 
     throw new Error(`${(err as Error).message}\n--- page ${page.url()} ---\n${text.slice(0, 2000)}\n--- console ---\n${app.output().slice(-3000)}`, { cause: err });
   }
 }
+
+const AXE_SOURCE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+type TAxeNode = { target: string[]; html: string; failureSummary?: string };
+export type TAxeViolation = { id: string; impact: string | null; help: string; nodes: TAxeNode[] };
+
+/** Runs axe on the page as it is; the violations of every impact. */
+export async function axe(p: Page): Promise<TAxeViolation[]> {
+  await p.addScriptTag({ path: AXE_SOURCE });
+  return p.evaluate(async () => {
+    const run = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: TAxeViolation[] }> } }).axe.run;
+    const r = await run(document, { resultTypes: ["violations"], runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, html: n.html.slice(0, 200), failureSummary: n.failureSummary })) }));
+  });
+}
+
+/** The serious and critical ones, one line per element, for the failure message. */
+export function serious(violations: TAxeViolation[]): string[] {
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").flatMap((v) => v.nodes.map((n) => `${v.impact} ${v.id} (${v.help}) at ${n.target.join(" ")}: ${n.html}`));
+}
+

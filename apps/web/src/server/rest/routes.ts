@@ -4,7 +4,7 @@ import { ZTraceQuery } from "../telemetry/traces.ts";
 import { ZListAuditInput } from "../api/routers/audit/audit.types.ts";
 import { ZClusterEndpointsInput, ZSetClusterEndpointsInput } from "../api/routers/clusters/endpoints.types.ts";
 import { ZConfigDocumentInput, ZReplaceConfigInput } from "../api/routers/config/config.types.ts";
-import { ZRollbackRolloutInput, ZRolloutIdInput } from "../api/routers/rollouts/rollouts.types.ts";
+import { ZPromoteRolloutInput, ZRollbackRolloutInput, ZRolloutIdInput } from "../api/routers/rollouts/rollouts.types.ts";
 import { ZSummaryInput, ZTraceInput } from "../api/routers/telemetry/telemetry.types.ts";
 import { ZCompareInput, ZVersionRef } from "../api/routers/versions/details.types.ts";
 import { ZListVersionsInput, ZPublishInput, ZRollbackInput } from "../api/routers/versions/versions.types.ts";
@@ -14,7 +14,7 @@ import { managedEndpointsWithAcks, setManagedEndpoints } from "../services/clust
 import { dryRunDocument, replaceWithDocument, workingConfigDocument } from "../services/config-document.ts";
 import { databaseAnswers } from "../services/health.ts";
 import { listNodes } from "../services/nodes.ts";
-import { getRolloutDetail, listRollouts, promote, rollBack } from "../services/rollouts.ts";
+import { getRolloutDetail, listRollouts, promote, rollBack, setPaused } from "../services/rollouts.ts";
 import { listTraceSummaries, metricsSummary, traceWaterfall } from "../services/telemetry.ts";
 import { diffBetween, getVersionDetail, listVersions, publish, rollback } from "../services/versions.ts";
 import { configSchemaUrl, etagOf, parseIfMatch } from "./http.ts";
@@ -230,7 +230,7 @@ export const REST_ROUTES: readonly TRestRoute[] = [
     method: "GET",
     path: "/rollouts/:id",
     tag: "rollouts",
-    summary: "One rollout: state, events, the group's nodes and the SLO guard's current figures",
+    summary: "One rollout: state, events, the group's nodes (with their step position), the SLO guard's current figures and the current step's bake",
     input: ZRolloutIdInput,
     run: ({ db }, input) => getRolloutDetail(db, input.id),
     response: { description: "The rollout", schema: out.ZRolloutDetailOut },
@@ -239,16 +239,35 @@ export const REST_ROUTES: readonly TRestRoute[] = [
     method: "POST",
     path: "/rollouts/:id/promote",
     tag: "rollouts",
-    summary: "Promote a canary: its version goes to every node",
+    summary: 'Promote: a canary\'s version goes to every node; a stepped rollout moves to its next step (from the last, to every node), or with {"to": "all"} to every node at once',
+    input: ZPromoteRolloutInput,
+    body: "fields",
+    run: ({ db, who }, input) => promote(db, who, input),
+    response: { description: "The rollout after the promotion", schema: out.ZRolloutOneOut },
+  }),
+  restRoute({
+    method: "POST",
+    path: "/rollouts/:id/pause",
+    tag: "rollouts",
+    summary: "Pause a stepped rollout: no step is promoted by itself (the SLO guard and nacks still roll it back)",
     input: ZRolloutIdInput,
-    run: ({ db, who }, input) => promote(db, who, input.id),
-    response: { description: "The promoted rollout", schema: out.ZRolloutOneOut },
+    run: ({ db, who }, input) => setPaused(db, who, input, true),
+    response: { description: "The paused rollout", schema: out.ZRolloutOneOut },
+  }),
+  restRoute({
+    method: "POST",
+    path: "/rollouts/:id/resume",
+    tag: "rollouts",
+    summary: "Resume a paused stepped rollout: the current step's bake time starts again",
+    input: ZRolloutIdInput,
+    run: ({ db, who }, input) => setPaused(db, who, input, false),
+    response: { description: "The resumed rollout", schema: out.ZRolloutOneOut },
   }),
   restRoute({
     method: "POST",
     path: "/rollouts/:id/rollback",
     tag: "rollouts",
-    summary: "Roll a canary back: its group returns to the previous version",
+    summary: "Roll a rollout in progress back: its group (every step of it) returns to the previous version",
     input: ZRollbackRolloutInput,
     body: "fields",
     run: ({ db, who }, input) => rollBack(db, who, input),

@@ -94,10 +94,25 @@ const ZRolloutOut = z.object({
   createdBy: z.string(),
   startedAt: ZTime,
   finishedAt: ZTime.nullable(),
+  /** Stepped rollouts: percentages of the group's nodes; null = a group canary. */
+  steps: z.array(z.number().int()).nullable(),
+  stepIndex: z.number().int(),
+  bakeMs: z.number().int().nullable(),
+  stepStartedAt: ZTime.nullable(),
+  pausedAt: ZTime.nullable(),
+  pausedBy: z.string().nullable(),
 });
 export const ZRolloutsOut = z.array(ZRolloutOut);
 export const ZRolloutOneOut = ZRolloutOut;
-export const ZRolloutDetailOut = z.object({ rollout: ZRolloutOut.extend({ events: z.array(z.unknown()) }).partial({ events: true }), guard: z.unknown(), nodes: z.array(z.unknown()) });
+export const ZRolloutDetailOut = z.object({
+  rollout: ZRolloutOut.extend({ events: z.array(z.unknown()) }).partial({ events: true }),
+  guard: z.unknown(),
+  /** Stepped rollouts in progress: the current step, its bake time left and what it waits for. */
+  bake: z
+    .object({ step: z.number().int(), steps: z.number().int(), percent: z.number(), bakeMs: z.number(), remainingMs: z.number(), promote: z.boolean(), waiting: z.string().nullable() })
+    .nullable(),
+  nodes: z.array(z.unknown()),
+});
 
 export const ZCertificateOut = z.object({
   name: z.string(),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { percentileMs, type THistogram } from "@switchyard/config-model";
 import {
+  advanceRolloutStep,
   listActiveRollouts,
   readGroupWindow,
   rollBackRollout,
@@ -17,6 +18,12 @@ import {
  *
  * Every console replica runs a guard; rolling back is conditional on the rollout still
  * being a canary, so concurrent trips end in exactly one rollback.
+ *
+ * Stepped rollouts (#19 item 7): the same loop promotes a step by itself once it has baked
+ * (bakeDecision): its bake time passed since the step started, and the guard's verdict on
+ * the windows since then is "ok" (enough requests, no threshold crossed). A trip at any
+ * step rolls the whole rollout back. Promotion is conditional on the step too, so
+ * replicas promoting together move it once.
  */
 
 /** Guard thresholds carried by a rollout (defaults in brackets). */
@@ -32,6 +39,22 @@ export const ZGuardThresholds = z.object({
 });
 export type TGuardThresholds = z.infer<typeof ZGuardThresholds>;
 
+/** Each step of a stepped rollout holds this long by default before it is promoted by itself. */
+export const DEFAULT_BAKE_MS = 300_000;
+
+/** Percentages of a group's nodes, strictly increasing, ending at 100. */
+export const ZRolloutSteps = z
+  .array(z.number().int("must be a whole percentage").min(1, "must be at least 1").max(100, "must be at most 100"))
+  .min(1, "give at least one step")
+  .max(10, "at most 10 steps")
+  .superRefine((steps, ctx) => {
+    steps.forEach((p, i) => {
+      if (i > 0 && p <= steps[i - 1]!) ctx.addIssue({ code: "custom", path: [i], message: `must be above the step before it (${steps[i - 1]}%)` });
+    });
+    if (steps.at(-1) !== 100) ctx.addIssue({ code: "custom", path: [steps.length - 1], message: "the last step must be 100 (the whole group)" });
+  });
+
+
 /**
  * What the guard reads: a group's stats windows that started in [fromMs, toMs), summed,
  * histograms merged in config-model's shared layout. Implemented over the telemetry
@@ -39,7 +62,8 @@ export type TGuardThresholds = z.infer<typeof ZGuardThresholds>;
  * buckets of the group's nodes, route rows only).
  */
 export type TWindowReader = {
-  readGroupWindow(group: string, fromMs: number, toMs: number): Promise<{ requests: number; errors5xx: number; histogram: THistogram | null }>;
+  /** `version`: only the windows of the group's nodes that served it (a stepped rollout's step); omitted = the whole group. */
+  readGroupWindow(group: string, fromMs: number, toMs: number, version?: number): Promise<{ requests: number; errors5xx: number; histogram: THistogram | null }>;
 };
 
 export type TGuardFigures = { requests: number; errors5xx: number; errorRatio: number; p99Ms: number | null };
@@ -79,9 +103,30 @@ export async function checkRollout(reader: TWindowReader, rollout: TRollout, now
   const guard = parsed.data;
   const start = rollout.startedAt.getTime();
   const baseline = rollout.baseline ? (rollout.baseline as TGuardFigures) : figuresOf(await reader.readGroupWindow(rollout.group, start - guard.windowMs, start));
-  // Only windows that started after the change count: earlier ones measured the old version.
-  const current = figuresOf(await reader.readGroupWindow(rollout.group, Math.max(start, nowMs - guard.windowMs), nowMs + 1));
+  // Only windows that started after the change count: earlier ones measured the old version
+  // (for a step, the share of nodes before it).
+  const since = Math.max(start, rollout.stepStartedAt?.getTime() ?? start);
+  // A stepped rollout is judged on the nodes serving its version, not diluted by the rest of the group.
+  const current = figuresOf(await reader.readGroupWindow(rollout.group, Math.max(since, nowMs - guard.windowMs), nowMs + 1, rollout.steps ? rollout.version : undefined));
   return evaluateGuard(guard, baseline, current);
+}
+
+/** Where a stepped rollout's current step stands: promote now, or why not yet. */
+export type TBake = { step: number; steps: number; percent: number; bakeMs: number; remainingMs: number; promote: boolean; waiting: string | null };
+
+/** Pure: whether the current step of a stepped rollout has baked (null for a group canary). */
+export function bakeDecision(rollout: TRollout, verdict: TGuardVerdict | null, nowMs = Date.now()): TBake | null {
+  if (!rollout.steps || rollout.state !== "canary") return null;
+  const bakeMs = rollout.bakeMs ?? 0;
+  const started = (rollout.stepStartedAt ?? rollout.startedAt).getTime();
+  const remainingMs = Math.max(0, started + bakeMs - nowMs);
+  const base = { step: rollout.stepIndex + 1, steps: rollout.steps.length, percent: rollout.steps[rollout.stepIndex] ?? 100, bakeMs, remainingMs };
+  let waiting: string | null = null;
+  if (rollout.pausedAt) waiting = `paused by ${rollout.pausedBy ?? "someone"}`;
+  else if (remainingMs > 0) waiting = `baking: ${Math.ceil(remainingMs / 1000)} s left`;
+  // With a guard, the step must be shown healthy, not merely quiet.
+  else if (verdict && verdict.verdict !== "ok") waiting = `the SLO guard has no verdict yet: ${verdict.reasons.join("; ")}`;
+  return { ...base, promote: waiting === null, waiting };
 }
 
 export type TGuardLog = (event: string, fields?: Record<string, unknown>) => void;
@@ -96,7 +141,7 @@ export class RolloutGuard {
 
   constructor(opts: { db: Db; log: TGuardLog; reader?: TWindowReader; intervalMs?: number }) {
     this.#db = opts.db;
-    this.#reader = opts.reader ?? { readGroupWindow: (g, f, t) => readGroupWindow(opts.db, g, f, t) };
+    this.#reader = opts.reader ?? { readGroupWindow: (g, f, t, v) => readGroupWindow(opts.db, g, f, t, v) };
     this.#log = opts.log;
     // 1 s: stats frames come every 5 s, so a trip is acted on within a second of its data.
     // Stats storage and its retention are the telemetry ingest's and retention job's.
@@ -122,7 +167,10 @@ export class RolloutGuard {
   async #tick(): Promise<void> {
     try {
       for (const rollout of await listActiveRollouts(this.#db)) {
-        if (rollout.guard === null) continue;
+        if (rollout.guard === null) {
+          await this.#promoteIfBaked(rollout, null);
+          continue;
+        }
         // The baseline is fixed once the windows from before the change are stored (the
         // ingest writes in batches every 2 s); until then checkRollout reads it live.
         const start = rollout.startedAt.getTime();
@@ -132,7 +180,10 @@ export class RolloutGuard {
           continue;
         }
         const verdict = await checkRollout(this.#reader, rollout);
-        if (verdict?.verdict !== "tripped") continue;
+        if (verdict?.verdict !== "tripped") {
+          await this.#promoteIfBaked(rollout, verdict);
+          continue;
+        }
         const reason = `SLO guard: ${verdict.reasons.join("; ")}`;
         const { changed } = await rollBackRollout(this.#db, rollout.id, {
           actor: "slo-guard",
@@ -145,6 +196,14 @@ export class RolloutGuard {
     } catch (err) {
       this.#log("rollout_guard_error", { error: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  async #promoteIfBaked(rollout: TRollout, verdict: TGuardVerdict | null): Promise<void> {
+    const bake = bakeDecision(rollout, verdict);
+    if (!bake?.promote) return;
+    const held = verdict ? `held ${Math.round(bake.bakeMs / 1000)} s with the SLO guard satisfied` : `held ${Math.round(bake.bakeMs / 1000)} s (no SLO guard)`;
+    const { changed } = await advanceRolloutStep(this.#db, rollout.id, { actor: "rollout-bake", expectStep: rollout.stepIndex, reason: `step ${bake.step} ${held}` });
+    if (changed) this.#log("rollout_step_promoted", { rolloutId: rollout.id, version: rollout.version, group: rollout.group, fromStep: bake.step });
   }
 }
 

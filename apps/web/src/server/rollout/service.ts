@@ -8,10 +8,11 @@ import {
   promoteRollout,
   readGroupWindow,
   rollBackRollout,
+  stepPosition,
   targetOf,
   type Db,
 } from "@switchyard/db";
-import { checkRollout } from "./guard.ts";
+import { bakeDecision, checkRollout } from "./guard.ts";
 
 /**
  * Rollout reactions and views: a nack from a canary node stops its rollout; acks are
@@ -54,7 +55,7 @@ export type TNodeView = Awaited<ReturnType<typeof listNodes>>[number] & {
 export async function nodesWithTargets(db: Db, nowMs = Date.now()): Promise<TNodeView[]> {
   const [nodes, targets] = await Promise.all([listNodes(db), getDeployTargets(db)]);
   return nodes.map((n) => {
-    const target = targetOf(targets, n.group);
+    const target = targetOf(targets, n);
     const behind = target !== null && n.appliedVersion !== target.version;
     return {
       ...n,
@@ -72,13 +73,19 @@ export async function rolloutList(db: Db, limit = 20) {
   return listRollouts(db, { limit });
 }
 
-/** One rollout with its events, its group's nodes and the guard's current figures. */
+/**
+ * One rollout with its events, its group's nodes (for a stepped rollout, each with its
+ * position and whether the current step serves it the new version), the guard's current
+ * figures and, for a stepped rollout, where its step's bake stands.
+ */
 export async function rolloutDetail(db: Db, id: number) {
   const rollout = await getRollout(db, id);
   if (!rollout) return null;
-  const guard = rollout.state === "canary" ? await checkRollout({ readGroupWindow: (g, f, t) => readGroupWindow(db, g, f, t) }, rollout) : null;
-  const nodes = (await nodesWithTargets(db)).filter((n) => n.group === rollout.group);
-  return { rollout, guard, nodes };
+  const guard = rollout.state === "canary" ? await checkRollout({ readGroupWindow: (g, f, t, v) => readGroupWindow(db, g, f, t, v) }, rollout) : null;
+  const nodes = (await nodesWithTargets(db))
+    .filter((n) => n.group === rollout.group)
+    .map((n) => ({ ...n, position: Math.round(stepPosition(n.id) * 10_000) / 10_000, onRolloutVersion: n.targetVersion === rollout.version }));
+  return { rollout, guard, bake: bakeDecision(rollout, guard), nodes };
 }
 
 export { promoteRollout, rollBackRollout };

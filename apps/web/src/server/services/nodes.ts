@@ -1,4 +1,4 @@
-import { listAudit, AUDIT_ACTIONS, type Db } from "@switchyard/db";
+import { knownPlugins, listAudit, AUDIT_ACTIONS, type Db } from "@switchyard/db";
 import { nodesWithTargets } from "../rollout/service.ts";
 
 /**
@@ -17,4 +17,9 @@ export async function recentRefusals(db: Db, limit = 20) {
     const d = (r.details ?? {}) as { nodeId?: string | null; group?: string | null; reason?: string };
     return { id: r.id, at: r.at, ip: r.ip, nodeId: d.nodeId ?? null, group: d.group ?? null, reason: d.reason ?? "" };
   });
+}
+
+/** Plugins connected nodes announced (module, name, version, JSON Schema, nodes): the listener form's plugin picker and config form. */
+export function announcedPlugins(db: Db) {
+  return knownPlugins(db);
 }

@@ -1,4 +1,4 @@
-import { promoteRollout, rollBackRollout, type TRollout } from "@switchyard/db";
+import { advanceRolloutStep, getRollout, promoteRollout, rollBackRollout, setRolloutPaused, type TRollout } from "@switchyard/db";
 import { rolloutDetail, rolloutList } from "../rollout/service.ts";
 import { AppError, toAppError } from "./app-error.ts";
 import type { Db, TWho } from "./context.ts";
@@ -15,16 +15,30 @@ export async function getRolloutDetail(db: Db, id: number) {
   return detail;
 }
 
-/** The canary version goes to every node. */
-export async function promote(db: Db, who: TWho, id: number): Promise<TRollout> {
+/**
+ * Promote: a group canary's version goes to every node; a stepped rollout moves to its next
+ * step (from the last one, to every node), or with `to: "all"` to every node at once.
+ */
+export async function promote(db: Db, who: TWho, input: { id: number; to?: "next" | "all" | undefined }): Promise<TRollout> {
   try {
-    return await promoteRollout(db, id, who);
+    const r = await getRollout(db, input.id);
+    if (r?.steps && input.to !== "all") return (await advanceRolloutStep(db, input.id, who)).rollout!;
+    return await promoteRollout(db, input.id, who);
   } catch (err) {
     throw toAppError(err);
   }
 }
 
-/** The canary group returns to the previous version; only a canary can be rolled back. */
+/** Pause (no step promotes by itself; the guard still rolls back) or resume a stepped rollout. */
+export async function setPaused(db: Db, who: TWho, input: { id: number }, paused: boolean): Promise<TRollout> {
+  try {
+    return await setRolloutPaused(db, input.id, paused, who);
+  } catch (err) {
+    throw toAppError(err);
+  }
+}
+
+/** The group returns to the previous version (every step of a stepped rollout); only a rollout in progress can be rolled back. */
 export async function rollBack(db: Db, who: TWho, input: { id: number; reason?: string | undefined }): Promise<TRollout | null> {
   let result;
   try {
@@ -32,6 +46,6 @@ export async function rollBack(db: Db, who: TWho, input: { id: number; reason?: 
   } catch (err) {
     throw toAppError(err);
   }
-  if (!result.changed) throw new AppError("CONFLICT", `rollout ${input.id} is ${result.rollout?.state}, only a canary can be rolled back`);
+  if (!result.changed) throw new AppError("CONFLICT", `rollout ${input.id} is ${result.rollout?.state}, only a rollout in progress can be rolled back`);
   return result.rollout;
 }

@@ -15,6 +15,7 @@ import {
 import { scopeIssues } from "../../lib/issues.ts";
 import { AppError, validationError } from "./app-error.ts";
 import type { Db, TWho } from "./context.ts";
+import { DEFAULT_BAKE_MS } from "../rollout/guard.ts";
 import { refuseUnenforceable } from "./enforceable.ts";
 import { readWorkingConfig } from "./working-config.ts";
 
@@ -46,17 +47,18 @@ function versionNotFound(version: number): AppError {
 
 /**
  * Publishes the working config as version n+1 (unchanged = the live version already has
- * that content), to every node, or with `group` to that group only (a canary rollout).
+ * that content), to every node, or with `group` to that group only (a canary rollout), or
+ * with `steps` to that group a percentage of its nodes at a time (a stepped rollout).
  */
 export async function publish(
   db: Db,
   who: TWho,
-  input: { message: string; group?: string; guard?: unknown },
+  input: { message: string; group?: string; guard?: unknown; steps?: number[]; bakeMs?: number },
 ): Promise<{ version: number; hash: string; unchanged: boolean; rolloutId: number | null }> {
   try {
     // The content is read again by the publish itself; this read only asks the fleet first.
     await refuseUnenforceable(db, (await readWorkingConfig(db)).config, input.group);
-    return await publishStoredVersion(db, { ...who, message: input.message, ...(input.group ? { canary: { group: input.group, guard: input.guard } } : {}) });
+    return await publishStoredVersion(db, { ...who, message: input.message, ...(input.group ? { canary: { group: input.group, guard: input.guard, ...(input.steps ? { steps: input.steps, bakeMs: input.bakeMs ?? DEFAULT_BAKE_MS } : {}) } } : {}) });
   } catch (caught) {
     // An invalid stored working config: its issues, as the publish itself reports them.
     const err = caught instanceof StoredConfigError && caught.cause instanceof ConfigValidationError ? caught.cause : caught;

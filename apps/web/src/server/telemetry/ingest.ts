@@ -17,7 +17,8 @@ import { StatsAggregator } from "./stats-aggregator.ts";
 export type TStatsResult = { ok: true } | { ok: false; reason: "invalid"; error: string } | { ok: false; reason: "overloaded" };
 
 export type TTelemetryIngest = {
-  stats(node: { nodeId: string; group: string }, msg: TStatsMessage): TStatsResult;
+  /** `version`: what the node serves (applied) now; its windows are also summed per version for the guard. */
+  stats(node: { nodeId: string; group: string; version?: number | null }, msg: TStatsMessage): TStatsResult;
   /** The stats interval nodes are asked to use now (0 = their own): longer while the store falls behind. */
   statsPace(): number;
   health(nodeId: string, msg: THealthMessage): Promise<void>;

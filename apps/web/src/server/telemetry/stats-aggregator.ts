@@ -62,7 +62,7 @@ export class StatsAggregator {
   }
 
   /** Merges one node window; "overloaded" = refused (pending keys at the bound), nothing merged. */
-  add(node: { nodeId: string; group: string }, window: { windowStart: number; windowEnd: number }, samples: readonly TStatsSample[]): TAdmission {
+  add(node: { nodeId: string; group: string; version?: number | null }, window: { windowStart: number; windowEnd: number }, samples: readonly TStatsSample[]): TAdmission {
     if (!samples.length) return "accepted";
     if (this.#pending.size >= this.#maxKeys) return "overloaded";
     const w = ++this.#window;
@@ -78,6 +78,13 @@ export class StatsAggregator {
       }));
       this.#merge(w, s, `${bucketStart}\u0000group\u0000${node.group}\u0000${window.windowStart}`, () => ({
         bucketStart, windowStart: window.windowStart, kind: "group" as TStatsKind, nodeId: "", group: node.group, name: "", listener: "", cluster: "",
+      }));
+      // The same per version the node served (nodeId "@v<version>"): a stepped rollout's guard
+      // reads the nodes on the new version only, not diluted by the rest of the group.
+      if (node.version === undefined || node.version === null) continue;
+      const served = `@v${node.version}`;
+      this.#merge(w, s, `${bucketStart}\u0000group\u0000${node.group}\u0000${served}\u0000${window.windowStart}`, () => ({
+        bucketStart, windowStart: window.windowStart, kind: "group" as TStatsKind, nodeId: served, group: node.group, name: "", listener: "", cluster: "",
       }));
     }
     this.#pendingEntries += samples.length;

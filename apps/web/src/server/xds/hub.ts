@@ -37,6 +37,8 @@ export type TXdsHooks = {
   onRefused?(info: { nodeId: string | null; group: string | null; remoteAddress: string | undefined; reason: string }): void;
   onAck?(node: { nodeId: string; group: string }, version: number): Promise<void>;
   onNack?(node: { nodeId: string; group: string }, version: number, error: string): Promise<void>;
+  /** A node's registry row changed (hello, ack, nack, disconnect, cluster status): open console pages are told. */
+  onRegistryChange?(): void;
 };
 
 export type TXdsHubOptions = {
@@ -212,7 +214,8 @@ export class XdsHub {
 
   /**
    * Called on every NOTIFY config_version (from any replica): recompute each node's
-   * target (its group's version, else the stable one) and send it where it differs.
+   * target (its group's version, or its step's in a stepped rollout, else the stable one)
+   * and send it where it differs.
    */
   async pushLatest(): Promise<void> {
     // Coalesce bursts: while one push runs, later notifications only ask for one more round.
@@ -229,8 +232,8 @@ export class XdsHub {
         if (this.#closed) continue;
         let sent = 0;
         const versions = new Set<number>();
-        for (const session of this.#nodes.values()) {
-          const target = targetOf(targets, session.group);
+        for (const [nodeId, session] of this.#nodes) {
+          const target = targetOf(targets, { id: nodeId, group: session.group });
           if (!target) continue;
           const snapshot = await this.#cache.snapshot(target.version);
           if (!snapshot) continue;
@@ -378,6 +381,7 @@ export class XdsHub {
           session.appliedHash = msg.hash;
           this.#opts.log("xds_ack", { nodeId, version: msg.version, hash: msg.hash });
           await recordNodeAck(db, nodeId, msg.version, msg.hash);
+          hooks?.onRegistryChange?.();
           await hooks?.onAck?.(node, msg.version);
         });
         return;
@@ -390,6 +394,7 @@ export class XdsHub {
           }
           this.#opts.log("xds_nack", { nodeId, version: msg.version, error: msg.error, issues: msg.issues.length });
           await recordNodeNack(db, nodeId, msg.version, text);
+          hooks?.onRegistryChange?.();
           // A nack from a canary node stops its rollout (rollout service).
           await hooks?.onNack?.(node, msg.version, text);
         });
@@ -403,7 +408,7 @@ export class XdsHub {
         const store = this.#opts.telemetry;
         if (!store) return;
         // Merged into the pre-aggregation at once (nothing queues per frame); written in batches.
-        const result = store.stats(node, msg);
+        const result = store.stats({ ...node, version: session.appliedVersion }, msg);
         if (!result.ok && result.reason === "invalid") this.#refuseFrame(session, result.error);
         this.#pace(session, store.statsPace(), result);
         return;
@@ -431,7 +436,10 @@ export class XdsHub {
         return;
       }
       case "clusterStatus":
-        this.#write(session, "recordNodeClusterStatus", () => recordNodeClusterStatus(db, nodeId, msg.clusters));
+        this.#write(session, "recordNodeClusterStatus", async () => {
+          await recordNodeClusterStatus(db, nodeId, msg.clusters);
+          hooks?.onRegistryChange?.();
+        });
         return;
     }
   }
@@ -525,13 +533,14 @@ export class XdsHub {
       appliedVersion: hello.appliedVersion,
       proxyVersion: hello.proxyVersion,
     });
-    this.#write(session, "recordNodeHello", () =>
-      recordNodeHello(this.#opts.db, { ...hello, appliedVersion: session.appliedVersion, appliedHash: session.appliedHash, remoteAddress: session.remoteAddress }),
-    );
+    this.#write(session, "recordNodeHello", async () => {
+      await recordNodeHello(this.#opts.db, { ...hello, appliedVersion: session.appliedVersion, appliedHash: session.appliedHash, remoteAddress: session.remoteAddress });
+      this.#opts.hooks?.onRegistryChange?.();
+    });
 
     try {
       const generation = ++this.#generation;
-      const target = targetOf(await getDeployTargets(this.#opts.db), hello.group);
+      const target = targetOf(await getDeployTargets(this.#opts.db), { id: hello.nodeId, group: hello.group });
       const snapshot = target ? await this.#cache.snapshot(target.version) : null;
       if (snapshot) {
         this.#sendSnapshot(session, snapshot, generation);
@@ -571,7 +580,10 @@ export class XdsHub {
     if (this.#nodes.get(nodeId) !== session) return;
     this.#nodes.delete(nodeId);
     this.#opts.log("xds_node_disconnected", { nodeId, code, reason });
-    this.#write(session, "recordNodeDisconnected", () => recordNodeDisconnected(this.#opts.db, nodeId));
+    this.#write(session, "recordNodeDisconnected", async () => {
+      await recordNodeDisconnected(this.#opts.db, nodeId);
+      this.#opts.hooks?.onRegistryChange?.();
+    });
   }
 
   #beat(): void {

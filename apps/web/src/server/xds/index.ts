@@ -9,6 +9,7 @@ import {
   revokedNodeTokenIds,
   markAllNodesDisconnected,
   nodeTokensConfigured,
+  notifyChange,
   type Db,
 } from "@switchyard/db";
 import { RolloutGuard } from "../rollout/guard.ts";
@@ -88,6 +89,7 @@ export async function attachXdsServer(server: TConsoleServer, deps: TXdsDeps): P
   };
   // Notifications sent while the LISTEN connection was down are lost: re-read on reconnect.
   const pushEndpoints = (cluster: string) => {
+    publishLive({ kind: "change", at: Date.now(), change: { scope: "endpoints", actor: null, resources: [`clusters/${cluster}`] } });
     hub.pushEndpoints(cluster).catch((err: unknown) =>
       deps.log("xds_db_error", { op: "pushEndpoints", cluster, error: err instanceof Error ? err.message : String(err) }),
     );
@@ -107,6 +109,8 @@ export async function attachXdsServer(server: TConsoleServer, deps: TXdsDeps): P
     onReconnect: resync,
     onEndpoints: pushEndpoints,
     onNodeTokenRevoked: tokenRevoked,
+    // Working-config edits and node registry changes, from any replica, to this replica's open pages.
+    onChange: (change) => publishLive({ kind: "change", at: Date.now(), change }),
     log: (line) => deps.log("xds_listen", { message: line }),
   });
 
@@ -167,6 +171,26 @@ function auditRevokedSession(deps: TXdsDeps, tokenId: string, node: { nodeId: st
 /** One audit row per remote address and reason a minute: a misconfigured node retries forever. */
 const REFUSAL_AUDIT_EVERY_MS = 60_000;
 
+/** Registry changes are announced at most once per this (a publish acked by 1 000 nodes is a few notifications). */
+const NODES_CHANGED_EVERY_MS = 1_000;
+
+/** NOTIFY console_change {scope: "nodes"}, throttled (leading and trailing), so every replica's browsers refetch their node views. */
+function nodesChanged(deps: TXdsDeps): () => void {
+  let last = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const send = () => {
+    last = Date.now();
+    timer = null;
+    notifyChange(deps.db, { scope: "nodes", actor: null }).catch((err: unknown) => deps.log("xds_db_error", { op: "notifyNodes", error: err instanceof Error ? err.message : String(err) }));
+  };
+  return () => {
+    if (timer) return;
+    const wait = last + NODES_CHANGED_EVERY_MS - Date.now();
+    if (wait <= 0) send();
+    else timer = setTimeout(send, wait);
+  };
+}
+
 function nodeHooks(deps: TXdsDeps): TXdsHooks {
   const lastRefusal = new Map<string, number>();
   return {
@@ -195,6 +219,7 @@ function nodeHooks(deps: TXdsDeps): TXdsHooks {
       }).catch((err: unknown) => deps.log("xds_db_error", { op: "auditRefusal", error: err instanceof Error ? err.message : String(err) }));
     },
     registeredGroup: async (nodeId) => (await getNode(deps.db, nodeId))?.group ?? null,
+    onRegistryChange: nodesChanged(deps),
     onAck: (node, version) => onNodeAck(deps.db, node, version),
     async onNack(node, version, error) {
       if (await onNodeNack(deps.db, node, version, error)) deps.log("rollout_stopped_by_nack", { nodeId: node.nodeId, group: node.group, version });

@@ -1,17 +1,29 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useEffect } from "react";
 import { formatAgo, formatTime, shortHash } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ErrorBanner, TableHead } from "../../../components/ui.tsx";
 
+/** The console flags a node drifting this long after its target changed (rollout/service.ts). */
+const DRIFT_AFTER_MS = 30_000;
+
 export default function NodesPage() {
   const trpc = useTRPC();
-  // Every 2 s, also in the background: a rollout is watched from this page.
-  const nodes = useQuery({ ...trpc.nodes.list.queryOptions(), refetchInterval: 2_000, refetchIntervalInBackground: true, staleTime: 0 });
-  const versions = useQuery({ ...trpc.versions.list.queryOptions({ limit: 1 }), refetchInterval: 2_000, staleTime: 0 });
+  // Kept current by the live events (node hello / ack / nack / disconnect, versions), not polled.
+  const nodes = useQuery(trpc.nodes.list.queryOptions());
+  const versions = useQuery(trpc.versions.list.queryOptions({ limit: 1 }));
   const live = versions.data?.[0];
-  const refusals = useQuery({ ...trpc.nodes.refusals.queryOptions(), refetchInterval: 5_000 });
+  const refusals = useQuery(trpc.nodes.refusals.queryOptions());
+  // Drift is a matter of time, not of an event: look again when a pending node may cross the line.
+  const pending = nodes.data?.some((n) => n.pendingVersion !== null && !n.drifting) ?? false;
+  const { refetch } = nodes;
+  useEffect(() => {
+    if (!pending) return;
+    const timer = setTimeout(() => void refetch(), DRIFT_AFTER_MS + 1_000);
+    return () => clearTimeout(timer);
+  }, [pending, refetch, nodes.dataUpdatedAt]);
 
   return (
     <>
@@ -20,7 +32,7 @@ export default function NodesPage() {
           <h1>Nodes</h1>
           <p className="muted">
             Proxy nodes that connected to this control plane. Latest version: {live ? `v${live.version}` : "none"}. Each node’s target is its group’s version (a
-            canary) or the stable one; a node more than 30 s behind its target is flagged drifting. Refreshes every 2 seconds.
+            canary) or the stable one; a node more than 30 s behind its target is flagged drifting. Updates live.
           </p>
         </div>
       </div>

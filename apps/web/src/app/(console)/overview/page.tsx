@@ -8,14 +8,15 @@ import { useTRPC } from "../../../lib/trpc.ts";
 
 export default function OverviewPage() {
   const trpc = useTRPC();
-  const o = useQuery({ ...trpc.overview.get.queryOptions(), refetchInterval: 5_000 });
+  // Kept current by the live events (versions, config edits, nodes, stored stats), not polled.
+  const o = useQuery(trpc.overview.get.queryOptions());
   const d = o.data;
   return (
     <>
       <div className="page-head">
         <div>
           <h1>Overview</h1>
-          <p className="muted">The fleet, what it serves, and what changed. Refreshes every 5 s; traffic live.</p>
+          <p className="muted">The fleet, what it serves, and what changed. Updates live.</p>
         </div>
       </div>
       {o.isError && (

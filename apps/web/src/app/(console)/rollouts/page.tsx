@@ -3,8 +3,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense } from "react";
 import { formatAgo, formatTime } from "../../../lib/format.ts";
+import { useNow } from "../../../lib/use-now.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { useReadOnly } from "../../../components/read-only.tsx";
+import { RolloutSteps } from "../../../components/rollout-steps.tsx";
 import { ErrorBanner, TableHead } from "../../../components/ui.tsx";
 
 const STATE_TAG: Record<string, string> = { canary: "tag-warn", promoted: "tag-live", rolled_back: "tag-redirect", superseded: "tag-direct" };
@@ -19,13 +21,19 @@ function RolloutsView() {
   const router = useRouter();
   const params = useSearchParams();
   const queryClient = useQueryClient();
-  const list = useQuery({ ...trpc.rollouts.list.queryOptions(), refetchInterval: 2_000, staleTime: 0 });
+  // Kept fresh by the console's live events (lib/live.ts), not by polling.
+  const list = useQuery(trpc.rollouts.list.queryOptions());
   const selectedId = Number(params.get("id")) || list.data?.[0]?.id;
-  const detail = useQuery({ ...trpc.rollouts.get.queryOptions({ id: selectedId ?? 0 }), enabled: !!selectedId, refetchInterval: 2_000, staleTime: 0 });
+  const detail = useQuery({ ...trpc.rollouts.get.queryOptions({ id: selectedId ?? 0 }), enabled: !!selectedId });
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.pathKey() });
   const promote = useMutation(trpc.rollouts.promote.mutationOptions({ onSettled: refresh }));
+  const pause = useMutation(trpc.rollouts.pause.mutationOptions({ onSettled: refresh }));
+  const resume = useMutation(trpc.rollouts.resume.mutationOptions({ onSettled: refresh }));
   const rollback = useMutation(trpc.rollouts.rollback.mutationOptions({ onSettled: refresh }));
-  const error = promote.error ?? rollback.error;
+  const error = promote.error ?? pause.error ?? resume.error ?? rollback.error;
+  // The bake countdown ticks here; the server's figures come with the live events.
+  const now = useNow(1_000, !!detail.data?.bake);
+  const busy = promote.isPending || pause.isPending || resume.isPending || rollback.isPending;
 
   return (
     <>
@@ -33,8 +41,9 @@ function RolloutsView() {
         <div>
           <h1>Rollouts</h1>
           <p className="muted">
-            Versions published to one group first (Publish → one group). A canary node that refuses the version, or an SLO guard threshold crossed, rolls the group
-            back by itself. Refreshes every 2 seconds.
+            Versions published to one group first (Publish → one group), all of it at once (a canary) or a percentage of its nodes at a time (steps, each promoted by
+            itself once it has held for its bake time). A node that refuses the version, or an SLO guard threshold crossed, rolls the whole group back by itself.
+            Updates live.
           </p>
         </div>
       </div>
@@ -42,7 +51,7 @@ function RolloutsView() {
       {list.data && list.data.length === 0 && <div className="empty">No rollout yet. Publish a version to one group from the Publish page.</div>}
       {list.data && list.data.length > 0 && (
         <table className="table" data-testid="rollouts">
-          <TableHead columns={["#", "Version", "Group", "State", "By", "Started", "Reason"]} />
+          <TableHead columns={["#", "Version", "Group", "State", "Steps", "By", "Started", "Reason"]} />
           <tbody>
             {list.data.map((r) => (
               <tr key={r.id} data-rollout-id={r.id} className={r.id === selectedId ? "row-selected" : undefined} onClick={() => router.replace(`/rollouts?id=${r.id}`)} style={{ cursor: "pointer" }}>
@@ -55,7 +64,9 @@ function RolloutsView() {
                   <span className={`tag ${STATE_TAG[r.state] ?? ""}`} data-testid="rollout-state">
                     {r.state.replace("_", " ")}
                   </span>
+                  {r.pausedAt && r.state === "canary" && <span className="tag tag-redirect">paused</span>}
                 </td>
+                <td className="small">{r.steps ? (r.state === "canary" ? `step ${r.stepIndex + 1}/${r.steps.length}: ${r.steps[r.stepIndex]}%` : r.steps.join(" → ") + " %") : "whole group"}</td>
                 <td className="small">{r.createdBy}</td>
                 <td className="small" title={formatTime(r.startedAt)}>
                   {formatAgo(r.startedAt)}
@@ -74,13 +85,42 @@ function RolloutsView() {
           </h2>
           {detail.data.rollout.state === "canary" && (
             <div className="actions">
-              <button type="button" className="btn btn-primary" hidden={readOnly} disabled={promote.isPending} onClick={() => promote.mutate({ id: detail.data.rollout.id })}>
+              {detail.data.rollout.steps && detail.data.rollout.stepIndex < detail.data.rollout.steps.length - 1 && (
+                <button type="button" className="btn btn-primary" hidden={readOnly} disabled={busy} onClick={() => promote.mutate({ id: detail.data.rollout.id, to: "next" })}>
+                  Promote to {detail.data.rollout.steps[detail.data.rollout.stepIndex + 1]}% now
+                </button>
+              )}
+              <button type="button" className={detail.data.rollout.steps ? "btn" : "btn btn-primary"} hidden={readOnly} disabled={busy} onClick={() => promote.mutate({ id: detail.data.rollout.id, to: "all" })}>
                 Promote to all nodes
               </button>
-              <button type="button" className="btn btn-danger" hidden={readOnly} disabled={rollback.isPending} onClick={() => rollback.mutate({ id: detail.data.rollout.id })}>
+              {detail.data.rollout.steps &&
+                (detail.data.rollout.pausedAt ? (
+                  <button type="button" className="btn" hidden={readOnly} disabled={busy} onClick={() => resume.mutate({ id: detail.data.rollout.id })}>
+                    Resume
+                  </button>
+                ) : (
+                  <button type="button" className="btn" hidden={readOnly} disabled={busy} onClick={() => pause.mutate({ id: detail.data.rollout.id })}>
+                    Pause
+                  </button>
+                ))}
+              <button type="button" className="btn btn-danger" hidden={readOnly} disabled={busy} onClick={() => rollback.mutate({ id: detail.data.rollout.id })}>
                 Roll back the group
               </button>
             </div>
+          )}
+          {detail.data.rollout.steps && (
+            <>
+              <h3>Steps</h3>
+              <RolloutSteps
+                steps={detail.data.rollout.steps}
+                stepIndex={detail.data.rollout.stepIndex}
+                state={detail.data.rollout.state}
+                version={detail.data.rollout.version}
+                previousVersion={detail.data.rollout.previousVersion}
+                bake={detail.data.bake && { ...detail.data.bake, remainingMs: Math.max(0, detail.data.bake.remainingMs - (now - detail.dataUpdatedAt)) }}
+                nodes={detail.data.nodes}
+              />
+            </>
           )}
           <h3>SLO guard</h3>
           {detail.data.rollout.guard === null ? (
@@ -107,8 +147,8 @@ function RolloutsView() {
               </tbody>
             </table>
           )}
-          <h3>Nodes of the group</h3>
-          <ul className="small">
+          <h3 hidden={!!detail.data.rollout.steps}>Nodes of the group</h3>
+          <ul className="small" hidden={!!detail.data.rollout.steps}>
             {detail.data.nodes.map((n) => (
               <li key={n.id}>
                 <strong>{n.id}</strong> {n.connected ? "connected" : "disconnected"}, applied v{n.appliedVersion ?? "—"}

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { LiveBadge } from "../../../components/range-picker.tsx";
-import { useLiveTelemetry } from "../../../lib/live.ts";
+import { useLiveTelemetry } from "../../../lib/live.tsx";
 import { fmtMs, fmtPct, fmtRate } from "../../../lib/telemetry-format.ts";
 import { PanZoomSvg } from "../../../components/pan-zoom.tsx";
 import { COLUMNS, NODE_H, NODE_W, filterGraph, layout } from "../../../lib/topology-layout.ts";

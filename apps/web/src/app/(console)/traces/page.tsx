@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState, type FormEvent } from "react";
-import { useLiveTelemetry } from "../../../lib/live.ts";
+import { useLiveTelemetry } from "../../../lib/live.tsx";
 import { fmtMs } from "../../../lib/telemetry-format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { LiveBadge } from "../../../components/range-picker.tsx";

@@ -37,7 +37,7 @@ function Versions() {
   const client = useTRPCClient();
   const toast = useToast();
   const versions = useQuery(trpc.versions.list.queryOptions({ limit: 200 }));
-  const perVersion = useQuery({ ...trpc.versions.nodesPerVersion.queryOptions(), refetchInterval: 5_000 });
+  const perVersion = useQuery(trpc.versions.nodesPerVersion.queryOptions());
   const nodesOn = (v: number) => perVersion.data?.find((p) => p.version === v);
   const download = async (version: number) => {
     try {

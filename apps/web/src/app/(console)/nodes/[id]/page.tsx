@@ -16,7 +16,7 @@ export default function NodePage() {
   const { id: raw } = useParams<{ id: string }>();
   const id = decodeURIComponent(raw);
   const trpc = useTRPC();
-  const q = useQuery({ ...trpc.nodes.detail.queryOptions({ id }), refetchInterval: 5_000 });
+  const q = useQuery(trpc.nodes.detail.queryOptions({ id }));
   const d = q.data;
   // A node that nacked its target stays off target until a new version: say so, not "applying".
   const refusedTarget = !!d && d.lastNack !== null && d.target !== null && d.lastNack.version === d.target.version;

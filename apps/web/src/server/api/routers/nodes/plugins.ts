@@ -1,5 +1,5 @@
-import { knownPlugins } from "@switchyard/db";
+import { announcedPlugins } from "../../../services/nodes.ts";
 import { protectedProcedure } from "../../trpc.ts";
 
-/** Plugins connected nodes announced (module, name, version, JSON Schema, nodes): the listener form's plugin picker and config form. */
-export const nodePluginsProcedure = protectedProcedure.query(({ ctx }) => knownPlugins(ctx.db));
+/** Plugins connected nodes announced: the listener form's plugin picker and config form. */
+export const nodePluginsProcedure = protectedProcedure.query(({ ctx }) => announcedPlugins(ctx.db));

@@ -1,5 +1,5 @@
 import { promote } from "../../../services/rollouts.ts";
 import { editorProcedure } from "../../trpc.ts";
-import { ZRolloutIdInput } from "./rollouts.types.ts";
+import { ZPromoteRolloutInput } from "./rollouts.types.ts";
 
-export const promoteRolloutProcedure = editorProcedure.input(ZRolloutIdInput).mutation(({ ctx, input }) => promote(ctx.db, ctx.who, input.id));
+export const promoteRolloutProcedure = editorProcedure.input(ZPromoteRolloutInput).mutation(({ ctx, input }) => promote(ctx.db, ctx.who, input));
