@@ -6,7 +6,21 @@
 import { createHash } from "node:crypto";
 import { REDACTED, ZListener, ZListenerLimits, ZRateLimitPolicy, ZRouteConfig, ZTlsCertificateSecret } from "@switchyard/config-model";
 import { describe, expect, it } from "vitest";
-import { buildListener, checkListener, emptyListenerForm, filterRow, LIMIT_KEYS, LISTENER_DEFAULTS, listenerFormOf, moved, networkFilterRow, principalRow, type TCorsRow } from "../src/lib/listener-form.ts";
+import {
+  buildListener,
+  checkListener,
+  emptyListenerForm,
+  filterRow,
+  LIMIT_KEYS,
+  LISTENER_DEFAULTS,
+  listenerFormOf,
+  moved,
+  networkFilterRow,
+  principalRow,
+  type TCorsRow,
+  type TFilterRow,
+  YAML_FILTER_TYPES,
+} from "../src/lib/listener-form.ts";
 import { buildRouteConfig, checkRouteConfig, domainKind, emptyRouteConfigForm, emptyVirtualHost, routeConfigFormOf } from "../src/lib/route-config-form.ts";
 import { buildSecret, checkSecret, emptySecretForm, looksLikePrivateKey, readWasmFile, secretFormOf } from "../src/lib/secret-form.ts";
 import { buildRateLimit, checkRateLimit, emptyRateLimitForm, RATE_LIMIT_DEFAULTS, rateLimitFormOf } from "../src/lib/rate-limit-form.ts";
@@ -126,6 +140,22 @@ describe("listener form", () => {
     expect(parsed.httpFilters[0]).toEqual({ type: "cors", allowOrigins: ["*"], allowMethods: ["GET", "HEAD", "POST"], allowHeaders: [], exposeHeaders: [], allowCredentials: false, maxAgeSeconds: 600 });
     // A rule without principal rows means any principal (the schema's default).
     expect(parsed.httpFilters[1]).toEqual({ type: "rbac", rules: [{ allow: true, principals: [{ any: true }], paths: [], methods: [], headers: [] }] });
+  });
+
+  it("the filters without their own fields are edited as YAML: every example parses, a stored filter round-trips, bad YAML or fields are reported under the filter", () => {
+    for (const t of YAML_FILTER_TYPES) {
+      const form = { ...emptyListenerForm(), name: "l", port: "8080", routeConfig: "main", httpFilters: [filterRow(t)] };
+      expect(checkListener(buildListener(form)), t).toEqual([]);
+    }
+    const stored = ZListener.parse({ name: "l", port: 80, routeConfig: "main", httpFilters: [{ type: "fault", name: "chaos", abort: { httpStatus: 503, percentage: 5 } }] });
+    const again = ZListener.parse(buildListener(listenerFormOf(stored)));
+    expect(again.httpFilters).toEqual(stored.httpFilters);
+    const bad = (yaml: string) => {
+      const row = { ...filterRow("bufferLimits"), yaml } as TFilterRow;
+      return checkListener(buildListener({ ...emptyListenerForm(), name: "l", port: "8080", routeConfig: "main", httpFilters: [row] })).map((i) => i.field);
+    };
+    expect(bad("maxRequestBytes: -1")).toEqual(["httpFilters[0].maxRequestBytes"]);
+    expect(bad("maxRequestBytes: [unclosed")[0]).toMatch(/^httpFilters\[0\]/);
   });
 
   it("drops what the protocol does not use instead of sending a refused combination", () => {

@@ -3,6 +3,7 @@ export * from "./secret.ts";
 export * from "./filters/wasm.ts";
 export * from "./rate-limit.ts";
 export * from "./listener.ts";
+export * from "./builtin-filters.ts";
 export * from "./filters/plugin.ts";
 export * from "./network-filter.ts";
 export * from "./route.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ZDurationMs, ZHttpHeaderName, ZHttpMethod, ZName, ZPort, exactlyOneOf } from "./common.ts";
+import { ZBufferLimitsFilter, ZCompressionFilter, ZExtAuthzFilter, ZFaultFilter, ZGrpcWebFilter, ZLocalRepliesFilter } from "./builtin-filters.ts";
 import { ZPluginFilter } from "./filters/plugin.ts";
 import { networkFilterName, ZNetworkFilter } from "./network-filter.ts";
 import { ZHeaderMatcher } from "./route.ts";
@@ -81,7 +82,7 @@ export const ZRbacFilter = z.strictObject({
   rules: z.array(ZRbacRule).min(1, "list at least one rule"),
 });
 
-export const ZHttpFilter = z.discriminatedUnion("type", [ZCorsFilter, ZJwtAuthnFilter, ZRbacFilter, ZPluginFilter, ZWasmFilter]);
+export const ZHttpFilter = z.discriminatedUnion("type", [ZCorsFilter, ZJwtAuthnFilter, ZRbacFilter, ZPluginFilter, ZWasmFilter, ZExtAuthzFilter, ZCompressionFilter, ZFaultFilter, ZLocalRepliesFilter, ZGrpcWebFilter, ZBufferLimitsFilter]);
 
 /** A filter's name in its chain: `name`, else its type. */
 export function httpFilterName(f: { readonly type: string; readonly name?: string | undefined }): string {

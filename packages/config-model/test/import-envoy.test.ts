@@ -113,3 +113,72 @@ describe("importEnvoyBootstrap", () => {
     expect(importEnvoyBootstrap("nope").unmapped).toEqual([{ path: "", message: "not an Envoy bootstrap (expected an object)" }]);
   });
 });
+
+describe("importEnvoyBootstrap: the HTTP filters Switchyard has built in", () => {
+  const doc = parse(`
+static_resources:
+  listeners:
+  - name: edge
+    address: { socket_address: { address: 0.0.0.0, port_value: 8080 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          route_config: { name: r, virtual_hosts: [ { name: all, domains: ["*"], routes: [ { match: { prefix: / }, direct_response: { status: 200 } } ] } ] }
+          http_filters:
+          - name: authz
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+              http_service:
+                server_uri: { uri: "http://authz:9000", cluster: authz, timeout: 0.5s }
+                path_prefix: /check
+                authorization_request: { allowed_headers: { patterns: [ { exact: Cookie }, { prefix: x-b3 } ] } }
+                authorization_response: { allowed_upstream_headers: { patterns: [ { exact: x-user } ] } }
+              failure_mode_allow: true
+              with_request_body: { max_request_bytes: 4096, allow_partial_message: true }
+          - name: envoy.filters.http.fault
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault
+              delay: { fixed_delay: 2s, percentage: { numerator: 500, denominator: TEN_THOUSAND } }
+              abort: { http_status: 503, percentage: { numerator: 1 }, header_abort: {} }
+          - name: gzip
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor
+              response_direction_config: { common_config: { min_content_length: 100, content_type: [application/json] } }
+              compressor_library: { name: gzip, typed_config: { "@type": type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip, memory_level: 3 } }
+          - name: br
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor
+              compressor_library: { name: br, typed_config: { "@type": type.googleapis.com/envoy.extensions.compression.brotli.compressor.v3.Brotli } }
+          - name: envoy.filters.http.grpc_web
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb }
+          - name: envoy.filters.http.buffer
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer, max_request_bytes: 65536 }
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+`);
+
+  it("maps ext_authz (HTTP), fault, compressors (merged), grpc_web and buffer to valid filters; reports what it could not map", () => {
+    const { config, unmapped } = importEnvoyBootstrap(doc);
+    const v = validateConfig(config);
+    expect(v.ok ? [] : v.issues).toEqual([]);
+    expect((config as { listeners: { httpFilters: unknown[] }[] }).listeners[0]!.httpFilters).toEqual([
+      {
+        type: "extAuthz",
+        url: "http://authz:9000/check",
+        timeoutMs: 500,
+        allowedHeaders: ["cookie"],
+        allowedUpstreamHeaders: ["x-user"],
+        failOpen: true,
+        withRequestBody: { maxRequestBytes: 4096, allowPartialMessage: true },
+      },
+      { type: "fault", delay: { fixedDelayMs: 2000, percentage: 5 }, abort: { httpStatus: 503, percentage: 1 }, headerControl: true },
+      { type: "compression", algorithms: ["gzip", "br"], minContentLength: 100, contentTypes: ["application/json"] },
+      { type: "grpcWeb" },
+      { type: "bufferLimits", maxRequestBytes: 65536 },
+    ]);
+    const at = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters";
+    expect(unmapped).toEqual([{ path: `${at}[0].typed_config.http_service.authorization_request.allowed_headers.patterns[1]`, message: "only exact header names are imported" }]);
+  });
+});

@@ -17,6 +17,10 @@ import type { TPeerIdentity } from "../listener/peer-identity.ts";
  *   onResponseBody(chunk, end, res, req)   void | Buffer (replaces the chunk)
  *   onResponseTrailers(trailers, res, req) void (trailers is a header map, editable)
  *   onDone(info, req)                      void (after the response; never delays it)
+ *   onLocalReply(reply, req)               void | TLocalReplyRewrite: synchronous, called for
+ *                                          every error reply (400+) the proxy writes itself on
+ *                                          this request (404 NR, 503 UH, a filter's 401...) before it is
+ *                                          written; may change its status, body and headers
  *
  * Order: request phases run in chain order, response phases in reverse chain order
  * (Envoy's decoder / encoder filters), and only for filters whose onRequestHeaders
@@ -50,6 +54,10 @@ export type TFilterRequest = {
   readonly headers: THeaderMap;
   /** Shared by the request's filters and the access log (e.g. "jwtAuthn" -> { claims }). */
   readonly metadata: Map<string, unknown>;
+  /** A body follows the head (onRequestBody will run); false: the request ends with its head. */
+  readonly hasBody: boolean;
+  /** Adds an Envoy-style response flag (e.g. DI) to the access log's responseFlags, for a request that continues. */
+  addResponseFlag(flag: string): void;
 };
 
 export type TFilterResponse = {
@@ -64,6 +72,18 @@ export type TFilterLocalReply = {
   readonly body?: string | Buffer;
   /** Response flag for the access log and x-switchyard-response-flags; default none. */
   readonly flag?: string;
+  /** For gRPC clients: this grpc-status instead of the one mapped from `status`. */
+  readonly grpcStatus?: number;
+};
+
+/** A local reply about to be written: `flags` as the access log shows them, `body` the proxy's text. */
+export type TLocalReplyInfo = { readonly status: number; readonly flags: string; readonly body: string };
+
+/** What onLocalReply may change; `headers` (name -> value) may set content-type. */
+export type TLocalReplyRewrite = {
+  readonly status?: number;
+  readonly body?: string | Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
 };
 
 export type TDoneInfo = { readonly status: number; readonly durationMs: number; readonly responseFlags: string };
@@ -85,4 +105,5 @@ export type THttpFilter = {
   onResponseBody?(chunk: Buffer, end: boolean, res: TFilterResponse, req: TFilterRequest): TMaybe<Buffer | void | undefined>;
   onResponseTrailers?(trailers: THeaderMap, res: TFilterResponse, req: TFilterRequest): TMaybe<void | undefined>;
   onDone?(info: TDoneInfo, req: TFilterRequest): void;
+  onLocalReply?(reply: TLocalReplyInfo, req: TFilterRequest): TLocalReplyRewrite | void | undefined;
 };

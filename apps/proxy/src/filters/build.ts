@@ -5,13 +5,23 @@ import type { THttpFilter } from "./api.ts";
 import { NO_FILTER_CODE, type TFilterCode } from "./code/index.ts";
 import type { TNetworkFilterEnv } from "./network/build.ts";
 import { compileChain, DEFAULT_FILTER_BUFFER_BYTES, EMPTY_CHAIN, type TFilterChain } from "./chain.ts";
+import { createBufferLimitsFilter } from "./buffer-limits/filter.ts";
+import { compileCompression } from "./compression/config.ts";
+import { createCompressionFilter } from "./compression/filter.ts";
 import { compileCors } from "./cors/config.ts";
 import { createCorsFilter } from "./cors/filter.ts";
+import { compileExtAuthz } from "./ext-authz/config.ts";
+import { createExtAuthzFilter } from "./ext-authz/filter.ts";
+import { compileFault } from "./fault/config.ts";
+import { createFaultFilter } from "./fault/filter.ts";
+import { createGrpcWebFilter } from "./grpc-web/filter.ts";
 import { createHeaderMutationFilter } from "./header-mutation/filter.ts";
 import { compileJwtAuthn } from "./jwt-authn/config.ts";
 import { createJwtAuthnFilter } from "./jwt-authn/filter.ts";
 import type { TRateLimiter } from "./rate-limit/decision.ts";
 import { createRateLimitFilter } from "./rate-limit/filter.ts";
+import { compileLocalReplies } from "./local-replies/config.ts";
+import { createLocalRepliesFilter } from "./local-replies/filter.ts";
 import { compileRbac } from "./rbac/config.ts";
 import { createRbacFilter } from "./rbac/filter.ts";
 
@@ -42,6 +52,18 @@ function createFilter(f: THttpFilterConfig, code: TFilterCode): THttpFilter {
       return createJwtAuthnFilter(name, compileJwtAuthn(f));
     case "rbac":
       return createRbacFilter(name, compileRbac(f));
+    case "extAuthz":
+      return createExtAuthzFilter(name, compileExtAuthz(f));
+    case "compression":
+      return createCompressionFilter(name, compileCompression(f));
+    case "fault":
+      return createFaultFilter(name, compileFault(f));
+    case "localReplies":
+      return createLocalRepliesFilter(name, compileLocalReplies(f));
+    case "grpcWeb":
+      return createGrpcWebFilter(name);
+    case "bufferLimits":
+      return createBufferLimitsFilter(name, f);
   }
 }
 

@@ -13,6 +13,8 @@ export type TFilterChain = {
   readonly responseBody: boolean;
   readonly responseTrailers: boolean;
   readonly done: boolean;
+  /** A filter rewrites local replies (onLocalReply). */
+  readonly localReply: boolean;
   /** Most bytes a filter may hold with BUFFER_BODY before the request gets 413. */
   readonly bufferLimitBytes: number;
 };
@@ -30,6 +32,7 @@ export function compileChain(filters: readonly THttpFilter[], bufferLimitBytes =
     responseBody: has("onResponseBody"),
     responseTrailers: has("onResponseTrailers"),
     done: has("onDone"),
+    localReply: has("onLocalReply"),
     bufferLimitBytes,
   });
 }

@@ -21,7 +21,7 @@ import type { TDownstream } from "./downstream.ts";
 import { FilterRequest } from "./filter-request.ts";
 import { finishRequest } from "./finish.ts";
 import { filterRequestBody } from "./request-body-filters.ts";
-import { localReplyParts, type TLocalReplyParts } from "./local-reply.ts";
+import { localReplyParts, rewriteLocalReply, type TLocalReplyParts } from "./local-reply.ts";
 
 export type TPipelineDeps = {
   readonly accessLog: TAccessLog;
@@ -75,7 +75,9 @@ export class ActiveRequest {
   ran = 0;
   terminal: TTerminal | null = null;
 
-  flags = "";
+  #flags = "";
+  /** Flags filters added to a request that continued (fault's DI), shown before the others. */
+  #addedFlags = "";
   bytesIn = 0;
   bytesOut = 0;
   clusterName: string | null = null;
@@ -117,6 +119,16 @@ export class ActiveRequest {
     const incomingId = req.headers["x-request-id"];
     this.requestId = typeof incomingId === "string" && incomingId.length > 0 ? incomingId : randomUUID();
     this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null, clientAddressOf(req));
+  }
+
+  /**
+   * A body follows the head when the request says so (RFC 9112 §6.3); HTTP/2: unless the
+   * HEADERS frame ended the stream (gRPC bodies have no length). No body = no body phases.
+   */
+  get hasBody(): boolean {
+    if (this.h2) return !(this.req as Http2ServerRequest).stream.endAfterHeaders;
+    const length = this.headers["content-length"];
+    return length !== undefined ? Number(length) > 0 : this.headers["transfer-encoding"] !== undefined;
   }
 
   /** The client address resolved at the request entry (peer, PROXY header, trustedHops). */
@@ -257,8 +269,18 @@ export class ActiveRequest {
 
   #respondEncoded(status: number, headers: string[], body: Buffer | string, trailers: Record<string, string> | null): void | Promise<void> {
     const r = this.#encodeHeaders(status, headers, false);
-    if (r instanceof Promise) return r.then(() => this.#encodeData(body, true, trailers));
-    return this.#encodeData(body, true, trailers);
+    if (r instanceof Promise) return r.then(() => this.#respondBody(body, trailers));
+    return this.#respondBody(body, trailers);
+  }
+
+  /** A whole answer's body; its trailers (a gRPC error's, on HTTP/2) pass onResponseTrailers like an upstream's. */
+  #respondBody(body: Buffer | string, trailers: Record<string, string> | null): void | Promise<void> {
+    if (trailers === null || !this.chain.responseTrailers) return this.#encodeData(body, true, trailers);
+    const flat: string[] = [];
+    for (const name in trailers) flat.push(name, trailers[name] as string);
+    const r = this.#encodeData(body, false);
+    if (r instanceof Promise) return r.then(() => this.#encodeEnd(flat));
+    return this.#encodeEnd(flat);
   }
 
   /** Runs `cb` once every response step queued so far is written (at once when none waits). */
@@ -303,8 +325,6 @@ export class ActiveRequest {
     if (this.#replaced) return;
     const res: TFilterResponse = { status, headers: new FlatHeaderMap(headers) };
     this.#response = res;
-    // A body filter may change the length: the body goes chunked (HTTP/1.1) instead.
-    if (this.chain.responseBody) res.headers.remove("content-length");
     if (!this.chain.responseHeaders) return this.#writeHead(res);
     return this.#responseHeadersFrom(this.ran - 1, res, allowReply);
   }
@@ -332,12 +352,15 @@ export class ActiveRequest {
     if (!reply || !allowReply) return false;
     this.#replaced = true;
     this.terminal?.cancel(new DownstreamClosedError());
-    this.#writeLocal(...this.#localParts(reply.status, reply.flag ?? "", reply.body ?? "", localHeaders(reply), !reply.flag));
+    this.#writeLocal(...this.#localParts(reply.status, reply.flag ?? "", reply.body ?? "", localHeaders(reply), !reply.flag, reply.grpcStatus));
     return true;
   }
 
   #writeHead(res: TFilterResponse): void {
     if (this.#replaced || this.closed) return;
+    // A body filter may change the length: the body goes chunked (HTTP/1.1) instead. Removed
+    // only now, so response-header phases still read the upstream's length (compression's minimum).
+    if (this.chain.responseBody) res.headers.remove("content-length");
     this.downstream.writeHead(res.status, (res.headers as FlatHeaderMap).list);
   }
 
@@ -409,26 +432,30 @@ export class ActiveRequest {
   /** A filter answered (401, 403, 429, CORS preflight): a gRPC error for gRPC clients. */
   filterReply(r: TFilterLocalReply): void {
     const flag = r.flag ?? "";
-    this.localReply(r.status, flag, r.body ?? "", localHeaders(r), flag === "");
+    this.localReply(r.status, flag, r.body ?? "", localHeaders(r), flag === "", r.grpcStatus);
   }
 
   /** `flag` may combine codes ("UF,URX"); `noFlag` for answers that are not failures (CORS preflight). */
-  localReply(status: number, flag: TResponseFlag | string, body: string | Buffer, extra: readonly string[] = [], noFlag = false): void {
+  localReply(status: number, flag: TResponseFlag | string, body: string | Buffer, extra: readonly string[] = [], noFlag = false, grpcStatus?: number): void {
     this.flags = noFlag ? "" : flag;
     if (!this.downstream.writable) return;
     if (this.#queue !== null) {
       // An upstream head is still in an async response filter: this answer replaces it.
       this.#replaced = true;
-      const parts = this.#localParts(status, flag, body, extra, noFlag);
+      const parts = this.#localParts(status, flag, body, extra, noFlag, grpcStatus);
       void this.#queue.then(() => this.#writeLocal(...parts));
       return;
     }
-    const [s, headers, b, trailers] = this.#localParts(status, flag, body, extra, noFlag);
+    const [s, headers, b, trailers] = this.#localParts(status, flag, body, extra, noFlag, grpcStatus);
     this.respond(s, headers, b, trailers);
   }
 
-  #localParts(status: number, flag: string, body: string | Buffer, extra: readonly string[], noFlag: boolean): TLocalReplyParts {
-    return localReplyParts(this, status, flag, body, extra, noFlag);
+  #localParts(status: number, flag: string, body: string | Buffer, extra: readonly string[], noFlag: boolean, grpcStatus?: number): TLocalReplyParts {
+    // Only errors are rewritten: never an answer such as a CORS preflight's 204 (no body allowed).
+    if (this.chain.localReply && status >= 400 && !this.grpc && this.filterReq !== null) {
+      [status, body, extra] = rewriteLocalReply(this.chain.filters, this.filterReq, status, this.flags, body, extra);
+    }
+    return localReplyParts(this, status, flag, body, extra, noFlag, grpcStatus);
   }
 
   /** Straight to the client, past the encoder filters (they failed, or one of them answered). */
@@ -437,6 +464,20 @@ export class ActiveRequest {
     this.bytesOut = Buffer.byteLength(body);
     this.downstream.writeHead(status, headers);
     this.downstream.end(body, trailers);
+  }
+
+  /** The response flags of the access log ("" = none), e.g. "UF,URX" or "DI,FI". */
+  get flags(): string {
+    if (this.#addedFlags === "") return this.#flags;
+    return this.#flags === "" ? this.#addedFlags : `${this.#addedFlags},${this.#flags}`;
+  }
+  set flags(flags: string) {
+    this.#flags = flags;
+  }
+
+  /** A filter's flag for a request that goes on (req.addResponseFlag). */
+  addFlag(flag: string): void {
+    this.#addedFlags = this.#addedFlags === "" ? flag : `${this.#addedFlags},${flag}`;
   }
 
   /** Whether this request is an HTTP/1.1 Upgrade (set by the connection manager). */
@@ -488,7 +529,7 @@ export class ActiveRequest {
     // An HTTP/2 compat response reports writableFinished = true even when the client reset
     // the stream, so pending upstream work also means the client went away (rapid reset).
     if (abandoned || (t !== null && t.busy)) {
-      if (!this.flags) this.flags = "DC";
+      if (!this.#flags) this.#flags = "DC";
       if (t !== null && t.busy) t.cancel(new DownstreamClosedError());
     }
     this.finish();

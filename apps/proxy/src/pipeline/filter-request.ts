@@ -65,6 +65,12 @@ export class FilterRequest implements TFilterRequest {
   get route(): { readonly name: string } | null {
     return this.#ar.route;
   }
+  get hasBody(): boolean {
+    return this.#ar.hasBody;
+  }
+  addResponseFlag(flag: string): void {
+    this.#ar.addFlag(flag);
+  }
   get peer(): TPeerIdentity | null {
     if (this.#peer === undefined) this.#peer = this.#ar.tlsSocket ? peerIdentity(this.#ar.tlsSocket) : null;
     return this.#peer;

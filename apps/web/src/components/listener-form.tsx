@@ -24,6 +24,8 @@ import {
   type TRbacRow,
   type TWasmRow,
   type TRbacRuleRow,
+  YAML_FILTER_TYPES,
+  yamlFilterFields,
 } from "../lib/listener-form.ts";
 import { HTTP_METHODS, matcherRow, type TMatcherRow } from "../lib/route-form.ts";
 import { useTRPC } from "../lib/trpc.ts";
@@ -34,7 +36,19 @@ import { SaveForm, useResourceSave } from "./form-save.tsx";
 import { NetworkFilters, networkFilterErrors } from "./network-filters.tsx";
 
 const D = LISTENER_DEFAULTS;
-const FILTER_LABEL: Record<TFilterType, string> = { cors: "CORS", jwtAuthn: "JWT authentication", rbac: "RBAC", plugin: "Plugin", wasm: "proxy-wasm" };
+const FILTER_LABEL: Record<TFilterType, string> = {
+  cors: "CORS",
+  jwtAuthn: "JWT authentication",
+  rbac: "RBAC",
+  plugin: "Plugin",
+  wasm: "proxy-wasm",
+  extAuthz: "External authorization",
+  compression: "Compression",
+  fault: "Fault injection",
+  localReplies: "Local replies",
+  grpcWeb: "gRPC-Web",
+  bufferLimits: "Buffer limits",
+};
 type TClaimer = ReturnType<typeof useResourceSave>["claimer"];
 
 /**
@@ -275,10 +289,15 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
               {f.type === "rbac" && <RbacFields f={f} i={i} err={err.filters[i]!} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "plugin" && <PluginFields f={f} i={i} errors={err.filters[i]!.fields} onChange={(patch) => setFilter(f.key, patch)} />}
               {f.type === "wasm" && <WasmFields f={f} i={i} err={err.filters[i]!} modules={secretNames("wasmModule")} onChange={(patch) => setFilter(f.key, patch)} />}
+              {"yaml" in f && (
+                <Field label="Config (YAML)" htmlFor={`filter-${i}-yaml`} errors={yamlErrors(f.yaml, err.filters[i]!.fields)} hint={`The ${f.type} filter's fields (docs/filters.md); type and name come from this card`}>
+                  <textarea id={`filter-${i}-yaml`} className="mono" rows={6} value={f.yaml} onChange={(ev) => setFilter(f.key, { yaml: ev.target.value })} />
+                </Field>
+              )}
             </section>
           ))}
           <div className="actions">
-            {(["cors", "jwtAuthn", "rbac", "plugin", "wasm"] as const).map((t) => (
+            {(["cors", "jwtAuthn", "rbac", "plugin", "wasm", ...YAML_FILTER_TYPES] as const).map((t) => (
               <button key={t} type="button" className="btn btn-small" onClick={() => set("httpFilters", [...form.httpFilters, filterRow(t)])}>
                 Add {FILTER_LABEL[t]} filter
               </button>
@@ -385,6 +404,19 @@ export function ListenerForm({ initial, existingName, baseRevision }: { initial:
 
 type TFilterErrors = ReturnType<typeof filterErrors>;
 
+/** The top-level fields typed in a YAML card (their issues are named by them under its editor). */
+function yamlKeys(yaml: string): string[] {
+  const r = yamlFilterFields(yaml);
+  return "fields" in r ? Object.keys(r.fields) : [];
+}
+
+/** A YAML card's syntax error, or its fields' issues as "field: message", shown under its editor. */
+function yamlErrors(yaml: string, fieldErrors: Record<string, string[]>): string[] {
+  const r = yamlFilterFields(yaml);
+  if ("error" in r) return [`YAML: ${r.error}`];
+  return Object.entries(fieldErrors).flatMap(([k, ms]) => ms.map((m) => `${k}: ${m}`));
+}
+
 /** Claims every issue under one filter, per field (rows by index), the rest on the filter itself. */
 function filterErrors(c: TClaimer, at: string, f: TFilterRow) {
   const fields = (keys: string[]) => Object.fromEntries(keys.map((k) => [k, c.at(`${at}.${k}`)])) as Record<string, string[]>;
@@ -398,7 +430,9 @@ function filterErrors(c: TClaimer, at: string, f: TFilterRow) {
             ? fields(["module", "version", "timeoutMs", "config"])
             : f.type === "wasm"
               ? fields(["module.secret", "module", "config"])
-              : {},
+              : "yaml" in f
+                ? fields(yamlKeys(f.yaml))
+                : {},
     claims: f.type === "jwtAuthn" ? f.claimToHeaders.map((_, n) => c.at(`${at}.claimToHeaders[${n}]`)) : [],
     claimsList: c.at(`${at}.claimToHeaders`),
     rules:

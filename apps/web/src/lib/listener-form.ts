@@ -15,6 +15,7 @@ import {
   type TListener,
   type TRbacPrincipal,
 } from "@switchyard/config-model";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
 import type { z } from "zod";
 import type { TFieldIssue } from "./issues.ts";
 import { matcherRowsOf, matchersOf, type TMatcherRow } from "./route-form.ts";
@@ -96,11 +97,29 @@ export type TJwtRow = TFilterRowBase & {
   allowMissing: boolean;
 };
 export type TRbacRow = TFilterRowBase & { type: "rbac"; rules: TRbacRuleRow[] };
+/**
+ * Filters edited as YAML (their fields without type and name), checked by the same schema
+ * as the rest of the form. A first example per type is filled in when one is added.
+ */
+export const YAML_FILTER_EXAMPLES = {
+  extAuthz: "url: http://authz.internal:9000/check\ntimeoutMs: 200\nallowedHeaders: [cookie]\nallowedUpstreamHeaders: [x-user]\nfailOpen: false\n",
+  compression: "algorithms: [zstd, br, gzip]\nminContentLength: 30\n",
+  fault: "abort: { httpStatus: 503, percentage: 1 }\ndelay: { fixedDelayMs: 500, percentage: 5 }\nheaderControl: false\n",
+  localReplies: 'mappers:\n  - match: { flags: [NR] }\n    body: "nothing at %PATH%"\nformat:\n  json: { code: "%RESPONSE_CODE%", flags: "%RESPONSE_FLAGS%", message: "%LOCAL_REPLY_BODY%" }\n',
+  grpcWeb: "",
+  bufferLimits: "maxRequestBytes: 1048576\n",
+} as const;
+export type TYamlFilterType = keyof typeof YAML_FILTER_EXAMPLES;
+export const YAML_FILTER_TYPES = Object.keys(YAML_FILTER_EXAMPLES) as TYamlFilterType[];
+export type TYamlFilterRow = TFilterRowBase & { type: TYamlFilterType; yaml: string };
+const isYamlType = (t: string): t is TYamlFilterType => Object.hasOwn(YAML_FILTER_EXAMPLES, t);
+
+
 /** A plugin entry; `config` is JSON text (the schema form, when the module's schema is known, edits it as an object). */
 export type TPluginRow = TFilterRowBase & { type: "plugin"; module: string; version: string; timeoutMs: string; config: string };
 /** A proxy-wasm filter: the wasmModule secret holding the module, and its plugin configuration text. */
 export type TWasmRow = TFilterRowBase & { type: "wasm"; secret: string; config: string };
-export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TPluginRow | TWasmRow;
+export type TFilterRow = TCorsRow | TJwtRow | TRbacRow | TPluginRow | TWasmRow | TYamlFilterRow;
 export type TFilterType = TFilterRow["type"];
 
 /** Network filters (tcp listeners): rbac by source address, and the SNI router. */
@@ -154,6 +173,7 @@ export const rbacRuleRow = (): TRbacRuleRow => ({ key: key(), allow: true, princ
 export const claimRow = (): TClaimRow => ({ key: key(), claim: "", header: "" });
 
 export function filterRow(type: TFilterType): TFilterRow {
+  if (isYamlType(type)) return { key: key(), name: "", type, yaml: YAML_FILTER_EXAMPLES[type] };
   if (type === "cors") return { key: key(), name: "", type, allowOrigins: "", allowMethods: "", allowHeaders: "", exposeHeaders: "", allowCredentials: LISTENER_DEFAULTS.cors.allowCredentials, maxAgeSeconds: "" };
   if (type === "jwtAuthn")
     return {
@@ -252,6 +272,10 @@ function principalRowOf(p: TRbacPrincipal): TPrincipalRow {
 function filterRowOf(f: THttpFilter): TFilterRow {
   if (f.type === "plugin")
     return { key: key(), name: f.name, type: "plugin", module: f.module, version: f.version ?? "", timeoutMs: String(f.timeoutMs), config: JSON.stringify(f.config ?? {}, null, 2) };
+  if (f.type !== "cors" && f.type !== "jwtAuthn" && f.type !== "rbac") {
+    const { type, name, ...fields } = f;
+    return { key: key(), name: name ?? "", type, yaml: Object.keys(fields).length ? toYaml(fields) : "" };
+  }
   if (f.type === "cors")
     return {
       key: key(),
@@ -348,6 +372,17 @@ function principalOf(p: TPrincipalRow): TRbacPrincipal {
   return { [p.kind]: p.value.trim() } as TRbacPrincipal;
 }
 
+/** A YAML filter row's fields; a YAML syntax error is reported by the schema as an unknown `yaml` key, next to the editor. */
+export function yamlFilterFields(yaml: string): { fields: Record<string, unknown> } | { error: string } {
+  try {
+    const v: unknown = yaml.trim() === "" ? {} : parseYaml(yaml);
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return { error: "must be a YAML mapping of the filter's fields" };
+    return { fields: v as Record<string, unknown> };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 /** JSON text as a value; text that does not parse is sent as the string it is (the plugin's schema refuses it with the path). */
 export function jsonOrText(s: string): unknown {
   try {
@@ -360,6 +395,10 @@ export function jsonOrText(s: string): unknown {
 function filterOf(f: TFilterRow): unknown {
   if (f.type === "plugin")
     return { type: "plugin", name: f.name.trim(), module: f.module.trim(), version: text(f.version), timeoutMs: num(f.timeoutMs), config: jsonOrText(f.config) };
+  if (f.type !== "cors" && f.type !== "jwtAuthn" && f.type !== "rbac") {
+    const parsed = yamlFilterFields(f.yaml);
+    return "fields" in parsed ? { ...parsed.fields, type: f.type, name: text(f.name) } : { type: f.type, name: text(f.name), yaml: parsed.error };
+  }
   if (f.type === "cors")
     return {
       type: "cors",

@@ -3,7 +3,8 @@
  * is created from a pasted certificate (its details shown beside it) and an uploaded
  * key, which the edit page never shows again; a proxy-wasm module is uploaded (its SHA-256
  * computed in the browser, its bytes never shown again); two tabs editing one rate-limit policy:
- * the second save is refused with what changed instead of overwriting the first.
+ * the second save is refused with what changed instead of overwriting the first; a
+ * built-in filter without a form of its own (issue #14) edited as a YAML card.
  */
 import { execFileSync } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
@@ -36,7 +37,11 @@ const logIn = (p: Page) => logInAs(p, app);
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "swy-secret-form-"));
   app = await startConsole();
-  await seedConfig(app, { rateLimitPolicies: [{ name: "per-ip", requests: 10 }] });
+  await seedConfig(app, {
+    rateLimitPolicies: [{ name: "per-ip", requests: 10 }],
+    clusters: [{ name: "app", endpoints: [{ address: "127.0.0.1", port: 9 }] }],
+    routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "all", match: { prefix: "/" }, route: { cluster: "app" } }] }] }],
+  });
   ({ browser, page } = await openBrowser());
   await logIn(page);
 }, 600_000);
@@ -131,5 +136,30 @@ describe.sequential("resource forms in a browser", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("edits a built-in filter without a form of its own as a YAML card: syntax and schema errors show on the card, a valid one is stored", async () => {
+    await page.goto(`${app.url}/listeners/new`);
+    await page.getByLabel("Name", { exact: true }).fill("yaml-filters");
+    await page.getByLabel("Port", { exact: true }).fill("8080");
+    await page.getByLabel("Route config").selectOption("main");
+    await page.getByRole("button", { name: "Add Compression filter" }).click();
+    const yaml = page.locator("#filter-0-yaml");
+    await expect.poll(() => yaml.inputValue()).toContain("algorithms:");
+    await yaml.fill("minContentLength: [");
+    await page.locator(".field:has(#filter-0-yaml) .field-error").getByText(/^YAML:/).waitFor();
+    await yaml.fill("minContentLength: -1");
+    await page.getByRole("button", { name: "Create listener" }).click();
+    await page.locator(".field:has(#filter-0-yaml) .field-error").getByText(/^minContentLength: /).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "listener-yaml-filter-error.png"), fullPage: true });
+    await yaml.fill("algorithms: [gzip]\nminContentLength: 100\n");
+    await page.getByRole("button", { name: "Create listener" }).click();
+    await page.waitForURL(/\/listeners$/);
+    const stored = (await (await fetch(`${app.url}/api/v1/config`, { headers: { authorization: `Bearer ${app.apiToken}` } })).json()) as { config?: { listeners: { name: string; httpFilters: unknown[] }[] }; listeners?: { name: string; httpFilters: unknown[] }[] };
+    const listener = (stored.config ?? stored).listeners!.find((l) => l.name === "yaml-filters");
+    expect(listener?.httpFilters).toEqual([{ type: "compression", algorithms: ["gzip"], minContentLength: 100, contentTypes: expect.any(Array) }]);
+    // Opened again, the card shows the stored fields.
+    await page.goto(`${app.url}/listeners/yaml-filters`);
+    await expect.poll(() => page.locator("#filter-0-yaml").inputValue()).toContain("minContentLength: 100");
   });
 });

@@ -1,3 +1,4 @@
+import { importHttpFilter } from "./envoy-http-filters.ts";
 import { isObject, note, toName, uniqueNamer, type TImportNote, type TImportResult } from "./report.ts";
 
 type TPath = (string | number)[];
@@ -128,12 +129,20 @@ function importListener(r: Reader, l: TObj, path: TPath, config: { listeners: TO
   r.take(hcm, hPath, "@type");
   r.take(hcm, hPath, "stat_prefix"); // Switchyard names its stats by listener
   const httpFilters = r.take(hcm, hPath, "http_filters");
+  const imported: TObj[] = [];
   if (Array.isArray(httpFilters)) {
     httpFilters.forEach((f, i) => {
       const fp = [...hPath, "http_filters", i];
       if (isObject(f) && f.name === ROUTER) {
         r.take(f, fp, "name");
         r.takeWhole(f, fp, "typed_config");
+      } else if (isObject(f)) {
+        const mapped = importHttpFilter(r, f, fp, durationMs);
+        if (!mapped) return;
+        // Envoy lists one compressor per algorithm; Switchyard's one filter offers them all.
+        const compression = mapped.type === "compression" ? imported.find((x) => x.type === "compression") : undefined;
+        if (compression && Array.isArray(compression.algorithms) && Array.isArray(mapped.algorithms)) compression.algorithms.push(...(mapped.algorithms as unknown[]));
+        else imported.push(mapped);
       }
     });
   }
@@ -146,7 +155,7 @@ function importListener(r: Reader, l: TObj, path: TPath, config: { listeners: TO
   const vhName = uniqueNamer();
   const virtualHosts = Array.isArray(vhosts) ? vhosts.flatMap((vh, i) => (isObject(vh) ? [importVirtualHost(r, vh, [...rcPath, "virtual_hosts", i], vhName)] : [])) : [];
   config.routeConfigs.push({ name: rcName, virtualHosts });
-  config.listeners.push({ name, address: addr.address, port: addr.port, protocol: "http", routeConfig: rcName });
+  config.listeners.push({ name, address: addr.address, port: addr.port, protocol: "http", routeConfig: rcName, ...(imported.length ? { httpFilters: imported } : {}) });
 }
 
 function importVirtualHost(r: Reader, vh: TObj, path: TPath, vhName: (n: string) => string): TObj {

@@ -1,4 +1,3 @@
-import type { Http2ServerRequest } from "node:http2";
 import type { Readable } from "node:stream";
 import { pickTarget, rewritePath } from "../../router/index.ts";
 import type { TCompiledForwardAction, TCompiledRetryPolicy, TCompiledRoute } from "../../router/types.ts";
@@ -16,7 +15,7 @@ import type { ActiveRequest, TTerminal } from "../../pipeline/active-request.ts"
 import { buildUpstreamHeaders, HOP_BY_HOP } from "./upstream-headers.ts";
 import { requestHash } from "./hash.ts";
 import { sendMirrors } from "./mirror.ts";
-import { bufferIterable, readReplayableBody, type TRequestBody } from "./request-body.ts";
+import { bufferIterable, firstBytes, readReplayableBody, type TRequestBody } from "./request-body.ts";
 import { backoffMs, retriableFailure, retriableStatus } from "./retry.ts";
 import { UpstreamTry, type TTryOwner } from "./upstream-try.ts";
 import { parseGrpcTimeout } from "./grpc.ts";
@@ -126,15 +125,8 @@ class Exchange implements TTryOwner, TTerminal {
       this.timer = setTimeout(onRouteTimeout, timeoutMs, this);
     }
 
-    // A body exists when the request says so (RFC 9112 §6.3); HTTP/2: unless the HEADERS
-    // frame ended the stream (gRPC bodies have no length).
     const contentLength = req.headers["content-length"];
-    const hasBody = this.ar.h2
-      ? !(req as Http2ServerRequest).stream.endAfterHeaders
-      : contentLength !== undefined
-        ? Number(contentLength) > 0
-        : req.headers["transfer-encoding"] !== undefined;
-    if (!hasBody) {
+    if (!this.ar.hasBody) {
       if (action.mirrors.length) this.mirror(action, null);
       return this.startTry();
     }
@@ -145,14 +137,26 @@ class Exchange implements TTryOwner, TTerminal {
       const filtered = this.ar.decodeBody(this.countBody());
       if (replay) {
         bufferIterable(filtered, this.replayLimit(action)).then(
-          (b) => this.bodyReady(action, b, true),
+          (b) => {
+            this.upstreamHeaders = buildUpstreamHeaders(this.ar, action.hostRewrite, false);
+            this.bodyReady(action, b, true);
+          },
           () => undefined, // client gone, filter answered or failed: the pipeline has it
         );
         return;
       }
       this.replayable = false;
-      this.body = filtered as unknown as Readable;
-      return this.startTry();
+      firstBytes(filtered).then(
+        (body) => {
+          if (this.upstreamDone) return;
+          this.body = body as unknown as Readable;
+          // Header edits made in body phases (extAuthz's allowed headers) count.
+          this.upstreamHeaders = buildUpstreamHeaders(this.ar, action.hostRewrite, false);
+          this.startTry();
+        },
+        () => undefined, // client gone, filter answered or failed: the pipeline has it
+      );
+      return;
     }
     if (replay) {
       // Retries and mirrors replay the body: buffer it up to the limit first. (A streaming
@@ -412,9 +416,10 @@ class Exchange implements TTryOwner, TTerminal {
     this.endTraceTry("", this.upstreamStatus >= 500);
     this.finishUpstream();
     // Trailers (gRPC's grpc-status) travel to HTTP/2 clients; HTTP/1.1 clients get none
-    // (they would need chunked encoding and a TE: trailers promise).
+    // (they would need chunked encoding and a TE: trailers promise), but the filters'
+    // onResponseTrailers still sees them (grpcWeb moves them into the body).
     let flat: string[] | null = null;
-    if (this.ar.h2) {
+    if (this.ar.h2 || this.ar.chain.responseTrailers) {
       if (trailers && trailers.length) {
         flat = [];
         for (let i = 0; i < trailers.length; i += 2) flat.push(latin1(trailers[i]).toLowerCase(), latin1(trailers[i + 1]));

@@ -72,3 +72,16 @@ export async function bufferIterable(source: AsyncIterable<Buffer>, limit: numbe
     if (size > limit) return { kind: "stream", source: prepend(chunks, { [Symbol.asyncIterator]: () => it }) };
   }
 }
+
+/**
+ * Waits for the first bytes of a filtered body (or its end), then gives the whole body
+ * back. A try starts only then, so a filter that holds the body (bufferLimits, extAuthz
+ * with withRequestBody) keeps the upstream untouched until it lets go, as Envoy's
+ * StopIteration does. Rejects as the body does (a filter answered, the client left).
+ */
+export async function firstBytes(source: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer>> {
+  const it = source[Symbol.asyncIterator]();
+  const r = await it.next();
+  if (r.done) return prepend([], { [Symbol.asyncIterator]: () => it });
+  return prepend([r.value], { [Symbol.asyncIterator]: () => it });
+}

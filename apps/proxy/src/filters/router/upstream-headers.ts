@@ -32,8 +32,9 @@ export function buildUpstreamHeaders(ar: ActiveRequest, hostRewrite: string | nu
     out.push(name, src[i + 1] as string);
   }
   if (tunnel) out.push("connection", "upgrade", "upgrade", String(ar.headers.upgrade ?? ""));
-  // TE is hop-by-hop, but "trailers" must reach gRPC servers (RFC 9113 §8.2.2 allows exactly that value).
-  const te = ar.headers.te;
+  // TE is hop-by-hop, but "trailers" must reach gRPC servers (RFC 9113 §8.2.2 allows exactly
+  // that value); a filter may ask for it (grpcWeb, whose browser clients never send it).
+  const te = fromFilters ? ar.filterReq?.headers.get("te") : ar.headers.te;
   if (typeof te === "string" && te.includes("trailers")) out.push("te", "trailers");
   const host = hostRewrite ?? ar.host;
   if (host) out.push("host", host);
