@@ -272,6 +272,7 @@ function principalRowOf(p: TRbacPrincipal): TPrincipalRow {
 function filterRowOf(f: THttpFilter): TFilterRow {
   if (f.type === "plugin")
     return { key: key(), name: f.name, type: "plugin", module: f.module, version: f.version ?? "", timeoutMs: String(f.timeoutMs), config: JSON.stringify(f.config ?? {}, null, 2) };
+  if (f.type === "wasm") return { key: key(), name: f.name ?? "", type: "wasm", secret: f.module.secret, config: f.config };
   if (f.type !== "cors" && f.type !== "jwtAuthn" && f.type !== "rbac") {
     const { type, name, ...fields } = f;
     return { key: key(), name: name ?? "", type, yaml: Object.keys(fields).length ? toYaml(fields) : "" };
@@ -303,7 +304,6 @@ function filterRowOf(f: THttpFilter): TFilterRow {
       claimToHeaders: f.claimToHeaders.map((c) => ({ key: key(), claim: c.claim, header: c.header })),
       allowMissing: f.allowMissing,
     };
-  if (f.type === "wasm") return { key: key(), name: f.name ?? "", type: "wasm", secret: f.module.secret, config: f.config };
   return {
     key: key(),
     name: f.name ?? "",
@@ -395,6 +395,7 @@ export function jsonOrText(s: string): unknown {
 function filterOf(f: TFilterRow): unknown {
   if (f.type === "plugin")
     return { type: "plugin", name: f.name.trim(), module: f.module.trim(), version: text(f.version), timeoutMs: num(f.timeoutMs), config: jsonOrText(f.config) };
+  if (f.type === "wasm") return { type: "wasm", name: text(f.name), module: { secret: f.secret.trim() }, config: f.config };
   if (f.type !== "cors" && f.type !== "jwtAuthn" && f.type !== "rbac") {
     const parsed = yamlFilterFields(f.yaml);
     return "fields" in parsed ? { ...parsed.fields, type: f.type, name: text(f.name) } : { type: f.type, name: text(f.name), yaml: parsed.error };
@@ -421,7 +422,6 @@ function filterOf(f: TFilterRow): unknown {
       claimToHeaders: f.claimToHeaders.map((c) => ({ claim: c.claim.trim(), header: c.header.trim() })),
       allowMissing: f.allowMissing,
     };
-  if (f.type === "wasm") return { type: "wasm", name: text(f.name), module: { secret: f.secret.trim() }, config: f.config };
   return {
     type: "rbac",
     name: text(f.name),
