@@ -1,7 +1,8 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import type { TRoute } from "@switchyard/config-model";
+import type { TListener, TRoute } from "@switchyard/config-model";
+import { overridableFilters } from "../lib/filter-overrides-form.ts";
 import {
   buildRoute,
   checkRoute,
@@ -22,6 +23,7 @@ import { useTRPC, useTRPCClient } from "../lib/trpc.ts";
 import { Field } from "./field.tsx";
 import { CheckGroup, CheckRow, FieldErrors, namesWith, NumberField, Segmented, SelectField, TextField, onOff } from "./fields.tsx";
 import { SaveForm, useFormSave } from "./form-save.tsx";
+import { FilterOverridesEditor, overrideErrors } from "./filter-overrides.tsx";
 import { FormRows, rowCell } from "./form-rows.tsx";
 import { HeaderMutationEditor } from "./header-mutation.tsx";
 import { NameSelect } from "./name-select.tsx";
@@ -59,6 +61,8 @@ export function RouteForm({ initial, existing }: TRouteFormProps) {
   const placements = useQuery(trpc.routes.placements.queryOptions());
   const clusters = useQuery(trpc.resources.list.queryOptions({ kind: "clusters" }));
   const policies = useQuery(trpc.resources.list.queryOptions({ kind: "rateLimitPolicies" }));
+  const listeners = useQuery(trpc.resources.list.queryOptions({ kind: "listeners" }));
+  const filters = overridableFilters(listeners.data?.map((l) => l.resource as TListener) ?? [], form.routeConfig, Object.keys(form.filterOverrides));
   const routeConfigs = placements.data?.map((p) => p.routeConfig) ?? [];
   const vhosts = placements.data?.find((p) => p.routeConfig === form.routeConfig)?.virtualHosts ?? [];
   const vhostExists = vhosts.some((v) => v.name === form.virtualHost);
@@ -124,6 +128,7 @@ export function RouteForm({ initial, existing }: TRouteFormProps) {
     responseAdd: rowErr("responseHeaders.add"),
     responseRemove: c.at("responseHeaders.remove"),
   };
+  const overrideErr = overrideErrors(c, filters, form.filterOverrides);
   const rest = c.rest();
 
   const matcherColumns = (which: "headers" | "query", noun: string) => {
@@ -366,6 +371,7 @@ export function RouteForm({ initial, existing }: TRouteFormProps) {
         <HeaderMutationEditor id="requestHeaders" label="Request" value={form.requestHeaders} onChange={(m) => set("requestHeaders", m)} addErrors={err.requestAdd} removeErrors={err.requestRemove} />
         <HeaderMutationEditor id="responseHeaders" label="Response" value={form.responseHeaders} onChange={(m) => set("responseHeaders", m)} addErrors={err.responseAdd} removeErrors={err.responseRemove} />
       </fieldset>
+      <FilterOverridesEditor filters={filters} value={form.filterOverrides} onChange={(v) => set("filterOverrides", v)} errors={overrideErr} routeConfig={form.routeConfig} />
     </SaveForm>
   );
 }

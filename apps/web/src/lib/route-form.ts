@@ -10,6 +10,7 @@ import {
   type TRoute,
 } from "@switchyard/config-model";
 import type { z } from "zod";
+import { buildOverrides, overridesFormOf, type TOverridesForm } from "./filter-overrides-form.ts";
 import type { TFieldIssue } from "./issues.ts";
 
 export type TRouteInput = z.input<typeof ZRoute>;
@@ -92,8 +93,8 @@ export type TRouteForm = {
   contentType: string;
   requestHeaders: THeaderMutationForm;
   responseHeaders: THeaderMutationForm;
-  /** The route's filterOverrides, kept as stored (no form for them yet: a save must not drop them). */
-  filterOverrides: TRoute["filterOverrides"];
+  /** Per listener filter (by name): inherit, disable or replace its config. */
+  filterOverrides: TOverridesForm;
 };
 
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -143,7 +144,7 @@ export function emptyRouteForm(defaults: { routeConfig?: string; virtualHost?: s
     contentType: "",
     requestHeaders: { add: [], remove: "" },
     responseHeaders: { add: [], remove: "" },
-    filterOverrides: undefined,
+    filterOverrides: {},
   };
 }
 
@@ -212,7 +213,7 @@ export function routeFormOf(place: { routeConfig: string; virtualHost: string; d
     contentType: route.directResponse?.contentType ?? "",
     requestHeaders: mutationFormOf(route.requestHeaders),
     responseHeaders: mutationFormOf(route.responseHeaders),
-    filterOverrides: route.filterOverrides,
+    filterOverrides: overridesFormOf(route.filterOverrides),
   };
 }
 
@@ -250,7 +251,7 @@ export function buildRoute(form: TRouteForm): TRouteInput {
     match,
     requestHeaders: mutationOf(form.requestHeaders),
     responseHeaders: mutationOf(form.responseHeaders),
-    filterOverrides: form.filterOverrides,
+    filterOverrides: buildOverrides(form.filterOverrides),
   };
   if (form.actionKind === "route") {
     route.route = {

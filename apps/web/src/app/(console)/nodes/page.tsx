@@ -5,6 +5,7 @@ import { useEffect } from "react";
 import { formatAgo, formatTime, shortHash } from "../../../lib/format.ts";
 import { useTRPC } from "../../../lib/trpc.ts";
 import { ErrorBanner, TableHead } from "../../../components/ui.tsx";
+import { GroupInventory } from "../../../components/group-inventory.tsx";
 
 /** The console flags a node drifting this long after its target changed (rollout/service.ts). */
 const DRIFT_AFTER_MS = 30_000;
@@ -107,6 +108,7 @@ export default function NodesPage() {
           </tbody>
         </table>
       )}
+      {nodes.data && nodes.data.length > 0 && <GroupInventory />}
       {refusals.data && refusals.data.length > 0 && (
         <section className="card" data-testid="refusals">
           <h2>Refused connections</h2>
