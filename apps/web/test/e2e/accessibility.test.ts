@@ -37,6 +37,7 @@ const PAGES: { name: string; path: string; heading: RegExp }[] = [
   { name: "Tokens", path: "/tokens", heading: /tokens/i },
   { name: "Import", path: "/import", heading: /import/i },
   { name: "Cluster editor", path: "/clusters/users", heading: /users/ },
+  { name: "Route editor", path: "/routes/main/all/users", heading: /users/ },
 ];
 
 
@@ -54,7 +55,7 @@ beforeAll(async () => {
   await seedConfig(
     app,
     {
-      listeners: [{ name: "public", address: "127.0.0.1", port: listenerPort, routeConfig: "main" }],
+      listeners: [{ name: "public", address: "127.0.0.1", port: listenerPort, routeConfig: "main", httpFilters: [{ type: "cors", allowOrigins: ["*"] }] }],
       routeConfigs: [
         {
           name: "main",
