@@ -72,7 +72,10 @@ export function overrideErrors(c: ReturnType<typeof issueClaimer>, filters: TOve
       const fieldIssues = replacementKeys(yaml).flatMap((k) => c.at(`${at}.config.${k}`).map((m) => `${k}: ${m}`));
       const parsed = replacementOf(yaml);
       const syntax = value[f.name]?.mode === "replace" && "error" in parsed ? [`YAML: ${parsed.error}`] : [];
-      return [f.name, { config: [...syntax, ...fieldIssues, ...c.at(`${at}.config`)], row: c.at(at) }];
+      const config = [...syntax, ...fieldIssues, ...c.at(`${at}.config`)];
+      const row = c.at(at);
+      // YAML that does not parse is sent as an unknown key (refused there): its syntax error says it all.
+      return [f.name, { config, row: syntax.length ? [] : row }];
     }),
   );
 }
