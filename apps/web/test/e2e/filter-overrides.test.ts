@@ -102,6 +102,12 @@ describe("per-route filter overrides", () => {
     // A replacement the fault filter's schema refuses: the server's issue shows at the YAML field, nothing is stored.
     await section.getByRole("radiogroup", { name: "Filter fault" }).getByText("Replace config").click();
     await expect.poll(() => page.locator("#override-fault-yaml").inputValue()).toContain("httpStatus: 503");
+    // YAML that does not parse: refused in the browser, its syntax error at the field, nothing sent.
+    await page.locator("#override-fault-yaml").fill("abort: { percentage: [50 }");
+    await page.getByRole("button", { name: "Save route" }).click();
+    await page.locator(".field:has(#override-fault-yaml) .field-error").getByText(/^YAML: /).waitFor();
+    expect(await section.locator('[data-filter="fault"]').innerText()).not.toMatch(/unrecognized/i);
+    expect((await storedRoute()).filterOverrides).toBeUndefined();
     await page.locator("#override-fault-yaml").fill("abort: { percentage: 50 }");
     await page.getByRole("button", { name: "Save route" }).click();
     await page.locator(".field:has(#override-fault-yaml) .field-error").getByText(/^abort: set httpStatus or grpcStatus/).waitFor();
