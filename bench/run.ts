@@ -26,7 +26,7 @@ const SCENARIOS = {
   "tls-h1": { title: "TLS termination, HTTPS/1.1 -> HTTP/1.1 origin, 100 B", run: (o: number) => tlsScenario(o, "https1") },
   "tls-h2": { title: "TLS termination, h2 (ALPN) -> HTTP/1.1 origin, 100 B", run: (o: number) => tlsScenario(o, "h2") },
   routing: { title: "Routing cost: 10,000 routes (prefix/regex) + 1,000 clusters", run: (o: number) => routingScenario(o) },
-  "filter-chain": { title: "Filter pipeline cost: empty chain and one filter, this checkout vs BENCH_BASELINE_DIR", run: (o: number) => filterChainScenario(o) },
+  "filter-chain": { title: "Filter pipeline cost: empty chain, one filter, one TypeScript plugin, one proxy-wasm filter (this checkout vs BENCH_BASELINE_DIR)", run: (o: number) => filterChainScenario(o) },
 } as const;
 type TName = keyof typeof SCENARIOS;
 
