@@ -86,6 +86,7 @@ export type PluginInstance = {
   onRequestBody?(chunk: Buffer, end: boolean, req: PluginRequest): Maybe<Buffer | LocalReply | void>;
   onResponseHeaders?(res: PluginResponse, req: PluginRequest): Maybe<LocalReply | void>;
   onResponseBody?(chunk: Buffer, end: boolean, res: PluginResponse, req: PluginRequest): Maybe<Buffer | void>;
+  onResponseTrailers?(trailers: HeaderMap, res: PluginResponse, req: PluginRequest): Maybe<void>;
   onDone?(info: { status: number; durationMs: number; responseFlags: string }, req: PluginRequest): Maybe<void>;
 };
 
