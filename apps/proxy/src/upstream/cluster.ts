@@ -1,10 +1,11 @@
 import type { TCircuitBreakers, TCluster, TEndpoint, TSecret } from "@switchyard/config-model";
 import { ZCircuitBreakers, hashConfig } from "@switchyard/config-model";
 import type { ConnectionOptions } from "node:tls";
-import { Pool } from "undici";
+import { Pool, buildConnector } from "undici";
 import type { TDiscoverySource, TDiscoveryStatus } from "./discovery/types.ts";
 import type { TUpstreamEvents } from "./events.ts";
 import { HealthChecker } from "./health-check.ts";
+import { H1Pool } from "./h1-pool.ts";
 import { H2Pool } from "./h2-pool.ts";
 import { upstreamTlsOptions } from "./tls-options.ts";
 import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
@@ -12,10 +13,9 @@ import { OutlierDetector, newOutlierState, type TOutlierState, type TTryOutcome 
 import { LOCAL_STATE, type TSharedUpstream, type TSlotGate } from "./shared-state.ts";
 
 /**
- * undici keeps an idle upstream connection this long when the upstream sends no
- * `Keep-Alive: timeout=` hint. Kept below Node's default server keepAliveTimeout (5 s)
- * so we close first instead of racing the upstream's close (which shows up as UC).
- * Hints are honoured up to the cluster's idleTimeoutMs.
+ * Idle upstream connections of `auto` pools (undici) are kept this long without a
+ * `Keep-Alive: timeout=` hint: the H1Pool's rule (h1-pool.ts), below Node's default
+ * server keepAliveTimeout (5 s). Hints are honoured up to the cluster's idleTimeoutMs.
  */
 const DEFAULT_KEEPALIVE_MS = 4_000;
 
@@ -30,8 +30,8 @@ export class UpstreamEndpoint {
   weight: number;
   /** "address:port", as the access log's upstreamHost. */
   readonly hostPort: string;
-  /** undici Pool (http1, or auto = ALPN over TLS) or our H2Pool (http2); same dispatch protocol. */
-  readonly pool: Pool | H2Pool;
+  /** H1Pool (http1; auto over cleartext), H2Pool (http2), undici's Pool (auto = ALPN over TLS); one dispatch protocol. */
+  readonly pool: H1Pool | H2Pool | Pool;
   /** Client TLS options when the cluster has `tls` (also used by TCP and WebSocket tunnels). */
   readonly tls: ConnectionOptions | null;
   activeRequests = 0;
@@ -49,9 +49,9 @@ export class UpstreamEndpoint {
   reportedFailure = false;
 
   /**
-   * `connections`: this endpoint's share of circuitBreakers.maxConnections (undici pools).
-   * `connector`: logicalDns hands a connector factory that dials the latest resolved
-   * address (see discovery/dns.ts); it gets this endpoint's TLS options.
+   * `connections`: this endpoint's share of circuitBreakers.maxConnections (HTTP/1.1 pools).
+   * `dialAddress`: logicalDns gives the address new connections dial, the latest answer
+   * (see discovery/dns.ts).
    */
   constructor(
     address: string,
@@ -60,7 +60,7 @@ export class UpstreamEndpoint {
     cluster: TCluster,
     connections: number,
     secrets: ReadonlyMap<string, TSecret> = new Map(),
-    connector?: (tls: ConnectionOptions | null) => Pool.Options["connect"],
+    dialAddress?: () => string,
   ) {
     this.address = address;
     this.port = port;
@@ -82,21 +82,19 @@ export class UpstreamEndpoint {
       });
       return;
     }
-    this.pool = new Pool(`${scheme}://${this.hostPort}`, {
-      // auto: offer h2 and http/1.1 by ALPN (TLS only; over cleartext auto is HTTP/1.1).
-      ...(cluster.protocol === "auto" && this.tls ? { allowH2: true } : {}),
-      ...(connector ? { connect: connector(this.tls) } : this.tls ? { connect: this.tls } : {}),
-      // Pipelining off: one request per connection at a time, as DESIGN §5 says.
-      pipelining: 1,
-      // circuitBreakers.maxConnections, split over the endpoints.
+    if (cluster.protocol === "auto" && this.tls) {
+      this.pool = alpnPool(`${scheme}://${this.hostPort}`, this.tls, cluster, connections, dialAddress);
+      return;
+    }
+    this.pool = new H1Pool({
+      address,
+      port,
+      hostPort: this.hostPort,
+      tls: this.tls,
       connections,
-      connectTimeout: cluster.connectTimeoutMs,
-      keepAliveTimeout: Math.min(cluster.idleTimeoutMs, DEFAULT_KEEPALIVE_MS),
-      keepAliveMaxTimeout: cluster.idleTimeoutMs,
-      // The route timeout (timeoutMs) bounds the whole exchange; undici's own
-      // 300 s header/body timeouts would only fire for routes with timeoutMs 0.
-      headersTimeout: 0,
-      bodyTimeout: 0,
+      connectTimeoutMs: cluster.connectTimeoutMs,
+      idleTimeoutMs: cluster.idleTimeoutMs,
+      ...(dialAddress ? { dialAddress } : {}),
     });
   }
 
@@ -284,8 +282,7 @@ export class ClusterRuntime {
    */
   #newEndpoint(e: TEndpoint, setSize: number): UpstreamEndpoint {
     const perEndpoint = Math.max(1, Math.ceil(this.breakers.maxConnections / Math.max(1, setSize)));
-    const connector = this.#source?.connector;
-    return new UpstreamEndpoint(e.address, e.port, e.weight, this.#config, perEndpoint, this.#secrets, connector ? (tls) => connector(e, tls) : undefined);
+    return new UpstreamEndpoint(e.address, e.port, e.weight, this.#config, perEndpoint, this.#secrets, this.#source?.dialAddress);
   }
 
   /** Starts health checks and the outlier sweep; called when the version is committed. */
@@ -576,6 +573,38 @@ export function discoveryKey(c: TCluster): string | null {
   if (c.discovery === "static") return null;
   const { discovery, endpoints, kubernetes, consul, dnsResolvers } = c;
   return hashConfig({ discovery, endpoints: discovery === "eds" ? [] : endpoints, kubernetes, consul, dnsResolvers });
+}
+
+/**
+ * `auto` over TLS: undici's Pool offering h2 and http/1.1 by ALPN (see README: measured
+ * against doing ALPN ourselves). Same settings as the H1Pool: no pipelining, the endpoint's
+ * share of maxConnections, the keep-alive rule, no header/body timeouts of its own (the
+ * route's timeouts bound the exchange).
+ */
+function alpnPool(origin: string, tls: ConnectionOptions, cluster: TCluster, connections: number, dialAddress?: () => string): Pool {
+  const base = buildConnector({ ...tls, timeout: cluster.connectTimeoutMs });
+  const connect: buildConnector.connector = dialAddress
+    ? (opts, cb) => {
+        let hostname: string;
+        try {
+          hostname = dialAddress();
+        } catch (err) {
+          return cb(err as Error, null);
+        }
+        base({ ...opts, hostname }, cb);
+      }
+    : base;
+  return new Pool(origin, {
+    allowH2: true,
+    connect,
+    pipelining: 1,
+    connections,
+    connectTimeout: cluster.connectTimeoutMs,
+    keepAliveTimeout: Math.min(cluster.idleTimeoutMs, DEFAULT_KEEPALIVE_MS),
+    keepAliveMaxTimeout: cluster.idleTimeoutMs,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
 }
 
 /** "address:port", with IPv6 addresses in brackets. */
