@@ -294,6 +294,9 @@ export class H1Connection implements TRequestHost {
     this.#req = null;
     this.#decoder = null;
     this.#completeHeld = false;
+    this.#paused = false;
+    // Completed by a resume: the socket reads again for the next response.
+    if (this.socket.isPaused()) this.socket.resume();
     this.served++;
     req.host = null;
     req.done = true;

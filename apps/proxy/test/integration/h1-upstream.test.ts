@@ -317,6 +317,27 @@ describe("H1Pool", () => {
     expect(r.body.toString()).toBe("body");
   });
 
+  it("a response completed while the consumer held it back leaves the connection reading for the next", async () => {
+    let connections = 0;
+    const server = createHttpServer((_req, res) => res.end("x".repeat(1000)));
+    server.on("connection", () => connections++);
+    const pool = poolFor(await listen(server));
+    for (let i = 0; i < 3; i++) {
+      let resume: (() => void) | null = null;
+      const r = await request(
+        pool,
+        {},
+        {
+          onHeaders: (_s, _r, res) => ((resume = res), true),
+          // Back pressure on the last (only) chunk: the completion waits for resume.
+          onData: () => (setTimeout(() => (resume as unknown as () => void)(), 20), false),
+        },
+      );
+      expect(r.body.length).toBe(1000);
+    }
+    expect(connections).toBe(1);
+  });
+
   it("fails with the connect-timeout error (503 UF) when connecting takes too long", async () => {
     // A TLS pool against a server that accepts TCP and never answers the handshake.
     const { port } = await rawServer(() => undefined);
