@@ -137,19 +137,13 @@ export class H1Connection implements TRequestHost {
   }
 
   /**
-   * Streams a body with back pressure. The head waits for the first chunk to share its
-   * write, but only until the turn of the event loop ends: a client that waits for the
-   * response head before sending (full duplex) must not stall the request.
+   * Streams a body with back pressure. The head waits for the first chunk and shares its
+   * write (as undici did): a body that fails before its first byte (a malformed chunked
+   * body, a client gone) sends nothing upstream at all.
    */
   async #pump(req: H1Request, body: AsyncIterable<Buffer>): Promise<void> {
     const s = this.socket;
     let headSent = false;
-    const early = setImmediate(() => {
-      if (!headSent && this.#req === req) {
-        headSent = true;
-        s.write(req.head, "latin1");
-      }
-    });
     let sent = 0;
     try {
       const it = body[Symbol.asyncIterator]();
@@ -175,13 +169,11 @@ export class H1Connection implements TRequestHost {
         if (s.writableNeedDrain) await drained(s);
       }
       if (!req.chunked && sent !== req.declaredLength) throw lengthMismatch();
-      clearImmediate(early);
       const tail = req.chunked ? lastChunk() : "";
       if (!headSent) s.write(req.head + tail, "latin1");
       else if (tail) s.write(tail, "latin1");
       this.#sent = true;
     } catch (err) {
-      clearImmediate(early);
       // The body source failed (client gone, body too large): the upstream must not see a
       // body that looks complete, so the connection goes with it.
       if (this.#req === req) this.#failRequest(req, err as Error);
