@@ -78,10 +78,6 @@ export class H1Connection implements TRequestHost {
     });
   }
 
-  get busy(): boolean {
-    return this.#req !== null;
-  }
-
   /** Not dead: may take a request. */
   get usable(): boolean {
     return this.#ready && !this.#gone && !this.socket.destroyed && !this.socket.readableEnded;

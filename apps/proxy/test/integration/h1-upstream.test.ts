@@ -437,11 +437,15 @@ describe("H1Pool", () => {
   it("sends nothing upstream for a streamed body that fails before its first byte", async () => {
     let bytes = 0;
     const { port, sockets } = await rawServer((s) => s.on("data", (c: Buffer) => (bytes += c.length)));
-    async function* body(): AsyncGenerator<Buffer> {
-      await new Promise((r) => setTimeout(r, 50));
-      throw Object.assign(new Error("bad chunk size"), { code: "HPE_INVALID_CHUNK_SIZE" });
-    }
-    const err = await request(poolFor(port), { method: "POST", body: body() }).then(
+    const body: AsyncIterable<Buffer> = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          await new Promise((r) => setTimeout(r, 50));
+          throw Object.assign(new Error("bad chunk size"), { code: "HPE_INVALID_CHUNK_SIZE" });
+        },
+      }),
+    };
+    const err = await request(poolFor(port), { method: "POST", body }).then(
       () => null,
       (e: Error) => e,
     );
