@@ -24,3 +24,5 @@ export const CP_BENCH_SECRET_KEY = env.CP_BENCH_SECRET_KEY ?? "00000000000000000
 export const CP_BENCH_STATS_INTERVAL_MS = Number(env.CP_BENCH_STATS_INTERVAL_MS ?? 5_000);
 /** bench/control-plane.ts: print the first simulated node's control-plane log (CP_BENCH_DEBUG=1). */
 export const CP_BENCH_DEBUG = Boolean(env.CP_BENCH_DEBUG);
+/** bench/upstream-pools.ts: requests per measured run (each pool, each round); default 20 000. */
+export const POOLS_BENCH_REQUESTS = Number(env.BENCH_REQUESTS ?? 20_000);

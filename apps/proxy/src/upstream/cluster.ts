@@ -1,23 +1,16 @@
 import type { TCircuitBreakers, TCluster, TEndpoint, TSecret } from "@switchyard/config-model";
 import { ZCircuitBreakers, hashConfig } from "@switchyard/config-model";
 import type { ConnectionOptions } from "node:tls";
-import { Pool, buildConnector } from "undici";
 import type { TDiscoverySource, TDiscoveryStatus } from "./discovery/types.ts";
 import type { TUpstreamEvents } from "./events.ts";
 import { HealthChecker } from "./health-check.ts";
-import { H1Pool } from "./h1-pool.ts";
+import { AlpnPool } from "./alpn-pool.ts";
+import { H1Pool, type TH1PoolOptions } from "./h1-pool.ts";
 import { H2Pool } from "./h2-pool.ts";
 import { upstreamTlsOptions } from "./tls-options.ts";
 import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
 import { OutlierDetector, newOutlierState, type TOutlierState, type TTryOutcome } from "./outlier.ts";
 import { LOCAL_STATE, type TSharedUpstream, type TSlotGate } from "./shared-state.ts";
-
-/**
- * Idle upstream connections of `auto` pools (undici) are kept this long without a
- * `Keep-Alive: timeout=` hint: the H1Pool's rule (h1-pool.ts), below Node's default
- * server keepAliveTimeout (5 s). Hints are honoured up to the cluster's idleTimeoutMs.
- */
-const DEFAULT_KEEPALIVE_MS = 4_000;
 
 /** Envoy's circuit breaker defaults, applied when a cluster sets none (1024 / 1024 / 1024 / 3). */
 const DEFAULT_BREAKERS: TCircuitBreakers = ZCircuitBreakers.parse({});
@@ -30,8 +23,8 @@ export class UpstreamEndpoint {
   weight: number;
   /** "address:port", as the access log's upstreamHost. */
   readonly hostPort: string;
-  /** H1Pool (http1; auto over cleartext), H2Pool (http2), undici's Pool (auto = ALPN over TLS); one dispatch protocol. */
-  readonly pool: H1Pool | H2Pool | Pool;
+  /** H1Pool (http1; auto over cleartext), H2Pool (http2), AlpnPool (auto over TLS: one of the two by ALPN); one dispatch protocol. */
+  readonly pool: H1Pool | H2Pool | AlpnPool;
   /** Client TLS options when the cluster has `tls` (also used by TCP and WebSocket tunnels). */
   readonly tls: ConnectionOptions | null;
   activeRequests = 0;
@@ -82,11 +75,7 @@ export class UpstreamEndpoint {
       });
       return;
     }
-    if (cluster.protocol === "auto" && this.tls) {
-      this.pool = alpnPool(`${scheme}://${this.hostPort}`, this.tls, cluster, connections, dialAddress);
-      return;
-    }
-    this.pool = new H1Pool({
+    const h1: TH1PoolOptions = {
       address,
       port,
       hostPort: this.hostPort,
@@ -95,7 +84,9 @@ export class UpstreamEndpoint {
       connectTimeoutMs: cluster.connectTimeoutMs,
       idleTimeoutMs: cluster.idleTimeoutMs,
       ...(dialAddress ? { dialAddress } : {}),
-    });
+    };
+    // auto: h2 or http/1.1 by ALPN (TLS only; over cleartext auto is HTTP/1.1).
+    this.pool = cluster.protocol === "auto" && this.tls ? new AlpnPool({ ...h1, tls: this.tls }) : new H1Pool(h1);
   }
 
   /** In the balancer: passed its health checks and not ejected. */
@@ -234,7 +225,7 @@ export class ClusterRuntime {
    * weight; new ones get a pool (and, with active health checks, stay out of the balancer
    * until their first check passes, checked at once); removed ones leave the balancer now,
    * stop being checked, and their pools close once their in-flight requests finish
-   * (undici close()), so churn drops nothing. An identical set changes nothing.
+   * (the pools' close()), so churn drops nothing. An identical set changes nothing.
    */
   setEndpoints(next: readonly TEndpoint[]): { added: number; removed: number; changed: boolean } {
     if (this.#closed) return { added: 0, removed: 0, changed: false };
@@ -443,7 +434,7 @@ export class ClusterRuntime {
   }
 
   /**
-   * Closes every pool once its queued and in-flight requests finish (undici's close()
+   * Closes every pool once its queued and in-flight requests finish (the pools' close()
    * semantics), so requests of older config versions complete on this cluster.
    */
   drain(): Promise<void> {
@@ -573,38 +564,6 @@ export function discoveryKey(c: TCluster): string | null {
   if (c.discovery === "static") return null;
   const { discovery, endpoints, kubernetes, consul, dnsResolvers } = c;
   return hashConfig({ discovery, endpoints: discovery === "eds" ? [] : endpoints, kubernetes, consul, dnsResolvers });
-}
-
-/**
- * `auto` over TLS: undici's Pool offering h2 and http/1.1 by ALPN (see README: measured
- * against doing ALPN ourselves). Same settings as the H1Pool: no pipelining, the endpoint's
- * share of maxConnections, the keep-alive rule, no header/body timeouts of its own (the
- * route's timeouts bound the exchange).
- */
-function alpnPool(origin: string, tls: ConnectionOptions, cluster: TCluster, connections: number, dialAddress?: () => string): Pool {
-  const base = buildConnector({ ...tls, timeout: cluster.connectTimeoutMs });
-  const connect: buildConnector.connector = dialAddress
-    ? (opts, cb) => {
-        let hostname: string;
-        try {
-          hostname = dialAddress();
-        } catch (err) {
-          return cb(err as Error, null);
-        }
-        base({ ...opts, hostname }, cb);
-      }
-    : base;
-  return new Pool(origin, {
-    allowH2: true,
-    connect,
-    pipelining: 1,
-    connections,
-    connectTimeout: cluster.connectTimeoutMs,
-    keepAliveTimeout: Math.min(cluster.idleTimeoutMs, DEFAULT_KEEPALIVE_MS),
-    keepAliveMaxTimeout: cluster.idleTimeoutMs,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
 }
 
 /** "address:port", with IPv6 addresses in brackets. */

@@ -1,15 +1,15 @@
 import type { Readable } from "node:stream";
 
 /**
- * The dispatch protocol every upstream pool speaks (H1Pool, H2Pool, and undici's Pool for
- * `auto` over TLS): undici's legacy dispatch-handler shape, so the router's try does not
- * care which pool it talks to. onConnect(abort) once the request has a connection ->
+ * The dispatch protocol every upstream pool speaks (H1Pool, H2Pool, AlpnPool): undici's
+ * legacy dispatch-handler shape (the router spoke it to undici before), so the router's
+ * try does not care which pool it talks to. onConnect(abort) once the request has a connection ->
  * onHeaders (false = pause until resume) -> onData* (false = back pressure until resume)
  * -> onComplete(trailers) | onError.
  */
 export type TUpstreamHandler = {
   onConnect(abort: (err?: Error) => void): void;
-  /** rawHeaders: flat [name, value, ...] as received (strings from our pools, Buffers from undici). */
+  /** rawHeaders: flat [name, value, ...] as received (the tunnel's try passes Buffers). */
   onHeaders(statusCode: number, rawHeaders: (Buffer | string)[], resume: () => void): boolean;
   onData(chunk: Buffer): boolean;
   onComplete(trailers: (Buffer | string)[] | null): void;
@@ -23,8 +23,6 @@ export type TDispatchOptions = {
   headers: string[];
   /** A Buffer is a replayable (retried or mirrored) body; streams are sent with back pressure. */
   body: Readable | AsyncIterable<Buffer> | Buffer | null;
-  /** TLS server name (undici pools; ours take it from their TLS options). */
-  servername?: string;
 };
 
 /** What the cluster and the router need of a pool. */

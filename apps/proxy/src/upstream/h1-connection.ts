@@ -63,11 +63,13 @@ export class H1Connection implements TRequestHost {
   /** Set while this connection is in the pool's idle list (its socket timer is the keep-alive timeout). */
   idle = false;
 
-  constructor(socket: Socket, owner: TConnectionOwner, tls: boolean, connectTimeoutMs: number) {
+  /** `connected`: an adopted socket, ready now (the owner counts it itself). */
+  constructor(socket: Socket, owner: TConnectionOwner, tls: boolean, connectTimeoutMs: number, connected = false) {
     this.socket = socket;
     this.#owner = owner;
-    this.#connectTimer = setTimeout(onConnectTimeout, connectTimeoutMs, this, connectTimeoutMs);
-    socket.once(tls ? "secureConnect" : "connect", () => this.#onReady());
+    this.#ready = connected;
+    this.#connectTimer = connected ? null : setTimeout(onConnectTimeout, connectTimeoutMs, this, connectTimeoutMs);
+    if (!connected) socket.once(tls ? "secureConnect" : "connect", () => this.#onReady());
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("end", () => this.#onEnd());
     socket.on("error", (err: Error) => this.#onGone(err));

@@ -1,6 +1,7 @@
-import { connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
+import type { Socket } from "node:net";
+import type { ConnectionOptions, TLSSocket } from "node:tls";
 import { fieldValue } from "../http1/head.ts";
+import { dialUpstream } from "./dial.ts";
 import type { TDispatchOptions, TUpstreamHandler, TUpstreamPool } from "./dispatch.ts";
 import { H1Connection, type TConnectionOwner } from "./h1-connection.ts";
 import { H1Request } from "./h1-request.ts";
@@ -31,7 +32,9 @@ export type TH1PoolOptions = {
   dialAddress?: () => string;
 };
 
-const closedError = (): Error => Object.assign(new Error("pool closed"), { code: "UND_ERR_CLOSED" });
+const HTTP1_ALPN = ["http/1.1"];
+
+export const closedError = (): Error => Object.assign(new Error("pool closed"), { code: "UND_ERR_CLOSED" });
 const destroyedError = (): Error => Object.assign(new Error("pool destroyed"), { code: "UND_ERR_DESTROYED" });
 
 /**
@@ -94,6 +97,14 @@ export class H1Pool implements TUpstreamPool, TConnectionOwner {
     return true;
   }
 
+  /** Takes over a connected socket (AlpnPool's probe, ALPN "http/1.1") as an idle connection. */
+  adopt(socket: Socket): void {
+    const conn = new H1Connection(socket, this, this.#o.tls !== null, 0, true);
+    (this.#all ??= new Set()).add(conn);
+    this.#open++;
+    this.#next(conn);
+  }
+
   /** One more connection when the queue holds more requests than connections on their way to it, within the limit. */
   #dialForQueue(): void {
     const forQueue = this.#dialing - (this.#pinned?.size ?? 0);
@@ -118,16 +129,12 @@ export class H1Pool implements TUpstreamPool, TConnectionOwner {
     const o = this.#o;
     let socket: Socket;
     try {
-      const host = o.dialAddress ? o.dialAddress() : o.address;
-      socket = o.tls
-        ? tlsConnect({ ...o.tls, host, port: o.port, ALPNProtocols: ["http/1.1"], ...(this.#tlsSession ? { session: this.#tlsSession } : {}) })
-        : netConnect({ host, port: o.port });
+      socket = dialUpstream(o.dialAddress ? o.dialAddress() : o.address, o.port, o.tls, HTTP1_ALPN, this.#tlsSession);
     } catch (err) {
       // No address to dial (logicalDns not resolved yet): fail like a refused connection, after this turn.
       process.nextTick(() => this.#connectFailed(err as Error, first));
       return;
     }
-    socket.setNoDelay(true);
     if (o.tls) (socket as TLSSocket).on("session", (s: Buffer) => (this.#tlsSession = s));
     const conn = new H1Connection(socket, this, o.tls !== null, o.connectTimeoutMs);
     if (first !== null) (this.#pinned ??= new Map()).set(conn, first);

@@ -1,6 +1,6 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import { Readable } from "node:stream";
-import type { ConnectionOptions } from "node:tls";
+import type { ConnectionOptions, TLSSocket } from "node:tls";
 import type { TDispatchOptions, TUpstreamHandler, TUpstreamPool } from "./dispatch.ts";
 import { UpstreamConnectTimeoutError, UpstreamStreamResetError } from "./errors.ts";
 
@@ -35,9 +35,16 @@ export class H2Pool implements TUpstreamPool {
   /** Last session-level error, reported to streams that die with a less useful one. */
   #sessionError: Error | null = null;
   #closed = false;
+  /** A TLS socket that already negotiated "h2" by ALPN (AlpnPool's probe): the first session runs on it. */
+  #adopted: TLSSocket | null = null;
 
   constructor(opts: TH2PoolOptions) {
     this.#opts = opts;
+  }
+
+  /** Runs the next session on `socket` (connected, ALPN "h2") instead of dialing. */
+  adopt(socket: TLSSocket): void {
+    this.#adopted = socket;
   }
 
   /** Mirrors undici's pool.stats.connected for upstream_cx_active. */
@@ -51,11 +58,14 @@ export class H2Pool implements TUpstreamPool {
     if (existing && !existing.closed && !existing.destroyed) return existing;
     const o = this.#opts;
     this.#sessionError = null;
+    const adopted = this.#adopted;
+    this.#adopted = null;
     const session = http2.connect(o.origin, {
       ...(o.tls ?? {}),
       ALPNProtocols: ["h2"],
       // Node's default is 10 MiB of buffered session memory; gRPC streams need headroom.
       maxSessionMemory: 64,
+      ...(adopted ? { createConnection: () => adopted } : {}),
     });
     this.#session = session;
     const timer = setTimeout(() => {
@@ -198,6 +208,8 @@ export class H2Pool implements TUpstreamPool {
 
   destroy(): Promise<void> {
     this.#closed = true;
+    this.#adopted?.destroy();
+    this.#adopted = null;
     const s = this.#session;
     this.#session = null;
     s?.destroy();

@@ -1,10 +1,14 @@
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createSecureServer } from "node:http2";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { AlpnPool } from "../../src/upstream/alpn-pool.ts";
 import type { TDispatchOptions, TUpstreamHandler } from "../../src/upstream/dispatch.ts";
 import { mapUpstreamError } from "../../src/upstream/errors.ts";
 import { H1Pool, type TH1PoolOptions } from "../../src/upstream/h1-pool.ts";
+import { createPki, type TLeaf, type TPki } from "../helpers/certs.ts";
 
 /**
  * The HTTP/1.1 upstream client (upstream/h1-pool.ts, h1-connection.ts) against real
@@ -72,7 +76,7 @@ function onHeads(s: Socket, onRequest: (head: string, index: number) => void): v
   });
 }
 
-function request(pool: H1Pool, opts: Partial<TDispatchOptions> = {}, hooks: Partial<TUpstreamHandler> = {}): Promise<TResult> {
+function request(pool: H1Pool | AlpnPool, opts: Partial<TDispatchOptions> = {}, hooks: Partial<TUpstreamHandler> = {}): Promise<TResult> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let status = 0;
@@ -502,5 +506,60 @@ describe("H1Pool", () => {
     const pools = Array.from({ length: 1000 }, (_, i) => poolFor(1 + i));
     expect(process.getActiveResourcesInfo().length).toBe(before);
     expect(pools[0]?.stats.connected).toBe(0);
+  });
+});
+
+describe("AlpnPool (protocol auto over TLS)", () => {
+  let pki: TPki;
+  let leaf: TLeaf;
+  beforeAll(async () => {
+    pki = await createPki();
+    leaf = await pki.issue("localhost", ["DNS:localhost"]);
+  });
+  afterAll(() => pki?.cleanup());
+
+  function alpnPool(port: number): AlpnPool {
+    const tls = { ca: pki.ca.cert, servername: "localhost", rejectUnauthorized: true };
+    const pool = new AlpnPool({ address: "127.0.0.1", port, hostPort: `localhost:${port}`, tls, connections: 4, connectTimeoutMs: 2000, idleTimeoutMs: 60_000 });
+    cleanups.push(() => pool.destroy());
+    return pool;
+  }
+
+  it("an upstream that picks http/1.1 gets the H1Pool, on the probe's connection", async () => {
+    let connections = 0;
+    const server = createHttpsServer({ cert: leaf.cert, key: leaf.key }, (req, res) => res.end(`h1 ${req.httpVersion}`));
+    server.on("secureConnection", () => connections++);
+    const pool = alpnPool(await listen(server));
+    const [a, b] = await Promise.all([request(pool), request(pool)]);
+    expect(a.body.toString()).toBe("h1 1.1");
+    expect(b.body.toString()).toBe("h1 1.1");
+    expect((await request(pool)).status).toBe(200);
+    expect(pool.protocol).toBe("http/1.1");
+    expect(connections).toBe(2);
+  });
+
+  it("an upstream that picks h2 gets the H2Pool, one session, with trailers", async () => {
+    let connections = 0;
+    const server = createSecureServer({ cert: leaf.cert, key: leaf.key }, (req, res) => {
+      res.addTrailers({ "grpc-status": "0" });
+      res.end(`h2 ${req.httpVersion}`);
+    });
+    server.on("secureConnection", () => connections++);
+    const pool = alpnPool(await listen(server));
+    const [a, b] = await Promise.all([request(pool), request(pool)]);
+    expect(a.body.toString()).toBe("h2 2.0");
+    expect(b.trailers).toEqual(["grpc-status", "0"]);
+    expect(pool.protocol).toBe("h2");
+    expect(connections).toBe(1);
+    expect(pool.stats.connected).toBe(1);
+  });
+
+  it("fails the waiting requests with the probe's error", async () => {
+    const { port } = await rawServer((s) => s.destroy());
+    const err = await request(alpnPool(port)).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err).not.toBeNull();
   });
 });

@@ -262,10 +262,8 @@ class Exchange implements TTryOwner, TTerminal {
     // Each try is a CLIENT span whose id is the parent the upstream sees.
     this.upstreamStatus = 0;
     this.traceTry = this.ar.trace.startTry(headers);
-    // undici (auto pools) would derive SNI from the Host header; the cluster's tls.sni wins.
-    const servername = endpoint.tls?.servername;
-    const opts = { method: this.ar.method, path: this.upstreamPath, headers, body: this.body };
-    endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, t);
+    // SNI is the pool's (the cluster's tls.sni or the endpoint's host name), never the Host header.
+    endpoint.pool.dispatch({ method: this.ar.method, path: this.upstreamPath, headers, body: this.body }, t);
   }
 
   /**
