@@ -27,11 +27,11 @@ const BODY = "x".repeat(100);
 
 if (process.argv[2] === "origin") {
   const [cert, key] = [readFileSync(process.argv[3] as string), readFileSync(process.argv[4] as string)];
-  const answer = (_req: unknown, res: { writeHead(s: number, h: object): void; end(b: string): void }): void => {
+  const answer = (_req: unknown, res: { writeHead(s: number, h: Record<string, string>): unknown; end(b: string): unknown }): void => {
     res.writeHead(200, { "content-type": "text/plain", "content-length": "100" });
     res.end(BODY);
   };
-  const servers = [createHttpServer(answer), createHttpsServer({ cert, key }, answer), createSecureServer({ cert, key }, answer)];
+  const servers = [createHttpServer((q, r) => answer(q, r)), createHttpsServer({ cert, key }, (q, r) => answer(q, r)), createSecureServer({ cert, key }, (q, r) => answer(q, r))];
   let ready = 0;
   const ports: number[] = [];
   servers.forEach((s, i) =>
