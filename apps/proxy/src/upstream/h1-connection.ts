@@ -237,7 +237,7 @@ export class H1Connection implements TRequestHost {
     }
     let end: number;
     try {
-      end = decoder.push(chunk, 0, (data) => this.#deliver(req, data));
+      end = decoder.push(chunk, 0, this.#onBody);
     } catch (err) {
       return this.#failRequest(req, err as Error);
     }
@@ -248,11 +248,13 @@ export class H1Connection implements TRequestHost {
     else this.#complete(req);
   }
 
-  #deliver(req: H1Request, data: Buffer): void {
-    if (this.#req !== req) return;
+  /** The decoder's body pieces, for the current request (one function per connection, not per chunk). */
+  readonly #onBody = (data: Buffer): void => {
+    const req = this.#req;
+    if (req === null) return;
     if (this.#paused) this.#heldData.push(data);
     else if (req.handler.onData(data) === false) this.#pause();
-  }
+  };
 
   #pause(): void {
     this.#paused = true;

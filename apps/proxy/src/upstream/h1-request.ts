@@ -54,26 +54,28 @@ export class H1Request {
     }
     // Our framing replaces the caller's Content-Length (a buffer's own length is the truth).
     let flat = lengthAt === -1 ? headers : headers.slice(0, lengthAt).concat(headers.slice(lengthAt + 2));
-    const extra: string[] = hasHost ? [] : ["host", defaultHost];
     let chunked = false;
     let declared = -1;
+    // The framing field this body needs (null: none).
+    let framing: [string, string] | null = null;
     if (body === null) {
-      if (EXPECTS_PAYLOAD.has(opts.method)) extra.push("content-length", "0");
+      if (EXPECTS_PAYLOAD.has(opts.method)) framing = ["content-length", "0"];
       this.body = null;
     } else if (Buffer.isBuffer(body)) {
-      if (body.length > 0 || EXPECTS_PAYLOAD.has(opts.method)) extra.push("content-length", String(body.length));
+      if (body.length > 0 || EXPECTS_PAYLOAD.has(opts.method)) framing = ["content-length", String(body.length)];
       this.body = body;
     } else {
       if (lengthAt !== -1) {
         declared = Number(headers[lengthAt + 1]);
-        extra.push("content-length", String(declared));
+        framing = ["content-length", String(declared)];
       } else {
         chunked = true;
-        extra.push("transfer-encoding", "chunked");
+        framing = ["transfer-encoding", "chunked"];
       }
       this.body = body as AsyncIterable<Buffer>;
     }
-    if (extra.length) flat = flat === headers ? headers.concat(extra) : flat.concat(extra);
+    if (!hasHost) flat = flat.concat("host", defaultHost);
+    if (framing !== null) flat = flat === headers ? headers.concat(framing) : (flat.push(...framing), flat);
     this.chunked = chunked;
     this.declaredLength = declared;
     this.replayable = IDEMPOTENT.has(opts.method) && (body === null || Buffer.isBuffer(body));
