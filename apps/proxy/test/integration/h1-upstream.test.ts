@@ -9,6 +9,8 @@ import type { TDispatchOptions, TUpstreamHandler } from "../../src/upstream/disp
 import { mapUpstreamError } from "../../src/upstream/errors.ts";
 import { H1Pool, type TH1PoolOptions } from "../../src/upstream/h1-pool.ts";
 import { createPki, type TLeaf, type TPki } from "../helpers/certs.ts";
+import { freePort } from "../helpers/free-port.ts";
+import { startInProcessProxy } from "../helpers/in-process-proxy.ts";
 
 /**
  * The HTTP/1.1 upstream client (upstream/h1-pool.ts, h1-connection.ts) against real
@@ -561,5 +563,62 @@ describe("AlpnPool (protocol auto over TLS)", () => {
       (e: Error) => e,
     );
     expect(err).not.toBeNull();
+  });
+});
+
+describe("through the proxy", () => {
+  let pki: TPki;
+  let leaf: TLeaf;
+  beforeAll(async () => {
+    pki = await createPki();
+    leaf = await pki.issue("backend.test", ["DNS:backend.test"]);
+  });
+  afterAll(() => pki?.cleanup());
+
+  async function proxyTo(cluster: Record<string, unknown>, secrets: unknown[] = []): Promise<{ base: string; accessLog: { attempts: number; status: number }[] }> {
+    const port = await freePort();
+    const proxy = await startInProcessProxy({
+      listeners: [{ name: "web", address: "127.0.0.1", port, routeConfig: "main" }],
+      routeConfigs: [{ name: "main", virtualHosts: [{ name: "all", domains: ["*"], routes: [{ name: "all", match: { prefix: "/" }, route: { cluster: "up" } }] }] }],
+      clusters: [{ name: "up", ...cluster }],
+      secrets,
+    });
+    cleanups.push(() => proxy.stop());
+    return { base: `http://127.0.0.1:${port}`, accessLog: proxy.accessLog as unknown as { attempts: number; status: number }[] };
+  }
+
+  it("a stale keep-alive connection is retried on a fresh one without counting as a router retry", async () => {
+    const attempts: string[] = [];
+    const { port, sockets } = await rawServer((s) =>
+      onHeads(s, (head, index) => {
+        attempts.push(/x-switchyard-attempt-count: (\d+)/.exec(head)?.[1] ?? "?");
+        if (sockets.indexOf(s) === 0 && index === 1) return s.resetAndDestroy();
+        s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      }),
+    );
+    const { base, accessLog } = await proxyTo({ endpoints: [{ address: "127.0.0.1", port }] });
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${base}/x`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("ok");
+    }
+    expect(sockets.length).toBe(2);
+    // The resend carries the same attempt number: the router saw one try.
+    expect(attempts).toEqual(["1", "1", "1"]);
+    await until(() => accessLog.length === 2);
+    expect(accessLog.map((e) => e.attempts)).toEqual([1, 1]);
+  });
+
+  it("protocol auto over TLS follows the upstream's ALPN choice: h2 and http/1.1", async () => {
+    const secrets = [{ name: "ca", type: "caBundle", certificate: pki.ca.cert }];
+    const tls = { sni: "backend.test", caSecret: "ca" };
+    const h2 = createSecureServer({ cert: leaf.cert, key: leaf.key }, (req, res) => res.end(`h2 ${req.httpVersion}`));
+    const h1 = createHttpsServer({ cert: leaf.cert, key: leaf.key }, (req, res) => res.end(`h1 ${req.httpVersion}`));
+    const viaH2 = await proxyTo({ protocol: "auto", tls, endpoints: [{ address: "127.0.0.1", port: await listen(h2) }] }, secrets);
+    const viaH1 = await proxyTo({ protocol: "auto", tls, endpoints: [{ address: "127.0.0.1", port: await listen(h1) }] }, secrets);
+    for (let i = 0; i < 2; i++) {
+      expect(await (await fetch(`${viaH2.base}/`)).text()).toBe("h2 2.0");
+      expect(await (await fetch(`${viaH1.base}/`)).text()).toBe("h1 1.1");
+    }
   });
 });
