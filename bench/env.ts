@@ -11,6 +11,8 @@ export const BENCH_CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
 /** CPU the proxies are pinned to, and the CPU(s) the load generator and origin share (taskset -c lists). */
 export const BENCH_PROXY_CPU = env.BENCH_PROXY_CPU ?? "0";
 export const BENCH_LOAD_CPU = env.BENCH_LOAD_CPU ?? "1";
+/** `workers` scenario: the CPUs `--workers 2` runs on (taskset -c list); default "0,1". */
+export const BENCH_WORKERS_CPU = env.BENCH_WORKERS_CPU ?? "0,1";
 /** `filter-chain` scenario: a checkout of the proxy before the filter pipeline (issue #14), run beside this one; unset = this checkout only. */
 export const BENCH_BASELINE_DIR = env.BENCH_BASELINE_DIR ?? null;
 export const APT_ENV = { ...env, DEBIAN_FRONTEND: "noninteractive" };
