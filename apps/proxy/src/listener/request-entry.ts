@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import type { TAccessLog } from "../observability/access-log.ts";
 import type { TMetrics } from "../observability/metrics.ts";
 import type { TCompiledListener } from "../runtime/types.ts";
-import type { TRequestDownstream } from "../pipeline/downstream.ts";
+import { endUpgradeSocket, type TRequestDownstream } from "../pipeline/downstream.ts";
 import type { TDownstreamRequest } from "./http-listener.ts";
 import { requestIdentity } from "../observability/request-identity.ts";
 import { clientAddressOf, resolveClientAddress } from "./client-address.ts";
@@ -77,7 +77,7 @@ export function admitUpgrade(listener: TCompiledListener, req: TDownstreamReques
   ];
   if (verdict.kind === "redirect") lines.push(`location: ${verdict.location}`);
   socket.on("error", () => socket.destroy());
-  socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
+  endUpgradeSocket(socket, `${lines.join("\r\n")}\r\n\r\n${body}`);
   logEntryReply(listener, req, status, start, Buffer.byteLength(body), deps);
   return false;
 }

@@ -110,11 +110,27 @@ export class UpgradeDownstream implements TDownstream {
   }
 
   end(body?: Buffer | string): void {
-    if (body === undefined || body.length === 0) this.socket.end();
-    else this.socket.end(body);
+    endUpgradeSocket(this.socket, body);
   }
 
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/** How long an upgrade socket answered without a tunnel may wait for the client's FIN. */
+const UPGRADE_LINGER_MS = 2_000;
+
+/**
+ * Ends an Upgrade request's socket after a final answer (no tunnel): bytes the client sent
+ * meanwhile are read and dropped (unread bytes would turn our FIN into a reset that can
+ * cost the client the answer), and a client that never closes is cut after a short wait.
+ */
+export function endUpgradeSocket(socket: Duplex, body?: Buffer | string): void {
+  socket.resume();
+  if (body === undefined || body.length === 0) socket.end();
+  else socket.end(body);
+  const timer = setTimeout(() => socket.destroy(), UPGRADE_LINGER_MS);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
 }

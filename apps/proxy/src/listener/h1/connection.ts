@@ -162,13 +162,18 @@ export class H1Connection implements TResponseOwner, TBodyPump {
       this.#refuse(err);
       return null;
     }
+    const hostError = checkHost(head);
+    if (hostError !== null) {
+      this.#refuseWith(400, hostError);
+      return null;
+    }
     // Expect is an HTTP/1.1 field (node ignores it on 1.0 too); 100-continue is the only expectation known.
     const expect = head.minor === 1 ? fieldValue(raw, "expect") : undefined;
     if (expect !== undefined && !CONTINUE.test(expect)) {
       this.#refuseWith(417, `unsupported expectation: ${expect}`);
       return null;
     }
-    const bodyless = framing.kind === "none";
+    const bodyless = framing.kind === "none" || (framing.kind === "length" && framing.length === 0);
     let keepAliveRequested = keepAlive(head.minor, raw);
     const upgrade = fieldValue(raw, "upgrade");
     const upgrading = upgrade !== undefined && connectionTokens(raw).has("upgrade");
@@ -359,12 +364,15 @@ export class H1Connection implements TResponseOwner, TBodyPump {
     socket.once("close", () => clearTimeout(timer));
   }
 
+  /**
+   * The peer sent FIN. Between requests the connection just closes. With a request in
+   * flight the client is taken as gone (node:http and Envoy do the same): its response is
+   * abandoned (DC) and any upstream work cancelled.
+   */
   readonly #onEnd = (): void => {
     this.#ended = true;
-    const decoder = this.#decoder;
     if (this.#req === null) return this.close();
-    // A body cut short: the request cannot complete (node answered the same with a reset).
-    if (decoder !== null && !decoder.done && !decoder.end()) return void this.socket.destroy();
+    this.socket.destroy();
   };
 
   readonly #onClose = (): void => {
@@ -386,6 +394,19 @@ export class H1Connection implements TResponseOwner, TBodyPump {
     socket.pause();
     this.#owner.upgrade(req, socket, rest);
   }
+}
+
+/** RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any with more than one. */
+function checkHost(head: TRequestHead): string | null {
+  const raw = head.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === "host") hosts++;
+  }
+  if (hosts > 1) return "more than one Host field";
+  if (hosts === 0 && head.minor === 1) return "HTTP/1.1 request without Host";
+  return null;
 }
 
 /** The time a request head may take: headersTimeoutMs, never past requestTimeoutMs (which covers the head too). */

@@ -183,9 +183,9 @@ export class H1Response implements TRequestDownstream {
     if (data.length <= COALESCE_BYTES) {
       if (data.length === 0 && (prefixLength === 0 || suffix.length === 0)) return socket.write(prefix + suffix, "latin1", done);
       const out = Buffer.allocUnsafe(total);
-      out.latin1Write(prefix, 0);
+      out.write(prefix, 0, "latin1");
       data.copy(out, prefixLength);
-      if (suffix.length) out.latin1Write(suffix, prefixLength + data.length);
+      if (suffix.length) out.write(suffix, prefixLength + data.length, "latin1");
       return socket.write(out, done);
     }
     // Large bodies: no copy; cork makes the pieces one writev.
