@@ -243,7 +243,7 @@ export class ActiveRequest {
     return false;
   }
 
-  /** End of a streamed response; `trailers` flat [name, value, ...] (HTTP/2 only). */
+  /** End of a streamed response; `trailers` flat [name, value, ...] (HTTP/2, chunked HTTP/1.1). */
   sendEnd(trailers: string[] | null): void {
     if (!this.#encodes) return this.downstream.end(undefined, trailers ? trailerObject(trailers) : null);
     this.#encode(() => this.#encodeEnd(trailers));
