@@ -24,6 +24,8 @@ export type TDownstreamRequest = Readable & {
   url: string;
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: string[];
+  /** Trailer fields of the body, flat (complete once the body ended). */
+  readonly rawTrailers: string[];
   readonly httpVersion: string;
   readonly httpVersionMajor: number;
   readonly socket: Socket | TLSSocket;
