@@ -280,4 +280,27 @@ describe("HTTP/1.1 engine on the wire", () => {
     expect(c.text().toLowerCase()).toContain("connection: close");
     expect(seen.length).toBe(before);
   });
+
+  // Last: it removes the listener.
+  it("a removed listener closes idle connections at once and busy ones after their answer (connection: close)", async () => {
+    const idle = await raw();
+    idle.socket.write("GET /before HTTP/1.1\r\nHost: x\r\n\r\n");
+    await idle.waitFor((t) => t.includes("/before"));
+    const busy = await raw();
+    busy.socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 100));
+    const applied = await proxy.apply({
+      listeners: [],
+      routeConfigs: [],
+      clusters: [],
+    });
+    expect(applied.ok).toBe(true);
+    await idle.closed;
+    expect(busy.socket.destroyed).toBe(false);
+    await busy.closed;
+    const text = busy.text();
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text.toLowerCase()).toContain("connection: close");
+    expect(text.endsWith("slow")).toBe(true);
+  });
 });

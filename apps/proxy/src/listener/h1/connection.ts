@@ -336,7 +336,9 @@ export class H1Connection implements TResponseOwner, TBodyPump {
       }
       return;
     }
-    if (this.requestStart !== 0 && requestTimeout > 0 && now - this.requestStart >= requestTimeout && !this.#discarding) {
+    if (this.requestStart !== 0 && requestTimeout > 0 && now - this.requestStart >= requestTimeout) {
+      // Answered already, the rest of the body still trickling in: just close.
+      if (this.#discarding) return void this.socket.destroy();
       this.#closing = true;
       (this.#res as H1Response).abort(408, "Request Timeout", "request timeout");
       (this.#req as H1Request).destroy(Object.assign(new Error("request timeout"), { code: "ECONNRESET" }));
