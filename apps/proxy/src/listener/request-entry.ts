@@ -4,6 +4,7 @@ import type { TAccessLog } from "../observability/access-log.ts";
 import type { TMetrics } from "../observability/metrics.ts";
 import type { TCompiledListener } from "../runtime/types.ts";
 import { endUpgradeSocket, type TRequestDownstream } from "../pipeline/downstream.ts";
+import { isoNow } from "../pipeline/finish.ts";
 import type { TDownstreamRequest } from "./http-listener.ts";
 import { requestIdentity } from "../observability/request-identity.ts";
 import { clientAddressOf, resolveClientAddress } from "./client-address.ts";
@@ -91,7 +92,7 @@ function logEntryReply(listener: TCompiledListener, req: TDownstreamRequest, sta
   const id = req.headers["x-request-id"];
   deps.accessLog.write(
     {
-      time: new Date().toISOString(),
+      time: isoNow(),
       method: req.method ?? "",
       authority: req.headers.host ?? String(req.headers[":authority"] ?? ""),
       // The target as it arrived: it was not normalised (that is why it is refused).

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
+import { CLIENT_ADDRESS } from "../client-address.ts";
 
 /**
  * One HTTP/1.1 request read by the engine (connection.ts): the head as parsed, and the
@@ -28,6 +29,8 @@ export class H1Request extends Readable {
   complete = false;
   /** Trailer fields of a chunked body (flat), once complete. */
   rawTrailers: string[] = [];
+  /** Set by the request entry (client-address.ts); declared so every request has one shape. */
+  [CLIENT_ADDRESS]: string | undefined = undefined;
   readonly #pump: TBodyPump;
   /** No body follows the head: the stream ends on the first read. */
   readonly #bodyless: boolean;
