@@ -271,6 +271,25 @@ describe("HTTP/1.1 engine on the wire", () => {
     expect(idle).toBeLessThan(IDLE_TIMEOUT_MS + 1_000);
   });
 
+  it("a request whose first bytes look like the h2 preface (\"P\", then \"OST\") stays HTTP/1.1", async () => {
+    const c = await raw();
+    c.socket.write("P");
+    await new Promise((r) => setTimeout(r, 50));
+    c.socket.write("OST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+    const text = await c.waitFor((t) => t.includes("echo:hi"));
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    c.socket.destroy();
+  });
+
+  it("an expectation other than 100-continue gets 417 and the connection closes", async () => {
+    const before = seen.length;
+    const c = await raw();
+    c.socket.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: teapot\r\n\r\nhi");
+    await c.closed;
+    expect(c.text()).toMatch(/^HTTP\/1\.1 417 Expectation Failed\r\n/);
+    expect(seen.length).toBe(before);
+  });
+
   it("a malformed head gets 400 with connection: close and reaches nothing upstream", async () => {
     const before = seen.length;
     const c = await raw();

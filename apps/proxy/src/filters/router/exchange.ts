@@ -171,7 +171,7 @@ class Exchange implements TTryOwner, TTerminal {
     }
     // Streamed with back pressure (undici, or the H2Pool's pipe).
     this.replayable = false;
-    // Node's HTTP/1.1 parser holds a body to its Content-Length (checked in run()); other
+    // The HTTP/1.1 engine holds a body to its Content-Length (listener/h1); other
     // bodies are counted, and held to maxRequestBodyBytes, as they stream.
     if (contentLength !== undefined && !this.ar.h2) {
       this.body = req as Readable;
