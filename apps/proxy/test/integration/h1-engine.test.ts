@@ -19,7 +19,7 @@ let proxy: TInProcessProxy;
 let port: number;
 /** Bytes the origin has handed to its socket for /big (it honours its own back pressure). */
 let bigWritten = 0;
-const seen: { url: string; at: number; trailers: Record<string, string>; body: string }[] = [];
+const seen: { url: string; at: number; headers: Record<string, unknown>; trailers: Record<string, string>; body: string }[] = [];
 
 beforeAll(async () => {
   origin = createServer((req, res) => {
@@ -27,7 +27,7 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const url = req.url ?? "/";
-      seen.push({ url, at: Date.now(), trailers: req.trailers as Record<string, string>, body: Buffer.concat(chunks).toString() });
+      seen.push({ url, at: Date.now(), headers: req.headers, trailers: req.trailers as Record<string, string>, body: Buffer.concat(chunks).toString() });
       if (url === "/slow") return void setTimeout(() => res.end("slow"), 300);
       if (url === "/small") return void res.writeHead(200, { "content-length": SMALL_BODY.length }).end(SMALL_BODY);
       if (url === "/echo") return void res.end(`echo:${Buffer.concat(chunks).toString()}`);
@@ -288,6 +288,18 @@ describe("HTTP/1.1 engine on the wire", () => {
     await c.closed;
     expect(c.text()).toMatch(/^HTTP\/1\.1 417 Expectation Failed\r\n/);
     expect(seen.length).toBe(before);
+  });
+
+  it("a non-websocket Upgrade (h2c) is served as a plain request without the upgrade fields, then the connection closes", async () => {
+    const c = await raw();
+    c.socket.write("GET /plain-upgrade HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n");
+    await c.closed;
+    expect(c.text()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(c.text().toLowerCase()).toContain("connection: close");
+    expect(c.text().endsWith("/plain-upgrade")).toBe(true);
+    const upstream = seen.find((q) => q.url === "/plain-upgrade");
+    expect(upstream?.headers.upgrade).toBeUndefined();
+    expect(upstream?.headers["http2-settings"]).toBeUndefined();
   });
 
   it("a malformed head gets 400 with connection: close and reaches nothing upstream", async () => {
