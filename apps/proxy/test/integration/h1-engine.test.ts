@@ -143,6 +143,19 @@ describe("HTTP/1.1 engine on the wire", () => {
     c.socket.destroy();
   });
 
+  it("a long pipeline (more than the read-ahead) is answered completely and in order", async () => {
+    const n = 3_000;
+    const c = await raw();
+    let burst = "";
+    for (let i = 0; i < n; i++) burst += `GET /p${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    expect(burst.length).toBeGreaterThan(65_536);
+    c.socket.write(burst);
+    const text = await c.waitFor((t) => t.endsWith(`/p${n - 1}`), 20_000);
+    const bodies = text.split("HTTP/1.1 200 OK").slice(1).map((r) => r.slice(r.indexOf("\r\n\r\n") + 4));
+    expect(bodies).toEqual(Array.from({ length: n }, (_, i) => `/p${i}`));
+    c.socket.destroy();
+  });
+
   it("sends 100 Continue when the body is first read, then forwards the body", async () => {
     const c = await raw();
     c.socket.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");

@@ -295,8 +295,10 @@ export class H1Connection implements TResponseOwner, TBodyPump {
     this.idleSince = Date.now();
     const held = this.#readAhead;
     this.#readAhead = null;
-    this.#resume(PAUSE_READ_AHEAD);
     if (held !== null) this.#parse(held);
+    // Still a full read-ahead (a long pipeline): stay paused until more of it is answered.
+    const rest = this.#readAhead as Buffer | null;
+    if (rest === null || rest.length <= READ_AHEAD_BYTES) this.#resume(PAUSE_READ_AHEAD);
   }
 
   // ---- errors, timeouts and closing ----------------------------------------------
