@@ -164,6 +164,7 @@ describe("HTTP/1.1 engine on the wire", () => {
     const text = await c.waitFor((t) => t.includes("echo:hello"));
     expect(text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
     // The expectation is the proxy's to answer: the origin never saw it.
+    expect(seen.findLast((q) => q.url === "/echo")?.headers.expect).toBeUndefined();
     c.socket.destroy();
   });
 
