@@ -19,7 +19,11 @@ import { errorResponse, H1Response, type TResponseOwner } from "./response.ts";
  * `connection: close`, and nothing of that request reaches the pipeline.
  */
 
-/** What the engine needs from its listener; `current` is read per request (config updates apply to the next one). */
+/**
+ * What the engine needs from its listener. The limits are read per request and per
+ * timeout sweep (a config update applies to the next request), except maxHeaderBytes,
+ * fixed per connection.
+ */
 export type TH1Owner = {
   readonly limits: TListenerLimits;
   readonly maxHeadersCount: number;
