@@ -78,43 +78,47 @@ export class HeadReader {
  * absolute-form, authority-form for CONNECT, "*" for OPTIONS), HTTP/1.0 or HTTP/1.1.
  */
 export function parseRequestHead(head: Buffer, maxHeadersCount: number): TRequestHead {
-  const lineEnd = lineEndAt(head, 0);
+  // One latin1 string for the whole head (bytes map 1:1 to char codes): scanning and
+  // slicing it in JS costs far less than a native Buffer call per token.
+  const s = head.toString("latin1");
+  const lineEnd = lineEndAt(s, 0);
   // method SP request-target SP HTTP-version
   let i = 0;
-  while (i < lineEnd && TCHAR[head[i] as number] === 1) i++;
-  if (i === 0 || head[i] !== SP) throw new HttpParseError(400, "invalid method");
-  const method = head.toString("latin1", 0, i);
+  while (i < lineEnd && TCHAR[s.charCodeAt(i)] === 1) i++;
+  if (i === 0 || s.charCodeAt(i) !== SP) throw new HttpParseError(400, "invalid method");
+  const method = s.slice(0, i);
   const targetStart = ++i;
-  while (i < lineEnd && TARGET_OK[head[i] as number] === 1) i++;
-  if (i === targetStart || head[i] !== SP) throw new HttpParseError(400, "invalid request target");
-  const target = head.toString("latin1", targetStart, i);
-  const minor = versionAt(head, i + 1, lineEnd);
+  while (i < lineEnd && TARGET_OK[s.charCodeAt(i)] === 1) i++;
+  if (i === targetStart || s.charCodeAt(i) !== SP) throw new HttpParseError(400, "invalid request target");
+  const target = s.slice(targetStart, i);
+  const minor = versionAt(s, i + 1, lineEnd);
   if (minor === -1) throw new HttpParseError(400, "unsupported HTTP version");
   const first = target.charCodeAt(0);
   // origin-form "/..." for every method; absolute-form "http://..."; authority-form for CONNECT; "*" for OPTIONS.
   if (first !== 0x2f && !(method === "CONNECT" || (method === "OPTIONS" && target === "*") || /^https?:\/\//i.test(target))) {
     throw new HttpParseError(400, "invalid request target");
   }
-  const rawHeaders = parseFields(head, lineEnd + 2, maxHeadersCount);
+  const rawHeaders = fieldsOf(s, lineEnd + 2, maxHeadersCount);
   return { method, target, minor, rawHeaders };
 }
 
 /** A response head from an upstream: "HTTP/1.x NNN reason" and fields; 400 = not a valid response. */
 export function parseResponseHead(head: Buffer, maxHeadersCount: number): TResponseHead {
-  const lineEnd = lineEndAt(head, 0);
+  const s = head.toString("latin1");
+  const lineEnd = lineEndAt(s, 0);
   // HTTP-version SP 3DIGIT SP [ reason-phrase ]
   if (lineEnd < 12) throw new HttpParseError(400, "invalid status line");
-  const minor = versionAt(head, 0, 8);
-  if (minor === -1 || head[8] !== SP) throw new HttpParseError(400, "invalid status line");
-  const d0 = (head[9] as number) - 48;
-  const d1 = (head[10] as number) - 48;
-  const d2 = (head[11] as number) - 48;
+  const minor = versionAt(s, 0, 8);
+  if (minor === -1 || s.charCodeAt(8) !== SP) throw new HttpParseError(400, "invalid status line");
+  const d0 = s.charCodeAt(9) - 48;
+  const d1 = s.charCodeAt(10) - 48;
+  const d2 = s.charCodeAt(11) - 48;
   if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) throw new HttpParseError(400, "invalid status code");
   // The reason phrase is optional and its SP too in practice ("HTTP/1.1 200\r\n").
-  if (lineEnd > 12 && head[12] !== SP) throw new HttpParseError(400, "invalid status line");
-  for (let i = 13; i < lineEnd; i++) if (VALUE_OK[head[i] as number] === 0) throw new HttpParseError(400, "invalid reason phrase");
-  const reason = lineEnd > 13 ? head.toString("latin1", 13, lineEnd) : "";
-  const rawHeaders = parseFields(head, lineEnd + 2, maxHeadersCount);
+  if (lineEnd > 12 && s.charCodeAt(12) !== SP) throw new HttpParseError(400, "invalid status line");
+  for (let i = 13; i < lineEnd; i++) if (VALUE_OK[s.charCodeAt(i)] === 0) throw new HttpParseError(400, "invalid reason phrase");
+  const reason = lineEnd > 13 ? s.slice(13, lineEnd) : "";
+  const rawHeaders = fieldsOf(s, lineEnd + 2, maxHeadersCount);
   return { status: d0 * 100 + d1 * 10 + d2, reason, minor, rawHeaders };
 }
 
@@ -125,22 +129,20 @@ function hasBareLf(buf: Buffer, from: number): boolean {
 }
 
 /** Index of the CR ending the line that starts at `from`; a bare LF anywhere is refused. */
-function lineEndAt(head: Buffer, from: number): number {
-  const lf = head.indexOf(LF, from);
-  if (lf <= from || head[lf - 1] !== CR) throw new HttpParseError(400, "line not ended by CRLF");
+function lineEndAt(s: string, from: number): number {
+  const lf = s.indexOf("\n", from);
+  if (lf <= from || s.charCodeAt(lf - 1) !== CR) throw new HttpParseError(400, "line not ended by CRLF");
   const cr = lf - 1;
   // A CR inside the line (not before its LF) is refused too.
-  const stray = head.indexOf(CR, from);
+  const stray = s.indexOf("\r", from);
   if (stray !== cr) throw new HttpParseError(400, "stray CR in a line");
   return cr;
 }
 
 /** "HTTP/1.0" | "HTTP/1.1" between `at` and `end`: the minor version, else -1. */
-function versionAt(head: Buffer, at: number, end: number): 0 | 1 | -1 {
-  if (end - at !== 8) return -1;
-  // "HTTP/1."
-  if (head[at] !== 72 || head[at + 1] !== 84 || head[at + 2] !== 84 || head[at + 3] !== 80 || head[at + 4] !== 47 || head[at + 5] !== 49 || head[at + 6] !== 46) return -1;
-  const m = head[at + 7];
+function versionAt(s: string, at: number, end: number): 0 | 1 | -1 {
+  if (end - at !== 8 || !s.startsWith("HTTP/1.", at)) return -1;
+  const m = s.charCodeAt(at + 7);
   return m === 49 ? 1 : m === 48 ? 0 : -1;
 }
 
@@ -150,23 +152,27 @@ function versionAt(head: Buffer, at: number, end: number): 0 | 1 | -1 {
  * ...], as node's rawHeaders.
  */
 export function parseFields(head: Buffer, at: number, maxCount: number): string[] {
+  return fieldsOf(head.toString("latin1"), at, maxCount);
+}
+
+function fieldsOf(s: string, at: number, maxCount: number): string[] {
   const out: string[] = [];
-  const last = head.length - 2; // the blank line's CRLF
+  const last = s.length - 2; // the blank line's CRLF
   while (at < last) {
-    const end = lineEndAt(head, at);
-    const c = head[at] as number;
+    const end = lineEndAt(s, at);
+    const c = s.charCodeAt(at);
     if (c === SP || c === HTAB) throw new HttpParseError(400, "obsolete line folding");
     let i = at;
-    while (i < end && TCHAR[head[i] as number] === 1) i++;
-    if (i === at || head[i] !== COLON) throw new HttpParseError(400, "invalid header field name");
-    const name = head.toString("latin1", at, i);
+    while (i < end && TCHAR[s.charCodeAt(i)] === 1) i++;
+    if (i === at || s.charCodeAt(i) !== COLON) throw new HttpParseError(400, "invalid header field name");
+    const name = s.slice(at, i);
     let vs = i + 1;
     let ve = end;
-    while (vs < ve && (head[vs] === SP || head[vs] === HTAB)) vs++;
-    while (ve > vs && (head[ve - 1] === SP || head[ve - 1] === HTAB)) ve--;
-    for (let j = vs; j < ve; j++) if (VALUE_OK[head[j] as number] === 0) throw new HttpParseError(400, `invalid character in header ${name}`);
+    while (vs < ve && (s.charCodeAt(vs) === SP || s.charCodeAt(vs) === HTAB)) vs++;
+    while (ve > vs && (s.charCodeAt(ve - 1) === SP || s.charCodeAt(ve - 1) === HTAB)) ve--;
+    for (let j = vs; j < ve; j++) if (VALUE_OK[s.charCodeAt(j)] === 0) throw new HttpParseError(400, `invalid character in header ${name}`);
     if (out.length >= maxCount * 2) throw new HttpParseError(431, `too many header fields (more than ${maxCount})`);
-    out.push(name, head.toString("latin1", vs, ve));
+    out.push(name, s.slice(vs, ve));
     at = end + 2;
   }
   return out;

@@ -171,7 +171,7 @@ class Exchange implements TTryOwner, TTerminal {
     }
     // Streamed with back pressure (the H1Pool's body pump, or the H2Pool's pipe).
     this.replayable = false;
-    // Node's HTTP/1.1 parser holds a body to its Content-Length (checked in run()); other
+    // The HTTP/1.1 engine holds a body to its Content-Length (listener/h1); other
     // bodies are counted, and held to maxRequestBodyBytes, as they stream.
     if (contentLength !== undefined && !this.ar.h2) {
       this.body = req as Readable;
@@ -412,16 +412,14 @@ class Exchange implements TTryOwner, TTerminal {
     if (this.upstreamDone) return;
     this.endTraceTry("", this.upstreamStatus >= 500);
     this.finishUpstream();
-    // Trailers (gRPC's grpc-status) travel to HTTP/2 clients; HTTP/1.1 clients get none
-    // (they would need chunked encoding and a TE: trailers promise), but the filters'
-    // onResponseTrailers still sees them (grpcWeb moves them into the body).
+    // Trailers (gRPC's grpc-status) travel to HTTP/2 clients and in the last chunk of a
+    // chunked HTTP/1.1 response (a Content-Length response has nowhere to put them); the
+    // filters' onResponseTrailers sees them either way (grpcWeb moves them into the body).
     let flat: string[] | null = null;
-    if (this.ar.h2 || this.ar.chain.responseTrailers) {
-      if (trailers && trailers.length) {
-        flat = [];
-        for (let i = 0; i < trailers.length; i += 2) flat.push(latin1(trailers[i]).toLowerCase(), latin1(trailers[i + 1]));
-      } else flat = this.grpcTrailersInHead;
-    }
+    if (trailers && trailers.length) {
+      flat = [];
+      for (let i = 0; i < trailers.length; i += 2) flat.push(latin1(trailers[i]).toLowerCase(), latin1(trailers[i + 1]));
+    } else flat = this.grpcTrailersInHead;
     this.ar.sendEnd(flat);
   }
 
