@@ -4,7 +4,7 @@ import { keepAlive, responseFraming } from "../http1/framing.ts";
 import { HeadReader, fieldValue, parseResponseHead } from "../http1/head.ts";
 import { CHUNK_END, chunkHeader, lastChunk } from "../http1/serialize.ts";
 import { UpstreamConnectTimeoutError } from "./errors.ts";
-import type { H1Request, TRequestHost } from "./h1-request.ts";
+import type { H1UpstreamRequest, TRequestHost } from "./h1-request.ts";
 
 /** An upstream response head past this is refused (Envoy's default limit is 60 KiB). */
 const MAX_RESPONSE_HEAD_BYTES = 65_536;
@@ -17,7 +17,7 @@ export type TConnectionOwner = {
   /** A response completed and the connection may carry another request. */
   released(conn: H1Connection): void;
   /** The socket is gone; `err` set when it never connected. `stale`: a request to send again on a fresh connection. */
-  gone(conn: H1Connection, connectError: Error | null, stale: H1Request | null): void;
+  gone(conn: H1Connection, connectError: Error | null, stale: H1UpstreamRequest | null): void;
   /** How long this connection may idle given the response's fields; 0 = do not reuse. */
   keepAliveMs(rawHeaders: readonly string[]): number;
 };
@@ -46,7 +46,7 @@ export class H1Connection implements TRequestHost {
   served = 0;
   /** How long it may idle after the current response (set from its head). */
   #keepAliveMs = 0;
-  #req: H1Request | null = null;
+  #req: H1UpstreamRequest | null = null;
   readonly #reader = new HeadReader(MAX_RESPONSE_HEAD_BYTES);
   #decoder: BodyDecoder | null = null;
   /** Any byte of a response to the current request arrived. */
@@ -105,7 +105,7 @@ export class H1Connection implements TRequestHost {
   }
 
   /** Sends `req` on this connection (idle or just connected). */
-  run(req: H1Request): void {
+  run(req: H1UpstreamRequest): void {
     if (this.idle) {
       this.idle = false;
       this.socket.setTimeout(0);
@@ -139,7 +139,7 @@ export class H1Connection implements TRequestHost {
    * write (as undici did): a body that fails before its first byte (a malformed chunked
    * body, a client gone) sends nothing upstream at all.
    */
-  async #pump(req: H1Request, body: AsyncIterable<Buffer>): Promise<void> {
+  async #pump(req: H1UpstreamRequest, body: AsyncIterable<Buffer>): Promise<void> {
     const s = this.socket;
     let headSent = false;
     let sent = 0;
@@ -196,7 +196,7 @@ export class H1Connection implements TRequestHost {
   }
 
   /** Parses heads (1xx skipped) and decodes the body until the chunk is used up or the handler pauses. */
-  #consume(req: H1Request, chunk: Buffer): void {
+  #consume(req: H1UpstreamRequest, chunk: Buffer): void {
     let rest = chunk;
     while (this.#decoder === null) {
       let got: { head: Buffer; rest: Buffer } | null;
@@ -229,7 +229,7 @@ export class H1Connection implements TRequestHost {
     this.#decodeBody(req, rest);
   }
 
-  #decodeBody(req: H1Request, chunk: Buffer): void {
+  #decodeBody(req: H1UpstreamRequest, chunk: Buffer): void {
     const decoder = this.#decoder as BodyDecoder;
     if (this.#paused && chunk.length > 0) {
       this.#heldRaw = chunk;
@@ -262,7 +262,7 @@ export class H1Connection implements TRequestHost {
   }
 
   /** TRequestHost: the handler drained; what waited goes first, then the socket reads again. */
-  resumeRequest(req: H1Request): void {
+  resumeRequest(req: H1UpstreamRequest): void {
     if (this.#req !== req || !this.#paused) return;
     this.#paused = false;
     const held = this.#heldData;
@@ -281,7 +281,7 @@ export class H1Connection implements TRequestHost {
     this.socket.resume();
   }
 
-  #complete(req: H1Request): void {
+  #complete(req: H1UpstreamRequest): void {
     const trailers = (this.#decoder as BodyDecoder).trailers;
     this.#req = null;
     this.#decoder = null;
@@ -317,13 +317,13 @@ export class H1Connection implements TRequestHost {
   // ---- failures ---------------------------------------------------------------------
 
   /** TRequestHost: the handler aborted (timeout, client gone, retry): the socket goes unless nothing was written. */
-  abortRequest(req: H1Request): void {
+  abortRequest(req: H1UpstreamRequest): void {
     if (this.#req !== req) return;
     this.#req = null;
     this.socket.destroy();
   }
 
-  #failRequest(req: H1Request, err: Error): void {
+  #failRequest(req: H1UpstreamRequest, err: Error): void {
     this.#req = null;
     this.socket.destroy();
     req.fail(err);

@@ -4,7 +4,7 @@ import { fieldValue } from "../http1/head.ts";
 import { dialUpstream } from "./dial.ts";
 import type { TDispatchOptions, TUpstreamHandler, TUpstreamPool } from "./dispatch.ts";
 import { H1Connection, type TConnectionOwner } from "./h1-connection.ts";
-import { H1Request } from "./h1-request.ts";
+import { H1UpstreamRequest } from "./h1-request.ts";
 
 /**
  * An idle upstream connection is kept this long when the upstream sends no `Keep-Alive:
@@ -55,14 +55,14 @@ export class H1Pool implements TUpstreamPool, TConnectionOwner {
   #busy: Set<H1Connection> | null = null;
   /** Idle open connections, most recently used last. */
   #idle: H1Connection[] = [];
-  #queue: H1Request[] = [];
+  #queue: H1UpstreamRequest[] = [];
   #open = 0;
   #dialing = 0;
   #closed = false;
   /** destroy() was called: nothing is dialed any more. */
   #closedHard = false;
   /** Stale-retry requests, each waiting for the fresh connection dialed for it. */
-  #pinned: Map<H1Connection, H1Request> | null = null;
+  #pinned: Map<H1Connection, H1UpstreamRequest> | null = null;
   #drained: (() => void) | null = null;
   /** The last TLS session, offered to the next handshake (resumption). */
   #tlsSession: Buffer | null = null;
@@ -81,9 +81,9 @@ export class H1Pool implements TUpstreamPool, TConnectionOwner {
       handler.onError(closedError());
       return false;
     }
-    let req: H1Request;
+    let req: H1UpstreamRequest;
     try {
-      req = new H1Request(opts, handler, this.#o.hostPort);
+      req = new H1UpstreamRequest(opts, handler, this.#o.hostPort);
     } catch (err) {
       handler.onError(err as Error);
       return false;
@@ -120,12 +120,12 @@ export class H1Pool implements TUpstreamPool, TConnectionOwner {
     return null;
   }
 
-  #run(conn: H1Connection, req: H1Request): void {
+  #run(conn: H1Connection, req: H1UpstreamRequest): void {
     (this.#busy ??= new Set()).add(conn);
     conn.run(req);
   }
 
-  #dial(first: H1Request | null = null): void {
+  #dial(first: H1UpstreamRequest | null = null): void {
     const o = this.#o;
     let socket: Socket;
     try {
@@ -172,7 +172,7 @@ export class H1Pool implements TUpstreamPool, TConnectionOwner {
     this.#checkDrained();
   }
 
-  gone(conn: H1Connection, connectError: Error | null, stale: H1Request | null): void {
+  gone(conn: H1Connection, connectError: Error | null, stale: H1UpstreamRequest | null): void {
     this.#all?.delete(conn);
     this.#busy?.delete(conn);
     if (conn.idle) {
@@ -201,7 +201,7 @@ export class H1Pool implements TUpstreamPool, TConnectionOwner {
    * no other connection is open or on its way (the endpoint is unreachable, as undici does),
    * else they wait for those.
    */
-  #connectFailed(err: Error, pinned: H1Request | null): void {
+  #connectFailed(err: Error, pinned: H1UpstreamRequest | null): void {
     pinned?.fail(err);
     if (this.#open + this.#dialing > 0) return;
     const waiting = this.#queue;

@@ -8,8 +8,8 @@ const EXPECTS_PAYLOAD = new Set(["POST", "PUT", "PATCH", "QUERY", "PROPFIND", "P
 
 /** Where a request currently is, for its abort and resume functions. */
 export type TRequestHost = {
-  abortRequest(req: H1Request): void;
-  resumeRequest(req: H1Request): void;
+  abortRequest(req: H1UpstreamRequest): void;
+  resumeRequest(req: H1UpstreamRequest): void;
 };
 
 /**
@@ -17,7 +17,7 @@ export type TRequestHost = {
  * sends the same string again), its body framing, and the abort/resume functions handed
  * to the handler, which follow the request from connection to connection.
  */
-export class H1Request {
+export class H1UpstreamRequest {
   readonly method: string;
   readonly handler: TUpstreamHandler;
   /** "METHOD target HTTP/1.1\r\n...\r\n\r\n" with Host and the framing fields, latin1. */
