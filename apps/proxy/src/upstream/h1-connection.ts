@@ -45,7 +45,7 @@ export class H1Connection implements TRequestHost {
   /** Responses completed here: > 0 = a reused connection (the stale-retry case). */
   served = 0;
   /** How long it may idle after the current response (set from its head). */
-  #keepAliveMs = 0;
+  keepAliveMs = 0;
   #req: H1UpstreamRequest | null = null;
   readonly #reader = new HeadReader(MAX_RESPONSE_HEAD_BYTES);
   #decoder: BodyDecoder | null = null;
@@ -100,7 +100,7 @@ export class H1Connection implements TRequestHost {
   /** Parks the connection: unref'd (an idle pool must not hold the process open), closed after `keepAliveMs`. */
   park(): void {
     this.idle = true;
-    this.socket.setTimeout(this.#keepAliveMs);
+    this.socket.setTimeout(this.keepAliveMs);
     this.socket.unref();
   }
 
@@ -216,8 +216,8 @@ export class H1Connection implements TRequestHost {
         const framing = responseFraming(req.method, head);
         // Chunked beside a Content-Length: the body is read as chunked, the connection not trusted after it.
         const ambiguous = framing.kind === "chunked" && fieldValue(head.rawHeaders, "content-length") !== undefined;
-        this.#keepAliveMs = framing.kind !== "close" && !ambiguous && keepAlive(head.minor, head.rawHeaders) ? this.#owner.keepAliveMs(head.rawHeaders) : 0;
-        this.#reusable = this.#keepAliveMs > 0;
+        this.keepAliveMs = framing.kind !== "close" && !ambiguous && keepAlive(head.minor, head.rawHeaders) ? this.#owner.keepAliveMs(head.rawHeaders) : 0;
+        this.#reusable = this.keepAliveMs > 0;
         this.#decoder = new BodyDecoder(framing);
         rest = got.rest;
         if (req.handler.onHeaders(status, head.rawHeaders, req.resume) === false) this.#pause();

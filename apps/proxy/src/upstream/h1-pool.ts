@@ -102,6 +102,8 @@ export class H1Pool implements TUpstreamPool, TConnectionOwner {
     const conn = new H1Connection(socket, this, this.#o.tls !== null, 0, true);
     (this.#all ??= new Set()).add(conn);
     this.#open++;
+    // No response seen on it yet: the default keep-alive while it waits for its first request.
+    conn.keepAliveMs = this.keepAliveMs([]);
     this.#next(conn);
   }
 
