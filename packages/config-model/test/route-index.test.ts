@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compileRouteTable, matchRoute, type TCompiledVirtualHost } from "../src/matcher/index.ts";
-import { regexLiteralPrefix } from "../src/matcher/route-index.ts";
+import { compileLinearRegex, regexLiteralPrefix } from "../src/linear-regex.ts";
 import { ZRouteConfig } from "../src/route.ts";
 
 /** The first-segment index must never change which route wins: checked against the linear walk. */
@@ -25,6 +25,26 @@ describe("route index", () => {
     expect(regexLiteralPrefix("/a|/b")).toBe("");
     expect(regexLiteralPrefix(".*")).toBe("");
     expect(regexLiteralPrefix("/x\\d+")).toBe("/x");
+    expect(regexLiteralPrefix("/\u{1f600}?")).toBe("/");
+    expect(regexLiteralPrefix("/\u{1f600}x")).toBe("/\u{1f600}x");
+    expect(regexLiteralPrefix("(?i)/api")).toBe("");
+  });
+
+  it("a compiled regex refuses inputs without its literal start before running RE2, and matches as RE2 does", () => {
+    const cases: [string, string, boolean][] = [
+      ["/api/orders/[0-9]+", "/api/orders/12", true],
+      ["/api/orders/[0-9]+", "/api/orders/", false],
+      ["/api/orders/[0-9]+", "/small", false],
+      ["/ab?c", "/ac", true],
+      ["/ab?c", "/abc", true],
+      ["/\u{1f600}?", "/", true],
+      ["/\u{1f600}+", "/\u{1f600}\u{1f600}", true],
+      ["(?i)/API/x", "/api/X", true],
+      ["/a|/b", "/b", true],
+      ["/v2/.*", "/v2/", true],
+      ["/v2/.*", "/v1/", false],
+    ];
+    for (const [pattern, input, expected] of cases) expect(compileLinearRegex(pattern).test(input), `${pattern} ~ ${input}`).toBe(expected);
   });
 
   it("is built for a large table and picks the same route as a linear walk, for every kind of route", () => {

@@ -1,3 +1,4 @@
+import { regexLiteralPrefix } from "../linear-regex.ts";
 import type { TCompiledRoute } from "./types.ts";
 
 /**
@@ -27,20 +28,6 @@ export type TRouteIndex<C> = {
 const MIN_ROUTES = 16;
 /** Unindexed routes are copied into every segment's list: past this many the copies cost more than they save. */
 const MAX_UNINDEXED = 64;
-
-const REGEX_META = new Set(["\\", "^", "$", ".", "|", "?", "*", "+", "(", ")", "[", "]", "{", "}"]);
-const QUANTIFIERS = new Set(["?", "*", "+", "{"]);
-
-/** The literal characters every match of `pattern` (anchored at the start) begins with; "" when unknown. */
-export function regexLiteralPrefix(pattern: string): string {
-  // An alternation anywhere may bypass the first literal: unindexed.
-  if (pattern.includes("|")) return "";
-  let i = 0;
-  while (i < pattern.length && !REGEX_META.has(pattern[i] as string)) i++;
-  // "ab?" makes the b optional: the literal ends before a quantified character.
-  if (i < pattern.length && QUANTIFIERS.has(pattern[i] as string)) i = Math.max(0, i - 1);
-  return pattern.slice(0, i);
-}
 
 /** The first path segment every path matched by `route` starts with, or null when it cannot be told. */
 function segmentOf<C>(route: TCompiledRoute<C>, source: string | null): string | null {
