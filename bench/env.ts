@@ -24,3 +24,10 @@ export const CP_BENCH_SECRET_KEY = env.CP_BENCH_SECRET_KEY ?? "00000000000000000
 export const CP_BENCH_STATS_INTERVAL_MS = Number(env.CP_BENCH_STATS_INTERVAL_MS ?? 5_000);
 /** bench/control-plane.ts: print the first simulated node's control-plane log (CP_BENCH_DEBUG=1). */
 export const CP_BENCH_DEBUG = Boolean(env.CP_BENCH_DEBUG);
+/** bench/apply-scale.ts: rounds (the median is reported; default 3) and NODE_OPTIONS for the measured proxies (e.g. --cpu-prof). */
+export const APPLY_ROUNDS = Number(env.APPLY_ROUNDS ?? 3);
+export const APPLY_NODE_OPTIONS = env.APPLY_NODE_OPTIONS ?? "";
+/** Child processes inherit this environment: apply-scale hands its proxies exactly APPLY_NODE_OPTIONS (never the bench's own tsx options). */
+export function setChildNodeOptions(options: string): void {
+  env.NODE_OPTIONS = options;
+}
