@@ -55,13 +55,20 @@ const STEPS: TStep[] = [
   },
 ];
 
+/**
+ * The resident set is read this long after an apply: the proxy offers V8 a young-generation
+ * trim 1 s and 5 s after it (runtime/young-generation.ts) and V8 hands the freed pages back
+ * to the OS a few seconds later.
+ */
+const SETTLE_MS = 10_000;
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+
 async function applyVia(proxy: TSwitchyard, version: number, config: unknown): Promise<Omit<TSample, "step">> {
   await writeFile(proxy.file, JSON.stringify(config));
   await waitReady(proxy.adminPort, version);
   const applied = proxy.events.find((e) => e.event === "config_applied" && e.version === version);
   if (!applied) throw new Error(`no config_applied event for version ${version}`);
-  // Let the timers of the swap (drains, GC) settle before reading the resident set.
-  await new Promise((r) => setTimeout(r, 1000));
+  await settle();
   return { durationMs: applied.durationMs as number, timings: applied.timings as Record<string, number>, ...(await memory(proxy)) };
 }
 
@@ -76,6 +83,7 @@ async function round(origin: number): Promise<TSample[]> {
   const hot = await startSwitchyard((port) => smallConfig(port, origin));
   try {
     const boot = hot.events.find((e) => e.event === "config_applied" && e.version === 1);
+    await settle();
     samples.push({ step: "small config (boot)", durationMs: boot?.durationMs as number, timings: boot?.timings as Record<string, number>, ...(await memory(hot)) });
     let version = 1;
     for (const step of STEPS) samples.push({ step: step.name, ...(await applyVia(hot, ++version, step.config(hot.port, origin))) });
@@ -85,7 +93,7 @@ async function round(origin: number): Promise<TSample[]> {
   const cold = await startSwitchyard((port) => routingConfig(port, origin));
   try {
     const boot = cold.events.find((e) => e.event === "config_applied" && e.version === 1);
-    await new Promise((r) => setTimeout(r, 1000));
+    await settle();
     samples.push({ step: "10k at boot", durationMs: boot?.durationMs as number, timings: boot?.timings as Record<string, number>, ...(await memory(cold)) });
   } finally {
     await stop(cold.child);

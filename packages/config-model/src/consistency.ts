@@ -15,8 +15,10 @@ import { checkWasmFilters } from "./filters/wasm.ts";
  * catastrophic backtracking, weights sum > 0,
  * no two listeners on one address:port. Runs before publish in the console and before
  * the swap in the proxy (the same function), like go-control-plane's Consistent().
+ * `regexProblem`: regexProblem below, memoised by the caller (compiling thousands of
+ * regexes is most of this function's time; ValidationMemo keeps the verdicts).
  */
-export function checkConsistency(config: TConfig): TConfigIssue[] {
+export function checkConsistency(config: TConfig, opts: { regexProblem?: (source: string) => string | undefined } = {}): TConfigIssue[] {
   const issues: TConfigIssue[] = [];
   const add = (path: (string | number)[], message: string) => issues.push({ path: formatPath(path), message });
 
@@ -50,17 +52,10 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
     if (found === undefined) add(path, `unknown secret "${name}"`);
     else if (found !== type) add(path, `secret "${name}" is a ${found}, expected a ${type}`);
   };
+  const regexIssue = opts.regexProblem ?? regexProblem;
   const needRegex = (path: (string | number)[], source: string) => {
-    // RE2 syntax: the engine the proxy matches with (linear-regex.ts).
-    const syntax = linearRegexSyntaxProblem(source);
-    if (syntax !== undefined) {
-      add(path, `invalid regex (RE2 syntax): ${syntax}`);
-      return;
-    }
-    // Kept from the backtracking days: refuse the constructs that were catastrophic there
-    // (see regex-safety.ts), so a config stays safe under any engine.
-    const unsafe = regexSafetyProblem(source);
-    if (unsafe) add(path, `unsafe regex: ${unsafe}`);
+    const problem = regexIssue(source);
+    if (problem !== undefined) add(path, problem);
   };
 
   // Listeners: references and address clashes.
@@ -176,6 +171,17 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
 
   issues.push(...privateKeysOutsideKeyFields(config));
   return issues;
+}
+
+/** Why a config regex is refused (its issue message), or undefined. */
+export function regexProblem(source: string): string | undefined {
+  // RE2 syntax: the engine the proxy matches with (linear-regex.ts).
+  const syntax = linearRegexSyntaxProblem(source);
+  if (syntax !== undefined) return `invalid regex (RE2 syntax): ${syntax}`;
+  // Kept from the backtracking days: refuse the constructs that were catastrophic there
+  // (see regex-safety.ts), so a config stays safe under any engine.
+  const unsafe = regexSafetyProblem(source);
+  return unsafe ? `unsafe regex: ${unsafe}` : undefined;
 }
 
 /** References and server names of a tcp listener's network filters (sniRouter clusters, rbac CIDRs). */

@@ -1,0 +1,106 @@
+import { regexProblem } from "./consistency.ts";
+import { isPlainObject, isResourceShaped, validateByResource, validateConfig, type TResourceSchema, type TValidationResult } from "./validate.ts";
+
+/** What the last validate() did: resources that went through their schema, and those taken from the memo. */
+export type TValidationStats = { parsed: number; reused: number };
+
+/**
+ * validateConfig for a stream of versions (a proxy's applies): each resource's validated
+ * form is kept by its content, so the next version puts through the schemas only the
+ * resources that are new or changed, and recompiles only its new regexes. The first
+ * version validates everything. The memo holds what the applied version holds (commit()
+ * after an apply): a resource the applied version no longer has is dropped, and a
+ * version that is refused leaves the memo as it was.
+ *
+ * Content means the resource's JSON text (key order included: a reordered resource is
+ * validated again, which is correct, only slower). Values JSON cannot tell apart (NaN,
+ * Infinity, -0, undefined, class instances) are never memoised, so two inputs share an
+ * entry only when they are the same JSON. Secrets are not memoised: they are few, and
+ * the memo would keep a second copy of every private key.
+ */
+export class ValidationMemo {
+  /** "<schema> <json>" -> validated form, "regex <source>" -> problem or null; `run`: the last validate() that used it. */
+  readonly #entries = new Map<string, { value: unknown; run: number }>();
+  #run = 0;
+  #stats: TValidationStats = { parsed: 0, reused: 0 };
+
+  validate(input: unknown): TValidationResult {
+    this.#run++;
+    this.#stats = { parsed: 0, reused: 0 };
+    // Not the config's top-level shape: ZConfig reports it, as validateConfig does.
+    if (!isResourceShaped(input)) return validateConfig(input);
+    return validateByResource(input, {
+      lookup: (schema, value) => {
+        const key = memoKey(schema, value);
+        const found = key === null ? undefined : this.#use(key);
+        if (found === undefined) this.#stats.parsed++;
+        else this.#stats.reused++;
+        return found;
+      },
+      learn: (schema, value, parsed) => {
+        const key = memoKey(schema, value);
+        if (key !== null) this.#entries.set(key, { value: parsed, run: this.#run });
+      },
+      regexProblem: (source) => {
+        const key = `regex ${source}`;
+        let problem = this.#use(key) as string | null | undefined;
+        if (problem === undefined) {
+          problem = regexProblem(source) ?? null;
+          this.#entries.set(key, { value: problem, run: this.#run });
+        }
+        return problem ?? undefined;
+      },
+    });
+  }
+
+  /** The version last validated was applied: the memo keeps its entries only, for the next validate() to compare with. */
+  commit(): void {
+    for (const [key, entry] of this.#entries) if (entry.run !== this.#run) this.#entries.delete(key);
+  }
+
+  /** Counts of the last validate(). */
+  get stats(): Readonly<TValidationStats> {
+    return this.#stats;
+  }
+
+  /** Entries held: the applied version's resources and regexes (and those of refused versions since, until the next commit). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The entry's value, marked as used by this validate(); undefined when there is none. */
+  #use(key: string): unknown {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    entry.run = this.#run;
+    return entry.value;
+  }
+}
+
+/** "<schema> <json>", or null for a value whose JSON text would not tell it apart (see ValidationMemo). */
+function memoKey(schema: TResourceSchema, value: unknown): string | null {
+  if (schema === "secret" || !isJsonValue(value)) return null;
+  return `${schema} ${JSON.stringify(value)}`;
+}
+
+/** Strings, booleans, null, finite numbers other than -0, arrays and plain objects of them: what JSON.stringify keeps exactly. */
+function isJsonValue(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object":
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (const v of value) if (!isJsonValue(v)) return false;
+        return true;
+      }
+      if (!isPlainObject(value)) return false;
+      for (const k in value) if (!isJsonValue(value[k])) return false;
+      return true;
+    default:
+      return false;
+  }
+}
