@@ -1,8 +1,8 @@
 import { regexProblem } from "./consistency.ts";
 import { isPlainObject, isResourceShaped, validateByResource, validateConfig, type TResourceSchema, type TValidationResult } from "./validate.ts";
 
-/** What the last validate() did: resources that went through their schema, and those taken from the memo. */
-export type TValidationStats = { parsed: number; reused: number };
+/** What the last validate() did: resources that went through their schema, those taken from the memo, regexes compiled to check them. */
+export type TValidationStats = { parsed: number; reused: number; regexes: number };
 
 /**
  * validateConfig for a stream of versions (a proxy's applies): each resource's validated
@@ -22,11 +22,11 @@ export class ValidationMemo {
   /** "<schema> <json>" -> validated form, "regex <source>" -> problem or null; `run`: the last validate() that used it. */
   readonly #entries = new Map<string, { value: unknown; run: number }>();
   #run = 0;
-  #stats: TValidationStats = { parsed: 0, reused: 0 };
+  #stats: TValidationStats = { parsed: 0, reused: 0, regexes: 0 };
 
   validate(input: unknown): TValidationResult {
     this.#run++;
-    this.#stats = { parsed: 0, reused: 0 };
+    this.#stats = { parsed: 0, reused: 0, regexes: 0 };
     // Not the config's top-level shape: ZConfig reports it, as validateConfig does.
     if (!isResourceShaped(input)) return validateConfig(input);
     return validateByResource(input, {
@@ -45,6 +45,7 @@ export class ValidationMemo {
         const key = `regex ${source}`;
         let problem = this.#use(key) as string | null | undefined;
         if (problem === undefined) {
+          this.#stats.regexes++;
           problem = regexProblem(source) ?? null;
           this.#entries.set(key, { value: problem, run: this.#run });
         }

@@ -1,4 +1,4 @@
-import { hashConfig, ValidationMemo, type TConfigIssue } from "@switchyard/config-model";
+import { CanonicalMemo, ValidationMemo, type TConfigIssue } from "@switchyard/config-model";
 import type { ListenerManager, TListenerPlan } from "../listener/listener-manager.ts";
 import { ListenerBindError } from "../listener/listener-manager.ts";
 import type { TLog } from "../observability/log.ts";
@@ -63,6 +63,8 @@ export class RuntimeManager {
   readonly #validation = new ValidationMemo();
   /** Compiled routes by validated route object: a new version compiles the routes that changed. */
   readonly #routes = new RouteCompileCache<ClusterRuntime>();
+  /** Canonical JSON of the applied resources, so a config without an announced hash is hashed at the cost of what changed. */
+  readonly #canonical = new CanonicalMemo();
   /** Shrinks V8's nursery back once an apply's burst of allocations is over (young-generation.ts). */
   readonly #trim = new YoungGenerationTrim();
   /** Applies run strictly one after another. */
@@ -128,7 +130,7 @@ export class RuntimeManager {
       const t4 = performance.now();
       const runtime: TRuntime = Object.freeze({
         version: meta.version,
-        hash: meta.hash ?? hashConfig(config),
+        hash: meta.hash ?? this.#canonical.hash(config),
         source: meta.source,
         appliedAt: new Date().toISOString(),
         config,
