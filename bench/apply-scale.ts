@@ -10,7 +10,8 @@ import { routingConfig, smallConfig, startSwitchyard, waitReady, type TSwitchyar
  * the load runs of the routing scenario. Per round, one compiled proxy (dist/, plain node:
  * no tsx in its process) boots on the small config and then hot-applies, through its config
  * file, the 10,000-route / 1,000-cluster config (first load), the same with one route
- * changed, with every route changed, and with one cluster changed. A second proxy boots
+ * changed, with every route's action changed, with every route's match changed (new
+ * regexes), and with one cluster changed. A second proxy boots
  * straight on the 10k config. Prints each apply's phase timings (the proxy's own
  * `config_applied` event) and the RSS after it; the median over APPLY_ROUNDS rounds last.
  * APPLY_NODE_OPTIONS goes to the proxies' NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
@@ -44,7 +45,15 @@ function retagRoute(config: unknown, pick: (i: number) => boolean, tag: string):
 const STEPS: TStep[] = [
   { name: "10k first load (hot, from the small config)", config: (p, o) => routingConfig(p, o) },
   { name: "10k, one route changed", config: (p, o) => retagRoute(routingConfig(p, o), (i) => i === 9876, "-b") },
-  { name: "10k, every route changed", config: (p, o) => retagRoute(routingConfig(p, o), () => true, "-c") },
+  {
+    name: "10k, every route's action changed (same matches)",
+    config: (p, o) => {
+      const c = retagRoute(routingConfig(p, o), (i) => i === 9876, "-b") as { routeConfigs: { virtualHosts: { routes: { route?: { timeoutMs?: number } }[] }[] }[] };
+      for (const r of c.routeConfigs[0]!.virtualHosts[0]!.routes) if (r.route) r.route.timeoutMs = 20_000;
+      return c;
+    },
+  },
+  { name: "10k, every route changed (new matches, 5,000 new regexes)", config: (p, o) => retagRoute(routingConfig(p, o), () => true, "-c") },
   {
     name: "10k, one cluster changed",
     config: (p, o) => {

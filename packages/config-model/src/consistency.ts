@@ -41,11 +41,14 @@ export function checkConsistency(config: TConfig, opts: { regexProblem?: (source
   const policies = new Set(config.rateLimitPolicies.map((p) => p.name));
   const secretType = new Map(config.secrets.map((s) => [s.name, s.type] as const));
 
-  const needCluster = (path: (string | number)[], name: string) => {
-    if (!clusters.has(name)) add(path, `unknown cluster "${name}"`);
+  // Paths may come as a function: a route's checks run for every route of every version, and almost all pass.
+  type TPathOf = (string | number)[] | (() => (string | number)[]);
+  const pathOf = (p: TPathOf) => (typeof p === "function" ? p() : p);
+  const needCluster = (path: TPathOf, name: string) => {
+    if (!clusters.has(name)) add(pathOf(path), `unknown cluster "${name}"`);
   };
-  const needPolicy = (path: (string | number)[], name: string) => {
-    if (!policies.has(name)) add(path, `unknown rate-limit policy "${name}"`);
+  const needPolicy = (path: TPathOf, name: string) => {
+    if (!policies.has(name)) add(pathOf(path), `unknown rate-limit policy "${name}"`);
   };
   const needSecret = (path: (string | number)[], name: string, type: "tlsCertificate" | "caBundle") => {
     const found = secretType.get(name);
@@ -53,9 +56,9 @@ export function checkConsistency(config: TConfig, opts: { regexProblem?: (source
     else if (found !== type) add(path, `secret "${name}" is a ${found}, expected a ${type}`);
   };
   const regexIssue = opts.regexProblem ?? regexProblem;
-  const needRegex = (path: (string | number)[], source: string) => {
+  const needRegex = (path: TPathOf, source: string) => {
     const problem = regexIssue(source);
-    if (problem !== undefined) add(path, problem);
+    if (problem !== undefined) add(pathOf(path), problem);
   };
 
   // Listeners: references and address clashes.
@@ -126,22 +129,22 @@ export function checkConsistency(config: TConfig, opts: { regexProblem?: (source
       if (vh.rateLimit !== undefined) needPolicy([...vhBase, "rateLimit"], vh.rateLimit);
       uniqueNames("routes", vh.routes, vhBase);
       vh.routes.forEach((r, k) => {
-        const rBase = [...vhBase, "routes", k];
-        if (r.match.regex !== undefined) needRegex([...rBase, "match", "regex"], r.match.regex);
-        r.match.headers.forEach((h, m) => h.regex !== undefined && needRegex([...rBase, "match", "headers", m, "regex"], h.regex));
-        r.match.query.forEach((q, m) => q.regex !== undefined && needRegex([...rBase, "match", "query", m, "regex"], q.regex));
+        const rBase = (...rest: (string | number)[]) => [...vhBase, "routes", k, ...rest];
+        if (r.match.regex !== undefined) needRegex(() => rBase("match", "regex"), r.match.regex);
+        r.match.headers.forEach((h, m) => h.regex !== undefined && needRegex(() => rBase("match", "headers", m, "regex"), h.regex));
+        r.match.query.forEach((q, m) => q.regex !== undefined && needRegex(() => rBase("match", "query", m, "regex"), q.regex));
         const action = r.route;
         if (!action) return;
-        if (action.cluster !== undefined) needCluster([...rBase, "route", "cluster"], action.cluster);
+        if (action.cluster !== undefined) needCluster(() => rBase("route", "cluster"), action.cluster);
         if (action.weightedClusters) {
-          action.weightedClusters.forEach((w, m) => needCluster([...rBase, "route", "weightedClusters", m, "cluster"], w.cluster));
+          action.weightedClusters.forEach((w, m) => needCluster(() => rBase("route", "weightedClusters", m, "cluster"), w.cluster));
           const total = action.weightedClusters.reduce((sum, w) => sum + w.weight, 0);
-          if (total <= 0) add([...rBase, "route", "weightedClusters"], "weights must sum to more than 0");
+          if (total <= 0) add(rBase("route", "weightedClusters"), "weights must sum to more than 0");
         }
-        action.mirror.forEach((m, n) => needCluster([...rBase, "route", "mirror", n, "cluster"], m.cluster));
-        if (action.rateLimit !== undefined) needPolicy([...rBase, "route", "rateLimit"], action.rateLimit);
+        action.mirror.forEach((m, n) => needCluster(() => rBase("route", "mirror", n, "cluster"), m.cluster));
+        if (action.rateLimit !== undefined) needPolicy(() => rBase("route", "rateLimit"), action.rateLimit);
         if (action.retryPolicy && action.retryPolicy.backoff.maxMs < action.retryPolicy.backoff.baseMs) {
-          add([...rBase, "route", "retryPolicy", "backoff", "maxMs"], "must be >= baseMs");
+          add(rBase("route", "retryPolicy", "backoff", "maxMs"), "must be >= baseMs");
         }
       });
     });

@@ -19,8 +19,8 @@ export type TValidationStats = { parsed: number; reused: number; regexes: number
  * the memo would keep a second copy of every private key.
  */
 export class ValidationMemo {
-  /** "<schema> <json>" -> validated form, "regex <source>" -> problem or null; `run`: the last validate() that used it. */
-  readonly #entries = new Map<string, { value: unknown; run: number }>();
+  /** Per schema, the resource's JSON text -> its validated form; "regex": source -> problem or null. `run`: the last validate() that used it. */
+  readonly #entries = new Map<TResourceSchema | "regex", Map<string, { value: unknown; run: number }>>();
   #run = 0;
   #stats: TValidationStats = { parsed: 0, reused: 0, regexes: 0 };
 
@@ -32,22 +32,21 @@ export class ValidationMemo {
     return validateByResource(input, {
       lookup: (schema, value) => {
         const key = memoKey(schema, value);
-        const found = key === null ? undefined : this.#use(key);
+        const found = key === null ? undefined : this.#use(schema, key);
         if (found === undefined) this.#stats.parsed++;
         else this.#stats.reused++;
         return found;
       },
       learn: (schema, value, parsed) => {
         const key = memoKey(schema, value);
-        if (key !== null) this.#entries.set(key, { value: parsed, run: this.#run });
+        if (key !== null) this.#table(schema).set(key, { value: parsed, run: this.#run });
       },
       regexProblem: (source) => {
-        const key = `regex ${source}`;
-        let problem = this.#use(key) as string | null | undefined;
+        let problem = this.#use("regex", source) as string | null | undefined;
         if (problem === undefined) {
           this.#stats.regexes++;
           problem = regexProblem(source) ?? null;
-          this.#entries.set(key, { value: problem, run: this.#run });
+          this.#table("regex").set(source, { value: problem, run: this.#run });
         }
         return problem ?? undefined;
       },
@@ -56,7 +55,7 @@ export class ValidationMemo {
 
   /** The version last validated was applied: the memo keeps its entries only, for the next validate() to compare with. */
   commit(): void {
-    for (const [key, entry] of this.#entries) if (entry.run !== this.#run) this.#entries.delete(key);
+    for (const table of this.#entries.values()) for (const [key, entry] of table) if (entry.run !== this.#run) table.delete(key);
   }
 
   /** Counts of the last validate(). */
@@ -66,22 +65,30 @@ export class ValidationMemo {
 
   /** Entries held: the applied version's resources and regexes (and those of refused versions since, until the next commit). */
   get size(): number {
-    return this.#entries.size;
+    let n = 0;
+    for (const table of this.#entries.values()) n += table.size;
+    return n;
+  }
+
+  #table(kind: TResourceSchema | "regex"): Map<string, { value: unknown; run: number }> {
+    let table = this.#entries.get(kind);
+    if (!table) this.#entries.set(kind, (table = new Map()));
+    return table;
   }
 
   /** The entry's value, marked as used by this validate(); undefined when there is none. */
-  #use(key: string): unknown {
-    const entry = this.#entries.get(key);
+  #use(kind: TResourceSchema | "regex", key: string): unknown {
+    const entry = this.#entries.get(kind)?.get(key);
     if (entry === undefined) return undefined;
     entry.run = this.#run;
     return entry.value;
   }
 }
 
-/** "<schema> <json>", or null for a value whose JSON text would not tell it apart (see ValidationMemo). */
+/** The value's JSON text, or null for a value that text would not tell apart (see ValidationMemo). */
 function memoKey(schema: TResourceSchema, value: unknown): string | null {
   if (schema === "secret" || !isJsonValue(value)) return null;
-  return `${schema} ${JSON.stringify(value)}`;
+  return JSON.stringify(value);
 }
 
 /** Strings, booleans, null, finite numbers other than -0, arrays and plain objects of them: what JSON.stringify keeps exactly. */

@@ -2,7 +2,7 @@ import { ZPathNormalization, type TConfig, type TSecret } from "@switchyard/conf
 import { buildListenerChains, NO_FILTER_ENV, type TFilterEnv } from "../filters/build.ts";
 import { buildNetworkFilters } from "../filters/network/build.ts";
 import { compileListenerTls } from "../listener/tls-context.ts";
-import { compileRouteTable, RouteCompileCache } from "../router/compile.ts";
+import { compileRouteTable, type RouteCompileCache } from "../router/compile.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { TCompiledListener } from "./types.ts";
