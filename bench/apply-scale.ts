@@ -65,11 +65,11 @@ const STEPS: TStep[] = [
 ];
 
 /**
- * The resident set is read this long after an apply: the proxy offers V8 a young-generation
- * trim 1 s and 5 s after it (runtime/young-generation.ts) and V8 hands the freed pages back
- * to the OS a few seconds later.
+ * The resident set is read this long after an apply: the proxy collects 1 s and 5 s after
+ * it (runtime/young-generation.ts) and V8 hands the freed pages back to the OS about ten
+ * seconds after its last collection.
  */
-const SETTLE_MS = 10_000;
+const SETTLE_MS = 16_000;
 const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 async function applyVia(proxy: TSwitchyard, version: number, config: unknown): Promise<Omit<TSample, "step">> {
