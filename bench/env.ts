@@ -11,6 +11,8 @@ export const BENCH_CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
 /** CPU the proxies are pinned to, and the CPU(s) the load generator and origin share (taskset -c lists). */
 export const BENCH_PROXY_CPU = env.BENCH_PROXY_CPU ?? "0";
 export const BENCH_LOAD_CPU = env.BENCH_LOAD_CPU ?? "1";
+/** `workers` scenario: the CPUs `--workers 2` runs on (taskset -c list); default "0,1". */
+export const BENCH_WORKERS_CPU = env.BENCH_WORKERS_CPU ?? "0,1";
 /** `filter-chain` scenario: a checkout of the proxy before the filter pipeline (issue #14), run beside this one; unset = this checkout only. */
 export const BENCH_BASELINE_DIR = env.BENCH_BASELINE_DIR ?? null;
 export const APT_ENV = { ...env, DEBIAN_FRONTEND: "noninteractive" };
@@ -24,6 +26,8 @@ export const CP_BENCH_SECRET_KEY = env.CP_BENCH_SECRET_KEY ?? "00000000000000000
 export const CP_BENCH_STATS_INTERVAL_MS = Number(env.CP_BENCH_STATS_INTERVAL_MS ?? 5_000);
 /** bench/control-plane.ts: print the first simulated node's control-plane log (CP_BENCH_DEBUG=1). */
 export const CP_BENCH_DEBUG = Boolean(env.CP_BENCH_DEBUG);
+/** bench/upstream-pools.ts: requests per measured run (each pool, each round); default 20 000. */
+export const POOLS_BENCH_REQUESTS = Number(env.BENCH_REQUESTS ?? 20_000);
 /** bench/apply-scale.ts: rounds (the median is reported; default 3) and NODE_OPTIONS for the measured proxies (e.g. --cpu-prof). */
 export const APPLY_ROUNDS = Number(env.APPLY_ROUNDS ?? 3);
 export const APPLY_NODE_OPTIONS = env.APPLY_NODE_OPTIONS ?? "";

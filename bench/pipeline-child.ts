@@ -61,9 +61,14 @@ const rawHeaders = ["Host", "bench.example", "User-Agent", "wrk", "Accept", "*/*
 const headers = { host: "bench.example", "user-agent": "wrk", accept: "*/*", connection: "keep-alive" };
 const socket = { remoteAddress: "127.0.0.1" };
 
-/** The parts of node:http's request and response the pipeline touches. */
+/**
+ * The parts of a response the pipeline touches: the TRequestDownstream of the HTTP/1.1
+ * engine (onClose, writable, status) and, for a baseline checkout older than it, node:http's
+ * ServerResponse (the 'close' event, statusCode, writableFinished).
+ */
 class FakeResponse extends EventEmitter {
   static statuses = new Map<number, number>();
+  readonly h2 = false;
   headersSent = false;
   statusCode = 200;
   writableEnded = false;
@@ -88,12 +93,21 @@ class FakeResponse extends EventEmitter {
     this.destroyed = true;
     this.emit("close");
   }
+  get writable(): boolean {
+    return !this.headersSent && !this.destroyed && !this.writableEnded;
+  }
+  get status(): number {
+    return this.headersSent ? this.statusCode : 0;
+  }
+  onClose(cb: (abandoned: boolean) => void): void {
+    this.once("close", () => cb(!this.writableFinished));
+  }
 }
 
 let finished = 0;
 
 function once(): void {
-  const req = { method: "GET", url: "/small", headers, rawHeaders, httpVersionMajor: 1, socket };
+  const req = { method: "GET", url: "/small", headers, rawHeaders, httpVersion: "1.1", httpVersionMajor: 1, socket };
   handleRequest(listener, req, new FakeResponse(), deps);
 }
 

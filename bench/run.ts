@@ -4,7 +4,7 @@
  * BENCH_LOAD_CPU. Prints one markdown table per scenario with req/s, p50/p99, proxy CPU
  * seconds, µs of proxy CPU per request, requests per proxy CPU-second and the ratios to
  * nginx (1 worker) and to the best Node peer, then the issue #9 targets, met or not.
- * Scenarios (default: all): h1-small h1-large h2c tls-h1 tls-h2 routing filter-chain.
+ * Scenarios (default: all): h1-small h1-large h2c tls-h1 tls-h2 routing workers filter-chain.
  * Knobs (bench/env.ts): BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS, BENCH_PROXY_CPU, BENCH_LOAD_CPU,
  * BENCH_BASELINE_DIR (filter-chain: a checkout to compare with).
  * Needs nginx, HAProxy, wrk, h2load: installed with apt-get when missing. Benchmarks are never unit tests.
@@ -17,6 +17,7 @@ import { h2cScenario } from "./scenarios/h2c.ts";
 import { http1Scenario } from "./scenarios/http1.ts";
 import { routingScenario } from "./scenarios/routing.ts";
 import { tlsScenario } from "./scenarios/tls.ts";
+import { workersScenario } from "./scenarios/workers.ts";
 import type { TScenarioResult } from "./scenarios/types.ts";
 
 const SCENARIOS = {
@@ -26,6 +27,7 @@ const SCENARIOS = {
   "tls-h1": { title: "TLS termination, HTTPS/1.1 -> HTTP/1.1 origin, 100 B", run: (o: number) => tlsScenario(o, "https1") },
   "tls-h2": { title: "TLS termination, h2 (ALPN) -> HTTP/1.1 origin, 100 B", run: (o: number) => tlsScenario(o, "h2") },
   routing: { title: "Routing cost: 10,000 routes (prefix/regex) + 1,000 clusters", run: (o: number) => routingScenario(o) },
+  workers: { title: "--workers 2 vs --workers 1, HTTP/1.1 100 B (req/s)", run: (o: number) => workersScenario(o) },
   "filter-chain": { title: "Filter pipeline cost: empty chain, one filter, one TypeScript plugin, one proxy-wasm filter (this checkout vs BENCH_BASELINE_DIR)", run: (o: number) => filterChainScenario(o) },
 } as const;
 type TName = keyof typeof SCENARIOS;
@@ -130,5 +132,29 @@ function printTargets(): void {
       lines.push(`- RSS < 150 MiB with the 10k-route config loaded: ${routing.rss.loaded.toFixed(1)} MiB after the swap, ${routing.rss.afterLoad.toFixed(1)} MiB under load, ${verdict(worst < 150)}`);
     }
   }
-  if (lines.length) console.log(`\n## Targets (issue #9)\n\n${lines.join("\n")}`);
+  // Issue #17: ratios to nginx in the same run, the h2 ceiling, --workers scaling.
+  const vsNginx = (name: TName, label: string, within: number) => {
+    const rows = results.get(name)?.rows;
+    const sy = rows?.find((r) => r.target === "switchyard");
+    const nginx = rows?.find((r) => r.target.startsWith("nginx"));
+    const a = sy ? usPerReq(sy) : null;
+    const b = nginx ? usPerReq(nginx) : null;
+    if (a !== null && b !== null) lines.push(`- ${label} within ${within}x of nginx's CPU per request: ${a.toFixed(1)} vs ${b.toFixed(1)} µs = ${(a / b).toFixed(2)}x, ${verdict(a / b <= within)}`);
+  };
+  vsNginx("h1-small", "HTTP/1.1 100 B", 2.5);
+  vsNginx("h1-large", "HTTP/1.1 16 KiB", 2);
+  vsNginx("tls-h1", "TLS HTTP/1.1", 2.5);
+  for (const name of ["h2c", "tls-h2"] as const) {
+    const sy = results.get(name)?.rows.find((r) => r.target === "switchyard");
+    const us = sy ? usPerReq(sy) : null;
+    if (us !== null) lines.push(`- ${name} <= 60 µs of proxy CPU per request: ${us.toFixed(1)} µs, ${verdict(us <= 60)}`);
+    if (sy && sy.errors > 0) lines.push(`- ${name}: ${sy.errors} errors (zero wanted)`);
+  }
+  for (const [name, r] of results) {
+    const sy = r.rows.find((row) => row.target === "switchyard");
+    if (sy && sy.errors > 0 && name !== "h2c" && name !== "tls-h2") lines.push(`- ${name}: ${sy.errors} errors (zero wanted)`);
+  }
+  const workers = results.get("workers")?.workersRatio;
+  if (workers != null) lines.push(`- --workers 2 >= 1.7x the req/s of --workers 1: ${workers.toFixed(2)}x, ${verdict(workers >= 1.7)} (load average now ${loadAverage()}; see the scenario's note)`);
+  if (lines.length) console.log(`\n## Targets (issues #9 and #17)\n\n${lines.join("\n")}`);
 }

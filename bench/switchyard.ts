@@ -76,14 +76,18 @@ export function routingConfig(port: number, originPort: number): unknown {
   };
 }
 
-/** `root`: the checkout whose proxy runs (default: this one; the filter-chain scenario also runs a baseline checkout). */
-export async function startSwitchyard(config: (port: number) => unknown, workers = 1, root = "."): Promise<TSwitchyard> {
+/**
+ * `root`: the checkout whose proxy runs (default: this one; the filter-chain scenario also
+ * runs a baseline checkout). `cpu`: the taskset list it is pinned to (the workers scenario
+ * gives `--workers 2` two CPUs).
+ */
+export async function startSwitchyard(config: (port: number) => unknown, workers = 1, root = ".", cpu = BENCH_PROXY_CPU): Promise<TSwitchyard> {
   const [port, adminPort] = await Promise.all([freePort(), freePort()]);
   const dir = await tempDir("switchyard");
   const file = join(dir, "switchyard.json");
   await writeFile(file, JSON.stringify(config(port)));
   const child = spawnPinned(
-    BENCH_PROXY_CPU,
+    cpu,
     process.execPath,
     [join(root, "apps/proxy/bin/switchyard-proxy.js"), "--config", file, "--admin", `127.0.0.1:${adminPort}`, "--access-log", join(dir, "access.log"), "--workers", String(workers)],
     { stderr: "pipe" },

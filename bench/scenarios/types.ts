@@ -9,4 +9,6 @@ export type TScenarioResult = {
   rss?: { loaded: number; afterLoad: number };
   /** Routing scenario: the proxy's own apply time for the 10k-route config. */
   applyMs?: number | null;
+  /** Workers scenario: req/s of --workers 2 over --workers 1. */
+  workersRatio?: number | null;
 };

@@ -162,8 +162,8 @@ async function run(options: TProxyOptions, plugins: readonly TLoadedModule[]): P
       : null;
   const deps = { accessLog, metrics, log, stats, spans };
   // Every request passes the entry first (listener/request-entry.ts: path normalisation, client address).
-  const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => {
-    if (admitRequest(listener, req, res, deps)) handleRequest(listener, req, res, deps);
+  const request = (listener: Parameters<typeof handleRequest>[0], req: Parameters<typeof handleRequest>[1], downstream: Parameters<typeof handleRequest>[2]) => {
+    if (admitRequest(listener, req, downstream, deps)) handleRequest(listener, req, downstream, deps);
   };
   const listeners = new ListenerManager(
     {

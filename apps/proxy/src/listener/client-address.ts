@@ -15,18 +15,20 @@ import type { TDownstreamRequest } from "./http-listener.ts";
  * x-forwarded-for never satisfies a sourceIp principal.
  */
 
-const addresses = new WeakMap<TDownstreamRequest, string>();
+/** Where the resolved address is kept on the request (H1Request declares it; an h2 request gets it as a property). */
+export const CLIENT_ADDRESS: unique symbol = Symbol("switchyard.clientAddress");
+type TAddressed = TDownstreamRequest & { [CLIENT_ADDRESS]?: string };
 
 export function resolveClientAddress(req: TDownstreamRequest, trustedHops: number): string {
   const peer = req.socket?.remoteAddress ?? "";
   const address = trustedHops > 0 ? (forwardedFor(req.headers["x-forwarded-for"], trustedHops) ?? peer) : peer;
-  addresses.set(req, address);
+  (req as TAddressed)[CLIENT_ADDRESS] = address;
   return address;
 }
 
 /** The address resolved at the entry; the peer address for a request that did not pass it. */
 export function clientAddressOf(req: TDownstreamRequest): string {
-  return addresses.get(req) ?? req.socket?.remoteAddress ?? "";
+  return (req as TAddressed)[CLIENT_ADDRESS] ?? req.socket?.remoteAddress ?? "";
 }
 
 /** The N-th entry from the right of every x-forwarded-for field (comma-joined), if it is an IP address. */

@@ -2,8 +2,8 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHt
 import type { TListenerLimits } from "@switchyard/config-model";
 
 /**
- * The listener limits on HTTP/2 (h2 over TLS and h2c), where Node's HTTP/1.1 parser and
- * its headersTimeout / requestTimeout / maxHeaderSize do not apply:
+ * The listener limits on HTTP/2 (h2 over TLS and h2c), where the HTTP/1.1 engine's head
+ * reader and its header / request / idle timeouts do not apply:
  *   - maxHeaderBytes: advertised as SETTINGS_MAX_HEADER_LIST_SIZE (enforced by Node with
  *     RST_STREAM once acknowledged) and checked per request (`headerListTooLarge`): a
  *     client's first flight is sent before it has seen our SETTINGS;

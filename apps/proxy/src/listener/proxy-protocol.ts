@@ -123,7 +123,7 @@ function assume(socket: Socket, h: TProxyHeader & { kind: "proxy" }): void {
 
 /**
  * Puts a PROXY header reader in front of every 'connection' listener the server has now
- * (node:http's parser, the h2c sniffer, the TLS handshake). `policy()` is read per
+ * (the HTTP/1.1 engine with its h2c sniffing, the TLS handshake). `policy()` is read per
  * connection, so a new config version turns it on or off without a rebind. Sockets still
  * waiting for their header are in `pending` (the listener destroys them when it closes).
  */
@@ -169,7 +169,7 @@ export function readProxyHeaders(
       const rest = buf.subarray(r.length);
       if (rest.length) socket.unshift(rest);
       handOver(socket);
-      // node:http and the h2c sniffer read on from the JS stream; a TLS socket on top took
+      // The HTTP/1.1 engine (and h2c behind it) reads on from the JS stream; a TLS socket on top took
       // the buffered bytes and reads the handle itself, so the stream stays paused.
       if (!tlsOnTop && !socket.destroyed) process.nextTick(() => socket.resume());
     };

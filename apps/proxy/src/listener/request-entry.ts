@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { TAccessLog } from "../observability/access-log.ts";
 import type { TMetrics } from "../observability/metrics.ts";
 import type { TCompiledListener } from "../runtime/types.ts";
-import type { TDownstreamRequest, TDownstreamResponse } from "./http-listener.ts";
+import { endUpgradeSocket, type TRequestDownstream } from "../pipeline/downstream.ts";
+import { isoNow } from "../pipeline/finish.ts";
+import type { TDownstreamRequest } from "./http-listener.ts";
 import { requestIdentity } from "../observability/request-identity.ts";
 import { clientAddressOf, resolveClientAddress } from "./client-address.ts";
 import { normalizeTarget, type TTargetVerdict } from "./path-normalize.ts";
@@ -31,7 +32,7 @@ const ENTRY_FLAG = "DPE";
  * Both entries' first step: the client address resolved and the target normalised in
  * place; null when the request may go on, else the verdict it must be answered with.
  */
-function enter(listener: TCompiledListener, req: TDownstreamRequest | IncomingMessage): Exclude<TTargetVerdict, { kind: "ok" }> | null {
+function enter(listener: TCompiledListener, req: TDownstreamRequest): Exclude<TTargetVerdict, { kind: "ok" }> | null {
   resolveClientAddress(req, listener.trustedHops);
   const verdict = normalizeTarget(req.url ?? "/", req.method ?? "GET", listener.pathNormalization);
   if (verdict.kind !== "ok") return verdict;
@@ -41,7 +42,7 @@ function enter(listener: TCompiledListener, req: TDownstreamRequest | IncomingMe
 }
 
 /** True when the pipeline may run; else the request has been answered. */
-export function admitRequest(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TEntryDeps): boolean {
+export function admitRequest(listener: TCompiledListener, req: TDownstreamRequest, downstream: TRequestDownstream, deps: TEntryDeps): boolean {
   const start = performance.now();
   const verdict = enter(listener, req);
   if (verdict === null) return true;
@@ -55,14 +56,14 @@ export function admitRequest(listener: TCompiledListener, req: TDownstreamReques
   const headers = ["content-type", "text/plain", "content-length", String(Buffer.byteLength(body)), "x-switchyard-response-flags", ENTRY_FLAG, ...extra];
   // HTTP/1.1: a target this odd may hide a desynchronisation attempt; do not reuse the connection.
   if (h1 && status === 400) headers.push("connection", "close");
-  (res as ServerResponse).writeHead(status, headers);
-  res.end(body);
+  downstream.writeHead(status, headers);
+  downstream.end(body);
   logEntryReply(listener, req, status, start, Buffer.byteLength(body), deps);
   return false;
 }
 
 /** The same for an HTTP/1.1 Upgrade request, whose answer is written on the raw socket. */
-export function admitUpgrade(listener: TCompiledListener, req: IncomingMessage, socket: Duplex, deps: TEntryDeps): boolean {
+export function admitUpgrade(listener: TCompiledListener, req: TDownstreamRequest, socket: Duplex, deps: TEntryDeps): boolean {
   const start = performance.now();
   const verdict = enter(listener, req);
   if (verdict === null) return true;
@@ -77,7 +78,7 @@ export function admitUpgrade(listener: TCompiledListener, req: IncomingMessage, 
   ];
   if (verdict.kind === "redirect") lines.push(`location: ${verdict.location}`);
   socket.on("error", () => socket.destroy());
-  socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
+  endUpgradeSocket(socket, `${lines.join("\r\n")}\r\n\r\n${body}`);
   logEntryReply(listener, req, status, start, Buffer.byteLength(body), deps);
   return false;
 }
@@ -91,7 +92,7 @@ function logEntryReply(listener: TCompiledListener, req: TDownstreamRequest, sta
   const id = req.headers["x-request-id"];
   deps.accessLog.write(
     {
-      time: new Date().toISOString(),
+      time: isoNow(),
       method: req.method ?? "",
       authority: req.headers.host ?? String(req.headers[":authority"] ?? ""),
       // The target as it arrived: it was not normalised (that is why it is refused).

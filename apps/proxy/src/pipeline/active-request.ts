@@ -65,6 +65,8 @@ export class ActiveRequest {
   /** `content-type: application/grpc*`: local replies become gRPC errors (HTTP 200 + grpc-status). */
   readonly grpc: boolean;
   readonly tlsSocket: TLSSocket | null;
+  /** The client address resolved at the request entry (peer, PROXY header, trustedHops). */
+  readonly remoteAddress: string;
   readonly trace: RequestTrace;
 
   route: TCompiledRoute<ClusterRuntime> | null = null;
@@ -118,7 +120,8 @@ export class ActiveRequest {
     this.query = q === -1 ? "" : url.slice(q + 1);
     const incomingId = req.headers["x-request-id"];
     this.requestId = typeof incomingId === "string" && incomingId.length > 0 ? incomingId : randomUUID();
-    this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null, clientAddressOf(req));
+    this.remoteAddress = clientAddressOf(req);
+    this.trace = new RequestTrace(req.headers, listener.tracing, deps.spans !== null, this.remoteAddress);
   }
 
   /**
@@ -129,11 +132,6 @@ export class ActiveRequest {
     if (this.h2) return !(this.req as Http2ServerRequest).stream.endAfterHeaders;
     const length = this.headers["content-length"];
     return length !== undefined ? Number(length) > 0 : this.headers["transfer-encoding"] !== undefined;
-  }
-
-  /** The client address resolved at the request entry (peer, PROXY header, trustedHops). */
-  get remoteAddress(): string {
-    return clientAddressOf(this.req);
   }
 
   /**
@@ -243,7 +241,7 @@ export class ActiveRequest {
     return false;
   }
 
-  /** End of a streamed response; `trailers` flat [name, value, ...] (HTTP/2 only). */
+  /** End of a streamed response; `trailers` flat [name, value, ...] (HTTP/2, chunked HTTP/1.1). */
   sendEnd(trailers: string[] | null): void {
     if (!this.#encodes) return this.downstream.end(undefined, trailers ? trailerObject(trailers) : null);
     this.#encode(() => this.#encodeEnd(trailers));

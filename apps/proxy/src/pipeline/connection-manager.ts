@@ -1,15 +1,14 @@
-import { ServerResponse, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import type { Duplex } from "node:stream";
 import { redirectLocation } from "../router/index.ts";
 import type { TCompiledRoute } from "../router/types.ts";
 import type { TCompiledListener } from "../runtime/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
-import type { TDownstreamRequest, TDownstreamResponse } from "../listener/http-listener.ts";
+import type { TDownstreamRequest } from "../listener/http-listener.ts";
+import type { H1Request } from "../listener/h1/request.ts";
 import { forward } from "../filters/router/exchange.ts";
 import { tunnel } from "../filters/router/tunnel.ts";
 import { ActiveRequest, type TPipelineDeps } from "./active-request.ts";
-import { HttpDownstream, UpgradeDownstream } from "./downstream.ts";
+import { UpgradeDownstream, type TRequestDownstream } from "./downstream.ts";
 
 /**
  * The HTTP connection manager: every request kind (HTTP/1.1, h2, gRPC, WebSocket
@@ -30,10 +29,9 @@ import { HttpDownstream, UpgradeDownstream } from "./downstream.ts";
  * Local replies have one writer (ActiveRequest.localReply): plain text, or a gRPC error
  * (HTTP 200 + grpc-status) for gRPC clients, always with x-request-id and the response flag.
  */
-export function handleRequest(listener: TCompiledListener, req: TDownstreamRequest, res: TDownstreamResponse, deps: TPipelineDeps): void {
-  const downstream = new HttpDownstream(req, res);
+export function handleRequest(listener: TCompiledListener, req: TDownstreamRequest, downstream: TRequestDownstream, deps: TPipelineDeps): void {
   const ar = new ActiveRequest(listener, req, downstream, deps);
-  res.once("close", () => ar.onDownstreamClose(downstream.abandoned(req)));
+  downstream.onClose((abandoned) => ar.onDownstreamClose(abandoned));
   try {
     // A declared length over limits.maxRequestBodyBytes is refused before any filter or
     // upstream work (chunked and HTTP/2 bodies are counted as they stream).
@@ -64,22 +62,12 @@ function act(ar: ActiveRequest, route: TCompiledRoute<ClusterRuntime> | null): v
 }
 
 /**
- * HTTP/1.1 Upgrade requests (RFC 9110 §7.8). `Upgrade: websocket` runs the lifecycle
- * above with the tunnel as terminal (filters/router/tunnel.ts). Any other upgrade (e.g.
- * curl's `Upgrade: h2c`) is served as a plain HTTP/1.1 request with the upgrade headers
- * stripped (h2c is only supported with prior knowledge), then the connection closes.
+ * HTTP/1.1 `Upgrade: websocket` requests (RFC 9110 §7.8, RFC 6455 §4): the lifecycle above
+ * with the tunnel as terminal (filters/router/tunnel.ts). Any other upgrade (e.g. curl's
+ * `Upgrade: h2c`) never comes here: the HTTP/1.1 engine serves it as a plain request with
+ * the upgrade headers stripped (h2c is only supported with prior knowledge), then closes.
  */
-export function handleUpgrade(listener: TCompiledListener, req: IncomingMessage, socket: Duplex, head: Buffer, deps: TPipelineDeps): void {
-  const upgrade = (req.headers.upgrade ?? "").toLowerCase();
-  if (upgrade !== "websocket") {
-    // Serve as a plain request on this connection, then close it (the parser is detached).
-    if (head.length) socket.unshift(head);
-    const res = new ServerResponse(req);
-    res.assignSocket(socket as Socket);
-    res.shouldKeepAlive = false;
-    res.once("finish", () => socket.end());
-    return handleRequest(listener, req, res, deps);
-  }
+export function handleUpgrade(listener: TCompiledListener, req: H1Request, socket: Socket, head: Buffer, deps: TPipelineDeps): void {
   socket.on("error", () => socket.destroy());
   const downstream = new UpgradeDownstream(socket);
   const ar = new ActiveRequest(listener, req, downstream, deps);

@@ -63,7 +63,7 @@ export class ClusterManager {
       else {
         // A changed cluster inherits the health/outlier state of the endpoints it keeps and,
         // with the same discovery source, starts from what that one found (logicalDns
-        // excepted: its endpoint needs the new source's connector).
+        // excepted: its endpoint dials the new source's address).
         const inherit = existing && c.discovery !== "logicalDns" && discoveryKey(c) !== null && discoveryKey(c) === discoveryKey(existing.config);
         const fresh = new ClusterRuntime(c, this.#events, existing, secrets, inherit ? existing.endpoints : undefined, this.#shared);
         if (this.#discovery) attachDiscovery(fresh, this.#discovery, this.#shared);

@@ -1,23 +1,16 @@
 import type { TCircuitBreakers, TCluster, TEndpoint, TSecret } from "@switchyard/config-model";
 import { ZCircuitBreakers, hashConfig } from "@switchyard/config-model";
 import type { ConnectionOptions } from "node:tls";
-import { Pool } from "undici";
 import type { TDiscoverySource, TDiscoveryStatus } from "./discovery/types.ts";
 import type { TUpstreamEvents } from "./events.ts";
 import { HealthChecker } from "./health-check.ts";
+import { AlpnPool } from "./alpn-pool.ts";
+import { H1Pool, type TH1PoolOptions } from "./h1-pool.ts";
 import { H2Pool } from "./h2-pool.ts";
 import { upstreamTlsOptions } from "./tls-options.ts";
 import { createLoadBalancer, type TLoadBalancer } from "./lb.ts";
 import { OutlierDetector, newOutlierState, type TOutlierState, type TTryOutcome } from "./outlier.ts";
 import { LOCAL_STATE, type TSharedUpstream, type TSlotGate } from "./shared-state.ts";
-
-/**
- * undici keeps an idle upstream connection this long when the upstream sends no
- * `Keep-Alive: timeout=` hint. Kept below Node's default server keepAliveTimeout (5 s)
- * so we close first instead of racing the upstream's close (which shows up as UC).
- * Hints are honoured up to the cluster's idleTimeoutMs.
- */
-const DEFAULT_KEEPALIVE_MS = 4_000;
 
 /** Envoy's circuit breaker defaults, applied when a cluster sets none (1024 / 1024 / 1024 / 3). */
 const DEFAULT_BREAKERS: TCircuitBreakers = ZCircuitBreakers.parse({});
@@ -30,8 +23,8 @@ export class UpstreamEndpoint {
   weight: number;
   /** "address:port", as the access log's upstreamHost. */
   readonly hostPort: string;
-  /** undici Pool (http1, or auto = ALPN over TLS) or our H2Pool (http2); same dispatch protocol. */
-  readonly pool: Pool | H2Pool;
+  /** H1Pool (http1; auto over cleartext), H2Pool (http2), AlpnPool (auto over TLS: one of the two by ALPN); one dispatch protocol. */
+  readonly pool: H1Pool | H2Pool | AlpnPool;
   /** Client TLS options when the cluster has `tls` (also used by TCP and WebSocket tunnels). */
   readonly tls: ConnectionOptions | null;
   activeRequests = 0;
@@ -49,9 +42,9 @@ export class UpstreamEndpoint {
   reportedFailure = false;
 
   /**
-   * `connections`: this endpoint's share of circuitBreakers.maxConnections (undici pools).
-   * `connector`: logicalDns hands a connector factory that dials the latest resolved
-   * address (see discovery/dns.ts); it gets this endpoint's TLS options.
+   * `connections`: this endpoint's share of circuitBreakers.maxConnections (HTTP/1.1 pools).
+   * `dialAddress`: logicalDns gives the address new connections dial, the latest answer
+   * (see discovery/dns.ts).
    */
   constructor(
     address: string,
@@ -60,7 +53,7 @@ export class UpstreamEndpoint {
     cluster: TCluster,
     connections: number,
     secrets: ReadonlyMap<string, TSecret> = new Map(),
-    connector?: (tls: ConnectionOptions | null) => Pool.Options["connect"],
+    dialAddress?: () => string,
   ) {
     this.address = address;
     this.port = port;
@@ -82,22 +75,18 @@ export class UpstreamEndpoint {
       });
       return;
     }
-    this.pool = new Pool(`${scheme}://${this.hostPort}`, {
-      // auto: offer h2 and http/1.1 by ALPN (TLS only; over cleartext auto is HTTP/1.1).
-      ...(cluster.protocol === "auto" && this.tls ? { allowH2: true } : {}),
-      ...(connector ? { connect: connector(this.tls) } : this.tls ? { connect: this.tls } : {}),
-      // Pipelining off: one request per connection at a time, as DESIGN §5 says.
-      pipelining: 1,
-      // circuitBreakers.maxConnections, split over the endpoints.
+    const h1: TH1PoolOptions = {
+      address,
+      port,
+      hostPort: this.hostPort,
+      tls: this.tls,
       connections,
-      connectTimeout: cluster.connectTimeoutMs,
-      keepAliveTimeout: Math.min(cluster.idleTimeoutMs, DEFAULT_KEEPALIVE_MS),
-      keepAliveMaxTimeout: cluster.idleTimeoutMs,
-      // The route timeout (timeoutMs) bounds the whole exchange; undici's own
-      // 300 s header/body timeouts would only fire for routes with timeoutMs 0.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+      connectTimeoutMs: cluster.connectTimeoutMs,
+      idleTimeoutMs: cluster.idleTimeoutMs,
+      ...(dialAddress ? { dialAddress } : {}),
+    };
+    // auto: h2 or http/1.1 by ALPN (TLS only; over cleartext auto is HTTP/1.1).
+    this.pool = cluster.protocol === "auto" && this.tls ? new AlpnPool({ ...h1, tls: this.tls }) : new H1Pool(h1);
   }
 
   /** In the balancer: passed its health checks and not ejected. */
@@ -236,7 +225,7 @@ export class ClusterRuntime {
    * weight; new ones get a pool (and, with active health checks, stay out of the balancer
    * until their first check passes, checked at once); removed ones leave the balancer now,
    * stop being checked, and their pools close once their in-flight requests finish
-   * (undici close()), so churn drops nothing. An identical set changes nothing.
+   * (the pools' close()), so churn drops nothing. An identical set changes nothing.
    */
   setEndpoints(next: readonly TEndpoint[]): { added: number; removed: number; changed: boolean } {
     if (this.#closed) return { added: 0, removed: 0, changed: false };
@@ -284,8 +273,7 @@ export class ClusterRuntime {
    */
   #newEndpoint(e: TEndpoint, setSize: number): UpstreamEndpoint {
     const perEndpoint = Math.max(1, Math.ceil(this.breakers.maxConnections / Math.max(1, setSize)));
-    const connector = this.#source?.connector;
-    return new UpstreamEndpoint(e.address, e.port, e.weight, this.#config, perEndpoint, this.#secrets, connector ? (tls) => connector(e, tls) : undefined);
+    return new UpstreamEndpoint(e.address, e.port, e.weight, this.#config, perEndpoint, this.#secrets, this.#source?.dialAddress);
   }
 
   /** Starts health checks and the outlier sweep; called when the version is committed. */
@@ -446,7 +434,7 @@ export class ClusterRuntime {
   }
 
   /**
-   * Closes every pool once its queued and in-flight requests finish (undici's close()
+   * Closes every pool once its queued and in-flight requests finish (the pools' close()
    * semantics), so requests of older config versions complete on this cluster.
    */
   drain(): Promise<void> {

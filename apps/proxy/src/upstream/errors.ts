@@ -34,6 +34,15 @@ export class UpstreamIdleTimeoutError extends UpstreamTimeoutError {
   }
 }
 
+/** Connecting (TCP, and the TLS handshake) took longer than the cluster's connectTimeoutMs: 503 UF. */
+export class UpstreamConnectTimeoutError extends Error {
+  readonly code = "UND_ERR_CONNECT_TIMEOUT";
+  constructor(ms: number) {
+    super(`connect timeout after ${ms} ms`);
+    this.name = "UpstreamConnectTimeoutError";
+  }
+}
+
 /** Aborts a try whose answer is going to be retried (never reaches the client). */
 export class RetryAbortError extends Error {
   readonly code = "SWY_ERR_RETRY_ABORT";

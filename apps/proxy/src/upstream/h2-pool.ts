@@ -1,7 +1,8 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import { Readable } from "node:stream";
-import type { ConnectionOptions } from "node:tls";
-import { UpstreamStreamResetError } from "./errors.ts";
+import type { ConnectionOptions, TLSSocket } from "node:tls";
+import type { TDispatchOptions, TUpstreamHandler, TUpstreamPool } from "./dispatch.ts";
+import { UpstreamConnectTimeoutError, UpstreamStreamResetError } from "./errors.ts";
 
 /**
  * An HTTP/2 upstream "pool" for one endpoint: ONE multiplexed session (h2c prior
@@ -15,35 +16,8 @@ import { UpstreamStreamResetError } from "./errors.ts";
  * care which pool it talks to.
  */
 
-export type TUpstreamHandler = {
-  onConnect(abort: (err?: Error) => void): void;
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean;
-  onData(chunk: Buffer): boolean;
-  onComplete(trailers: Buffer[] | null): void;
-  onError(err: Error): void;
-};
-
-export type TDispatchOptions = {
-  method: string;
-  path: string;
-  /** Flat [name, value, ...] list, lower-case names, no connection-specific fields. */
-  headers: string[];
-  /** A Buffer is a replayable (retried or mirrored) body; streams are piped with back pressure. */
-  body: Readable | AsyncIterable<Buffer> | Buffer | null;
-  /** TLS server name (undici pools; the H2Pool takes it from its TLS options). */
-  servername?: string;
-};
-
 /** Fields RFC 9113 §8.2.2 forbids in HTTP/2 (the caller strips most; this is the last guard). */
 const H2_FORBIDDEN = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"]);
-
-export class UpstreamConnectTimeoutError extends Error {
-  readonly code = "UND_ERR_CONNECT_TIMEOUT";
-  constructor(ms: number) {
-    super(`connect timeout after ${ms} ms`);
-    this.name = "UpstreamConnectTimeoutError";
-  }
-}
 
 export type TH2PoolOptions = {
   /** http://host:port (h2c) or https://host:port (h2 over TLS). */
@@ -55,15 +29,22 @@ export type TH2PoolOptions = {
   tls?: ConnectionOptions;
 };
 
-export class H2Pool {
+export class H2Pool implements TUpstreamPool {
   readonly #opts: TH2PoolOptions;
   #session: ClientHttp2Session | null = null;
   /** Last session-level error, reported to streams that die with a less useful one. */
   #sessionError: Error | null = null;
   #closed = false;
+  /** A TLS socket that already negotiated "h2" by ALPN (AlpnPool's probe): the first session runs on it. */
+  #adopted: TLSSocket | null = null;
 
   constructor(opts: TH2PoolOptions) {
     this.#opts = opts;
+  }
+
+  /** Runs the next session on `socket` (connected, ALPN "h2") instead of dialing. */
+  adopt(socket: TLSSocket): void {
+    this.#adopted = socket;
   }
 
   /** Mirrors undici's pool.stats.connected for upstream_cx_active. */
@@ -77,11 +58,14 @@ export class H2Pool {
     if (existing && !existing.closed && !existing.destroyed) return existing;
     const o = this.#opts;
     this.#sessionError = null;
+    const adopted = this.#adopted;
+    this.#adopted = null;
     const session = http2.connect(o.origin, {
       ...(o.tls ?? {}),
       ALPNProtocols: ["h2"],
       // Node's default is 10 MiB of buffered session memory; gRPC streams need headroom.
       maxSessionMemory: 64,
+      ...(adopted ? { createConnection: () => adopted } : {}),
     });
     this.#session = session;
     const timer = setTimeout(() => {
@@ -156,7 +140,7 @@ export class H2Pool {
   #drive(stream: ClientHttp2Stream, body: TDispatchOptions["body"], handler: TUpstreamHandler): void {
     let done = false;
     let gotResponse = false;
-    let trailers: Buffer[] | null = null;
+    let trailers: string[] | null = null;
     const fail = (err: Error) => {
       if (done) return;
       done = true;
@@ -224,6 +208,8 @@ export class H2Pool {
 
   destroy(): Promise<void> {
     this.#closed = true;
+    this.#adopted?.destroy();
+    this.#adopted = null;
     const s = this.#session;
     this.#session = null;
     s?.destroy();
@@ -231,15 +217,15 @@ export class H2Pool {
   }
 }
 
-/** node:http2 header object -> undici-style raw [name, value, ...] Buffers, pseudo-headers dropped. */
-function toRaw(h: IncomingHttpHeaders): Buffer[] {
-  const out: Buffer[] = [];
+/** node:http2 header object -> raw [name, value, ...], pseudo-headers dropped. */
+function toRaw(h: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
   for (const name of Object.keys(h)) {
     if (name.charCodeAt(0) === 58 /* ':' */) continue;
     const v = h[name];
     if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) out.push(Buffer.from(name, "latin1"), Buffer.from(x, "latin1"));
-    else out.push(Buffer.from(name, "latin1"), Buffer.from(String(v), "latin1"));
+    if (Array.isArray(v)) for (const x of v) out.push(name, x);
+    else out.push(name, String(v));
   }
   return out;
 }

@@ -26,7 +26,7 @@ import { parseGrpcTimeout } from "./grpc.ts";
  * retry/mirror limit when the route retries or mirrors, else streamed; through the
  * filters' onRequestBody when the chain has any) -> mirrors (fire and forget) -> tries:
  * each try = circuit breakers -> endpoint (LB over available endpoints, another one on a
- * retry when possible) -> dispatch to the endpoint's undici Pool or H2Pool (UpstreamTry;
+ * retry when possible) -> dispatch to the endpoint's pool (H1Pool, H2Pool; UpstreamTry;
  * grpc-timeout may shorten the route timeout) -> response head, body and trailers handed
  * to the connection manager's encoder path with back pressure, or retried (jittered
  * back-off) while the policy, the body, the retry breaker and the route timeout allow;
@@ -169,16 +169,15 @@ class Exchange implements TTryOwner, TTerminal {
       );
       return;
     }
-    // Streamed with back pressure (undici, or the H2Pool's pipe).
+    // Streamed with back pressure (the H1Pool's body pump, or the H2Pool's pipe).
     this.replayable = false;
-    // Node's HTTP/1.1 parser holds a body to its Content-Length (checked in run()); other
+    // The HTTP/1.1 engine holds a body to its Content-Length (listener/h1); other
     // bodies are counted, and held to maxRequestBodyBytes, as they stream.
     if (contentLength !== undefined && !this.ar.h2) {
       this.body = req as Readable;
       this.ar.bytesIn = Number(contentLength);
     } else {
-      // undici streams async iterables with back pressure (client-h1 writeIterable); its
-      // types only list Readable.
+      // Pools stream async iterables with back pressure (chunked to an HTTP/1.1 upstream).
       this.body = this.countBody() as unknown as Readable;
     }
     this.startTry();
@@ -263,10 +262,8 @@ class Exchange implements TTryOwner, TTerminal {
     // Each try is a CLIENT span whose id is the parent the upstream sees.
     this.upstreamStatus = 0;
     this.traceTry = this.ar.trace.startTry(headers);
-    // undici would derive SNI from the Host header; the cluster's tls.sni wins.
-    const servername = endpoint.tls?.servername;
-    const opts = { method: this.ar.method, path: this.upstreamPath, headers, body: this.body };
-    endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, t);
+    // SNI is the pool's (the cluster's tls.sni or the endpoint's host name), never the Host header.
+    endpoint.pool.dispatch({ method: this.ar.method, path: this.upstreamPath, headers, body: this.body }, t);
   }
 
   /**
@@ -306,7 +303,7 @@ class Exchange implements TTryOwner, TTerminal {
   /**
    * Counts a streamed body and holds it to limits.maxRequestBodyBytes: the chunk that
    * passes the limit is never yielded; the exchange answers 413 and the generator throws,
-   * which makes undici / the H2Pool abort the upstream request instead of ending it.
+   * which makes the pool abort the upstream request instead of ending it.
    */
   async *countIterable(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     const maxBody = this.ar.listener.limits.maxRequestBodyBytes;
@@ -322,7 +319,7 @@ class Exchange implements TTryOwner, TTerminal {
 
   // ---- try callbacks (TTryOwner) ----------------------------------------------------
 
-  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry" | "held" {
+  tryHeaders(t: UpstreamTry, statusCode: number, rawHeaders: (Buffer | string)[], resume: () => void): "forwarded" | "retry" | "held" {
     if (this.upstreamDone) {
       t.cancel(new RetryAbortError());
       return "retry";
@@ -346,7 +343,7 @@ class Exchange implements TTryOwner, TTerminal {
     return this.forwardHeaders(p, statusCode, rawHeaders, resume);
   }
 
-  /** A retriable answer with a retry slot held: dropped with its connection (undici cannot skip an unread body). */
+  /** A retriable answer with a retry slot held: dropped with its connection (its unread body is not skipped). */
   retryAnswer(t: UpstreamTry): "retry" {
     this.endTraceTry("", true);
     t.cancel(new RetryAbortError());
@@ -354,7 +351,7 @@ class Exchange implements TTryOwner, TTerminal {
     return "retry";
   }
 
-  forwardHeaders(p: TCompiledRetryPolicy | null, statusCode: number, rawHeaders: Buffer[], resume: () => void): "forwarded" {
+  forwardHeaders(p: TCompiledRetryPolicy | null, statusCode: number, rawHeaders: (Buffer | string)[], resume: () => void): "forwarded" {
     // Retriable but out of retries: the upstream's answer goes out, flagged.
     if (p !== null && retriableStatus(p, statusCode) && (this.ar.attempts > 1 || p.numRetries === 0)) this.ar.flags = "URX";
     this.committed = true;
@@ -362,14 +359,14 @@ class Exchange implements TTryOwner, TTerminal {
     const out: string[] = [];
     let named: Set<string> | null = null;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = (rawHeaders[i] as Buffer).toString("latin1").toLowerCase();
+      const name = latin1(rawHeaders[i]).toLowerCase();
       if (name === "connection") {
-        const v = (rawHeaders[i + 1] as Buffer).toString("latin1").toLowerCase();
+        const v = latin1(rawHeaders[i + 1]).toLowerCase();
         if (v !== "keep-alive" && v !== "close") named = new Set(v.split(/\s*,\s*/));
         continue;
       }
       if (HOP_BY_HOP.has(name) || name === "x-request-id") continue;
-      out.push(name, (rawHeaders[i + 1] as Buffer).toString("latin1"));
+      out.push(name, latin1(rawHeaders[i + 1]));
     }
     if (named !== null) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (named.has(out[i] as string)) out.splice(i, 2);
@@ -407,7 +404,7 @@ class Exchange implements TTryOwner, TTerminal {
 
   tryData(chunk: Buffer): boolean {
     if (this.upstreamDone) return true;
-    // Back pressure: undici stops reading the upstream socket until the client drains.
+    // Back pressure: the pool stops reading the upstream socket until the client drains.
     return this.ar.sendData(chunk, this.resumeUpstream as () => void);
   }
 
@@ -415,16 +412,14 @@ class Exchange implements TTryOwner, TTerminal {
     if (this.upstreamDone) return;
     this.endTraceTry("", this.upstreamStatus >= 500);
     this.finishUpstream();
-    // Trailers (gRPC's grpc-status) travel to HTTP/2 clients; HTTP/1.1 clients get none
-    // (they would need chunked encoding and a TE: trailers promise), but the filters'
-    // onResponseTrailers still sees them (grpcWeb moves them into the body).
+    // Trailers (gRPC's grpc-status) travel to HTTP/2 clients and in the last chunk of a
+    // chunked HTTP/1.1 response (a Content-Length response has nowhere to put them); the
+    // filters' onResponseTrailers sees them either way (grpcWeb moves them into the body).
     let flat: string[] | null = null;
-    if (this.ar.h2 || this.ar.chain.responseTrailers) {
-      if (trailers && trailers.length) {
-        flat = [];
-        for (let i = 0; i < trailers.length; i += 2) flat.push(latin1(trailers[i]).toLowerCase(), latin1(trailers[i + 1]));
-      } else flat = this.grpcTrailersInHead;
-    }
+    if (trailers && trailers.length) {
+      flat = [];
+      for (let i = 0; i < trailers.length; i += 2) flat.push(latin1(trailers[i]).toLowerCase(), latin1(trailers[i + 1]));
+    } else flat = this.grpcTrailersInHead;
     this.ar.sendEnd(flat);
   }
 

@@ -1,6 +1,6 @@
-import type { Dispatcher } from "undici";
 import type { TCompiledMirror } from "../../router/types.ts";
 import type { ClusterRuntime, UpstreamEndpoint } from "../../upstream/cluster.ts";
+import type { TUpstreamHandler } from "../../upstream/dispatch.ts";
 
 /**
  * Request mirroring (Envoy's request_mirror_policies): a `fraction` of requests is copied
@@ -49,14 +49,12 @@ function shadow(cluster: ClusterRuntime, endpoint: UpstreamEndpoint, method: str
   for (let i = 0; i < h.length; i += 2) if (h[i] === "host") h[i + 1] = shadowHost(h[i + 1] as string);
   cluster.activeRequests++;
   endpoint.activeRequests++;
-  // As for tries: the cluster's tls.sni wins over the (shadow) Host for undici pools.
-  const servername = endpoint.tls?.servername;
-  const opts = { method, path, headers: h, body };
-  endpoint.pool.dispatch(servername ? { ...opts, servername } : opts, new ShadowHandler(cluster, endpoint, sink));
+  // As for tries: SNI is the pool's, never the (shadow) Host.
+  endpoint.pool.dispatch({ method, path, headers: h, body }, new ShadowHandler(cluster, endpoint, sink));
 }
 
 /** Reads and drops the mirror's answer. */
-class ShadowHandler implements Dispatcher.DispatchHandler {
+class ShadowHandler implements TUpstreamHandler {
   readonly #cluster: ClusterRuntime;
   readonly #endpoint: UpstreamEndpoint;
   readonly #sink: TMirrorSink;

@@ -1,15 +1,16 @@
 import type { ClusterRuntime, UpstreamEndpoint } from "../../upstream/cluster.ts";
+import type { TUpstreamHandler } from "../../upstream/dispatch.ts";
 import { PerTryTimeoutError, UpstreamIdleTimeoutError } from "../../upstream/errors.ts";
 import { outcomeOfStatus } from "../../upstream/outlier.ts";
 
 /**
- * One try of an exchange against one endpoint: the undici dispatch handler. It owns the
+ * One try of an exchange against one endpoint: the pool's dispatch handler. It owns the
  * try's circuit-breaker accounting (cluster active/pending/retry gauges), its per-try and
  * idle timers, and reports to outlier detection; every decision about the response
  * (forward, retry, local reply) belongs to the exchange through `TTryOwner`.
  *
- * undici's core handler methods (onConnect/onHeaders/onData/onComplete/onError) are used
- * because pools call those directly: no controller object per response.
+ * The dispatch-handler methods (onConnect/onHeaders/onData/onComplete/onError, see
+ * upstream/dispatch.ts) are called by the pools directly: no controller object per response.
  */
 
 export type TTryOwner = {
@@ -17,15 +18,15 @@ export type TTryOwner = {
    * Response head. Return "retry" to abandon this try (it is aborted here); "held" keeps
    * the response paused while the owner waits for a decision (it calls `resume` or cancels).
    */
-  tryHeaders(t: UpstreamTry, status: number, rawHeaders: Buffer[], resume: () => void): "forwarded" | "retry" | "held";
+  tryHeaders(t: UpstreamTry, status: number, rawHeaders: (Buffer | string)[], resume: () => void): "forwarded" | "retry" | "held";
   tryData(chunk: Buffer): boolean;
-  /** `trailers`: raw [name, value, ...] (HTTP/2 and gRPC upstreams), else null. */
+  /** `trailers`: raw [name, value, ...] (HTTP/2, gRPC and chunked HTTP/1.1 upstreams), else null. */
   tryComplete(t: UpstreamTry, trailers: (Buffer | string)[] | null): void;
   /** Transport failure or our per-try / idle timer. */
   tryFailed(t: UpstreamTry, err: Error): void;
 };
 
-export class UpstreamTry {
+export class UpstreamTry implements TUpstreamHandler {
   readonly owner: TTryOwner;
   readonly cluster: ClusterRuntime;
   readonly endpoint: UpstreamEndpoint;
@@ -78,7 +79,7 @@ export class UpstreamTry {
     else e.errors++;
   }
 
-  // ---- undici handler -------------------------------------------------------------
+  // ---- dispatch handler (TUpstreamHandler) ------------------------------------------
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.#abortReason) return abort(this.#abortReason);
@@ -90,9 +91,9 @@ export class UpstreamTry {
     }
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: (Buffer | string)[], resume: () => void): boolean {
     // 1xx are not forwarded (the final response follows), except 101: the answer of a
-    // tunnel's try (undici never passes one for a plain request).
+    // tunnel's try (pools never pass one for a plain request).
     if (statusCode < 200 && statusCode !== 101) return true;
     if (this.done) return false;
     this.status = statusCode;

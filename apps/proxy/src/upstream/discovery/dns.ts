@@ -1,7 +1,6 @@
 import { isIP } from "node:net";
 import { Resolver, lookup } from "node:dns/promises";
 import type { TCluster, TEndpoint } from "@switchyard/config-model";
-import { buildConnector } from "undici";
 import type { TDiscoverySink, TDiscoverySource } from "./types.ts";
 
 /**
@@ -90,12 +89,9 @@ export function createDnsSource(cluster: TCluster, sink: TDiscoverySink): TDisco
     },
     ...(cluster.discovery === "logicalDns"
       ? {
-          connector: () => {
-            const base = buildConnector({ timeout: cluster.connectTimeoutMs });
-            return (opts, cb) => {
-              if (current === null) return cb(new Error(`${names[0]?.address}: not resolved yet`), null);
-              base({ ...opts, hostname: current }, cb);
-            };
+          dialAddress: () => {
+            if (current === null) throw new Error(`${names[0]?.address}: not resolved yet`);
+            return current;
           },
         }
       : {}),

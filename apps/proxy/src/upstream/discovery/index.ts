@@ -32,7 +32,7 @@ export type TDiscoveryDeps = {
 /**
  * `shared`: with `--workers N` the state owner's DNS, Consul and Kubernetes sources publish
  * what they find and the other workers take it from the primary (one watch per node);
- * logicalDns stays per worker (its connector resolves at connect time), EDS comes from the
+ * logicalDns stays per worker (its dialAddress answers at connect time), EDS comes from the
  * primary anyway. Relayed updates are counted and logged by the owner only.
  */
 export function attachDiscovery(rt: ClusterRuntime, deps: TDiscoveryDeps, shared: TSharedUpstream = LOCAL_STATE): void {

@@ -1,6 +1,4 @@
 import type { TEndpoint } from "@switchyard/config-model";
-import type { ConnectionOptions } from "node:tls";
-import type { Pool } from "undici";
 
 /**
  * A discovery source feeds one cluster runtime's endpoint set. It lives exactly as long
@@ -14,8 +12,8 @@ export type TDiscoverySource = {
   stop(): void;
   /** Where the endpoints come from, for /clusters and the console, e.g. "consul users@dc1 (http://127.0.0.1:8500)". */
   describe(): string;
-  /** logicalDns: a connector that dials the latest resolved address for new connections. */
-  connector?: (endpoint: TEndpoint, tls: ConnectionOptions | null) => Pool.Options["connect"];
+  /** logicalDns: the address a NEW connection dials (the first of the latest answer); throws before the first answer. */
+  dialAddress?: () => string;
 };
 
 /** Discovery state reported by /clusters and the clusterStatus frame. */
