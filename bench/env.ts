@@ -28,3 +28,10 @@ export const CP_BENCH_STATS_INTERVAL_MS = Number(env.CP_BENCH_STATS_INTERVAL_MS 
 export const CP_BENCH_DEBUG = Boolean(env.CP_BENCH_DEBUG);
 /** bench/upstream-pools.ts: requests per measured run (each pool, each round); default 20 000. */
 export const POOLS_BENCH_REQUESTS = Number(env.BENCH_REQUESTS ?? 20_000);
+/** bench/apply-scale.ts: rounds (the median is reported; default 3) and NODE_OPTIONS for the measured proxies (e.g. --cpu-prof). */
+export const APPLY_ROUNDS = Number(env.APPLY_ROUNDS ?? 3);
+export const APPLY_NODE_OPTIONS = env.APPLY_NODE_OPTIONS ?? "";
+/** Child processes inherit this environment: apply-scale hands its proxies exactly APPLY_NODE_OPTIONS (never the bench's own tsx options). */
+export function setChildNodeOptions(options: string): void {
+  env.NODE_OPTIONS = options;
+}

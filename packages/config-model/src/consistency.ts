@@ -15,8 +15,10 @@ import { checkWasmFilters } from "./filters/wasm.ts";
  * catastrophic backtracking, weights sum > 0,
  * no two listeners on one address:port. Runs before publish in the console and before
  * the swap in the proxy (the same function), like go-control-plane's Consistent().
+ * `regexProblem`: regexProblem below, memoised by the caller (compiling thousands of
+ * regexes is most of this function's time; ValidationMemo keeps the verdicts).
  */
-export function checkConsistency(config: TConfig): TConfigIssue[] {
+export function checkConsistency(config: TConfig, opts: { regexProblem?: (source: string) => string | undefined } = {}): TConfigIssue[] {
   const issues: TConfigIssue[] = [];
   const add = (path: (string | number)[], message: string) => issues.push({ path: formatPath(path), message });
 
@@ -39,28 +41,24 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
   const policies = new Set(config.rateLimitPolicies.map((p) => p.name));
   const secretType = new Map(config.secrets.map((s) => [s.name, s.type] as const));
 
-  const needCluster = (path: (string | number)[], name: string) => {
-    if (!clusters.has(name)) add(path, `unknown cluster "${name}"`);
+  // Paths may come as a function: a route's checks run for every route of every version, and almost all pass.
+  type TPathOf = (string | number)[] | (() => (string | number)[]);
+  const pathOf = (p: TPathOf) => (typeof p === "function" ? p() : p);
+  const needCluster = (path: TPathOf, name: string) => {
+    if (!clusters.has(name)) add(pathOf(path), `unknown cluster "${name}"`);
   };
-  const needPolicy = (path: (string | number)[], name: string) => {
-    if (!policies.has(name)) add(path, `unknown rate-limit policy "${name}"`);
+  const needPolicy = (path: TPathOf, name: string) => {
+    if (!policies.has(name)) add(pathOf(path), `unknown rate-limit policy "${name}"`);
   };
   const needSecret = (path: (string | number)[], name: string, type: "tlsCertificate" | "caBundle") => {
     const found = secretType.get(name);
     if (found === undefined) add(path, `unknown secret "${name}"`);
     else if (found !== type) add(path, `secret "${name}" is a ${found}, expected a ${type}`);
   };
-  const needRegex = (path: (string | number)[], source: string) => {
-    // RE2 syntax: the engine the proxy matches with (linear-regex.ts).
-    const syntax = linearRegexSyntaxProblem(source);
-    if (syntax !== undefined) {
-      add(path, `invalid regex (RE2 syntax): ${syntax}`);
-      return;
-    }
-    // Kept from the backtracking days: refuse the constructs that were catastrophic there
-    // (see regex-safety.ts), so a config stays safe under any engine.
-    const unsafe = regexSafetyProblem(source);
-    if (unsafe) add(path, `unsafe regex: ${unsafe}`);
+  const regexIssue = opts.regexProblem ?? regexProblem;
+  const needRegex = (path: TPathOf, source: string) => {
+    const problem = regexIssue(source);
+    if (problem !== undefined) add(pathOf(path), problem);
   };
 
   // Listeners: references and address clashes.
@@ -131,22 +129,22 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
       if (vh.rateLimit !== undefined) needPolicy([...vhBase, "rateLimit"], vh.rateLimit);
       uniqueNames("routes", vh.routes, vhBase);
       vh.routes.forEach((r, k) => {
-        const rBase = [...vhBase, "routes", k];
-        if (r.match.regex !== undefined) needRegex([...rBase, "match", "regex"], r.match.regex);
-        r.match.headers.forEach((h, m) => h.regex !== undefined && needRegex([...rBase, "match", "headers", m, "regex"], h.regex));
-        r.match.query.forEach((q, m) => q.regex !== undefined && needRegex([...rBase, "match", "query", m, "regex"], q.regex));
+        const rBase = (...rest: (string | number)[]) => [...vhBase, "routes", k, ...rest];
+        if (r.match.regex !== undefined) needRegex(() => rBase("match", "regex"), r.match.regex);
+        r.match.headers.forEach((h, m) => h.regex !== undefined && needRegex(() => rBase("match", "headers", m, "regex"), h.regex));
+        r.match.query.forEach((q, m) => q.regex !== undefined && needRegex(() => rBase("match", "query", m, "regex"), q.regex));
         const action = r.route;
         if (!action) return;
-        if (action.cluster !== undefined) needCluster([...rBase, "route", "cluster"], action.cluster);
+        if (action.cluster !== undefined) needCluster(() => rBase("route", "cluster"), action.cluster);
         if (action.weightedClusters) {
-          action.weightedClusters.forEach((w, m) => needCluster([...rBase, "route", "weightedClusters", m, "cluster"], w.cluster));
+          action.weightedClusters.forEach((w, m) => needCluster(() => rBase("route", "weightedClusters", m, "cluster"), w.cluster));
           const total = action.weightedClusters.reduce((sum, w) => sum + w.weight, 0);
-          if (total <= 0) add([...rBase, "route", "weightedClusters"], "weights must sum to more than 0");
+          if (total <= 0) add(rBase("route", "weightedClusters"), "weights must sum to more than 0");
         }
-        action.mirror.forEach((m, n) => needCluster([...rBase, "route", "mirror", n, "cluster"], m.cluster));
-        if (action.rateLimit !== undefined) needPolicy([...rBase, "route", "rateLimit"], action.rateLimit);
+        action.mirror.forEach((m, n) => needCluster(() => rBase("route", "mirror", n, "cluster"), m.cluster));
+        if (action.rateLimit !== undefined) needPolicy(() => rBase("route", "rateLimit"), action.rateLimit);
         if (action.retryPolicy && action.retryPolicy.backoff.maxMs < action.retryPolicy.backoff.baseMs) {
-          add([...rBase, "route", "retryPolicy", "backoff", "maxMs"], "must be >= baseMs");
+          add(rBase("route", "retryPolicy", "backoff", "maxMs"), "must be >= baseMs");
         }
       });
     });
@@ -176,6 +174,17 @@ export function checkConsistency(config: TConfig): TConfigIssue[] {
 
   issues.push(...privateKeysOutsideKeyFields(config));
   return issues;
+}
+
+/** Why a config regex is refused (its issue message), or undefined. */
+export function regexProblem(source: string): string | undefined {
+  // RE2 syntax: the engine the proxy matches with (linear-regex.ts).
+  const syntax = linearRegexSyntaxProblem(source);
+  if (syntax !== undefined) return `invalid regex (RE2 syntax): ${syntax}`;
+  // Kept from the backtracking days: refuse the constructs that were catastrophic there
+  // (see regex-safety.ts), so a config stays safe under any engine.
+  const unsafe = regexSafetyProblem(source);
+  return unsafe ? `unsafe regex: ${unsafe}` : undefined;
 }
 
 /** References and server names of a tcp listener's network filters (sniRouter clusters, rbac CIDRs). */

@@ -12,6 +12,7 @@ export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./consistency.ts";
 export * from "./validate.ts";
+export * from "./validation-memo.ts";
 export * from "./servable.ts";
 export * from "./hash.ts";
 export * from "./diff.ts";

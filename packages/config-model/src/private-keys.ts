@@ -12,15 +12,29 @@ const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
  */
 export function privateKeysOutsideKeyFields(config: unknown): TConfigIssue[] {
   const issues: TConfigIssue[] = [];
-  const walk = (value: unknown, path: (string | number)[]): void => {
+  // One path stack for the whole walk: a config of 10,000 routes has ~200,000 values.
+  const path: (string | number)[] = [];
+  const walk = (value: unknown): void => {
     if (typeof value === "string") {
       const inKeyField = path.length === 3 && path[0] === "secrets" && path[2] === "privateKey";
-      if (!inKeyField && PRIVATE_KEY_BLOCK.test(value)) {
+      // includes() first: a plain substring search, far cheaper than the regex on the ~50,000 strings of a big config.
+      if (!inKeyField && value.includes("PRIVATE KEY-----") && PRIVATE_KEY_BLOCK.test(value)) {
         issues.push({ path: formatPath(path), message: "contains a private key (-----BEGIN ... PRIVATE KEY-----): put it in a tlsCertificate secret's privateKey, which is sealed and never shown" });
       }
-    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
-    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        walk(value[i]);
+        path.pop();
+      }
+    } else if (value && typeof value === "object") {
+      for (const k of Object.keys(value)) {
+        path.push(k);
+        walk((value as Record<string, unknown>)[k]);
+        path.pop();
+      }
+    }
   };
-  walk(config, []);
+  walk(config);
   return issues;
 }

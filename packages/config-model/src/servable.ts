@@ -22,30 +22,35 @@ export const INVALID_HEADER_VALUE_MESSAGE = "must be a valid HTTP header value (
 
 export function findInvalidHeaderValues(config: TConfig): TConfigIssue[] {
   const issues: TConfigIssue[] = [];
-  const check = (path: TPath, value: string | undefined) => {
-    if (value !== undefined && INVALID_FIELD_VALUE.test(value)) issues.push({ path: formatPath(path), message: INVALID_HEADER_VALUE_MESSAGE });
+  // The path is built only for a bad value: this runs over every route of every version.
+  const check = (base: TPath, field: TPath, value: string | undefined) => {
+    if (value !== undefined && INVALID_FIELD_VALUE.test(value)) issues.push({ path: formatPath([...base, ...field]), message: INVALID_HEADER_VALUE_MESSAGE });
   };
-  const mutation = (path: TPath, m: THeaderMutation | undefined) => m?.add.forEach((a, i) => check([...path, "add", i, "value"], a.value));
+  const mutation = (base: TPath, field: string, m: THeaderMutation | undefined) => m?.add.forEach((a, i) => check(base, [field, "add", i, "value"], a.value));
   config.listeners.forEach((l, i) =>
     l.httpFilters.forEach((f, j) => {
-      if (f.type === "cors") f.allowOrigins.forEach((o, k) => check(["listeners", i, "httpFilters", j, "allowOrigins", k], o));
+      if (f.type === "cors") f.allowOrigins.forEach((o, k) => check(["listeners", i, "httpFilters", j, "allowOrigins"], [k], o));
     }),
   );
   config.routeConfigs.forEach((rc, i) =>
     rc.virtualHosts.forEach((vh, j) => {
       const vhPath = ["routeConfigs", i, "virtualHosts", j];
-      mutation([...vhPath, "requestHeaders"], vh.requestHeaders);
-      mutation([...vhPath, "responseHeaders"], vh.responseHeaders);
+      mutation(vhPath, "requestHeaders", vh.requestHeaders);
+      mutation(vhPath, "responseHeaders", vh.responseHeaders);
       vh.routes.forEach((r, k) => {
         const rPath = [...vhPath, "routes", k];
-        mutation([...rPath, "requestHeaders"], r.requestHeaders);
-        mutation([...rPath, "responseHeaders"], r.responseHeaders);
-        check([...rPath, "route", "hostRewrite"], r.route?.hostRewrite);
-        check([...rPath, "route", "prefixRewrite"], r.route?.prefixRewrite);
-        check([...rPath, "redirect", "hostRedirect"], r.redirect?.hostRedirect);
-        check([...rPath, "redirect", "pathRedirect"], r.redirect?.pathRedirect);
-        check([...rPath, "redirect", "prefixRewrite"], r.redirect?.prefixRewrite);
-        check([...rPath, "directResponse", "contentType"], r.directResponse?.contentType);
+        mutation(rPath, "requestHeaders", r.requestHeaders);
+        mutation(rPath, "responseHeaders", r.responseHeaders);
+        if (r.route) {
+          check(rPath, ["route", "hostRewrite"], r.route.hostRewrite);
+          check(rPath, ["route", "prefixRewrite"], r.route.prefixRewrite);
+        }
+        if (r.redirect) {
+          check(rPath, ["redirect", "hostRedirect"], r.redirect.hostRedirect);
+          check(rPath, ["redirect", "pathRedirect"], r.redirect.pathRedirect);
+          check(rPath, ["redirect", "prefixRewrite"], r.redirect.prefixRewrite);
+        }
+        check(rPath, ["directResponse", "contentType"], r.directResponse?.contentType);
       });
     }),
   );

@@ -1,4 +1,5 @@
-import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
+import http2, { type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
+import type { TDownstream } from "../pipeline/downstream.ts";
 import type { TListenerLimits } from "@switchyard/config-model";
 
 /**
@@ -51,14 +52,13 @@ export function armFirstStream(session: ServerHttp2Session, headersTimeoutMs: nu
   session.once("close", () => clearTimeout(timer));
 }
 
-export function armRequestTimeout(req: Http2ServerRequest, res: Http2ServerResponse, requestTimeoutMs: number): void {
-  const stream = req.stream;
+export function armRequestTimeout(stream: ServerHttp2Stream, downstream: TDownstream, requestTimeoutMs: number): void {
   if (requestTimeoutMs <= 0 || stream.endAfterHeaders) return;
   const timer = setTimeout(() => {
     if (stream.destroyed || stream.closed) return;
-    if (res.headersSent) return;
-    res.writeHead(408, { "content-type": "text/plain" });
-    res.end("request timeout\n");
+    if (downstream.headersSent) return;
+    downstream.writeHead(408, ["content-type", "text/plain", "content-length", "16"]);
+    downstream.end("request timeout\n");
     // RFC 9113 §8.1: a complete response with RST_STREAM(NO_ERROR) tells the client to stop sending.
     stream.close(http2.constants.NGHTTP2_NO_ERROR);
   }, requestTimeoutMs);

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import http2, { type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
+import http2, { type Http2SecureServer, type Http2Server, type IncomingHttpHeaders as IncomingHttp2Headers, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
 import { createServer, type Server, type Socket } from "node:net";
 import type { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
@@ -9,6 +9,7 @@ import { H2Downstream, type TRequestDownstream } from "../pipeline/downstream.ts
 import { H1Connection, headersTimeout, type TH1Owner } from "./h1/connection.ts";
 import type { H1Request } from "./h1/request.ts";
 import type { H1Response } from "./h1/response.ts";
+import { H2Request } from "./h2/request.ts";
 import { peerIdentity, sanAllowed } from "./peer-identity.ts";
 import { adoptProxiedAddress, readProxyHeaders } from "./proxy-protocol.ts";
 import { armFirstStream, armRequestTimeout, h2Settings, headerListTooLarge, maxHeaderListPairs } from "./h2-limits.ts";
@@ -16,7 +17,7 @@ import { pickContext } from "./tls-context.ts";
 
 /**
  * A downstream request as the pipeline reads it: the HTTP/1.1 engine's H1Request and
- * node:http2's Http2ServerRequest both have this shape. The body is the Readable itself.
+ * the HTTP/2 H2Request (h2/request.ts) both have this shape. The body is the Readable itself.
  */
 export type TDownstreamRequest = Readable & {
   readonly method: string;
@@ -83,15 +84,18 @@ export class HttpListener implements TH1Owner {
     this.current = compiled;
     this.#handlers = handlers;
     const l = compiled.limits;
-    const onH2Request = (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    // node:http2's stream API: no compat request/response pair per stream.
+    const onH2Stream = (stream: ServerHttp2Stream, headers: IncomingHttp2Headers, _flags: number, rawHeaders: string[]) => {
       const limits = this.current.limits;
-      if (headerListTooLarge(req.rawHeaders, limits.maxHeaderBytes)) {
-        res.writeHead(431, { "content-type": "text/plain" });
-        res.end(`header list larger than ${limits.maxHeaderBytes} bytes\n`);
+      const downstream = new H2Downstream(stream);
+      if (headerListTooLarge(rawHeaders, limits.maxHeaderBytes)) {
+        const body = `header list larger than ${limits.maxHeaderBytes} bytes\n`;
+        downstream.writeHead(431, ["content-type", "text/plain", "content-length", String(body.length)]);
+        downstream.end(body);
         return;
       }
-      armRequestTimeout(req, res, limits.requestTimeoutMs);
-      handlers.request(this.current, req, new H2Downstream(req, res));
+      armRequestTimeout(stream, downstream, limits.requestTimeoutMs);
+      handlers.request(this.current, new H2Request(stream, headers, rawHeaders), downstream);
     };
     const trackSession = (session: ServerHttp2Session) => {
       this.#sessions.add(session);
@@ -126,8 +130,8 @@ export class HttpListener implements TH1Owner {
           // the version that opened the socket: Node reads it only at creation).
           handshakeTimeout: headersTimeout(l) || undefined,
         },
-        onH2Request,
       );
+      server.on("stream", onH2Stream);
       this.#h2 = server;
       this.h2c = null;
       server.on("session", trackSession);
@@ -147,7 +151,8 @@ export class HttpListener implements TH1Owner {
       server.maxConnections = l.maxConnections;
       this.server = server;
     } else {
-      const h2 = http2.createServer({ maxSessionMemory: 64, settings: h2Settings(l), maxHeaderListPairs: maxHeaderListPairs(l.maxHeadersCount ?? DEFAULT_MAX_HEADERS_COUNT) }, onH2Request);
+      const h2 = http2.createServer({ maxSessionMemory: 64, settings: h2Settings(l), maxHeaderListPairs: maxHeaderListPairs(l.maxHeadersCount ?? DEFAULT_MAX_HEADERS_COUNT) });
+      h2.on("stream", onH2Stream);
       this.#h2 = h2;
       h2.on("session", trackSession);
       this.h2c = (socket) => h2.emit("connection", socket);

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
 import type { TLSSocket } from "node:tls";
 import type { TFilterLocalReply, TFilterResponse, THttpFilter } from "../filters/api.ts";
 import { EMPTY_CHAIN, FilterError, type TFilterChain } from "../filters/chain.ts";
 import { FlatHeaderMap, pushHeaderObject } from "../filters/header-map.ts";
 import { clientAddressOf } from "../listener/client-address.ts";
+import type { H2Request } from "../listener/h2/request.ts";
 import type { TDownstreamRequest } from "../listener/http-listener.ts";
 import type { TAccessLog } from "../observability/access-log.ts";
 import type { TLog } from "../observability/log.ts";
@@ -111,7 +111,7 @@ export class ActiveRequest {
     this.host = req.headers.host ?? (req.headers[":authority"] as string | undefined) ?? "";
     const ct = req.headers["content-type"];
     this.grpc = typeof ct === "string" && ct.startsWith("application/grpc");
-    const sock = this.h2 ? (req as Http2ServerRequest).stream.session?.socket : req.socket;
+    const sock = req.socket;
     this.tlsSocket = sock && (sock as TLSSocket).encrypted ? (sock as TLSSocket) : null;
     const url = req.url ?? "/";
     this.url = url;
@@ -129,7 +129,7 @@ export class ActiveRequest {
    * HEADERS frame ended the stream (gRPC bodies have no length). No body = no body phases.
    */
   get hasBody(): boolean {
-    if (this.h2) return !(this.req as Http2ServerRequest).stream.endAfterHeaders;
+    if (this.h2) return !(this.req as H2Request).endAfterHeaders;
     const length = this.headers["content-length"];
     return length !== undefined ? Number(length) > 0 : this.headers["transfer-encoding"] !== undefined;
   }

@@ -1,10 +1,10 @@
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import http2, { type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { Duplex } from "node:stream";
 import { responseHead } from "../http1/serialize.ts";
 
 /**
- * Where a request's response goes: the HTTP/1.1 engine's response (listener/h1), a
- * node:http2 compat response, or the raw socket of an HTTP/1.1 Upgrade request (whose
+ * Where a request's response goes: the HTTP/1.1 engine's response (listener/h1), an
+ * HTTP/2 stream, or the raw socket of an HTTP/1.1 Upgrade request (whose
  * response head the proxy writes itself). The pipeline writes through this one shape, so
  * local replies, encoder filters and the finish step are the same for every request kind.
  */
@@ -29,57 +29,128 @@ export type TRequestDownstream = TDownstream & {
   onClose(cb: (abandoned: boolean) => void): void;
 };
 
-/** An HTTP/2 stream's response (node:http2 compat API). */
-export class H2Downstream implements TRequestDownstream {
-  readonly req: Http2ServerRequest;
-  readonly res: Http2ServerResponse;
-  readonly h2 = true;
+/** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2): dropped from a response head, as node's compat layer did. */
+const H2_CONNECTION_FIELDS = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
 
-  constructor(req: Http2ServerRequest, res: Http2ServerResponse) {
-    this.req = req;
-    this.res = res;
+/**
+ * An HTTP/2 stream's response on node:http2's stream API. The head is sent at the end of
+ * the tick it was written in (or with the end of the response, whichever comes first), so
+ * an answer written whole in one tick (a local reply, a small upstream response that came
+ * in one read) goes out as HEADERS + DATA with END_STREAM; a response still streaming at
+ * the end of that tick is sent waiting for trailers (gRPC's grpc-status), ended by the
+ * trailers or an empty END_STREAM DATA frame.
+ */
+export class H2Downstream implements TRequestDownstream {
+  readonly stream: ServerHttp2Stream;
+  readonly h2 = true;
+  status = 0;
+  /** The head not sent yet (status + fields as an object), null once sent or when none was written. */
+  #head: OutgoingHttpHeaders | null = null;
+  /** Body chunks written in the head's tick. */
+  #held: Buffer[] | null = null;
+  #trailers: Record<string, string> | null = null;
+  #ended = false;
+
+  constructor(stream: ServerHttp2Stream) {
+    this.stream = stream;
+    // A stream destroyed with an error must not take the process down; the close handler reports it.
+    stream.on("error", ignore);
   }
 
   get headersSent(): boolean {
-    return this.res.headersSent;
-  }
-
-  get status(): number {
-    return this.res.headersSent ? this.res.statusCode : 0;
+    return this.status !== 0;
   }
 
   get writable(): boolean {
-    const r = this.res;
-    return !r.headersSent && !r.destroyed && !r.writableEnded;
+    return this.status === 0 && !this.#ended && !this.stream.destroyed;
   }
 
   writeHead(status: number, headers: string[]): void {
-    (this.res as unknown as { writeHead(s: number, h: string[]): void }).writeHead(status, headers);
+    this.status = status;
+    const head: OutgoingHttpHeaders = { ":status": status };
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = (headers[i] as string).toLowerCase();
+      if (H2_CONNECTION_FIELDS.has(name)) continue;
+      const value = headers[i + 1] as string;
+      const seen = head[name];
+      head[name] = seen === undefined ? (name === "set-cookie" ? [value] : value) : Array.isArray(seen) ? [...seen, value] : [seen as string, value];
+    }
+    this.#head = head;
+    queueMicrotask(() => this.#sendHead());
+  }
+
+  /** The end of the head's tick: the response is still open, so it is sent able to carry trailers. */
+  #sendHead(): void {
+    const head = this.#head;
+    if (head === null || this.#ended) return;
+    this.#head = null;
+    const stream = this.stream;
+    if (stream.destroyed) return;
+    stream.once("wantTrailers", () => stream.sendTrailers(this.#trailers ?? {}));
+    stream.respond(head, { waitForTrailers: true });
+    const held = this.#held;
+    this.#held = null;
+    if (held) for (const c of held) stream.write(c);
   }
 
   write(chunk: Buffer, onDrain: () => void): boolean {
-    if (this.res.write(chunk)) return true;
-    this.res.once("drain", onDrain);
+    if (this.#head !== null) {
+      (this.#held ??= []).push(chunk);
+      return true;
+    }
+    if (this.stream.write(chunk)) return true;
+    this.stream.once("drain", onDrain);
     return false;
   }
 
   end(body?: Buffer | string, trailers?: Record<string, string> | null): void {
-    if (trailers) this.res.addTrailers(trailers);
-    if (body === undefined) this.res.end();
-    else this.res.end(body);
+    if (this.#ended) return;
+    this.#ended = true;
+    const stream = this.stream;
+    if (stream.destroyed) return;
+    const head = this.#head;
+    if (head === null) {
+      // The head went out waiting for trailers: they (or an empty END_STREAM frame) end the stream.
+      this.#trailers = trailers ?? null;
+      if (body === undefined || body.length === 0) stream.end();
+      else stream.end(body);
+      return;
+    }
+    // The whole response in one tick: HEADERS (+ DATA) with END_STREAM, trailers only when there are some.
+    this.#head = null;
+    const held = this.#held;
+    this.#held = null;
+    const empty = (body === undefined || body.length === 0) && held === null;
+    if (trailers) {
+      this.#trailers = trailers;
+      stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+      stream.respond(head, { waitForTrailers: true });
+    } else {
+      stream.respond(head, empty ? { endStream: true } : {});
+    }
+    if (held) for (const c of held) stream.write(c);
+    if (empty && !trailers) return;
+    if (body === undefined || body.length === 0) stream.end();
+    else stream.end(body);
   }
 
   destroy(err?: Error): void {
-    this.res.destroy(err);
+    this.#head = null;
+    this.#held = null;
+    this.stream.destroy(err);
   }
 
-  /**
-   * `abandoned`: the client reset or left before the response was complete. A compat
-   * response reports writableFinished even for a reset stream, hence `aborted` too.
-   */
+  /** `abandoned`: the client reset the stream, or it closed before the whole response was sent. */
   onClose(cb: (abandoned: boolean) => void): void {
-    this.res.once("close", () => cb(!this.res.writableFinished || this.req.aborted));
+    const stream = this.stream;
+    stream.once("close", () => cb(stream.aborted || !this.#ended || (stream.rstCode !== undefined && stream.rstCode !== NO_ERROR)));
   }
+}
+
+const NO_ERROR = http2.constants.NGHTTP2_NO_ERROR;
+
+function ignore(): void {
+  // see H2Downstream's constructor
 }
 
 /** The socket of an HTTP/1.1 Upgrade request: the head is serialized here, then bytes flow raw. */

@@ -1,1 +1,1 @@
-export { compileRouteTable } from "@switchyard/config-model/matcher";
+export { compileRouteTable, RouteCompileCache } from "@switchyard/config-model/matcher";

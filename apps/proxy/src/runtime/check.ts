@@ -1,4 +1,4 @@
-import { findUnenforceable, validateConfig, type TConfig, type TConfigIssue } from "@switchyard/config-model";
+import { findUnenforceable, validateConfig, type TConfig, type TConfigIssue, type ValidationMemo } from "@switchyard/config-model";
 import { findUnusableTlsMaterial } from "@switchyard/config-model/tls";
 import { outboundIssues, type TOutboundAllow } from "../upstream/outbound-allow.ts";
 
@@ -9,10 +9,11 @@ export type TCheckResult = { ok: true; config: TConfig } | { ok: false; error: s
  * validateConfig (schema, whole config, header values, unsupported combinations) and the
  * PEM material in use (config-model/tls) — the same calls the console makes on every
  * write — then what this process cannot enforce, then the operator's --outbound-allow.
- * Shared by apply and `--validate`.
+ * Shared by apply and `--validate`. `memo`: apply's ValidationMemo, so only the resources
+ * that changed since the applied version go through their schemas (same answer).
  */
-export function checkConfig(input: unknown, opts: { redisConfigured: boolean; outbound?: TOutboundAllow | null }): TCheckResult {
-  const validated = validateConfig(input);
+export function checkConfig(input: unknown, opts: { redisConfigured: boolean; outbound?: TOutboundAllow | null; memo?: ValidationMemo }): TCheckResult {
+  const validated = opts.memo ? opts.memo.validate(input) : validateConfig(input);
   if (!validated.ok) return { ok: false, error: "invalid config", issues: validated.issues };
   const unusable = findUnusableTlsMaterial(validated.config);
   if (unusable.length) return { ok: false, error: "invalid config", issues: unusable };

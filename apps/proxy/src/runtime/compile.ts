@@ -2,7 +2,7 @@ import { ZPathNormalization, type TConfig, type TSecret } from "@switchyard/conf
 import { buildListenerChains, NO_FILTER_ENV, type TFilterEnv } from "../filters/build.ts";
 import { buildNetworkFilters } from "../filters/network/build.ts";
 import { compileListenerTls } from "../listener/tls-context.ts";
-import { compileRouteTable } from "../router/compile.ts";
+import { compileRouteTable, type RouteCompileCache } from "../router/compile.ts";
 import type { TCompiledRouteTable } from "../router/types.ts";
 import type { ClusterRuntime } from "../upstream/cluster.ts";
 import type { TCompiledListener } from "./types.ts";
@@ -20,12 +20,14 @@ const DEFAULT_PATH_NORMALIZATION = Object.freeze(ZPathNormalization.parse({}));
  * Each route config is compiled once even when several listeners share it; TLS contexts
  * and filters are built here, once per version. Throws ConfigCompileError (with the
  * field's path) for what validation cannot see, e.g. a PEM that does not parse.
+ * `routeCache`: the routes earlier versions compiled, reused where unchanged.
  */
 export function compileListeners(
   config: TConfig,
   clusters: ReadonlyMap<string, ClusterRuntime>,
   rateLimiters: ReadonlyMap<string, TRateLimiter> = new Map(),
   filterEnv: TFilterEnv = NO_FILTER_ENV,
+  routeCache?: RouteCompileCache<ClusterRuntime>,
 ): TCompiledListener[] {
   const bind = (name: string): ClusterRuntime => {
     const c = clusters.get(name);
@@ -34,7 +36,7 @@ export function compileListeners(
   };
   const secrets = secretMap(config);
   const tables = new Map<string, TCompiledRouteTable<ClusterRuntime>>();
-  for (const rc of config.routeConfigs) tables.set(rc.name, compileRouteTable(rc, bind));
+  for (const rc of config.routeConfigs) tables.set(rc.name, compileRouteTable(rc, bind, routeCache));
   const empty = compileRouteTable({ name: "", virtualHosts: [] }, bind);
 
   return config.listeners.map((l, i) => {

@@ -19,6 +19,17 @@ export type TClusterPlan = {
 };
 
 /**
+ * Whether `runtime` serves `c` as it stands. The validated config of an unchanged cluster
+ * is the very object the runtime was built from (config-model's ValidationMemo), so most
+ * clusters are told without hashing them; a cluster with `tls` is hashed anyway, since
+ * the secrets it names may have changed.
+ */
+function unchanged(runtime: ClusterRuntime, c: TCluster, secrets: ReadonlyMap<string, TSecret>): boolean {
+  if (runtime.config === c && c.tls === undefined) return true;
+  return runtime.key === clusterKey(c, secrets);
+}
+
+/**
  * Owns every live ClusterRuntime. Two phases so a failed apply changes nothing:
  * `prepare` builds the next set (reusing unchanged clusters and their warm pools),
  * `commit` makes it current and drains the clusters no longer referenced, `discard`
@@ -47,7 +58,7 @@ export class ClusterManager {
     const created: ClusterRuntime[] = [];
     for (const c of clusters) {
       const existing = this.#current.get(c.name);
-      const reuse = existing && existing.key === clusterKey(c, secrets) ? existing : null;
+      const reuse = existing && unchanged(existing, c, secrets) ? existing : null;
       if (reuse) next.set(c.name, reuse);
       else {
         // A changed cluster inherits the health/outlier state of the endpoints it keeps and,

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
-import { hashConfig, validateConfig, type TConfig, type TPluginInfo } from "@switchyard/config-model";
+import { CanonicalMemo, ValidationMemo, type TConfig, type TPluginInfo } from "@switchyard/config-model";
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import { describeAdminAccess } from "../admin/admin-auth.ts";
 import { serverIdentity, startAdminServer, type TAdminClusterView, type TAppliedView } from "../admin/server.ts";
@@ -134,16 +134,19 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
 
   // One version at a time, like RuntimeManager: the queue keeps workers in the same order.
   let queue: Promise<unknown> = Promise.resolve();
+  // As in RuntimeManager: a new version validates and hashes only the resources that changed.
+  const validation = new ValidationMemo();
+  const canonical = new CanonicalMemo();
   const fanout: TApplier = {
     applyConfig(input, meta) {
       const next = queue.then(async (): Promise<TApplyResult> => {
-        const validated = validateConfig(input);
+        const validated = validation.validate(input);
         if (!validated.ok) {
           metrics.configRejected();
           log("config_rejected", { version: meta.version, source: meta.source, error: "invalid config", issues: validated.issues });
           return { ok: false, error: "invalid config", issues: validated.issues };
         }
-        const hash = meta.hash ?? hashConfig(validated.config);
+        const hash = meta.hash ?? canonical.hash(validated.config);
         const fullMeta = { ...meta, hash };
         const live = [...slots.values()];
         await Promise.all(live.map((s) => s.up));
@@ -160,9 +163,16 @@ export async function runPrimary(options: TProxyOptions, deps: TPrimaryDeps): Pr
           if (results.some((r) => r.ok)) log("workers_diverged", { version: meta.version, error: failed.error });
           return failed;
         }
+        validation.commit();
         applied = { version: meta.version, hash, source: meta.source, appliedAt: new Date().toISOString(), config: validated.config };
         metrics.configApplied(meta.version);
-        log("config_applied", { version: meta.version, hash, source: meta.source, workers: live.length });
+        log("config_applied", {
+          version: meta.version,
+          hash,
+          source: meta.source,
+          workers: live.length,
+          resources: { validated: validation.stats.parsed, unchanged: validation.stats.reused },
+        });
         if (cache) {
           await writeCachedSnapshot(cache, { version: meta.version, hash, config: validated.config, appliedAt: applied.appliedAt, source: meta.source }).catch((err: unknown) =>
             log("config_cache_write_failed", { dir: cache.dir, error: err }),

@@ -91,7 +91,10 @@ describe("--workers 2", () => {
 
   it("fans a changed config file out to every worker, and refuses a bad one once, keeping the running version", async () => {
     await proxy.writeConfig(config(port, upstream.port, "v2"));
-    await proxy.waitForEvent((e) => e.event === "config_applied" && e.version === 2 && e.workers === 2);
+    const applied = await proxy.waitForEvent((e) => e.event === "config_applied" && e.version === 2 && e.workers === 2);
+    // The primary validated only the route that changed (ValidationMemo), as each worker does.
+    expect(applied.resources).toMatchObject({ validated: 1 });
+    expect((applied.resources as { unchanged: number }).unchanged).toBeGreaterThanOrEqual(3);
     const answers = await Promise.all(Array.from({ length: 20 }, () => get(port, "/version")));
     expect(answers.map((a) => a.body)).toEqual(Array(20).fill("v2"));
 

@@ -1,6 +1,6 @@
 import { compileLinearRegex, type TLinearRegex } from "../linear-regex.ts";
 import { buildRouteIndex } from "./route-index.ts";
-import type { THashPolicy, THeaderMatcher, TQueryMatcher, TRetryPolicy, TRoute, TRouteConfig, TVirtualHost } from "../route.ts";
+import type { THashPolicy, THeaderMatcher, THeaderMutation, TQueryMatcher, TRetryPolicy, TRoute, TRouteConfig, TVirtualHost } from "../route.ts";
 import { compileHeaderMutation, type TCompiledHeaderMutation } from "./header-mutation.ts";
 import type {
   TCompiledAction,
@@ -12,20 +12,49 @@ import type {
   TCompiledVirtualHost,
 } from "./types.ts";
 
+/** What a compiled route took from its virtual host; a route is reused only in the same one. */
+type TVhostContext = {
+  readonly name: string;
+  readonly rateLimit: string | null;
+  readonly requestHeaders: TCompiledHeaderMutation | null;
+  readonly responseHeaders: TCompiledHeaderMutation | null;
+};
+
+/**
+ * Compiled routes of earlier versions, for the next compileRouteTable: a route that is the
+ * same validated object (config-model's ValidationMemo hands out the same object for an
+ * unchanged route), in a virtual host with the same name, rate limit and header
+ * mutations, whose clusters bind to the same targets, is reused as compiled (lazily
+ * compiled regexes included). A virtual host whose routes are all reused, in the same
+ * order, keeps its compiled form and route index. Entries go with their route objects
+ * (weak), and the virtual hosts kept are those of the last table compiled per name.
+ */
+export class RouteCompileCache<C> {
+  readonly routes = new WeakMap<TRoute, { readonly compiled: TCompiledRoute<C>; readonly vhost: TVhostContext }>();
+  readonly mutations = new WeakMap<THeaderMutation, TCompiledHeaderMutation | null>();
+  /** "<route config>\n<virtual host>" -> its last compiled form. */
+  vhosts = new Map<string, TCompiledVirtualHost<C>>();
+  /** Routes compiled and reused since the caller last reset it (the proxy: once per version). */
+  stats = { compiled: 0, reused: 0 };
+}
+
 /**
  * Compiles a validated route config into the immutable table the matcher walks.
  * `bindCluster` turns a cluster name into whatever the caller routes to; it is called
  * once per reference here, never per request. Regexes are built here, anchored to the
- * whole value, as config-model documents ("whole-path regex").
+ * whole value, as config-model documents ("whole-path regex"). `cache`: reuse what an
+ * earlier version compiled (RouteCompileCache).
  */
-export function compileRouteTable<C>(rc: TRouteConfig, bindCluster: (name: string) => C): TCompiledRouteTable<C> {
+export function compileRouteTable<C>(rc: TRouteConfig, bindCluster: (name: string) => C, cache?: RouteCompileCache<C>): TCompiledRouteTable<C> {
   const exact = new Map<string, TCompiledVirtualHost<C>>();
   const suffixes: { suffix: string; vhost: TCompiledVirtualHost<C> }[] = [];
   const prefixes: { prefix: string; vhost: TCompiledVirtualHost<C> }[] = [];
   let any: TCompiledVirtualHost<C> | null = null;
 
+  const vhosts = new Map<string, TCompiledVirtualHost<C>>();
   for (const vh of rc.virtualHosts) {
-    const vhost = compileVirtualHost(vh, bindCluster);
+    const vhost = compileVirtualHost(vh, bindCluster, cache, `${rc.name}\n${vh.name}`);
+    vhosts.set(`${rc.name}\n${vh.name}`, vhost);
     for (const raw of vh.domains) {
       const d = raw.toLowerCase();
       if (d === "*") any ??= vhost;
@@ -38,6 +67,10 @@ export function compileRouteTable<C>(rc: TRouteConfig, bindCluster: (name: strin
   // Array.prototype.sort is stable, so equal lengths keep config order.
   suffixes.sort((a, b) => b.suffix.length - a.suffix.length);
   prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
+  if (cache) {
+    for (const key of cache.vhosts.keys()) if (key.startsWith(`${rc.name}\n`) && !vhosts.has(key)) cache.vhosts.delete(key);
+    for (const [key, vhost] of vhosts) cache.vhosts.set(key, vhost);
+  }
 
   return Object.freeze({
     name: rc.name,
@@ -49,10 +82,30 @@ export function compileRouteTable<C>(rc: TRouteConfig, bindCluster: (name: strin
   });
 }
 
-function compileVirtualHost<C>(vh: TVirtualHost, bindCluster: (name: string) => C): TCompiledVirtualHost<C> {
-  const vhReq = compileHeaderMutation(vh.requestHeaders);
-  const vhRes = compileHeaderMutation(vh.responseHeaders);
-  const routes = vh.routes.map((r) => compileRoute(r, vh.name, vh.rateLimit ?? null, vhReq, vhRes, bindCluster));
+function compileVirtualHost<C>(vh: TVirtualHost, bindCluster: (name: string) => C, cache: RouteCompileCache<C> | undefined, key: string): TCompiledVirtualHost<C> {
+  const context: TVhostContext = {
+    name: vh.name,
+    rateLimit: vh.rateLimit ?? null,
+    requestHeaders: compileMutation(vh.requestHeaders, cache),
+    responseHeaders: compileMutation(vh.responseHeaders, cache),
+  };
+  let reusedAll = true;
+  const routes = vh.routes.map((r) => {
+    const kept = cache?.routes.get(r);
+    if (kept && sameVhost(kept.vhost, context) && sameClusters(kept.compiled, bindCluster)) {
+      cache!.stats.reused++;
+      return kept.compiled;
+    }
+    reusedAll = false;
+    const compiled = compileRoute(r, context, bindCluster, cache);
+    if (cache) {
+      cache.stats.compiled++;
+      cache.routes.set(r, { compiled, vhost: context });
+    }
+    return compiled;
+  });
+  const previous = cache?.vhosts.get(key);
+  if (reusedAll && previous && previous.routes.length === routes.length && previous.routes.every((r, i) => r === routes[i])) return previous;
   return Object.freeze({
     name: vh.name,
     routes: Object.freeze(routes),
@@ -61,14 +114,29 @@ function compileVirtualHost<C>(vh: TVirtualHost, bindCluster: (name: string) => 
   });
 }
 
-function compileRoute<C>(
-  r: TRoute,
-  vhostName: string,
-  vhRateLimit: string | null,
-  vhReq: TCompiledHeaderMutation | null,
-  vhRes: TCompiledHeaderMutation | null,
-  bindCluster: (name: string) => C,
-): TCompiledRoute<C> {
+/** One compiled form per validated mutation object, so a reused route and its virtual host agree by identity. */
+function compileMutation<C>(m: THeaderMutation | undefined, cache: RouteCompileCache<C> | undefined): TCompiledHeaderMutation | null {
+  if (!m || !cache) return compileHeaderMutation(m);
+  let compiled = cache.mutations.get(m);
+  if (compiled === undefined) {
+    compiled = compileHeaderMutation(m);
+    cache.mutations.set(m, compiled);
+  }
+  return compiled;
+}
+
+function sameVhost(a: TVhostContext, b: TVhostContext): boolean {
+  return a.name === b.name && a.rateLimit === b.rateLimit && a.requestHeaders === b.requestHeaders && a.responseHeaders === b.responseHeaders;
+}
+
+/** Every cluster the compiled route routes or mirrors to still binds to the same target. */
+function sameClusters<C>(route: TCompiledRoute<C>, bindCluster: (name: string) => C): boolean {
+  const a = route.action;
+  if (a.kind !== "route") return true;
+  return a.targets.every((t) => bindCluster(t.name) === t.cluster) && a.mirrors.every((m) => bindCluster(m.name) === m.cluster);
+}
+
+function compileRoute<C>(r: TRoute, vhost: TVhostContext, bindCluster: (name: string) => C, cache: RouteCompileCache<C> | undefined): TCompiledRoute<C> {
   const m = r.match;
   const caseSensitive = m.caseSensitive;
   let pathKind: TCompiledRoute<C>["pathKind"];
@@ -85,11 +153,11 @@ function compileRoute<C>(
     // caseSensitive applies to prefix/path only (config-model's documented meaning, as Envoy).
     pathRegex = compileLinearRegex(m.regex ?? "");
   }
-  const reqMutations = [compileHeaderMutation(r.requestHeaders), vhReq].filter((x): x is TCompiledHeaderMutation => x !== null);
-  const resMutations = [compileHeaderMutation(r.responseHeaders), vhRes].filter((x): x is TCompiledHeaderMutation => x !== null);
+  const reqMutations = [compileMutation(r.requestHeaders, cache), vhost.requestHeaders].filter((x): x is TCompiledHeaderMutation => x !== null);
+  const resMutations = [compileMutation(r.responseHeaders, cache), vhost.responseHeaders].filter((x): x is TCompiledHeaderMutation => x !== null);
   return Object.freeze({
     name: r.name,
-    virtualHost: vhostName,
+    virtualHost: vhost.name,
     pathKind,
     pathValue,
     caseSensitive,
@@ -98,7 +166,7 @@ function compileRoute<C>(
     headers: Object.freeze(m.headers.map((h) => compileValueMatcher(h, true))),
     query: Object.freeze(m.query.map((q) => compileValueMatcher(q, false))),
     action: compileAction(r, bindCluster),
-    rateLimits: Object.freeze([vhRateLimit, r.route?.rateLimit ?? null].filter((x): x is string => x !== null)),
+    rateLimits: Object.freeze([vhost.rateLimit, r.route?.rateLimit ?? null].filter((x): x is string => x !== null)),
     requestHeaders: Object.freeze(reqMutations),
     responseHeaders: Object.freeze(resMutations),
     filterOverrides: r.filterOverrides ?? null,

@@ -6,7 +6,7 @@
  * (direct response bodies are Buffers): import it on the server, not in a page.
  */
 export * from "./types.ts";
-export { compileRouteTable, compileValueMatcher } from "./compile.ts";
+export { compileRouteTable, compileValueMatcher, RouteCompileCache } from "./compile.ts";
 export { compileHeaderMutation, type TCompiledHeaderMutation } from "./header-mutation.ts";
 export {
   findVirtualHost,

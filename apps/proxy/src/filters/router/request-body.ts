@@ -19,7 +19,7 @@ export class DownstreamBodyError extends Error {
   }
 }
 
-/** `req`: the HTTP/1.1 engine's H1Request or an HTTP/2 compat Http2ServerRequest (both Readable). */
+/** `req`: the HTTP/1.1 engine's H1Request or the HTTP/2 H2Request (both Readable). */
 export function readReplayableBody(req: Readable & { readonly headers: IncomingHttpHeaders }, limit: number): Promise<TRequestBody> {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) return Promise.resolve({ kind: "stream", source: req });
