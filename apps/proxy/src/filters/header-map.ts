@@ -34,11 +34,11 @@ export class FlatHeaderMap implements THeaderMap {
 
   set(name: string, value: string): void {
     this.remove(name);
-    this.list.push(name.toLowerCase(), checkValue(value));
+    this.list.push(checkName(name), checkValue(value));
   }
 
   add(name: string, value: string): void {
-    this.list.push(name.toLowerCase(), checkValue(value));
+    this.list.push(checkName(name), checkValue(value));
   }
 
   remove(name: string): void {
@@ -69,6 +69,18 @@ function checkValue(value: string): string {
   return value;
 }
 
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * A name that is not a token (a space, a colon, a line break) would be refused when the
+ * head is written, too late to blame the filter (upstream it would look like a broken
+ * connection): refused here, where the filter's phase fails with its name (500 FE).
+ */
+function checkName(name: string): string {
+  if (!TOKEN.test(name)) throw new TypeError(`header name ${JSON.stringify(name.slice(0, 64))} is not a token`);
+  return name.toLowerCase();
+}
+
 /** Lower-cased request fields from Node's rawHeaders, without HTTP/2 pseudo-headers. */
 export function requestHeaderList(raw: readonly string[]): string[] {
   const out: string[] = [];
@@ -83,5 +95,5 @@ export function requestHeaderList(raw: readonly string[]): string[] {
 /** A plain object's headers (a filter's local reply) appended to a flat list. */
 export function pushHeaderObject(out: string[], headers: Readonly<Record<string, string>> | undefined): void {
   if (!headers) return;
-  for (const name in headers) out.push(name.toLowerCase(), checkValue(String(headers[name])));
+  for (const name in headers) out.push(checkName(name), checkValue(String(headers[name])));
 }

@@ -75,6 +75,7 @@ beforeAll(async () => {
                 { name: "trailers", match: { prefix: "/trailers" }, route: { cluster: "h2" } },
                 { name: "throws", match: { prefix: "/throws" }, route: app },
                 { name: "rejects", match: { prefix: "/rejects" }, route: app },
+                { name: "bad-name", match: { prefix: "/bad-name" }, route: app },
                 { name: "no-cors", match: { prefix: "/no-cors" }, route: app, filterOverrides: { cors: { disabled: true } } },
                 { name: "other-origin", match: { prefix: "/other-origin" }, route: app, filterOverrides: { cors: { config: { allowOrigins: ["https://b.example"] } } } },
                 { name: "plain", match: { prefix: "/" }, route: app },
@@ -125,6 +126,7 @@ beforeAll(async () => {
         },
       ],
       rejects: [{ name: "late-boom", onResponseHeaders: () => Promise.reject(new Error("late kaboom")) }],
+      "bad-name": [{ name: "bad-namer", onRequestHeaders: (req) => req.headers.set("x bad\r\nx-injected", "1") }],
     },
   );
 });
@@ -231,6 +233,17 @@ describe("filter API", () => {
     const text = await proxy.metrics.registry.metrics();
     expect(text).toContain('switchyard_filter_errors_total{filter="boom"} 1');
     expect(text).toContain('switchyard_filter_errors_total{filter="late-boom"} 1');
+  });
+
+  it("a header name that is not a token is refused where the filter sets it: 500 FE for that filter, nothing sent upstream", async () => {
+    const before = up.seen.length;
+    const r = await fetch(`${base}/bad-name`);
+    expect(r.status).toBe(500);
+    expect(r.headers.get("x-switchyard-response-flags")).toBe("FE");
+    expect(await r.text()).toContain("bad-namer");
+    expect(up.seen.length).toBe(before);
+    expect(await proxy.metrics.registry.metrics()).toContain('switchyard_filter_errors_total{filter="bad-namer"} 1');
+    expect((await fetch(`${base}/plain`)).status).toBe(200);
   });
 
   it("per-route overrides by filter name: a route disables cors, another replaces its config", async () => {

@@ -47,5 +47,10 @@ describe("header mutations (the headerMutation filter)", () => {
 
   it("a header map refuses values that would split the header block", () => {
     expect(() => new FlatHeaderMap([]).set("x-a", "v\r\nset-cookie: x")).toThrow(TypeError);
+    // A name that is not a token is refused where the filter sets it, not when the head is written.
+    for (const name of ["x a", "x-a:", "x\r\ny", "", "x\u00e9"]) {
+      expect(() => new FlatHeaderMap([]).set(name, "v"), JSON.stringify(name)).toThrow(TypeError);
+      expect(() => new FlatHeaderMap([]).add(name, "v"), JSON.stringify(name)).toThrow(TypeError);
+    }
   });
 });
