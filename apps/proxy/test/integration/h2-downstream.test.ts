@@ -14,6 +14,7 @@ import { startProxy, type TProxyProcess } from "../helpers/start-proxy.ts";
 let upstream: http.Server;
 let proxy: TProxyProcess;
 let client: http2.ClientHttp2Session;
+let port: number;
 
 beforeAll(async () => {
   upstream = http.createServer((req, res) => {
@@ -58,7 +59,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-  const port = await freePort();
+  port = await freePort();
   proxy = await startProxy({
     accessLogFile: true,
     config: {
@@ -72,6 +73,7 @@ beforeAll(async () => {
               domains: ["*"],
               routes: [
                 { name: "direct", match: { path: "/direct" }, directResponse: { status: 201, body: "made" } },
+                { name: "big", match: { path: "/big" }, directResponse: { status: 200, body: "b".repeat(1_000_000) } },
                 { name: "up", match: { prefix: "/" }, route: { cluster: "up" } },
               ],
             },
@@ -149,5 +151,25 @@ describe("HTTP/2 downstream on the stream API", () => {
     const line = await proxy.waitForAccessLog((l) => l.path === "/slow");
     expect(line.responseFlags).toBe("DC");
     expect((await ask("/direct")).body).toBe("made");
+  });
+
+  it("a client that resets a whole answer it has not finished reading is DC too (no upstream work pending: the stream's reset decides)", async () => {
+    // A small stream window keeps most of the 1 MB body in the proxy when the client resets.
+    const slow = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 1024 } });
+    try {
+      await new Promise<void>((resolve) => {
+        const req = slow.request({ ":path": "/big" });
+        req.once("data", () => {
+          req.close(http2.constants.NGHTTP2_CANCEL);
+          resolve();
+        });
+        req.on("error", () => undefined);
+      });
+      const line = await proxy.waitForAccessLog((l) => l.path === "/big");
+      expect(line.status).toBe(200);
+      expect(line.responseFlags).toBe("DC");
+    } finally {
+      slow.close();
+    }
   });
 });
