@@ -1,7 +1,7 @@
 "use client";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
-import { useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import type { AppRouter } from "../server/api/root.ts";
 import { TRPCProvider } from "../lib/trpc.ts";
 import { isUnauthorized } from "../lib/trpc-errors.ts";
@@ -46,6 +46,11 @@ export function Providers({ children }: { children: ReactNode }) {
       ],
     }),
   );
+  // Marks the page interactive: browser tests wait for it before typing, since input that
+  // lands before React hydrates a controlled field can be dropped.
+  useEffect(() => {
+    document.documentElement.dataset.hydrated = "true";
+  }, []);
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>

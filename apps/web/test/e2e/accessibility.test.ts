@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { artifactsDir, axe, eventually, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, startManagedProxy, startUpstream, type TAxeViolation, type TConsoleHandle, type TManagedProxy, serious } from "./fixtures.ts";
+import { artifactsDir, axe, eventually, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, startManagedProxy, startUpstream, type TAxeViolation, type TConsoleHandle, type TManagedProxy, serious, gotoHydrated } from "./fixtures.ts";
 
 const ARTIFACTS = artifactsDir("accessibility");
 
@@ -115,7 +115,7 @@ describe.sequential("axe on every console page", () => {
   }
 
   it("the publish dialog has no serious or critical violation", async () => {
-    await page.goto(`${app.url}/overview`);
+    await gotoHydrated(page, `${app.url}/overview`);
     await page.getByTestId("publish-open").click();
     const dialog = page.getByRole("dialog", { name: "Publish" });
     await dialog.getByLabel("Message").waitFor();

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { artifactsDir, eventually as until, freePort, openBrowser, screenshotAfter, startConsole, startManagedProxy, startUpstream, type TConsoleHandle, type TManagedProxy } from "./fixtures.ts";
+import { artifactsDir, eventually as until, freePort, openBrowser, screenshotAfter, startConsole, startManagedProxy, startUpstream, type TConsoleHandle, type TManagedProxy, gotoHydrated } from "./fixtures.ts";
 
 const ARTIFACTS = artifactsDir("console-pages");
 
@@ -147,12 +147,12 @@ describe.sequential("console pages in a browser", () => {
     await expect.poll(async () => (await page.getByRole("row", { name: /hello/ }).allTextContents()).map((t) => (t.includes("hello-copy") ? "copy" : "orig"))).toEqual(["copy", "orig"]);
 
     // The cluster is used by routes: deleting it is refused with the referrers.
-    await page.goto(`${app.url}/clusters/backend`);
+    await gotoHydrated(page, `${app.url}/clusters/backend`);
     await page.getByRole("button", { name: "Delete cluster" }).click();
     await page.getByText(/cluster "backend" is used by route main\/all\/hello/).first().waitFor();
 
     // Remove the copy again (route edit page) so the tests below see one route.
-    await page.goto(`${app.url}/routes/main/all/hello-copy`);
+    await gotoHydrated(page, `${app.url}/routes/main/all/hello-copy`);
     await page.getByRole("button", { name: /Delete route/ }).click();
     await page.waitForURL(/\/routes$/);
     await expect.poll(async () => page.getByRole("row", { name: /hello-copy/ }).count()).toBe(0);
@@ -369,7 +369,7 @@ describe.sequential("console pages in a browser", () => {
     // The one combination the proxy still refuses (config-model servable.ts): an HTTP/2
     // upstream found by logical DNS. The console runs the proxy's own check on the write:
     // the save is refused with the reason next to the field, nothing is stored (issue #15).
-    await page.goto(`${app.url}/clusters/new`);
+    await gotoHydrated(page, `${app.url}/clusters/new`);
     await page.getByLabel("Name", { exact: true }).fill("h2-dns");
     await page.getByLabel("Discovery").selectOption("logicalDns");
     await page.getByLabel("Endpoint 1 address").fill("localhost");
@@ -381,7 +381,7 @@ describe.sequential("console pages in a browser", () => {
 
     // A header value with CR/LF (a YAML escape in the route config's document): refused at
     // the write with its path, where before every node would have nacked the version.
-    await page.goto(`${app.url}/route-configs/main`);
+    await gotoHydrated(page, `${app.url}/route-configs/main`);
     await page.getByRole("navigation", { name: "Editor view" }).getByRole("link", { name: "Edit as YAML" }).click();
     const doc = page.getByLabel("Route config (YAML or JSON)");
     await doc.waitFor();

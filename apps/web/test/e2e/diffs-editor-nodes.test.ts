@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { api, artifactsDir, eventually as until, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, startManagedProxy, startUpstream, withEvidence, type TConsoleHandle, type TManagedProxy } from "./fixtures.ts";
+import { api, artifactsDir, eventually as until, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, startManagedProxy, startUpstream, withEvidence, type TConsoleHandle, type TManagedProxy, gotoHydrated } from "./fixtures.ts";
 
 let app: TConsoleHandle;
 let browser: Browser;
@@ -83,7 +83,7 @@ describe.sequential("issue 19 in a browser", () => {
 
   it("shows the pending diff in the publish dialog with before and after values", async () => {
     await seedConfig(app, { ...config(ordersPort, ordersPort, ["ping", "users", "orders"]), clusters: config(upstream.port, ordersPort, [])["clusters"] });
-    await page.goto(`${app.url}/overview`);
+    await gotoHydrated(page, `${app.url}/overview`);
     await page.getByTestId("publish-open").click();
     const dialog = page.getByRole("dialog", { name: "Publish" });
     const users = dialog.getByRole("list", { name: "Pending changes" }).locator('li[data-resource="clusters/users"]');

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { compileWat, minimalFilterWat, wasmSecret } from "../../../proxy/test/helpers/wasm-modules.ts";
-import { api, artifactsDir, axe, eventually, freePort, logIn, openBrowser, screenshotAfter, seedConfig, serious, startConsole, startManagedProxy, startUpstream, type TConsoleHandle, type TManagedProxy } from "./fixtures.ts";
+import { api, artifactsDir, axe, eventually, freePort, logIn, openBrowser, screenshotAfter, seedConfig, serious, startConsole, startManagedProxy, startUpstream, type TConsoleHandle, type TManagedProxy, gotoHydrated } from "./fixtures.ts";
 
 const TENANT = fileURLToPath(new URL("../../../../examples/plugins/tenant/index.ts", import.meta.url));
 const ARTIFACTS = artifactsDir("filter-overrides");
@@ -123,7 +123,7 @@ describe("per-route filter overrides", () => {
     expect((await storedRoute()).filterOverrides).toBeUndefined();
 
     // Reloaded: disable the fault filter on this route and save.
-    await page.goto(`${app.url}/routes/main/all/open`);
+    await gotoHydrated(page, `${app.url}/routes/main/all/open`);
     await section.getByRole("radiogroup", { name: "Filter fault" }).getByText("Disable").click();
     await page.getByRole("button", { name: "Save route" }).click();
     await page.getByTestId("toast").getByText('Saved route "open"').waitFor();

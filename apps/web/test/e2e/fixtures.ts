@@ -61,9 +61,15 @@ export async function seedConfig(app: TConsoleHandle, config: unknown, publish?:
   if (publish !== undefined) expect((await api(app, "/versions", { method: "POST", json: { message: publish } })).status).toBe(201);
 }
 
+/** Opens a console page and waits until React has hydrated it, so typing and clicks are not lost. */
+export async function gotoHydrated(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+}
+
 /** Logs in through the login page with the console's admin (or the given) credentials. */
 export async function logIn(page: Page, app: TConsoleHandle, email = app.adminEmail, password = app.adminPassword): Promise<void> {
-  await page.goto(`${app.url}/login`);
+  await gotoHydrated(page, `${app.url}/login`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Log in" }).click();

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectNode, helloFrame, type TFakeNode } from "../helpers/fake-node.ts";
-import { api as apiOf, artifactsDir, logIn, openBrowser, startConsole, type TConsoleHandle } from "./fixtures.ts";
+import { api as apiOf, artifactsDir, logIn, openBrowser, startConsole, type TConsoleHandle, gotoHydrated } from "./fixtures.ts";
 
 const ARTIFACTS = artifactsDir("hardening-xss");
 const IMG = `<img src=x onerror="window.__xss='img'">`;
@@ -100,10 +100,11 @@ describe("XSS attempts are rendered as text", () => {
   });
 
   it("an API token name on the tokens page", async () => {
-    await page.goto(`${app.url}/tokens`);
-    const name = page.getByLabel("Name").first();
-    await name.fill(`ci ${IMG}`);
-    await page.getByRole("button", { name: /create/i }).first().click();
+    await gotoHydrated(page, `${app.url}/tokens`);
+    await page.getByLabel("Name").first().fill(`ci ${IMG}`);
+    await page.getByRole("button", { name: "Create API token" }).click();
+    // Navigating away before the mutation's answer can cancel it: a CI run lost the token so.
+    await page.getByTestId("new-token").waitFor();
     await visit("/tokens", [`ci ${IMG}`]);
   });
 

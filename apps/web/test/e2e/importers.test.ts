@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { api, artifactsDir, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, withEvidence, type TConsoleHandle } from "./fixtures.ts";
+import { api, artifactsDir, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, withEvidence, type TConsoleHandle, gotoHydrated } from "./fixtures.ts";
 
 let app: TConsoleHandle;
 let browser: Browser;
@@ -51,7 +51,7 @@ afterAll(async () => {
 describe.sequential("importers in a browser", () => {
   it("imports an OpenAPI document onto the chosen cluster, previewed as a diff before it is applied", async () => {
     await withEvidence(page, app, "i19-import-openapi-failure.png", async () => {
-      await page.goto(`${app.url}/import`);
+      await gotoHydrated(page, `${app.url}/import`);
       await page.getByLabel("Source format").selectOption("openapi");
       await page.getByLabel("Cluster for the imported routes").selectOption("pets");
       await page.getByLabel("Upload a file").setInputFiles({ name: "petstore.yaml", mimeType: "application/yaml", buffer: Buffer.from(PETSTORE) });
@@ -100,7 +100,7 @@ describe.sequential("importers in a browser", () => {
       "",
     ].join("\n");
     await withEvidence(page, app, "i19-import-envoy-failure.png", async () => {
-      await page.goto(`${app.url}/import`);
+      await gotoHydrated(page, `${app.url}/import`);
       await page.getByLabel("Source format").selectOption("envoy");
       await page.getByLabel("Upload a file").setInputFiles({ name: "envoy.yaml", mimeType: "application/yaml", buffer: Buffer.from(bootstrap) });
       await expect.poll(async () => page.getByLabel("…or paste the document").textContent()).toContain("circuit_breakers");

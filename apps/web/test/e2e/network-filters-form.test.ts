@@ -13,7 +13,7 @@ import { connect as tlsConnect, createServer as createTlsServer, type Server } f
 import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, artifactsDir, eventually, freePort, logIn, openBrowser, seedConfig, startConsole, startManagedProxy, type TConsoleHandle, type TManagedProxy } from "./fixtures.ts";
+import { api, artifactsDir, eventually, freePort, logIn, openBrowser, seedConfig, startConsole, startManagedProxy, type TConsoleHandle, type TManagedProxy, gotoHydrated } from "./fixtures.ts";
 
 const ARTIFACTS = artifactsDir();
 
@@ -80,7 +80,7 @@ afterAll(async () => {
 
 describe("network filters in the listener form", () => {
   it("creates a tcp listener with an SNI router, publishes it, and the node passes TLS through by server name", async () => {
-    await page.goto(`${app.url}/listeners/new`);
+    await gotoHydrated(page, `${app.url}/listeners/new`);
     await page.getByLabel("Name", { exact: true }).fill("passthrough");
     await page.getByLabel("Address").fill("127.0.0.1");
     await page.getByLabel("Port", { exact: true }).fill(String(listenerPort));

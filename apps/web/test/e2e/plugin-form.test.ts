@@ -9,7 +9,7 @@
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { api, eventually, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, startManagedProxy, startUpstream, type TConsoleHandle, type TManagedProxy } from "./fixtures.ts";
+import { api, eventually, freePort, logIn, openBrowser, screenshotAfter, seedConfig, startConsole, startManagedProxy, startUpstream, type TConsoleHandle, type TManagedProxy, gotoHydrated } from "./fixtures.ts";
 
 const TENANT = fileURLToPath(new URL("../../../../examples/plugins/tenant/index.ts", import.meta.url));
 
@@ -51,7 +51,7 @@ afterAll(async () => {
 
 describe("plugin config form", () => {
   it("renders the announced schema's fields, saves the entry, and the node runs the plugin after publish", async () => {
-    await page.goto(`${app.url}/listeners/edge`);
+    await gotoHydrated(page, `${app.url}/listeners/edge`);
     await page.getByRole("button", { name: "Add Plugin filter" }).click();
     await page.locator("#filter-0-name").fill("tenant");
     await page.locator("#filter-0-module").fill(TENANT);

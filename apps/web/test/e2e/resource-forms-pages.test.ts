@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileWat, minimalFilterWat } from "../../../proxy/test/helpers/wasm-modules.ts";
-import { artifactsDir, logIn as logInAs, openBrowser, seedConfig, startConsole, type TConsoleHandle } from "./fixtures.ts";
+import { artifactsDir, logIn as logInAs, openBrowser, seedConfig, startConsole, type TConsoleHandle, gotoHydrated } from "./fixtures.ts";
 
 const ARTIFACTS = artifactsDir();
 
@@ -56,7 +56,7 @@ describe.sequential("resource forms in a browser", () => {
   it("creates a TLS secret from a pasted certificate and an uploaded key; the key is never shown again", async () => {
     const { cert, key, keyFile } = makeCertificate();
     const keyBody = key.split("\n")[1]!;
-    await page.goto(`${app.url}/secrets/new`);
+    await gotoHydrated(page, `${app.url}/secrets/new`);
     await page.locator("#secret-name").fill("shop");
     await page.locator("#secret-certificate").fill(cert);
     const details = page.getByRole("complementary", { name: "Certificate details" });
@@ -90,7 +90,7 @@ describe.sequential("resource forms in a browser", () => {
     writeFileSync(file, bytes);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     const b64 = bytes.toString("base64");
-    await page.goto(`${app.url}/secrets/new`);
+    await gotoHydrated(page, `${app.url}/secrets/new`);
     await page.locator("#secret-name").fill("geo");
     await page.locator("#secret-type").selectOption("wasmModule");
     // No module yet: refused next to the file field, nothing sent.
@@ -139,7 +139,7 @@ describe.sequential("resource forms in a browser", () => {
   });
 
   it("edits a built-in filter without a form of its own as a YAML card: syntax and schema errors show on the card, a valid one is stored", async () => {
-    await page.goto(`${app.url}/listeners/new`);
+    await gotoHydrated(page, `${app.url}/listeners/new`);
     await page.getByLabel("Name", { exact: true }).fill("yaml-filters");
     await page.getByLabel("Port", { exact: true }).fill("8080");
     await page.getByLabel("Route config").selectOption("main");

@@ -13,7 +13,7 @@ import { chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "@switchyard/config-model";
 import { startControlPlaneClient, type TControlPlaneClient } from "../../../proxy/src/control-plane/client.ts";
-import { api, artifactsDir, axe, eventually, logIn, screenshotAfter, seedConfig, startConsole, serious, withEvidence, type TConsoleHandle } from "./fixtures.ts";
+import { api, artifactsDir, axe, eventually, logIn, screenshotAfter, seedConfig, startConsole, serious, withEvidence, type TConsoleHandle, gotoHydrated } from "./fixtures.ts";
 
 let app: TConsoleHandle;
 let browser: Browser;
@@ -101,7 +101,7 @@ describe.sequential("stepped rollouts and live config pages in a browser", () =>
   it("starts a stepped rollout from the Publish page and drives it from the Rollouts page", async () => {
     await withEvidence(page, app, "i19-rollout-steps-failure.png", async () => {
       await seedConfig(app, config({ users: 9011, orders: 9002 }));
-      await page.goto(`${app.url}/publish`);
+      await gotoHydrated(page, `${app.url}/publish`);
       await page.getByLabel("Message").fill("users on 9011, in steps");
       await page.getByLabel("one group first (canary), promote later").check();
       await page.getByLabel("Canary group").fill("web");
