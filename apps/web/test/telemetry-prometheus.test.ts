@@ -250,9 +250,10 @@ describe("Prometheus mode: PromQL from a real Prometheus scraping real proxies",
     // hold the traffic. What a window misses or adds is bounded by the spacing of the samples
     // inside it: an increment between samples that straddle the window's edge is missed, and
     // the part of the window outside the first and last sample is extrapolated. Within 12% when
-    // the 1 s scrapes keep their pace. A loaded CI machine once stretched them, and the points
-    // came out 45 off 212. So the bound grows with the widest gap Prometheus really recorded:
-    // each of the two windows that hold an increment can be off by that gap over 20 s.
+    // the 1 s scrapes keep their pace. On a loaded CI machine the points once came out 45 off
+    // 212, most likely because the scrapes were stretched. So the bound grows with the widest
+    // gap Prometheus really recorded: each of the two windows that hold an increment can be off
+    // by that gap over 20 s.
     const gapS = await widestScrapeGapS('switchyard_http_requests_total{route="api"}');
     const tolerance = Math.max(6, s.total.requests * Math.max(0.12, (2 * gapS) / 20));
     expect(Math.abs(inPoints - s.total.requests), `points ${inPoints} vs total ${s.total.requests}; widest scrape gap ${gapS} s`).toBeLessThanOrEqual(tolerance);
