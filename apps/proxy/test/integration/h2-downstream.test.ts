@@ -110,6 +110,18 @@ function ask(path: string, opts: { method?: string; body?: Buffer } = {}): Promi
   });
 }
 
+/** GET `path`, then reset the stream with CANCEL as soon as the first DATA arrives. */
+function cancelAfterFirstData(session: http2.ClientHttp2Session, path: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const req = session.request({ ":path": path });
+    req.once("data", () => {
+      req.close(http2.constants.NGHTTP2_CANCEL);
+      resolve();
+    });
+    req.on("error", () => undefined);
+  });
+}
+
 describe("HTTP/2 downstream on the stream API", () => {
   it("a direct response arrives whole, with its length and no trailers", async () => {
     const a = await ask("/direct");
@@ -140,14 +152,7 @@ describe("HTTP/2 downstream on the stream API", () => {
   });
 
   it("a client that resets its stream mid-response is logged as DC; the session serves on", async () => {
-    await new Promise<void>((resolve) => {
-      const req = client.request({ ":path": "/slow" });
-      req.once("data", () => {
-        req.close(http2.constants.NGHTTP2_CANCEL);
-        resolve();
-      });
-      req.on("error", () => undefined);
-    });
+    await cancelAfterFirstData(client, "/slow");
     const line = await proxy.waitForAccessLog((l) => l.path === "/slow");
     expect(line.responseFlags).toBe("DC");
     expect((await ask("/direct")).body).toBe("made");
@@ -157,14 +162,7 @@ describe("HTTP/2 downstream on the stream API", () => {
     // A small stream window keeps most of the 1 MB body in the proxy when the client resets.
     const slow = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 1024 } });
     try {
-      await new Promise<void>((resolve) => {
-        const req = slow.request({ ":path": "/big" });
-        req.once("data", () => {
-          req.close(http2.constants.NGHTTP2_CANCEL);
-          resolve();
-        });
-        req.on("error", () => undefined);
-      });
+      await cancelAfterFirstData(slow, "/big");
       const line = await proxy.waitForAccessLog((l) => l.path === "/big");
       expect(line.status).toBe(200);
       expect(line.responseFlags).toBe("DC");
